@@ -1,0 +1,66 @@
+"""kamseg: key-account and customer segmentation analytics over transaction tables.
+
+Give it a transaction table (customer, date, amount, optionally profit); get back pandas
+DataFrames with one row per customer, annotated with RFM scores and segments, and more.
+
+Importing kamseg is cheap and has no side effects: the public functions are loaded from
+their modules on first use, and no pandas option or warning filter is changed.
+
+Examples
+--------
+>>> import kamseg
+>>> data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+>>> customers = kamseg.summarize(data.transactions, as_of=data.as_of)
+>>> segments = kamseg.rfm_segments(kamseg.rfm_scores(customers))
+>>> customers.index.is_unique and len(segments) == len(customers)
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0.dev0"
+
+# public name -> module that defines it (loaded on first attribute access)
+_LAZY: dict[str, str] = {
+    "summarize": "kamseg.summary",
+    "rfm_scores": "kamseg.rfm",
+    "rfm_segments": "kamseg.rfm",
+    "rfm_segment_summary": "kamseg.rfm",
+    "DEFAULT_SEGMENT_MAP": "kamseg.rfm",
+}
+_SUBMODULES = ("datasets", "errors", "rfm", "summary", "labels")
+
+__all__ = [
+    "DEFAULT_SEGMENT_MAP",
+    "__version__",
+    "datasets",
+    "errors",
+    "rfm_scores",
+    "rfm_segment_summary",
+    "rfm_segments",
+    "summarize",
+]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from kamseg import datasets, errors
+    from kamseg.rfm import DEFAULT_SEGMENT_MAP, rfm_scores, rfm_segment_summary, rfm_segments
+    from kamseg.summary import summarize
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"kamseg.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'kamseg' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,213 @@
+"""Command-line interface: ``kamseg demo`` and ``kamseg rfm``.
+
+Exit codes: 0 success; 2 bad input, bad options or a file that cannot be read or written
+(one line on stderr, no traceback, no partial output file); 1 an unexpected internal error.
+Data-quality warnings are printed to stderr as ``kamseg: warning: ...`` lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["main"]
+
+_PROG = "kamseg"
+_READERS = (".csv", ".parquet", ".pq")
+
+
+class _UsageError(Exception):
+    """A problem with the command line or the files named on it (exit code 2)."""
+
+
+def _suffix(path: Path, arg: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in _READERS:
+        raise _UsageError(
+            f"{arg} {str(path)!r}: unknown file type {suffix or '(none)'!r}; "
+            "use .csv or .parquet"
+        )
+    return suffix
+
+
+def read_table(path: str | Path, *, str_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV or Parquet file, chosen by extension; `str_columns` are read as text."""
+    import pandas as pd
+
+    p = Path(path)
+    suffix = _suffix(p, "input")
+    if not p.exists():
+        raise _UsageError(f"input {str(p)!r}: no such file")
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(p, dtype={c: str for c in str_columns})
+        return pd.read_parquet(p)
+    except (OSError, ValueError) as exc:
+        raise _UsageError(f"input {str(p)!r}: cannot read: {exc}") from exc
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write `df` (with its index) to CSV or Parquet by extension, atomically.
+
+    The table goes to a temporary file in the target folder that is renamed over `path`
+    only once it is complete, so a failure never leaves a partial output file.
+    """
+    p = Path(path)
+    suffix = _suffix(p, "output")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise _UsageError(f"output {str(p)!r}: folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            df.to_csv(tmp)
+        else:
+            df.to_parquet(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Print warnings raised inside the block as one ``kamseg: warning:`` line each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                print(f"{_PROG}: warning: {w.message}", file=sys.stderr)
+
+
+def _segment_table(segmented: pd.DataFrame) -> str:
+    from kamseg.rfm import rfm_segment_summary
+
+    summary = rfm_segment_summary(segmented)
+    shown = summary[["customers", "customer_share", "revenue", "revenue_share"]].copy()
+    shown["customer_share"] = (100 * shown["customer_share"]).round(1)
+    shown["revenue_share"] = (100 * shown["revenue_share"]).round(1)
+    shown["revenue"] = shown["revenue"].round(0)
+    shown = shown.rename(columns={"customer_share": "% customers", "revenue_share": "% revenue"})
+    return shown.to_string()
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from kamseg.datasets import make_transactions
+    from kamseg.rfm import rfm_scores, rfm_segments
+    from kamseg.summary import summarize
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = make_transactions(n_customers=args.n_customers, seed=args.seed)
+    customers = summarize(data.transactions, profit_col="profit", as_of=data.as_of)
+    table = rfm_segments(rfm_scores(customers), labels=args.labels)
+    write_table(table, out / "customers.parquet")
+    write_table(table, out / "customers.csv")
+    print(
+        f"kamseg demo: {len(data.transactions):,} transactions, {len(table):,} customers, "
+        f"as of {data.as_of.date()}"
+    )
+    print(_segment_table(table))
+    print(f"wrote {out / 'customers.parquet'} and {out / 'customers.csv'}")
+    return 0
+
+
+def _cmd_rfm(args: argparse.Namespace) -> int:
+    from kamseg.rfm import rfm_scores, rfm_segments
+    from kamseg.summary import summarize
+
+    _suffix(Path(args.output), "output")  # fail before the work, not after
+    tx = read_table(args.input, str_columns=[args.customer_col])
+    customers = summarize(
+        tx,
+        customer_col=args.customer_col,
+        date_col=args.date_col,
+        amount_col=args.amount_col,
+        profit_col=args.profit_col,
+        as_of=args.as_of,
+        freq=args.freq,
+        dropna=args.dropna,
+        returns=args.returns,
+    )
+    table = rfm_segments(rfm_scores(customers, bins=args.bins), labels=args.labels)
+    write_table(table, args.output)
+    if not args.quiet:
+        print(_segment_table(table))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from kamseg import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="Key-account and customer segmentation analytics over transaction tables.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the main job on built-in synthetic demo data",
+        description="Generate demo transactions, build the customer table with RFM scores "
+        "and segments, write it as Parquet and CSV, and print a segment summary.",
+    )
+    demo.add_argument("--out", default="kamseg-demo", help="output folder (default: %(default)s)")
+    demo.add_argument("--n-customers", type=int, default=2000, help="default: %(default)s")
+    demo.add_argument("--seed", type=int, default=42, help="default: %(default)s")
+    demo.add_argument("--labels", choices=["en", "zh"], default="en", help="segment names")
+    demo.set_defaults(func=_cmd_demo)
+
+    rfm = sub.add_parser(
+        "rfm",
+        help="RFM scores and segments for a transaction file",
+        description="Read transactions (CSV or Parquet), write one row per customer with the "
+        "customer summary, RFM scores and segments (CSV or Parquet, by extension).",
+    )
+    rfm.add_argument("input", help="transactions, .csv or .parquet")
+    rfm.add_argument("-o", "--output", required=True, help="output file, .csv or .parquet")
+    rfm.add_argument("--customer-col", default="customer_id")
+    rfm.add_argument("--date-col", default="date")
+    rfm.add_argument("--amount-col", default="amount")
+    rfm.add_argument("--profit-col", default=None)
+    rfm.add_argument("--as-of", default=None, help="observation date (default: latest date)")
+    rfm.add_argument("--freq", choices=["D", "W", "M"], default="D", help="BTYD period")
+    rfm.add_argument("--bins", type=int, default=5, help="scores per dimension (2..10)")
+    rfm.add_argument("--labels", choices=["en", "zh"], default="en", help="segment names")
+    rfm.add_argument(
+        "--returns", choices=["net", "exclude", "error"], default="net",
+        help="negative amounts: net them (default), exclude them, or fail",
+    )
+    rfm.add_argument("--dropna", action="store_true", help="drop rows with nulls (warns)")
+    rfm.add_argument("-q", "--quiet", action="store_true", help="do not print the summary")
+    rfm.set_defaults(func=_cmd_rfm)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``kamseg`` command line; return the exit code."""
+    from kamseg.errors import KamsegError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        with _warnings_to_stderr():
+            return func(args)
+    except (KamsegError, _UsageError, OSError) as exc:
+        message = " ".join(str(exc).split())  # always one line
+        print(f"{_PROG}: error: {message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,39 @@
+"""Shared fixtures: small synthetic data and the real CDNOW log."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pandas as pd
+import pytest
+
+import kamseg
+
+HAS_LIFETIMES = importlib.util.find_spec("lifetimes") is not None
+
+
+@pytest.fixture(scope="session")
+def demo_data() -> kamseg.datasets.Dataset:
+    """A small synthetic customer base (do not mutate its frames)."""
+    return kamseg.datasets.make_transactions(n_customers=500, seed=7)
+
+
+@pytest.fixture(scope="session")
+def cdnow() -> pd.DataFrame:
+    """The full CDNOW transaction log (69,659 rows)."""
+    if not HAS_LIFETIMES:
+        pytest.skip("lifetimes not installed")
+    return kamseg.datasets.load_cdnow()
+
+
+@pytest.fixture
+def tiny_tx() -> pd.DataFrame:
+    """Four transactions of two customers, worked by hand in test_summary."""
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b"],
+            "date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-10", "2024-01-05"]),
+            "amount": [10.0, 5.0, 30.0, 8.0],
+            "profit": [2.0, 1.0, 6.0, -1.0],
+        }
+    )

@@ -1,0 +1,359 @@
+"""Tests of kamseg.summarize: equality with lifetimes, hand-worked cases, bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kamseg
+from kamseg.errors import (
+    ColumnNotFoundError,
+    ConfigError,
+    EmptyInputError,
+    KamsegWarning,
+    SchemaError,
+)
+
+BTYD = ["frequency", "recency", "T", "monetary_value"]
+needs_lifetimes = pytest.mark.skipif(
+    importlib.util.find_spec("lifetimes") is None, reason="lifetimes not installed"
+)
+
+
+def _lifetimes_summary(tx: pd.DataFrame, freq: str, as_of=None, amount_col="amount"):
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    return summary_data_from_transaction_data(
+        tx,
+        "customer_id",
+        "date",
+        monetary_value_col=amount_col,
+        observation_period_end=as_of,
+        freq=freq,
+    )
+
+
+def _quiet_summarize(tx, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        return kamseg.summarize(tx, **kw)
+
+
+# --- equality with lifetimes ---------------------------------------------------------------
+
+
+@needs_lifetimes
+@pytest.mark.parametrize("freq", ["D", "W"])
+@pytest.mark.parametrize("as_of", [None, "1998-06-28", "1998-12-31"])
+def test_equals_lifetimes_on_full_cdnow(cdnow, freq, as_of):
+    # 1998-06-28 is a Sunday: the end of a "W" period, where both libraries agree exactly.
+    expected = _lifetimes_summary(cdnow, freq, as_of)
+    got = _quiet_summarize(cdnow, freq=freq, as_of=as_of)
+    assert len(got) == 23_570
+    pd.testing.assert_frame_equal(got[BTYD], expected, check_exact=False, rtol=1e-12)
+
+
+@needs_lifetimes
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_equals_lifetimes_on_synthetic(demo_data, freq):
+    tx = demo_data.transactions
+    expected = _lifetimes_summary(tx, freq)
+    got = kamseg.summarize(tx, freq=freq)
+    pd.testing.assert_frame_equal(got[BTYD], expected, check_exact=False, rtol=1e-12)
+
+
+@needs_lifetimes
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.integers(0, 90),
+            st.floats(-50, 500, allow_nan=False).map(lambda x: round(x, 2)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    freq=st.sampled_from(["D", "W"]),
+)
+def test_equals_lifetimes_on_random_logs(rows, freq):
+    tx = pd.DataFrame(rows, columns=["customer_id", "day", "amount"])
+    tx["date"] = pd.Timestamp("2023-03-01") + pd.to_timedelta(tx["day"], unit="D")
+    expected = _lifetimes_summary(tx, freq)
+    got = _quiet_summarize(tx, freq=freq)
+    pd.testing.assert_frame_equal(
+        got[BTYD], expected, check_exact=False, rtol=1e-9, atol=1e-9, check_index_type=False
+    )
+
+
+# --- hand-worked cases ----------------------------------------------------------------------
+
+
+def test_hand_worked_daily(tiny_tx):
+    c = kamseg.summarize(tiny_tx, profit_col="profit", as_of="2024-01-31")
+    assert list(c.index) == ["a", "b"]
+    assert c.index.name == "customer_id"
+    # a: orders on Jan 1 (10 + 5) and Jan 10 (30); b: one order of 8 on Jan 5.
+    assert c["n_orders"].tolist() == [3, 1]
+    assert c["revenue"].tolist() == [45.0, 8.0]
+    assert c["profit"].tolist() == [9.0, -1.0]
+    assert c["avg_order_value"].tolist() == [15.0, 8.0]
+    assert c["days_since_last"].tolist() == [21, 26]
+    assert c["tenure_days"].tolist() == [30, 26]
+    assert c["frequency"].tolist() == [1.0, 0.0]
+    assert c["recency"].tolist() == [9.0, 0.0]
+    assert c["T"].tolist() == [30.0, 26.0]
+    assert c["monetary_value"].tolist() == [30.0, 0.0]
+    assert c["first_purchase"].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-05")]
+    assert c["last_purchase"].tolist() == [pd.Timestamp("2024-01-10"), pd.Timestamp("2024-01-05")]
+    assert c.attrs == {"as_of": pd.Timestamp("2024-01-31"), "freq": "D"}
+    assert list(c.columns) == [col for col in kamseg.summary.CUSTOMER_COLUMNS]
+
+
+def test_hand_worked_weekly(tiny_tx):
+    # Weeks run Monday..Sunday. 2024-01-01 is a Monday. a's purchases fall in weeks 0 and 1
+    # (Jan 10 is in the week of Monday Jan 8); as_of Jan 31 is in the week of Monday Jan 29.
+    c = kamseg.summarize(tiny_tx, as_of="2024-01-31", freq="W")
+    assert c["frequency"].tolist() == [1.0, 0.0]
+    assert c["recency"].tolist() == [1.0, 0.0]
+    assert c["T"].tolist() == [4.0, 4.0]
+    assert c["monetary_value"].tolist() == [30.0, 0.0]
+
+
+def test_hand_worked_monthly():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 1, 2],
+            "date": ["2024-01-31", "2024-02-01", "2024-02-20", "2024-05-03", "2024-06-30"],
+            "amount": [10.0, 20.0, 40.0, 5.0, 7.0],
+        }
+    )
+    c = kamseg.summarize(tx, freq="M", as_of="2024-06-30")
+    # customer 1 buys in months Jan, Feb (twice), May: 3 months -> frequency 2; repeat months
+    # spend Feb 60 and May 5 -> monetary 32.5; recency Jan->May = 4; T Jan->Jun = 5.
+    assert c.loc[1, ["frequency", "recency", "T", "monetary_value"]].tolist() == [2, 4, 5, 32.5]
+    assert c.loc[2, ["frequency", "recency", "T", "monetary_value"]].tolist() == [0, 0, 0, 0]
+
+
+def _monthly_reference(tx: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """A second, plain-pandas implementation of the monthly BTYD summary."""
+    t = tx.assign(period=tx["date"].dt.to_period("M"))
+    per = t.groupby(["customer_id", "period"])["amount"].sum().reset_index()
+    first = per.groupby("customer_id")["period"].transform("min")
+    per["repeat"] = per["period"] != first
+    g = per.groupby("customer_id")
+    end = as_of.to_period("M")
+    out = pd.DataFrame(
+        {
+            "frequency": g["repeat"].sum().astype(float),
+            "recency": g["period"].agg(lambda p: (p.max() - p.min()).n).astype(float),
+            "T": g["period"].agg(lambda p: (end - p.min()).n).astype(float),
+            "monetary_value": per[per["repeat"]].groupby("customer_id")["amount"].mean(),
+        }
+    )
+    out["monetary_value"] = out["monetary_value"].fillna(0.0)
+    return out
+
+
+def test_monthly_matches_plain_pandas(demo_data):
+    tx = demo_data.transactions
+    got = kamseg.summarize(tx, freq="M", as_of=demo_data.as_of)
+    expected = _monthly_reference(tx, demo_data.as_of)
+    pd.testing.assert_frame_equal(got[BTYD], expected, check_exact=False, rtol=1e-12)
+
+
+def test_order_col_counts_distinct_orders():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2],
+            "order": ["o1", "o1", "o2", "o3", "o3"],
+            "date": pd.to_datetime(["2024-01-01"] * 3 + ["2024-01-02"] * 2),
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    c = kamseg.summarize(tx, order_col="order")
+    assert c["n_orders"].tolist() == [2, 1]
+    assert c["avg_order_value"].tolist() == [3.0, 9.0]
+
+
+def test_one_customer_and_one_row():
+    tx = pd.DataFrame({"customer_id": [9], "date": ["2024-03-01"], "amount": [5.0]})
+    c = kamseg.summarize(tx)
+    assert len(c) == 1
+    assert c.iloc[0][["frequency", "recency", "T", "days_since_last"]].tolist() == [0, 0, 0, 0]
+
+
+def test_accepts_dates_as_objects_text_and_aware(tiny_tx):
+    ref = kamseg.summarize(tiny_tx, as_of="2024-01-31")
+    as_text = tiny_tx.assign(date=tiny_tx["date"].dt.strftime("%Y-%m-%d"))
+    as_dates = tiny_tx.assign(date=tiny_tx["date"].dt.date)
+    aware = tiny_tx.assign(date=tiny_tx["date"].dt.tz_localize("Asia/Shanghai"))
+    for variant in (as_text, as_dates, aware):
+        pd.testing.assert_frame_equal(kamseg.summarize(variant, as_of="2024-01-31"), ref)
+
+
+def test_custom_column_names(tiny_tx):
+    renamed = tiny_tx.rename(columns={"customer_id": "kunde", "date": "tag", "amount": "betrag"})
+    c = kamseg.summarize(renamed, customer_col="kunde", date_col="tag", amount_col="betrag")
+    assert c.index.name == "kunde"
+    assert c["revenue"].tolist() == [45.0, 8.0]
+
+
+# --- invariants ----------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["x", "y", "z", "w"]), st.integers(0, 400), st.floats(0, 1e4)),
+        min_size=1,
+        max_size=30,
+    ),
+    seed=st.integers(0, 2**32 - 1),
+    freq=st.sampled_from(["D", "W", "M"]),
+)
+def test_one_row_per_customer_order_free_and_no_mutation(rows, seed, freq):
+    tx = pd.DataFrame(rows, columns=["customer_id", "day", "amount"])
+    tx["date"] = pd.Timestamp("2022-01-01") + pd.to_timedelta(tx["day"], unit="D")
+    before = tx.copy(deep=True)
+    got = kamseg.summarize(tx, freq=freq)
+    pd.testing.assert_frame_equal(tx, before)
+    assert got.index.is_unique
+    assert set(got.index) == set(tx["customer_id"])
+    assert got["n_orders"].sum() == len(tx)
+    np.testing.assert_allclose(got["revenue"].sum(), tx["amount"].sum(), rtol=1e-9)
+    shuffled = tx.sample(frac=1.0, random_state=seed % (2**32))
+    pd.testing.assert_frame_equal(kamseg.summarize(shuffled, freq=freq), got, rtol=1e-12)
+
+
+# --- bad input (DESIGN.md's table) ---------------------------------------------------------
+
+
+def test_missing_column_names_function_argument_and_hint(tiny_tx):
+    with pytest.raises(ColumnNotFoundError, match=r"summarize: column 'amt' \(argument `amount_col`\).*Did you mean 'amount'"):
+        kamseg.summarize(tiny_tx, amount_col="amt")
+    with pytest.raises(ColumnNotFoundError, match="profit_col"):
+        kamseg.summarize(tiny_tx, profit_col="margin")
+
+
+def test_unparseable_dates(tiny_tx):
+    bad = tiny_tx.assign(date=["2024-01-01", "not a date", "2024-13-45", "2024-01-05"])
+    with pytest.raises(SchemaError, match=r"2 value\(s\) of column 'date' are not dates.*'not a date'"):
+        kamseg.summarize(bad)
+
+
+def test_numeric_dates_are_refused(tiny_tx):
+    with pytest.raises(SchemaError, match="holds numbers"):
+        kamseg.summarize(tiny_tx.assign(date=[20240101, 20240101, 20240110, 20240105]))
+
+
+def test_mixed_time_zones(tiny_tx):
+    mixed = tiny_tx.assign(
+        date=pd.Series(
+            [
+                pd.Timestamp("2024-01-01", tz="UTC"),
+                pd.Timestamp("2024-01-01", tz="Asia/Shanghai"),
+                pd.Timestamp("2024-01-10", tz="UTC"),
+                pd.Timestamp("2024-01-05"),
+            ],
+            dtype=object,
+        )
+    )
+    with pytest.raises(SchemaError, match="time zone"):
+        kamseg.summarize(mixed)
+
+
+@pytest.mark.parametrize(
+    ("amounts", "match"),
+    [
+        (["10", "x", "30", "8"], r"1 value\(s\) of column 'amount' are not numbers.*'x'"),
+        ([10.0, np.inf, 30.0, 8.0], r"1 value\(s\) of column 'amount' are infinite"),
+        ([True, False, True, True], "are not numbers"),
+    ],
+)
+def test_bad_amounts(tiny_tx, amounts, match):
+    with pytest.raises(SchemaError, match=match):
+        kamseg.summarize(tiny_tx.assign(amount=amounts))
+
+
+def test_numeric_text_amounts_are_accepted(tiny_tx):
+    c = kamseg.summarize(tiny_tx.assign(amount=["10", "5", "30", "8"]))
+    assert c["revenue"].tolist() == [45.0, 8.0]
+
+
+@pytest.mark.parametrize("col", ["customer_id", "date", "amount"])
+def test_nulls_raise_by_default_and_drop_with_warning(tiny_tx, col):
+    values = tiny_tx[col].astype(object).copy()
+    values.iloc[2] = None
+    bad = tiny_tx.assign(**{col: values})
+    with pytest.raises(SchemaError, match=rf"null values found \(1 in '{col}'\).*dropna=True"):
+        kamseg.summarize(bad)
+    with pytest.warns(KamsegWarning, match=r"dropped 1 row\(s\) with null values"):
+        c = kamseg.summarize(bad, dropna=True, as_of="2024-01-31")
+    # the dropped row is a's purchase of 30 on Jan 10
+    assert c.loc["a", "revenue"] == 15.0
+    assert c.loc["a", "frequency"] == 0.0
+
+
+def test_negative_amounts_net_by_default_with_counts(tiny_tx):
+    tx = tiny_tx.assign(amount=[10.0, 5.0, 30.0, -8.0])
+    with pytest.warns(KamsegWarning, match=r"1 row\(s\) have negative amounts.*1 customer\(s\) have net revenue <= 0"):
+        c = kamseg.summarize(tx)
+    assert c["revenue"].tolist() == [45.0, -8.0]
+    assert c["nonpositive_revenue"].tolist() == [False, True]
+
+
+def test_negative_amounts_exclude_and_error(tiny_tx):
+    tx = tiny_tx.assign(amount=[10.0, -5.0, 30.0, 8.0])
+    with pytest.warns(KamsegWarning, match=r"excluded 1 row\(s\) with negative amounts"):
+        c = kamseg.summarize(tx, returns="exclude")
+    assert c.loc["a", "revenue"] == 40.0
+    assert c.loc["a", "n_orders"] == 2
+    with pytest.raises(SchemaError, match=r"1 row\(s\) have negative 'amount'.*-5.0"):
+        kamseg.summarize(tx, returns="error")
+
+
+def test_dates_after_as_of_are_excluded_with_count(tiny_tx):
+    with pytest.warns(KamsegWarning, match=r"excluded 2 transaction\(s\) dated after as_of 2024-01-04"):
+        c = kamseg.summarize(tiny_tx, as_of="2024-01-04")
+    assert list(c.index) == ["a"]
+    assert c.loc["a", "revenue"] == 15.0
+
+
+def test_as_of_day_is_inclusive(tiny_tx):
+    # a purchase at 15:00 on the as_of day is included; only the day of as_of counts
+    tx = tiny_tx.assign(date=tiny_tx["date"] + pd.Timedelta(hours=15))
+    c = kamseg.summarize(tx, as_of="2024-01-10")
+    assert c.loc["a", "days_since_last"] == 0
+
+
+def test_empty_input(tiny_tx):
+    with pytest.raises(EmptyInputError, match="no rows"):
+        kamseg.summarize(tiny_tx.iloc[:0])
+    with pytest.warns(KamsegWarning), pytest.raises(EmptyInputError, match="no transactions left"):
+        kamseg.summarize(tiny_tx, as_of="2023-12-31")
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"freq": "Q"}, r"`freq` must be one of 'D', 'W', 'M'; got 'Q'"),
+        ({"freq": "w"}, "Did you mean 'W'"),
+        ({"returns": "drop"}, "`returns` must be one of"),
+        ({"as_of": "yesterday"}, "`as_of` must be a date"),
+    ],
+)
+def test_bad_options(tiny_tx, kw, match):
+    with pytest.raises(ConfigError, match=match):
+        kamseg.summarize(tiny_tx, **kw)
+
+
+def test_not_a_dataframe():
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        kamseg.summarize([1, 2, 3])
