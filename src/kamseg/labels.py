@@ -22,15 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Literal, cast
+from typing import Literal
 
 from kamseg.errors import ConfigError
 
 __all__ = [
     "LANGUAGES",
     "RFM_SEGMENT_LABELS",
-    "Language",
     "LabelTable",
+    "Language",
     "check_language",
     "translate",
     "translate_all",
@@ -92,7 +92,7 @@ def check_language(labels: object, *, func: str, arg: str = "labels") -> Languag
             f"{func}: `{arg}` must be one of {', '.join(map(repr, LANGUAGES))}; "
             f"got {labels!r}. Hint: use 'en' for English or 'zh' for Chinese names."
         )
-    return cast(Language, labels)
+    return LANGUAGES[LANGUAGES.index(labels)]
 
 
 def translate(name: str, *, labels: Language = "en", table: LabelTable | None = None) -> str:

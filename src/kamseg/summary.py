@@ -311,31 +311,41 @@ def summarize(
         raise ConfigError(f"{_FUNC}: date range too long for {n_cust} customers.")
     key = codes.astype(np.int64) * span + (days - dmin)
     key.sort()
-    sorted_day = key % span  # day offsets, grouped by customer code, ascending within
-    del key
     # every code 0..n_cust-1 occurs, so the groups are delimited by the cumulative counts
     ends = np.cumsum(counts_rows)
     starts = ends - counts_rows
-    first_off = sorted_day[starts]
-    last_off = sorted_day[ends - 1]
+    first_off = key[starts] % span
+    last_off = key[ends - 1] % span
 
-    # period number of each day offset in the data's range, looked up instead of recomputed
-    lut = _periods(np.arange(dmin, dmin + span + 1, dtype=np.int64), freq)
-    period = lut[sorted_day]
-    new_period = np.empty(period.size, dtype=bool)
-    new_period[0] = True
-    np.not_equal(period[1:], period[:-1], out=new_period[1:])
-    new_period[starts] = True
+    # a new (customer, period) pair starts wherever the sorted key's period changes
+    if freq == "D":
+        lut = None
+        new_period = np.empty(key.size, dtype=bool)
+        new_period[0] = True
+        np.not_equal(key[1:], key[:-1], out=new_period[1:])
+    else:
+        # period number of each day offset in the data's range, looked up, not recomputed
+        lut = _periods(np.arange(dmin, dmin + span + 1, dtype=np.int64), freq)
+        period = lut[key % span]
+        new_period = np.empty(key.size, dtype=bool)
+        new_period[0] = True
+        np.not_equal(period[1:], period[:-1], out=new_period[1:])
+        new_period[starts] = True
+        del period
+    del key
     n_periods = np.add.reduceat(new_period, starts).astype(np.int64)
-    del sorted_day, period, new_period
+    del new_period
 
-    first_period = lut[first_off]
-    last_period = lut[last_off]
     first_day = first_off + dmin
     last_day = last_off + dmin
+    first_period = first_day if lut is None else lut[first_off]
+    last_period = last_day if lut is None else lut[last_off]
     as_of_period = int(_periods(np.array([as_of_day], dtype=np.int64), freq)[0])
 
-    in_first_period = lut[days - dmin] == first_period[codes]
+    if lut is None:
+        in_first_period = days == first_day[codes]
+    else:
+        in_first_period = lut[days - dmin] == first_period[codes]
     revenue = np.bincount(codes, weights=amount, minlength=n_cust)
     repeat_amount = np.bincount(
         codes, weights=np.where(in_first_period, 0.0, amount), minlength=n_cust
@@ -375,13 +385,14 @@ def summarize(
     data["nonpositive_revenue"] = revenue <= 0
 
     index = pd.Index(uniques, name=customer_col)
-    result = pd.DataFrame(data, index=index)
     try:
         order = index.argsort()
     except TypeError:  # ids of mixed, unorderable types: keep first-seen order
         order = None
     if order is not None:
-        result = result.take(order)
+        index = index.take(order)
+        data = {name: values[order] for name, values in data.items()}
+    result = pd.DataFrame(data, index=index, copy=False)
 
     if n_negative and returns == "net":
         n_flagged = int(data["nonpositive_revenue"].sum())

@@ -1,0 +1,219 @@
+"""Benchmark: transactions -> customer table, kamseg vs lifetimes vs hand-written DuckDB.
+
+Usage::
+
+    python benchmarks/bench_summary.py                      # 1M and 10M transactions
+    python benchmarks/bench_summary.py --sizes 1000000 --repeats 1
+    python benchmarks/bench_summary.py --tools kamseg duckdb
+
+Data is made on the fly with ``kamseg.datasets.make_transactions`` (about 10 transactions
+per customer, heavy-tailed) and written to a temporary Parquet file. Every measurement runs
+in a fresh Python process that reads the file (not timed), then times the summary alone and
+reports its peak resident memory (``ru_maxrss``, which includes the loaded data, the same
+for every tool) and the peak above the memory in use just before the timed step. The table
+shows medians over the repeats and the ratios the foundation issue sets targets on:
+lifetimes / kamseg (target >= 5) and kamseg / DuckDB (target <= 1.5). Each tool's result is
+reduced to a checksum of the BTYD columns, compared across tools, so a fast wrong answer
+cannot pass.
+
+Requires the ``bench`` extra (``pip install -e ".[bench]"``: duckdb and lifetimes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TOOLS = ("kamseg", "duckdb", "lifetimes")
+
+# The same columns as kamseg.summarize (freq="D", as_of = latest date), in SQL.
+DUCKDB_QUERY = """
+WITH tx AS (
+    SELECT customer_id, CAST(date AS DATE) AS day, amount FROM transactions
+),
+as_of AS (SELECT max(day) AS as_of FROM tx),
+per_day AS (
+    SELECT customer_id, day, sum(amount) AS amount, count(*) AS n FROM tx GROUP BY ALL
+),
+ranked AS (
+    SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM per_day
+)
+SELECT
+    customer_id,
+    min(day) AS first_purchase,
+    max(day) AS last_purchase,
+    sum(n) AS n_orders,
+    sum(amount) AS revenue,
+    date_diff('day', max(day), any_value(as_of)) AS days_since_last,
+    date_diff('day', min(day), any_value(as_of)) AS tenure_days,
+    count(*) - 1 AS frequency,
+    date_diff('day', min(day), max(day)) AS recency,
+    date_diff('day', min(day), any_value(as_of)) AS T,
+    coalesce(avg(amount) FILTER (WHERE day > first_day), 0) AS monetary_value
+FROM ranked, as_of
+GROUP BY customer_id
+ORDER BY customer_id
+"""
+
+
+def _rss_now_kb() -> int:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _worker(tool: str, path: str) -> None:
+    import numpy as np
+    import pandas as pd
+
+    tx = pd.read_parquet(path)
+    if tool == "lifetimes":
+        import lifetimes.utils  # imported before timing: it is not part of the summary
+    elif tool == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+    else:
+        import kamseg.summary  # noqa: F401
+
+    base_kb = _rss_now_kb()
+    t0 = time.perf_counter()
+    if tool == "kamseg":
+        import kamseg
+
+        out = kamseg.summarize(tx)
+    elif tool == "lifetimes":
+        out = lifetimes.utils.summary_data_from_transaction_data(
+            tx, "customer_id", "date", monetary_value_col="amount"
+        )
+    else:
+        con.register("transactions", tx)
+        out = con.execute(DUCKDB_QUERY).df().set_index("customer_id")
+    seconds = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cols = ["frequency", "recency", "T", "monetary_value"]
+    checksum = [float(np.asarray(out[c], dtype=float).sum()) for c in cols]
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": peak_kb / 1024,
+                "extra_mb": (peak_kb - base_kb) / 1024,
+                "rows": len(out),
+                "checksum": checksum,
+            }
+        )
+    )
+
+
+def _run(tool: str, path: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", tool, path],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{tool} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _machine() -> str:
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {mem_gb:.0f} GiB, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--worker", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        _worker(*args.worker)
+        return 0
+
+    import numpy as np
+    import pandas as pd
+
+    import kamseg
+
+    versions = {"kamseg": kamseg.__version__, "pandas": pd.__version__, "numpy": np.__version__}
+    for name in ("duckdb", "lifetimes"):
+        if name in args.tools:
+            module = __import__(name) if name == "duckdb" else None
+            versions[name] = module.__version__ if module else _dist_version(name)
+    print(f"machine: {_machine()}")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    print(f"medians of {args.repeats} fresh-process runs\n")
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            t0 = time.perf_counter()
+            data = kamseg.datasets.make_transactions(
+                n_customers=max(size // 10, 1), seed=args.seed
+            )
+            tx = data.transactions[["customer_id", "date", "amount"]]
+            gen_s = time.perf_counter() - t0
+            path = str(Path(tmp) / f"tx_{size}.parquet")
+            tx.to_parquet(path)
+            n_tx, n_cust = len(tx), tx["customer_id"].nunique()
+            del data, tx
+            print(f"{n_tx:,} transactions, {n_cust:,} customers (generated in {gen_s:.1f} s)")
+            results = {}
+            for tool in args.tools:
+                runs = [_run(tool, path) for _ in range(args.repeats)]
+                results[tool] = {
+                    "seconds": statistics.median(r["seconds"] for r in runs),
+                    "peak_mb": statistics.median(r["peak_mb"] for r in runs),
+                    "extra_mb": statistics.median(r["extra_mb"] for r in runs),
+                    "rows": runs[0]["rows"],
+                    "checksum": runs[0]["checksum"],
+                }
+                r = results[tool]
+                print(
+                    f"  {tool:<10} {r['seconds']:7.2f} s   peak {r['peak_mb']:7.0f} MB   "
+                    f"(+{r['extra_mb']:.0f} MB over loaded data)"
+                )
+            ref = results[args.tools[0]]["checksum"]
+            for tool, r in results.items():
+                if r["rows"] != n_cust or not np.allclose(r["checksum"], ref, rtol=1e-9):
+                    print(f"  MISMATCH: {tool} rows={r['rows']} checksum={r['checksum']}")
+                    return 1
+            if "kamseg" in results:
+                k = results["kamseg"]["seconds"]
+                if "lifetimes" in results:
+                    print(f"  lifetimes / kamseg = {results['lifetimes']['seconds'] / k:.1f}x")
+                if "duckdb" in results:
+                    print(f"  kamseg / duckdb    = {k / results['duckdb']['seconds']:.2f}x")
+            rows.append((n_tx, results))
+            print()
+    return 0
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
