@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -19,7 +20,13 @@ from hypothesis import strategies as st
 
 from kamseg.errors import ColumnNotFoundError, ConfigError, EmptyInputError, SchemaError
 from kamseg.labels import RFM_SEGMENT_LABELS, translate
-from kamseg.rfm import DEFAULT_SEGMENT_MAP, rfm_scores, rfm_segment_summary, rfm_segments
+from kamseg.rfm import (
+    DEFAULT_SEGMENT_MAP,
+    SegmentMap,
+    rfm_scores,
+    rfm_segment_summary,
+    rfm_segments,
+)
 
 IDS = list("ABCDEFGHIJ")
 
@@ -180,7 +187,7 @@ def test_overwrite(ten: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def reference_scores(values: list[float], bins: int, *, higher_is_better: bool) -> list[int]:
+def reference_scores(values: Sequence[float], bins: int, *, higher_is_better: bool) -> list[int]:
     """Brute-force mid-rank scores with exact fractions (independent of the module)."""
     n = len(values)
     out = []
@@ -255,8 +262,9 @@ def test_raising_revenue_never_lowers_own_m_score(
 ) -> None:
     df = make_frame(data)
     i = who % len(df)
-    richer = df.copy()
-    richer.iloc[i, richer.columns.get_loc("revenue")] += raise_by
+    revenue = df["revenue"].to_numpy(copy=True)
+    revenue[i] += raise_by
+    richer = df.assign(revenue=revenue)
     before = rfm_scores(df)["m_score"].iloc[i]
     after = rfm_scores(richer)["m_score"].iloc[i]
     assert after >= before
@@ -487,7 +495,7 @@ def test_segments_do_not_mutate_input(ten: pd.DataFrame) -> None:
 
 
 def test_custom_map_by_ranges() -> None:
-    seg_map = {
+    seg_map: SegmentMap = {
         "Dormant": {"r": (1, 2)},
         "Active": {"r": (3, 5), "fm": (1, 3.5)},
         "VIP": {"r": (3, 5), "fm": (4, 5)},
@@ -501,7 +509,7 @@ def test_custom_map_by_ranges() -> None:
 
 
 def test_custom_map_by_cells_and_mixed() -> None:
-    seg_map = {
+    seg_map: SegmentMap = {
         "Rest": [{"r": (1, 4)}, {"r": 5, "f": (1, 4)}],
         "Top": ["555", "554", "553", "552", "551"],
     }
@@ -511,11 +519,9 @@ def test_custom_map_by_cells_and_mixed() -> None:
 
 def test_custom_map_on_a_three_score_grid(ten: pd.DataFrame) -> None:
     scored = rfm_scores(ten, bins=3)
-    seg_map = {"Low": {"r": (1, 2)}, "High": {"r": 3}}
+    seg_map: SegmentMap = {"Low": {"r": (1, 2)}, "High": {"r": 3}}
     out = rfm_segments(scored, segment_map=seg_map)
-    assert col(out, "rfm_segment") == [
-        "High" if r == 3 else "Low" for r in col(scored, "r_score")
-    ]
+    assert col(out, "rfm_segment") == ["High" if r == 3 else "Low" for r in col(scored, "r_score")]
     # the same map on the default 5 grid leaves r = 4, 5 uncovered
     scored.attrs.clear()
     with pytest.raises(ConfigError, match=r"leaves 50 cell\(s\).*'411'"):
@@ -531,7 +537,7 @@ def test_overlapping_map() -> None:
 
 
 def test_gappy_map_and_fallback() -> None:
-    seg_map = {"VIP": {"r": (4, 5), "f": (4, 5), "m": (1, 5)}}
+    seg_map: SegmentMap = {"VIP": {"r": (4, 5), "f": (4, 5), "m": (1, 5)}}
     with pytest.raises(ConfigError, match=r"leaves 105 cell\(s\).*'111'.*fallback='Other'"):
         rfm_segments(all_cells(), segment_map=seg_map)
     out = rfm_segments(all_cells(), segment_map=seg_map, fallback="Other")
@@ -539,7 +545,7 @@ def test_gappy_map_and_fallback() -> None:
     assert list(seg.cat.categories) == ["Other", "VIP"]
     assert seg.value_counts(sort=False).tolist() == [105, 20]
     # a fallback that is one of the map's segments fills the gaps without a new category
-    two = {"Low": {"r": 1}, "High": {"r": 5}}
+    two: SegmentMap = {"Low": {"r": 1}, "High": {"r": 5}}
     filled = rfm_segments(all_cells(), segment_map=two, fallback="Low")
     assert filled["rfm_segment"].value_counts(sort=False).tolist() == [100, 25]
 
@@ -570,7 +576,7 @@ def test_segment_errors(ten: pd.DataFrame) -> None:
         rfm_segments(scored, labels="fr")  # type: ignore[arg-type]
     with pytest.raises(ColumnNotFoundError, match="'m_score'"):
         rfm_segments(scored.drop(columns="m_score"))
-    with pytest.raises(ConfigError, match="'rfm_segment'.*overwrite=True"):
+    with pytest.raises(ConfigError, match=r"'rfm_segment'.*overwrite=True"):
         rfm_segments(rfm_segments(scored))
     again = rfm_segments(rfm_segments(scored), overwrite=True)
     assert col(again, "rfm_segment") == col(rfm_segments(scored), "rfm_segment")
@@ -651,10 +657,10 @@ def test_summary_plain_strings_and_errors() -> None:
     df["n_orders"] = 1
     out = rfm_segment_summary(df, segment_col="seg")
     assert list(out.index) == ["x", "y"] and out["customers"].tolist() == [1, 2]
-    with pytest.raises(ColumnNotFoundError, match="'rfm_segment'.*segment_col"):
+    with pytest.raises(ColumnNotFoundError, match=r"'rfm_segment'.*segment_col"):
         rfm_segment_summary(df)
     with pytest.raises(SchemaError, match="'seg' are null"):
-        rfm_segment_summary(df.assign(seg=["x", None, "y"]), segment_col="seg")
+        rfm_segment_summary(df.assign(seg=pd.Series(["x", np.nan, "y"])), segment_col="seg")
     with pytest.raises(SchemaError, match="'revenue' are null"):
         rfm_segment_summary(df.assign(revenue=[1.0, np.nan, 2.0]), segment_col="seg")
     with pytest.raises(EmptyInputError):

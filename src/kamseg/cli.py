@@ -153,7 +153,9 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (exit code 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        command = self.prog.removeprefix(_PROG).strip()
+        where = f"{command}: " if command else ""
+        self.exit(2, f"{_PROG}: error: {where}{message} (see --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ customer master are *prospects* (known to the CRM, never bought). Every other cu
 * **dropout probability** :math:`\theta_i \sim \mathrm{Beta}(a, b)`: right after each
   purchase, the first one included, the customer drops out for good with probability
   :math:`\theta_i`. This is the BG/NBD model of Fader, Hardie & Lee (2005), so a BG/NBD fit
-  with daily periods recovers `r`, `alpha`, `a` and `b`;
+  with daily periods recovers `r`, `alpha`, `a` and `b` (up to the day rounding of dates);
 * **spend** per the Gamma-Gamma model of Fader & Hardie (2013) times an account-size
   factor: :math:`\nu_i \sim \mathrm{Gamma}(q, \gamma)` (shape `q`, rate `gamma`),
   :math:`s_i = \exp(\sigma Z_i - \sigma^2/2)`, :math:`Z_i \sim N(0, 1)`, :math:`\sigma` =
@@ -49,8 +49,9 @@ exponential spacings (one cumulative sum over all rows). The customer has droppe
 `as_of` if :math:`N_i \le K_i`, on the day of the last purchase.
 
 Side tables. A latent **satisfaction** score per buyer,
-:math:`\eta_i = 0.8 \epsilon_i - 0.5\, \mathrm{std}(\mathrm{logit}\, \theta_i) - 1.0\,
-[\text{dropped out}]`, drives the survey answers (NPS
+:math:`\eta_i = 0.8 \epsilon_i - 0.5\, z_i - 1.0\, [\text{dropped out}]`
+(:math:`\epsilon_i \sim N(0, 1)`, :math:`z_i` the standardised :math:`\mathrm{logit}\,\theta_i`),
+drives the survey answers (NPS
 :math:`= \mathrm{round}(8.1 + 1.6\eta_i + 1.2\epsilon)` clipped to 0..10, CSAT
 :math:`= \mathrm{round}(4.2 + 0.6\eta_i + 0.6\epsilon)` clipped to 1..5; a buyer answers
 :math:`\mathrm{Poisson}(\text{survey\_rate} \cdot \text{years of relationship})` surveys, up

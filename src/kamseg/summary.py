@@ -163,7 +163,8 @@ def summarize(
           periods, of the amount spent per period (0 when ``frequency`` is 0).
         - ``nonpositive_revenue`` (bool): net revenue <= 0 (returns cancel purchases).
 
-        ``attrs`` holds ``as_of`` (Timestamp) and ``freq``, for information.
+        ``attrs`` holds ``as_of`` (ISO date text, so that Parquet files keep it) and
+        ``freq``, for information.
 
     Raises
     ------
@@ -401,5 +402,5 @@ def summarize(
             f"customers' totals; {n_flagged} customer(s) have net revenue <= 0 "
             "(column nonpositive_revenue)."
         )
-    result.attrs = {"as_of": pd.Timestamp(np.datetime64(as_of_day, "D")), "freq": freq}
+    result.attrs = {"as_of": str(np.datetime64(as_of_day, "D")), "freq": freq}
     return result

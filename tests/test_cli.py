@@ -1,0 +1,177 @@
+"""Tests of the command line: demo, rfm, and every bad-input row of DESIGN.md."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg.cli import main
+
+GOOD_CSV = """customer_id,date,amount
+007,2024-01-01,10
+007,2024-01-10,30
+042,2024-01-05,8
+042,2024-02-01,12
+100,2024-02-03,99
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "tx.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _only_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("kamseg: error:")]
+    assert len(errors) == 1, err
+    assert "Traceback" not in err
+    return errors[0]
+
+
+def test_demo_writes_table_and_prints_segments(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--n-customers", "300", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_parquet(out / "customers.parquet")
+    csv = pd.read_csv(out / "customers.csv", index_col=0)
+    assert len(table) == len(csv) > 0
+    for col in ("revenue", "profit", "frequency", "r_score", "rfm_cell", "rfm_segment"):
+        assert col in table.columns
+    assert "Champions" in printed
+    assert f"{len(table):,} customers" in printed
+
+
+def test_rfm_csv_to_parquet_equals_api(tmp_path, capsys):
+    src = _write(tmp_path, GOOD_CSV)
+    out = tmp_path / "customers.parquet"
+    assert main(["rfm", str(src), "-o", str(out), "--as-of", "2024-02-29", "--bins", "3"]) == 0
+    got = pd.read_parquet(out)
+    # ids keep their leading zeros: the customer column is read as text
+    assert list(got.index) == ["007", "042", "100"]
+    tx = pd.read_csv(src, dtype={"customer_id": str})
+    expected = kamseg.rfm_segments(
+        kamseg.rfm_scores(kamseg.summarize(tx, as_of="2024-02-29"), bins=3)
+    )
+    pd.testing.assert_frame_equal(got, expected, check_index_type=False, check_dtype=False)
+    assert "rfm_segment" not in capsys.readouterr().err
+
+
+def test_rfm_parquet_to_csv_with_custom_columns(tmp_path):
+    tx = pd.DataFrame(
+        {
+            "kunde": [1, 1, 2],
+            "tag": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-02"]),
+            "betrag": [5.0, 7.0, 3.0],
+        }
+    )
+    src = tmp_path / "tx.parquet"
+    tx.to_parquet(src)
+    out = tmp_path / "out.csv"
+    code = main(
+        ["rfm", str(src), "-o", str(out), "-q", "--customer-col", "kunde",
+         "--date-col", "tag", "--amount-col", "betrag", "--labels", "zh"]
+    )
+    assert code == 0
+    got = pd.read_csv(out, index_col="kunde")
+    assert got["revenue"].tolist() == [12.0, 3.0]
+    assert got["n_orders"].tolist() == [2, 1]
+
+
+BAD_INPUTS = [
+    # (file content, extra args, expected message part)
+    (GOOD_CSV, ["--amount-col", "amt"], "column 'amt' (argument `amount_col`)"),
+    (GOOD_CSV.replace("2024-01-10", "tomorrow"), [], "are not dates"),
+    (GOOD_CSV.replace(",30\n", ",thirty\n"), [], "are not numbers"),
+    (GOOD_CSV.replace(",30\n", ",inf\n"), [], "are infinite"),
+    (GOOD_CSV.replace("042,2024-01-05", ",2024-01-05"), [], "null values found"),
+    (GOOD_CSV.replace("2024-02-01", ""), [], "null values found"),
+    ("customer_id,date,amount\n", [], "no rows"),
+    (GOOD_CSV, ["--as-of", "2023-01-01"], "no transactions left"),
+    (GOOD_CSV.replace(",99\n", ",-99\n"), ["--returns", "error"], "negative 'amount'"),
+    (GOOD_CSV, ["--freq", "Q"], "invalid choice"),
+    (GOOD_CSV, ["--bins", "1"], "bins"),
+    (GOOD_CSV, ["--as-of", "someday"], "`as_of` must be a date"),
+]
+
+
+@pytest.mark.parametrize(("content", "extra", "message"), BAD_INPUTS)
+def test_bad_input_one_line_exit_2_no_output(tmp_path, capsys, content, extra, message):
+    src = _write(tmp_path, content)
+    out = tmp_path / "out.parquet"
+    argv = ["rfm", str(src), "-o", str(out), *extra]
+    if "--freq" in extra:  # rejected by the argument parser itself
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+    else:
+        assert main(argv) == 2
+    line = _only_error_line(capsys.readouterr().err)
+    assert message in line
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [src]  # no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["rfm", "missing.csv", "-o", "out.csv"], "no such file"),
+        (["rfm", "tx.csv", "-o", "out.xlsx"], "unknown file type '.xlsx'"),
+        (["rfm", "tx.txt", "-o", "out.csv"], "unknown file type '.txt'"),
+        (["rfm", "tx.csv", "-o", "nowhere/out.csv"], "does not exist"),
+    ],
+)
+def test_file_problems(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, GOOD_CSV)
+    _write(tmp_path, GOOD_CSV, "tx.txt")
+    assert main(args) == 2
+    assert message in _only_error_line(capsys.readouterr().err)
+
+
+def test_warnings_go_to_stderr_as_lines(tmp_path, capsys):
+    src = _write(tmp_path, GOOD_CSV.replace(",99\n", ",-99\n"))
+    out = tmp_path / "out.csv"
+    assert main(["rfm", str(src), "-o", str(out), "-q", "--as-of", "2024-01-31"]) == 0
+    err = capsys.readouterr().err
+    assert "kamseg: warning: summarize: excluded 2 transaction(s) dated after as_of" in err
+    assert out.exists()
+
+
+def test_dropna_option(tmp_path, capsys):
+    src = _write(tmp_path, GOOD_CSV.replace("042,2024-01-05", ",2024-01-05"))
+    out = tmp_path / "out.csv"
+    assert main(["rfm", str(src), "-o", str(out), "-q", "--dropna"]) == 0
+    assert "dropped 1 row(s) with null values" in capsys.readouterr().err
+    assert pd.read_csv(out)["n_orders"].sum() == 4
+
+
+def test_existing_output_survives_a_failed_run(tmp_path):
+    out = tmp_path / "out.csv"
+    out.write_text("previous result\n")
+    src = _write(tmp_path, GOOD_CSV.replace("2024-01-10", "tomorrow"))
+    assert main(["rfm", str(src), "-o", str(out)]) == 2
+    assert out.read_text() == "previous result\n"
+
+
+def test_subprocess_exit_code_and_version(tmp_path):
+    src = _write(tmp_path, GOOD_CSV.replace(",30\n", ",thirty\n"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "kamseg", "rfm", str(src), "-o", str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    _only_error_line(proc.stderr)
+    version = subprocess.run(
+        [sys.executable, "-m", "kamseg", "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.strip() == f"kamseg {kamseg.__version__}"
