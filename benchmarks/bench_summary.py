@@ -83,7 +83,7 @@ def _worker(tool: str, path: str) -> None:
 
         con = duckdb.connect()
     else:
-        import kamseg.summary  # noqa: F401
+        import kamseg.summary
 
     base_kb = _rss_now_kb()
     t0 = time.perf_counter()

@@ -15,10 +15,7 @@ import subprocess
 import sys
 
 BUDGET_S = 0.3
-_TIMER = (
-    "import time; t = time.perf_counter(); {stmt}; "
-    "print(time.perf_counter() - t)"
-)
+_TIMER = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
 
 
 def _time(stmt: str) -> float:

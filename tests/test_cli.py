@@ -75,8 +75,21 @@ def test_rfm_parquet_to_csv_with_custom_columns(tmp_path):
     tx.to_parquet(src)
     out = tmp_path / "out.csv"
     code = main(
-        ["rfm", str(src), "-o", str(out), "-q", "--customer-col", "kunde",
-         "--date-col", "tag", "--amount-col", "betrag", "--labels", "zh"]
+        [
+            "rfm",
+            str(src),
+            "-o",
+            str(out),
+            "-q",
+            "--customer-col",
+            "kunde",
+            "--date-col",
+            "tag",
+            "--amount-col",
+            "betrag",
+            "--labels",
+            "zh",
+        ]
     )
     assert code == 0
     got = pd.read_csv(out, index_col="kunde")

@@ -113,7 +113,7 @@ def test_hand_worked_daily(tiny_tx):
     assert c["first_purchase"].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-05")]
     assert c["last_purchase"].tolist() == [pd.Timestamp("2024-01-10"), pd.Timestamp("2024-01-05")]
     assert c.attrs == {"as_of": "2024-01-31", "freq": "D"}
-    assert list(c.columns) == [col for col in kamseg.summary.CUSTOMER_COLUMNS]
+    assert list(c.columns) == list(kamseg.summary.CUSTOMER_COLUMNS)
 
 
 def test_hand_worked_weekly(tiny_tx):
@@ -236,7 +236,10 @@ def test_one_row_per_customer_order_free_and_no_mutation(rows, seed, freq):
 
 
 def test_missing_column_names_function_argument_and_hint(tiny_tx):
-    with pytest.raises(ColumnNotFoundError, match=r"summarize: column 'amt' \(argument `amount_col`\).*Did you mean 'amount'"):
+    with pytest.raises(
+        ColumnNotFoundError,
+        match=r"summarize: column 'amt' \(argument `amount_col`\).*Did you mean 'amount'",
+    ):
         kamseg.summarize(tiny_tx, amount_col="amt")
     with pytest.raises(ColumnNotFoundError, match="profit_col"):
         kamseg.summarize(tiny_tx, profit_col="margin")
@@ -244,7 +247,9 @@ def test_missing_column_names_function_argument_and_hint(tiny_tx):
 
 def test_unparseable_dates(tiny_tx):
     bad = tiny_tx.assign(date=["2024-01-01", "not a date", "2024-13-45", "2024-01-05"])
-    with pytest.raises(SchemaError, match=r"2 value\(s\) of column 'date' are not dates.*'not a date'"):
+    with pytest.raises(
+        SchemaError, match=r"2 value\(s\) of column 'date' are not dates.*'not a date'"
+    ):
         kamseg.summarize(bad)
 
 
@@ -303,7 +308,10 @@ def test_nulls_raise_by_default_and_drop_with_warning(tiny_tx, col):
 
 def test_negative_amounts_net_by_default_with_counts(tiny_tx):
     tx = tiny_tx.assign(amount=[10.0, 5.0, 30.0, -8.0])
-    with pytest.warns(KamsegWarning, match=r"1 row\(s\) have negative amounts.*1 customer\(s\) have net revenue <= 0"):
+    with pytest.warns(
+        KamsegWarning,
+        match=r"1 row\(s\) have negative amounts.*1 customer\(s\) have net revenue <= 0",
+    ):
         c = kamseg.summarize(tx)
     assert c["revenue"].tolist() == [45.0, -8.0]
     assert c["nonpositive_revenue"].tolist() == [False, True]
@@ -320,7 +328,9 @@ def test_negative_amounts_exclude_and_error(tiny_tx):
 
 
 def test_dates_after_as_of_are_excluded_with_count(tiny_tx):
-    with pytest.warns(KamsegWarning, match=r"excluded 2 transaction\(s\) dated after as_of 2024-01-04"):
+    with pytest.warns(
+        KamsegWarning, match=r"excluded 2 transaction\(s\) dated after as_of 2024-01-04"
+    ):
         c = kamseg.summarize(tiny_tx, as_of="2024-01-04")
     assert list(c.index) == ["a"]
     assert c.loc["a", "revenue"] == 15.0

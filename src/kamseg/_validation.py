@@ -63,9 +63,7 @@ def check_frame(obj: object, *, func: str, arg: str, allow_empty: bool = False) 
     return obj
 
 
-def check_columns(
-    df: pd.DataFrame, columns: Mapping[str, Hashable | None], *, func: str
-) -> None:
+def check_columns(df: pd.DataFrame, columns: Mapping[str, Hashable | None], *, func: str) -> None:
     """Check that each column named by an argument exists in `df`.
 
     Parameters
@@ -139,7 +137,8 @@ def to_datetime(values: pd.Series, *, func: str, col: str) -> pd.Series:
     """
     s = values
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_localize(None)
+        naive: pd.Series = s.dt.tz_localize(None)
+        return naive
     if pd.api.types.is_datetime64_dtype(s.dtype):
         return s
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):

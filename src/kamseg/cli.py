@@ -34,8 +34,7 @@ def _suffix(path: Path, arg: str) -> str:
     suffix = path.suffix.lower()
     if suffix not in _READERS:
         raise _UsageError(
-            f"{arg} {str(path)!r}: unknown file type {suffix or '(none)'!r}; "
-            "use .csv or .parquet"
+            f"{arg} {str(path)!r}: unknown file type {suffix or '(none)'!r}; use .csv or .parquet"
         )
     return suffix
 
@@ -50,7 +49,7 @@ def read_table(path: str | Path, *, str_columns: Sequence[str] = ()) -> pd.DataF
         raise _UsageError(f"input {str(p)!r}: no such file")
     try:
         if suffix == ".csv":
-            return pd.read_csv(p, dtype={c: str for c in str_columns})
+            return pd.read_csv(p, dtype=dict.fromkeys(str_columns, str))
         return pd.read_parquet(p)
     except (OSError, ValueError) as exc:
         raise _UsageError(f"input {str(p)!r}: cannot read: {exc}") from exc
@@ -199,7 +198,9 @@ def _parser() -> argparse.ArgumentParser:
     rfm.add_argument("--bins", type=int, default=5, help="scores per dimension (2..10)")
     rfm.add_argument("--labels", choices=["en", "zh"], default="en", help="segment names")
     rfm.add_argument(
-        "--returns", choices=["net", "exclude", "error"], default="net",
+        "--returns",
+        choices=["net", "exclude", "error"],
+        default="net",
         help="negative amounts: net them (default), exclude them, or fail",
     )
     rfm.add_argument("--dropna", action="store_true", help="drop rows with nulls (warns)")

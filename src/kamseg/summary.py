@@ -74,11 +74,13 @@ def _as_of_day(as_of: Any, max_day: int) -> int:
         raise ConfigError(
             f"{_FUNC}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}."
         ) from exc
-    if ts is pd.NaT:
-        raise ConfigError(f"{_FUNC}: `as_of` must be a date, not NaT. Hint: pass None for the latest date.")
+    if pd.isna(ts):
+        raise ConfigError(
+            f"{_FUNC}: `as_of` must be a date, not NaT. Hint: pass None for the latest date."
+        )
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
-    return int(np.datetime64(ts.floor("D").to_datetime64(), "D").view(np.int64))
+    return int((ts.normalize() - pd.Timestamp(0)).days)
 
 
 def _days_of(dates: pd.Series) -> np.ndarray:
@@ -219,12 +221,16 @@ def summarize(
         func=_FUNC,
     )
     if len(tx) == 0:
-        raise EmptyInputError(f"{_FUNC}: `transactions` has no rows. Hint: check the filter upstream.")
+        raise EmptyInputError(
+            f"{_FUNC}: `transactions` has no rows. Hint: check the filter upstream."
+        )
 
     ids = tx[customer_col]
     dates = to_datetime(tx[date_col], func=_FUNC, col=str(date_col))
     amount = to_float(tx[amount_col], func=_FUNC, col=str(amount_col))
-    profit = None if profit_col is None else to_float(tx[profit_col], func=_FUNC, col=str(profit_col))
+    profit = (
+        None if profit_col is None else to_float(tx[profit_col], func=_FUNC, col=str(profit_col))
+    )
     orders = None if order_col is None else tx[order_col]
 
     # --- nulls -------------------------------------------------------------------------
