@@ -37,16 +37,12 @@ TOOLS = ("kamseg", "duckdb", "lifetimes")
 
 # The same columns as kamseg.summarize (freq="D", as_of = latest date), in SQL.
 DUCKDB_QUERY = """
-WITH tx AS (
-    SELECT customer_id, CAST(date AS DATE) AS day, amount FROM transactions
+WITH per_day AS (
+    SELECT customer_id, CAST(date AS DATE) AS day, sum(amount) AS amount, count(*) AS n
+    FROM transactions
+    GROUP BY ALL
 ),
-as_of AS (SELECT max(day) AS as_of FROM tx),
-per_day AS (
-    SELECT customer_id, day, sum(amount) AS amount, count(*) AS n FROM tx GROUP BY ALL
-),
-ranked AS (
-    SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM per_day
-)
+as_of AS (SELECT max(day) AS as_of FROM per_day)
 SELECT
     customer_id,
     min(day) AS first_purchase,
@@ -58,8 +54,10 @@ SELECT
     count(*) - 1 AS frequency,
     date_diff('day', min(day), max(day)) AS recency,
     date_diff('day', min(day), any_value(as_of)) AS T,
-    coalesce(avg(amount) FILTER (WHERE day > first_day), 0) AS monetary_value
-FROM ranked, as_of
+    CASE WHEN count(*) > 1
+         THEN (sum(amount) - arg_min(amount, day)) / (count(*) - 1)
+         ELSE 0 END AS monetary_value
+FROM per_day, as_of
 GROUP BY customer_id
 ORDER BY customer_id
 """

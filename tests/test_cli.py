@@ -188,3 +188,12 @@ def test_subprocess_exit_code_and_version(tmp_path):
         [sys.executable, "-m", "kamseg", "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout.strip() == f"kamseg {kamseg.__version__}"
+
+
+def test_output_has_ordinary_file_permissions(tmp_path):
+    reference = tmp_path / "plain.txt"
+    reference.write_text("x")  # created with the process umask, like any file
+    src = _write(tmp_path, GOOD_CSV)
+    out = tmp_path / "out.csv"
+    assert main(["rfm", str(src), "-o", str(out), "-q"]) == 0
+    assert out.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
+import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -66,8 +66,8 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
         raise _UsageError(f"output {str(p)!r}: folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
+    # a hidden sibling file, created with the usual permissions (mkstemp would give 0600)
+    tmp = folder / f".{p.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         if suffix == ".csv":
             df.to_csv(tmp)
@@ -75,7 +75,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
             df.to_parquet(tmp)
         os.replace(tmp, p)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
