@@ -31,11 +31,12 @@ _LAZY: dict[str, str] = {
     "rfm_segment_summary": "kamseg.rfm",
     "DEFAULT_SEGMENT_MAP": "kamseg.rfm",
 }
-_SUBMODULES = ("datasets", "errors", "rfm", "summary", "labels")
+_SUBMODULES = ("clv", "datasets", "errors", "rfm", "summary", "labels")
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
     "__version__",
+    "clv",
     "datasets",
     "errors",
     "rfm_scores",
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from kamseg import datasets, errors
+    from kamseg import clv, datasets, errors
     from kamseg.rfm import DEFAULT_SEGMENT_MAP, rfm_scores, rfm_segment_summary, rfm_segments
     from kamseg.summary import summarize
 

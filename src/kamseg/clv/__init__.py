@@ -1,0 +1,24 @@
+"""Customer lifetime value: BTYD models fitted by maximum likelihood, and predictions.
+
+Models (``kamseg.clv.fit(data, model=...)``):
+
+- ``"bgnbd"``: BG/NBD (Fader, Hardie & Lee 2005), non-contractual, continuous time;
+- ``"mbgnbd"``: MBG/NBD (Batislam, Denizel & Filiztekin 2007), like BG/NBD but customers
+  may also drop out right after their first purchase;
+- ``"pareto_nbd"``: Pareto/NBD (Schmittlein, Morrison & Colombo 1987), dropout at any time;
+- ``"bgbb"``: BG/BB (Fader, Hardie & Shang 2010), discrete purchase opportunities;
+- ``"gamma_gamma"``: spend per transaction (Fader, Hardie & Lee 2005);
+- ``"sbg"``: shifted-beta-geometric contract retention (Fader & Hardie 2007).
+
+``kamseg.clv.predict(customers, fitted, spend=...)`` appends ``p_alive``,
+``expected_purchases``, ``expected_spend``, ``clv`` and ``profit_clv``.
+
+This subpackage imports scipy; ``import kamseg`` does not load it until it is used.
+"""
+
+from __future__ import annotations
+
+from kamseg.clv._api import MONTH_IN_PERIODS, ModelName, fit, predict
+from kamseg.clv._base import FitResult
+
+__all__ = ["MONTH_IN_PERIODS", "FitResult", "ModelName", "fit", "predict"]

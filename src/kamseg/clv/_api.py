@@ -1,0 +1,520 @@
+"""Public entry points of kamseg.clv: fit and predict."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import (
+    check_choice,
+    check_columns,
+    check_frame,
+    check_no_overwrite,
+    examples,
+    to_float,
+)
+from kamseg.clv._base import FitResult, ModelSpec, Prepared, collapse, maximize, unique_rows
+from kamseg.errors import ConfigError, SchemaError
+
+__all__ = ["MONTH_IN_PERIODS", "ModelName", "fit", "predict"]
+
+ModelName = Literal["bgnbd", "mbgnbd", "pareto_nbd", "bgbb", "gamma_gamma", "sbg"]
+TRANSACTION_MODELS = ("bgnbd", "mbgnbd", "pareto_nbd")
+
+#: Periods in one month, per data period, as lifetimes counts them: 30 days, 4.345 weeks.
+MONTH_IN_PERIODS: dict[str, float] = {"D": 30.0, "W": 4.345, "M": 1.0}
+
+
+def _spec(model: str) -> ModelSpec:
+    if model == "bgnbd":
+        from kamseg.clv._bgnbd import BGNBD
+
+        return BGNBD
+    if model == "mbgnbd":
+        from kamseg.clv._bgnbd import MBGNBD
+
+        return MBGNBD
+    if model == "gamma_gamma":
+        from kamseg.clv._gamma_gamma import GAMMA_GAMMA
+
+        return GAMMA_GAMMA
+    if model == "pareto_nbd":
+        from kamseg.clv._pareto_nbd import SPEC as PARETO
+
+        return PARETO
+    if model == "bgbb":
+        from kamseg.clv._bgbb import SPEC as BGBB
+
+        return BGBB
+    from kamseg.clv._sbg import SPEC as SBG
+
+    return SBG
+
+
+def _rfm_arrays(
+    customers: pd.DataFrame,
+    *,
+    func: str,
+    frequency_col: Hashable,
+    recency_col: Hashable,
+    T_col: Hashable,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated frequency, recency, T arrays of a customer table."""
+    check_frame(customers, func=func, arg="customers")
+    check_columns(
+        customers,
+        {"frequency_col": frequency_col, "recency_col": recency_col, "T_col": T_col},
+        func=func,
+    )
+    x = to_float(customers[frequency_col], func=func, col=str(frequency_col))
+    t_x = to_float(customers[recency_col], func=func, col=str(recency_col))
+    T = to_float(customers[T_col], func=func, col=str(T_col))
+    problems = {
+        "null values": np.isnan(x) | np.isnan(t_x) | np.isnan(T),
+        "negative frequency, recency or T": (x < 0) | (t_x < 0) | (T < 0),
+        "recency greater than T": t_x > T,
+        "frequency 0 with recency > 0": (x == 0) & (t_x > 0),
+    }
+    for what, mask in problems.items():
+        if mask.any():
+            raise SchemaError(
+                f"{func}: {int(mask.sum())} customer(s) have {what}; examples (index): "
+                f"{examples(customers.index[mask])}. Hint: build the table with "
+                "kamseg.summarize, which guarantees 0 <= recency <= T."
+            )
+    return x, t_x, T
+
+
+def fit(
+    data: Any,
+    *,
+    model: ModelName = "bgnbd",
+    penalty: float = 0.0,
+    frequency_col: Hashable = "frequency",
+    recency_col: Hashable = "recency",
+    T_col: Hashable = "T",
+    monetary_col: Hashable = "monetary_value",
+    n_col: Hashable = "n_periods",
+    weights_col: Hashable | None = None,
+    initial: Sequence[float] | None = None,
+) -> FitResult:
+    """Fit a lifetime-value model by maximum likelihood.
+
+    Parameters
+    ----------
+    data
+        - ``"bgnbd"``, ``"mbgnbd"``, ``"pareto_nbd"``: a customer table with `frequency_col`,
+          `recency_col`, `T_col` (e.g. from :func:`kamseg.summarize`, in its ``freq``
+          periods);
+        - ``"gamma_gamma"``: a customer table with `frequency_col` and `monetary_col`;
+          customers with frequency 0 are left out (the model describes repeat spend);
+        - ``"bgbb"``: a table with `frequency_col`, `recency_col` and `n_col` (number of
+          purchase opportunities), optionally `weights_col` (customers per row);
+        - ``"sbg"``: the number of customers still active at the start of periods
+          0, 1, ..., k of one cohort (a sequence or Series; the first is the cohort size).
+    model
+        ``"bgnbd"`` (Fader, Hardie & Lee 2005), ``"mbgnbd"`` (Batislam et al. 2007),
+        ``"pareto_nbd"`` (Schmittlein et al. 1987), ``"bgbb"`` (Fader, Hardie & Shang 2010),
+        ``"gamma_gamma"`` (spend per transaction) or ``"sbg"`` (shifted-beta-geometric
+        contract retention, Fader & Hardie 2007).
+    penalty
+        L2 penalty: the fit minimises ``-LL/n + penalty * sum(params**2)``, like
+        lifetimes' ``penalizer_coef``. 0 (default) is plain maximum likelihood.
+    initial
+        Optional starting values, in the order of the model's parameters.
+
+    Returns
+    -------
+    FitResult
+        Immutable: ``params`` (by the papers' names: r, alpha, a, b; r, alpha, s, beta;
+        alpha, beta, gamma, delta; p, q, gamma; gamma, delta), ``std_errors``,
+        ``log_likelihood``, ``aic``, ``bic``, ``n_obs``, ``n_iter``, ``message``,
+        ``covariance``, and ``summary()`` / ``conf_int()``.
+
+    Raises
+    ------
+    ConvergenceError
+        If the maximum likelihood fit fails (never NaN parameters reported as success).
+    SchemaError
+        On impossible data (negative counts, recency > T, non-positive spend for
+        Gamma-Gamma, ...).
+    ConfigError
+        On an unknown model or a negative penalty.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> cdnow = kamseg.datasets.load_cdnow_summary()          # 2,357 customers, weeks
+    >>> bgnbd = kamseg.clv.fit(cdnow, model="bgnbd")
+    >>> {k: round(v, 4) for k, v in bgnbd.params.items()}
+    {'r': 0.2426, 'alpha': 4.4135, 'a': 0.7929, 'b': 2.4259}
+    >>> round(bgnbd.log_likelihood, 2)
+    -9582.43
+    """
+    func = "clv.fit"
+    check_choice(model, get_args(ModelName), func=func, arg="model")
+    if not isinstance(penalty, int | float) or not math.isfinite(penalty) or penalty < 0:
+        raise ConfigError(f"{func}: `penalty` must be a finite number >= 0; got {penalty!r}.")
+    spec = _spec(model)
+    freq = data.attrs.get("freq") if isinstance(data, pd.DataFrame) else None
+    prepared: Prepared
+    if model in TRANSACTION_MODELS:
+        x, t_x, T = _rfm_arrays(
+            data, func=func, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
+        )
+        if not (T > 0).any():
+            raise SchemaError(
+                f"{func}: every customer has T = 0 (first purchase on the as_of day); "
+                "there is nothing to fit. Hint: choose a later as_of."
+            )
+        prepared = collapse({"x": x, "t_x": t_x, "T": T})
+    elif model == "gamma_gamma":
+        prepared = _spend_data(data, func=func, frequency_col=frequency_col, monetary_col=monetary_col)
+    elif model == "bgbb":
+        from kamseg.clv._bgbb import prepare as prepare_bgbb
+
+        check_frame(data, func=func, arg="data")
+        check_columns(
+            data,
+            {"frequency_col": frequency_col, "recency_col": recency_col, "n_col": n_col,
+             "weights_col": weights_col},
+            func=func,
+        )
+        prepared = prepare_bgbb(
+            data,
+            frequency_col=frequency_col,
+            recency_col=recency_col,
+            n_col=n_col,
+            weights_col=weights_col,
+        )
+        freq = None
+    else:
+        from kamseg.clv._sbg import prepare as prepare_sbg
+
+        prepared = prepare_sbg(data)
+        freq = None
+    start = None if initial is None else np.asarray(initial, dtype=np.float64)
+    if start is not None and (start.shape != (len(spec.param_names),) or np.any(start <= 0)):
+        raise ConfigError(
+            f"{func}: `initial` must be {len(spec.param_names)} positive numbers "
+            f"({', '.join(spec.param_names)}); got {initial!r}."
+        )
+    return maximize(spec, prepared, penalty=float(penalty), initial=start, freq=freq)
+
+
+def _spend_data(
+    customers: pd.DataFrame, *, func: str, frequency_col: Hashable, monetary_col: Hashable
+) -> Prepared:
+    check_frame(customers, func=func, arg="data")
+    check_columns(
+        customers, {"frequency_col": frequency_col, "monetary_col": monetary_col}, func=func
+    )
+    x = to_float(customers[frequency_col], func=func, col=str(frequency_col))
+    m = to_float(customers[monetary_col], func=func, col=str(monetary_col))
+    repeat = x > 0
+    bad = repeat & ~(m > 0)
+    if bad.any():
+        raise SchemaError(
+            f"{func}: Gamma-Gamma needs a positive mean spend for every repeat customer; "
+            f"{int(bad.sum())} have {monetary_col!r} <= 0 or null (examples (index): "
+            f"{examples(customers.index[bad])}). Hint: returns can make net spend "
+            "non-positive; drop or fix those customers, or summarize with returns='exclude'."
+        )
+    if repeat.sum() < 2:
+        raise SchemaError(
+            f"{func}: Gamma-Gamma needs customers with repeat purchases; found "
+            f"{int(repeat.sum())}."
+        )
+    return collapse({"x": x[repeat], "m": m[repeat]})
+
+
+# --- prediction -----------------------------------------------------------------------------
+
+
+def _transaction_functions(
+    model: str,
+) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
+    """(p_alive, conditional_expected_purchases) of a transaction model."""
+    if model in ("bgnbd", "mbgnbd"):
+        from kamseg.clv import _bgnbd
+
+        modified = model == "mbgnbd"
+
+        def alive(params: np.ndarray, x: Any, t_x: Any, T: Any) -> np.ndarray:
+            return _bgnbd.p_alive(params, x, t_x, T, modified=modified)
+
+        def expected(params: np.ndarray, t: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
+            return _bgnbd.conditional_expected_purchases(params, t, x, t_x, T, modified=modified)
+
+        return alive, expected
+    from kamseg.clv import _pareto_nbd
+
+    def expected_pnbd(params: np.ndarray, t: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
+        ts = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        rows = [_pareto_nbd.conditional_expected_purchases(params, ti, x, t_x, T) for ti in ts]
+        out = np.vstack(rows)
+        return out if np.ndim(t) else out[0]
+
+    return _pareto_nbd.p_alive, expected_pnbd
+
+
+def _per_customer(
+    customers: pd.DataFrame, value: float | Hashable | None, *, func: str, arg: str
+) -> np.ndarray | None:
+    """A constant or a column of per-customer numbers."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ConfigError(f"{func}: `{arg}` must be finite; got {value!r}.")
+        return np.full(len(customers), float(value))
+    check_columns(customers, {arg: value}, func=func)
+    arr = to_float(customers[value], func=func, col=str(value))
+    if np.isnan(arr).any():
+        raise SchemaError(
+            f"{func}: column {value!r} (argument `{arg}`) has {int(np.isnan(arr).sum())} "
+            "null value(s). Hint: fill them (e.g. with a default margin) first."
+        )
+    return arr
+
+
+def predict(
+    customers: pd.DataFrame,
+    fitted: FitResult,
+    *,
+    spend: FitResult | Hashable | None = None,
+    horizon: int = 12,
+    discount_rate: float = 0.01,
+    freq: Literal["D", "W", "M"] | None = None,
+    margin: float | Hashable | None = None,
+    cost_to_serve: float | Hashable | None = None,
+    interval: float | None = None,
+    n_draws: int = 200,
+    seed: int = 0,
+    frequency_col: Hashable = "frequency",
+    recency_col: Hashable = "recency",
+    T_col: Hashable = "T",
+    monetary_col: Hashable = "monetary_value",
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Append P(alive), expected purchases and (discounted, profit) lifetime value.
+
+    Parameters
+    ----------
+    customers
+        The customer table the model describes (``frequency``, ``recency``, ``T`` in the
+        periods of the fit). Not modified.
+    fitted
+        A transaction model from :func:`fit` (``"bgnbd"``, ``"mbgnbd"``, ``"pareto_nbd"``).
+    spend
+        Spend per future purchase: a ``"gamma_gamma"`` fit (conditional expected spend,
+        shrunk toward the population mean), or the name of a column holding it. Without
+        it no CLV columns are added.
+    horizon
+        CLV horizon in **months** (whole months, >= 1).
+    discount_rate
+        Discount rate **per month**, compounded monthly (0.01 per month is about 12.7 % a
+        year). Purchases expected in month m are discounted by ``(1 + discount_rate)^m``.
+    freq
+        The period of `frequency`/`recency`/`T`: "D", "W" or "M". Default: the period the
+        model was fitted on, else ``customers.attrs["freq"]`` (set by summarize). A month is
+        30 days, 4.345 weeks or 1 calendar month, as in lifetimes.
+    margin
+        Profit margin on revenue, a constant (e.g. 0.25) or a column of per-customer
+        margins. With `margin`, ``profit_clv`` is added.
+    cost_to_serve
+        Yearly cost to serve each customer while alive, a constant or a column; it
+        accrues monthly (``cost/12``), weighted by today's ``p_alive`` and discounted like
+        revenue, and is subtracted in ``profit_clv``. Needs `margin` (use 1.0 when the
+        spend is already profit).
+    interval
+        If given (e.g. 0.9), add ``clv_lower``/``clv_upper``: a per-customer interval from
+        `n_draws` parameter sets drawn from the asymptotic normal distribution of the
+        log-parameters of both fits (simulation from the estimates' sampling
+        distribution, Krinsky & Robb 1986). It reflects parameter uncertainty only, not the
+        randomness of the customer's own future purchases.
+    n_draws, seed
+        Number of draws and random seed for `interval`.
+    overwrite
+        Replace existing output columns instead of raising.
+
+    Returns
+    -------
+    DataFrame
+        A copy of `customers` with:
+
+        - ``p_alive`` (float64): probability the customer is alive at `as_of`;
+        - ``expected_purchases`` (float64): expected purchases in the next `horizon`
+          months;
+        - ``expected_spend`` (float64, with `spend`): expected spend per purchase;
+        - ``clv`` (float64, with `spend`): ``sum over months m of
+          expected_spend * E[purchases in month m] / (1 + discount_rate)^m``;
+        - ``profit_clv`` (float64, with `margin`): ``margin * clv`` minus the discounted
+          expected cost to serve;
+        - ``clv_lower``, ``clv_upper`` (float64, with `interval`).
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> data = kamseg.datasets.make_transactions(n_customers=400, seed=3)
+    >>> customers = kamseg.summarize(data.transactions, freq="W")
+    >>> bgnbd = kamseg.clv.fit(customers, model="bgnbd")
+    >>> gg = kamseg.clv.fit(customers, model="gamma_gamma")
+    >>> out = kamseg.clv.predict(customers, bgnbd, spend=gg, margin=0.25, cost_to_serve=100)
+    >>> out[["p_alive", "expected_purchases", "clv", "profit_clv"]].notna().all().all()
+    True
+    """
+    func = "clv.predict"
+    if not isinstance(fitted, FitResult) or fitted.model not in TRANSACTION_MODELS:
+        raise ConfigError(
+            f"{func}: `fitted` must be a transaction model fit (one of "
+            f"{', '.join(TRANSACTION_MODELS)}); got {getattr(fitted, 'model', fitted)!r}."
+        )
+    x, t_x, T = _rfm_arrays(
+        customers, func=func, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
+    )
+    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise ConfigError(f"{func}: `horizon` must be a whole number of months >= 1; got {horizon!r}.")
+    if not isinstance(discount_rate, int | float) or not 0 <= discount_rate < 1:
+        raise ConfigError(
+            f"{func}: `discount_rate` is per month and must be in [0, 1); got {discount_rate!r}."
+        )
+    period = freq or fitted.freq or customers.attrs.get("freq")
+    if period not in MONTH_IN_PERIODS:
+        raise ConfigError(
+            f"{func}: the period of frequency/recency/T is unknown. Hint: pass freq='D', "
+            "'W' or 'M' (the freq you passed to kamseg.summarize)."
+        )
+    if interval is not None and not (isinstance(interval, float) and 0 < interval < 1):
+        raise ConfigError(f"{func}: `interval` must be a float in (0, 1); got {interval!r}.")
+    if cost_to_serve is not None and margin is None:
+        raise ConfigError(
+            f"{func}: `cost_to_serve` needs `margin` (profit CLV); pass margin=1.0 if the "
+            "spend is already profit."
+        )
+    new_cols = ["p_alive", "expected_purchases"]
+    if spend is not None:
+        new_cols += ["expected_spend", "clv"]
+        if margin is not None:
+            new_cols.append("profit_clv")
+        if interval is not None:
+            new_cols += ["clv_lower", "clv_upper"]
+    check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
+
+    steps = np.arange(0, horizon + 1, dtype=np.float64) * MONTH_IN_PERIODS[period]
+    discount = (1.0 + discount_rate) ** -np.arange(1, horizon + 1, dtype=np.float64)
+    alive_fn, expected_fn = _transaction_functions(fitted.model)
+
+    # work on distinct (x, t_x, T) rows, then spread back to customers
+    rows, inverse = unique_rows({"x": x, "t_x": t_x, "T": T})
+
+    def purchases_by_month(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cum = expected_fn(params, steps[1:], rows["x"], rows["t_x"], rows["T"])
+        cum = np.vstack([np.zeros((1, cum.shape[1])), cum])
+        return alive_fn(params, rows["x"], rows["t_x"], rows["T"]), np.diff(cum, axis=0)
+
+    params = fitted.values()
+    alive_u, monthly_u = purchases_by_month(params)
+    out = customers.copy()
+    out["p_alive"] = alive_u[inverse]
+    out["expected_purchases"] = monthly_u.sum(axis=0)[inverse]
+    if spend is None:
+        return out
+
+    spend_fn = _spend_function(customers, spend, func=func, monetary_col=monetary_col, x=x)
+    spend_per = spend_fn(None)
+    disc_purchases_u = discount @ monthly_u
+    clv = spend_per * disc_purchases_u[inverse]
+    out["expected_spend"] = spend_per
+    out["clv"] = clv
+    if margin is not None:
+        margin_arr = _per_customer(customers, margin, func=func, arg="margin")
+        assert margin_arr is not None
+        profit = margin_arr * clv
+        cost = _per_customer(customers, cost_to_serve, func=func, arg="cost_to_serve")
+        if cost is not None:
+            profit = profit - cost / 12.0 * discount.sum() * out["p_alive"].to_numpy()
+        out["profit_clv"] = profit
+    if interval is not None:
+        lower, upper = _clv_interval(
+            fitted, spend, spend_fn, purchases_by_month, discount, inverse,
+            interval=interval, n_draws=n_draws, seed=seed,
+        )
+        out["clv_lower"] = lower
+        out["clv_upper"] = upper
+    return out
+
+
+def _spend_function(
+    customers: pd.DataFrame,
+    spend: FitResult | Hashable,
+    *,
+    func: str,
+    monetary_col: Hashable,
+    x: np.ndarray,
+) -> Callable[[np.ndarray | None], np.ndarray]:
+    """spend_fn(params or None) -> expected spend per purchase for every customer."""
+    if isinstance(spend, FitResult):
+        if spend.model != "gamma_gamma":
+            raise ConfigError(
+                f"{func}: `spend` must be a 'gamma_gamma' fit or a column name; got a "
+                f"{spend.model!r} fit."
+            )
+        from kamseg.clv._gamma_gamma import conditional_expected_spend
+
+        check_columns(customers, {"monetary_col": monetary_col}, func=func)
+        m = to_float(customers[monetary_col], func=func, col=str(monetary_col))
+        m = np.where(x > 0, m, 0.0)
+        base = spend.values()
+
+        def gg(params: np.ndarray | None) -> np.ndarray:
+            return conditional_expected_spend(base if params is None else params, x, m)
+
+        return gg
+    values = _per_customer(customers, spend, func=func, arg="spend")
+    assert values is not None
+
+    def column(params: np.ndarray | None) -> np.ndarray:
+        return values
+
+    return column
+
+
+def _clv_interval(
+    fitted: FitResult,
+    spend: FitResult | Hashable,
+    spend_fn: Callable[[np.ndarray | None], np.ndarray],
+    purchases_by_month: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    discount: np.ndarray,
+    inverse: np.ndarray,
+    *,
+    interval: float,
+    n_draws: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    if not np.all(np.isfinite(fitted.log_covariance)):
+        raise ConfigError(
+            "clv.predict: the fit has no usable covariance matrix, so no interval can be "
+            "drawn. Hint: fit on more customers, or leave interval=None."
+        )
+    tx_draws = np.exp(
+        rng.multivariate_normal(np.log(fitted.values()), fitted.log_covariance, size=n_draws)
+    )
+    sp_draws: np.ndarray | None = None
+    if isinstance(spend, FitResult):
+        sp_draws = np.exp(
+            rng.multivariate_normal(np.log(spend.values()), spend.log_covariance, size=n_draws)
+        )
+    draws = np.empty((n_draws, inverse.size))
+    for i in range(n_draws):
+        _, monthly = purchases_by_month(tx_draws[i])
+        per_purchase = spend_fn(None if sp_draws is None else sp_draws[i])
+        draws[i] = per_purchase * (discount @ monthly)[inverse]
+    tail = (1.0 - interval) / 2.0
+    lower, upper = np.quantile(draws, [tail, 1.0 - tail], axis=0)
+    return lower, upper
