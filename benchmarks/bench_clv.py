@@ -55,8 +55,14 @@ def _worker(tool: str, step: str, path: str, params_path: str) -> None:
             bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
             ggf.params_ = pd.Series(params["gg"])
             clv = ggf.customer_lifetime_value(
-                bgf, c["frequency"], c["recency"], c["T"], c["monetary_value"],
-                time=12, discount_rate=0.01, freq="D",
+                bgf,
+                c["frequency"],
+                c["recency"],
+                c["T"],
+                c["monetary_value"],
+                time=12,
+                discount_rate=0.01,
+                freq="D",
             )
             out = {"clv": clv.to_numpy().tolist()[:2000], "total": float(clv.sum())}
     else:
@@ -75,8 +81,11 @@ def _worker(tool: str, step: str, path: str, params_path: str) -> None:
             f = kamseg.clv.fit(c.head(5000), model="bgnbd")
             g = kamseg.clv.fit(c.head(5000), model="gamma_gamma")
             f = _with_params(FitResult, f, params["bgnbd"])
-            g = _with_params(FitResult, g, {"p": params["gg"]["p"], "q": params["gg"]["q"],
-                                            "gamma": params["gg"]["v"]})
+            g = _with_params(
+                FitResult,
+                g,
+                {"p": params["gg"]["p"], "q": params["gg"]["q"], "gamma": params["gg"]["v"]},
+            )
             t0 = time.perf_counter()
             pred = kamseg.clv.predict(c, f, spend=g, horizon=12, discount_rate=0.01, freq="D")
             clv = pred["clv"]
@@ -108,8 +117,10 @@ def _max_rel(a: dict, b: dict) -> float:
     import numpy as np
 
     keys = [k for k in a if k != "total"]
-    diffs = [np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k])) / np.abs(np.asarray(b[k])))
-             for k in keys]
+    diffs = [
+        np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k])) / np.abs(np.asarray(b[k])))
+        for k in keys
+    ]
     return float(max(diffs))
 
 

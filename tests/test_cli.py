@@ -42,7 +42,16 @@ def test_demo_writes_table_and_prints_segments(tmp_path, capsys):
     table = pd.read_parquet(out / "customers.parquet")
     csv = pd.read_csv(out / "customers.csv", index_col=0)
     assert len(table) == len(csv) > 0
-    for col in ("revenue", "profit", "frequency", "r_score", "rfm_cell", "rfm_segment"):
+    for col in (
+        "revenue",
+        "profit",
+        "frequency",
+        "r_score",
+        "rfm_segment",
+        "p_alive",
+        "clv",
+        "profit_clv",
+    ):
         assert col in table.columns
     assert "Champions" in printed
     assert f"{len(table):,} customers" in printed

@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import math
-import types
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -103,7 +101,9 @@ def test_result_is_immutable_and_has_errors(bgnbd):
         bgnbd.params["r"] = 1.0  # type: ignore[index]
     table = bgnbd.summary()
     assert list(table.columns) == ["estimate", "std_error", "lower", "upper"]
-    assert (table["lower"] < table["estimate"]).all() and (table["estimate"] < table["upper"]).all()
+    assert (table["lower"] < table["estimate"]).all() and (
+        table["estimate"] < table["upper"]
+    ).all()
     # standard errors as reported for this fit by lifetimes' summary (FHL data)
     assert bgnbd.std_errors["r"] == pytest.approx(0.0126, abs=2e-4)
     assert bgnbd.std_errors["alpha"] == pytest.approx(0.378, abs=2e-3)
@@ -125,7 +125,8 @@ def test_bgnbd_predictions_equal_lifetimes(bgnbd, cdnow_summary):
         theirs = ref.conditional_expected_number_of_purchases_up_to_time(t, x, t_x, T)
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
         np.testing.assert_allclose(
-            _bgnbd.expected_purchases(p, t), ref.expected_number_of_purchases_up_to_time(t),
+            _bgnbd.expected_purchases(p, t),
+            ref.expected_number_of_purchases_up_to_time(t),
             rtol=1e-6,
         )
     np.testing.assert_allclose(
@@ -169,8 +170,14 @@ def test_clv_equals_lifetimes(bgnbd, gg, cdnow_spend):
     ggf.params_ = pd.Series({"p": gg.params["p"], "q": gg.params["q"], "v": gg.params["gamma"]})
     c = cdnow_spend
     theirs = ggf.customer_lifetime_value(
-        bgf, c["frequency"], c["recency"], c["T"], c["monetary_value"],
-        time=12, discount_rate=0.01, freq="W",
+        bgf,
+        c["frequency"],
+        c["recency"],
+        c["T"],
+        c["monetary_value"],
+        time=12,
+        discount_rate=0.01,
+        freq="W",
     )
     ours = kamseg.clv.predict(c, bgnbd, spend=gg, horizon=12, discount_rate=0.01, freq="W")
     np.testing.assert_allclose(ours["clv"], theirs.to_numpy(), rtol=1e-6)
@@ -198,12 +205,23 @@ def test_predict_columns_and_hand_checked_profit(bgnbd, gg, cdnow_spend):
     c = cdnow_spend.assign(margin=0.3)
     before = c.copy()
     out = kamseg.clv.predict(
-        c, bgnbd, spend=gg, horizon=12, discount_rate=0.01, freq="W",
-        margin="margin", cost_to_serve=24.0,
+        c,
+        bgnbd,
+        spend=gg,
+        horizon=12,
+        discount_rate=0.01,
+        freq="W",
+        margin="margin",
+        cost_to_serve=24.0,
     )
     pd.testing.assert_frame_equal(c, before)
     assert list(out.columns) == [
-        *c.columns, "p_alive", "expected_purchases", "expected_spend", "clv", "profit_clv"
+        *c.columns,
+        "p_alive",
+        "expected_purchases",
+        "expected_spend",
+        "clv",
+        "profit_clv",
     ]
     # cost 24/year = 2/month for 12 months, weighted by p_alive, discounted 1 %/month
     disc = sum(1.01**-m for m in range(1, 13))
@@ -218,7 +236,9 @@ def test_predict_horizon_is_in_months(bgnbd, cdnow_summary):
     one = kamseg.clv.predict(cdnow_summary, bgnbd, horizon=1, freq="W")
     # one month of weekly periods = 4.345 weeks
     direct = _bgnbd.conditional_expected_purchases(
-        bgnbd.values(), 4.345, *(cdnow_summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+        bgnbd.values(),
+        4.345,
+        *(cdnow_summary[c].to_numpy() for c in ("frequency", "recency", "T")),
     )
     np.testing.assert_allclose(one["expected_purchases"], direct, rtol=1e-12)
 

@@ -104,6 +104,9 @@ def _segment_table(segmented: pd.DataFrame) -> str:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from kamseg import clv
     from kamseg.datasets import make_transactions
     from kamseg.rfm import rfm_scores, rfm_segments
     from kamseg.summary import summarize
@@ -111,8 +114,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = make_transactions(n_customers=args.n_customers, seed=args.seed)
-    customers = summarize(data.transactions, profit_col="profit", as_of=data.as_of)
+    customers = summarize(data.transactions, profit_col="profit", as_of=data.as_of, freq="W")
     table = rfm_segments(rfm_scores(customers), labels=args.labels)
+    # lifetime value: MBG/NBD (customers may lapse after their first order) and Gamma-Gamma
+    # spend, on profit: each customer's margin so far, less the CRM's yearly cost to serve
+    purchases = clv.fit(customers, model="mbgnbd")
+    spend = clv.fit(customers, model="gamma_gamma")
+    revenue = table["revenue"].to_numpy()
+    margin = np.where(
+        revenue > 0, table["profit"].to_numpy() / np.where(revenue > 0, revenue, 1), 0
+    )
+    table = table.assign(
+        margin=margin,
+        cost_to_serve=data.master["cost_to_serve"].reindex(table.index).to_numpy(),
+    )
+    table = clv.predict(
+        table, purchases, spend=spend, horizon=12, margin="margin", cost_to_serve="cost_to_serve"
+    )
     write_table(table, out / "customers.parquet")
     write_table(table, out / "customers.csv")
     print(
@@ -120,6 +138,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"as of {data.as_of.date()}"
     )
     print(_segment_table(table))
+    print(
+        f"12-month CLV: {table['clv'].sum():,.0f} revenue, {table['profit_clv'].sum():,.0f} "
+        f"profit after cost to serve; mean P(alive) {table['p_alive'].mean():.2f}"
+    )
     print(f"wrote {out / 'customers.parquet'} and {out / 'customers.csv'}")
     return 0
 

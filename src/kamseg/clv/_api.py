@@ -17,7 +17,7 @@ from kamseg._validation import (
     examples,
     to_float,
 )
-from kamseg.clv._base import FitResult, ModelSpec, Prepared, collapse, maximize, unique_rows
+from kamseg.clv._base import FitResult, ModelSpec, Prepared, collapse, maximize
 from kamseg.errors import ConfigError, SchemaError
 
 __all__ = ["MONTH_IN_PERIODS", "ModelName", "fit", "predict"]
@@ -173,15 +173,21 @@ def fit(
             )
         prepared = collapse({"x": x, "t_x": t_x, "T": T})
     elif model == "gamma_gamma":
-        prepared = _spend_data(data, func=func, frequency_col=frequency_col, monetary_col=monetary_col)
+        prepared = _spend_data(
+            data, func=func, frequency_col=frequency_col, monetary_col=monetary_col
+        )
     elif model == "bgbb":
         from kamseg.clv._bgbb import prepare as prepare_bgbb
 
         check_frame(data, func=func, arg="data")
         check_columns(
             data,
-            {"frequency_col": frequency_col, "recency_col": recency_col, "n_col": n_col,
-             "weights_col": weights_col},
+            {
+                "frequency_col": frequency_col,
+                "recency_col": recency_col,
+                "n_col": n_col,
+                "weights_col": weights_col,
+            },
             func=func,
         )
         prepared = prepare_bgbb(
@@ -235,31 +241,47 @@ def _spend_data(
 # --- prediction -----------------------------------------------------------------------------
 
 
-def _transaction_functions(
-    model: str,
-) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
-    """(p_alive, conditional_expected_purchases) of a transaction model."""
+PurchaseSummary = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    tuple[np.ndarray, np.ndarray, np.ndarray],
+]
+
+
+def _purchase_summary(model: str) -> PurchaseSummary:
+    """``f(params, x, t_x, T, steps, discount) -> (p_alive, expected, discounted)``."""
     if model in ("bgnbd", "mbgnbd"):
         from kamseg.clv import _bgnbd
 
         modified = model == "mbgnbd"
 
-        def alive(params: np.ndarray, x: Any, t_x: Any, T: Any) -> np.ndarray:
-            return _bgnbd.p_alive(params, x, t_x, T, modified=modified)
+        def bg(
+            params: np.ndarray,
+            x: np.ndarray,
+            t_x: np.ndarray,
+            T: np.ndarray,
+            steps: np.ndarray,
+            discount: np.ndarray,
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return _bgnbd.purchase_summary(params, x, t_x, T, steps, discount, modified=modified)
 
-        def expected(params: np.ndarray, t: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
-            return _bgnbd.conditional_expected_purchases(params, t, x, t_x, T, modified=modified)
-
-        return alive, expected
+        return bg
     from kamseg.clv import _pareto_nbd
 
-    def expected_pnbd(params: np.ndarray, t: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
-        ts = np.atleast_1d(np.asarray(t, dtype=np.float64))
-        rows = [_pareto_nbd.conditional_expected_purchases(params, ti, x, t_x, T) for ti in ts]
-        out = np.vstack(rows)
-        return out if np.ndim(t) else out[0]
+    def generic(
+        params: np.ndarray,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        T: np.ndarray,
+        steps: np.ndarray,
+        discount: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cum = np.vstack(
+            [_pareto_nbd.conditional_expected_purchases(params, t, x, t_x, T) for t in steps]
+        )
+        monthly = np.diff(cum, axis=0, prepend=0.0)
+        return _pareto_nbd.p_alive(params, x, t_x, T), cum[-1], discount @ monthly
 
-    return _pareto_nbd.p_alive, expected_pnbd
+    return generic
 
 
 def _per_customer(
@@ -378,7 +400,9 @@ def predict(
         customers, func=func, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
     )
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise ConfigError(f"{func}: `horizon` must be a whole number of months >= 1; got {horizon!r}.")
+        raise ConfigError(
+            f"{func}: `horizon` must be a whole number of months >= 1; got {horizon!r}."
+        )
     if not isinstance(discount_rate, int | float) or not 0 <= discount_rate < 1:
         raise ConfigError(
             f"{func}: `discount_rate` is per month and must be in [0, 1); got {discount_rate!r}."
@@ -405,30 +429,24 @@ def predict(
             new_cols += ["clv_lower", "clv_upper"]
     check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
 
-    steps = np.arange(0, horizon + 1, dtype=np.float64) * MONTH_IN_PERIODS[period]
+    steps = np.arange(1, horizon + 1, dtype=np.float64) * MONTH_IN_PERIODS[period]
     discount = (1.0 + discount_rate) ** -np.arange(1, horizon + 1, dtype=np.float64)
-    alive_fn, expected_fn = _transaction_functions(fitted.model)
+    summary_fn = _purchase_summary(fitted.model)
 
-    # work on distinct (x, t_x, T) rows, then spread back to customers
-    rows, inverse = unique_rows({"x": x, "t_x": t_x, "T": T})
+    def purchases(params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return summary_fn(params, x, t_x, T, steps, discount)
 
-    def purchases_by_month(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cum = expected_fn(params, steps[1:], rows["x"], rows["t_x"], rows["T"])
-        cum = np.vstack([np.zeros((1, cum.shape[1])), cum])
-        return alive_fn(params, rows["x"], rows["t_x"], rows["T"]), np.diff(cum, axis=0)
-
-    params = fitted.values()
-    alive_u, monthly_u = purchases_by_month(params)
+    alive, expected, discounted = purchases(fitted.values())
     out = customers.copy()
-    out["p_alive"] = alive_u[inverse]
-    out["expected_purchases"] = monthly_u.sum(axis=0)[inverse]
+    out["p_alive"] = alive
+    out["expected_purchases"] = expected
     if spend is None:
         return out
 
     spend_fn = _spend_function(customers, spend, func=func, monetary_col=monetary_col, x=x)
     spend_per = spend_fn(None)
-    disc_purchases_u = discount @ monthly_u
-    clv = spend_per * disc_purchases_u[inverse]
+    clv = spend_per * discounted
     out["expected_spend"] = spend_per
     out["clv"] = clv
     if margin is not None:
@@ -437,12 +455,11 @@ def predict(
         profit = margin_arr * clv
         cost = _per_customer(customers, cost_to_serve, func=func, arg="cost_to_serve")
         if cost is not None:
-            profit = profit - cost / 12.0 * discount.sum() * out["p_alive"].to_numpy()
+            profit = profit - cost / 12.0 * discount.sum() * alive
         out["profit_clv"] = profit
     if interval is not None:
         lower, upper = _clv_interval(
-            fitted, spend, spend_fn, purchases_by_month, discount, inverse,
-            interval=interval, n_draws=n_draws, seed=seed,
+            fitted, spend, spend_fn, purchases, interval=interval, n_draws=n_draws, seed=seed
         )
         out["clv_lower"] = lower
         out["clv_upper"] = upper
@@ -488,20 +505,18 @@ def _clv_interval(
     fitted: FitResult,
     spend: FitResult | Hashable,
     spend_fn: Callable[[np.ndarray | None], np.ndarray],
-    purchases_by_month: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
-    discount: np.ndarray,
-    inverse: np.ndarray,
+    purchases: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
     *,
     interval: float,
     n_draws: int,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
     if not np.all(np.isfinite(fitted.log_covariance)):
         raise ConfigError(
             "clv.predict: the fit has no usable covariance matrix, so no interval can be "
             "drawn. Hint: fit on more customers, or leave interval=None."
         )
+    rng = np.random.default_rng(seed)
     tx_draws = np.exp(
         rng.multivariate_normal(np.log(fitted.values()), fitted.log_covariance, size=n_draws)
     )
@@ -510,11 +525,12 @@ def _clv_interval(
         sp_draws = np.exp(
             rng.multivariate_normal(np.log(spend.values()), spend.log_covariance, size=n_draws)
         )
-    draws = np.empty((n_draws, inverse.size))
-    for i in range(n_draws):
-        _, monthly = purchases_by_month(tx_draws[i])
-        per_purchase = spend_fn(None if sp_draws is None else sp_draws[i])
-        draws[i] = per_purchase * (discount @ monthly)[inverse]
+    draws = np.vstack(
+        [
+            spend_fn(None if sp_draws is None else sp_draws[i]) * purchases(tx_draws[i])[2]
+            for i in range(n_draws)
+        ]
+    )
     tail = (1.0 - interval) / 2.0
     lower, upper = np.quantile(draws, [tail, 1.0 - tail], axis=0)
     return lower, upper

@@ -46,7 +46,7 @@ class Prepared:
 
     arrays: Mapping[str, np.ndarray]
     weights: np.ndarray
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_obs(self) -> float:
@@ -202,7 +202,7 @@ def chunked_sum(
     """
     slices = [slice(i, min(i + chunk, n_rows)) for i in range(0, n_rows, chunk)]
     if len(slices) < 4:
-        return np.sum([fn(sl) for sl in slices], axis=0)
+        return np.asarray(np.sum([fn(sl) for sl in slices], axis=0))
     global _POOL
     if _POOL is None:
         import os
@@ -213,7 +213,7 @@ def chunked_sum(
 
     def run(part: list[slice]) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return np.sum([fn(sl) for sl in part], axis=0)
+            return np.asarray(np.sum([fn(sl) for sl in part], axis=0))
 
     first = _POOL.submit(run, slices[:half])
     second = run(slices[half:])

@@ -42,6 +42,7 @@ __all__ = [
     "conditional_expected_purchases",
     "expected_purchases",
     "p_alive",
+    "purchase_summary",
 ]
 
 
@@ -54,7 +55,7 @@ def _lookups(data: Prepared) -> dict[str, np.ndarray]:
             cache[f"u{key}"] = values
             cache[f"i{key}"] = inverse.reshape(-1)
         cache["wx"] = np.bincount(cache["ix"], weights=data.weights, minlength=cache["ux"].size)
-    return cache  # type: ignore[return-value]
+    return cache
 
 
 def _parts(params: np.ndarray, data: Prepared, modified: bool) -> dict[str, np.ndarray]:
@@ -75,11 +76,7 @@ def _compute_parts(params: np.ndarray, data: Prepared, modified: bool) -> dict[s
     shift = 1.0 if modified else 0.0
     # per distinct x
     lg_x = (
-        gammaln(r + ux)
-        - gammaln(r)
-        + r * np.log(alpha)
-        + betaln(a, b + ux + shift)
-        - betaln(a, b)
+        gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux + shift) - betaln(a, b)
     )
     has_u4 = np.ones_like(ux, dtype=bool) if modified else ux > 0
     denom_x = b + ux - 1.0 + shift
@@ -281,7 +278,35 @@ def conditional_expected_purchases(
     return out
 
 
-def expected_purchases(params: np.ndarray, t: float | np.ndarray, *, modified: bool = False) -> np.ndarray:
+def purchase_summary(
+    params: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    steps: np.ndarray,
+    discount: np.ndarray,
+    *,
+    modified: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(alive), expected purchases up to ``steps[-1]`` and their discounted sum.
+
+    ``steps`` are the cumulative horizons t_1 < ... < t_k (in periods) and ``discount`` the
+    factor applied to the purchases expected in (t_{m-1}, t_m]. Because
+    E[Y(t) | x, t_x, T] = P(alive) · g(t; x, T), the hypergeometric part g is computed once
+    per distinct (x, T) pair and horizon, then spread to the customers.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    T = np.asarray(T, dtype=np.float64)
+    pairs, inverse = unique_rows({"x": x, "T": T})
+    cum = _alive_part(params, steps.reshape(-1, 1), pairs["x"], pairs["T"], modified)
+    monthly = np.diff(cum, axis=0, prepend=0.0)
+    alive = p_alive(params, x, t_x, T, modified=modified)
+    return alive, alive * cum[-1][inverse], alive * (discount @ monthly)[inverse]
+
+
+def expected_purchases(
+    params: np.ndarray, t: float | np.ndarray, *, modified: bool = False
+) -> np.ndarray:
     """Expected purchases of a new customer in their first `t` periods, E[X(t)]."""
     r, alpha, a, b = (float(v) for v in params)
     t = np.asarray(t, dtype=np.float64)
