@@ -227,8 +227,9 @@ def _spend_data(
         raise SchemaError(
             f"{func}: Gamma-Gamma needs a positive mean spend for every repeat customer; "
             f"{int(bad.sum())} have {monetary_col!r} <= 0 or null (examples (index): "
-            f"{examples(customers.index[bad])}). Hint: returns can make net spend "
-            "non-positive; drop or fix those customers, or summarize with returns='exclude'."
+            f"{examples(customers.index[bad])}). Hint: fit on "
+            f"data[data[{str(monetary_col)!r}] > 0]; returns netted into the totals or "
+            "free items can make mean spend non-positive."
         )
     if repeat.sum() < 2:
         raise SchemaError(
