@@ -13,6 +13,9 @@ Models (``kamseg.clv.fit(data, model=...)``):
 ``kamseg.clv.predict(customers, fitted, spend=...)`` appends ``p_alive``,
 ``expected_purchases``, ``expected_spend``, ``clv`` and ``profit_clv``.
 
+``calibration_holdout``, ``evaluate_holdout`` and ``compare_models`` test the models on a
+later period than the one they were fitted on.
+
 This subpackage imports scipy; ``import kamseg`` does not load it until it is used.
 """
 
@@ -20,5 +23,21 @@ from __future__ import annotations
 
 from kamseg.clv._api import MONTH_IN_PERIODS, ModelName, fit, predict
 from kamseg.clv._base import FitResult
+from kamseg.clv._holdout import (
+    HoldoutReport,
+    calibration_holdout,
+    compare_models,
+    evaluate_holdout,
+)
 
-__all__ = ["MONTH_IN_PERIODS", "FitResult", "ModelName", "fit", "predict"]
+__all__ = [
+    "MONTH_IN_PERIODS",
+    "FitResult",
+    "HoldoutReport",
+    "ModelName",
+    "calibration_holdout",
+    "compare_models",
+    "evaluate_holdout",
+    "fit",
+    "predict",
+]

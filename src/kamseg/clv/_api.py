@@ -388,7 +388,7 @@ def predict(
     >>> bgnbd = kamseg.clv.fit(customers, model="bgnbd")
     >>> gg = kamseg.clv.fit(customers, model="gamma_gamma")
     >>> out = kamseg.clv.predict(customers, bgnbd, spend=gg, margin=0.25, cost_to_serve=100)
-    >>> out[["p_alive", "expected_purchases", "clv", "profit_clv"]].notna().all().all()
+    >>> bool(out[["p_alive", "expected_purchases", "clv", "profit_clv"]].notna().all().all())
     True
     """
     func = "clv.predict"

@@ -1,0 +1,735 @@
+"""Calibration/holdout validation of the transaction models (BG/NBD, MBG/NBD, Pareto/NBD).
+
+The papers judge a purchase model the same way: fit it on a calibration window, predict
+each customer's purchases in the following holdout window from their calibration history,
+and compare with what they did (Fader, Hardie & Lee 2005, section 5). This module builds
+the calibration/holdout table (:func:`calibration_holdout`, the equivalent of lifetimes'
+``calibration_and_holdout_data``), scores one fit on it (:func:`evaluate_holdout`) and
+ranks several models side by side (:func:`compare_models`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, get_args
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import (
+    check_choice,
+    check_columns,
+    check_frame,
+    check_int,
+    examples,
+    to_datetime,
+    to_float,
+    warn,
+)
+from kamseg.clv._api import TRANSACTION_MODELS, _rfm_arrays, _spec, fit
+from kamseg.clv._base import FitResult
+from kamseg.errors import ConfigError, ConvergenceError, EmptyInputError, SchemaError
+from kamseg.summary import Freq, ReturnsPolicy, _periods, summarize
+
+__all__ = [
+    "HOLDOUT_COLUMNS",
+    "HoldoutReport",
+    "calibration_holdout",
+    "compare_models",
+    "evaluate_holdout",
+]
+
+#: Columns of the table made by :func:`calibration_holdout`, in order.
+HOLDOUT_COLUMNS: tuple[str, ...] = (
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "frequency_holdout",
+    "monetary_value_holdout",
+    "duration_holdout",
+)
+
+#: Metrics reported by :func:`evaluate_holdout`, in order.
+METRICS: tuple[str, ...] = (
+    "customers",
+    "actual",
+    "predicted",
+    "mae",
+    "rmse",
+    "correlation",
+    "aggregate_error",
+)
+
+#: Holdout metrics repeated in :func:`compare_models`.
+METRIC_COLUMNS: tuple[str, ...] = ("mae", "rmse", "correlation", "aggregate_error")
+
+
+def _day(value: Any, *, func: str, arg: str) -> int:
+    """Day number (days since 1970-01-01) of a date-like option; only the day counts."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{func}: `{arg}` must be a date (e.g. '2024-06-30'); got {value!r}."
+        ) from exc
+    if pd.isna(ts):
+        raise ConfigError(f"{func}: `{arg}` must be a date, not {value!r}.")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return int((ts.normalize() - pd.Timestamp(0)).days)
+
+
+def _iso(day: int) -> str:
+    return str(np.datetime64(day, "D"))
+
+
+def _period_of(day: int, freq: str) -> int:
+    return int(_periods(np.array([day], dtype=np.int64), freq)[0])
+
+
+def calibration_holdout(
+    transactions: pd.DataFrame,
+    *,
+    calibration_end: Any,
+    holdout_end: Any = None,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    freq: Freq = "D",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+) -> pd.DataFrame:
+    """Split a transaction log into a calibration summary and holdout purchase counts.
+
+    The calibration window is every day up to and including `calibration_end`; the holdout
+    window the days after it, up to and including `holdout_end`. Customers whose first
+    purchase is in the holdout window are not in the table: a model fitted on the
+    calibration window knows nothing about them. This is lifetimes'
+    ``calibration_and_holdout_data`` (see Notes for the one difference).
+
+    Parameters
+    ----------
+    transactions
+        One row per order or order line. Not modified.
+    calibration_end
+        Last day of the calibration window (only the day counts; transactions dated on it
+        are calibration purchases). Required.
+    holdout_end
+        Last day of the holdout window. Default: the latest date in the data. Later
+        transactions are excluded with a :class:`~kamseg.errors.KamsegWarning` that
+        counts them.
+    customer_col, date_col, amount_col
+        Columns holding the customer id, the purchase date and the amount, as in
+        :func:`kamseg.summarize`.
+    freq
+        Period of the BTYD columns and of the holdout counts: ``"D"`` days, ``"W"`` weeks
+        (Monday to Sunday, as pandas' and lifetimes' ``"W"``) or ``"M"`` calendar months.
+        A period is "a purchase period" when at least one transaction is dated in it; see
+        `Returns` for how each column counts them.
+    dropna
+        Rows with a null customer id, date or amount raise
+        :class:`~kamseg.errors.SchemaError` by default; with ``dropna=True`` they are
+        dropped with a warning that counts them.
+    returns
+        Policy for negative amounts, as in :func:`kamseg.summarize`: ``"net"`` (default)
+        nets them into the calibration totals (summarize warns about those) and into the
+        holdout spend (a warning counts them); ``"exclude"`` drops them from both windows
+        with a warning; ``"error"`` raises :class:`~kamseg.errors.SchemaError`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id (index named after `customer_col`, sorted), one row per
+        customer with at least one transaction on or before `calibration_end`; all
+        columns float64:
+
+        - ``frequency``, ``recency``, ``T``, ``monetary_value``: the calibration BTYD
+          summary, exactly :func:`kamseg.summarize` of the calibration rows with
+          ``as_of=calibration_end`` (repeat purchase periods; periods from the first to
+          the last purchase; periods from the first purchase to the `calibration_end`
+          period; mean spend per repeat period). Pass the table straight to
+          :func:`kamseg.clv.fit`.
+        - ``frequency_holdout``: the number of distinct periods holding at least one of
+          the customer's transactions dated in the holdout window (after `calibration_end`,
+          up to `holdout_end`). With ``"W"`` or ``"M"`` the period containing
+          `calibration_end` counts when the customer bought in it after `calibration_end`.
+        - ``monetary_value_holdout``: the customer's holdout spend divided by
+          ``frequency_holdout``, i.e. the mean spend per holdout purchase period (the
+          same per-period convention as ``monetary_value``); 0 without holdout purchases.
+        - ``duration_holdout``: the holdout length in periods, ``period(holdout_end) -
+          period(calibration_end)``: days for ``"D"``, Monday-to-Sunday week boundaries
+          crossed for ``"W"``, calendar month boundaries crossed for ``"M"``. The same for
+          every customer.
+
+        ``attrs`` holds ``freq``, ``as_of`` (= ``calibration_end``, the date the
+        calibration columns describe), ``calibration_end`` and ``holdout_end`` (ISO date
+        text).
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a named column is missing.
+    SchemaError
+        On unparseable dates, non-numeric amounts, nulls (unless ``dropna=True``) or
+        negative amounts with ``returns="error"``.
+    ConfigError
+        If `calibration_end` or `holdout_end` is not a date, if `calibration_end` is not
+        before `holdout_end` (or the holdout window is shorter than one period), or on an
+        unknown `freq` or `returns`.
+    EmptyInputError
+        If there are no transactions, or none on or before `calibration_end`.
+
+    Notes
+    -----
+    ``frequency``, ``recency``, ``T``, ``monetary_value``, ``frequency_holdout`` and
+    ``duration_holdout`` equal lifetimes' ``frequency_cal``, ``recency_cal``, ``T_cal``,
+    ``monetary_value_cal``, ``frequency_holdout`` and ``duration_holdout`` (for ``"D"`` and
+    ``"W"``; lifetimes rejects ``"M"``). lifetimes' ``monetary_value_holdout`` is the mean
+    *per transaction row*, which disagrees with its own per-period ``monetary_value_cal``
+    when a customer has several rows in one period; kamseg divides by the purchase periods
+    in both windows. The two agree when there is one row per customer and period.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.clv._holdout import calibration_holdout
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+    >>> ch = calibration_holdout(
+    ...     data.transactions, calibration_end="2023-12-31", freq="W"
+    ... )
+    >>> list(ch.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['frequency', 'recency', 'T', 'monetary_value', 'frequency_holdout',
+     'monetary_value_holdout', 'duration_holdout']
+    >>> float(ch.duration_holdout.iloc[0])  # 2024-01-01 .. 2024-12-31 in Monday weeks
+    53.0
+    >>> bool((ch["T"] >= ch["recency"]).all()), ch.attrs["holdout_end"]
+    (True, '2024-12-31')
+    """
+    func = "calibration_holdout"
+    tx = check_frame(transactions, func=func, arg="transactions", allow_empty=True)
+    check_choice(freq, get_args(Freq), func=func, arg="freq")
+    check_choice(returns, get_args(ReturnsPolicy), func=func, arg="returns")
+    check_columns(
+        tx,
+        {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col},
+        func=func,
+    )
+    if calibration_end is None:
+        raise ConfigError(
+            f"{func}: `calibration_end` is required: the last day of the calibration window "
+            "(e.g. '2024-06-30')."
+        )
+    if len(tx) == 0:
+        raise EmptyInputError(
+            f"{func}: `transactions` has no rows. Hint: check the filter upstream."
+        )
+    cal_day = _day(calibration_end, func=func, arg="calibration_end")
+
+    ids = tx[customer_col]
+    dates = to_datetime(tx[date_col], func=func, col=str(date_col))
+    amount = to_float(tx[amount_col], func=func, col=str(amount_col))
+
+    # --- nulls ---------------------------------------------------------------------------
+    nulls = {
+        str(customer_col): ids.isna().to_numpy() if ids.dtype.kind not in "iub" else None,
+        str(date_col): dates.isna().to_numpy(),
+        str(amount_col): np.isnan(amount),
+    }
+    keep = np.ones(len(tx), dtype=bool)
+    counts = {c: int(m.sum()) for c, m in nulls.items() if m is not None and m.any()}
+    if counts:
+        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
+        if not dropna:
+            raise SchemaError(
+                f"{func}: null values found ({desc}). Hint: pass dropna=True to drop those "
+                "rows with a warning, or fill them first."
+            )
+        for mask in nulls.values():
+            if mask is not None:
+                keep &= ~mask
+        warn(f"{func}: dropped {int((~keep).sum())} row(s) with null values ({desc}).")
+        if not keep.any():
+            raise EmptyInputError(f"{func}: no rows left after dropping nulls.")
+
+    days = dates.to_numpy().astype("datetime64[D]").view(np.int64)
+    default_end = holdout_end is None
+    hold_day = (
+        int(days[keep].max()) if default_end else _day(holdout_end, func=func, arg="holdout_end")
+    )
+    shown_end = f"{_iso(hold_day)}{', the latest date in the data' if default_end else ''}"
+    if hold_day <= cal_day:
+        raise ConfigError(
+            f"{func}: `calibration_end` ({_iso(cal_day)}) must be before `holdout_end` "
+            f"({shown_end}). Hint: choose an earlier calibration_end."
+        )
+    duration = _period_of(hold_day, freq) - _period_of(cal_day, freq)
+    if duration < 1:
+        raise ConfigError(
+            f"{func}: the holdout window {_iso(cal_day + 1)}..{_iso(hold_day)} does not reach "
+            f"into the next {freq!r} period after calibration_end, so it is 0 periods long. "
+            "Hint: choose a later holdout_end or an earlier calibration_end."
+        )
+
+    # --- after holdout_end, returns ----------------------------------------------------------
+    late = keep & (days > hold_day)
+    if late.any():
+        warn(
+            f"{func}: excluded {int(late.sum())} transaction(s) dated after holdout_end "
+            f"{_iso(hold_day)}."
+        )
+        keep &= ~late
+    negative = keep & (amount < 0)
+    n_negative = int(negative.sum())
+    if n_negative and returns == "error":
+        raise SchemaError(
+            f"{func}: {n_negative} row(s) have negative {str(amount_col)!r} (returns); "
+            f"examples: {examples(amount[negative])}. Hint: returns='net' nets them into "
+            "the customers' totals, returns='exclude' drops them."
+        )
+    if n_negative and returns == "exclude":
+        warn(f"{func}: excluded {n_negative} row(s) with negative amounts (returns).")
+        keep &= ~negative
+
+    # --- calibration: summarize the rows up to calibration_end --------------------------------
+    in_cal = keep & (days <= cal_day)
+    if not in_cal.any():
+        first = _iso(int(days[keep].min())) if keep.any() else "none"
+        raise EmptyInputError(
+            f"{func}: no transactions on or before calibration_end {_iso(cal_day)} (the "
+            f"first is dated {first}), so no customer can be calibrated. Hint: choose a "
+            "later calibration_end."
+        )
+    cal_rows = pd.DataFrame(
+        {
+            "customer": ids.iloc[np.flatnonzero(in_cal)].reset_index(drop=True),
+            "date": dates.to_numpy()[in_cal],
+            "amount": amount[in_cal],
+        }
+    )
+    customers = summarize(
+        cal_rows,
+        customer_col="customer",
+        date_col="date",
+        amount_col="amount",
+        as_of=_iso(cal_day),
+        freq=freq,
+        returns=returns,
+    )
+    index = customers.index.rename(customer_col)
+    n = len(index)
+
+    # --- holdout: distinct purchase periods and spend of the calibration customers ------------
+    in_hold = keep & (days > cal_day)
+    pos = customers.index.get_indexer(pd.Index(ids.iloc[np.flatnonzero(in_hold)]))
+    known = pos >= 0
+    pos = pos[known].astype(np.int64)
+    hold_amount = amount[in_hold][known]
+    if n_negative and returns == "net":
+        n_hold_negative = int((hold_amount < 0).sum())
+        if n_hold_negative:
+            warn(
+                f"{func}: {n_hold_negative} holdout row(s) have negative amounts (returns), "
+                "netted into monetary_value_holdout."
+            )
+    if pos.size:
+        period = _periods(days[in_hold][known], freq)
+        pmin = int(period.min())
+        span = int(period.max()) - pmin + 1
+        pairs = np.unique(pos * span + (period - pmin))
+        n_periods = np.bincount(pairs // span, minlength=n).astype(np.float64)
+    else:
+        warn(
+            f"{func}: no customer of the calibration window bought in the holdout window "
+            f"{_iso(cal_day + 1)}..{_iso(hold_day)}; frequency_holdout is 0 for everyone."
+        )
+        n_periods = np.zeros(n)
+    spend = np.bincount(pos, weights=hold_amount, minlength=n)
+    mean_spend = np.divide(spend, n_periods, out=np.zeros(n), where=n_periods > 0)
+
+    result = pd.DataFrame(
+        {
+            "frequency": customers["frequency"].to_numpy(),
+            "recency": customers["recency"].to_numpy(),
+            "T": customers["T"].to_numpy(),
+            "monetary_value": customers["monetary_value"].to_numpy(),
+            "frequency_holdout": n_periods,
+            "monetary_value_holdout": mean_spend,
+            "duration_holdout": np.full(n, float(duration)),
+        },
+        index=index,
+    )
+    result.attrs = {
+        "freq": freq,
+        "as_of": _iso(cal_day),
+        "calibration_end": _iso(cal_day),
+        "holdout_end": _iso(hold_day),
+    }
+    return result
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class HoldoutReport:
+    """How well a transaction model predicted the holdout purchases.
+
+    Attributes
+    ----------
+    model
+        Name of the evaluated model (``"bgnbd"``, ``"mbgnbd"`` or ``"pareto_nbd"``).
+    metrics
+        Series (float64) indexed by metric name:
+
+        - ``customers``: number of customers compared;
+        - ``actual``, ``predicted``: total holdout purchases, observed and expected;
+        - ``mae``: mean absolute error per customer, ``mean(|predicted - actual|)``;
+        - ``rmse``: root mean squared error per customer;
+        - ``correlation``: Pearson correlation of predicted and actual (NaN when either is
+          constant);
+        - ``aggregate_error``: ``(sum predicted - sum actual) / sum actual``, a fraction
+          (-0.05 is a 5 % under-forecast); NaN when nobody bought in the holdout.
+    by_frequency
+        The conditional-expectation table of the papers (e.g. Fader, Hardie & Lee 2005):
+        indexed by calibration frequency bucket (ordered categorical ``"0"``, ``"1"``, ...,
+        ``"<max_bucket>+"``), columns ``customers`` (int64), ``actual`` (mean holdout
+        purchases) and ``predicted`` (mean conditional expectation), float64; NaN for an
+        empty bucket.
+    per_customer
+        Indexed like the evaluated table: ``frequency`` (calibration), ``actual``
+        (holdout purchase periods) and ``predicted`` (conditional expectation over
+        ``duration_holdout``), float64.
+    """
+
+    model: str
+    metrics: pd.Series
+    by_frequency: pd.DataFrame
+    per_customer: pd.DataFrame
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (
+            f"HoldoutReport(model={self.model!r}, customers={int(m['customers'])}, "
+            f"mae={m['mae']:.4g}, rmse={m['rmse']:.4g}, correlation={m['correlation']:.4g}, "
+            f"aggregate_error={m['aggregate_error']:.4g})"
+        )
+
+
+def _conditional_expected(
+    model: str, params: np.ndarray, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """E[purchases in the next t periods | x, t_x, T] under `model` (one horizon t)."""
+    if model in ("bgnbd", "mbgnbd"):
+        from kamseg.clv import _bgnbd
+
+        return _bgnbd.conditional_expected_purchases(
+            params, t, x, t_x, T, modified=model == "mbgnbd"
+        )
+    from kamseg.clv import _pareto_nbd
+
+    return np.asarray(_pareto_nbd.conditional_expected_purchases(params, t, x, t_x, T))
+
+
+def holdout_predictions(
+    fitted: FitResult, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, duration: np.ndarray
+) -> np.ndarray:
+    """Conditional expected purchases of each customer over their own `duration`."""
+    predicted = np.empty(x.size, dtype=np.float64)
+    params = fitted.values()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for t in np.unique(duration):
+            rows = duration == t
+            predicted[rows] = _conditional_expected(
+                fitted.model, params, float(t), x[rows], t_x[rows], T[rows]
+            )
+    return predicted
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    da = a - a.mean()
+    db = b - b.mean()
+    denom = math.sqrt(float(np.dot(da, da)) * float(np.dot(db, db)))
+    return float(np.dot(da, db)) / denom if denom > 0 else math.nan
+
+
+def evaluate_holdout(
+    cal_hold: pd.DataFrame,
+    fitted: FitResult,
+    *,
+    frequency_col: Hashable = "frequency",
+    recency_col: Hashable = "recency",
+    T_col: Hashable = "T",
+    frequency_holdout_col: Hashable = "frequency_holdout",
+    duration_holdout_col: Hashable = "duration_holdout",
+    max_bucket: int = 7,
+) -> HoldoutReport:
+    """Compare a transaction model's holdout predictions with the observed purchases.
+
+    Each customer's prediction is the model's conditional expectation of their purchases
+    in the next ``duration_holdout`` periods given their calibration history
+    (``frequency``, ``recency``, ``T``), e.g. Fader, Hardie & Lee (2005), eq. 10 for
+    BG/NBD. It is compared with ``frequency_holdout``, the purchase periods observed.
+
+    Parameters
+    ----------
+    cal_hold
+        A calibration/holdout table, e.g. from :func:`calibration_holdout`, in the periods
+        of the fit. Not modified.
+    fitted
+        A ``"bgnbd"``, ``"mbgnbd"`` or ``"pareto_nbd"`` fit from :func:`kamseg.clv.fit`,
+        normally on the calibration columns of `cal_hold`.
+    frequency_col, recency_col, T_col
+        Calibration columns.
+    frequency_holdout_col, duration_holdout_col
+        Holdout purchase periods, and holdout length in periods.
+    max_bucket
+        Customers with calibration frequency >= `max_bucket` share the last row
+        (``"7+"`` by default, as in the papers) of ``by_frequency``; smaller frequencies
+        (rounded down) get one row each.
+
+    Returns
+    -------
+    HoldoutReport
+        Frozen: ``model``, ``metrics`` (Series: customers, actual, predicted, mae, rmse,
+        correlation, aggregate_error), ``by_frequency`` (DataFrame: customers, actual,
+        predicted per calibration-frequency bucket) and ``per_customer`` (DataFrame:
+        frequency, actual, predicted). See :class:`HoldoutReport`.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a named column is missing.
+    SchemaError
+        On impossible values (nulls, negative counts or durations, recency > T).
+    ConfigError
+        If `fitted` is not a transaction model, was fitted on other periods than
+        ``cal_hold.attrs["freq"]``, or `max_bucket` is not an integer >= 1.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.clv._holdout import calibration_holdout, evaluate_holdout
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+    >>> ch = calibration_holdout(data.transactions, calibration_end="2023-12-31", freq="W")
+    >>> report = evaluate_holdout(ch, kamseg.clv.fit(ch, model="bgnbd"), max_bucket=3)
+    >>> report.by_frequency.index.tolist()
+    ['0', '1', '2', '3+']
+    >>> list(report.by_frequency.columns), list(report.per_customer.columns)
+    (['customers', 'actual', 'predicted'], ['frequency', 'actual', 'predicted'])
+    >>> int(report.metrics["customers"]) == len(ch)
+    True
+    """
+    func = "evaluate_holdout"
+    if not isinstance(fitted, FitResult) or fitted.model not in TRANSACTION_MODELS:
+        raise ConfigError(
+            f"{func}: `fitted` must be a transaction model fit (one of "
+            f"{', '.join(TRANSACTION_MODELS)}); got {getattr(fitted, 'model', fitted)!r}."
+        )
+    max_bucket = check_int(max_bucket, func=func, arg="max_bucket", low=1)
+    check_frame(cal_hold, func=func, arg="cal_hold")
+    check_columns(
+        cal_hold,
+        {
+            "frequency_col": frequency_col,
+            "recency_col": recency_col,
+            "T_col": T_col,
+            "frequency_holdout_col": frequency_holdout_col,
+            "duration_holdout_col": duration_holdout_col,
+        },
+        func=func,
+    )
+    table_freq = cal_hold.attrs.get("freq")
+    if fitted.freq is not None and table_freq is not None and fitted.freq != table_freq:
+        raise ConfigError(
+            f"{func}: the model was fitted on {fitted.freq!r} periods but `cal_hold` is in "
+            f"{table_freq!r} periods. Hint: fit on the same table you evaluate."
+        )
+    x, t_x, T = _rfm_arrays(
+        cal_hold, func=func, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
+    )
+    actual = to_float(cal_hold[frequency_holdout_col], func=func, col=str(frequency_holdout_col))
+    duration = to_float(cal_hold[duration_holdout_col], func=func, col=str(duration_holdout_col))
+    for col, values in ((frequency_holdout_col, actual), (duration_holdout_col, duration)):
+        bad = ~(values >= 0)
+        if bad.any():
+            raise SchemaError(
+                f"{func}: column {col!r} has {int(bad.sum())} null or negative value(s); "
+                f"examples (index): {examples(cal_hold.index[bad])}. Hint: build the table "
+                "with calibration_holdout."
+            )
+
+    predicted = holdout_predictions(fitted, x, t_x, T, duration)
+    error = predicted - actual
+    total_actual = float(actual.sum())
+    total_predicted = float(predicted.sum())
+    metrics = pd.Series(
+        [
+            float(x.size),
+            total_actual,
+            total_predicted,
+            float(np.mean(np.abs(error))),
+            math.sqrt(float(np.mean(error**2))),
+            _correlation(predicted, actual),
+            (total_predicted - total_actual) / total_actual if total_actual > 0 else math.nan,
+        ],
+        index=pd.Index(METRICS, name="metric"),
+        name=fitted.model,
+        dtype=np.float64,
+    )
+
+    labels = [str(i) for i in range(max_bucket)] + [f"{max_bucket}+"]
+    bucket = np.minimum(np.floor(x), max_bucket).astype(np.int64)
+    size = np.bincount(bucket, minlength=max_bucket + 1)
+
+    def mean_by_bucket(values: np.ndarray) -> np.ndarray:
+        sums = np.bincount(bucket, weights=values, minlength=max_bucket + 1)
+        out: np.ndarray = np.divide(sums, size, out=np.full(sums.shape, np.nan), where=size > 0)
+        return out
+
+    by_frequency = pd.DataFrame(
+        {
+            "customers": size.astype(np.int64),
+            "actual": mean_by_bucket(actual),
+            "predicted": mean_by_bucket(predicted),
+        },
+        index=pd.CategoricalIndex(labels, categories=labels, ordered=True, name="frequency"),
+    )
+    per_customer = pd.DataFrame(
+        {"frequency": x, "actual": actual, "predicted": predicted}, index=cal_hold.index
+    )
+    return HoldoutReport(
+        model=fitted.model, metrics=metrics, by_frequency=by_frequency, per_customer=per_customer
+    )
+
+
+# --- model comparison ------------------------------------------------------------------------
+
+
+def compare_models(
+    cal_hold: pd.DataFrame,
+    *,
+    models: Sequence[str] = ("bgnbd", "mbgnbd", "pareto_nbd"),
+    penalty: float = 0.0,
+    frequency_col: Hashable = "frequency",
+    recency_col: Hashable = "recency",
+    T_col: Hashable = "T",
+    frequency_holdout_col: Hashable = "frequency_holdout",
+    duration_holdout_col: Hashable = "duration_holdout",
+) -> pd.DataFrame:
+    """Fit several transaction models on the calibration columns and score them on holdout.
+
+    Parameters
+    ----------
+    cal_hold
+        A calibration/holdout table, e.g. from :func:`calibration_holdout`. Not modified.
+    models
+        Models to fit with :func:`kamseg.clv.fit`: any of ``"bgnbd"``, ``"mbgnbd"``,
+        ``"pareto_nbd"`` (distinct).
+    penalty
+        L2 penalty passed to every fit (0 is plain maximum likelihood). The likelihood,
+        AIC and BIC reported are those of the unpenalised model at the estimates.
+    frequency_col, recency_col, T_col, frequency_holdout_col, duration_holdout_col
+        Columns, as in :func:`evaluate_holdout`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``model`` (str), one row per model, sorted by AIC (best first; models
+        whose fit failed last):
+
+        - ``n_params`` (int64): number of parameters;
+        - ``log_likelihood``, ``aic``, ``bic`` (float64): of the calibration fit;
+        - ``mae``, ``rmse``, ``correlation``, ``aggregate_error`` (float64): holdout
+          metrics from :func:`evaluate_holdout`;
+        - ``note`` (str): empty for a successful fit; for a fit that raised
+          :class:`~kamseg.errors.ConvergenceError`, the reason (its other values are NaN).
+
+    Warns
+    -----
+    KamsegWarning
+        For each model whose fit did not converge, naming it.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a named column is missing.
+    ConfigError
+        On an unknown or repeated model, no models, or a negative penalty.
+    SchemaError
+        On impossible values in the table (as :func:`kamseg.clv.fit`).
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.clv._holdout import calibration_holdout, compare_models
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+    >>> ch = calibration_holdout(data.transactions, calibration_end="2023-12-31", freq="W")
+    >>> table = compare_models(ch, models=("bgnbd", "mbgnbd"))
+    >>> sorted(table.index), table.columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    (['bgnbd', 'mbgnbd'], ['n_params', 'log_likelihood', 'aic', 'bic', 'mae', 'rmse',
+     'correlation', 'aggregate_error', 'note'])
+    >>> bool(table.aic.is_monotonic_increasing)
+    True
+    """
+    func = "compare_models"
+    if isinstance(models, str):
+        models = (models,)
+    models = tuple(models)
+    if not models:
+        raise ConfigError(f"{func}: `models` is empty. Hint: e.g. models=('bgnbd', 'mbgnbd').")
+    for model in models:
+        check_choice(model, TRANSACTION_MODELS, func=func, arg="models")
+    if len(set(models)) < len(models):
+        raise ConfigError(f"{func}: `models` repeats a model: {models!r}.")
+    check_frame(cal_hold, func=func, arg="cal_hold")
+    columns = {
+        "frequency_col": frequency_col,
+        "recency_col": recency_col,
+        "T_col": T_col,
+        "frequency_holdout_col": frequency_holdout_col,
+        "duration_holdout_col": duration_holdout_col,
+    }
+    check_columns(cal_hold, columns, func=func)
+
+    rows: list[dict[str, Any]] = []
+    for model in models:
+        row: dict[str, Any] = {"model": model, "n_params": len(_spec(model).param_names)}
+        try:
+            fitted = fit(
+                cal_hold,
+                model=model,  # type: ignore[arg-type]
+                penalty=penalty,
+                frequency_col=frequency_col,
+                recency_col=recency_col,
+                T_col=T_col,
+            )
+        except ConvergenceError as exc:
+            warn(f"{func}: the {model!r} fit did not converge; its row is NaN. {exc}")
+            row.update(dict.fromkeys(("log_likelihood", "aic", "bic"), math.nan))
+            row.update(dict.fromkeys(METRIC_COLUMNS, math.nan))
+            row["note"] = f"did not converge: {exc}"
+            rows.append(row)
+            continue
+        report = evaluate_holdout(
+            cal_hold,
+            fitted,
+            frequency_col=frequency_col,
+            recency_col=recency_col,
+            T_col=T_col,
+            frequency_holdout_col=frequency_holdout_col,
+            duration_holdout_col=duration_holdout_col,
+        )
+        row.update(
+            log_likelihood=fitted.log_likelihood,
+            aic=fitted.aic,
+            bic=fitted.bic,
+            **{name: float(report.metrics[name]) for name in METRIC_COLUMNS},
+            note="",
+        )
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("model")
+    table["n_params"] = table["n_params"].astype(np.int64)
+    return table.sort_values("aic", na_position="last", kind="stable")
