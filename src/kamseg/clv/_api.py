@@ -276,9 +276,8 @@ def _purchase_summary(model: str) -> PurchaseSummary:
         steps: np.ndarray,
         discount: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        cum = np.vstack(
-            [_pareto_nbd.conditional_expected_purchases(params, t, x, t_x, T) for t in steps]
-        )
+        # one call for all horizons: shape (k, n)
+        cum = _pareto_nbd.conditional_expected_purchases(params, steps[:, None], x, t_x, T)
         monthly = np.diff(cum, axis=0, prepend=0.0)
         return _pareto_nbd.p_alive(params, x, t_x, T), cum[-1], discount @ monthly
 
