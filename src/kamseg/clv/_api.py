@@ -236,7 +236,9 @@ def _spend_data(
             f"{func}: Gamma-Gamma needs customers with repeat purchases; found "
             f"{int(repeat.sum())}."
         )
-    return collapse({"x": x[repeat], "m": m[repeat]})
+    # mean spends are continuous, so identical rows are rare: no collapsing (a sort of
+    # float pairs would cost more than it saves)
+    return Prepared({"x": x[repeat], "m": m[repeat]}, np.ones(int(repeat.sum())))
 
 
 # --- prediction -----------------------------------------------------------------------------

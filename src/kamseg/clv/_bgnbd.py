@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from kamseg.clv._base import ModelSpec, Prepared, chunked_sum, unique_rows
+from kamseg.clv._base import ModelSpec, Prepared, chunked_sum, factorize, unique_rows
 
 __all__ = [
     "BGNBD",
@@ -51,9 +51,9 @@ def _lookups(data: Prepared) -> dict[str, np.ndarray]:
     cache = data.extra
     if "ux" not in cache:
         for name, key in (("x", "x"), ("t_x", "t"), ("T", "T")):
-            values, inverse = np.unique(data[name], return_inverse=True)
+            values, inverse = factorize(data[name])
             cache[f"u{key}"] = values
-            cache[f"i{key}"] = inverse.reshape(-1)
+            cache[f"i{key}"] = inverse
         cache["wx"] = np.bincount(cache["ix"], weights=data.weights, minlength=cache["ux"].size)
     return cache
 

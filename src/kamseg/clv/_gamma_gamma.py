@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from kamseg.clv._base import ModelSpec, Prepared, chunked_sum
+from kamseg.clv._base import ModelSpec, Prepared, chunked_sum, factorize
 
 __all__ = ["GAMMA_GAMMA", "conditional_expected_spend", "population_mean_spend"]
 
@@ -30,11 +30,11 @@ def _constants(data: Prepared) -> dict[str, np.ndarray]:
     cache = data.extra
     if "mx" not in cache:
         x, m = data["x"], data["m"]
-        ux, ix = np.unique(x, return_inverse=True)
+        ux, ix = factorize(x)
         cache.update(
             ux=ux,
-            ix=ix.reshape(-1),
-            wx=np.bincount(ix.reshape(-1), weights=data.weights, minlength=ux.size),
+            ix=ix,
+            wx=np.bincount(ix, weights=data.weights, minlength=ux.size),
             mx=m * x,
             # sum over customers of the terms linear in p: x (log m + log x), and log m
             s_xlogmx=np.dot(data.weights, x * (np.log(m) + np.log(x))),
