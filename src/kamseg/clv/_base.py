@@ -314,7 +314,7 @@ def maximize(
 
     start = spec.initial(data) if initial is None else np.asarray(initial, dtype=np.float64)
     theta = np.log(start)
-    options: dict[str, Any] = {"gtol": 1e-6, "maxiter": max_iter}
+    options: dict[str, Any] = {"gtol": 1e-8, "maxiter": max_iter}
     # 0) on large data, a warm start from a random ~2 % of the customers: the full-data
     #    BFGS then needs a few iterations instead of ~20, each costing a pass over the data
     sub = _subsample(data, target=_WARM_START_ROWS)
@@ -352,7 +352,7 @@ def maximize(
             lambda t: objective(t)[0],
             theta,
             method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000},
+            options={"xatol": 1e-10, "fatol": 1e-15, "maxiter": 2000, "maxfev": 2000},
         )
         theta, grad, newton_iter = _newton_polish(objective, res.x)
         n_iter += int(res.nit) + newton_iter
