@@ -66,6 +66,10 @@ def _worker(tool: str, step: str, path: str, params_path: str) -> None:
             )
             out = {"clv": clv.to_numpy().tolist()[:2000], "total": float(clv.sum())}
     else:
+        # what lifetimes loads at import, kamseg loads on first use: load it before timing
+        import scipy.optimize
+        import scipy.special  # noqa: F401
+
         import kamseg.clv
         from kamseg.clv._base import FitResult
 
@@ -129,6 +133,7 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -152,6 +157,8 @@ def main() -> int:
         params_path = str(Path(tmp) / "params.json")
         results: dict[str, dict[str, dict]] = {}
         for step in STEPS:
+            if step not in args.steps and not (step != "clv" and "clv" in args.steps):
+                continue
             results[step] = {}
             for tool in ("kamseg", "lifetimes"):
                 runs = [_run(tool, step, path, params_path) for _ in range(args.repeats)]

@@ -440,7 +440,9 @@ def predict(
             return summary_fn(params, x, t_x, T, steps, discount)
 
     alive, expected, discounted = purchases(fitted.values())
-    out = customers.copy()
+    # a shallow copy: new columns go to the copy only, and the input's data are shared
+    # read-only (copy-on-write in pandas 3), so nothing is duplicated
+    out = customers.copy(deep=False)
     out["p_alive"] = alive
     out["expected_purchases"] = expected
     if spend is None:

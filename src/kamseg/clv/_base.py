@@ -224,17 +224,17 @@ def chunked_sum(
 def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct values and, per element, the index of its value.
 
-    Small non-negative integers (counts and ages in days or weeks) take a linear-time
-    path through ``bincount``; anything else goes through ``np.unique``.
+    Small non-negative integers (counts, ages in days or weeks, packed keys of those) take
+    a linear-time path through ``bincount``; anything else goes through ``np.unique``.
     """
-    v = np.asarray(values, dtype=np.float64)
+    v = np.asarray(values)
     if v.size and v.min() >= 0 and v.max() < 4 * v.size + 1024:
         iv = v.astype(np.int64)
-        if np.array_equal(iv, v):
+        if v.dtype.kind in "iu" or np.array_equal(iv, v):
             present = np.bincount(iv) > 0
             uniq = np.flatnonzero(present)
             lookup = np.cumsum(present) - 1
-            return uniq.astype(np.float64), lookup[iv]
+            return uniq.astype(v.dtype if v.dtype.kind == "f" else np.float64), lookup[iv]
     uniq, inverse = np.unique(v, return_inverse=True)
     return uniq, inverse.reshape(-1)
 
@@ -256,7 +256,8 @@ def unique_rows(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray
         key = np.zeros(len(stacked), dtype=np.int64)
         for i in range(stacked.shape[1]):
             key = key * ispans[i] + stacked[:, i].astype(np.int64)
-        uniq, inverse = np.unique(key, return_inverse=True)
+        uniq_f, inverse = factorize(key)
+        uniq = uniq_f.astype(np.int64)
         rows = np.empty((len(uniq), stacked.shape[1]))
         rest = uniq.copy()
         for i in range(stacked.shape[1] - 1, -1, -1):
@@ -264,7 +265,7 @@ def unique_rows(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray
             rest //= ispans[i]
     else:
         rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return {n: rows[:, i].copy() for i, n in enumerate(names)}, inverse.reshape(-1)
+    return {n: rows[:, i].copy() for i, n in enumerate(names)}, np.asarray(inverse).reshape(-1)
 
 
 def collapse(columns: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> Prepared:
