@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -327,3 +328,43 @@ def test_penalty_shrinks_parameters(cdnow_summary, bgnbd):
     assert pen.penalty == 0.01
     assert np.sum(pen.values() ** 2) < np.sum(bgnbd.values() ** 2)
     assert pen.log_likelihood < bgnbd.log_likelihood
+
+
+@needs_lifetimes
+def test_pareto_nbd_clv_equals_lifetimes(gg, cdnow_spend):
+    from lifetimes import GammaGammaFitter, ParetoNBDFitter
+
+    pnbd = kamseg.clv.fit(cdnow_spend, model="pareto_nbd")
+    ref = ParetoNBDFitter()
+    ref.params_ = pd.Series(dict(pnbd.params))
+    ref.predict = ref.conditional_expected_number_of_purchases_up_to_time
+    ggf = GammaGammaFitter()
+    ggf.params_ = pd.Series({"p": gg.params["p"], "q": gg.params["q"], "v": gg.params["gamma"]})
+    c = cdnow_spend
+    with warnings.catch_warnings():  # lifetimes takes log(0) for one-time buyers
+        warnings.simplefilter("ignore", RuntimeWarning)
+        theirs = ggf.customer_lifetime_value(
+            ref,
+            c["frequency"],
+            c["recency"],
+            c["T"],
+            c["monetary_value"],
+            time=6,
+            discount_rate=0.02,
+            freq="W",
+        )
+        their_alive = ref.conditional_probability_alive(c["frequency"], c["recency"], c["T"])
+    ours = kamseg.clv.predict(c, pnbd, spend=gg, horizon=6, discount_rate=0.02, freq="W")
+    np.testing.assert_allclose(ours["clv"], theirs.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours["p_alive"], their_alive, rtol=1e-6)
+
+
+def test_model_modules_take_a_fit_result(bgnbd, gg):
+    e1 = kamseg.clv.bgnbd.conditional_expected_purchases(bgnbd, 39.0, [2.0], [30.43], [38.86])
+    e2 = kamseg.clv.bgnbd.conditional_expected_purchases(
+        bgnbd.values(), 39.0, [2.0], [30.43], [38.86]
+    )
+    assert e1[0] == e2[0]
+    # population mean spend p*gamma/(q-1), by hand from the fitted values
+    p, q, g = (gg.params[k] for k in ("p", "q", "gamma"))
+    assert kamseg.clv.gamma_gamma.population_mean_spend(gg) == pytest.approx(p * g / (q - 1))

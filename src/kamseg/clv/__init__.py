@@ -13,6 +13,11 @@ Models (``kamseg.clv.fit(data, model=...)``):
 ``kamseg.clv.predict(customers, fitted, spend=...)`` appends ``p_alive``,
 ``expected_purchases``, ``expected_spend``, ``clv`` and ``profit_clv``.
 
+The model modules ``kamseg.clv.bgnbd`` (BG/NBD and, with ``modified=True``, MBG/NBD),
+``pareto_nbd``, ``bgbb``, ``gamma_gamma`` and ``sbg`` hold each model's formulas: P(alive),
+expected purchases, survival, retention, DERL, ... They take a fitted result or the
+parameters in the model's order.
+
 ``calibration_holdout``, ``evaluate_holdout`` and ``compare_models`` test the models on a
 later period than the one they were fitted on.
 
@@ -21,6 +26,11 @@ This subpackage imports scipy; ``import kamseg`` does not load it until it is us
 
 from __future__ import annotations
 
+from kamseg.clv import _bgbb as bgbb
+from kamseg.clv import _bgnbd as bgnbd
+from kamseg.clv import _gamma_gamma as gamma_gamma
+from kamseg.clv import _pareto_nbd as pareto_nbd
+from kamseg.clv import _sbg as sbg
 from kamseg.clv._api import MONTH_IN_PERIODS, ModelName, fit, predict
 from kamseg.clv._base import FitResult
 from kamseg.clv._holdout import (
@@ -35,9 +45,14 @@ __all__ = [
     "FitResult",
     "HoldoutReport",
     "ModelName",
+    "bgbb",
+    "bgnbd",
     "calibration_holdout",
     "compare_models",
     "evaluate_holdout",
     "fit",
+    "gamma_gamma",
+    "pareto_nbd",
     "predict",
+    "sbg",
 ]

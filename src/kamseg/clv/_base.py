@@ -26,6 +26,7 @@ __all__ = [
     "FitResult",
     "ModelSpec",
     "Prepared",
+    "as_params",
     "chunked_sum",
     "collapse",
     "factorize",
@@ -266,6 +267,15 @@ def unique_rows(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray
     else:
         rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
     return {n: rows[:, i].copy() for i, n in enumerate(names)}, np.asarray(inverse).reshape(-1)
+
+
+def as_params(params: Any) -> np.ndarray:
+    """Parameters as a float array: from a FitResult, a mapping in model order, or numbers."""
+    if isinstance(params, FitResult):
+        return params.values()
+    if isinstance(params, Mapping):
+        return np.array(list(params.values()), dtype=np.float64)
+    return np.asarray(params, dtype=np.float64)
 
 
 def collapse(columns: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> Prepared:

@@ -31,10 +31,12 @@ per distinct T and t_x; the gradient is analytic. Predictions follow the papers:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from kamseg.clv._base import ModelSpec, Prepared, chunked_sum, factorize, unique_rows
+from kamseg.clv._base import ModelSpec, Prepared, as_params, chunked_sum, factorize, unique_rows
 
 __all__ = [
     "BGNBD",
@@ -212,9 +214,10 @@ MBGNBD = ModelSpec(
 
 
 def p_alive(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, modified: bool = False
+    params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, modified: bool = False
 ) -> np.ndarray:
     """Probability that a customer with history (x, t_x, T) is still alive at T."""
+    params = as_params(params)
     r, alpha, a, b = (float(v) for v in params)
     x = np.asarray(x, dtype=np.float64)
     t_x = np.asarray(t_x, dtype=np.float64)
@@ -254,7 +257,7 @@ def _alive_part(
 
 
 def conditional_expected_purchases(
-    params: np.ndarray,
+    params: Any,
     t: float | np.ndarray,
     x: np.ndarray,
     t_x: np.ndarray,
@@ -267,6 +270,7 @@ def conditional_expected_purchases(
     With an array `t` of k horizons the result has shape (k, n_customers). The
     hypergeometric part depends on (x, T) only, so it is computed once per distinct pair.
     """
+    params = as_params(params)
     x = np.asarray(x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
     pairs, inverse = unique_rows({"x": x, "T": T})
@@ -279,7 +283,7 @@ def conditional_expected_purchases(
 
 
 def purchase_summary(
-    params: np.ndarray,
+    params: Any,
     x: np.ndarray,
     t_x: np.ndarray,
     T: np.ndarray,
@@ -295,6 +299,7 @@ def purchase_summary(
     E[Y(t) | x, t_x, T] = P(alive) · g(t; x, T), the hypergeometric part g is computed once
     per distinct (x, T) pair and horizon, then spread to the customers.
     """
+    params = as_params(params)
     x = np.asarray(x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
     pairs, inverse = unique_rows({"x": x, "T": T})
@@ -305,9 +310,10 @@ def purchase_summary(
 
 
 def expected_purchases(
-    params: np.ndarray, t: float | np.ndarray, *, modified: bool = False
+    params: Any, t: float | np.ndarray, *, modified: bool = False
 ) -> np.ndarray:
     """Expected purchases of a new customer in their first `t` periods, E[X(t)]."""
+    params = as_params(params)
     r, alpha, a, b = (float(v) for v in params)
     t = np.asarray(t, dtype=np.float64)
     shift = 1.0 if modified else 0.0

@@ -17,10 +17,12 @@ with at least one repeat purchase and a positive mean spend.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from kamseg.clv._base import ModelSpec, Prepared, chunked_sum, factorize
+from kamseg.clv._base import ModelSpec, Prepared, as_params, chunked_sum, factorize
 
 __all__ = ["GAMMA_GAMMA", "conditional_expected_spend", "population_mean_spend"]
 
@@ -124,17 +126,19 @@ GAMMA_GAMMA = ModelSpec(
 )
 
 
-def population_mean_spend(params: np.ndarray) -> float:
+def population_mean_spend(params: Any) -> float:
     """Mean spend per transaction across customers, pγ/(q-1) (infinite when q <= 1)."""
+    params = as_params(params)
     p, q, gamma = (float(v) for v in params)
     return p * gamma / (q - 1.0) if q > 1 else float("inf")
 
 
-def conditional_expected_spend(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+def conditional_expected_spend(params: Any, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Expected spend per transaction given x repeat purchases of mean value m.
 
     Customers with x = 0 get the population mean pγ/(q-1).
     """
+    params = as_params(params)
     p, q, gamma = (float(v) for v in params)
     x = np.asarray(x, dtype=np.float64)
     m = np.asarray(m, dtype=np.float64)
