@@ -27,7 +27,10 @@ from typing import Literal
 from kamseg.errors import ConfigError
 
 __all__ = [
+    "ABC_CLASS_LABELS",
+    "ACCOUNT_DECISION_LABELS",
     "LANGUAGES",
+    "PYRAMID_TIER_LABELS",
     "RFM_SEGMENT_LABELS",
     "LabelTable",
     "Language",
@@ -69,9 +72,38 @@ RFM_SEGMENT_LABELS: LabelTable = _table(
 )
 """Names of the 11 default RFM segments (see :data:`kamseg.rfm.DEFAULT_SEGMENT_MAP`)."""
 
+ABC_CLASS_LABELS: LabelTable = _table({"A": "A类", "B": "B类", "C": "C类"})
+"""ABC classes of :func:`kamseg.pareto_table` (A = the customers making most of the value)."""
+
+PYRAMID_TIER_LABELS: LabelTable = _table(
+    {
+        "Top": "顶级客户",
+        "Big": "大客户",
+        "Medium": "中等客户",
+        "Small": "小客户",
+        "Platinum": "铂金客户",
+        "Gold": "黄金客户",
+        "Iron": "钢铁客户",
+        "Lead": "铅客户",
+        "Inactive": "不活跃客户",
+        "Prospect": "潜在客户",
+    }
+)
+"""Customer pyramid tiers: value pyramid, profitability pyramid, and the extra tiers."""
+
+ACCOUNT_DECISION_LABELS: LabelTable = _table(
+    {"added": "新增", "kept": "保留", "watch": "观察", "removed": "移出", "not key": "非重点"}
+)
+"""Decisions of the period-over-period key-account review."""
+
 # Every table consulted when `translate` is called without an explicit table. Later
 # modules append theirs here (canonical names must not collide between tables).
-_TABLES: tuple[LabelTable, ...] = (RFM_SEGMENT_LABELS,)
+_TABLES: tuple[LabelTable, ...] = (
+    RFM_SEGMENT_LABELS,
+    ABC_CLASS_LABELS,
+    PYRAMID_TIER_LABELS,
+    ACCOUNT_DECISION_LABELS,
+)
 
 
 def check_language(labels: object, *, func: str, arg: str = "labels") -> Language:
