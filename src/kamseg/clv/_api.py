@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal, get_args
@@ -255,19 +256,7 @@ def _purchase_summary(model: str) -> PurchaseSummary:
     if model in ("bgnbd", "mbgnbd"):
         from kamseg.clv import _bgnbd
 
-        modified = model == "mbgnbd"
-
-        def bg(
-            params: np.ndarray,
-            x: np.ndarray,
-            t_x: np.ndarray,
-            T: np.ndarray,
-            steps: np.ndarray,
-            discount: np.ndarray,
-        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            return _bgnbd.purchase_summary(params, x, t_x, T, steps, discount, modified=modified)
-
-        return bg
+        return functools.partial(_bgnbd.purchase_summary, modified=model == "mbgnbd")
     from kamseg.clv import _pareto_nbd
 
     def generic(

@@ -27,6 +27,7 @@ __all__ = [
     "ModelSpec",
     "Prepared",
     "as_params",
+    "checked_params",
     "chunked_sum",
     "collapse",
     "factorize",
@@ -276,6 +277,44 @@ def as_params(params: Any) -> np.ndarray:
     if isinstance(params, Mapping):
         return np.array(list(params.values()), dtype=np.float64)
     return np.asarray(params, dtype=np.float64)
+
+
+def checked_params(params: Any, *, model: str, names: tuple[str, ...], func: str) -> np.ndarray:
+    """Validated positive, finite parameters of `model`, in the order of `names`.
+
+    Accepts a :class:`FitResult` of that model, a mapping by parameter name, or the values
+    in order; anything else is a :class:`~kamseg.errors.ConfigError` saying what is wrong.
+    """
+    from kamseg.errors import ConfigError
+
+    if isinstance(params, FitResult):
+        if params.model != model:
+            raise ConfigError(
+                f"{func}: `params` is a fit of model {params.model!r}, not {model!r}. "
+                f"Hint: pass the result of fitting the {model!r} model."
+            )
+        params = params.params
+    if isinstance(params, Mapping):
+        missing = [n for n in names if n not in params]
+        if missing:
+            raise ConfigError(
+                f"{func}: `params` lacks {', '.join(map(repr, missing))}; it has "
+                f"{', '.join(map(repr, params))}. Hint: name them {names}."
+            )
+        values = np.array([params[n] for n in names], dtype=np.float64)
+    else:
+        values = np.asarray(params, dtype=np.float64).reshape(-1)
+        if values.size != len(names):
+            raise ConfigError(
+                f"{func}: `params` must hold {len(names)} values ({', '.join(names)}); "
+                f"got {values.size}."
+            )
+    if not (np.all(np.isfinite(values)) and np.all(values > 0)):
+        raise ConfigError(
+            f"{func}: the parameters (`params`) must be positive and finite; got "
+            f"{dict(zip(names, values.tolist(), strict=True))}."
+        )
+    return values
 
 
 def collapse(columns: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> Prepared:

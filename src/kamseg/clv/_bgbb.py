@@ -38,7 +38,7 @@ import pandas as pd
 from scipy.special import betaln, digamma, gammaln
 
 from kamseg._validation import check_columns, check_frame, examples, to_float
-from kamseg.clv._base import FitResult, ModelSpec, Prepared, collapse
+from kamseg.clv._base import FitResult, ModelSpec, Prepared, checked_params, collapse
 from kamseg.errors import ConfigError, SchemaError
 
 __all__ = [
@@ -70,33 +70,7 @@ ArrayLike = float | int | Sequence[float] | np.ndarray | pd.Series
 
 def _params(params: ParamsLike, func: str) -> tuple[float, float, float, float]:
     """Return ``(α, β, γ, δ)`` from an array, a mapping by name or a :class:`FitResult`."""
-    if isinstance(params, FitResult):
-        if params.model != "bgbb":
-            raise ConfigError(
-                f"{func}: `params` is a fit of model {params.model!r}, not 'bgbb'. "
-                "Hint: pass the result of fitting the BG/BB model."
-            )
-        params = params.params
-    if isinstance(params, Mapping):
-        missing = [n for n in PARAM_NAMES if n not in params]
-        if missing:
-            raise ConfigError(
-                f"{func}: `params` lacks {', '.join(map(repr, missing))}; it has "
-                f"{', '.join(map(repr, params))}. Hint: name them {PARAM_NAMES}."
-            )
-        values = np.array([params[n] for n in PARAM_NAMES], dtype=np.float64)
-    else:
-        values = np.asarray(params, dtype=np.float64).reshape(-1)
-        if values.size != 4:
-            raise ConfigError(
-                f"{func}: `params` must hold 4 values (alpha, beta, gamma, delta); "
-                f"got {values.size}."
-            )
-    if not (np.all(np.isfinite(values)) and np.all(values > 0)):
-        raise ConfigError(
-            f"{func}: the parameters (`params`) must be positive and finite; got "
-            f"{dict(zip(PARAM_NAMES, values.tolist(), strict=True))}."
-        )
+    values = checked_params(params, model="bgbb", names=PARAM_NAMES, func=func)
     a, b, g, d = (float(v) for v in values)
     return a, b, g, d
 

@@ -46,7 +46,7 @@ import pandas as pd
 from scipy.special import betaln, digamma, hyp2f1
 
 from kamseg._validation import examples
-from kamseg.clv._base import FitResult, ModelSpec, Prepared
+from kamseg.clv._base import FitResult, ModelSpec, Prepared, checked_params
 from kamseg.errors import ConfigError, EmptyInputError, SchemaError
 
 __all__ = [
@@ -75,32 +75,7 @@ ArrayLike = float | int | Sequence[float] | np.ndarray | pd.Series
 
 def _params(params: ParamsLike, func: str) -> tuple[float, float]:
     """Return ``(γ, δ)`` from an array, a mapping by name or a :class:`FitResult`."""
-    if isinstance(params, FitResult):
-        if params.model != "sbg":
-            raise ConfigError(
-                f"{func}: `params` is a fit of model {params.model!r}, not 'sbg'. "
-                "Hint: pass the result of fitting the sBG model."
-            )
-        params = params.params
-    if isinstance(params, Mapping):
-        missing = [n for n in PARAM_NAMES if n not in params]
-        if missing:
-            raise ConfigError(
-                f"{func}: `params` lacks {', '.join(map(repr, missing))}; it has "
-                f"{', '.join(map(repr, params))}. Hint: name them {PARAM_NAMES}."
-            )
-        values = np.array([params[n] for n in PARAM_NAMES], dtype=np.float64)
-    else:
-        values = np.asarray(params, dtype=np.float64).reshape(-1)
-        if values.size != 2:
-            raise ConfigError(
-                f"{func}: `params` must hold 2 values (gamma, delta); got {values.size}."
-            )
-    if not (np.all(np.isfinite(values)) and np.all(values > 0)):
-        raise ConfigError(
-            f"{func}: the parameters (`params`) must be positive and finite; got "
-            f"{dict(zip(PARAM_NAMES, values.tolist(), strict=True))}."
-        )
+    values = checked_params(params, model="sbg", names=PARAM_NAMES, func=func)
     return float(values[0]), float(values[1])
 
 
