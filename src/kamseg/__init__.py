@@ -30,23 +30,34 @@ _LAZY: dict[str, str] = {
     "rfm_segments": "kamseg.rfm",
     "rfm_segment_summary": "kamseg.rfm",
     "DEFAULT_SEGMENT_MAP": "kamseg.rfm",
+    "pareto_table": "kamseg.pareto",
+    "pyramid": "kamseg.pareto",
+    "concentration": "kamseg.pareto",
+    "whale_curve": "kamseg.pareto",
+    "pareto_summary": "kamseg.pareto",
 }
-_SUBMODULES = ("clv", "datasets", "errors", "rfm", "summary", "labels")
+_SUBMODULES = ("clv", "datasets", "errors", "labels", "pareto", "rfm", "summary")
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
     "__version__",
     "clv",
+    "concentration",
     "datasets",
     "errors",
+    "pareto_summary",
+    "pareto_table",
+    "pyramid",
     "rfm_scores",
     "rfm_segment_summary",
     "rfm_segments",
     "summarize",
+    "whale_curve",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from kamseg import clv, datasets, errors
+    from kamseg.pareto import concentration, pareto_summary, pareto_table, pyramid, whale_curve
     from kamseg.rfm import DEFAULT_SEGMENT_MAP, rfm_scores, rfm_segment_summary, rfm_segments
     from kamseg.summary import summarize
 
