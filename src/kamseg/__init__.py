@@ -35,12 +35,18 @@ _LAZY: dict[str, str] = {
     "concentration": "kamseg.pareto",
     "whale_curve": "kamseg.pareto",
     "pareto_summary": "kamseg.pareto",
+    "score_accounts": "kamseg.accounts",
+    "select_key_accounts": "kamseg.accounts",
+    "review_key_accounts": "kamseg.accounts",
+    "ahp_weights": "kamseg.accounts",
 }
-_SUBMODULES = ("clv", "datasets", "errors", "labels", "pareto", "rfm", "summary")
+_SUBMODULES = ("accounts", "clv", "datasets", "errors", "labels", "pareto", "rfm", "summary")
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
     "__version__",
+    "accounts",
+    "ahp_weights",
     "clv",
     "concentration",
     "datasets",
@@ -48,15 +54,24 @@ __all__ = [
     "pareto_summary",
     "pareto_table",
     "pyramid",
+    "review_key_accounts",
     "rfm_scores",
     "rfm_segment_summary",
     "rfm_segments",
+    "score_accounts",
+    "select_key_accounts",
     "summarize",
     "whale_curve",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from kamseg import clv, datasets, errors
+    from kamseg import accounts, clv, datasets, errors
+    from kamseg.accounts import (
+        ahp_weights,
+        review_key_accounts,
+        score_accounts,
+        select_key_accounts,
+    )
     from kamseg.pareto import concentration, pareto_summary, pareto_table, pyramid, whale_curve
     from kamseg.rfm import DEFAULT_SEGMENT_MAP, rfm_scores, rfm_segment_summary, rfm_segments
     from kamseg.summary import summarize

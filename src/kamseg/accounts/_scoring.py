@@ -1,0 +1,795 @@
+"""Multi-criteria account scores: normalisation, weighted sum, TOPSIS, AHP and entropy weights.
+
+Part of :mod:`kamseg.accounts`; see its docstring for the workflow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal, TypeAlias, get_args
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import (
+    check_choice,
+    check_columns,
+    check_frame,
+    check_no_overwrite,
+    examples,
+    to_float,
+    warn,
+)
+from kamseg.errors import ConfigError, SchemaError
+
+__all__ = [
+    "DECISIONS",
+    "SAATY_RANDOM_INDEX",
+    "SCORE_COLUMNS",
+    "AHPMatrix",
+    "AHPResult",
+    "Criteria",
+    "Direction",
+    "Method",
+    "MissingPolicy",
+    "Normalization",
+    "WeightSpec",
+    "ahp_weights",
+    "score_accounts",
+]
+
+Method = Literal["weighted", "topsis"]
+"""How criteria are combined: weighted sum, or closeness to the ideal account (TOPSIS)."""
+
+Normalization = Literal["minmax", "rank", "zscore", "vector"]
+"""How each criterion is put on a common scale before it is weighted."""
+
+Direction = Literal["max", "min"]
+"""Whether larger (``"max"``) or smaller (``"min"``, e.g. cost to serve) values are better."""
+
+MissingPolicy = Literal["error", "worst"]
+"""What to do with nulls in a criterion: raise, or give the account the worst observed value."""
+
+Criteria: TypeAlias = Sequence[Hashable] | Mapping[Any, Any]
+"""The criteria: a list of column names, or a mapping ``{column: weight}``,
+``{column: "min" | "max"}`` or ``{column: {"weight": w, "direction": "min" | "max"}}``."""
+
+WeightSpec: TypeAlias = (
+    Literal["equal", "entropy"] | Sequence[float] | np.ndarray | Mapping[Any, float]
+)
+"""Weights given apart from the criteria: a list in criteria order, a mapping by column,
+``"equal"``, or ``"entropy"`` (derived from the data)."""
+
+AHPMatrix: TypeAlias = Sequence[Sequence[float]] | np.ndarray | pd.DataFrame
+"""A square pairwise-comparison matrix: nested lists, an ndarray, or a labelled DataFrame."""
+
+_METHODS: tuple[str, ...] = get_args(Method)
+_NORMALIZATIONS: tuple[str, ...] = get_args(Normalization)
+_DIRECTIONS: tuple[str, ...] = get_args(Direction)
+_MISSING: tuple[str, ...] = get_args(MissingPolicy)
+
+SAATY_RANDOM_INDEX: Mapping[int, float] = MappingProxyType(
+    {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49}
+)
+"""Saaty's random index RI by matrix size n (the mean consistency index of random
+reciprocal matrices on the 1-9 scale), used for the consistency ratio CR = CI / RI."""
+
+DECISIONS: tuple[str, ...] = ("added", "kept", "watch", "removed", "not key")
+"""Decisions of :func:`review_key_accounts`, in lifecycle order (the category order)."""
+
+#: Columns added by :func:`score_accounts` besides one ``score_<criterion>`` per criterion.
+SCORE_COLUMNS: tuple[str, str] = ("account_score", "account_rank")
+
+_WEIGHT_TOL = 1e-9  # weights must sum to 1 within this
+_RANK_DECIMALS = 12  # scores equal to this many decimals share a rank
+_RECIPROCAL_TOL = 0.05  # a_ij * a_ji must be within 5 % of 1
+_SCALE_TOL = 1e-6
+_ATTR = "kamseg_account_scoring"
+
+
+# --------------------------------------------------------------------------------------
+# AHP
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class AHPResult:
+    """Weights derived from an AHP pairwise-comparison matrix, with its consistency.
+
+    Attributes
+    ----------
+    weights : Series
+        float64, one weight per criterion (the principal right eigenvector, scaled to sum
+        to 1), indexed by the criterion labels (a ``RangeIndex`` when none were given).
+    lambda_max : float
+        The principal eigenvalue (``n`` for a perfectly consistent matrix, larger otherwise).
+    consistency_index : float
+        ``CI = (lambda_max - n) / (n - 1)``; 0 for ``n <= 2``.
+    random_index : float
+        Saaty's random index ``RI`` for this ``n`` (:data:`SAATY_RANDOM_INDEX`).
+    consistency_ratio : float
+        ``CR = CI / RI``; 0 when ``RI`` is 0 (``n <= 2``, always consistent). Saaty's rule
+        accepts ``CR <= 0.1``.
+    """
+
+    weights: pd.Series
+    lambda_max: float
+    consistency_index: float
+    random_index: float
+    consistency_ratio: float
+
+    @property
+    def is_consistent(self) -> bool:
+        """Whether ``consistency_ratio <= 0.1`` (Saaty's threshold)."""
+        return self.consistency_ratio <= 0.1
+
+    def __repr__(self) -> str:
+        w = ", ".join(f"{k!r}: {v:.4f}" for k, v in self.weights.items())
+        return (
+            f"AHPResult(weights={{{w}}}, lambda_max={self.lambda_max:.4f}, "
+            f"consistency_ratio={self.consistency_ratio:.4f})"
+        )
+
+
+def _ahp_matrix(
+    matrix: object, *, func: str, arg: str, labels: Sequence[Hashable] | None
+) -> tuple[np.ndarray, list[Hashable]]:
+    """Validate a pairwise-comparison matrix; return it made exactly reciprocal, with labels."""
+    if isinstance(matrix, pd.DataFrame):
+        rows, cols = list(matrix.index), list(matrix.columns)
+        if set(map(repr, rows)) != set(map(repr, cols)) or len(rows) != len(cols):
+            raise ConfigError(
+                f"{func}: the rows and columns of `{arg}` must name the same criteria; got "
+                f"rows {examples(rows, 10)} and columns {examples(cols, 10)}."
+            )
+        names: list[Hashable] = rows
+        frame = matrix.loc[:, rows]
+        try:
+            a = frame.to_numpy(dtype=np.float64)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{func}: `{arg}` must hold numbers.") from exc
+    else:
+        try:
+            a = np.asarray(matrix, dtype=np.float64)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"{func}: `{arg}` must be a square matrix of numbers (nested lists, ndarray "
+                f"or DataFrame); got {matrix!r}."
+            ) from exc
+        names = list(range(a.shape[0])) if a.ndim == 2 else []
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
+        raise ConfigError(
+            f"{func}: `{arg}` must be a non-empty square matrix; got shape {a.shape}. "
+            "Hint: one row and one column per criterion."
+        )
+    n = a.shape[0]
+    if labels is not None:
+        if len(labels) != n:
+            raise ConfigError(f"{func}: `labels` has {len(labels)} names for a {n} x {n} matrix.")
+        names = list(labels)
+    if n > max(SAATY_RANDOM_INDEX):
+        raise ConfigError(
+            f"{func}: `{arg}` compares {n} criteria; AHP is limited to "
+            f"{max(SAATY_RANDOM_INDEX)} (Saaty's random index is tabulated up to there, and "
+            "people cannot compare more items consistently). Hint: group the criteria into a "
+            "hierarchy, or give the weights directly."
+        )
+    if not np.isfinite(a).all() or (a <= 0).any():
+        raise ConfigError(
+            f"{func}: every judgment in `{arg}` must be a finite positive number (Saaty's "
+            "scale 1/9 .. 9); found zero, negative or non-finite entries."
+        )
+    if not np.allclose(np.diag(a), 1.0, rtol=0, atol=_SCALE_TOL):
+        raise ConfigError(
+            f"{func}: the diagonal of `{arg}` must be 1 (a criterion compared with itself); "
+            f"got {np.diag(a).tolist()}."
+        )
+    lo, hi = 1 / 9 * (1 - _SCALE_TOL), 9 * (1 + _SCALE_TOL)
+    bad = (a < lo) | (a > hi)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        raise ConfigError(
+            f"{func}: `{arg}`[{i}][{j}] = {a[i, j]:g} is outside Saaty's scale 1/9 .. 9. "
+            "Hint: 9 means 'extremely more important'; use 1/9 for the opposite."
+        )
+    prod = a * a.T
+    off = np.abs(prod - 1) > _RECIPROCAL_TOL
+    if off.any():
+        i, j = (int(k) for k in np.argwhere(off)[0])
+        raise ConfigError(
+            f"{func}: `{arg}` is not reciprocal: entry [{i}][{j}] = {a[i, j]:g} but "
+            f"[{j}][{i}] = {a[j, i]:g} (their product must be 1). Hint: set [{j}][{i}] to "
+            f"1/{a[i, j]:g}."
+        )
+    # Exactly reciprocal, symmetric in the two entries given: a_ij' = sqrt(a_ij / a_ji).
+    exact = np.sqrt(a / a.T)
+    np.fill_diagonal(exact, 1.0)
+    return exact, names
+
+
+def _ahp(a: np.ndarray, names: list[Hashable]) -> AHPResult:
+    n = a.shape[0]
+    if n == 1:
+        lam, w = 1.0, np.ones(1)
+    else:
+        values, vectors = np.linalg.eig(a)
+        k = int(np.argmax(values.real))
+        lam = float(values[k].real)
+        v = np.abs(vectors[:, k].real)
+        w = v / v.sum()
+    ci = max((lam - n) / (n - 1), 0.0) if n > 2 else 0.0
+    ri = SAATY_RANDOM_INDEX[n]
+    cr = ci / ri if ri > 0 else 0.0
+    weights = pd.Series(w, index=pd.Index(names), name="weight", dtype=np.float64)
+    return AHPResult(weights, lam, ci, ri, cr)
+
+
+def ahp_weights(matrix: AHPMatrix, *, labels: Sequence[Hashable] | None = None) -> AHPResult:
+    """Derive criterion weights from an AHP pairwise-comparison matrix.
+
+    Parameters
+    ----------
+    matrix
+        A square matrix (nested lists, ndarray, or a DataFrame whose index and columns name
+        the criteria) of judgments on Saaty's 1-9 scale: ``matrix[i][j]`` says how much more
+        important criterion ``i`` is than criterion ``j`` (1 equal, 3 moderately, 5
+        strongly, 7 very strongly, 9 extremely; 2, 4, 6, 8 in between; reciprocals for the
+        opposite). The diagonal is 1, and ``matrix[j][i]`` must be ``1 / matrix[i][j]``
+        within 5 % (so reciprocals rounded to two decimals, such as 0.33 or 0.13, are
+        accepted); the two entries are then made exactly reciprocal by their geometric
+        mean, ``sqrt(matrix[i][j] / matrix[j][i])``.
+        At most 10 criteria.
+    labels
+        Names of the criteria, in matrix order (default: the DataFrame's index, or
+        0, 1, 2, ...).
+
+    Returns
+    -------
+    AHPResult
+        ``weights`` (float64 Series summing to 1, indexed by the labels), ``lambda_max``,
+        ``consistency_index``, ``random_index``, ``consistency_ratio`` and
+        ``is_consistent``. An inconsistent matrix is reported, not refused:
+        :func:`score_accounts` refuses it.
+
+    Raises
+    ------
+    ConfigError
+        If the matrix is not square, not positive, not reciprocal, has a diagonal other than
+        1, entries outside 1/9 .. 9, or more than 10 criteria.
+
+    Notes
+    -----
+    The weights are the principal right eigenvector of the matrix, scaled to sum to 1
+    (Saaty's eigenvector method); ``CI = (lambda_max - n) / (n - 1)`` and
+    ``CR = CI / RI`` with Saaty's random index RI = 0, 0, 0.58, 0.90, 1.12, 1.24, 1.32,
+    1.41, 1.45, 1.49 for n = 1 .. 10. For n <= 2 every reciprocal matrix is consistent and
+    CR is 0.
+
+    Examples
+    --------
+    The criteria of the "choosing a leader" example of AHP (experience, education,
+    charisma, age):
+
+    >>> from kamseg.accounts import ahp_weights
+    >>> m = [[1, 4, 3, 7], [1 / 4, 1, 1 / 3, 3], [1 / 3, 3, 1, 5], [1 / 7, 1 / 3, 1 / 5, 1]]
+    >>> res = ahp_weights(m, labels=["experience", "education", "charisma", "age"])
+    >>> res.weights.round(3).tolist(), round(res.consistency_ratio, 3)
+    ([0.548, 0.127, 0.27, 0.056], 0.044)
+    """
+    a, names = _ahp_matrix(matrix, func="ahp_weights", arg="matrix", labels=labels)
+    return _ahp(a, names)
+
+
+# --------------------------------------------------------------------------------------
+# scoring
+# --------------------------------------------------------------------------------------
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float | np.number) and not isinstance(x, bool | np.bool_)
+
+
+def _parse_criteria(
+    criteria: object, *, func: str
+) -> tuple[list[Hashable], list[str], list[float] | None]:
+    """Return (column names, directions, inline weights or None)."""
+    if isinstance(criteria, str | bytes) or not isinstance(criteria, Mapping | Sequence):
+        raise ConfigError(
+            f"{func}: `criteria` must be a list of column names or a mapping such as "
+            f"{{'revenue': 0.6, 'cost_to_serve': {{'weight': 0.4, 'direction': 'min'}}}}; "
+            f"got {criteria!r}. Hint: for one column write [{criteria!r}]."
+        )
+    items: list[tuple[Hashable, object]]
+    if isinstance(criteria, Mapping):
+        items = list(criteria.items())
+    else:
+        items = [(c, None) for c in criteria]
+    if not items:
+        raise ConfigError(f"{func}: `criteria` is empty. Hint: name at least one column.")
+    names: list[Hashable] = []
+    directions: list[str] = []
+    weights: list[object] = []
+    for name, spec in items:
+        where = f"criteria[{name!r}]"
+        if not isinstance(name, Hashable):
+            raise ConfigError(f"{func}: criterion names must be column names; got {name!r}.")
+        weight: object = None
+        direction: object = "max"
+        if spec is None:
+            pass
+        elif isinstance(spec, str):
+            direction = spec
+        elif isinstance(spec, Mapping):
+            unknown = [k for k in spec if k not in ("weight", "direction")]
+            if unknown:
+                raise ConfigError(
+                    f"{func}: `{where}` has unknown key(s) {examples(unknown)}. "
+                    "Hint: use 'weight' and 'direction'."
+                )
+            weight = spec.get("weight")
+            direction = spec.get("direction", "max")
+        elif _is_number(spec):
+            weight = spec
+        else:
+            raise ConfigError(
+                f"{func}: `{where}` must be a weight, 'max'/'min', or a mapping with "
+                f"'weight' and 'direction'; got {spec!r}."
+            )
+        check_choice(direction, _DIRECTIONS, func=func, arg=f"{where} direction")
+        names.append(name)
+        directions.append(str(direction))
+        weights.append(weight)
+    dup = [n for n in names if names.count(n) > 1]
+    if dup:
+        raise ConfigError(f"{func}: `criteria` names column(s) {examples(dup)} twice.")
+    given = [w is not None for w in weights]
+    if any(given) and not all(given):
+        missing = [n for n, g in zip(names, given, strict=True) if not g]
+        raise ConfigError(
+            f"{func}: `criteria` gives weights for some columns but not for "
+            f"{examples(missing)}. Hint: give a weight for every criterion, or for none and "
+            "pass weights= or ahp=."
+        )
+    if not any(given):
+        return names, directions, None
+    return names, directions, _check_weight_numbers(weights, func=func, arg="criteria")
+
+
+def _check_weight_numbers(values: Sequence[object], *, func: str, arg: str) -> list[float]:
+    if not all(_is_number(v) for v in values):
+        raise ConfigError(f"{func}: `{arg}` weights must be numbers; got {list(values)!r}.")
+    out = [float(v) for v in values]  # type: ignore[arg-type]
+    if not all(math.isfinite(v) and v >= 0 for v in out):
+        raise ConfigError(
+            f"{func}: `{arg}` weights must be finite and non-negative; got {out!r}. Hint: "
+            "for a criterion where less is better give direction='min', not a negative "
+            "weight."
+        )
+    return out
+
+
+def _finish_weights(w: list[float], *, func: str, arg: str, normalize_weights: bool) -> np.ndarray:
+    arr = np.asarray(w, dtype=np.float64)
+    total = float(arr.sum())
+    if total <= 0:
+        raise ConfigError(f"{func}: `{arg}` weights are all zero. Hint: give positive weights.")
+    if normalize_weights:
+        return arr / total
+    if abs(total - 1) > _WEIGHT_TOL:
+        raise ConfigError(
+            f"{func}: `{arg}` weights sum to {total:.10g}, not 1. Did you mean to normalise "
+            "them? Pass normalize_weights=True to divide them by their sum."
+        )
+    return arr
+
+
+def _entropy_weights(x: np.ndarray, names: list[Hashable], *, func: str) -> np.ndarray:
+    """Shannon-entropy weights from the sum-normalised raw values."""
+    neg = (x < 0).any(axis=0)
+    if neg.any():
+        cols = [names[j] for j in np.flatnonzero(neg)]
+        counts = [int((x[:, j] < 0).sum()) for j in np.flatnonzero(neg)]
+        raise SchemaError(
+            f"{func}: entropy weights need non-negative values (each account's share of a "
+            f"criterion's total), but column(s) {examples(cols)} have {counts} negative "
+            "value(s). Hint: give weights directly, or shift the column to be >= 0."
+        )
+    m = x.shape[0]
+    totals = x.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(totals > 0, x / np.where(totals > 0, totals, 1.0), 0.0)
+        plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    if m > 1:
+        entropy = -plogp.sum(axis=0) / math.log(m)
+        entropy[totals <= 0] = 1.0
+    else:
+        entropy = np.ones(x.shape[1])
+    diversity = np.clip(1.0 - entropy, 0.0, None)
+    if diversity.sum() <= 0:
+        warn(
+            f"{func}: entropy weights are undefined because no criterion varies between "
+            "accounts; using equal weights."
+        )
+        return np.full(x.shape[1], 1.0 / x.shape[1])
+    out: np.ndarray = diversity / diversity.sum()
+    return out
+
+
+def _resolve_weights(
+    names: list[Hashable],
+    inline: list[float] | None,
+    weights: object,
+    ahp: object,
+    *,
+    x: np.ndarray,
+    max_cr: float,
+    normalize_weights: bool,
+    func: str,
+) -> tuple[np.ndarray, str, AHPResult | None]:
+    """Return (weights in criteria order, source, AHP result or None)."""
+    sources = [
+        s for s, v in (("criteria", inline), ("weights", weights), ("ahp", ahp)) if v is not None
+    ]
+    if len(sources) > 1:
+        raise ConfigError(
+            f"{func}: weights are given twice (by {' and '.join(sources)}). Hint: give "
+            "weights in `criteria`, or by weights=, or by ahp=, not several."
+        )
+    if not sources:
+        raise ConfigError(
+            f"{func}: no weights given. Hint: pass criteria={{column: weight}}, "
+            "weights=[...], weights='equal', weights='entropy', or an AHP matrix ahp=[[...]]."
+        )
+    n = len(names)
+    if inline is not None:
+        return (
+            _finish_weights(
+                inline, func=func, arg="criteria", normalize_weights=normalize_weights
+            ),
+            "given",
+            None,
+        )
+    if ahp is not None:
+        a, labels = _ahp_matrix(ahp, func=func, arg="ahp", labels=None)
+        if isinstance(ahp, pd.DataFrame):
+            if set(map(repr, labels)) != set(map(repr, names)):
+                raise ConfigError(
+                    f"{func}: the AHP matrix compares {examples(labels, 10)} but the criteria "
+                    f"are {examples(names, 10)}. Hint: label its rows and columns with the "
+                    "criteria columns."
+                )
+            pos = {repr(k): i for i, k in enumerate(labels)}
+            order = [pos[repr(c)] for c in names]
+            a = a[np.ix_(order, order)]
+        elif a.shape[0] != n:
+            raise ConfigError(
+                f"{func}: the AHP matrix is {a.shape[0]} x {a.shape[0]} but there are {n} "
+                "criteria. Hint: one row and one column per criterion, in criteria order."
+            )
+        res = _ahp(a, names)
+        if res.consistency_ratio > max_cr:
+            w_ahp = res.weights.to_numpy()
+            # a_ij against the ratio w_i / w_j it should equal; report it as a_ij >= 1
+            misfit = np.where(a >= 1, np.abs(np.log(a * np.outer(1 / w_ahp, w_ahp))), -1.0)
+            i, j = np.unravel_index(int(np.argmax(misfit)), a.shape)
+            implied = res.weights.iloc[i] / res.weights.iloc[j]
+            raise ConfigError(
+                f"{func}: the AHP matrix is inconsistent: consistency ratio CR = "
+                f"{res.consistency_ratio:.3f} > max_cr = {max_cr:g} (lambda_max = "
+                f"{res.lambda_max:.3f}, CI = {res.consistency_index:.3f}, RI = "
+                f"{res.random_index:.2f}). The judgment furthest from the derived weights is "
+                f"{names[i]!r} vs {names[j]!r}: given {a[i, j]:.3g}, the weights imply "
+                f"{implied:.3g}. Hint: revise the judgments, or pass a larger max_cr= to "
+                "accept them."
+            )
+        return res.weights.to_numpy(dtype=np.float64), "ahp", res
+    if isinstance(weights, str):
+        check_choice(weights, ("equal", "entropy"), func=func, arg="weights")
+        if weights == "equal":
+            return np.full(n, 1.0 / n), "equal", None
+        return _entropy_weights(x, names, func=func), "entropy", None
+    if isinstance(weights, Mapping):
+        keys = list(weights)
+        if set(map(repr, keys)) != set(map(repr, names)) or len(keys) != n:
+            raise ConfigError(
+                f"{func}: `weights` must have one entry per criterion; got keys "
+                f"{examples(keys, 10)} for criteria {examples(names, 10)}."
+            )
+        by = {repr(k): v for k, v in weights.items()}
+        values: list[object] = [by[repr(c)] for c in names]
+    elif isinstance(weights, Sequence | np.ndarray):
+        values = list(weights)
+        if len(values) != n:
+            raise ConfigError(
+                f"{func}: `weights` has {len(values)} value(s) for {n} criteria. Hint: give "
+                "one weight per criterion, in criteria order."
+            )
+    else:
+        raise ConfigError(
+            f"{func}: `weights` must be a list, a mapping by column, 'equal' or 'entropy'; "
+            f"got {weights!r}."
+        )
+    w = _check_weight_numbers(values, func=func, arg="weights")
+    return (
+        _finish_weights(w, func=func, arg="weights", normalize_weights=normalize_weights),
+        "given",
+        None,
+    )
+
+
+def _normalize(x: np.ndarray, direction: str, how: str) -> np.ndarray:
+    """Normalise one criterion. Oriented (higher is better) except for ``"vector"``."""
+    m = x.size
+    lower = direction == "min"
+    if how == "minmax":
+        lo, hi = float(x.min()), float(x.max())
+        if not hi > lo:
+            return np.full(m, 0.5)
+        out: np.ndarray = (hi - x) / (hi - lo) if lower else (x - lo) / (hi - lo)
+        return out
+    if how == "rank":
+        if m == 1:
+            return np.full(m, 0.5)
+        r = pd.Series(-x if lower else x).rank(method="average").to_numpy(dtype=np.float64)
+        return (r - 1) / (m - 1)
+    if how == "zscore":
+        sd = float(x.std())
+        if not sd > 0:
+            return np.zeros(m)
+        z: np.ndarray = (x - x.mean()) / sd
+        return -z if lower else z
+    norm = float(np.sqrt(np.sum(x * x)))
+    return x / norm if norm > 0 else np.zeros(m)
+
+
+def _rank_desc(score: np.ndarray) -> np.ndarray:
+    """1 = best; scores equal to ``_RANK_DECIMALS`` decimals share the smallest rank."""
+    rounded = pd.Series(-np.round(score, _RANK_DECIMALS))
+    return rounded.rank(method="min").to_numpy().astype(np.int64)
+
+
+def score_accounts(
+    customers: pd.DataFrame,
+    *,
+    criteria: Criteria,
+    method: Method = "weighted",
+    normalize: Normalization | None = None,
+    weights: WeightSpec | None = None,
+    ahp: AHPMatrix | None = None,
+    max_cr: float = 0.1,
+    normalize_weights: bool = False,
+    missing: MissingPolicy = "error",
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Score accounts on several criteria and rank them (1 = best).
+
+    Parameters
+    ----------
+    customers
+        One row per account, e.g. :func:`kamseg.summarize` joined with the customer master.
+        Not modified.
+    criteria
+        The numeric columns to score on, with their weights and directions, in one of
+        these forms:
+
+        - ``{"revenue": 0.4, "profit": 0.4, "cost_to_serve": {"weight": 0.2,
+          "direction": "min"}}``: weights inline (they must sum to 1);
+        - ``["revenue", "profit"]`` or ``{"revenue": "max", "cost_to_serve": "min"}``:
+          no weights, which then come from `weights` or `ahp`.
+
+        ``"max"`` (the default) means larger is better; ``"min"`` means smaller is better,
+        as for cost to serve or days since the last order.
+    method
+        ``"weighted"`` (default): the weighted sum of the normalised criteria.
+        ``"topsis"``: the relative closeness to the ideal account (Hwang & Yoon), see Notes.
+    normalize
+        ``"minmax"`` (default for ``"weighted"``), ``"rank"``, ``"zscore"``, or
+        ``"vector"`` (default for ``"topsis"``, and only allowed with it). See Notes.
+    weights
+        Weights when `criteria` does not give them: a list in criteria order, a mapping by
+        column, ``"equal"``, or ``"entropy"`` (objective weights from the data, see Notes).
+    ahp
+        Instead of weights: an AHP pairwise-comparison matrix of the criteria (nested lists
+        or ndarray in criteria order, or a DataFrame labelled by the criteria); the weights
+        are its principal eigenvector (see :func:`ahp_weights`).
+    max_cr
+        Largest accepted consistency ratio of `ahp` (default 0.1, Saaty's rule). Raise it
+        only knowingly.
+    normalize_weights
+        Divide given weights by their sum instead of requiring them to sum to 1.
+    missing
+        Nulls in a criterion: ``"error"`` (default) raises; ``"worst"`` gives those accounts
+        the worst value observed in that criterion (the minimum, or the maximum for
+        ``"min"`` criteria), with a :class:`~kamseg.errors.KamsegWarning` giving the counts.
+    overwrite
+        Replace output columns that already exist instead of raising.
+
+    Returns
+    -------
+    DataFrame
+        A copy of `customers` (same index, same row order) with the columns:
+
+        - ``account_score`` (float64): the score; higher is better. In [0, 1] for the
+          weighted sum of ``"minmax"`` or ``"rank"`` values and for TOPSIS; a weighted
+          mean of z-scores (centred on 0, unbounded) for ``"zscore"``.
+        - ``account_rank`` (int64): 1 for the best score; equal scores (to 12 decimals)
+          share the smallest rank, so ranks can skip (1, 2, 2, 4).
+        - ``score_<criterion>`` (float64), one per criterion in criteria order: the weight
+          times the criterion's normalised value. For the weighted sum they add up to
+          ``account_score``; for TOPSIS they are the weighted normalised matrix, from which
+          the distances to the ideal and anti-ideal accounts are measured.
+
+        The weights used, directions, method, normalisation and the AHP consistency ratio
+        (or None) are stored in ``attrs["kamseg_account_scoring"]``.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a criterion column is missing.
+    SchemaError
+        If a criterion has non-numeric or infinite values, nulls (with
+        ``missing="error"``), or negative values with ``weights="entropy"``.
+    EmptyInputError
+        If `customers` has no rows.
+    ConfigError
+        If the criteria, weights or options are invalid: weights negative or not summing to
+        1, weights given twice or not at all, an AHP matrix that is malformed or has a
+        consistency ratio above `max_cr`, or an output column exists and `overwrite` is
+        false.
+
+    Notes
+    -----
+    **Normalisation** puts every criterion on one scale, oriented so that higher is
+    better (``"min"`` criteria are flipped), except ``"vector"``:
+
+    - ``"minmax"``: ``(x - min) / (max - min)``, or ``(max - x) / (max - min)`` for
+      ``"min"`` criteria; 0 for the worst account, 1 for the best. A criterion whose
+      values are all equal gets 0.5 for everyone (it does not separate accounts). The
+      ranking does not change when a criterion is multiplied by a positive number or shifted.
+    - ``"rank"``: the percentile rank ``(r - 1) / (n - 1)`` where ``r`` is the average rank
+      (ties share the mean of their ranks), 0 for the worst and 1 for the best; 0.5 for
+      all-equal values or a single account. Robust to outliers such as one huge account.
+    - ``"zscore"``: ``(x - mean) / std`` (population standard deviation), negated for
+      ``"min"`` criteria; 0 for all-equal values.
+    - ``"vector"``: ``x / sqrt(sum(x ** 2))``, the classic TOPSIS normalisation; not
+      flipped, since TOPSIS takes the ideal of a ``"min"`` criterion as its minimum. An
+      all-zero column stays 0.
+
+    **Weighted sum**: ``account_score = sum_j w_j * norm_j``.
+
+    **TOPSIS**: with ``v_ij = w_j * norm_ij``, the ideal account takes the best ``v`` of
+    each criterion (the largest, or for ``"vector"`` the smallest of ``"min"`` criteria)
+    and the anti-ideal the worst; ``account_score = d- / (d+ + d-)``, with ``d+`` and
+    ``d-`` the Euclidean distances to the ideal and the anti-ideal. It is 1 for an account
+    that is best on every criterion and 0.5 when all accounts are equal.
+
+    **Entropy weights** (``weights="entropy"``): each criterion's values are turned into
+    shares ``p_ij = x_ij / sum_i x_ij`` (the raw values, which must be >= 0); its entropy is
+    ``E_j = -sum_i p_ij ln p_ij / ln n``, and ``w_j`` is proportional to ``1 - E_j``: a
+    criterion on which accounts differ more weighs more, whatever its direction. If no
+    criterion varies, equal weights are used with a warning.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.accounts import score_accounts
+    >>> accounts = pd.DataFrame(
+    ...     {
+    ...         "revenue": [900.0, 400.0, 150.0, 650.0],
+    ...         "profit": [90.0, 80.0, 15.0, 60.0],
+    ...         "cost_to_serve": [300.0, 50.0, 80.0, 120.0],
+    ...     },
+    ...     index=pd.Index(["a", "b", "c", "d"], name="customer_id"),
+    ... )
+    >>> criteria = {
+    ...     "revenue": 0.4,
+    ...     "profit": 0.4,
+    ...     "cost_to_serve": {"weight": 0.2, "direction": "min"},
+    ... }
+    >>> scored = score_accounts(accounts, criteria=criteria)
+    >>> scored[["account_score", "account_rank", "score_revenue", "score_cost_to_serve"]]
+                 account_score  account_rank  score_revenue  score_cost_to_serve
+    customer_id
+    a                 0.800000             1       0.400000                0.000
+    b                 0.680000             2       0.133333                0.200
+    c                 0.176000             4       0.000000                0.176
+    d                 0.650667             3       0.266667                0.144
+
+    With AHP judgments instead of weights (revenue 3 times as important as profit, 5
+    times as cost to serve; profit 3 times as cost to serve):
+
+    >>> ahp = [[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]]
+    >>> crit = {"revenue": "max", "profit": "max", "cost_to_serve": "min"}
+    >>> score_accounts(accounts, criteria=crit, ahp=ahp)["account_rank"].tolist()
+    [1, 3, 4, 2]
+    """
+    func = "score_accounts"
+    check_frame(customers, func=func, arg="customers")
+    names, directions, inline = _parse_criteria(criteria, func=func)
+    check_choice(method, _METHODS, func=func, arg="method")
+    if normalize is None:
+        how = "vector" if method == "topsis" else "minmax"
+    else:
+        check_choice(normalize, _NORMALIZATIONS, func=func, arg="normalize")
+        how = str(normalize)
+    if how == "vector" and method != "topsis":
+        raise ConfigError(
+            f"{func}: normalize='vector' is only used with method='topsis'. Hint: use "
+            "'minmax', 'rank' or 'zscore' for the weighted sum."
+        )
+    check_choice(missing, _MISSING, func=func, arg="missing")
+    if not _is_number(max_cr) or not max_cr >= 0:
+        raise ConfigError(f"{func}: `max_cr` must be a number >= 0; got {max_cr!r}.")
+    for name in names:
+        check_columns(customers, {"criteria": name}, func=func)
+    contrib_cols = [f"score_{name}" for name in names]
+    check_no_overwrite(customers, [*SCORE_COLUMNS, *contrib_cols], func=func, overwrite=overwrite)
+
+    columns: list[np.ndarray] = []
+    for name, direction in zip(names, directions, strict=True):
+        x = to_float(customers[name], func=func, col=str(name))
+        nulls = np.isnan(x)
+        if nulls.any():
+            if missing == "error" or nulls.all():
+                raise SchemaError(
+                    f"{func}: {int(nulls.sum())} value(s) of criterion {name!r} are null; "
+                    f"examples at index {examples(customers.index[nulls])}. Hint: fill them, "
+                    "drop those accounts, or pass missing='worst'."
+                )
+            fill = np.nanmax(x) if direction == "min" else np.nanmin(x)
+            warn(
+                f"{func}: {int(nulls.sum())} null value(s) of criterion {name!r} were "
+                f"replaced by the worst observed value {fill:g} (missing='worst')."
+            )
+            x = np.where(nulls, fill, x)
+        columns.append(x)
+    x_all = np.column_stack(columns)
+    w, source, ahp_res = _resolve_weights(
+        names,
+        inline,
+        weights,
+        ahp,
+        x=x_all,
+        max_cr=float(max_cr),
+        normalize_weights=normalize_weights,
+        func=func,
+    )
+
+    norm = np.column_stack(
+        [_normalize(x_all[:, j], directions[j], how) for j in range(len(names))]
+    )
+    v = norm * w
+    if method == "weighted":
+        score = v.sum(axis=1)
+    else:
+        flip = np.asarray([how == "vector" and d == "min" for d in directions])
+        ideal = np.where(flip, v.min(axis=0), v.max(axis=0))
+        anti = np.where(flip, v.max(axis=0), v.min(axis=0))
+        d_plus = np.sqrt(((v - ideal) ** 2).sum(axis=1))
+        d_minus = np.sqrt(((v - anti) ** 2).sum(axis=1))
+        total = d_plus + d_minus
+        score = np.divide(d_minus, total, out=np.full(len(v), 0.5), where=total > 0)
+    new: dict[str, Any] = {
+        "account_score": score.astype(np.float64),
+        "account_rank": _rank_desc(score),
+    }
+    for j, col in enumerate(contrib_cols):
+        new[col] = v[:, j].astype(np.float64)
+    out = customers.drop(columns=[c for c in new if c in customers.columns]).assign(**new)
+    out.attrs[_ATTR] = {
+        "method": method,
+        "normalize": how,
+        "weights": dict(zip(names, w.tolist(), strict=True)),
+        "directions": dict(zip(names, directions, strict=True)),
+        "weights_from": source,
+        "consistency_ratio": None if ahp_res is None else ahp_res.consistency_ratio,
+    }
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# selection
+# --------------------------------------------------------------------------------------
