@@ -54,6 +54,8 @@ def test_demo_writes_table_and_prints_segments(tmp_path, capsys):
     ):
         assert col in table.columns
     assert "Champions" in printed
+    assert 5 <= int(table["is_key_account"].sum()) <= 25
+    assert set(table["abc_class"].astype(str)) == {"A", "B", "C"}
     assert f"{len(table):,} customers" in printed
 
 

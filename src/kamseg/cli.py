@@ -103,11 +103,24 @@ def _segment_table(segmented: pd.DataFrame) -> str:
     return shown.to_string()
 
 
+#: Key-account criteria of the demo: value (revenue, lifetime profit), market influence,
+#: strategic fit, and cost to serve (lower is better), as the source documents list them.
+DEMO_CRITERIA = {
+    "revenue": 0.25,
+    "profit_clv": 0.25,
+    "market_influence": 0.15,
+    "strategic_fit": 0.15,
+    "cost_to_serve": {"weight": 0.20, "direction": "min"},
+}
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     import numpy as np
 
     from kamseg import clv
+    from kamseg.accounts import score_accounts, select_key_accounts
     from kamseg.datasets import make_transactions
+    from kamseg.pareto import pareto_table, pyramid
     from kamseg.rfm import rfm_scores, rfm_segments
     from kamseg.summary import summarize
 
@@ -115,7 +128,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     data = make_transactions(n_customers=args.n_customers, seed=args.seed)
     customers = summarize(data.transactions, profit_col="profit", as_of=data.as_of, freq="W")
-    table = rfm_segments(rfm_scores(customers), labels=args.labels)
+    master = data.master.reindex(customers.index)
+    table = customers.join(master[["industry", "region", "market_influence", "strategic_fit"]])
+    table = rfm_segments(rfm_scores(table), labels=args.labels)
     # lifetime value: MBG/NBD (customers may lapse after their first order) and Gamma-Gamma
     # spend, on profit: each customer's margin so far, less the CRM's yearly cost to serve
     purchases = clv.fit(customers, model="mbgnbd")
@@ -124,25 +139,39 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     margin = np.where(
         revenue > 0, table["profit"].to_numpy() / np.where(revenue > 0, revenue, 1), 0
     )
-    table = table.assign(
-        margin=margin,
-        cost_to_serve=data.master["cost_to_serve"].reindex(table.index).to_numpy(),
-    )
+    table = table.assign(margin=margin, cost_to_serve=master["cost_to_serve"].to_numpy())
     table = clv.predict(
         table, purchases, spend=spend, horizon=12, margin="margin", cost_to_serve="cost_to_serve"
     )
+    # 80/20: ABC classes on revenue, value pyramid with an Inactive tier (no order in a year)
+    table = pareto_table(table, value_col="revenue", labels=args.labels)
+    table = pyramid(table, kind="value", inactive_days=365, labels=args.labels)
+    # key accounts: multi-criteria score, a short list of 5 to 25
+    table = select_key_accounts(score_accounts(table, criteria=DEMO_CRITERIA))
     write_table(table, out / "customers.parquet")
     write_table(table, out / "customers.csv")
+
+    n_prospects = int(data.master["is_prospect"].sum())
     print(
-        f"kamseg demo: {len(data.transactions):,} transactions, {len(table):,} customers, "
-        f"as of {data.as_of.date()}"
+        f"kamseg demo: {len(data.transactions):,} transactions, {len(table):,} customers "
+        f"(+{n_prospects:,} prospects in the master), as of {data.as_of.date()}"
     )
     print(_segment_table(table))
     print(
-        f"12-month CLV: {table['clv'].sum():,.0f} revenue, {table['profit_clv'].sum():,.0f} "
+        f"\n12-month CLV: {table['clv'].sum():,.0f} revenue, {table['profit_clv'].sum():,.0f} "
         f"profit after cost to serve; mean P(alive) {table['p_alive'].mean():.2f}"
     )
-    print(f"wrote {out / 'customers.parquet'} and {out / 'customers.csv'}")
+    tiers = table.groupby("pyramid_tier", observed=False)["revenue"].agg(["size", "sum"])
+    tiers["% revenue"] = (100 * tiers["sum"] / tiers["sum"].sum()).round(1)
+    tiers["sum"] = tiers["sum"].round(0)
+    abc = table["abc_class"].value_counts().sort_index(ascending=False)
+    print(f"ABC classes: {', '.join(f'{k} {v:,}' for k, v in abc.items())}")
+    print(tiers.rename(columns={"size": "customers", "sum": "revenue"}).to_string())
+    keys = table[table["is_key_account"]].sort_values("account_rank")
+    print(f"\n{len(keys)} key accounts (score on {', '.join(DEMO_CRITERIA)}):")
+    shown = keys[["account_rank", "account_score", "revenue", "profit_clv", "industry"]]
+    print(shown.head(10).round(3).to_string())
+    print(f"\nwrote {out / 'customers.parquet'} and {out / 'customers.csv'}")
     return 0
 
 
