@@ -29,9 +29,14 @@ from kamseg.errors import ConfigError
 __all__ = [
     "ABC_CLASS_LABELS",
     "ACCOUNT_DECISION_LABELS",
+    "BEHAVIOUR_CLASS_LABELS",
     "LANGUAGES",
+    "LIFECYCLE_STAGE_LABELS",
+    "NEED_LEVEL_LABELS",
     "PYRAMID_TIER_LABELS",
     "RFM_SEGMENT_LABELS",
+    "SATISFACTION_CLASS_LABELS",
+    "VALUE_CLASS_LABELS",
     "LabelTable",
     "Language",
     "check_language",
@@ -96,6 +101,36 @@ ACCOUNT_DECISION_LABELS: LabelTable = _table(
 )
 """Decisions of the period-over-period key-account review."""
 
+VALUE_CLASS_LABELS: LabelTable = _table({"high": "高价值", "medium": "中等价值", "low": "低价值"})
+NEED_LEVEL_LABELS: LabelTable = _table(
+    {"basic": "基本需求", "expected": "期望需求", "latent": "潜在需求"}
+)
+BEHAVIOUR_CLASS_LABELS: LabelTable = _table(
+    {
+        "frequent": "频繁购买",
+        "occasional": "偶尔购买",
+        "one-time": "一次性购买",
+        "potential": "潜在客户",
+    }
+)
+LIFECYCLE_STAGE_LABELS: LabelTable = _table(
+    {
+        "potential": "潜在期",
+        "new": "初期",
+        "growing": "成长期",
+        "mature": "成熟期",
+        "declining": "衰退期",
+        "churned": "流失",
+    }
+)
+SATISFACTION_CLASS_LABELS: LabelTable = _table(
+    {"high": "高满意度", "medium": "中等满意度", "low": "低满意度", "unknown": "未知"}
+)
+"""Class names of the five classification dimensions (canonical English -> Chinese).
+
+"high", "medium", "low" appear in two dimensions with different Chinese names: pass the
+dimension's table to :func:`translate` explicitly for them."""
+
 # Every table consulted when `translate` is called without an explicit table. Later
 # modules append theirs here (canonical names must not collide between tables).
 _TABLES: tuple[LabelTable, ...] = (
@@ -103,6 +138,9 @@ _TABLES: tuple[LabelTable, ...] = (
     ABC_CLASS_LABELS,
     PYRAMID_TIER_LABELS,
     ACCOUNT_DECISION_LABELS,
+    NEED_LEVEL_LABELS,
+    BEHAVIOUR_CLASS_LABELS,
+    LIFECYCLE_STAGE_LABELS,
 )
 
 
