@@ -254,8 +254,8 @@ def summarize(
                 f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True to drop those "
                 "rows with a warning, or fill them first."
             )
-        assert keep is not None
-        warn(f"{_FUNC}: dropped {int((~keep).sum())} row(s) with null values ({desc}).")
+        n_dropped = 0 if keep is None else int((~keep).sum())
+        warn(f"{_FUNC}: dropped {n_dropped} row(s) with null values ({desc}).")
 
     days = _days_of(dates)
     del dates

@@ -276,11 +276,9 @@ def _purchase_summary(model: str) -> PurchaseSummary:
 
 
 def _per_customer(
-    customers: pd.DataFrame, value: float | Hashable | None, *, func: str, arg: str
-) -> np.ndarray | None:
+    customers: pd.DataFrame, value: float | Hashable, *, func: str, arg: str
+) -> np.ndarray:
     """A constant or a column of per-customer numbers."""
-    if value is None:
-        return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise ConfigError(f"{func}: `{arg}` must be finite; got {value!r}.")
@@ -443,11 +441,9 @@ def predict(
     out["expected_spend"] = spend_per
     out["clv"] = clv
     if margin is not None:
-        margin_arr = _per_customer(customers, margin, func=func, arg="margin")
-        assert margin_arr is not None
-        profit = margin_arr * clv
-        cost = _per_customer(customers, cost_to_serve, func=func, arg="cost_to_serve")
-        if cost is not None:
+        profit = _per_customer(customers, margin, func=func, arg="margin") * clv
+        if cost_to_serve is not None:
+            cost = _per_customer(customers, cost_to_serve, func=func, arg="cost_to_serve")
             profit = profit - cost / 12.0 * discount.sum() * alive
         out["profit_clv"] = profit
     if interval is not None:
@@ -486,7 +482,6 @@ def _spend_function(
 
         return gg
     values = _per_customer(customers, spend, func=func, arg="spend")
-    assert values is not None
 
     def column(params: np.ndarray | None) -> np.ndarray:
         return values
