@@ -1,0 +1,367 @@
+"""Purchase-behaviour classes: frequent, occasional, one-time and potential customers.
+
+:func:`behaviour_class` sorts customers by how often they buy (the behaviour dimension of
+seed 002): **frequent** buyers buy more often than the typical repeat buyer of the same
+customer base, **occasional** buyers less often, **one-time** buyers bought once, and
+**potential** customers are known from the customer master but never bought.
+
+Every class carries the action recommended for it (:mod:`kamseg.actions`), as an optional
+``behaviour_action`` column, in English or Chinese.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import (
+    check_columns,
+    check_frame,
+    check_no_overwrite,
+    examples,
+    to_float,
+    warn,
+)
+from kamseg.actions import recommended_action
+from kamseg.errors import ConfigError, SchemaError
+from kamseg.labels import BEHAVIOUR_CLASS_LABELS, Language, check_language, translate_all
+
+__all__ = [
+    "BEHAVIOUR_CLASSES",
+    "DAYS_PER_YEAR",
+    "behaviour_class",
+]
+
+#: The behaviour classes, worst to best (the category order of ``behaviour_class``).
+BEHAVIOUR_CLASSES: tuple[str, str, str, str] = ("potential", "one-time", "occasional", "frequent")
+#: Days per year used to turn tenure into years (the mean Gregorian year).
+DAYS_PER_YEAR = 365.25
+
+_DIMENSION = "behaviour_class"
+_POTENTIAL, _ONE_TIME, _OCCASIONAL, _FREQUENT = range(4)
+
+
+# --------------------------------------------------------------------------------------
+# customer master (the same helpers live in kamseg.lifecycle: layer-2 modules do not
+# import each other)
+# --------------------------------------------------------------------------------------
+
+
+def _master_ids(master: object, *, func: str) -> pd.Index:
+    """The distinct customer ids of a master table (its index) or of a list of ids."""
+    if isinstance(master, pd.DataFrame):
+        ids = master.index
+    elif isinstance(master, pd.Index):
+        ids = master
+    elif isinstance(master, pd.Series | np.ndarray | Sequence) and not isinstance(
+        master, str | bytes
+    ):
+        ids = pd.Index(master if isinstance(master, pd.Series) else np.asarray(master))
+    else:
+        raise ConfigError(
+            f"{func}: `master` must be a customer master DataFrame (its index holds the "
+            f"ids) or a list of customer ids; got {type(master).__name__}."
+        )
+    if ids.hasnans:
+        raise SchemaError(
+            f"{func}: `master` holds {int(np.count_nonzero(ids.isna()))} null customer id(s). "
+            "Hint: drop them first."
+        )
+    return ids.unique()
+
+
+def _match_master(
+    customers: pd.DataFrame, master: object, *, func: str
+) -> tuple[np.ndarray, pd.Index]:
+    """Match the customer table with the master.
+
+    Returns whether each customer row is in the master, and the master ids without a
+    row (the prospects, in master order). Warns with the count of customers that the
+    master does not know.
+    """
+    ids = _master_ids(master, func=func)
+    index = customers.index
+    if not index.is_unique:
+        raise SchemaError(
+            f"{func}: the index of `customers` has duplicated ids, e.g. "
+            f"{examples(index[index.duplicated()])}; the master is matched by id. Hint: "
+            "aggregate to one row per customer first."
+        )
+    in_master = np.asarray(index.isin(ids), dtype=bool)
+    known = np.asarray(ids.isin(index), dtype=bool)
+    numeric = pd.api.types.is_numeric_dtype
+    if len(ids) and not known.any() and numeric(ids.dtype) != numeric(index.dtype):
+        raise ConfigError(
+            f"{func}: none of the ids in `master` ({ids.dtype}) is in the index of "
+            f"`customers` ({index.dtype}). Hint: convert the ids to one type."
+        )
+    n_unknown = int(np.count_nonzero(~in_master))
+    if n_unknown:
+        warn(
+            f"{func}: {n_unknown} of {len(index)} customer(s) are not in `master`, e.g. "
+            f"{examples(index[~in_master])}; they are classed from their purchases as usual. "
+            "Hint: check that the customer table and the master come from the same source.",
+            stacklevel=4,
+        )
+    return in_master, ids[~known]
+
+
+def _append_prospects(customers: pd.DataFrame, new_ids: pd.Index) -> pd.DataFrame:
+    """`customers` with one empty row per new id appended (index name kept)."""
+    index = customers.index.append(new_ids).rename(customers.index.name)
+    return customers.reindex(index)
+
+
+# --------------------------------------------------------------------------------------
+# behaviour_class
+# --------------------------------------------------------------------------------------
+
+
+def _check_share(value: object, *, func: str, arg: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.number)
+        or not 0 <= float(value) <= 1
+    ):
+        raise ConfigError(
+            f"{func}: `{arg}` must be a number from 0 to 1; got {value!r}. Hint: 0.5 is the "
+            "median, 0.75 the upper quartile."
+        )
+    return float(value)
+
+
+def _check_positive(value: object, *, func: str, arg: str, allow_zero: bool = False) -> float:
+    x = (
+        float(value)
+        if isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        else math.nan
+    )
+    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ConfigError(f"{func}: `{arg}` must be a finite, {kind} number; got {value!r}.")
+    return x
+
+
+def behaviour_class(
+    customers: pd.DataFrame,
+    *,
+    master: pd.DataFrame | pd.Series | pd.Index | Sequence[Any] | np.ndarray | None = None,
+    frequency_col: Hashable = "n_orders",
+    tenure_col: Hashable = "tenure_days",
+    frequent_quantile: float = 0.5,
+    frequent_rate: float | None = None,
+    min_tenure_days: float = 30.0,
+    labels: Language = "en",
+    action: bool = False,
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Class each customer frequent, occasional, one-time or potential.
+
+    Parameters
+    ----------
+    customers
+        One row per customer, e.g. from :func:`kamseg.summarize`. Not modified.
+    master
+        Optional customer master: a DataFrame indexed by customer id (e.g.
+        ``Dataset.master``) or the ids (list, Series, Index, array). **Master ids without a row in
+        `customers` are appended as new rows**, after the customers' rows, in master
+        order, with class potential (see *Returns*). Customers with a row but not in the
+        master are classed as usual, and a :class:`~kamseg.errors.KamsegWarning` gives
+        their number. Requires a unique index in `customers`.
+    frequency_col
+        Number of orders. Default ``"n_orders"``. Several orders on one day count as
+        several orders; to count purchase days instead, pass a column computed as
+        ``frequency + 1`` from a daily :func:`kamseg.summarize`.
+    tenure_col
+        Days from the first purchase to ``as_of``. Default ``"tenure_days"``.
+    frequent_quantile
+        Repeat buyers whose purchase rate is at least this quantile of the repeat buyers'
+        rates are frequent. Default 0.5, the median (see *Notes*); 0.75 keeps the label
+        for the top quarter.
+    frequent_rate
+        An absolute threshold in orders per year instead (e.g. 12 for monthly buyers);
+        overrides `frequent_quantile`.
+    min_tenure_days
+        Tenure floor in days for the purchase rate, so that a customer who first bought
+        last week is not credited with an annualised rate from a few days. Default 30.
+    labels
+        Language of the class names and actions: ``"en"`` or ``"zh"``.
+    action
+        Add ``behaviour_action``, the action recommended for each class.
+    overwrite
+        Replace output columns that already exist in `customers` instead of raising.
+
+    Returns
+    -------
+    DataFrame
+        A copy of `customers` (same index and row order, plus appended prospects) with:
+
+        - ``orders_per_year`` (float64): the purchase rate, `frequency_col` /
+          max(`tenure_col`, `min_tenure_days`) × 365.25; 0 for potential customers.
+        - ``behaviour_class`` (ordered ``category``, ``potential < one-time < occasional <
+          frequent``; in Chinese ``潜在客户 < 一次性购买 < 偶尔购买 < 频繁购买``): every
+          customer gets exactly one class; empty classes stay categories.
+        - ``behaviour_action`` (str: ``str`` dtype on pandas 3, ``object`` on pandas 2):
+          the recommended action of the class; only with ``action=True``.
+
+        In appended prospect rows, `frequency_col` is 0 and every other input column is
+        missing, so pandas turns integer columns into float64 and boolean ones into object.
+        The threshold used is stored in ``attrs["kamseg_frequent_rate"]`` (orders per
+        year; NaN when no customer bought twice and `frequent_rate` is not given).
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If `frequency_col` or `tenure_col` is missing.
+    SchemaError
+        If order counts or tenures are non-numeric, infinite or negative, or null for a
+        customer that the master does not list; if `master` has null ids, or `customers`
+        has a duplicated index when `master` is given.
+    EmptyInputError
+        If `customers` has no rows.
+    ConfigError
+        If an option is invalid, if the ids of `master` and `customers` are of different
+        kinds and none match, or if an output column exists and `overwrite` is false.
+
+    Notes
+    -----
+    Rules, first match wins:
+
+    ==========  ========================================================================
+    class       rule
+    ==========  ========================================================================
+    potential   in `master` without a row; or 0 orders; or no order count (null) and in
+                `master` (e.g. a prospect appended by another kamseg function)
+    one-time    at most one order
+    frequent    two or more orders, and ``orders_per_year`` >= the threshold
+    occasional  two or more orders, below the threshold
+    ==========  ========================================================================
+
+    **The threshold** is relative to the customer base: the `frequent_quantile` quantile
+    (linear interpolation) of ``orders_per_year`` over the repeat buyers (two or more
+    orders), unless `frequent_rate` fixes it. The default, the median, splits repeat
+    buyers in two halves: frequent buyers buy more often than the typical repeat buyer
+    of the base, occasional ones less often, which is what the two words say. It needs
+    no tuning, is robust to the heavy tail of purchase rates, and one-time buyers do not
+    pull it down. Tied rates share a class, so the result never depends on row order.
+
+    **Purchase rate.** Orders per year of tenure (first purchase to ``as_of``), so a
+    customer who bought often long ago and rarely since has a low rate. Tenure is
+    floored at `min_tenure_days`: two orders in the first week count as two orders in 30
+    days, about 24 a year.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.behaviour import behaviour_class
+    >>> customers = pd.DataFrame(
+    ...     {"n_orders": [24, 1, 3, 10, 2], "tenure_days": [700, 40, 800, 400, 10]},
+    ...     index=pd.Index(list("abcde"), name="customer_id"),
+    ... )
+    >>> out = behaviour_class(customers, master=list("abcdexy"))
+    >>> out[["n_orders", "orders_per_year", "behaviour_class"]].round(2)
+                 n_orders  orders_per_year behaviour_class
+    customer_id
+    a                   24            12.52        frequent
+    b                    1             9.13        one-time
+    c                    3             1.37      occasional
+    d                   10             9.13      occasional
+    e                    2            24.35        frequent
+    x                    0             0.00       potential
+    y                    0             0.00       potential
+
+    The repeat buyers' median rate is 10.8 orders a year (between ``d`` and ``a``).
+    In Chinese, with the recommended action:
+
+    >>> zh = behaviour_class(customers, labels="zh", action=True)
+    >>> zh.loc["b", ["behaviour_class", "behaviour_action"]].tolist()
+    ['一次性购买', '跟进首单体验；给出再次购买的理由。']
+    """
+    func = "behaviour_class"
+    check_frame(customers, func=func, arg="customers")
+    lang = check_language(labels, func=func)
+    q = _check_share(frequent_quantile, func=func, arg="frequent_quantile")
+    fixed = (
+        None
+        if frequent_rate is None
+        else _check_positive(frequent_rate, func=func, arg="frequent_rate", allow_zero=True)
+    )
+    floor = _check_positive(min_tenure_days, func=func, arg="min_tenure_days")
+    if not isinstance(action, bool | np.bool_):
+        raise ConfigError(f"{func}: `action` must be True or False; got {action!r}.")
+    check_columns(customers, {"frequency_col": frequency_col, "tenure_col": tenure_col}, func=func)
+    new_cols = ["orders_per_year", "behaviour_class"] + (["behaviour_action"] if action else [])
+    check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
+
+    n = len(customers)
+    in_master = np.zeros(n, dtype=bool)
+    new_ids: pd.Index | None = None
+    if master is not None:
+        in_master, new_ids = _match_master(customers, master, func=func)
+
+    orders = to_float(customers[frequency_col], func=func, col=str(frequency_col))
+    tenure = to_float(customers[tenure_col], func=func, col=str(tenure_col))
+    no_count = np.isnan(orders)
+    bad_null = no_count & ~in_master
+    if bad_null.any():
+        raise SchemaError(
+            f"{func}: {int(bad_null.sum())} value(s) of column {frequency_col!r} are null; "
+            f"examples at index {examples(customers.index[bad_null])}. Hint: fill them, or "
+            "pass `master` when they are prospects without purchases."
+        )
+    potential = no_count | (orders == 0)
+    bought = ~potential
+    for col, x in ((frequency_col, orders), (tenure_col, tenure)):
+        bad = bought & ~(x >= 0)
+        if bad.any():
+            what = "null" if np.isnan(x[bad]).all() else "negative or null"
+            raise SchemaError(
+                f"{func}: {int(bad.sum())} value(s) of column {col!r} are {what}; examples: "
+                f"{examples(x[bad])}. Hint: order counts and tenures are >= 0."
+            )
+
+    rate = np.zeros(n, dtype=np.float64)
+    rate[bought] = orders[bought] / np.maximum(tenure[bought], floor) * DAYS_PER_YEAR
+    repeat = bought & (orders > 1)
+    if fixed is not None:
+        threshold = fixed
+    elif repeat.any():
+        threshold = float(np.quantile(rate[repeat], q, method="linear"))
+    else:
+        threshold = math.nan
+    codes = np.full(n, _ONE_TIME, dtype=np.int8)
+    codes[potential] = _POTENTIAL
+    codes[repeat] = np.where(rate[repeat] >= threshold, _FREQUENT, _OCCASIONAL)
+
+    out = customers
+    if new_ids is not None and len(new_ids):
+        m = len(new_ids)
+        out = _append_prospects(customers, new_ids)
+        counts = customers[frequency_col]
+        if pd.api.types.is_integer_dtype(counts.dtype) and isinstance(counts.dtype, np.dtype):
+            zeros = np.zeros(m, dtype=counts.dtype)
+            out[frequency_col] = np.concatenate((counts.to_numpy(), zeros))
+        else:
+            out[frequency_col] = np.concatenate((orders, np.zeros(m)))
+        rate = np.concatenate((rate, np.zeros(m)))
+        codes = np.concatenate((codes, np.full(m, _POTENTIAL, dtype=np.int8)))
+    names = translate_all(BEHAVIOUR_CLASSES, labels=lang, table=BEHAVIOUR_CLASS_LABELS)
+    columns: dict[str, Any] = {
+        "orders_per_year": rate,
+        "behaviour_class": pd.Categorical.from_codes(
+            codes, categories=pd.Index(names), ordered=True
+        ),
+    }
+    if action:
+        texts = np.array(
+            [recommended_action(_DIMENSION, c, labels=lang) for c in BEHAVIOUR_CLASSES],
+            dtype=object,
+        )
+        columns["behaviour_action"] = texts[codes]
+    out = out.assign(**columns)
+    out.attrs["kamseg_frequent_rate"] = threshold
+    return out

@@ -1,0 +1,1028 @@
+"""Customer lifecycle stages: potential, new, growing, mature, declining and churned.
+
+:func:`lifecycle_stage` places every customer in one stage of the customer lifecycle (the
+lifecycle dimension of seed 002, with a *declining* stage between mature and churned) and
+says why in ``lifecycle_reason``, with the numbers that decided it. The rules read:
+
+- the customer's **own rhythm**: days since the last purchase against the customer's usual
+  gap between purchases (the *overdue ratio*);
+- the **spend trend** (with `transactions`): net spend in the last 180 days against the
+  180 days before;
+- **tenure**: days since the first purchase;
+- optionally **P(alive)**, a ``p_alive`` column written by :func:`kamseg.clv.predict`.
+
+The thresholds travel in a frozen :class:`LifecycleThresholds`; the defaults were set on
+the synthetic data of :func:`kamseg.datasets.make_transactions`, whose true dropouts are
+known, and rounded (see the module's tests for the precision and recall they reach).
+
+Every stage carries the action recommended for it (:mod:`kamseg.actions`), as an optional
+``lifecycle_action`` column, in English or Chinese.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import string
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import (
+    check_columns,
+    check_frame,
+    check_no_overwrite,
+    examples,
+    to_datetime,
+    to_float,
+    warn,
+)
+from kamseg.actions import recommended_action
+from kamseg.errors import ConfigError, SchemaError
+from kamseg.labels import LIFECYCLE_STAGE_LABELS, Language, check_language, translate_all
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "LIFECYCLE_COLUMNS",
+    "LIFECYCLE_STAGES",
+    "LifecycleThresholds",
+    "lifecycle_stage",
+]
+
+#: The stages in lifecycle order (the category order of ``lifecycle_stage``).
+LIFECYCLE_STAGES: tuple[str, ...] = (
+    "potential",
+    "new",
+    "growing",
+    "mature",
+    "declining",
+    "churned",
+)
+#: Columns added by :func:`lifecycle_stage`, in order (``lifecycle_action`` on request).
+LIFECYCLE_COLUMNS: tuple[str, ...] = (
+    "usual_gap_days",
+    "overdue_ratio",
+    "spend_trend",
+    "lifecycle_stage",
+    "lifecycle_reason",
+)
+
+_DIMENSION = "lifecycle_stage"
+_POTENTIAL, _NEW, _GROWING, _MATURE, _DECLINING, _CHURNED = range(6)
+
+
+# --------------------------------------------------------------------------------------
+# thresholds
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class LifecycleThresholds:
+    """Thresholds of the lifecycle rules (see :func:`lifecycle_stage` for the rule table).
+
+    All durations are in days. Invalid values raise :class:`~kamseg.errors.ConfigError`
+    when the object is made; numbers are stored as ``float`` (whole-number fields as
+    ``int``).
+
+    Attributes
+    ----------
+    new_days : float
+        Customers whose first purchase is fewer than this many days ago are new. Default 90.
+    growing_days : float
+        Repeat buyers whose first purchase is fewer than this many days ago are growing
+        (unless an earlier rule matched). Default 365. At least `new_days`.
+    churn_multiple : float
+        Churned when the days since the last purchase exceed this multiple of the usual
+        gap (and the minimum below). Default 3.
+    min_churn_days : float
+        No repeat buyer is churned by rhythm before this many days without a purchase,
+        however short the usual gap. Default 180.
+    min_churn_days_single : float
+        The same minimum for customers with a single purchase: one purchase says nothing
+        about the customer's own rhythm, so they get longer. Default 365.
+    max_churn_days : float or None
+        When set, everyone is churned by rhythm after this many days without a purchase,
+        however long the usual gap (e.g. 730, two years). Default None: no cap. At least
+        both minimums.
+    decline_multiple : float
+        Declining when the overdue ratio (days since the last purchase / usual gap)
+        exceeds this. Default 2. At most `churn_multiple`.
+    trend_window_days : int
+        Length of the two spend windows: the last `trend_window_days` days up to
+        ``as_of`` and as many days before. Default 180.
+    decline_drop : float
+        Declining when spend fell by more than this fraction from the previous window to
+        the recent one (0.5: it more than halved). Default 0.5. In (0, 1].
+    growth : float
+        Growing when spend rose by more than this fraction (0.5: more than +50 %).
+        Default 0.5.
+    min_trend_orders : int
+        The spend trend counts only for customers with at least this many transaction
+        rows in the two windows together. Default 6 (three per window): with fewer, the
+        trend is mostly chance. At least 1.
+    churn_p_alive : float
+        With P(alive) in use: churned when ``p_alive`` is below this. Default 0.2.
+    decline_p_alive : float
+        With P(alive) in use: declining when ``p_alive`` is below this, and a churn by
+        rhythm needs ``p_alive`` below this to stand. Default 0.5. At least
+        `churn_p_alive`.
+    fallback_gap_days : float
+        The usual gap of single-purchase customers when the base has no repeat buyer to
+        take the median gap from. Default 90. Positive.
+
+    Examples
+    --------
+    >>> from kamseg.lifecycle import LifecycleThresholds
+    >>> LifecycleThresholds(new_days=60).new_days
+    60.0
+    >>> LifecycleThresholds(new_days=-1)
+    Traceback (most recent call last):
+    ...
+    kamseg.errors.ConfigError: LifecycleThresholds: `new_days` must be a finite number >= 0; \
+got -1.
+    """
+
+    new_days: float = 90.0
+    growing_days: float = 365.0
+    churn_multiple: float = 3.0
+    min_churn_days: float = 180.0
+    min_churn_days_single: float = 365.0
+    max_churn_days: float | None = None
+    decline_multiple: float = 2.0
+    trend_window_days: int = 180
+    decline_drop: float = 0.5
+    growth: float = 0.5
+    min_trend_orders: int = 6
+    churn_p_alive: float = 0.2
+    decline_p_alive: float = 0.5
+    fallback_gap_days: float = 90.0
+
+    def __post_init__(self) -> None:
+        func = "LifecycleThresholds"
+
+        def number(name: str, *, strict: bool = False, high: float = math.inf) -> None:
+            value = getattr(self, name)
+            ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+            x = float(value) if ok else math.nan
+            if not (x > 0 if strict else x >= 0) or not x <= high or not math.isfinite(x):
+                bound = "> 0" if strict else ">= 0"
+                upper = f" and <= {high:g}" if math.isfinite(high) else ""
+                raise ConfigError(
+                    f"{func}: `{name}` must be a finite number {bound}{upper}; got {value!r}."
+                )
+            object.__setattr__(self, name, x)
+
+        for name in ("new_days", "growing_days", "min_churn_days", "min_churn_days_single"):
+            number(name)
+        for name in ("churn_multiple", "decline_multiple", "growth", "fallback_gap_days"):
+            number(name, strict=True)
+        number("decline_drop", strict=True, high=1.0)
+        number("churn_p_alive", high=1.0)
+        number("decline_p_alive", high=1.0)
+        for name in ("trend_window_days", "min_trend_orders"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ConfigError(f"{func}: `{name}` must be a whole number >= 1; got {value!r}.")
+            object.__setattr__(self, name, int(value))
+        pairs = [
+            ("new_days", "growing_days"),
+            ("decline_multiple", "churn_multiple"),
+            ("churn_p_alive", "decline_p_alive"),
+        ]
+        if self.max_churn_days is not None:
+            number("max_churn_days")
+            pairs += [
+                ("min_churn_days", "max_churn_days"),
+                ("min_churn_days_single", "max_churn_days"),
+            ]
+        for low_name, high_name in pairs:
+            low, high = getattr(self, low_name), getattr(self, high_name)
+            if low > high:
+                raise ConfigError(
+                    f"{func}: `{low_name}` ({low:g}) must not exceed `{high_name}` "
+                    f"({high:g}). Hint: the rules would never reach one of the stages."
+                )
+
+
+#: The default thresholds (an instance of :class:`LifecycleThresholds`).
+DEFAULT_THRESHOLDS = LifecycleThresholds()
+
+
+# --------------------------------------------------------------------------------------
+# customer master (the same helpers live in kamseg.behaviour: layer-2 modules do not
+# import each other)
+# --------------------------------------------------------------------------------------
+
+
+def _master_ids(master: object, *, func: str) -> pd.Index:
+    """The distinct customer ids of a master table (its index) or of a list of ids."""
+    if isinstance(master, pd.DataFrame):
+        ids = master.index
+    elif isinstance(master, pd.Index):
+        ids = master
+    elif isinstance(master, pd.Series | np.ndarray | Sequence) and not isinstance(
+        master, str | bytes
+    ):
+        ids = pd.Index(master if isinstance(master, pd.Series) else np.asarray(master))
+    else:
+        raise ConfigError(
+            f"{func}: `master` must be a customer master DataFrame (its index holds the "
+            f"ids) or a list of customer ids; got {type(master).__name__}."
+        )
+    if ids.hasnans:
+        raise SchemaError(
+            f"{func}: `master` holds {int(np.count_nonzero(ids.isna()))} null customer id(s). "
+            "Hint: drop them first."
+        )
+    return ids.unique()
+
+
+def _match_master(
+    customers: pd.DataFrame, master: object, *, func: str
+) -> tuple[np.ndarray, pd.Index]:
+    """Whether each customer row is in the master, and the master ids without a row.
+
+    Warns with the count of customers that the master does not know.
+    """
+    ids = _master_ids(master, func=func)
+    index = customers.index
+    in_master = np.asarray(index.isin(ids), dtype=bool)
+    known = np.asarray(ids.isin(index), dtype=bool)
+    numeric = pd.api.types.is_numeric_dtype
+    if len(ids) and not known.any() and numeric(ids.dtype) != numeric(index.dtype):
+        raise ConfigError(
+            f"{func}: none of the ids in `master` ({ids.dtype}) is in the index of "
+            f"`customers` ({index.dtype}). Hint: convert the ids to one type."
+        )
+    n_unknown = int(np.count_nonzero(~in_master))
+    if n_unknown:
+        warn(
+            f"{func}: {n_unknown} of {len(index)} customer(s) are not in `master`, e.g. "
+            f"{examples(index[~in_master])}; they are staged from their purchases as usual. "
+            "Hint: check that the customer table and the master come from the same source.",
+            stacklevel=4,
+        )
+    return in_master, ids[~known]
+
+
+# --------------------------------------------------------------------------------------
+# spend trend
+# --------------------------------------------------------------------------------------
+
+
+def _as_of_day(as_of: Any, *, func: str) -> int | None:
+    if as_of is None:
+        return None
+    if isinstance(as_of, bool | int | float | np.number):
+        raise ConfigError(f"{func}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}.")
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{func}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}."
+        ) from exc
+    if pd.isna(ts):
+        raise ConfigError(f"{func}: `as_of` must be a date, not NaT.")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return int((ts.normalize() - pd.Timestamp(0)).days)
+
+
+def _window_spend(
+    customers: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    customer_col: Hashable,
+    date_col: Hashable,
+    amount_col: Hashable,
+    as_of_day: int | None,
+    window: int,
+    func: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Net spend and transaction rows per customer in the recent and the previous window.
+
+    Returns ``(recent, previous, rows)``, aligned with the rows of `customers`; ``rows``
+    counts the transaction rows of both windows together.
+    """
+    tx = check_frame(transactions, func=func, arg="transactions", allow_empty=True)
+    check_columns(
+        tx,
+        {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col},
+        func=func,
+    )
+    if not customers.index.is_unique:
+        raise SchemaError(
+            f"{func}: the index of `customers` has duplicated ids, e.g. "
+            f"{examples(customers.index[customers.index.duplicated()])}; transactions are "
+            "matched by id. Hint: aggregate to one row per customer first."
+        )
+    n = len(customers)
+    if len(tx) == 0:  # nothing to parse: no spend in either window
+        return np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+    ids = tx[customer_col]
+    dates = to_datetime(tx[date_col], func=func, col=str(date_col))
+    amount = to_float(tx[amount_col], func=func, col=str(amount_col))
+    nulls = {
+        str(customer_col): int(ids.isna().sum()),
+        str(date_col): int(dates.isna().sum()),
+        str(amount_col): int(np.isnan(amount).sum()),
+    }
+    found = ", ".join(f"{v} in {k!r}" for k, v in nulls.items() if v)
+    if found:
+        raise SchemaError(
+            f"{func}: `transactions` has null values ({found}). Hint: drop or fill those "
+            "rows first, as for kamseg.summarize."
+        )
+    day = dates.to_numpy().astype("datetime64[D]").view(np.int64)
+
+    summary_day = customers.attrs.get("as_of")
+    summary_day = None if summary_day is None else _as_of_day(summary_day, func=func)
+    if as_of_day is not None and summary_day is not None and as_of_day != summary_day:
+        warn(
+            f"{func}: the spend windows end on as_of {np.datetime64(as_of_day, 'D')}, but "
+            f"`customers` was summarised on {np.datetime64(summary_day, 'D')}; its day "
+            "counts refer to that date. Hint: pass the as_of of the summary.",
+            stacklevel=4,
+        )
+    end = as_of_day if as_of_day is not None else summary_day
+    if end is None:
+        end = int(day.max()) if day.size else 0
+    late = day > end
+    n_late = int(late.sum())
+    if n_late:
+        warn(
+            f"{func}: excluded {n_late} transaction(s) dated after as_of "
+            f"{np.datetime64(end, 'D')} from the spend trend.",
+            stacklevel=4,
+        )
+        ids, day, amount = ids[~late], day[~late], amount[~late]
+
+    # number the ids once; find the unknown ones among the distinct ids only
+    codes, uniques = pd.factorize(ids, sort=False)
+    pos_of_unique = customers.index.get_indexer(uniques)
+    unknown = pos_of_unique < 0
+    if unknown.any():
+        per_id = np.bincount(codes, minlength=len(uniques))
+        warn(
+            f"{func}: {int(unknown.sum())} customer id(s) in `transactions` "
+            f"({int(per_id[unknown].sum())} row(s)) have no row in `customers`, e.g. "
+            f"{examples(uniques[unknown])}; their spend is ignored. Hint: summarise the same "
+            "transactions, with the same as_of.",
+            stacklevel=4,
+        )
+    age = end - day
+    used = (age < 2 * window) & (pos_of_unique[codes] >= 0)
+    pos = pos_of_unique[codes[used]]
+    amt = amount[used]
+    is_recent = age[used] < window
+    recent = np.bincount(pos[is_recent], weights=amt[is_recent], minlength=n)
+    previous = np.bincount(pos[~is_recent], weights=amt[~is_recent], minlength=n)
+    rows = np.bincount(pos, minlength=n)
+    return recent.astype(np.float64), previous.astype(np.float64), rows.astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------
+# reasons
+# --------------------------------------------------------------------------------------
+
+# variant -> (English, Chinese) template; each {field} is formatted per customer, and
+# {p_note} is "; P(alive) 0.42" when P(alive) is in use, else empty.
+_REASONS: Mapping[str, tuple[str, str]] = {
+    "potential": (
+        "in the customer master, no purchase yet",
+        "客户档案中有记录，尚未购买",
+    ),
+    "churned_gap": (
+        "no purchase for {days} days, {ratio}× the usual gap of {gap} days "
+        "(churned after {limit} days){p_note}",
+        "已 {days} 天未购买，是平时购买间隔 {gap} 天的 {ratio} 倍"
+        "（超过 {limit} 天视为流失）{p_note}",
+    ),
+    "churned_single": (
+        "single purchase {days} days ago, no second one (churned after {limit} days; the "
+        "base's usual gap is {gap} days){p_note}",
+        "仅购买过一次，已 {days} 天未再购买（超过 {limit} 天视为流失；客户群平时购买间隔为 "
+        "{gap} 天）{p_note}",
+    ),
+    "churned_p_alive": (
+        "P(alive) {p} is below {p_limit}; no purchase for {days} days, usual gap {gap} days",
+        "存活概率 P(alive) {p} 低于 {p_limit}；已 {days} 天未购买，平时购买间隔 {gap} 天",
+    ),
+    "new": (
+        "first purchase {tenure} days ago (under {new_days} days)",
+        "首次购买于 {tenure} 天前（不足 {new_days} 天）",
+    ),
+    "declining_gap": (
+        "no purchase for {days} days, {ratio}× the usual gap of {gap} days{p_note}",
+        "已 {days} 天未购买，是平时购买间隔 {gap} 天的 {ratio} 倍{p_note}",
+    ),
+    "declining_single": (
+        "single purchase {days} days ago, {ratio}× the base's usual gap of {gap} days{p_note}",
+        "仅购买过一次，已 {days} 天未再购买，是客户群平时购买间隔 {gap} 天的 {ratio} 倍{p_note}",
+    ),
+    "declining_trend": (
+        "spend in the last {window} days down {pct}% on the {window} days before "
+        "({before} → {after})",
+        "近 {window} 天消费额比之前 {window} 天下降 {pct}%（{before} → {after}）",
+    ),
+    "declining_p_alive": (
+        "P(alive) {p} is below {p_limit}; last purchase {days} days ago, usual gap {gap} days",
+        "存活概率 P(alive) {p} 低于 {p_limit}；上次购买于 {days} 天前，平时购买间隔 {gap} 天",
+    ),
+    "new_single": (
+        "single purchase {days} days ago, within {multiple}× the base's usual gap of {gap} days",
+        "仅购买过一次（{days} 天前），未超过客户群平时购买间隔 {gap} 天的 {multiple} 倍",
+    ),
+    "growing_trend": (
+        "spend in the last {window} days up {pct}% on the {window} days before "
+        "({before} → {after})",
+        "近 {window} 天消费额比之前 {window} 天增长 {pct}%（{before} → {after}）",
+    ),
+    "growing_restart": (
+        "spent {after} in the last {window} days after nothing in the {window} days before",
+        "之前 {window} 天无消费，近 {window} 天消费 {after}",
+    ),
+    "growing_young": (
+        "repeat buyer, first purchase {tenure} days ago (under {growing_days} days)",
+        "已复购，首次购买于 {tenure} 天前（不足 {growing_days} 天）",
+    ),
+    "mature_trend": (
+        "buying on rhythm: last purchase {days} days ago, usual gap {gap} days; spend in "
+        "the last {window} days {signed}% on the {window} days before",
+        "按平时节奏购买：上次购买于 {days} 天前，平时购买间隔 {gap} 天；近 {window} 天消费额"
+        "变化 {signed}%",
+    ),
+    "mature": (
+        "buying on rhythm: last purchase {days} days ago, usual gap {gap} days",
+        "按平时节奏购买：上次购买于 {days} 天前，平时购买间隔 {gap} 天",
+    ),
+}
+_VARIANTS: tuple[str, ...] = tuple(_REASONS)
+_VARIANT_STAGE: Mapping[str, int] = {
+    "potential": _POTENTIAL,
+    "churned_gap": _CHURNED,
+    "churned_single": _CHURNED,
+    "churned_p_alive": _CHURNED,
+    "new": _NEW,
+    "declining_gap": _DECLINING,
+    "declining_single": _DECLINING,
+    "declining_trend": _DECLINING,
+    "declining_p_alive": _DECLINING,
+    "new_single": _NEW,
+    "growing_trend": _GROWING,
+    "growing_restart": _GROWING,
+    "growing_young": _GROWING,
+    "mature_trend": _MATURE,
+    "mature": _MATURE,
+}
+
+
+# Reasons are built with pyarrow's string kernels (a core dependency, imported on first
+# use): one vectorised pass per template instead of a Python loop over customers.
+
+
+def _arrow() -> tuple[Any, Any]:
+    """pyarrow and pyarrow.compute (no type stubs: typed as Any here)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    return pa, pc
+
+
+def _int_text(x: np.ndarray) -> Any:
+    pa, pc = _arrow()
+    return pc.cast(pa.array(np.rint(x).astype(np.int64)), pa.string())
+
+
+def _float_text(x: np.ndarray, decimals: int) -> Any:
+    """Rounded numbers without trailing zeros: 4.1, 4, 0.35."""
+    pa, pc = _arrow()
+    return pc.cast(pa.array(np.round(x, decimals) + 0.0), pa.string())
+
+
+def _amount_text(x: np.ndarray) -> Any:
+    """Amounts: whole numbers from 100 up, else two decimals at most (12.5, 0.99)."""
+    pa, pc = _arrow()
+    return pc.if_else(pa.array(np.abs(x) >= 100), _int_text(x), _float_text(x, 2))
+
+
+def _reason_fields(
+    rows: np.ndarray,
+    *,
+    name: str,
+    d: np.ndarray,
+    t: np.ndarray,
+    gap: np.ndarray,
+    ratio: np.ndarray,
+    limit: np.ndarray,
+    p_alive: np.ndarray | None,
+    trend: np.ndarray,
+    recent: np.ndarray,
+    previous: np.ndarray,
+    thresholds: LifecycleThresholds,
+    en: bool,
+) -> dict[str, Callable[[], Any]]:
+    """Formatters of the reason fields for the customers at positions `rows`.
+
+    Each returns a pyarrow string array (one value per row) or a plain string.
+    """
+    pa, pc = _arrow()
+    th = thresholds
+
+    def p_note() -> Any:
+        if p_alive is None:
+            return ""
+        lead = "; P(alive) " if en else "；存活概率 P(alive) "
+        return pc.binary_join_element_wise(lead, _float_text(p_alive[rows], 2), "")
+
+    def signed() -> Any:
+        v = np.rint(trend[rows] * 100)
+        sign = pc.if_else(pa.array(v > 0), "+", "")
+        return pc.binary_join_element_wise(sign, _int_text(v), "")
+
+    p_limit = th.churn_p_alive if name.startswith("churned") else th.decline_p_alive
+    return {
+        "days": lambda: _int_text(d[rows]),
+        "tenure": lambda: _int_text(t[rows]),
+        "gap": lambda: _int_text(gap[rows]),
+        "ratio": lambda: _float_text(ratio[rows], 1),
+        "limit": lambda: _int_text(limit[rows]),
+        "p": lambda: _float_text(p_alive[rows], 2) if p_alive is not None else "",
+        "p_note": p_note,
+        "p_limit": lambda: f"{p_limit:g}",
+        "before": lambda: _amount_text(previous[rows]),
+        "after": lambda: _amount_text(recent[rows]),
+        "pct": lambda: _int_text(np.abs(trend[rows]) * 100),
+        "signed": signed,
+        "window": lambda: str(th.trend_window_days),
+        "new_days": lambda: f"{th.new_days:g}",
+        "growing_days": lambda: f"{th.growing_days:g}",
+        "multiple": lambda: f"{th.decline_multiple:g}",
+    }
+
+
+def _render(template: str, fields: Mapping[str, Callable[[], Any]], size: int) -> Any:
+    """Fill `template` for `size` customers: a pyarrow string array."""
+    pa, pc = _arrow()
+    parts: list[Any] = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        if literal:
+            parts.append(literal)
+        if field is not None:
+            parts.append(fields[field]())
+    base = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(size, dtype=np.int32)), pa.array([""], pa.string())
+    ).dictionary_decode()
+    return pc.binary_join_element_wise(base, *parts, "")
+
+
+def _reasons(pieces: list[tuple[np.ndarray, Any]], n: int) -> Any:
+    """Scatter per-variant reason arrays (rows, texts) into one column of `n` values."""
+    pa, _ = _arrow()
+    rows = np.concatenate([r for r, _ in pieces]) if pieces else np.empty(0, np.int64)
+    texts = pa.concat_arrays([x for _, x in pieces]) if pieces else pa.array([], pa.string())
+    position = np.empty(n, dtype=np.int64)
+    position[rows] = np.arange(rows.size)
+    # to pandas: the default string dtype on pandas 3 (``str``), object on pandas 2
+    return texts.take(pa.array(position)).to_pandas().array
+
+
+# --------------------------------------------------------------------------------------
+# lifecycle_stage
+# --------------------------------------------------------------------------------------
+
+
+def _rhythm_column(df: pd.DataFrame, col: Hashable, *, func: str) -> np.ndarray:
+    x = to_float(df[col], func=func, col=str(col))
+    bad = x < 0
+    if bad.any():
+        raise SchemaError(
+            f"{func}: {int(bad.sum())} value(s) of column {col!r} are negative; examples: "
+            f"{examples(x[bad])}. Hint: day counts and repeat purchases are >= 0."
+        )
+    return x
+
+
+def lifecycle_stage(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | None = None,
+    thresholds: LifecycleThresholds = DEFAULT_THRESHOLDS,
+    use_p_alive: bool | Literal["auto"] = "auto",
+    master: pd.DataFrame | pd.Series | pd.Index | Sequence[Any] | np.ndarray | None = None,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    recency_col: Hashable = "days_since_last",
+    tenure_col: Hashable = "tenure_days",
+    repeat_col: Hashable = "frequency",
+    p_alive_col: Hashable = "p_alive",
+    as_of: Any = None,
+    labels: Language = "en",
+    action: bool = False,
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Place each customer in one lifecycle stage, with the reason in words and numbers.
+
+    Parameters
+    ----------
+    customers
+        One row per customer, e.g. from :func:`kamseg.summarize` with daily periods (the
+        default). Not modified.
+    transactions
+        Optional transaction table, for the spend trend (see *Notes*). Without it the
+        trend rules are skipped and ``spend_trend`` is NaN: stages come from rhythm,
+        tenure and P(alive) only. Customer ids without a row in `customers` are counted
+        in a :class:`~kamseg.errors.KamsegWarning` and ignored.
+    thresholds
+        A :class:`LifecycleThresholds`; default :data:`DEFAULT_THRESHOLDS`.
+    use_p_alive
+        ``"auto"`` (default): use `p_alive_col` when the column exists. ``True``: require
+        it. ``False``: ignore it. See *Notes* for what it changes.
+    master
+        Optional customer master: a DataFrame indexed by customer id (e.g.
+        ``Dataset.master``) or the ids (list, Series, Index, array). **Master ids without a row in
+        `customers` are appended as new rows** (after the customers' rows, in master order,
+        every input column missing) with stage potential. Customers not in the master are
+        staged as usual and counted in a :class:`~kamseg.errors.KamsegWarning`. A row
+        whose rhythm columns are all null is potential when its id is in the master (e.g.
+        a prospect appended by :func:`kamseg.behaviour.behaviour_class`).
+    customer_col, date_col, amount_col
+        Columns of `transactions`: customer id, date, amount (net; returns negative).
+    recency_col
+        Days since the last purchase. Default ``"days_since_last"``.
+    tenure_col
+        Days since the first purchase. Default ``"tenure_days"``.
+    repeat_col
+        Number of repeat purchases: the BTYD ``frequency`` of a daily summary (purchase
+        days minus one). Default ``"frequency"``.
+    p_alive_col
+        Probability that the customer is still active. Default ``"p_alive"``.
+    as_of
+        End of the recent spend window (included). Default ``customers.attrs["as_of"]``
+        (set by :func:`kamseg.summarize`), else the latest date in `transactions`.
+        Transactions after it are excluded with a warning. The rhythm columns are read
+        as they are, so use the `as_of` of the summary.
+    labels
+        Language of the stage names, reasons and actions: ``"en"`` or ``"zh"``.
+    action
+        Add ``lifecycle_action``, the action recommended for each stage.
+    overwrite
+        Replace output columns that already exist in `customers` instead of raising.
+
+    Returns
+    -------
+    DataFrame
+        A copy of `customers` (same index and row order, plus appended prospects) with:
+
+        - ``usual_gap_days`` (float64): the customer's usual gap between purchases,
+          ``(tenure - days since last) / repeat purchases``; for single-purchase customers
+          the base gap (see *Notes*); NaN for potential customers.
+        - ``overdue_ratio`` (float64): days since the last purchase / ``usual_gap_days``.
+        - ``spend_trend`` (float64): relative change of net spend from the previous
+          window to the recent one (-0.4 is -40 %); NaN without `transactions`, and when
+          the trend does not count (see *Notes*).
+        - ``lifecycle_stage`` (ordered ``category``, lifecycle order ``potential < new <
+          growing < mature < declining < churned``; in Chinese ``潜在期 < 初期 < 成长期 <
+          成熟期 < 衰退期 < 流失``): exactly one stage per customer.
+        - ``lifecycle_reason`` (str: ``str`` dtype on pandas 3, ``object`` on pandas 2):
+          why, with the numbers, e.g. ``"no purchase for 412 days, 4.1× the usual gap of
+          100 days (churned after 300 days)"``.
+        - ``lifecycle_action`` (str): the recommended action; only with ``action=True``.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a rhythm column is missing, `p_alive_col` is missing with
+        ``use_p_alive=True``, or a transaction column is missing.
+    SchemaError
+        If a rhythm column is non-numeric, infinite, negative or null (null is allowed
+        only for master ids), or days since last exceed tenure; if ``p_alive`` is null or
+        outside [0, 1]; if transactions have unparseable or null values; if `customers`
+        has a duplicated index when `master` or `transactions` is given.
+    EmptyInputError
+        If `customers` has no rows.
+    ConfigError
+        If an option is invalid, or an output column exists and `overwrite` is false.
+
+    Notes
+    -----
+    With ``d`` = days since the last purchase, ``t`` = tenure (days since the first
+    purchase), ``k`` = repeat purchases, ``g`` = usual gap and ``T`` the thresholds, the
+    rules are tried in this order and the first match wins:
+
+    =========  ============================================================================
+    stage      rule
+    =========  ============================================================================
+    potential  in `master` without a purchase
+    churned    **by rhythm**: ``d > L``, the churn limit
+               ``L = max(T.churn_multiple * g, T.min_churn_days)`` (``T.min_churn_days_single``
+               for a single purchase; at most ``T.max_churn_days`` when set). With P(alive):
+               by rhythm *and* ``p_alive < T.decline_p_alive``, or ``p_alive <
+               T.churn_p_alive``
+    new        ``t < T.new_days``
+    declining  overdue: ``d / g > T.decline_multiple``; or spend trend ``< -T.decline_drop``;
+               or, with P(alive), ``p_alive < T.decline_p_alive``
+    new        a single purchase (``k = 0``) not caught above: waiting for the second one
+    growing    spend trend ``> T.growth``, or spend in the recent window after none in the
+               previous one; or a repeat buyer with ``t < T.growing_days``
+    mature     otherwise: buying on rhythm
+    =========  ============================================================================
+
+    With the defaults: churned after 3 usual gaps without a purchase, and never before
+    180 days (365 for a single purchase); new for 90 days; declining when overdue by 2
+    usual gaps or when spend more than halved; growing when spend rose by more than 50 %,
+    or in the first year of a repeat buyer.
+
+    **Usual gap.** ``g = (t - d) / k``: the days from the first to the last purchase over
+    the number of gaps between purchase days (exact with a daily summary; at least 1
+    day). A single-purchase customer (``k = 0``) has no gap of its own: it gets the *base
+    gap*, the median usual gap of the repeat buyers in `customers` (or
+    ``T.fallback_gap_days`` when there are none), so it is overdue when it has waited
+    longer for its second purchase than a typical customer of the base waits between two.
+
+    **Spend trend** (with `transactions`). Net spend in the recent window (the last
+    ``T.trend_window_days`` days, `as_of` included) against the previous window of the
+    same length: ``recent / previous - 1``. It counts only when the customer's tenure
+    covers both windows (``t >= 2 * T.trend_window_days``), the previous spend is > 0 and
+    the customer has at least ``T.min_trend_orders`` transaction rows in the two windows;
+    otherwise ``spend_trend`` is NaN and the trend rules do not apply. A customer whose
+    previous spend is <= 0 but recent spend > 0 (with enough orders) is growing. The
+    windows take one pass over `transactions` (ids numbered once, sums by
+    ``numpy.bincount``).
+
+    **P(alive) switch.** A model's P(alive) (``p_alive``, e.g. from
+    :func:`kamseg.clv.predict` with an MBG/NBD fit) knows the customer's rhythm too, and
+    better, so when it is used it drives the churn call: it confirms or vetoes a churn by
+    rhythm (vetoed customers, overdue but with ``p_alive >= T.decline_p_alive``, are
+    declining), and a low ``p_alive`` makes a customer churned or declining whatever the
+    rhythm. ``use_p_alive="auto"`` switches it on when the column exists, ``True``
+    requires it, ``False`` ignores it.
+
+    **Validation.** On ``make_transactions(20000, seed=1)``, with its true dropouts
+    (``truth.alive == False``, 39 % of the buyers), the defaults reach a precision of
+    0.76 and a recall of 0.77 for churned (0.91 and 0.67 with the P(alive) of an MBG/NBD
+    fit); churned or declining together catch 90 % of the dropouts.
+
+    The reason names the first condition that matched, in the order of the table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.lifecycle import lifecycle_stage
+    >>> customers = pd.DataFrame(
+    ...     {
+    ...         "days_since_last": [412, 20, 250, 30, 45, 400, 150, 100],
+    ...         "tenure_days": [1012, 50, 1050, 700, 300, 400, 150, 100],
+    ...         "frequency": [6, 1, 8, 20, 4, 0, 0, 0],
+    ...     },
+    ...     index=pd.Index(list("abcdefgh"), name="customer_id"),
+    ... )
+    >>> out = lifecycle_stage(customers)
+    >>> out[["usual_gap_days", "overdue_ratio", "lifecycle_stage"]].round(2)
+                 usual_gap_days  overdue_ratio lifecycle_stage
+    customer_id
+    a                    100.00           4.12         churned
+    b                     30.00           0.67             new
+    c                    100.00           2.50       declining
+    d                     33.50           0.90          mature
+    e                     63.75           0.71         growing
+    f                     63.75           6.27         churned
+    g                     63.75           2.35       declining
+    h                     63.75           1.57             new
+    >>> for reason in out["lifecycle_reason"]:
+    ...     print(reason)
+    no purchase for 412 days, 4.1× the usual gap of 100 days (churned after 300 days)
+    first purchase 50 days ago (under 90 days)
+    no purchase for 250 days, 2.5× the usual gap of 100 days
+    buying on rhythm: last purchase 30 days ago, usual gap 34 days
+    repeat buyer, first purchase 300 days ago (under 365 days)
+    single purchase 400 days ago, no second one (churned after 365 days; the base's usual \
+gap is 64 days)
+    single purchase 150 days ago, 2.4× the base's usual gap of 64 days
+    single purchase 100 days ago, within 2× the base's usual gap of 64 days
+
+    The single-purchase customers ``f``, ``g``, ``h`` get the base gap, the median of
+    the repeat buyers' gaps (30, 33.5, 63.75, 100, 100). In Chinese:
+
+    >>> print(lifecycle_stage(customers, labels="zh").loc["c", "lifecycle_reason"])
+    已 250 天未购买，是平时购买间隔 100 天的 2.5 倍
+
+    On the demo data, with the spend trend and the prospects of the customer master:
+
+    >>> import kamseg
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+    >>> summary = kamseg.summarize(data.transactions, as_of=data.as_of)
+    >>> staged = lifecycle_stage(summary, transactions=data.transactions, master=data.master)
+    >>> staged["lifecycle_stage"].value_counts(sort=False).to_dict()
+    {'potential': 30, 'new': 13, 'growing': 31, 'mature': 75, 'declining': 41, 'churned': 110}
+    >>> trend = staged[staged["lifecycle_reason"].str.startswith("spend")]
+    >>> for reason in trend["lifecycle_reason"].head(3):
+    ...     print(reason)
+    spend in the last 180 days up 123% on the 180 days before (2611 → 5819)
+    spend in the last 180 days up 177% on the 180 days before (2095 → 5797)
+    spend in the last 180 days up 171% on the 180 days before (1209 → 3281)
+    """
+    func = "lifecycle_stage"
+    check_frame(customers, func=func, arg="customers")
+    lang = check_language(labels, func=func)
+    if not isinstance(thresholds, LifecycleThresholds):
+        raise ConfigError(
+            f"{func}: `thresholds` must be a LifecycleThresholds; got "
+            f"{type(thresholds).__name__}. Hint: LifecycleThresholds(new_days=60)."
+        )
+    th = thresholds
+    as_of_day = _as_of_day(as_of, func=func)
+    if not (
+        isinstance(use_p_alive, bool | np.bool_)
+        or (isinstance(use_p_alive, str) and use_p_alive == "auto")
+    ):
+        raise ConfigError(
+            f"{func}: `use_p_alive` must be 'auto', True or False; got {use_p_alive!r}."
+        )
+    if not isinstance(action, bool | np.bool_):
+        raise ConfigError(f"{func}: `action` must be True or False; got {action!r}.")
+    check_columns(
+        customers,
+        {"recency_col": recency_col, "tenure_col": tenure_col, "repeat_col": repeat_col},
+        func=func,
+    )
+    mode: bool | str = use_p_alive if isinstance(use_p_alive, str) else bool(use_p_alive)
+    if mode is True:
+        check_columns(customers, {"p_alive_col": p_alive_col}, func=func)
+    with_p_alive = mode is True or (mode == "auto" and p_alive_col in customers.columns)
+    new_cols = [*LIFECYCLE_COLUMNS] + (["lifecycle_action"] if action else [])
+    check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
+
+    n = len(customers)
+    in_master = np.zeros(n, dtype=bool)
+    new_ids: pd.Index | None = None
+    if master is not None:
+        if not customers.index.is_unique:
+            raise SchemaError(
+                f"{func}: the index of `customers` has duplicated ids, e.g. "
+                f"{examples(customers.index[customers.index.duplicated()])}; the master is "
+                "matched by id. Hint: aggregate to one row per customer first."
+            )
+        in_master, new_ids = _match_master(customers, master, func=func)
+
+    d = _rhythm_column(customers, recency_col, func=func)
+    t = _rhythm_column(customers, tenure_col, func=func)
+    k = _rhythm_column(customers, repeat_col, func=func)
+    null = np.isnan(d) | np.isnan(t) | np.isnan(k)
+    potential = np.isnan(d) & np.isnan(t) & np.isnan(k) & in_master
+    bad = null & ~potential
+    if bad.any():
+        raise SchemaError(
+            f"{func}: {int(bad.sum())} customer(s) have null values in "
+            f"{recency_col!r}, {tenure_col!r} or {repeat_col!r}; examples at index "
+            f"{examples(customers.index[bad])}. Hint: fill them, or pass `master` when they "
+            "are prospects without purchases."
+        )
+    bought = ~potential
+    inverted = bought & (d > t)
+    if inverted.any():
+        raise SchemaError(
+            f"{func}: {int(inverted.sum())} customer(s) have {recency_col!r} greater than "
+            f"{tenure_col!r} (last purchase before the first); examples at index "
+            f"{examples(customers.index[inverted])}. Hint: check the column arguments."
+        )
+
+    p_alive = np.full(n, np.nan)
+    if with_p_alive:
+        p_alive = to_float(customers[p_alive_col], func=func, col=str(p_alive_col))
+        bad_p = bought & ~((p_alive >= 0) & (p_alive <= 1))
+        if bad_p.any():
+            raise SchemaError(
+                f"{func}: {int(bad_p.sum())} value(s) of column {p_alive_col!r} are null or "
+                f"outside [0, 1]; examples: {examples(p_alive[bad_p])}. Hint: pass "
+                "use_p_alive=False to ignore the column."
+            )
+
+    # --- rhythm -----------------------------------------------------------------------------
+    repeat = bought & (k > 0)
+    single = bought & ~repeat
+    gap = np.full(n, np.nan)
+    gap[repeat] = np.maximum((t[repeat] - d[repeat]) / k[repeat], 1.0)
+    base_gap = float(np.median(gap[repeat])) if repeat.any() else th.fallback_gap_days
+    gap[single] = base_gap
+    ratio = d / gap
+    floor = np.where(single, th.min_churn_days_single, th.min_churn_days)
+    limit = np.maximum(th.churn_multiple * gap, floor)
+    if th.max_churn_days is not None:
+        limit = np.minimum(limit, th.max_churn_days)
+
+    # --- spend trend -----------------------------------------------------------------------
+    window = th.trend_window_days
+    trend = np.full(n, np.nan)
+    recent = previous = np.zeros(n)
+    restart = np.zeros(n, dtype=bool)
+    if transactions is not None:
+        recent, previous, orders = _window_spend(
+            customers,
+            transactions,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            as_of_day=as_of_day,
+            window=window,
+            func=func,
+        )
+        counts = bought & (t >= 2 * window) & (orders >= th.min_trend_orders)
+        ok = counts & (previous > 0)
+        trend[ok] = recent[ok] / previous[ok] - 1.0
+        restart = counts & (previous <= 0) & (recent > 0)
+
+    # --- rules, first match wins ---------------------------------------------------------
+    by_rhythm = bought & (d > limit)
+    low_p = np.zeros(n, dtype=bool)
+    very_low_p = np.zeros(n, dtype=bool)
+    if with_p_alive:
+        low_p = bought & (p_alive < th.decline_p_alive)
+        very_low_p = bought & (p_alive < th.churn_p_alive)
+        by_rhythm &= low_p  # the model confirms a churn by rhythm, or vetoes it
+    overdue = bought & (ratio > th.decline_multiple)
+    with np.errstate(invalid="ignore"):
+        falling = trend < -th.decline_drop
+        rising = trend > th.growth
+    conditions: list[tuple[str, np.ndarray]] = [
+        ("potential", potential),
+        ("churned_gap", repeat & by_rhythm),
+        ("churned_single", single & by_rhythm),
+        ("churned_p_alive", very_low_p),
+        ("new", bought & (t < th.new_days)),
+        ("declining_gap", repeat & overdue),
+        ("declining_single", single & overdue),
+        ("declining_trend", falling),
+        ("declining_p_alive", low_p),
+        ("new_single", single),
+        ("growing_trend", rising),
+        ("growing_restart", restart),
+        ("growing_young", repeat & (t < th.growing_days)),
+        ("mature_trend", bought & ~np.isnan(trend)),
+        ("mature", bought),
+    ]
+    variant = np.full(n, -1, dtype=np.int64)
+    for name, mask in conditions:
+        variant[(variant < 0) & mask] = _VARIANTS.index(name)
+    # every row is potential or bought, and "mature" takes every bought row left
+    stage_of_variant = np.array([_VARIANT_STAGE[v] for v in _VARIANTS], dtype=np.int8)
+    codes = stage_of_variant[variant]
+
+    # --- appended prospects ----------------------------------------------------------------
+    out = customers
+    m = 0 if new_ids is None else len(new_ids)
+    if m:
+        assert new_ids is not None
+        out = customers.reindex(customers.index.append(new_ids).rename(customers.index.name))
+        pad = np.full(m, np.nan)
+        gap, ratio, trend = (np.concatenate((x, pad)) for x in (gap, ratio, trend))
+        variant = np.concatenate((variant, np.full(m, _VARIANTS.index("potential"))))
+        codes = np.concatenate((codes, np.full(m, _POTENTIAL, dtype=np.int8)))
+
+    # --- reasons -----------------------------------------------------------------------------
+    en = lang == "en"
+    pieces: list[tuple[np.ndarray, Any]] = []
+    for vi, name in enumerate(_VARIANTS):
+        rows = np.flatnonzero(variant == vi)
+        if rows.size:
+            fields = _reason_fields(
+                rows,
+                name=name,
+                d=d,
+                t=t,
+                gap=gap,
+                ratio=ratio,
+                limit=limit,
+                p_alive=p_alive if with_p_alive else None,
+                trend=trend,
+                recent=recent,
+                previous=previous,
+                thresholds=th,
+                en=en,
+            )
+            text = _render(_REASONS[name][0 if en else 1], fields, rows.size)
+            pieces.append((rows, text))
+    reason = _reasons(pieces, n + m)
+
+    gap[codes == _POTENTIAL] = np.nan
+    ratio[codes == _POTENTIAL] = np.nan
+    names = translate_all(LIFECYCLE_STAGES, labels=lang, table=LIFECYCLE_STAGE_LABELS)
+    columns: dict[str, Any] = {
+        "usual_gap_days": gap,
+        "overdue_ratio": ratio,
+        "spend_trend": trend,
+        "lifecycle_stage": pd.Categorical.from_codes(
+            codes, categories=pd.Index(names), ordered=True
+        ),
+        "lifecycle_reason": reason,
+    }
+    if action:
+        texts = np.array(
+            [recommended_action(_DIMENSION, s, labels=lang) for s in LIFECYCLE_STAGES],
+            dtype=object,
+        )
+        columns["lifecycle_action"] = texts[codes]
+    return out.assign(**columns)
