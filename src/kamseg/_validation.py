@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
-from collections.abc import Collection, Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,12 +17,16 @@ import pandas as pd
 from kamseg.errors import ColumnNotFoundError, ConfigError, EmptyInputError, SchemaError
 
 __all__ = [
+    "append_ids",
+    "as_of_day",
     "check_choice",
     "check_columns",
     "check_frame",
     "check_int",
     "check_no_overwrite",
+    "customer_ids",
     "examples",
+    "match_master",
     "to_datetime",
     "to_float",
     "warn",
@@ -196,3 +200,92 @@ def to_float(values: pd.Series, *, func: str, col: str) -> np.ndarray:
             "Hint: replace them with real amounts or drop those rows."
         )
     return arr
+
+
+def as_of_day(as_of: Any, *, func: str) -> int | None:
+    """Day number (days since 1970-01-01) of an `as_of` date; None stays None.
+
+    Only the day counts: times of day are dropped, aware dates use their wall-clock day.
+    """
+    if as_of is None:
+        return None
+    if isinstance(as_of, bool | int | float | np.number):
+        raise ConfigError(f"{func}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}.")
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{func}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}."
+        ) from exc
+    if pd.isna(ts):
+        raise ConfigError(
+            f"{func}: `as_of` must be a date, not NaT. Hint: pass None for the latest date."
+        )
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return int((ts.normalize() - pd.Timestamp(0)).days)
+
+
+def customer_ids(master: object, *, func: str, arg: str = "master") -> pd.Index:
+    """The distinct customer ids of a master table (its index) or of a list of ids."""
+    if isinstance(master, pd.DataFrame):
+        ids = master.index
+    elif isinstance(master, pd.Index):
+        ids = master
+    elif isinstance(master, pd.Series | np.ndarray | Sequence) and not isinstance(
+        master, str | bytes
+    ):
+        ids = pd.Index(master if isinstance(master, pd.Series) else np.asarray(master))
+    else:
+        raise ConfigError(
+            f"{func}: `{arg}` must be a customer master DataFrame (its index holds the "
+            f"ids) or a list of customer ids; got {type(master).__name__}."
+        )
+    if ids.hasnans:
+        raise SchemaError(
+            f"{func}: `{arg}` holds {int(np.count_nonzero(ids.isna()))} null customer id(s). "
+            "Hint: drop them first."
+        )
+    return ids.unique()
+
+
+def match_master(
+    customers: pd.DataFrame, master: object, *, func: str, arg: str = "master"
+) -> tuple[np.ndarray, pd.Index]:
+    """Match the customer table with the master.
+
+    Returns whether each customer row is in the master, and the master ids without a
+    row (the prospects, in master order). Warns with the count of customers that the
+    master does not know.
+    """
+    ids = customer_ids(master, func=func, arg=arg)
+    index = customers.index
+    if not index.is_unique:
+        raise SchemaError(
+            f"{func}: the index of `customers` has duplicated ids, e.g. "
+            f"{examples(index[index.duplicated()])}; the master is matched by id. Hint: "
+            "aggregate to one row per customer first."
+        )
+    in_master = np.asarray(index.isin(ids), dtype=bool)
+    known = np.asarray(ids.isin(index), dtype=bool)
+    numeric = pd.api.types.is_numeric_dtype
+    if len(ids) and not known.any() and numeric(ids.dtype) != numeric(index.dtype):
+        raise ConfigError(
+            f"{func}: none of the ids in `{arg}` ({ids.dtype}) is in the index of "
+            f"`customers` ({index.dtype}). Hint: convert the ids to one type."
+        )
+    n_unknown = int(np.count_nonzero(~in_master))
+    if n_unknown:
+        warn(
+            f"{func}: {n_unknown} of {len(index)} customer(s) are not in `{arg}`, e.g. "
+            f"{examples(index[~in_master])}; they are handled from their purchases as usual. "
+            "Hint: check that the customer table and the master come from the same source.",
+            stacklevel=4,
+        )
+    return in_master, ids[~known]
+
+
+def append_ids(customers: pd.DataFrame, new_ids: pd.Index) -> pd.DataFrame:
+    """`customers` with one empty row per new id appended (index name kept)."""
+    index = customers.index.append(new_ids).rename(customers.index.name)
+    return customers.reindex(index)

@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 from kamseg._validation import (
+    append_ids,
     check_columns,
     check_frame,
     check_no_overwrite,
     examples,
+    match_master,
     to_float,
-    warn,
 )
 from kamseg.actions import recommended_action
 from kamseg.errors import ConfigError, SchemaError
@@ -49,71 +50,6 @@ _POTENTIAL, _ONE_TIME, _OCCASIONAL, _FREQUENT = range(4)
 # customer master (the same helpers live in kamseg.lifecycle: layer-2 modules do not
 # import each other)
 # --------------------------------------------------------------------------------------
-
-
-def _master_ids(master: object, *, func: str) -> pd.Index:
-    """The distinct customer ids of a master table (its index) or of a list of ids."""
-    if isinstance(master, pd.DataFrame):
-        ids = master.index
-    elif isinstance(master, pd.Index):
-        ids = master
-    elif isinstance(master, pd.Series | np.ndarray | Sequence) and not isinstance(
-        master, str | bytes
-    ):
-        ids = pd.Index(master if isinstance(master, pd.Series) else np.asarray(master))
-    else:
-        raise ConfigError(
-            f"{func}: `master` must be a customer master DataFrame (its index holds the "
-            f"ids) or a list of customer ids; got {type(master).__name__}."
-        )
-    if ids.hasnans:
-        raise SchemaError(
-            f"{func}: `master` holds {int(np.count_nonzero(ids.isna()))} null customer id(s). "
-            "Hint: drop them first."
-        )
-    return ids.unique()
-
-
-def _match_master(
-    customers: pd.DataFrame, master: object, *, func: str
-) -> tuple[np.ndarray, pd.Index]:
-    """Match the customer table with the master.
-
-    Returns whether each customer row is in the master, and the master ids without a
-    row (the prospects, in master order). Warns with the count of customers that the
-    master does not know.
-    """
-    ids = _master_ids(master, func=func)
-    index = customers.index
-    if not index.is_unique:
-        raise SchemaError(
-            f"{func}: the index of `customers` has duplicated ids, e.g. "
-            f"{examples(index[index.duplicated()])}; the master is matched by id. Hint: "
-            "aggregate to one row per customer first."
-        )
-    in_master = np.asarray(index.isin(ids), dtype=bool)
-    known = np.asarray(ids.isin(index), dtype=bool)
-    numeric = pd.api.types.is_numeric_dtype
-    if len(ids) and not known.any() and numeric(ids.dtype) != numeric(index.dtype):
-        raise ConfigError(
-            f"{func}: none of the ids in `master` ({ids.dtype}) is in the index of "
-            f"`customers` ({index.dtype}). Hint: convert the ids to one type."
-        )
-    n_unknown = int(np.count_nonzero(~in_master))
-    if n_unknown:
-        warn(
-            f"{func}: {n_unknown} of {len(index)} customer(s) are not in `master`, e.g. "
-            f"{examples(index[~in_master])}; they are classed from their purchases as usual. "
-            "Hint: check that the customer table and the master come from the same source.",
-            stacklevel=4,
-        )
-    return in_master, ids[~known]
-
-
-def _append_prospects(customers: pd.DataFrame, new_ids: pd.Index) -> pd.DataFrame:
-    """`customers` with one empty row per new id appended (index name kept)."""
-    index = customers.index.append(new_ids).rename(customers.index.name)
-    return customers.reindex(index)
 
 
 # --------------------------------------------------------------------------------------
@@ -301,7 +237,7 @@ def behaviour_class(
     in_master = np.zeros(n, dtype=bool)
     new_ids: pd.Index | None = None
     if master is not None:
-        in_master, new_ids = _match_master(customers, master, func=func)
+        in_master, new_ids = match_master(customers, master, func=func)
 
     orders = to_float(customers[frequency_col], func=func, col=str(frequency_col))
     tenure = to_float(customers[tenure_col], func=func, col=str(tenure_col))
@@ -340,7 +276,7 @@ def behaviour_class(
     out = customers
     if new_ids is not None and len(new_ids):
         m = len(new_ids)
-        out = _append_prospects(customers, new_ids)
+        out = append_ids(customers, new_ids)
         counts = customers[frequency_col]
         if pd.api.types.is_integer_dtype(counts.dtype) and isinstance(counts.dtype, np.dtype):
             zeros = np.zeros(m, dtype=counts.dtype)

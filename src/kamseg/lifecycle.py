@@ -31,10 +31,14 @@ import numpy as np
 import pandas as pd
 
 from kamseg._validation import (
+    as_of_day as day_of,
+)
+from kamseg._validation import (
     check_columns,
     check_frame,
     check_no_overwrite,
     examples,
+    match_master,
     to_datetime,
     to_float,
     warn,
@@ -216,78 +220,9 @@ DEFAULT_THRESHOLDS = LifecycleThresholds()
 # --------------------------------------------------------------------------------------
 
 
-def _master_ids(master: object, *, func: str) -> pd.Index:
-    """The distinct customer ids of a master table (its index) or of a list of ids."""
-    if isinstance(master, pd.DataFrame):
-        ids = master.index
-    elif isinstance(master, pd.Index):
-        ids = master
-    elif isinstance(master, pd.Series | np.ndarray | Sequence) and not isinstance(
-        master, str | bytes
-    ):
-        ids = pd.Index(master if isinstance(master, pd.Series) else np.asarray(master))
-    else:
-        raise ConfigError(
-            f"{func}: `master` must be a customer master DataFrame (its index holds the "
-            f"ids) or a list of customer ids; got {type(master).__name__}."
-        )
-    if ids.hasnans:
-        raise SchemaError(
-            f"{func}: `master` holds {int(np.count_nonzero(ids.isna()))} null customer id(s). "
-            "Hint: drop them first."
-        )
-    return ids.unique()
-
-
-def _match_master(
-    customers: pd.DataFrame, master: object, *, func: str
-) -> tuple[np.ndarray, pd.Index]:
-    """Whether each customer row is in the master, and the master ids without a row.
-
-    Warns with the count of customers that the master does not know.
-    """
-    ids = _master_ids(master, func=func)
-    index = customers.index
-    in_master = np.asarray(index.isin(ids), dtype=bool)
-    known = np.asarray(ids.isin(index), dtype=bool)
-    numeric = pd.api.types.is_numeric_dtype
-    if len(ids) and not known.any() and numeric(ids.dtype) != numeric(index.dtype):
-        raise ConfigError(
-            f"{func}: none of the ids in `master` ({ids.dtype}) is in the index of "
-            f"`customers` ({index.dtype}). Hint: convert the ids to one type."
-        )
-    n_unknown = int(np.count_nonzero(~in_master))
-    if n_unknown:
-        warn(
-            f"{func}: {n_unknown} of {len(index)} customer(s) are not in `master`, e.g. "
-            f"{examples(index[~in_master])}; they are staged from their purchases as usual. "
-            "Hint: check that the customer table and the master come from the same source.",
-            stacklevel=4,
-        )
-    return in_master, ids[~known]
-
-
 # --------------------------------------------------------------------------------------
 # spend trend
 # --------------------------------------------------------------------------------------
-
-
-def _as_of_day(as_of: Any, *, func: str) -> int | None:
-    if as_of is None:
-        return None
-    if isinstance(as_of, bool | int | float | np.number):
-        raise ConfigError(f"{func}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}.")
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"{func}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}."
-        ) from exc
-    if pd.isna(ts):
-        raise ConfigError(f"{func}: `as_of` must be a date, not NaT.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return int((ts.normalize() - pd.Timestamp(0)).days)
 
 
 def _window_spend(
@@ -338,7 +273,7 @@ def _window_spend(
     day = dates.to_numpy().astype("datetime64[D]").view(np.int64)
 
     summary_day = customers.attrs.get("as_of")
-    summary_day = None if summary_day is None else _as_of_day(summary_day, func=func)
+    summary_day = None if summary_day is None else day_of(summary_day, func=func)
     if as_of_day is not None and summary_day is not None and as_of_day != summary_day:
         warn(
             f"{func}: the spend windows end on as_of {np.datetime64(as_of_day, 'D')}, but "
@@ -834,7 +769,7 @@ gap is 64 days)
             f"{type(thresholds).__name__}. Hint: LifecycleThresholds(new_days=60)."
         )
     th = thresholds
-    as_of_day = _as_of_day(as_of, func=func)
+    as_of_day = day_of(as_of, func=func)
     if not (
         isinstance(use_p_alive, bool | np.bool_)
         or (isinstance(use_p_alive, str) and use_p_alive == "auto")
@@ -866,7 +801,7 @@ gap is 64 days)
                 f"{examples(customers.index[customers.index.duplicated()])}; the master is "
                 "matched by id. Hint: aggregate to one row per customer first."
             )
-        in_master, new_ids = _match_master(customers, master, func=func)
+        in_master, new_ids = match_master(customers, master, func=func)
 
     d = _rhythm_column(customers, recency_col, func=func)
     t = _rhythm_column(customers, tenure_col, func=func)

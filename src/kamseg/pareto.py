@@ -59,6 +59,7 @@ from kamseg._validation import (
     check_columns,
     check_frame,
     check_no_overwrite,
+    customer_ids,
     examples,
     to_float,
     warn,
@@ -414,29 +415,6 @@ def pareto_table(
 # --------------------------------------------------------------------------------------
 
 
-def _prospect_ids(prospects: object, *, func: str) -> pd.Index:
-    if isinstance(prospects, pd.DataFrame):
-        ids = prospects.index
-    elif isinstance(prospects, pd.Index):
-        ids = prospects
-    elif isinstance(prospects, pd.Series | np.ndarray | Sequence) and not isinstance(
-        prospects, str | bytes
-    ):
-        values = prospects if isinstance(prospects, pd.Series) else np.asarray(prospects)
-        ids = pd.Index(values)
-    else:
-        raise ConfigError(
-            f"{func}: `prospects` must be a customer master DataFrame (its index holds the "
-            f"ids) or a list of customer ids; got {type(prospects).__name__}."
-        )
-    if ids.hasnans:
-        raise SchemaError(
-            f"{func}: `prospects` holds {int(np.count_nonzero(ids.isna()))} null customer id(s). "
-            "Hint: drop them first."
-        )
-    return ids.unique()
-
-
 def pyramid(
     customers: pd.DataFrame,
     *,
@@ -614,7 +592,7 @@ def pyramid(
 
     new_ids: pd.Index | None = None
     if prospects is not None:
-        ids = _prospect_ids(prospects, func=func)
+        ids = customer_ids(prospects, func=func, arg="prospects")
         if not customers.index.is_unique:
             raise SchemaError(
                 f"{func}: the index of `customers` has duplicated ids, e.g. "

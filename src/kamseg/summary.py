@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._validation import as_of_day as day_of
 from kamseg._validation import (
     check_choice,
     check_columns,
@@ -63,24 +64,6 @@ def _periods(days: np.ndarray, freq: str) -> np.ndarray:
     if freq == "W":
         return (days + 3) // 7
     return days.astype("datetime64[D]").astype("datetime64[M]").view(np.int64)
-
-
-def _as_of_day(as_of: Any, max_day: int) -> int:
-    if as_of is None:
-        return max_day
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"{_FUNC}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}."
-        ) from exc
-    if pd.isna(ts):
-        raise ConfigError(
-            f"{_FUNC}: `as_of` must be a date, not NaT. Hint: pass None for the latest date."
-        )
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return int((ts.normalize() - pd.Timestamp(0)).days)
 
 
 def _days_of(dates: pd.Series) -> np.ndarray:
@@ -266,7 +249,8 @@ def summarize(
         max_day = int(days_valid.max())
     else:
         max_day = int(days.max())
-    as_of_day = _as_of_day(as_of, max_day)
+    parsed = day_of(as_of, func=_FUNC)
+    as_of_day = max_day if parsed is None else parsed
 
     # --- after as_of, returns ------------------------------------------------------------
     late = days > as_of_day
