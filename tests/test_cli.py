@@ -55,7 +55,8 @@ def test_demo_writes_table_and_prints_segments(tmp_path, capsys):
         assert col in table.columns
     assert "Champions" in printed
     assert 5 <= int(table["is_key_account"].sum()) <= 25
-    assert set(table["abc_class"].astype(str)) == {"A", "B", "C"}
+    assert set(table["abc_class"].dropna().astype(str)) == {"A", "B", "C"}
+    assert (table["lifecycle_stage"] == "potential").sum() == (table["n_orders"].isna()).sum()
     assert f"{len(table):,} customers" in printed
 
 

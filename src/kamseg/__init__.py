@@ -39,28 +39,65 @@ _LAZY: dict[str, str] = {
     "select_key_accounts": "kamseg.accounts",
     "review_key_accounts": "kamseg.accounts",
     "ahp_weights": "kamseg.accounts",
+    "value_class": "kamseg.value",
+    "behaviour_class": "kamseg.behaviour",
+    "lifecycle_stage": "kamseg.lifecycle",
+    "LifecycleThresholds": "kamseg.lifecycle",
+    "need_level": "kamseg.needs",
+    "latent_needs": "kamseg.needs",
+    "satisfaction_class": "kamseg.satisfaction",
+    "nps": "kamseg.satisfaction",
+    "csat": "kamseg.satisfaction",
+    "classify": "kamseg.classification",
+    "recommended_action": "kamseg.actions",
 }
-_SUBMODULES = ("accounts", "clv", "datasets", "errors", "labels", "pareto", "rfm", "summary")
+_SUBMODULES = (
+    "accounts",
+    "actions",
+    "behaviour",
+    "clv",
+    "datasets",
+    "errors",
+    "labels",
+    "lifecycle",
+    "needs",
+    "pareto",
+    "rfm",
+    "satisfaction",
+    "summary",
+    "value",
+)
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
+    "LifecycleThresholds",
     "__version__",
     "accounts",
     "ahp_weights",
+    "behaviour_class",
+    "classify",
     "clv",
     "concentration",
+    "csat",
     "datasets",
     "errors",
+    "latent_needs",
+    "lifecycle_stage",
+    "need_level",
+    "nps",
     "pareto_summary",
     "pareto_table",
     "pyramid",
+    "recommended_action",
     "review_key_accounts",
     "rfm_scores",
     "rfm_segment_summary",
     "rfm_segments",
+    "satisfaction_class",
     "score_accounts",
     "select_key_accounts",
     "summarize",
+    "value_class",
     "whale_curve",
 ]
 
@@ -72,9 +109,16 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         score_accounts,
         select_key_accounts,
     )
+    from kamseg.actions import recommended_action
+    from kamseg.behaviour import behaviour_class
+    from kamseg.classification import classify
+    from kamseg.lifecycle import LifecycleThresholds, lifecycle_stage
+    from kamseg.needs import latent_needs, need_level
     from kamseg.pareto import concentration, pareto_summary, pareto_table, pyramid, whale_curve
     from kamseg.rfm import DEFAULT_SEGMENT_MAP, rfm_scores, rfm_segment_summary, rfm_segments
+    from kamseg.satisfaction import csat, nps, satisfaction_class
     from kamseg.summary import summarize
+    from kamseg.value import value_class
 
 
 def __getattr__(name: str) -> Any:

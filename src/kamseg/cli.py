@@ -119,6 +119,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from kamseg import clv
     from kamseg.accounts import score_accounts, select_key_accounts
+    from kamseg.classification import classify
     from kamseg.datasets import make_transactions
     from kamseg.pareto import pareto_table, pyramid
     from kamseg.rfm import rfm_scores, rfm_segments
@@ -148,29 +149,51 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     table = pyramid(table, kind="value", inactive_days=365, labels=args.labels)
     # key accounts: multi-criteria score, a short list of 5 to 25
     table = select_key_accounts(score_accounts(table, criteria=DEMO_CRITERIA))
+    buyers = table
+    # five dimensions: value, behaviour, lifecycle (P(alive) confirms churn), need,
+    # satisfaction; the master's prospects are appended as "potential" customers
+    table = classify(
+        table,
+        transactions=data.transactions,
+        surveys=data.surveys,
+        complaints=data.complaints,
+        catalog=data.catalog,
+        master=data.master,
+        labels=args.labels,
+        action=True,
+    )
+    # prospects have no score: they are not key accounts
+    table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
     write_table(table, out / "customers.parquet")
     write_table(table, out / "customers.csv")
 
     n_prospects = int(data.master["is_prospect"].sum())
     print(
-        f"kamseg demo: {len(data.transactions):,} transactions, {len(table):,} customers "
-        f"(+{n_prospects:,} prospects in the master), as of {data.as_of.date()}"
+        f"kamseg demo: {len(data.transactions):,} transactions, "
+        f"{len(table) - n_prospects:,} customers and {n_prospects:,} prospects, "
+        f"as of {data.as_of.date()}"
     )
-    print(_segment_table(table))
+    print(_segment_table(buyers))
     print(
-        f"\n12-month CLV: {table['clv'].sum():,.0f} revenue, {table['profit_clv'].sum():,.0f} "
-        f"profit after cost to serve; mean P(alive) {table['p_alive'].mean():.2f}"
+        f"\n12-month CLV: {buyers['clv'].sum():,.0f} revenue, {buyers['profit_clv'].sum():,.0f} "
+        f"profit after cost to serve; mean P(alive) {buyers['p_alive'].mean():.2f}"
     )
-    tiers = table.groupby("pyramid_tier", observed=False)["revenue"].agg(["size", "sum"])
+    tiers = buyers.groupby("pyramid_tier", observed=False)["revenue"].agg(["size", "sum"])
     tiers["% revenue"] = (100 * tiers["sum"] / tiers["sum"].sum()).round(1)
     tiers["sum"] = tiers["sum"].round(0)
-    abc = table["abc_class"].value_counts().sort_index(ascending=False)
+    abc = buyers["abc_class"].value_counts().sort_index(ascending=False)
     print(f"ABC classes: {', '.join(f'{k} {v:,}' for k, v in abc.items())}")
     print(tiers.rename(columns={"size": "customers", "sum": "revenue"}).to_string())
-    keys = table[table["is_key_account"]].sort_values("account_rank")
+    keys = buyers[buyers["is_key_account"]].sort_values("account_rank")
     print(f"\n{len(keys)} key accounts (score on {', '.join(DEMO_CRITERIA)}):")
     shown = keys[["account_rank", "account_score", "revenue", "profit_clv", "industry"]]
     print(shown.head(10).round(3).to_string())
+    print()
+    for dim in ("value_class", "behaviour_class", "lifecycle_stage", "need_level"):
+        counts = table[dim].value_counts(sort=False)
+        print(f"{dim}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    counts = table["satisfaction_class"].value_counts(sort=False)
+    print("satisfaction_class: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     print(f"\nwrote {out / 'customers.parquet'} and {out / 'customers.csv'}")
     return 0
 

@@ -1,0 +1,150 @@
+"""Five-dimension classification in one call: value, behaviour, lifecycle, need, satisfaction.
+
+A composing module (like the pipeline): it wires the analysis modules together and adds
+nothing of its own but the choice of what the given data allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import pandas as pd
+
+from kamseg._validation import check_frame, warn
+from kamseg.labels import Language, check_language
+from kamseg.lifecycle import DEFAULT_THRESHOLDS, LifecycleThresholds
+
+__all__ = ["classify"]
+
+
+def classify(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+    complaints: pd.DataFrame | None = None,
+    catalog: pd.DataFrame | None = None,
+    master: pd.DataFrame | None = None,
+    value_col: Hashable = "revenue",
+    profit_col: Hashable | None = "auto",
+    thresholds: LifecycleThresholds = DEFAULT_THRESHOLDS,
+    use_p_alive: bool | str = "auto",
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    product_col: Hashable = "product",
+    latent_k: int | None = 3,
+    labels: Language = "en",
+    action: bool = False,
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Add every classification dimension that the given data allow.
+
+    - **value** (needs the customer table): ``value_class``, ``negative_profit``;
+    - **behaviour** (the customer table, + master for prospects): ``behaviour_class``,
+      ``orders_per_year``;
+    - **lifecycle** (the customer table, + transactions for the spend trend, + ``p_alive``
+      when present): ``lifecycle_stage``, ``lifecycle_reason``, ``usual_gap_days``,
+      ``overdue_ratio``, ``spend_trend``;
+    - **need** (transactions and catalog): ``need_level``, ``latent_needs``;
+    - **satisfaction** (surveys, + complaints): ``satisfaction_class``,
+      ``satisfaction_score``, ``n_answers``, ``recent_complaints``.
+
+    Parameters
+    ----------
+    customers
+        The customer table of :func:`kamseg.summarize` (possibly already annotated, e.g.
+        with ``p_alive`` from :func:`kamseg.clv.predict`). Not modified.
+    transactions, surveys, complaints, catalog, master
+        Side tables; each dimension that needs a missing one is skipped, and a single
+        :class:`~kamseg.errors.KamsegWarning` lists what was skipped and why.
+        With `master`, known customers who never bought are **appended as rows** (class
+        ``potential`` in behaviour and lifecycle; their value, need and satisfaction
+        classes are missing, since they have no purchases).
+    value_col
+        Basis of the value class: ``"revenue"``, ``"profit"``, ``"clv"``, ...
+    profit_col
+        Column flagged when negative (``negative_profit``); ``"auto"`` uses ``"profit"`` when
+        the table has it, ``None`` flags nothing.
+    thresholds, use_p_alive
+        Passed to :func:`kamseg.lifecycle_stage`.
+    latent_k
+        With transactions and a catalogue, the top `latent_k` latent-need categories per
+        customer as text in ``latent_needs``; None skips them.
+    labels, action
+        Class names in ``"en"`` or ``"zh"``; with ``action=True`` each dimension also adds
+        the action the source document recommends (``value_action``, ...).
+
+    Returns
+    -------
+    DataFrame
+        `customers` with the columns above (prospect rows appended when `master` is given).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import kamseg
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=2)
+    >>> customers = kamseg.summarize(data.transactions, profit_col="profit", as_of=data.as_of)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")   # "skipped: need, satisfaction"
+    ...     out = kamseg.classify(customers, transactions=data.transactions, master=data.master)
+    >>> int(out["behaviour_class"].eq("potential").sum()) == int(data.master.is_prospect.sum())
+    True
+    """
+    from kamseg.behaviour import behaviour_class
+    from kamseg.lifecycle import lifecycle_stage
+    from kamseg.value import value_class
+
+    func = "classify"
+    check_frame(customers, func=func, arg="customers")
+    lang = check_language(labels, func=func)
+    common: dict[str, Any] = {"labels": lang, "action": action, "overwrite": overwrite}
+    if profit_col == "auto":
+        profit_col = "profit" if "profit" in customers.columns else None
+
+    out = value_class(customers, value_col=value_col, profit_col=profit_col, **common)
+    out = behaviour_class(out, master=master, **common)
+    out = lifecycle_stage(
+        out,
+        transactions=transactions,
+        thresholds=thresholds,
+        use_p_alive=use_p_alive,  # type: ignore[arg-type]
+        master=master,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        **common,
+    )
+    skipped: list[str] = []
+    if transactions is not None and catalog is not None:
+        from kamseg.needs import need_level
+
+        out = need_level(
+            out,
+            transactions,
+            catalog,
+            customer_col=customer_col,
+            product_col=product_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            latent_k=latent_k,
+            **common,
+        )
+    else:
+        missing = " and ".join(
+            name for name, t in (("transactions", transactions), ("catalog", catalog)) if t is None
+        )
+        skipped.append(f"need (no {missing})")
+    if surveys is not None:
+        from kamseg.satisfaction import satisfaction_class
+
+        out = satisfaction_class(
+            out, surveys, complaints, customer_col=customer_col, date_col=date_col, **common
+        )
+    else:
+        skipped.append("satisfaction (no surveys)")
+    if skipped:
+        warn(f"{func}: skipped {'; '.join(skipped)}.")
+    return out
