@@ -57,7 +57,7 @@ def test_demo_writes_table_and_prints_segments(tmp_path, capsys):
     assert 5 <= int(table["is_key_account"].sum()) <= 25
     assert set(table["abc_class"].dropna().astype(str)) == {"A", "B", "C"}
     assert (table["lifecycle_stage"] == "potential").sum() == (table["n_orders"] == 0).sum() > 0
-    assert f"{len(table):,} customers" in printed
+    assert f"{len(table) - 30:,} customers and 30 prospects" in printed
 
 
 def test_rfm_csv_to_parquet_equals_api(tmp_path, capsys):
