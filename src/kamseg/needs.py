@@ -51,6 +51,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._validation import as_of_day as day_of
 from kamseg._validation import (
     check_choice,
     check_columns,
@@ -140,21 +141,9 @@ def _sorted_unique(values: pd.Index) -> pd.Index:
 
 
 def _resolve_as_of(as_of: Any, customers: pd.DataFrame, *, func: str) -> pd.Timestamp | None:
-    if as_of is None:
-        as_of = customers.attrs.get("as_of")
-        if as_of is None:
-            return None
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"{func}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}."
-        ) from exc
-    if pd.isna(ts):
-        raise ConfigError(f"{func}: `as_of` must be a date, not NaT. Hint: pass None.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
+    """`as_of`, else the customer table's (set by summarize), else None; day resolution."""
+    day = day_of(customers.attrs.get("as_of") if as_of is None else as_of, func=func)
+    return None if day is None else pd.Timestamp(day, unit="D")
 
 
 def _check_customers(customers: object, *, func: str) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._validation import as_of_day as day_of
 from kamseg._validation import (
     check_choice,
     check_columns,
@@ -114,21 +115,9 @@ def _day_numbers(frame: pd.DataFrame, date_col: Hashable, *, func: str, arg: str
 def _as_of_day(
     as_of: Any, customers: pd.DataFrame, latest: int | None, *, func: str
 ) -> int | None:
-    if as_of is None:
-        as_of = customers.attrs.get("as_of")
-        if as_of is None:
-            return latest
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"{func}: `as_of` must be a date (e.g. '2024-12-31'); got {as_of!r}."
-        ) from exc
-    if pd.isna(ts):
-        raise ConfigError(f"{func}: `as_of` must be a date, not NaT. Hint: pass None.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return int((ts.normalize() - pd.Timestamp(0)).days)
+    """`as_of`, else the customer table's (set by summarize), else `latest` (day numbers)."""
+    day = day_of(customers.attrs.get("as_of") if as_of is None else as_of, func=func)
+    return latest if day is None else day
 
 
 def _side_rows(
