@@ -50,14 +50,20 @@ _LAZY: dict[str, str] = {
     "csat": "kamseg.satisfaction",
     "classify": "kamseg.classification",
     "recommended_action": "kamseg.actions",
+    "kam_performance": "kamseg.evaluate",
+    "cohort_retention": "kamseg.evaluate",
+    "cluster_customers": "kamseg.cluster",
+    "cluster_profile": "kamseg.cluster",
 }
 _SUBMODULES = (
     "accounts",
     "actions",
     "behaviour",
+    "cluster",
     "clv",
     "datasets",
     "errors",
+    "evaluate",
     "labels",
     "lifecycle",
     "needs",
@@ -76,11 +82,15 @@ __all__ = [
     "ahp_weights",
     "behaviour_class",
     "classify",
+    "cluster_customers",
+    "cluster_profile",
     "clv",
+    "cohort_retention",
     "concentration",
     "csat",
     "datasets",
     "errors",
+    "kam_performance",
     "latent_needs",
     "lifecycle_stage",
     "need_level",
@@ -112,6 +122,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from kamseg.actions import recommended_action
     from kamseg.behaviour import behaviour_class
     from kamseg.classification import classify
+    from kamseg.cluster import cluster_customers, cluster_profile
+    from kamseg.evaluate import cohort_retention, kam_performance
     from kamseg.lifecycle import LifecycleThresholds, lifecycle_stage
     from kamseg.needs import latent_needs, need_level
     from kamseg.pareto import concentration, pareto_summary, pareto_table, pyramid, whale_curve
