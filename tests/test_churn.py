@@ -1,0 +1,325 @@
+"""Tests for kamseg.churn: features, labels, no leakage, the model and its evaluation.
+
+Features and labels are worked out by hand for customers buying on known dates; the
+evaluation labels are recomputed with plain pandas; the model is checked for
+determinism, a modest AUC on synthetic data and the validity of its cut-offs.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg.churn import (
+    CHURN_FEATURES,
+    ChurnModel,
+    _precision_at_k,
+    churn_features,
+    churn_model,
+    churn_training_data,
+    predict_churn,
+)
+from kamseg.errors import ColumnNotFoundError, ConfigError, EmptyInputError, KamsegWarning
+
+CUT = pd.Timestamp("2024-06-30")
+
+
+def tx_at(purchases: dict[str, list[tuple[str, float]]]) -> pd.DataFrame:
+    rows = [(c, pd.Timestamp(d), a) for c, ps in purchases.items() for d, a in ps]
+    return pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+
+
+@pytest.fixture(scope="module")
+def data() -> kamseg.datasets.Dataset:
+    return kamseg.datasets.make_transactions(n_customers=2000, seed=11)
+
+
+@pytest.fixture(scope="module")
+def model(data: kamseg.datasets.Dataset) -> ChurnModel:
+    return churn_model(data.transactions, max_cutoffs=8, seed=0)
+
+
+# --------------------------------------------------------------------------------------
+# features and labels by hand
+# --------------------------------------------------------------------------------------
+
+
+def test_features_by_hand() -> None:
+    tx = tx_at(
+        {
+            # 2024-04-01 is 90 days before the cut-off (outside the last 90 days, which are
+            # 2024-04-02..2024-06-30), 2024-01-03 is 179 days before (inside 180 days)
+            "a": [("2024-01-03", 40.0), ("2024-04-01", 60.0), ("2024-04-02", 25.0)],
+            "b": [("2023-01-01", 100.0), ("2023-12-31", 50.0)],  # 182 days before: neither
+            "c": [("2024-06-30", 10.0), ("2024-06-30", 5.0)],  # bought on the cut-off day
+            "d": [("2024-07-01", 99.0)],  # first purchase after the cut-off: not a row
+        }
+    )
+    f = churn_features(tx, as_of=CUT)
+    assert f.index.tolist() == ["a", "b", "c"]
+    assert f.index.name == "customer_id"
+    assert list(f.columns) == list(CHURN_FEATURES)
+    assert (f.dtypes == np.float64).all()
+    a, b, c = (f.loc[k] for k in "abc")
+    # a: first 2024-01-03 (179 days before), last 2024-04-02 (89 days before), 3 days
+    assert a[["days_since_last", "tenure_days", "n_orders", "revenue"]].tolist() == [
+        89,
+        179,
+        3,
+        125,
+    ]
+    assert a[["frequency", "recency", "T"]].tolist() == [2, 90, 179]
+    assert a["monetary_value"] == pytest.approx((60 + 25) / 2)
+    assert a["overdue_ratio"] == pytest.approx(89 / ((179 - 89) / 2))
+    assert a[["spend_90d", "spend_180d"]].tolist() == [25.0, 125.0]
+    assert a["spend_ratio_90_180"] == pytest.approx(0.2)
+    # b: no spend in either window -> ratio unknown; 2023-01-01 is 546 days before
+    assert b[["days_since_last", "tenure_days", "spend_90d", "spend_180d"]].tolist() == [
+        182,
+        546,
+        0,
+        0,
+    ]
+    assert math.isnan(b["spend_ratio_90_180"])
+    assert b["overdue_ratio"] == pytest.approx(182 / 364)
+    # c: two lines on the cut-off day: one purchase day, no repeat, no usual gap
+    assert c[["days_since_last", "n_orders", "frequency", "T"]].tolist() == [0, 2, 0, 0]
+    assert math.isnan(c["overdue_ratio"])
+    assert c[["spend_90d", "spend_ratio_90_180"]].tolist() == [15.0, 1.0]
+    assert f.attrs["as_of"] == "2024-06-30"
+
+
+def test_labels_by_hand() -> None:
+    tx = tx_at(
+        {
+            "a": [("2024-01-10", 1.0), ("2024-03-01", 1.0)],  # buys 30 days after 01-31
+            "b": [("2024-01-31", 1.0), ("2024-03-31", 1.0)],  # 60 days after 01-31: inside
+            "c": [("2024-01-01", 1.0), ("2024-04-01", 1.0)],  # 61 days after 01-31: outside
+            "d": [("2024-02-15", 1.0), ("2024-06-01", 1.0)],  # not a customer at 01-31
+        }
+    )
+    rows = churn_training_data(tx, cutoffs=["2024-03-01", "2024-01-31"], window_days=60)
+    got = {(str(r.cutoff.date()), r.customer_id): bool(r.churned) for r in rows.itertuples()}
+    assert got == {
+        # window (01-31, 03-31]
+        ("2024-01-31", "a"): False,
+        ("2024-01-31", "b"): False,
+        ("2024-01-31", "c"): True,
+        # window (03-01, 04-30]: a's purchase on the cut-off day is history, not label
+        ("2024-03-01", "a"): True,
+        ("2024-03-01", "b"): False,
+        ("2024-03-01", "c"): False,
+        ("2024-03-01", "d"): True,
+    }
+    assert rows["cutoff"].is_monotonic_increasing
+    assert list(rows.columns) == ["cutoff", "customer_id", *CHURN_FEATURES, "churned"]
+    assert rows["churned"].dtype == bool
+    assert rows.loc[
+        rows["customer_id"].eq("a") & rows["cutoff"].eq("2024-03-01"), "n_orders"
+    ].tolist() == [2.0]
+
+
+def test_no_leakage() -> None:
+    data = kamseg.datasets.make_transactions(n_customers=300, seed=4)
+    tx = data.transactions
+    cut = pd.Timestamp("2023-09-30")
+    full = churn_features(tx, as_of=cut)
+    past = churn_features(tx[tx["date"] <= cut], as_of=cut)
+    pd.testing.assert_frame_equal(full, past)
+    # and the training rows of a cut-off only need the data up to the end of its window
+    window_end = cut + pd.Timedelta(days=180)
+    rows_full = churn_training_data(tx, cutoffs=[cut])
+    rows_cut = churn_training_data(tx[tx["date"] <= window_end], cutoffs=[cut])
+    pd.testing.assert_frame_equal(rows_full, rows_cut)
+
+
+def test_features_refuse_bad_input() -> None:
+    tx = tx_at({"a": [("2024-01-01", 1.0)]})
+    with pytest.raises(ColumnNotFoundError, match="amount"):
+        churn_features(tx.rename(columns={"amount": "value"}))
+    with pytest.raises(EmptyInputError, match="no transaction on or before 2023-01-01"):
+        churn_features(tx, as_of="2023-01-01")
+    with pytest.raises(ConfigError, match="as_of"):
+        churn_features(tx, as_of=3)
+    with pytest.raises(ConfigError, match="ends after the data"):
+        churn_training_data(tx, cutoffs=["2023-12-01"])
+    with pytest.warns(KamsegWarning, match="1 row"):
+        f = churn_features(tx_at({"a": [("2024-01-01", 5.0), ("2024-01-02", -2.0)]}))
+    assert f.loc["a", "revenue"] == 3.0
+
+
+# --------------------------------------------------------------------------------------
+# the model
+# --------------------------------------------------------------------------------------
+
+
+def test_evaluation_table(model: ChurnModel, data: kamseg.datasets.Dataset) -> None:
+    ev = model.evaluation
+    assert list(ev.columns) == ["auc", "precision_at_k", "brier", "n", "base_rate"]
+    assert ev.index.name == "model"
+    assert ev.index.tolist() == [
+        "gbm",
+        "bgnbd 1-p_alive",
+        "bgnbd P(no purchase)",
+        "mbgnbd 1-p_alive",
+        "mbgnbd P(no purchase)",
+    ]
+    assert ev["n"].dtype == np.int64
+    # the evaluation labels, recomputed with plain pandas
+    tx = data.transactions
+    e = model.eval_cutoff
+    assert e == data.as_of - pd.Timedelta(days=180)
+    before = set(tx.loc[tx["date"] <= e, "customer_id"])
+    inside = tx["date"].gt(e) & tx["date"].le(e + pd.Timedelta(days=180))
+    bought = set(tx.loc[inside, "customer_id"])
+    assert ev["n"].iloc[0] == len(before)
+    assert ev["base_rate"].iloc[0] == pytest.approx(len(before - bought) / len(before))
+    assert ev.attrs["k"] == math.ceil(0.1 * len(before))
+    # the training windows end on or before the evaluation cut-off
+    assert max(model.train_cutoffs) + pd.Timedelta(days=180) <= e
+    assert len(model.train_cutoffs) == 8
+    assert (
+        np.diff(np.array(model.train_cutoffs, dtype="datetime64[D]")).tolist()
+        == [np.timedelta64(30, "D")] * 7
+    )
+    active = model.evaluation_active
+    assert list(active.columns) == list(ev.columns)
+    assert active["n"].iloc[0] < ev["n"].iloc[0]
+    for table in (ev, active):
+        assert table[["auc", "precision_at_k", "brier"]].notna().all().all()
+        assert table["brier"].between(0, 1).all()
+
+
+def test_auc_sanity_and_baseline(model: ChurnModel) -> None:
+    ev = model.evaluation
+    assert ev.loc["gbm", "auc"] > 0.8
+    assert model.evaluation_active.loc["gbm", "auc"] > 0.7
+    # BG/NBD's P(alive) is 1 without repeat purchases: a weak ranking of the label
+    assert ev.loc["gbm", "auc"] > ev.loc["bgnbd 1-p_alive", "auc"] + 0.1
+    # the data come from BG/NBD: its P(no purchase) is about as good as the boosting
+    assert abs(ev.loc["gbm", "auc"] - ev.loc["bgnbd P(no purchase)", "auc"]) < 0.03
+    assert ev.loc["gbm", "brier"] < ev.loc["bgnbd 1-p_alive", "brier"]
+    assert "eval AUC" in repr(model)
+
+
+def test_deterministic(data: kamseg.datasets.Dataset, model: ChurnModel) -> None:
+    again = churn_model(data.transactions, max_cutoffs=8, seed=0)
+    pd.testing.assert_frame_equal(again.evaluation, model.evaluation)
+    f = churn_features(data.transactions)
+    np.testing.assert_array_equal(again.predict_proba(f), model.predict_proba(f))
+
+
+def test_predict_churn(data: kamseg.datasets.Dataset, model: ChurnModel) -> None:
+    customers = kamseg.summarize(data.transactions, as_of=data.as_of)
+    with_prospects = customers.reindex(data.master.index)
+    before = with_prospects.copy()
+    out = predict_churn(with_prospects, model, transactions=data.transactions)
+    pd.testing.assert_frame_equal(with_prospects, before)
+    assert out.index.equals(with_prospects.index)
+    p = out["churn_probability"]
+    assert p.dtype == np.float64
+    prospects = data.master["is_prospect"].to_numpy()
+    assert p[prospects].isna().all() and p[~prospects].between(0, 1).all()
+    # the same as from the transactions alone
+    direct = predict_churn(data.transactions, model)
+    pd.testing.assert_series_equal(
+        direct["churn_probability"], p.dropna(), check_names=True, check_index_type=False
+    )
+    # churners: customers with no purchase for a long time score higher
+    long_gone = customers["days_since_last"] > 365
+    assert p[long_gone.index[long_gone]].mean() > p[long_gone.index[~long_gone]].mean() + 0.3
+    with pytest.raises(ConfigError, match="overwrite=True"):
+        predict_churn(out, model, transactions=data.transactions)
+    predict_churn(out, model, transactions=data.transactions, overwrite=True)
+    with pytest.raises(ConfigError, match="ChurnModel"):
+        predict_churn(customers, "model", transactions=data.transactions)  # type: ignore[arg-type]
+
+
+def test_predict_churn_as_of(data: kamseg.datasets.Dataset, model: ChurnModel) -> None:
+    as_of = pd.Timestamp("2024-06-30")
+    customers = kamseg.summarize(
+        data.transactions[data.transactions["date"] <= as_of], as_of=as_of
+    )
+    with pytest.warns(KamsegWarning, match="left out .* after as_of 2024-06-30"):
+        out = predict_churn(customers, model, transactions=data.transactions)
+    expected = model.predict_proba(churn_features(data.transactions, as_of=as_of))
+    np.testing.assert_allclose(out["churn_probability"].to_numpy(), expected)
+
+
+def test_fixed_cutoffs_features_and_calibration(data: kamseg.datasets.Dataset) -> None:
+    m = churn_model(
+        data.transactions,
+        cutoffs=["2023-03-31", "2023-06-30", "2024-01-31"],
+        features=["days_since_last", "frequency", "T"],
+        calibration="sigmoid",
+        top_k=50,
+        baselines=False,
+        window_days=120,
+    )
+    assert m.train_cutoffs == (pd.Timestamp("2023-03-31"), pd.Timestamp("2023-06-30"))
+    assert m.eval_cutoff == pd.Timestamp("2024-01-31")
+    assert m.features == ("days_since_last", "frequency", "T")
+    assert m.evaluation.index.tolist() == ["gbm"]
+    assert m.evaluation.attrs["k"] == 50
+    assert m.evaluation.loc["gbm", "auc"] > 0.7
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"cutoffs": ["2024-01-31"]}, ConfigError, "at least two dates"),
+        ({"cutoffs": ["2024-01-31", "2024-08-01"]}, ConfigError, "ends after the data"),
+        ({"cutoffs": ["2024-01-31", "2024-06-01"]}, ConfigError, "training would see"),
+        ({"cutoffs": "2024-01-31"}, ConfigError, "list of dates"),
+        ({"window_days": 400}, EmptyInputError, "too short"),
+        ({"window_days": 0}, ConfigError, "window_days"),
+        ({"features": ["recency", "spend"]}, ConfigError, "features"),
+        ({"features": []}, ConfigError, "non-empty"),
+        ({"calibration": "platt"}, ConfigError, "calibration"),
+        ({"top_k": 1.5}, ConfigError, "top_k"),
+        ({"top_k": 0}, ConfigError, "top_k"),
+        ({"seed": -1}, ConfigError, "seed"),
+        ({"baselines": "yes"}, ConfigError, "baselines"),
+    ],
+)
+def test_model_config_errors(
+    data: kamseg.datasets.Dataset, kwargs: dict[str, Any], error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        churn_model(data.transactions, **kwargs)
+
+
+def test_single_class_training_data() -> None:
+    # everyone buys every month: nobody ever churns in a 60-day window
+    days = pd.date_range("2023-01-01", "2024-12-31", freq="MS")
+    tx = pd.DataFrame(
+        [(c, d, 10.0) for c in range(5) for d in days], columns=["customer_id", "date", "amount"]
+    )
+    with pytest.raises(EmptyInputError, match="same label"):
+        churn_model(tx, window_days=60)
+
+
+def test_precision_at_k_by_hand() -> None:
+    y = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
+    score = np.array([0.9, 0.8, 0.7, 0.1, 0.2])
+    assert _precision_at_k(y, score, 1) == 1.0
+    assert _precision_at_k(y, score, 2) == 0.5
+    assert _precision_at_k(y, score, 3) == pytest.approx(2 / 3)
+
+
+def test_import_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, kamseg.churn, kamseg.health; print('sklearn' in sys.modules)"
+    with warnings.catch_warnings():
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+    assert out.stdout.strip() == "False"
