@@ -54,16 +54,22 @@ _LAZY: dict[str, str] = {
     "cohort_retention": "kamseg.evaluate",
     "cluster_customers": "kamseg.cluster",
     "cluster_profile": "kamseg.cluster",
+    "health_score": "kamseg.health",
+    "early_warnings": "kamseg.health",
+    "churn_model": "kamseg.churn",
+    "predict_churn": "kamseg.churn",
 }
 _SUBMODULES = (
     "accounts",
     "actions",
     "behaviour",
+    "churn",
     "cluster",
     "clv",
     "datasets",
     "errors",
     "evaluate",
+    "health",
     "labels",
     "lifecycle",
     "needs",
@@ -81,6 +87,7 @@ __all__ = [
     "accounts",
     "ahp_weights",
     "behaviour_class",
+    "churn_model",
     "classify",
     "cluster_customers",
     "cluster_profile",
@@ -89,7 +96,9 @@ __all__ = [
     "concentration",
     "csat",
     "datasets",
+    "early_warnings",
     "errors",
+    "health_score",
     "kam_performance",
     "latent_needs",
     "lifecycle_stage",
@@ -97,6 +106,7 @@ __all__ = [
     "nps",
     "pareto_summary",
     "pareto_table",
+    "predict_churn",
     "pyramid",
     "recommended_action",
     "review_key_accounts",
@@ -121,9 +131,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from kamseg.actions import recommended_action
     from kamseg.behaviour import behaviour_class
+    from kamseg.churn import churn_model, predict_churn
     from kamseg.classification import classify
     from kamseg.cluster import cluster_customers, cluster_profile
     from kamseg.evaluate import cohort_retention, kam_performance
+    from kamseg.health import early_warnings, health_score
     from kamseg.lifecycle import LifecycleThresholds, lifecycle_stage
     from kamseg.needs import latent_needs, need_level
     from kamseg.pareto import concentration, pareto_summary, pareto_table, pyramid, whale_curve

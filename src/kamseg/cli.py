@@ -119,8 +119,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from kamseg import clv
     from kamseg.accounts import score_accounts, select_key_accounts
+    from kamseg.churn import churn_model, predict_churn
     from kamseg.classification import classify
     from kamseg.datasets import make_transactions
+    from kamseg.health import early_warnings, health_score
     from kamseg.pareto import pareto_table, pyramid
     from kamseg.rfm import rfm_scores, rfm_segments
     from kamseg.summary import summarize
@@ -164,6 +166,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
     # prospects have no score: they are not key accounts
     table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
+    # health, early warnings and a churn model trained on the history (rolling cut-offs)
+    table = health_score(table, transactions=data.transactions, labels=args.labels)
+    table = early_warnings(
+        table,
+        transactions=data.transactions,
+        surveys=data.surveys,
+        complaints=data.complaints,
+        labels=args.labels,
+    )
+    churn = churn_model(data.transactions, seed=args.seed)
+    table = predict_churn(table, churn, transactions=data.transactions)
     write_table(table, out / "customers.parquet")
     write_table(table, out / "customers.csv")
 
@@ -194,6 +207,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"{dim}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     counts = table["satisfaction_class"].value_counts(sort=False)
     print("satisfaction_class: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    counts = table["health_band"].value_counts(sort=False)
+    print("health_band: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    auc = churn.evaluation["auc"]
+    print(
+        "churn model on a later window, AUC: " + ", ".join(f"{k} {v:.3f}" for k, v in auc.items())
+    )
     print(f"\nwrote {out / 'customers.parquet'} and {out / 'customers.csv'}")
     return 0
 
