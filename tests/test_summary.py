@@ -367,3 +367,27 @@ def test_bad_options(tiny_tx, kw, match):
 def test_not_a_dataframe():
     with pytest.raises(TypeError, match="must be a pandas DataFrame"):
         kamseg.summarize([1, 2, 3])
+
+
+# --- routing to engines -------------------------------------------------------------------
+
+
+def test_summarize_routes_arrow_and_parquet_to_duckdb(tiny_tx, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pytest.importorskip("duckdb")
+    ref = kamseg.summarize(tiny_tx, as_of="2024-01-31")
+    pd.testing.assert_frame_equal(
+        kamseg.summarize(pa.Table.from_pandas(tiny_tx, preserve_index=False), as_of="2024-01-31"),
+        ref,
+        check_index_type=False,
+    )
+    path = tmp_path / "tx.parquet"
+    tiny_tx.to_parquet(path)
+    pd.testing.assert_frame_equal(
+        kamseg.summarize(str(path), as_of="2024-01-31"), ref, check_index_type=False
+    )
+
+
+def test_unknown_input_type_is_refused():
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        kamseg.summarize({"customer_id": [1]})

@@ -8,6 +8,7 @@ grouped with Python-level callbacks.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable
 from typing import Any, Literal, get_args
 
@@ -75,8 +76,36 @@ def _as_datetime(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[D]").astype("datetime64[ns]")
 
 
+def _engine_of(source: object) -> str | None:
+    """Which engine computes the summary of `source`: None for pandas.
+
+    Decided from the object's type and module name, so that no engine library is imported
+    to find out.
+    """
+    if isinstance(source, pd.DataFrame):
+        return None
+    if isinstance(source, str | os.PathLike):
+        return "duckdb"  # a Parquet file, folder or glob, read out-of-core
+    module = type(source).__module__.split(".")[0]
+    if module in ("pyarrow", "polars", "duckdb", "_duckdb"):
+        return "duckdb"
+    if module == "pyspark":
+        return "spark"
+    return None
+
+
+def _summarize_on_engine(engine: str, source: Any, **options: Any) -> pd.DataFrame:
+    if engine == "spark":
+        from kamseg.engines._spark import summarize_spark
+
+        return summarize_spark(source, **options)
+    from kamseg.engines._duckdb import summarize_duckdb
+
+    return summarize_duckdb(source, **options)
+
+
 def summarize(
-    transactions: pd.DataFrame,
+    transactions: Any,
     *,
     customer_col: Hashable = "customer_id",
     date_col: Hashable = "date",
@@ -93,7 +122,12 @@ def summarize(
     Parameters
     ----------
     transactions
-        One row per order or order line. Not modified.
+        One row per order or order line, not modified: a pandas DataFrame; or, computed
+        in DuckDB with only the customer table coming back (``pip install
+        "kamseg[duckdb]"``), a Parquet path, folder or glob (read out-of-core), a PyArrow
+        Table, a Polars DataFrame or LazyFrame (``kamseg[polars]``), or a DuckDB relation;
+        or a PySpark DataFrame, computed in Spark (``kamseg[spark]``). Every engine gives
+        the same table as the pandas path.
     customer_col, date_col, amount_col
         Columns holding the customer id, the purchase date (``datetime64``, ``date`` objects
         or ISO 8601 text; time-zone-aware dates are taken in their own wall-clock time) and
@@ -189,6 +223,21 @@ def summarize(
     >>> float(c.loc["a", "monetary_value"])  # the one repeat day, 2024-01-10
     30.0
     """
+    engine = _engine_of(transactions)
+    if engine is not None:
+        return _summarize_on_engine(
+            engine,
+            transactions,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            profit_col=profit_col,
+            order_col=order_col,
+            as_of=as_of,
+            freq=freq,
+            dropna=dropna,
+            returns=returns,
+        )
     tx = check_frame(transactions, func=_FUNC, arg="transactions", allow_empty=True)
     check_choice(freq, get_args(Freq), func=_FUNC, arg="freq")
     check_choice(returns, get_args(ReturnsPolicy), func=_FUNC, arg="returns")

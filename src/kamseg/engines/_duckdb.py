@@ -1,0 +1,566 @@
+"""The customer table (:func:`kamseg.summarize`) computed by DuckDB, out of core.
+
+One SQL query defines the summary for every input DuckDB can scan: Parquet files and globs
+(read out of core), PyArrow Tables, Polars DataFrames and LazyFrames (through Arrow) and
+DuckDB relations. Validation (missing columns, types, nulls, infinities, dates after
+`as_of`, negative amounts) runs as one aggregate query with the same errors and warnings,
+with counts, as the pandas path. Only the customer table comes back to pandas.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, get_args
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import as_of_day as day_of
+from kamseg._validation import check_choice, check_columns, warn
+from kamseg.errors import EmptyInputError, SchemaError
+from kamseg.summary import Freq, ReturnsPolicy
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["summarize_duckdb"]
+
+_FUNC = "summarize"
+_VIEW = "kamseg_tx"
+_EPOCH = "DATE '1970-01-01'"
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+)
+_TEXT = ("VARCHAR",)
+
+
+def _q(name: Hashable) -> str:
+    """Quote a column name as an SQL identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    """Quote a string as an SQL literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _import_duckdb(extra: str = "duckdb") -> Any:
+    try:
+        import duckdb
+    except ImportError as exc:  # pragma: no cover - duckdb is installed in the test env
+        raise ImportError(
+            f'{_FUNC}: this input needs DuckDB. Install it with: pip install "kamseg[{extra}]"'
+        ) from exc
+    return duckdb
+
+
+def _pyarrow() -> Any:
+    """pyarrow (a core dependency without type stubs: typed as Any here)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    return pa
+
+
+def _run(rel: duckdb.DuckDBPyRelation, sql: str) -> duckdb.DuckDBPyRelation:
+    """Run `sql` on `rel`, seen as the table ``kamseg_tx``."""
+    out = rel.query(_VIEW, sql)
+    assert out is not None
+    return out
+
+
+def _is_polars(obj: object, cls: str) -> bool:
+    t = type(obj)
+    return t.__module__.split(".")[0] == "polars" and t.__name__ == cls
+
+
+def _parquet_tz(path: str, col: str) -> str | None:
+    """Time zone recorded in the Arrow schema of the (first) Parquet file for `col`."""
+    pa = _pyarrow()
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    files = sorted(_glob.glob(path, recursive=True)) or [path]
+    try:
+        schema = pq.read_schema(files[0])
+    except (OSError, ValueError):  # pragma: no cover - remote paths etc.
+        return None
+    if col in schema.names:
+        t = schema.field(col).type
+        if pa.types.is_timestamp(t):
+            return None if t.tz is None else str(t.tz)
+    return None
+
+
+def _relation(
+    source: object,
+    con: duckdb.DuckDBPyConnection | None,
+    columns: list[str],
+) -> tuple[duckdb.DuckDBPyRelation, duckdb.DuckDBPyConnection | None, dict[str, str]]:
+    """Wrap `source` as a DuckDB relation.
+
+    Returns the relation, the connection opened here (to close afterwards) or None, and the
+    time zone of each time-zone-aware timestamp column, when the source says.
+    """
+    duckdb = _import_duckdb()
+    tz: dict[str, str] = {}
+    if isinstance(source, duckdb.DuckDBPyRelation):
+        # a relation belongs to its connection; dates in the connection's time zone
+        rel = source
+        zone = _run(rel, "SELECT current_setting('TimeZone')").fetchall()[0]
+        for c in rel.columns:
+            tz[c] = str(zone[0]) if zone else "UTC"
+        return rel, None, tz
+    own = con is None
+    if con is None:
+        con = duckdb.connect()
+    if isinstance(source, str | os.PathLike):
+        path = str(os.fspath(source))
+        if os.path.isdir(path):  # a folder of Parquet files (e.g. a partitioned data set)
+            path = os.path.join(path, "**", "*.parquet")
+        if not path.lower().endswith(".parquet"):
+            raise TypeError(
+                f"{_FUNC}: a path must name Parquet files (ending in .parquet, globs "
+                f"allowed); got {path!r}."
+            )
+        files = _glob.glob(path, recursive=True)
+        if not files and "://" not in path:
+            raise FileNotFoundError(f"{_FUNC}: no Parquet file matches {path!r}.")
+        rel = con.read_parquet(path)
+        for c in rel.columns:
+            if "WITH TIME ZONE" in str(rel.types[rel.columns.index(c)]):
+                tz[c] = _parquet_tz(path, c) or "UTC"
+        return rel, con if own else None, tz
+
+    table: Any
+    if _is_polars(source, "LazyFrame"):
+        _import_duckdb("polars")
+        lazy: Any = source
+        names = lazy.collect_schema().names()
+        lazy = lazy.select([c for c in columns if c in names] or names)
+        table = lazy.collect(engine="streaming").to_arrow()
+    elif _is_polars(source, "DataFrame"):
+        _import_duckdb("polars")
+        frame: Any = source
+        table = frame.to_arrow()
+    else:
+        pa = _pyarrow()
+        if not isinstance(source, pa.Table | pa.RecordBatchReader):
+            if own:
+                con.close()
+            raise TypeError(
+                f"{_FUNC}: `transactions` must be a pandas DataFrame, a Parquet path or "
+                "glob, a PyArrow Table, a Polars DataFrame or LazyFrame, or a DuckDB "
+                f"relation; got {type(source).__name__}."
+            )
+        table = source
+    pa = _pyarrow()
+    for field in table.schema:
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            tz[field.name] = field.type.tz
+    rel = con.from_arrow(table)
+    return rel, con if own else None, tz
+
+
+def _day_expr(col: str, dtype: str, zone: str | None) -> tuple[str, bool] | None:
+    """SQL day number (days since 1970-01-01) of a date column; (expr, is_text)."""
+    q = _q(col)
+    if dtype == "DATE":
+        return f"({q} - {_EPOCH})", False
+    if "WITH TIME ZONE" in dtype:
+        return f"(CAST(timezone({_lit(zone or 'UTC')}, {q}) AS DATE) - {_EPOCH})", False
+    if dtype.startswith("TIMESTAMP"):
+        return f"(CAST({q} AS DATE) - {_EPOCH})", False
+    if dtype in _TEXT:
+        return f"(CAST(TRY_CAST({q} AS TIMESTAMP) AS DATE) - {_EPOCH})", True
+    return None
+
+
+def _num_expr(col: str, dtype: str) -> tuple[str, bool] | None:
+    """SQL float64 value of a numeric column; (expr, is_text)."""
+    q = _q(col)
+    if dtype in _NUMERIC or dtype.startswith("DECIMAL"):
+        return f"CAST({q} AS DOUBLE)", False
+    if dtype in _TEXT:
+        return f"TRY_CAST(trim({q}) AS DOUBLE)", True
+    return None
+
+
+def _examples(rel: duckdb.DuckDBPyRelation, col: str, where: str) -> str:
+    rows = _run(rel, f"SELECT DISTINCT {_q(col)} FROM {_VIEW} WHERE {where} LIMIT 3").fetchall()
+    return ", ".join(repr(r[0]) for r in rows)
+
+
+def _period(day: str, freq: str) -> str:
+    if freq == "D":
+        return day
+    if freq == "W":
+        return f"CAST(floor(({day} + 3) / 7) AS BIGINT)"
+    date = f"({_EPOCH} + CAST({day} AS INTEGER))"
+    return f"(datepart('year', {date}) * 12 + datepart('month', {date}) - 23641)"
+
+
+def summarize_duckdb(
+    source: Any,
+    *,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    profit_col: Hashable | None = None,
+    order_col: Hashable | None = None,
+    as_of: Any = None,
+    freq: Freq = "D",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """:func:`kamseg.summarize` run by DuckDB, on data that need not fit in pandas.
+
+    Same arguments, result, errors and warnings as :func:`kamseg.summarize`; see there for
+    the meaning of every column. Needs ``pip install "kamseg[duckdb]"``.
+
+    Parameters
+    ----------
+    source
+        A Parquet path or glob (``str`` or :class:`pathlib.Path` ending in ``.parquet``)
+        or a folder of Parquet files (all ``*.parquet`` below it), read out of core; a
+        PyArrow Table; a Polars DataFrame or LazyFrame (collected with the streaming
+        engine, only the needed columns); or a DuckDB relation (queried on its own
+        connection).
+    customer_col, date_col, amount_col, profit_col, order_col, as_of, freq, dropna, returns
+        As in :func:`kamseg.summarize`. Dates may be ``DATE``, ``TIMESTAMP`` (any unit),
+        ``TIMESTAMP WITH TIME ZONE`` (taken in wall-clock time of the zone the Arrow schema
+        records; for DuckDB relations, of the connection's ``TimeZone``) or ISO 8601 text.
+    connection
+        DuckDB connection to run on (e.g. one with a ``memory_limit`` or ``threads``
+        setting). Default: a fresh in-memory connection, closed afterwards.
+
+    Returns
+    -------
+    DataFrame
+        Equal to ``kamseg.summarize`` on the same data loaded in pandas (sums of amounts may
+        differ in the last bits: DuckDB adds in parallel, in another order).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from kamseg.engines import summarize_duckdb
+    >>> tx = pa.table({"customer_id": ["a", "a", "b"],
+    ...                "date": ["2024-01-01", "2024-01-10", "2024-01-05"],
+    ...                "amount": [10.0, 30.0, 8.0]})
+    >>> summarize_duckdb(tx)[["n_orders", "revenue", "frequency", "recency", "T"]]
+                 n_orders  revenue  frequency  recency    T
+    customer_id
+    a                   2     40.0        1.0      9.0  9.0
+    b                   1      8.0        0.0      0.0  5.0
+    """
+    check_choice(freq, get_args(Freq), func=_FUNC, arg="freq")
+    check_choice(returns, get_args(ReturnsPolicy), func=_FUNC, arg="returns")
+    if isinstance(source, pd.DataFrame):
+        from kamseg.summary import summarize
+
+        return summarize(
+            source,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            profit_col=profit_col,
+            order_col=order_col,
+            as_of=as_of,
+            freq=freq,
+            dropna=dropna,
+            returns=returns,
+        )
+    args = {
+        "customer_col": customer_col,
+        "date_col": date_col,
+        "amount_col": amount_col,
+        "profit_col": profit_col,
+        "order_col": order_col,
+    }
+    wanted = [str(c) for c in args.values() if c is not None]
+    rel, opened, zones = _relation(source, connection, wanted)
+    try:
+        return _summarize(
+            rel,
+            zones,
+            args,
+            as_of=as_of,
+            freq=freq,
+            dropna=dropna,
+            returns=returns,
+        )
+    finally:
+        if opened is not None:
+            opened.close()
+
+
+def _summarize(
+    rel: duckdb.DuckDBPyRelation,
+    zones: dict[str, str],
+    args: dict[str, Hashable | None],
+    *,
+    as_of: Any,
+    freq: str,
+    dropna: bool,
+    returns: str,
+) -> pd.DataFrame:
+    check_columns(pd.DataFrame(columns=rel.columns), args, func=_FUNC)
+    types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
+    customer_col = args["customer_col"]
+    cust, date, amount = str(customer_col), str(args["date_col"]), str(args["amount_col"])
+    profit = None if args["profit_col"] is None else str(args["profit_col"])
+    order = None if args["order_col"] is None else str(args["order_col"])
+
+    day = _day_expr(date, types[date], zones.get(date))
+    if day is None:
+        raise SchemaError(
+            f"{_FUNC}: column {date!r} holds {types[date]} values, not dates. Hint: convert "
+            "it to a date or timestamp type, or ISO 8601 text."
+        )
+    values = {amount: _num_expr(amount, types[amount])}
+    if profit is not None:
+        values[profit] = _num_expr(profit, types[profit])
+    nums: dict[str, str] = {}
+    text: dict[str, bool] = {}
+    for col, got in values.items():
+        if got is None:
+            raise SchemaError(
+                f"{_FUNC}: column {col!r} holds {types[col]} values, not numbers. Hint: "
+                "clean the column or pass another column name."
+            )
+        nums[col], text[col] = got
+    as_of_parsed = day_of(as_of, func=_FUNC)
+
+    # --- one aggregate pass: counts of everything that can be wrong ---------------------
+    day_sql = day[0]
+    null_sql = {cust: f"{_q(cust)} IS NULL", date: f"{_q(date)} IS NULL"}
+    if types[cust] in ("FLOAT", "DOUBLE"):
+        null_sql[cust] = f"({_q(cust)} IS NULL OR isnan({_q(cust)}))"
+    for col, expr in nums.items():
+        null_sql[col] = f"({expr} IS NULL OR isnan({expr}))"
+    bad_sql: dict[str, str] = {}
+    if day[1]:
+        bad_sql[date] = f"{_q(date)} IS NOT NULL AND {day_sql} IS NULL"
+    for col, expr in nums.items():
+        if text[col]:
+            bad_sql[col] = f"{_q(col)} IS NOT NULL AND {expr} IS NULL"
+    any_null = " OR ".join(null_sql.values())
+    late_sql = "FALSE" if as_of_parsed is None else f"{day_sql} > {as_of_parsed}"
+    amount_sql = nums[amount]
+    stats_sql = ", ".join(
+        [
+            "count(*)",
+            *(f"count(*) FILTER (WHERE {c})" for c in null_sql.values()),
+            *(f"count(*) FILTER (WHERE {c})" for c in bad_sql.values()),
+            *(f"count(*) FILTER (WHERE isinf({e}))" for e in nums.values()),
+            f"count(*) FILTER (WHERE {any_null})",
+            f"max({day_sql}) FILTER (WHERE NOT ({any_null}))",
+            f"count(*) FILTER (WHERE NOT ({any_null}) AND {late_sql})",
+            f"count(*) FILTER (WHERE NOT ({any_null}) AND NOT ({late_sql}) AND {amount_sql} < 0)",
+        ]
+    )
+    row = _run(rel, f"SELECT {stats_sql} FROM {_VIEW}").fetchall()[0]
+    assert row is not None
+    it = iter(row)
+    n_rows = int(next(it))
+    nulls = {c: int(next(it)) for c in null_sql}
+    bad = {c: int(next(it)) for c in bad_sql}
+    infs = {c: int(next(it)) for c in nums}
+    n_any_null, max_day = int(next(it)), next(it)
+    n_late, n_negative = int(next(it)), int(next(it))
+
+    if n_rows == 0:
+        raise EmptyInputError(
+            f"{_FUNC}: `transactions` has no rows. Hint: check the filter upstream."
+        )
+    for col, n in bad.items():
+        if not n:
+            continue
+        shown = _examples(rel, col, bad_sql[col])
+        if col == date:
+            raise SchemaError(
+                f"{_FUNC}: {n} value(s) of column {col!r} are not dates; examples: {shown}. "
+                "Hint: use ISO 8601 text (2024-01-31) or datetime values."
+            )
+        raise SchemaError(
+            f"{_FUNC}: {n} value(s) of column {col!r} are not numbers; examples: {shown}. "
+            "Hint: clean the column or pass another column name."
+        )
+    for col, n in infs.items():
+        if n:
+            raise SchemaError(
+                f"{_FUNC}: {n} value(s) of column {col!r} are infinite. "
+                "Hint: replace them with real amounts or drop those rows."
+            )
+    counts = {c: n for c, n in nulls.items() if n}
+    if counts:
+        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
+        if not dropna:
+            raise SchemaError(
+                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True to drop those "
+                "rows with a warning, or fill them first."
+            )
+        warn(f"{_FUNC}: dropped {n_any_null} row(s) with null values ({desc}).", stacklevel=4)
+        if max_day is None:
+            raise EmptyInputError(f"{_FUNC}: no rows left after dropping nulls.")
+    as_of_day = int(max_day) if as_of_parsed is None else as_of_parsed
+    as_of_text = str(np.datetime64(as_of_day, "D"))
+    if n_late:
+        warn(
+            f"{_FUNC}: excluded {n_late} transaction(s) dated after as_of {as_of_text}.",
+            stacklevel=4,
+        )
+    if n_negative:
+        if returns == "error":
+            where = f"NOT ({any_null}) AND NOT ({late_sql}) AND {amount_sql} < 0"
+            shown_neg = _run(
+                rel, f"SELECT {amount_sql} FROM {_VIEW} WHERE {where} LIMIT 50"
+            ).fetchall()
+            from kamseg._validation import examples
+
+            raise SchemaError(
+                f"{_FUNC}: {n_negative} row(s) have negative {amount!r} (returns); "
+                f"examples: {examples(np.float64(r[0]) for r in shown_neg)}. Hint: "
+                "returns='net' nets them into the customers' totals, returns='exclude' "
+                "drops them."
+            )
+        if returns == "exclude":
+            warn(
+                f"{_FUNC}: excluded {n_negative} row(s) with negative amounts (returns).",
+                stacklevel=4,
+            )
+    n_kept = n_rows - n_any_null - n_late - (n_negative if returns == "exclude" else 0)
+    if n_kept == 0:
+        raise EmptyInputError(
+            f"{_FUNC}: no transactions left on or before as_of {as_of_text} after filtering."
+        )
+
+    # --- the summary ------------------------------------------------------------------------
+    filters = [f"NOT ({any_null})"] if counts else []
+    if n_late:
+        filters.append(f"NOT ({late_sql})")
+    if n_negative and returns == "exclude":
+        filters.append(f"{amount_sql} >= 0")
+    as_of_period = _period(str(as_of_day), freq)
+    sql = _summary_sql(
+        cust=_q(cust),
+        day=day_sql,
+        amount=amount_sql,
+        profit=None if profit is None else nums[profit],
+        order=None if order is None else _q(order),
+        where=" AND ".join(filters) or "TRUE",
+        period=_period("d", freq),
+        as_of_day=as_of_day,
+        as_of_period=as_of_period,
+    )
+    table = _run(rel, sql).to_arrow_table()
+    result = _to_pandas(table, customer_col, profit is not None)
+
+    if n_negative and returns == "net":
+        n_flagged = int(result["nonpositive_revenue"].sum())
+        warn(
+            f"{_FUNC}: {n_negative} row(s) have negative amounts (returns), netted into "
+            f"customers' totals; {n_flagged} customer(s) have net revenue <= 0 "
+            "(column nonpositive_revenue).",
+            stacklevel=4,
+        )
+    result.attrs = {"as_of": as_of_text, "freq": freq}
+    return result
+
+
+def _summary_sql(
+    *,
+    cust: str,
+    day: str,
+    amount: str,
+    profit: str | None,
+    order: str | None,
+    where: str,
+    period: str,
+    as_of_day: int,
+    as_of_period: str,
+) -> str:
+    """The one definition of the customer table, in SQL (see :func:`kamseg.summarize`)."""
+    p_base = f", {profit} AS p" if profit else ""
+    p_period = ", sum(p) AS p" if profit else ""
+    p_cust = ", sum(p) AS profit" if profit else ""
+    p_out = ", profit" if profit else ""
+    o_base = f", {order} AS o" if order else ""
+    if order:
+        orders_cte = """,
+orders AS (
+    SELECT c, count(DISTINCT o) + max(CAST(o IS NULL AS BIGINT)) AS n_orders
+    FROM base GROUP BY c
+)"""
+        n_orders = "orders.n_orders"
+        join = "JOIN orders USING (c)"
+    else:
+        orders_cte, n_orders, join = "", "per_cust.n_rows", ""
+    return f"""
+WITH base AS (
+    SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}
+    FROM {_VIEW} WHERE {where}
+),
+per_period AS (
+    SELECT c, {period} AS per, min(d) AS d0, max(d) AS d1, count(*) AS n, sum(a) AS a{p_period}
+    FROM base GROUP BY ALL
+),
+marked AS (
+    SELECT *, per = min(per) OVER (PARTITION BY c) AS is_first FROM per_period
+),
+per_cust AS (
+    SELECT c, min(d0) AS first_day, max(d1) AS last_day, sum(n) AS n_rows,
+           sum(a) AS revenue{p_cust}, count(*) AS n_periods,
+           min(per) AS first_period, max(per) AS last_period,
+           coalesce(sum(a) FILTER (WHERE NOT is_first), 0.0) AS repeat_amount
+    FROM marked GROUP BY c
+){orders_cte}
+SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
+       CAST(revenue AS DOUBLE) AS revenue{p_out},
+       CAST(revenue AS DOUBLE) / CAST({n_orders} AS DOUBLE) AS avg_order_value,
+       CAST({as_of_day} - last_day AS BIGINT) AS days_since_last,
+       CAST({as_of_day} - first_day AS BIGINT) AS tenure_days,
+       CAST(n_periods - 1 AS DOUBLE) AS frequency,
+       CAST(last_period - first_period AS DOUBLE) AS recency,
+       CAST({as_of_period} - first_period AS DOUBLE) AS "T",
+       CASE WHEN n_periods > 1 THEN repeat_amount / CAST(n_periods - 1 AS DOUBLE)
+            ELSE 0.0 END AS monetary_value,
+       revenue <= 0 AS nonpositive_revenue
+FROM per_cust {join}
+"""
+
+
+def _to_pandas(table: Any, customer_col: Hashable, has_profit: bool) -> pd.DataFrame:
+    cols = {name: table.column(name) for name in table.column_names}
+    ids = cols.pop("c").to_pandas()
+    index = pd.Index(ids, name=customer_col)
+    data: dict[str, Any] = {}
+    for name, values in cols.items():
+        arr = values.to_numpy()
+        if name in ("first_day", "last_day"):
+            key = "first_purchase" if name == "first_day" else "last_purchase"
+            data[key] = arr.astype(np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+        elif name == "nonpositive_revenue":
+            data[name] = arr.astype(bool)
+        else:
+            data[name] = arr
+    try:
+        order = index.argsort()
+    except TypeError:  # pragma: no cover - unorderable ids
+        order = None
+    if order is not None:
+        index = index.take(order)
+        data = {name: values[order] for name, values in data.items()}
+    return pd.DataFrame(data, index=index, copy=False)

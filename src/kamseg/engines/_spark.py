@@ -1,0 +1,460 @@
+"""The customer summary computed in Spark: :func:`summarize_spark`.
+
+Same semantics and the same result as :func:`kamseg.summarize` on pandas (columns, dtypes,
+index sorted by customer id, warnings, errors), but every per-transaction step runs in Spark:
+two aggregations over the transactions (one for the validation counts, one for the per-customer
+figures). Only the customer table (one row per customer) is collected to the driver, through
+Arrow.
+
+PySpark is imported lazily; install it with ``pip install "kamseg[spark]"``.
+
+Reading Parquet written by pandas: pandas (before 3.0, or with ``datetime64[ns]`` columns)
+writes nanosecond timestamps, which Spark refuses (``Illegal Parquet type: INT64
+(TIMESTAMP(NANOS,false))``). :func:`read_parquet_for_spark` reads such files anyway; files
+that kamseg (or you) write for Spark should use ``df.to_parquet(path, coerce_timestamps="us")``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, get_args
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import as_of_day as day_of
+from kamseg._validation import check_choice, check_columns, examples, warn
+from kamseg.errors import EmptyInputError, SchemaError
+from kamseg.summary import Freq, ReturnsPolicy, _as_datetime, _periods
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, SparkSession
+    from pyspark.sql import DataFrame as SparkDataFrame
+
+__all__ = ["read_parquet_for_spark", "summarize_spark"]
+
+_FUNC = "summarize"
+_INSTALL = 'pip install "kamseg[spark]"'
+_N_EXAMPLE_ROWS = 50
+
+
+def _import_pyspark() -> Any:
+    try:
+        import pyspark.sql
+    except ImportError as exc:  # pragma: no cover - exercised only without pyspark
+        raise ImportError(f"{_FUNC}: a PySpark DataFrame needs PySpark. Hint: {_INSTALL}") from exc
+    return pyspark.sql
+
+
+def _col(name: Hashable) -> Column:
+    """A column by its exact name (dots and spaces are not parsed)."""
+    from pyspark.sql import functions as F
+
+    return F.col("`" + str(name).replace("`", "``") + "`")
+
+
+def _day_number(col: Column, dtype: Any, *, name: str) -> tuple[Column, bool]:
+    """Days since 1970-01-01 of a date column, and whether bad values become null.
+
+    DATE and TIMESTAMP_NTZ values are taken as they are, TIMESTAMP (local time zone) values
+    in the session time zone, ISO 8601 text by its calendar date (its wall-clock day).
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    epoch = F.lit(_dt.date(1970, 1, 1))
+    if isinstance(dtype, T.DateType):
+        return F.datediff(col, epoch), False
+    if isinstance(dtype, T.TimestampType | T.TimestampNTZType):
+        return F.datediff(F.to_date(col), epoch), False
+    if isinstance(dtype, T.StringType):
+        return F.datediff(col.try_cast("date"), epoch), True
+    if isinstance(dtype, T.NumericType | T.BooleanType):
+        raise SchemaError(
+            f"{_FUNC}: column {name!r} holds numbers ({dtype.simpleString()}), not dates. "
+            "Hint: convert with to_date or to_timestamp first."
+        )
+    raise SchemaError(
+        f"{_FUNC}: column {name!r} holds {dtype.simpleString()}, not dates. Hint: use DATE, "
+        "TIMESTAMP or ISO 8601 text (2024-01-31)."
+    )
+
+
+def _number(col: Column, dtype: Any, *, name: str) -> tuple[Column, bool]:
+    """A numeric column as DOUBLE, and whether bad values (text) become null."""
+    from pyspark.sql import types as T
+
+    if isinstance(dtype, T.NumericType):
+        return col.cast("double"), False
+    if isinstance(dtype, T.StringType):
+        return col.try_cast("double"), True
+    raise SchemaError(
+        f"{_FUNC}: column {name!r} holds {dtype.simpleString()}, not numbers. Hint: clean "
+        "the column or pass another column name."
+    )
+
+
+def _epoch_ntz() -> Column:
+    from pyspark.sql import functions as F
+
+    return F.expr("TIMESTAMP_NTZ'1970-01-01 00:00:00'")
+
+
+def _period(day: Column, freq: str) -> Column:
+    """Spark version of :func:`kamseg.summary._periods` (same numbering)."""
+    from pyspark.sql import functions as F
+
+    if freq == "D":
+        return day
+    if freq == "W":
+        return F.floor((day + 3) / 7)
+    date = F.date_from_unix_date(day)
+    return (F.year(date) - 1970) * 12 + F.month(date) - 1
+
+
+def _bad_examples(df: SparkDataFrame, raw: Column, bad: Column) -> str:
+    rows = df.filter(bad).select(raw.alias("v")).limit(_N_EXAMPLE_ROWS).collect()
+    return examples(row["v"] for row in rows)
+
+
+def summarize_spark(
+    df: SparkDataFrame,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    profit_col: str | None = None,
+    order_col: str | None = None,
+    as_of: Any = None,
+    freq: Freq = "D",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+) -> pd.DataFrame:
+    """Summarise a PySpark DataFrame of transactions into one row per customer.
+
+    The work runs in Spark; only the customer table is collected. Arguments, result,
+    warnings and errors are those of :func:`kamseg.summarize` (see there for the meaning of
+    every column); the result equals the pandas path's up to floating-point summation order.
+
+    Parameters
+    ----------
+    df
+        PySpark DataFrame, one row per order or order line. Not modified.
+    customer_col, date_col, amount_col, profit_col, order_col
+        Column names, as in :func:`kamseg.summarize`. Dates may be DATE, TIMESTAMP_NTZ,
+        TIMESTAMP (taken in the session time zone, ``spark.sql.session.timeZone``) or ISO
+        8601 text (its calendar date). Amounts may be any numeric type or numeric text.
+    as_of, freq, dropna, returns
+        As in :func:`kamseg.summarize`. NaN amounts count as nulls.
+
+    Returns
+    -------
+    DataFrame
+        The pandas customer table of :func:`kamseg.summarize`.
+
+    Raises
+    ------
+    ImportError
+        If PySpark is not installed.
+    TypeError
+        If `df` is not a PySpark DataFrame.
+    ColumnNotFoundError, SchemaError, EmptyInputError, ConfigError
+        As :func:`kamseg.summarize`.
+
+    Examples
+    --------
+    >>> from pyspark.sql import SparkSession  # doctest: +SKIP
+    >>> from kamseg.engines._spark import summarize_spark
+    >>> spark = SparkSession.builder.master("local[1]").getOrCreate()  # doctest: +SKIP
+    >>> sdf = spark.createDataFrame(
+    ...     [("a", "2024-01-01", 10.0), ("a", "2024-01-10", 30.0), ("b", "2024-01-05", 8.0)],
+    ...     ["customer_id", "date", "amount"],
+    ... )  # doctest: +SKIP
+    >>> summarize_spark(sdf, as_of="2024-01-31")[["n_orders", "frequency", "T"]]  # doctest: +SKIP
+                 n_orders  frequency     T
+    customer_id
+    a                   2        1.0  30.0
+    b                   1        0.0  26.0
+    """
+    sql = _import_pyspark()
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    if not isinstance(df, sql.DataFrame):
+        raise TypeError(
+            f"{_FUNC}: `transactions` must be a PySpark DataFrame here, got {type(df).__name__}."
+        )
+    check_choice(freq, get_args(Freq), func=_FUNC, arg="freq")
+    check_choice(returns, get_args(ReturnsPolicy), func=_FUNC, arg="returns")
+    check_columns(
+        pd.DataFrame(columns=list(df.columns)),
+        {
+            "customer_col": customer_col,
+            "date_col": date_col,
+            "amount_col": amount_col,
+            "profit_col": profit_col,
+            "order_col": order_col,
+        },
+        func=_FUNC,
+    )
+    parsed_as_of = day_of(as_of, func=_FUNC)
+    schema = {field.name: field.dataType for field in df.schema.fields}
+
+    # --- typed columns; one pass for every count ------------------------------------------
+    raw_date, raw_amount = _col(date_col), _col(amount_col)
+    day, date_can_fail = _day_number(raw_date, schema[date_col], name=date_col)
+    amount, amount_can_fail = _number(raw_amount, schema[amount_col], name=amount_col)
+    cols: dict[str, Column] = {"c": _col(customer_col), "d": day, "a": amount}
+    if profit_col is not None:
+        cols["p"], profit_can_fail = _number(_col(profit_col), schema[profit_col], name=profit_col)
+    if order_col is not None:
+        cols["o"] = _col(order_col)
+    null_of = {
+        customer_col: cols["c"].isNull(),
+        date_col: raw_date.isNull(),
+        amount_col: raw_amount.isNull() | F.isnan(amount),
+    }
+    if profit_col is not None:
+        null_of[profit_col] = _col(profit_col).isNull() | F.isnan(cols["p"])
+    any_null = F.lit(False)
+    for mask in null_of.values():
+        any_null = any_null | mask
+    valid = ~any_null
+    late = F.lit(False) if parsed_as_of is None else valid & (day > F.lit(parsed_as_of))
+    negative = valid & ~late & (amount < 0)
+
+    def count(cond: Column) -> Column:
+        return F.count(F.when(cond, 1))
+
+    aggs = [F.count(F.lit(1)).alias("n_rows")]
+    aggs += [count(mask).alias(f"null_{i}") for i, mask in enumerate(null_of.values())]
+    aggs += [
+        count(any_null).alias("n_null"),
+        F.max(F.when(valid, day)).alias("max_day"),
+        count(late).alias("n_late"),
+        count(negative).alias("n_negative"),
+        count(raw_date.isNotNull() & day.isNull()).alias("bad_date"),
+        count(raw_amount.isNotNull() & amount.isNull()).alias("bad_amount"),
+        count(F.abs(amount) == float("inf")).alias("inf_amount"),
+    ]
+    if profit_col is not None:
+        aggs += [
+            count(_col(profit_col).isNotNull() & cols["p"].isNull()).alias("bad_profit"),
+            count(F.abs(cols["p"]) == float("inf")).alias("inf_profit"),
+        ]
+    stats = df.agg(*aggs).collect()[0].asDict()
+
+    if stats["n_rows"] == 0:
+        raise EmptyInputError(
+            f"{_FUNC}: `transactions` has no rows. Hint: check the filter upstream."
+        )
+    if date_can_fail and stats["bad_date"]:
+        raise SchemaError(
+            f"{_FUNC}: {stats['bad_date']} value(s) of column {date_col!r} are not dates; "
+            f"examples: {_bad_examples(df, raw_date, raw_date.isNotNull() & day.isNull())}. "
+            "Hint: use ISO 8601 text (2024-01-31) or datetime values."
+        )
+    checks = [(amount_col, amount, raw_amount, amount_can_fail, "amount")]
+    if profit_col is not None:
+        checks.append((profit_col, cols["p"], _col(profit_col), profit_can_fail, "profit"))
+    for name, num, raw, can_fail, key in checks:
+        if can_fail and stats[f"bad_{key}"]:
+            bad = raw.isNotNull() & num.isNull()
+            raise SchemaError(
+                f"{_FUNC}: {stats[f'bad_{key}']} value(s) of column {name!r} are not "
+                f"numbers; examples: {_bad_examples(df, raw, bad)}. Hint: clean the column "
+                "or pass another column name."
+            )
+        if stats[f"inf_{key}"]:
+            raise SchemaError(
+                f"{_FUNC}: {stats[f'inf_{key}']} value(s) of column {name!r} are infinite. "
+                "Hint: replace them with real amounts or drop those rows."
+            )
+
+    # --- nulls, after as_of, returns: the pandas path's messages --------------------------
+    null_counts = {name: stats[f"null_{i}"] for i, name in enumerate(null_of)}
+    counts = {name: n for name, n in null_counts.items() if n}
+    if counts:
+        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
+        if not dropna:
+            raise SchemaError(
+                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True to drop those "
+                "rows with a warning, or fill them first."
+            )
+        warn(f"{_FUNC}: dropped {stats['n_null']} row(s) with null values ({desc}).")
+        if stats["max_day"] is None:
+            raise EmptyInputError(f"{_FUNC}: no rows left after dropping nulls.")
+    as_of_day = int(stats["max_day"]) if parsed_as_of is None else parsed_as_of
+    n_kept = stats["n_rows"] - stats["n_null"]
+    n_late = stats["n_late"]
+    if n_late:
+        warn(
+            f"{_FUNC}: excluded {n_late} transaction(s) dated after as_of "
+            f"{np.datetime64(as_of_day, 'D')}."
+        )
+        n_kept -= n_late
+    n_negative = stats["n_negative"]
+    keep = valid & ~late
+    if n_negative:
+        if returns == "error":
+            rows = df.filter(negative).select(amount.alias("v")).limit(_N_EXAMPLE_ROWS)
+            floats = [np.float64(row["v"]) for row in rows.collect()]
+            raise SchemaError(
+                f"{_FUNC}: {n_negative} row(s) have negative {amount_col!r} (returns); "
+                f"examples: {examples(floats)}. Hint: returns='net' nets them into "
+                "the customers' totals, returns='exclude' drops them."
+            )
+        if returns == "exclude":
+            warn(f"{_FUNC}: excluded {n_negative} row(s) with negative amounts (returns).")
+            keep = keep & ~negative
+            n_kept -= n_negative
+    if n_kept == 0:
+        raise EmptyInputError(
+            f"{_FUNC}: no transactions left on or before as_of "
+            f"{np.datetime64(as_of_day, 'D')} after filtering."
+        )
+
+    # --- per-customer aggregates in Spark ---------------------------------------------------
+    tx = df.filter(keep).select(*(col.alias(name) for name, col in cols.items()))
+    period = _period(F.col("d"), freq)
+    tx = tx.withColumn("f", _period(F.min("d").over(Window.partitionBy("c")), freq))
+    in_first = period == F.col("f")
+    out = [
+        F.min("d").alias("first_day"),
+        F.max("d").alias("last_day"),
+        F.sum("a").alias("revenue"),
+        F.count_distinct(period).alias("n_periods"),
+        F.sum(F.when(in_first, F.lit(0.0)).otherwise(F.col("a"))).alias("repeat_amount"),
+    ]
+    if order_col is None:
+        out.append(F.count(F.lit(1)).alias("n_orders"))
+    else:  # null order ids count as one order, as pandas.factorize(use_na_sentinel=False)
+        n_null_order = F.max(F.when(F.col("o").isNull(), 1).otherwise(0))
+        out.append((F.count_distinct("o") + n_null_order).alias("n_orders"))
+    if profit_col is not None:
+        out.append(F.sum("p").alias("profit"))
+    table = tx.groupBy("c").agg(*out)
+    got = table.toArrow() if hasattr(table, "toArrow") else None
+    frame = got.to_pandas() if got is not None else table.toPandas()
+
+    # --- the customer table, built exactly as the pandas path ------------------------------
+    first = frame["first_day"].to_numpy(dtype=np.int64)
+    last = frame["last_day"].to_numpy(dtype=np.int64)
+    revenue = frame["revenue"].to_numpy(dtype=np.float64)
+    n_orders = frame["n_orders"].to_numpy(dtype=np.int64)
+    frequency = (frame["n_periods"].to_numpy(dtype=np.int64) - 1).astype(np.float64)
+    repeat_amount = frame["repeat_amount"].to_numpy(dtype=np.float64)
+    first_period = _periods(first, freq)
+    last_period = _periods(last, freq)
+    as_of_period = int(_periods(np.array([as_of_day], dtype=np.int64), freq)[0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        monetary = np.where(frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0)
+
+    data: dict[str, Any] = {
+        "first_purchase": _as_datetime(first),
+        "last_purchase": _as_datetime(last),
+        "n_orders": n_orders,
+        "revenue": revenue,
+    }
+    if profit_col is not None:
+        data["profit"] = frame["profit"].to_numpy(dtype=np.float64)
+    data["avg_order_value"] = revenue / n_orders
+    data["days_since_last"] = (as_of_day - last).astype(np.int64)
+    data["tenure_days"] = (as_of_day - first).astype(np.int64)
+    data["frequency"] = frequency
+    data["recency"] = (last_period - first_period).astype(np.float64)
+    data["T"] = (as_of_period - first_period).astype(np.float64)
+    data["monetary_value"] = monetary
+    data["nonpositive_revenue"] = revenue <= 0
+
+    index = pd.Index(frame["c"], name=customer_col)
+    try:
+        order = index.argsort()
+    except TypeError:  # pragma: no cover - Spark columns have one type
+        order = None
+    if order is not None:
+        index = index.take(order)
+        data = {name: values[order] for name, values in data.items()}
+    result = pd.DataFrame(data, index=index, copy=False)
+
+    if n_negative and returns == "net":
+        n_flagged = int(data["nonpositive_revenue"].sum())
+        warn(
+            f"{_FUNC}: {n_negative} row(s) have negative amounts (returns), netted into "
+            f"customers' totals; {n_flagged} customer(s) have net revenue <= 0 "
+            "(column nonpositive_revenue)."
+        )
+    result.attrs = {"as_of": str(np.datetime64(as_of_day, "D")), "freq": freq}
+    return result
+
+
+def _nanosecond_columns(path: str) -> dict[str, str | None]:
+    """Nanosecond timestamp columns of a local Parquet file or folder, with their zone."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.dataset as ds  # type: ignore[import-untyped]
+
+    try:
+        schema = ds.dataset(path, format="parquet").schema
+    except (OSError, ValueError, pa.ArrowException):  # remote or unreadable: let Spark try
+        return {}
+    return {
+        field.name: field.type.tz
+        for field in schema
+        if pa.types.is_timestamp(field.type) and field.type.unit == "ns"
+    }
+
+
+def read_parquet_for_spark(spark: SparkSession, path: str) -> SparkDataFrame:
+    """Read Parquet into Spark, including nanosecond timestamps written by pandas.
+
+    Spark refuses Parquet ``TIMESTAMP(NANOS)`` columns, which pandas writes for
+    ``datetime64[ns]`` data. This reads them (as microseconds, sub-microsecond digits
+    floored): naive timestamps become ``TIMESTAMP_NTZ`` with the same wall-clock time, and
+    time-zone-aware ones ``TIMESTAMP_NTZ`` in their own zone's wall-clock time (as pandas
+    and :func:`kamseg.summarize` take them). Other files are read with
+    ``spark.read.parquet(path)``. To avoid the problem at the source, write with
+    ``df.to_parquet(path, coerce_timestamps="us")``.
+
+    Parameters
+    ----------
+    spark
+        The Spark session.
+    path
+        A local Parquet file or folder (remote paths are read with ``spark.read.parquet``).
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        The data, column order kept.
+
+    Examples
+    --------
+    >>> df = read_parquet_for_spark(spark, "transactions.parquet")  # doctest: +SKIP
+    """
+    _import_pyspark()
+    from pyspark.sql import functions as F
+
+    nanos = _nanosecond_columns(path)
+    if not nanos:
+        return spark.read.parquet(path)
+    key = "spark.sql.legacy.parquet.nanosAsLong"
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, "true")
+    try:
+        raw = spark.read.parquet(path)
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
+    columns: list[Column] = []
+    for name in raw.columns:
+        col = _col(name)
+        if name in nanos:
+            micros = (col - F.pmod(col, F.lit(1000))).cast("long") / 1000
+            utc = F.timestamp_add("MICROSECOND", micros.cast("long"), _epoch_ntz())
+            zone = nanos[name]
+            col = utc if zone is None else F.convert_timezone(F.lit("UTC"), F.lit(zone), utc)
+        columns.append(col.alias(name))
+    return raw.select(*columns)

@@ -1,0 +1,236 @@
+"""Tests of kamseg.engines.summarize_duckdb: every input kind equals the pandas path."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg.errors import ColumnNotFoundError, EmptyInputError, KamsegWarning, SchemaError
+
+duckdb = pytest.importorskip("duckdb")
+pa = pytest.importorskip("pyarrow")
+
+from kamseg.engines import summarize_duckdb  # noqa: E402
+
+KINDS = ["parquet", "parquet_path", "glob", "folder", "arrow", "polars", "polars_lazy", "relation"]
+
+
+def _convert(df: pd.DataFrame, kind: str, tmp_path: Path) -> Any:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if kind == "parquet":
+        path = tmp_path / "tx.parquet"
+        df.to_parquet(path, index=False)
+        return str(path)
+    if kind == "parquet_path":
+        path = tmp_path / "tx.parquet"
+        df.to_parquet(path, index=False)
+        return path
+    if kind == "glob":
+        half = len(df) // 2
+        df.iloc[:half].to_parquet(tmp_path / "part-0.parquet", index=False)
+        df.iloc[half:].to_parquet(tmp_path / "part-1.parquet", index=False)
+        return str(tmp_path / "part-*.parquet")
+    if kind == "folder":
+        folder = tmp_path / "tx"
+        folder.mkdir(exist_ok=True)
+        df.iloc[: len(df) // 3].to_parquet(folder / "a.parquet", index=False)
+        df.iloc[len(df) // 3 :].to_parquet(folder / "b.parquet", index=False)
+        return folder
+    if kind == "arrow":
+        return table
+    if kind in ("polars", "polars_lazy"):
+        pl = pytest.importorskip("polars")
+        frame = pl.from_arrow(table)
+        return frame.lazy() if kind == "polars_lazy" else frame
+    if kind == "relation":
+        return duckdb.connect().from_arrow(table)
+    raise AssertionError(kind)
+
+
+@pytest.fixture(scope="module")
+def tx() -> pd.DataFrame:
+    return kamseg.datasets.make_transactions(n_customers=500, seed=3).transactions
+
+
+@pytest.fixture(scope="module")
+def tx_returns(tx: pd.DataFrame) -> pd.DataFrame:
+    """The same data with every 13th amount turned into a return (negative)."""
+    out = tx.copy()
+    rows = np.arange(len(out)) % 13 == 5
+    out.loc[rows, "amount"] = -out.loc[rows, "amount"]
+    return out
+
+
+def _check(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    assert got.attrs == expected.attrs
+
+
+def _both(df: pd.DataFrame, source: Any, **kw: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return summarize_duckdb(source, **kw), kamseg.summarize(df, **kw)
+
+
+# --- equality with the pandas path, every input kind -----------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_equals_pandas_default(tx, tmp_path, kind, freq):
+    _check(*_both(tx, _convert(tx, kind, tmp_path), freq=freq))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_equals_pandas_profit_and_orders(tx, tmp_path, kind, freq):
+    kw = {"profit_col": "profit", "order_col": "order_id", "freq": freq}
+    _check(*_both(tx, _convert(tx, kind, tmp_path), **kw))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_equals_pandas_with_as_of_in_the_middle(tx, tmp_path, kind, freq):
+    n_late = int((tx["date"] > "2023-06-14").sum())
+    source = _convert(tx, kind, tmp_path)
+    kw = {"as_of": "2023-06-14", "freq": freq, "profit_col": "profit"}
+    with pytest.warns(KamsegWarning, match=f"excluded {n_late} transaction"):
+        got = summarize_duckdb(source, **kw)
+    with pytest.warns(KamsegWarning, match=f"excluded {n_late} transaction"):
+        expected = kamseg.summarize(tx, **kw)
+    _check(got, expected)
+    assert got.attrs["as_of"] == "2023-06-14"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_returns_net_and_exclude(tx_returns, tmp_path, kind):
+    source = _convert(tx_returns, kind, tmp_path)
+    n_neg = int((tx_returns["amount"] < 0).sum())
+    for returns, match in [("net", f"{n_neg} row\\(s\\) have negative"), ("exclude", "excluded")]:
+        with pytest.warns(KamsegWarning, match=match) as w1:
+            got = summarize_duckdb(source, returns=returns, freq="W")
+        with pytest.warns(KamsegWarning, match=match) as w2:
+            expected = kamseg.summarize(tx_returns, returns=returns, freq="W")
+        _check(got, expected)
+        assert [str(w.message) for w in w1] == [str(w.message) for w in w2]
+
+
+def test_returns_error(tx_returns, tmp_path):
+    with pytest.raises(SchemaError, match="row\\(s\\) have negative 'amount'"):
+        summarize_duckdb(_convert(tx_returns, "parquet", tmp_path), returns="error")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_hand_made_string_ids(tiny_tx, tmp_path, kind, freq):
+    kw = {"profit_col": "profit", "as_of": "2024-01-31", "freq": freq}
+    _check(*_both(tiny_tx, _convert(tiny_tx, kind, tmp_path), **kw))
+
+
+def test_doc_example_values(tiny_tx):
+    got = summarize_duckdb(pa.Table.from_pandas(tiny_tx), as_of="2024-01-31")
+    assert got.loc["a", "n_orders"] == 3
+    assert got.loc["a", "monetary_value"] == 30.0
+    assert got.index.name == "customer_id"
+    assert got["first_purchase"].dtype == "datetime64[ns]"
+
+
+def test_text_and_aware_dates(tiny_tx, tmp_path):
+    text = tiny_tx.assign(date=["2024-01-01", "2024-01-01T23:30:00", "2024-01-10", "2024-01-05"])
+    _check(*_both(text, pa.Table.from_pandas(text), as_of="2024-01-31"))
+    aware = tiny_tx.assign(date=tiny_tx["date"].dt.tz_localize("Asia/Tokyo") + pd.Timedelta("23h"))
+    for kind in ("arrow", "parquet", "polars"):
+        _check(*_both(aware, _convert(aware, kind, tmp_path), as_of="2024-01-31"))
+
+
+def test_custom_column_names_and_connection(tiny_tx):
+    df = tiny_tx.rename(columns={"customer_id": "Kunde", "date": "Datum", "amount": "Betrag"})
+    con = duckdb.connect()
+    kw = {"customer_col": "Kunde", "date_col": "Datum", "amount_col": "Betrag"}
+    got = summarize_duckdb(pa.Table.from_pandas(df), connection=con, **kw)
+    _check(got, kamseg.summarize(df, **kw))
+    con.execute("SELECT 1")  # the caller's connection stays open
+
+
+def test_pandas_input_uses_the_pandas_path(tiny_tx):
+    _check(summarize_duckdb(tiny_tx), kamseg.summarize(tiny_tx))
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+def _sources(df: pd.DataFrame, tmp_path: Path) -> list[Any]:
+    return [_convert(df, kind, tmp_path) for kind in ("parquet", "arrow", "relation")]
+
+
+def test_missing_column(tiny_tx, tmp_path):
+    for source in _sources(tiny_tx, tmp_path):
+        with pytest.raises(ColumnNotFoundError, match="'amt' \\(argument `amount_col`\\)"):
+            summarize_duckdb(source, amount_col="amt")
+
+
+@pytest.mark.parametrize("col", ["customer_id", "date", "amount"])
+def test_nulls_raise_or_drop_with_count(tiny_tx, tmp_path, col):
+    df = tiny_tx.astype({col: object})
+    df.loc[[1, 3], col] = None
+    df = df.infer_objects()  # back to str / float64 / datetime64 columns, with nulls
+    for source in _sources(df, tmp_path):
+        with pytest.raises(SchemaError, match=f"null values found \\(2 in '{col}'\\)"):
+            summarize_duckdb(source)
+        with pytest.warns(KamsegWarning, match="dropped 2 row"):
+            got = summarize_duckdb(source, dropna=True, as_of="2024-01-31")
+        with pytest.warns(KamsegWarning, match="dropped 2 row"):
+            expected = kamseg.summarize(df, dropna=True, as_of="2024-01-31")
+        _check(got, expected)
+
+
+def test_empty(tiny_tx, tmp_path):
+    for source in _sources(tiny_tx.iloc[:0], tmp_path):
+        with pytest.raises(EmptyInputError, match="no rows"):
+            summarize_duckdb(source)
+    for source in _sources(tiny_tx, tmp_path):
+        with (
+            pytest.raises(EmptyInputError, match="no transactions left"),
+            pytest.warns(KamsegWarning, match="excluded 4"),
+        ):
+            summarize_duckdb(source, as_of="2023-01-01")
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"amount": ["1", "x", "2", "3"]}, "1 value\\(s\\) of column 'amount' are not numbers"),
+        ({"amount": [1.0, np.inf, 2.0, 3.0]}, "1 value\\(s\\) of column 'amount' are infinite"),
+        ({"amount": [True, False, True, True]}, "not numbers"),
+        (
+            {"date": ["2024-01-01", "soon", "2024-01-02", "2024-01-03"]},
+            "1 value\\(s\\).*not dates",
+        ),
+        ({"date": [1, 2, 3, 4]}, "not dates"),
+    ],
+)
+def test_bad_types(tiny_tx, change, match):
+    bad = tiny_tx.assign(**change)
+    with pytest.raises(SchemaError, match=match):
+        summarize_duckdb(pa.Table.from_pandas(bad))
+    with pytest.raises(SchemaError):
+        kamseg.summarize(bad)
+
+
+def test_bad_sources(tmp_path):
+    with pytest.raises(TypeError, match="Parquet"):
+        summarize_duckdb(str(tmp_path / "tx.csv"))
+    with pytest.raises(FileNotFoundError):
+        summarize_duckdb(str(tmp_path / "nothing-*.parquet"))
+    with pytest.raises(TypeError, match="PyArrow Table"):
+        summarize_duckdb([1, 2, 3])
+
+
+def test_does_not_warn_on_clean_data(tx, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summarize_duckdb(_convert(tx, "parquet", tmp_path))
