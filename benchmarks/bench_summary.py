@@ -94,9 +94,12 @@ def _worker(tool: str, path: str) -> None:
     else:
         import kamseg.summary
 
+        if tool != "kamseg":
+            import kamseg.engines._duckdb  # loaded before timing, like duckdb
+
     base_kb = _rss_now_kb()
     t0 = time.perf_counter()
-    if tool == "kamseg":
+    if tool.startswith("kamseg"):
         import kamseg
 
         out = kamseg.summarize(tx)
