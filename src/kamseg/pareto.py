@@ -54,6 +54,7 @@ from typing import Any, Literal, TypeAlias, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._groups import groups_of
 from kamseg._validation import (
     check_choice,
     check_columns,
@@ -1108,35 +1109,18 @@ def pareto_summary(
     func = "pareto_summary"
     check_frame(table, func=func, arg="table")
     check_columns(table, {"by": by, "value_col": value_col}, func=func)
-    groups = table[by]
-    if groups.isna().any():
-        raise SchemaError(
-            f"{func}: {int(groups.isna().sum())} value(s) of column {by!r} are null. "
-            "Hint: every customer needs a class; drop or fill those rows."
-        )
-    if isinstance(groups.dtype, pd.CategoricalDtype):
-        cat = pd.Categorical(groups)
-    else:
-        cat = pd.Categorical(groups, ordered=True)
-    codes = np.asarray(cat.codes, dtype=np.int64)
-    n_cat = len(cat.categories)
-    x = _column(table, value_col, func=func)
-
-    count = np.bincount(codes, minlength=n_cat).astype(np.int64)
-    value = np.bincount(codes, weights=x, minlength=n_cat).astype(np.float64)
-    total = float(x.sum())
-    value_share = value / total if total > 0 else np.full(n_cat, np.nan)
-    mean = np.divide(value, count, out=np.full(n_cat, np.nan), where=count > 0)
-    index = pd.CategoricalIndex(
-        cat.categories, categories=cat.categories, ordered=cat.ordered, name=by
+    g = groups_of(
+        table[by], func=func, col=by, hint="every customer needs a class; drop or fill those rows."
     )
+    x = _column(table, value_col, func=func)
+    count = g.counts()
     return pd.DataFrame(
         {
             "customers": count,
             "customer_share": count / count.sum(),
-            "value": value,
-            "value_share": value_share,
-            "mean_value": mean,
+            "value": g.sums(x),
+            "value_share": g.shares(x),
+            "mean_value": g.means(x),
         },
-        index=index,
+        index=g.index,
     )

@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import pandas as pd
 
+from kamseg._groups import groups_of
 from kamseg._validation import (
     check_columns,
     check_frame,
@@ -784,18 +785,12 @@ def rfm_segment_summary(
     cols["monetary_col"] = monetary_col
     check_columns(segmented, cols, func=func)
 
-    seg = segmented[segment_col]
-    if seg.isna().any():
-        raise SchemaError(
-            f"{func}: {int(seg.isna().sum())} value(s) of column {segment_col!r} are null. "
-            "Hint: pass fallback= to rfm_segments, or drop those customers."
-        )
-    if isinstance(seg.dtype, pd.CategoricalDtype):
-        cat = pd.Categorical(seg)
-    else:
-        cat = pd.Categorical(seg, ordered=True)
-    codes = np.asarray(cat.codes, dtype=np.int64)
-    n_cat = len(cat.categories)
+    g = groups_of(
+        segmented[segment_col],
+        func=func,
+        col=segment_col,
+        hint="pass fallback= to rfm_segments, or drop those customers.",
+    )
 
     def column(col: Hashable) -> np.ndarray:
         x = to_float(segmented[col], func=func, col=str(col))
@@ -806,33 +801,17 @@ def rfm_segment_summary(
             )
         return x
 
-    def sums(x: np.ndarray) -> np.ndarray:
-        return np.bincount(codes, weights=x, minlength=n_cat).astype(np.float64)
-
-    count = np.bincount(codes, minlength=n_cat).astype(np.int64)
-
-    def means(x: np.ndarray) -> np.ndarray:
-        out: np.ndarray = np.divide(sums(x), count, out=np.full(n_cat, np.nan), where=count > 0)
-        return out
-
-    revenue = sums(column(revenue_col))
-    total = revenue.sum()
-    revenue_share = revenue / total if total > 0 else np.full(n_cat, np.nan)
-    index = pd.CategoricalIndex(
-        cat.categories,
-        categories=cat.categories,
-        ordered=cat.ordered,
-        name=segment_col,
-    )
+    count = g.counts()
+    revenue = column(revenue_col)
     return pd.DataFrame(
         {
             "customers": count,
             "customer_share": count / count.sum(),
-            "revenue": revenue,
-            "revenue_share": revenue_share,
-            "mean_days_since_last": means(column(recency_col)),
-            "mean_frequency": means(column(frequency_col)),
-            "mean_monetary": means(column(monetary_col)),
+            "revenue": g.sums(revenue),
+            "revenue_share": g.shares(revenue),
+            "mean_days_since_last": g.means(column(recency_col)),
+            "mean_frequency": g.means(column(frequency_col)),
+            "mean_monetary": g.means(column(monetary_col)),
         },
-        index=index,
+        index=g.index,
     )
