@@ -424,22 +424,42 @@ def summarize(
     data["monetary_value"] = monetary
     data["nonpositive_revenue"] = revenue <= 0
 
-    index = pd.Index(uniques, name=customer_col)
+    result = _customer_frame(data, pd.Index(uniques, name=customer_col))
+    return _finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
+
+
+def _customer_frame(data: dict[str, Any], index: pd.Index) -> pd.DataFrame:
+    """The customer table from per-customer arrays, sorted by customer id.
+
+    Ids of mixed, unorderable types keep their first-seen order.
+    """
     try:
         order = index.argsort()
-    except TypeError:  # ids of mixed, unorderable types: keep first-seen order
+    except TypeError:
         order = None
     if order is not None:
         index = index.take(order)
         data = {name: values[order] for name, values in data.items()}
-    result = pd.DataFrame(data, index=index, copy=False)
+    return pd.DataFrame(data, index=index, copy=False)
 
+
+def _finish(
+    result: pd.DataFrame,
+    *,
+    n_negative: int,
+    returns: str,
+    as_of_day: int,
+    freq: str,
+    stacklevel: int = 4,
+) -> pd.DataFrame:
+    """The last step of every engine: the warning about netted returns, and `attrs`."""
     if n_negative and returns == "net":
-        n_flagged = int(data["nonpositive_revenue"].sum())
+        n_flagged = int(result["nonpositive_revenue"].sum())
         warn(
             f"{_FUNC}: {n_negative} row(s) have negative amounts (returns), netted into "
             f"customers' totals; {n_flagged} customer(s) have net revenue <= 0 "
-            "(column nonpositive_revenue)."
+            "(column nonpositive_revenue).",
+            stacklevel=stacklevel,
         )
     result.attrs = {"as_of": str(np.datetime64(as_of_day, "D")), "freq": freq}
     return result

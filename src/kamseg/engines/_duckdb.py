@@ -20,7 +20,7 @@ import pandas as pd
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, warn
 from kamseg.errors import EmptyInputError, SchemaError
-from kamseg.summary import Freq, ReturnsPolicy
+from kamseg.summary import Freq, ReturnsPolicy, _finish
 
 if TYPE_CHECKING:
     import duckdb
@@ -468,16 +468,7 @@ def _summarize(
     table = _run(rel, sql).to_arrow_table()
     result = _to_pandas(table, customer_col, profit is not None)
 
-    if n_negative and returns == "net":
-        n_flagged = int(result["nonpositive_revenue"].sum())
-        warn(
-            f"{_FUNC}: {n_negative} row(s) have negative amounts (returns), netted into "
-            f"customers' totals; {n_flagged} customer(s) have net revenue <= 0 "
-            "(column nonpositive_revenue).",
-            stacklevel=4,
-        )
-    result.attrs = {"as_of": as_of_text, "freq": freq}
-    return result
+    return _finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
 
 
 def _summary_sql(

@@ -26,7 +26,14 @@ import pandas as pd
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, examples, warn
 from kamseg.errors import EmptyInputError, SchemaError
-from kamseg.summary import Freq, ReturnsPolicy, _as_datetime, _periods
+from kamseg.summary import (
+    Freq,
+    ReturnsPolicy,
+    _as_datetime,
+    _customer_frame,
+    _finish,
+    _periods,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, SparkSession
@@ -368,25 +375,8 @@ def summarize_spark(
     data["monetary_value"] = monetary
     data["nonpositive_revenue"] = revenue <= 0
 
-    index = pd.Index(frame["c"], name=customer_col)
-    try:
-        order = index.argsort()
-    except TypeError:  # pragma: no cover - Spark columns have one type
-        order = None
-    if order is not None:
-        index = index.take(order)
-        data = {name: values[order] for name, values in data.items()}
-    result = pd.DataFrame(data, index=index, copy=False)
-
-    if n_negative and returns == "net":
-        n_flagged = int(data["nonpositive_revenue"].sum())
-        warn(
-            f"{_FUNC}: {n_negative} row(s) have negative amounts (returns), netted into "
-            f"customers' totals; {n_flagged} customer(s) have net revenue <= 0 "
-            "(column nonpositive_revenue)."
-        )
-    result.attrs = {"as_of": str(np.datetime64(as_of_day, "D")), "freq": freq}
-    return result
+    result = _customer_frame(data, pd.Index(frame["c"], name=customer_col))
+    return _finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
 
 
 def _nanosecond_columns(path: str) -> dict[str, str | None]:
