@@ -234,3 +234,42 @@ def test_does_not_warn_on_clean_data(tx, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         summarize_duckdb(_convert(tx, "parquet", tmp_path))
+
+
+# --- hash-partitioned passes (bounded memory on large inputs) --------------------------------
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 7])
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_partitioned_passes_equal_pandas(tx_returns, tmp_path, kind, partitions):
+    kw: dict[str, Any] = {"profit_col": "profit", "order_col": "order_id", "freq": "W"}
+    source = _convert(tx_returns, kind, tmp_path)
+    with pytest.warns(KamsegWarning, match="negative"):
+        got = summarize_duckdb(source, partitions=partitions, **kw)
+    with pytest.warns(KamsegWarning, match="negative"):
+        expected = kamseg.summarize(tx_returns, **kw)
+    _check(got, expected)
+
+
+def test_partitions_default_from_rows_per_pass(tx, tmp_path, monkeypatch):
+    from kamseg.engines import _duckdb
+
+    seen: list[str] = []
+    run = _duckdb._run
+
+    def spy(rel: Any, sql: str) -> Any:
+        seen.append(sql)
+        return run(rel, sql)
+
+    monkeypatch.setattr(_duckdb, "_run", spy)
+    monkeypatch.setattr(_duckdb, "ROWS_PER_PASS", -(-len(tx) // 4))  # a quarter: 4 passes
+    got = summarize_duckdb(_convert(tx, "parquet", tmp_path))
+    passes = [s for s in seen if "% 4 = " in s]
+    assert len(passes) == 4
+    _check(got, kamseg.summarize(tx))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_partitions_must_be_a_positive_integer(tx, bad):
+    with pytest.raises(kamseg.errors.ConfigError, match="partitions"):
+        summarize_duckdb(pa.Table.from_pandas(tx), partitions=bad)

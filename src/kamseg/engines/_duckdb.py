@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._validation import as_of_day as day_of
-from kamseg._validation import check_choice, check_columns, warn
+from kamseg._validation import check_choice, check_columns, check_int, warn
 from kamseg.errors import EmptyInputError, SchemaError
 from kamseg.summary import Freq, ReturnsPolicy, _finish
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["summarize_duckdb"]
 
 _FUNC = "summarize"
+#: Transactions aggregated per pass when `partitions` is not given (see summarize_duckdb).
+ROWS_PER_PASS = 16_000_000
 _VIEW = "kamseg_tx"
 _EPOCH = "DATE '1970-01-01'"
 _NUMERIC = (
@@ -125,6 +127,7 @@ def _relation(
     own = con is None
     if con is None:
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")  # a library prints nothing
     if isinstance(source, str | os.PathLike):
         path = str(os.fspath(source))
         if os.path.isdir(path):  # a folder of Parquet files (e.g. a partitioned data set)
@@ -224,6 +227,7 @@ def summarize_duckdb(
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
     connection: duckdb.DuckDBPyConnection | None = None,
+    partitions: int | None = None,
 ) -> pd.DataFrame:
     """:func:`kamseg.summarize` run by DuckDB, on data that need not fit in pandas.
 
@@ -245,6 +249,12 @@ def summarize_duckdb(
     connection
         DuckDB connection to run on (e.g. one with a ``memory_limit`` or ``threads``
         setting). Default: a fresh in-memory connection, closed afterwards.
+    partitions
+        Number of passes, each over the customers of one hash partition
+        (``hash(customer) % partitions``). More passes scan the input more often but hold
+        a proportionally smaller aggregate in memory: 100M transactions of 10M customers
+        need about 10 GB in one pass and under 2 GB in eight. Default: one pass per
+        started block of :data:`ROWS_PER_PASS` transactions.
 
     Returns
     -------
@@ -289,6 +299,8 @@ def summarize_duckdb(
         "profit_col": profit_col,
         "order_col": order_col,
     }
+    if partitions is not None:
+        check_int(partitions, func=_FUNC, arg="partitions", low=1)
     wanted = [str(c) for c in args.values() if c is not None]
     rel, opened, zones = _relation(source, connection, wanted)
     try:
@@ -300,6 +312,7 @@ def summarize_duckdb(
             freq=freq,
             dropna=dropna,
             returns=returns,
+            partitions=partitions,
         )
     finally:
         if opened is not None:
@@ -315,6 +328,7 @@ def _summarize(
     freq: str,
     dropna: bool,
     returns: str,
+    partitions: int | None,
 ) -> pd.DataFrame:
     check_columns(pd.DataFrame(columns=rel.columns), args, func=_FUNC)
     types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
@@ -454,18 +468,26 @@ def _summarize(
     if n_negative and returns == "exclude":
         filters.append(f"{amount_sql} >= 0")
     as_of_period = _period(str(as_of_day), freq)
-    sql = _summary_sql(
-        cust=_q(cust),
-        day=day_sql,
-        amount=amount_sql,
-        profit=None if profit is None else nums[profit],
-        order=None if order is None else _q(order),
-        where=" AND ".join(filters) or "TRUE",
-        period=_period("d", freq),
-        as_of_day=as_of_day,
-        as_of_period=as_of_period,
-    )
-    table = _run(rel, sql).to_arrow_table()
+    n_parts = partitions if partitions is not None else -(-n_kept // ROWS_PER_PASS)
+    tables = []
+    for part in range(n_parts):
+        where = list(filters)
+        if n_parts > 1:  # the customers of one hash partition per pass
+            where.append(f"hash({_q(cust)}) % {n_parts} = {part}")
+        sql = _summary_sql(
+            cust=_q(cust),
+            day=day_sql,
+            amount=amount_sql,
+            profit=None if profit is None else nums[profit],
+            order=None if order is None else _q(order),
+            where=" AND ".join(where) or "TRUE",
+            period=_period("d", freq),
+            as_of_day=as_of_day,
+            as_of_period=as_of_period,
+        )
+        tables.append(_run(rel, sql).to_arrow_table())
+    table = _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
+    del tables
     result = _to_pandas(table, customer_col, profit is not None)
 
     return _finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
@@ -508,15 +530,12 @@ per_period AS (
     SELECT c, {period} AS per, min(d) AS d0, max(d) AS d1, count(*) AS n, sum(a) AS a{p_period}
     FROM base GROUP BY ALL
 ),
-marked AS (
-    SELECT *, per = min(per) OVER (PARTITION BY c) AS is_first FROM per_period
-),
 per_cust AS (
     SELECT c, min(d0) AS first_day, max(d1) AS last_day, sum(n) AS n_rows,
            sum(a) AS revenue{p_cust}, count(*) AS n_periods,
            min(per) AS first_period, max(per) AS last_period,
-           coalesce(sum(a) FILTER (WHERE NOT is_first), 0.0) AS repeat_amount
-    FROM marked GROUP BY c
+           sum(a) - arg_min(a, per) AS repeat_amount
+    FROM per_period GROUP BY c
 ){orders_cte}
 SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
        CAST(revenue AS DOUBLE) AS revenue{p_out},

@@ -185,7 +185,6 @@ def summarize_spark(
     b                   1        0.0  26.0
     """
     sql = _import_pyspark()
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     if not isinstance(df, sql.DataFrame):
@@ -324,24 +323,31 @@ def summarize_spark(
 
     # --- per-customer aggregates in Spark ---------------------------------------------------
     tx = df.filter(keep).select(*(col.alias(name) for name, col in cols.items()))
-    period = _period(F.col("d"), freq)
-    tx = tx.withColumn("f", _period(F.min("d").over(Window.partitionBy("c")), freq))
-    in_first = period == F.col("f")
+    # one row per (customer, period), then one per customer: the first period's amount is
+    # min_by(amount, period), so no window over the transactions is needed
+    p_sum = [F.sum("p").alias("p")] if profit_col is not None else []
+    periods = tx.groupBy("c", _period(F.col("d"), freq).alias("per")).agg(
+        F.min("d").alias("d0"),
+        F.max("d").alias("d1"),
+        F.count(F.lit(1)).alias("n"),
+        F.sum("a").alias("a"),
+        *p_sum,
+    )
     out = [
-        F.min("d").alias("first_day"),
-        F.max("d").alias("last_day"),
+        F.min("d0").alias("first_day"),
+        F.max("d1").alias("last_day"),
         F.sum("a").alias("revenue"),
-        F.count_distinct(period).alias("n_periods"),
-        F.sum(F.when(in_first, F.lit(0.0)).otherwise(F.col("a"))).alias("repeat_amount"),
+        F.count(F.lit(1)).alias("n_periods"),
+        (F.sum("a") - F.min_by("a", "per")).alias("repeat_amount"),
+        F.sum("n").alias("n_orders"),
     ]
-    if order_col is None:
-        out.append(F.count(F.lit(1)).alias("n_orders"))
-    else:  # null order ids count as one order, as pandas.factorize(use_na_sentinel=False)
-        n_null_order = F.max(F.when(F.col("o").isNull(), 1).otherwise(0))
-        out.append((F.count_distinct("o") + n_null_order).alias("n_orders"))
     if profit_col is not None:
         out.append(F.sum("p").alias("profit"))
-    table = tx.groupBy("c").agg(*out)
+    table = periods.groupBy("c").agg(*out)
+    if order_col is not None:  # null order ids count as one order, as pandas.factorize
+        n_null_order = F.max(F.when(F.col("o").isNull(), 1).otherwise(0))
+        orders = tx.groupBy("c").agg((F.count_distinct("o") + n_null_order).alias("n_orders"))
+        table = table.drop("n_orders").join(orders, on="c")
     got = table.toArrow() if hasattr(table, "toArrow") else None
     frame = got.to_pandas() if got is not None else table.toPandas()
 
