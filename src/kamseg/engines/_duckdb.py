@@ -471,16 +471,16 @@ def _summarize(
     n_parts = partitions if partitions is not None else -(-n_kept // ROWS_PER_PASS)
     tables = []
     for part in range(n_parts):
-        where = list(filters)
+        conditions = list(filters)
         if n_parts > 1:  # the customers of one hash partition per pass
-            where.append(f"hash({_q(cust)}) % {n_parts} = {part}")
+            conditions.append(f"hash({_q(cust)}) % {n_parts} = {part}")
         sql = _summary_sql(
             cust=_q(cust),
             day=day_sql,
             amount=amount_sql,
             profit=None if profit is None else nums[profit],
             order=None if order is None else _q(order),
-            where=" AND ".join(where) or "TRUE",
+            where=" AND ".join(conditions) or "TRUE",
             period=_period("d", freq),
             as_of_day=as_of_day,
             as_of_period=as_of_period,
