@@ -58,6 +58,10 @@ _LAZY: dict[str, str] = {
     "early_warnings": "kamseg.health",
     "churn_model": "kamseg.churn",
     "predict_churn": "kamseg.churn",
+    "segment": "kamseg.pipeline",
+    "SegmentConfig": "kamseg.config",
+    "render_report": "kamseg.report",
+    "write_report": "kamseg.report",
 }
 _SUBMODULES = (
     "accounts",
@@ -66,6 +70,7 @@ _SUBMODULES = (
     "churn",
     "cluster",
     "clv",
+    "config",
     "datasets",
     "errors",
     "evaluate",
@@ -74,6 +79,9 @@ _SUBMODULES = (
     "lifecycle",
     "needs",
     "pareto",
+    "pipeline",
+    "plot",
+    "report",
     "rfm",
     "satisfaction",
     "summary",
@@ -83,6 +91,7 @@ _SUBMODULES = (
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
     "LifecycleThresholds",
+    "SegmentConfig",
     "__version__",
     "accounts",
     "ahp_weights",
@@ -106,23 +115,27 @@ __all__ = [
     "nps",
     "pareto_summary",
     "pareto_table",
+    "plot",
     "predict_churn",
     "pyramid",
     "recommended_action",
+    "render_report",
     "review_key_accounts",
     "rfm_scores",
     "rfm_segment_summary",
     "rfm_segments",
     "satisfaction_class",
     "score_accounts",
+    "segment",
     "select_key_accounts",
     "summarize",
     "value_class",
     "whale_curve",
+    "write_report",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from kamseg import accounts, clv, datasets, errors
+    from kamseg import accounts, clv, datasets, errors, plot
     from kamseg.accounts import (
         ahp_weights,
         review_key_accounts,
@@ -134,11 +147,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from kamseg.churn import churn_model, predict_churn
     from kamseg.classification import classify
     from kamseg.cluster import cluster_customers, cluster_profile
+    from kamseg.config import SegmentConfig
     from kamseg.evaluate import cohort_retention, kam_performance
     from kamseg.health import early_warnings, health_score
     from kamseg.lifecycle import LifecycleThresholds, lifecycle_stage
     from kamseg.needs import latent_needs, need_level
     from kamseg.pareto import concentration, pareto_summary, pareto_table, pyramid, whale_curve
+    from kamseg.pipeline import segment
+    from kamseg.report import render_report, write_report
     from kamseg.rfm import DEFAULT_SEGMENT_MAP, rfm_scores, rfm_segment_summary, rfm_segments
     from kamseg.satisfaction import csat, nps, satisfaction_class
     from kamseg.summary import summarize

@@ -1,4 +1,4 @@
-"""Command-line interface: ``kamseg demo`` and ``kamseg rfm``.
+"""Command-line interface: ``kamseg demo``, ``kamseg segment`` and ``kamseg rfm``.
 
 Exit codes: 0 success; 2 bad input, bad options or a file that cannot be read or written
 (one line on stderr, no traceback, no partial output file); 1 an unexpected internal error.
@@ -103,117 +103,192 @@ def _segment_table(segmented: pd.DataFrame) -> str:
     return shown.to_string()
 
 
-#: Key-account criteria of the demo: value (revenue, lifetime profit), market influence,
-#: strategic fit, and cost to serve (lower is better), as the source documents list them.
-DEMO_CRITERIA = {
-    "revenue": 0.25,
-    "profit_clv": 0.25,
-    "market_influence": 0.15,
-    "strategic_fit": 0.15,
-    "cost_to_serve": {"weight": 0.20, "direction": "min"},
-}
+def _print_summary(table: pd.DataFrame) -> None:
+    """The key figures of a segmented table, as short text tables on stdout."""
+    buyers = table[table["first_purchase"].notna()]  # prospects have no purchase
+    n_prospects = len(table) - len(buyers)
+    print(
+        f"{len(buyers):,} customers"
+        + (f" and {n_prospects:,} prospects" if n_prospects else "")
+        + f", as of {table.attrs.get('as_of', '?')}; steps: "
+        + ", ".join(table.attrs.get("kamseg_steps", []))
+    )
+    if "rfm_segment" in buyers.columns:
+        print(_segment_table(buyers))
+    if "clv" in buyers.columns:
+        profit = (
+            f", {buyers['profit_clv'].sum():,.0f} profit after cost to serve"
+            if "profit_clv" in buyers.columns
+            else ""
+        )
+        print(
+            f"\nCLV over the horizon: {buyers['clv'].sum():,.0f} revenue{profit}; "
+            f"mean P(alive) {buyers['p_alive'].mean():.2f}"
+        )
+    if "abc_class" in buyers.columns:
+        abc = buyers["abc_class"].value_counts().sort_index(ascending=False)
+        print(f"ABC classes: {', '.join(f'{k} {v:,}' for k, v in abc.items())}")
+    if "pyramid_tier" in buyers.columns:
+        tiers = buyers.groupby("pyramid_tier", observed=False)["revenue"].agg(["size", "sum"])
+        tiers["% revenue"] = (100 * tiers["sum"] / tiers["sum"].sum()).round(1)
+        tiers["sum"] = tiers["sum"].round(0)
+        print(tiers.rename(columns={"size": "customers", "sum": "revenue"}).to_string())
+    if "is_key_account" in table.columns:
+        keys = table[table["is_key_account"]].sort_values("account_rank")
+        print(f"\n{len(keys)} key accounts; the first 10:")
+        shown = [
+            c
+            for c in ("account_rank", "account_score", "revenue", "profit_clv", "industry")
+            if c in keys.columns
+        ]
+        print(keys[shown].head(10).round(3).to_string())
+        print()
+    for dim in (
+        "value_class",
+        "behaviour_class",
+        "lifecycle_stage",
+        "need_level",
+        "satisfaction_class",
+        "health_band",
+    ):
+        if dim in table.columns:
+            counts = table[dim].value_counts(sort=False)
+            print(f"{dim}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    for step, reason in table.attrs.get("kamseg_skipped", {}).items():
+        print(f"skipped {step}: {reason}")
+    for step, reason in table.attrs.get("kamseg_limited", {}).items():
+        print(f"{step}: {reason}")
+
+
+def _progress(quiet: bool) -> Callable[[str], None]:
+    """Print progress lines on stderr, unless quiet or stderr is not a terminal."""
+    import time
+
+    if quiet or not sys.stderr.isatty():
+        return lambda message: None
+    start = time.perf_counter()
+
+    def say(message: str) -> None:
+        print(f"{_PROG}: [{time.perf_counter() - start:6.1f} s] {message}", file=sys.stderr)
+
+    return say
+
+
+def _write_outputs(
+    table: pd.DataFrame,
+    output: Path,
+    report: Path | None,
+    *,
+    transactions: object,
+    labels: str,
+    say: Callable[[str], None],
+) -> None:
+    say(f"writing {output}")
+    write_table(table, output)
+    if report is not None:
+        import pandas as pd
+
+        from kamseg.report import write_report
+
+        say(f"writing {report}")
+        rows = transactions if isinstance(transactions, pd.DataFrame) else None
+        write_report(table, report, transactions=rows, labels=labels)  # type: ignore[arg-type]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from kamseg import clv
-    from kamseg.accounts import score_accounts, select_key_accounts
-    from kamseg.churn import churn_model, predict_churn
-    from kamseg.classification import classify
+    from kamseg.config import SegmentConfig
     from kamseg.datasets import make_transactions
-    from kamseg.health import early_warnings, health_score
-    from kamseg.pareto import pareto_table, pyramid
-    from kamseg.rfm import rfm_scores, rfm_segments
-    from kamseg.summary import summarize
+    from kamseg.pipeline import segment
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    say = _progress(args.quiet)
+    say("making the demo data")
     data = make_transactions(n_customers=args.n_customers, seed=args.seed)
-    customers = summarize(data.transactions, profit_col="profit", as_of=data.as_of, freq="W")
-    master = data.master.reindex(customers.index)
-    table = customers.join(master[["industry", "region", "market_influence", "strategic_fit"]])
-    table = rfm_segments(rfm_scores(table), labels=args.labels)
-    # lifetime value: MBG/NBD (customers may lapse after their first order) and Gamma-Gamma
-    # spend, on profit: each customer's margin so far, less the CRM's yearly cost to serve
-    purchases = clv.fit(customers, model="mbgnbd")
-    spend = clv.fit(customers, model="gamma_gamma")
-    revenue = table["revenue"].to_numpy()
-    margin = np.where(
-        revenue > 0, table["profit"].to_numpy() / np.where(revenue > 0, revenue, 1), 0
-    )
-    table = table.assign(margin=margin, cost_to_serve=master["cost_to_serve"].to_numpy())
-    table = clv.predict(
-        table, purchases, spend=spend, horizon=12, margin="margin", cost_to_serve="cost_to_serve"
-    )
-    # 80/20: ABC classes on revenue, value pyramid with an Inactive tier (no order in a year)
-    table = pareto_table(table, value_col="revenue", labels=args.labels)
-    table = pyramid(table, kind="value", inactive_days=365, labels=args.labels)
-    # key accounts: multi-criteria score, a short list of 5 to 25
-    table = select_key_accounts(score_accounts(table, criteria=DEMO_CRITERIA))
-    buyers = table
-    # five dimensions: value, behaviour, lifecycle (P(alive) confirms churn), need,
-    # satisfaction; the master's prospects are appended as "potential" customers
-    table = classify(
-        table,
-        transactions=data.transactions,
+    config = SegmentConfig(profit_col="profit", order_col="order_id", labels=args.labels)
+    table = segment(
+        data.transactions,
+        master=data.master,
         surveys=data.surveys,
         complaints=data.complaints,
         catalog=data.catalog,
-        master=data.master,
-        labels=args.labels,
-        action=True,
+        config=config,
+        progress=say,
     )
-    # prospects have no score: they are not key accounts
-    table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
-    # health, early warnings and a churn model trained on the history (rolling cut-offs)
-    table = health_score(table, transactions=data.transactions, labels=args.labels)
-    table = early_warnings(
+    _write_outputs(
         table,
+        out / "customers.parquet",
+        out / "report.html",
         transactions=data.transactions,
-        surveys=data.surveys,
-        complaints=data.complaints,
         labels=args.labels,
+        say=say,
     )
-    churn = churn_model(data.transactions, seed=args.seed)
-    table = predict_churn(table, churn, transactions=data.transactions)
-    write_table(table, out / "customers.parquet")
     write_table(table, out / "customers.csv")
+    config.to_toml(out / "kamseg.toml")
+    print(f"kamseg demo: {len(data.transactions):,} transactions of synthetic demo data")
+    _print_summary(table)
+    print(
+        f"\nwrote {out / 'customers.parquet'}, {out / 'customers.csv'}, "
+        f"{out / 'report.html'} and the settings used, {out / 'kamseg.toml'}"
+    )
+    return 0
 
-    n_prospects = int(data.master["is_prospect"].sum())
-    print(
-        f"kamseg demo: {len(data.transactions):,} transactions, "
-        f"{len(table) - n_prospects:,} customers and {n_prospects:,} prospects, "
-        f"as of {data.as_of.date()}"
-    )
-    print(_segment_table(buyers))
-    print(
-        f"\n12-month CLV: {buyers['clv'].sum():,.0f} revenue, {buyers['profit_clv'].sum():,.0f} "
-        f"profit after cost to serve; mean P(alive) {buyers['p_alive'].mean():.2f}"
-    )
-    tiers = buyers.groupby("pyramid_tier", observed=False)["revenue"].agg(["size", "sum"])
-    tiers["% revenue"] = (100 * tiers["sum"] / tiers["sum"].sum()).round(1)
-    tiers["sum"] = tiers["sum"].round(0)
-    abc = buyers["abc_class"].value_counts().sort_index(ascending=False)
-    print(f"ABC classes: {', '.join(f'{k} {v:,}' for k, v in abc.items())}")
-    print(tiers.rename(columns={"size": "customers", "sum": "revenue"}).to_string())
-    keys = buyers[buyers["is_key_account"]].sort_values("account_rank")
-    print(f"\n{len(keys)} key accounts (score on {', '.join(DEMO_CRITERIA)}):")
-    shown = keys[["account_rank", "account_score", "revenue", "profit_clv", "industry"]]
-    print(shown.head(10).round(3).to_string())
-    print()
-    for dim in ("value_class", "behaviour_class", "lifecycle_stage", "need_level"):
-        counts = table[dim].value_counts(sort=False)
-        print(f"{dim}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    counts = table["satisfaction_class"].value_counts(sort=False)
-    print("satisfaction_class: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    counts = table["health_band"].value_counts(sort=False)
-    print("health_band: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    auc = churn.evaluation["auc"]
-    print(
-        "churn model on a later window, AUC: " + ", ".join(f"{k} {v:.3f}" for k, v in auc.items())
-    )
-    print(f"\nwrote {out / 'customers.parquet'} and {out / 'customers.csv'}")
+
+_OPTION_FIELDS = {
+    "customer_col": "customer_col",
+    "date_col": "date_col",
+    "amount_col": "amount_col",
+    "profit_col": "profit_col",
+    "order_col": "order_col",
+    "product_col": "product_col",
+    "as_of": "as_of",
+    "freq": "freq",
+    "engine": "engine",
+    "labels": "labels",
+    "returns": "returns",
+}
+
+
+def _cmd_segment(args: argparse.Namespace) -> int:
+    from kamseg.config import SegmentConfig
+    from kamseg.pipeline import segment
+
+    output = Path(args.output)
+    _suffix(output, "output")  # fail before the work, not after
+    report = None if args.report is None else Path(args.report)
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise _UsageError(f"report {str(report)!r}: the report is HTML; name it *.html")
+    config = SegmentConfig() if args.config is None else SegmentConfig.from_toml(args.config)
+    changes = {
+        field: getattr(args, option)
+        for option, field in _OPTION_FIELDS.items()
+        if getattr(args, option) is not None
+    }
+    if args.dropna:
+        changes["dropna"] = True
+    if args.steps is not None:
+        changes["steps"] = tuple(s.strip() for s in args.steps.split(",") if s.strip())
+    config = config.replace(**changes)
+    if args.save_config is not None:
+        config.to_toml(args.save_config)
+
+    source = Path(args.input)
+    suffix = source.suffix.lower()
+    if suffix == ".csv" or suffix not in (".parquet", ".pq", ""):
+        transactions: object = read_table(source, str_columns=[config.customer_col])
+    elif not source.exists() and not any(ch in str(source) for ch in "*?["):
+        raise _UsageError(f"input {str(source)!r}: no such file")
+    else:
+        transactions = str(source)
+    sides = {}
+    for name in ("master", "surveys", "complaints", "catalog"):
+        path = getattr(args, name)
+        sides[name] = None if path is None else read_table(path, str_columns=[config.customer_col])
+    say = _progress(args.quiet)
+    table = segment(transactions, config=config, progress=say, **sides)
+    _write_outputs(table, output, report, transactions=transactions, labels=config.labels, say=say)
+    if not args.quiet:
+        _print_summary(table)
     return 0
 
 
@@ -264,15 +339,51 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="run the main job on built-in synthetic demo data",
-        description="Generate demo transactions, build the customer table with RFM scores "
-        "and segments, write it as Parquet and CSV, and print a segment summary.",
+        help="run the whole job on built-in synthetic demo data",
+        description="Generate demo transactions with a customer master, surveys, complaints "
+        "and a product catalogue; run kamseg.segment on them; write the customer table "
+        "(Parquet and CSV), the HTML report and the settings used (kamseg.toml) to a "
+        "folder, and print the key figures.",
     )
     demo.add_argument("--out", default="kamseg-demo", help="output folder (default: %(default)s)")
     demo.add_argument("--n-customers", type=int, default=2000, help="default: %(default)s")
     demo.add_argument("--seed", type=int, default=42, help="default: %(default)s")
-    demo.add_argument("--labels", choices=["en", "zh"], default="en", help="segment names")
+    demo.add_argument("--labels", choices=["en", "zh"], default="en", help="class names")
+    demo.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     demo.set_defaults(func=_cmd_demo)
+
+    seg = sub.add_parser(
+        "segment",
+        help="the whole job on a transaction file: one annotated row per customer",
+        description="Read transactions (CSV or Parquet; a large Parquet file is summarised "
+        "out of core by DuckDB) and optional side tables, run kamseg.segment, and write one "
+        "row per customer with every dimension the data allow (CSV or Parquet, by "
+        "extension), optionally with an HTML report. Options override the config file.",
+    )
+    seg.add_argument("input", help="transactions: .csv, .parquet, or a folder/glob of Parquet")
+    seg.add_argument("-o", "--output", required=True, help="output file, .csv or .parquet")
+    seg.add_argument("--master", help="customer master (.csv/.parquet), ids in --customer-col")
+    seg.add_argument("--surveys", help="survey answers (nps, csat)")
+    seg.add_argument("--complaints", help="complaints")
+    seg.add_argument("--catalog", help="product catalogue (need levels)")
+    seg.add_argument("--config", help="settings file (TOML, see docs/configuration.md)")
+    seg.add_argument("--save-config", metavar="FILE", help="write the settings used to FILE")
+    seg.add_argument("--report", metavar="FILE", help="also write an HTML report")
+    for option in ("customer", "date", "amount", "profit", "order", "product"):
+        seg.add_argument(f"--{option}-col", default=None, help=f"{option} column")
+    seg.add_argument("--as-of", default=None, help="observation date (default: latest)")
+    seg.add_argument("--freq", choices=["D", "W", "M"], default=None, help="BTYD period")
+    seg.add_argument(
+        "--engine", choices=["auto", "pandas", "duckdb"], default=None, help="Parquet engine"
+    )
+    seg.add_argument("--steps", help="comma-separated steps to run (default: all)")
+    seg.add_argument("--labels", choices=["en", "zh"], default=None, help="class names")
+    seg.add_argument("--returns", choices=["net", "exclude", "error"], default=None)
+    seg.add_argument("--dropna", action="store_true", help="drop rows with nulls (warns)")
+    seg.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress and no summary printed"
+    )
+    seg.set_defaults(func=_cmd_segment)
 
     rfm = sub.add_parser(
         "rfm",

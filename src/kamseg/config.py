@@ -1,0 +1,347 @@
+"""Settings of :func:`kamseg.segment` and ``kamseg segment``: one frozen dataclass, TOML I/O.
+
+The same file drives the Python call and the command line::
+
+    config = kamseg.SegmentConfig.from_toml("kamseg.toml")
+    table = kamseg.segment(transactions, config=config)
+
+    kamseg segment transactions.parquet --config kamseg.toml -o customers.parquet
+
+TOML keys are the field names; the sections (``[columns]``, ``[summary]``, ...) only group
+them. :meth:`SegmentConfig.to_toml` writes every field, so a saved file documents the
+defaults it ran with.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import tomllib
+
+from kamseg.errors import ConfigError
+
+__all__ = ["STEPS", "SegmentConfig"]
+
+#: The analysis steps of :func:`kamseg.segment`, in the order they run (the summary always
+#: runs first).
+STEPS: tuple[str, ...] = (
+    "rfm",
+    "clv",
+    "pareto",
+    "key_accounts",
+    "classes",
+    "health",
+    "warnings",
+    "churn",
+)
+
+_FUNC = "SegmentConfig"
+
+#: TOML section of each field, in the order they are written.
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "columns": (
+        "customer_col",
+        "date_col",
+        "amount_col",
+        "profit_col",
+        "order_col",
+        "product_col",
+    ),
+    "summary": ("as_of", "freq", "returns", "dropna", "engine", "pandas_max_rows"),
+    "steps": ("steps",),
+    "rfm": ("rfm_bins",),
+    "clv": ("clv_model", "clv_horizon", "discount_rate", "cost_to_serve_col"),
+    "pareto": ("pareto_value", "pyramid_kind", "inactive_days"),
+    "key_accounts": ("key_criteria", "min_key_accounts", "max_key_accounts"),
+    "health": ("window_days",),
+    "output": ("labels", "actions"),
+}
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({str(k): _freeze(v) for k, v in value.items()})
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Every setting of :func:`kamseg.segment`; immutable, loadable from and savable to TOML.
+
+    Parameters
+    ----------
+    customer_col, date_col, amount_col
+        Column names of the transactions.
+    profit_col, order_col
+        Optional transaction columns: profit (margin, profit CLV, whale curve) and order id
+        (order lines counted as one order). None: not used.
+    product_col
+        Product column of the transactions, used with a `catalog` for the need level.
+    as_of
+        Observation date (ISO text); None: the latest transaction date. The ``as_of``
+        argument of :func:`kamseg.segment` wins over this.
+    freq
+        Period of the BTYD columns and CLV models: ``"D"``, ``"W"`` (default) or ``"M"``.
+    returns, dropna
+        As in :func:`kamseg.summarize`.
+    engine
+        Where the per-transaction summary runs when `transactions` is a Parquet path:
+        ``"pandas"`` (read into memory; every step available), ``"duckdb"`` (out of core;
+        steps that need transaction rows use the customer table alone, see
+        :func:`kamseg.segment`) or ``"auto"`` (pandas up to `pandas_max_rows` rows, DuckDB
+        above).
+    pandas_max_rows
+        Threshold of ``engine="auto"``.
+    steps
+        The analyses to run, a subset of :data:`STEPS`; the summary always runs.
+    rfm_bins
+        Scores per RFM dimension (2 to 10).
+    clv_model
+        Purchase model of the lifetime value: ``"mbgnbd"`` (default), ``"bgnbd"`` or
+        ``"pareto_nbd"``; spend is Gamma-Gamma.
+    clv_horizon, discount_rate
+        CLV horizon in months and monthly discount rate.
+    cost_to_serve_col
+        Master column with each customer's yearly cost to serve (profit CLV is net of it
+        when the column exists).
+    pareto_value
+        Value column of the Pareto/ABC analysis and the value pyramid.
+    pyramid_kind
+        ``"value"`` (default) or ``"profit"`` pyramid (see :func:`kamseg.pyramid`).
+    inactive_days
+        Customers without a purchase for this many days form the pyramid's inactive tier;
+        0: no inactive tier.
+    key_criteria
+        Criteria of :func:`kamseg.score_accounts` (column -> weight, or -> ``{"weight": w,
+        "direction": "min"}``). None: value (revenue), lifetime profit (``profit_clv``, else
+        ``profit``), and the master's ``market_influence``, ``strategic_fit`` and
+        ``cost_to_serve`` (lower is better) when present, weights 25/25/15/15/20 % scaled
+        to the criteria present.
+    min_key_accounts, max_key_accounts
+        Size of the key-account short list.
+    window_days
+        Window of the health trends, early warnings and churn model.
+    labels
+        ``"en"`` or ``"zh"``: names of segments, tiers and classes.
+    actions
+        Add each dimension's recommended action (``value_action``, ...).
+
+    Examples
+    --------
+    >>> from kamseg import SegmentConfig
+    >>> config = SegmentConfig(profit_col="profit", steps=("rfm", "pareto"))
+    >>> config.freq, config.steps
+    ('W', ('rfm', 'pareto'))
+    >>> SegmentConfig.from_toml_text(config.to_toml_text()) == config
+    True
+    >>> SegmentConfig(freq="Q")
+    Traceback (most recent call last):
+    ...
+    kamseg.errors.ConfigError: SegmentConfig: `freq` must be one of 'D', 'W', 'M'; got 'Q'.
+    """
+
+    customer_col: str = "customer_id"
+    date_col: str = "date"
+    amount_col: str = "amount"
+    profit_col: str | None = None
+    order_col: str | None = None
+    product_col: str = "product"
+    as_of: str | None = None
+    freq: str = "W"
+    returns: str = "net"
+    dropna: bool = False
+    engine: str = "auto"
+    pandas_max_rows: int = 20_000_000
+    steps: tuple[str, ...] = STEPS
+    rfm_bins: int = 5
+    clv_model: str = "mbgnbd"
+    clv_horizon: int = 12
+    discount_rate: float = 0.01
+    cost_to_serve_col: str = "cost_to_serve"
+    pareto_value: str = "revenue"
+    pyramid_kind: str = "value"
+    inactive_days: int = 365
+    key_criteria: Mapping[str, Any] | None = field(default=None)
+    min_key_accounts: int = 5
+    max_key_accounts: int = 25
+    window_days: int = 180
+    labels: str = "en"
+    actions: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("customer_col", "date_col", "amount_col", "product_col"):
+            _check_text(getattr(self, name), name)
+        for name in ("profit_col", "order_col", "as_of"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_text(value, name)
+        _check_text(self.cost_to_serve_col, "cost_to_serve_col")
+        _check_text(self.pareto_value, "pareto_value")
+        _choice(self.freq, "freq", ("D", "W", "M"))
+        _choice(self.returns, "returns", ("net", "exclude", "error"))
+        _choice(self.engine, "engine", ("auto", "pandas", "duckdb"))
+        _choice(self.clv_model, "clv_model", ("mbgnbd", "bgnbd", "pareto_nbd"))
+        _choice(self.pyramid_kind, "pyramid_kind", ("value", "profit"))
+        _choice(self.labels, "labels", ("en", "zh"))
+        for name in ("dropna", "actions"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(
+                    f"{_FUNC}: `{name}` must be true or false; got {getattr(self, name)!r}."
+                )
+        _integer(self.pandas_max_rows, "pandas_max_rows", 0, None)
+        _integer(self.rfm_bins, "rfm_bins", 2, 10)
+        _integer(self.clv_horizon, "clv_horizon", 1, 1200)
+        _integer(self.inactive_days, "inactive_days", 0, None)
+        _integer(self.min_key_accounts, "min_key_accounts", 1, None)
+        _integer(self.max_key_accounts, "max_key_accounts", self.min_key_accounts, None)
+        _integer(self.window_days, "window_days", 1, None)
+        rate = self.discount_rate
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
+            raise ConfigError(
+                f"{_FUNC}: `discount_rate` must be a number in [0, 1) per month; got {rate!r}."
+            )
+        object.__setattr__(self, "discount_rate", float(rate))
+        steps: Any = self.steps  # TOML and callers may give a list
+        if isinstance(steps, str) or not isinstance(steps, tuple | list):
+            raise ConfigError(f"{_FUNC}: `steps` must be a list of step names; got {steps!r}.")
+        for step in steps:
+            _choice(step, "steps", STEPS)
+        # run order is fixed; keep the given ones, once each
+        object.__setattr__(self, "steps", tuple(s for s in STEPS if s in steps))
+        if self.key_criteria is not None:
+            if not isinstance(self.key_criteria, Mapping) or not self.key_criteria:
+                raise ConfigError(
+                    f"{_FUNC}: `key_criteria` must be a non-empty table of column = weight; "
+                    f"got {self.key_criteria!r}."
+                )
+            object.__setattr__(self, "key_criteria", _freeze(self.key_criteria))
+
+    # --- dictionaries and TOML -----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary of every field (lists for tuples, dicts for mappings)."""
+        return {f.name: _thaw(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> SegmentConfig:
+        """Config from field names to values; sections (TOML tables) are flattened.
+
+        Unknown names raise :class:`~kamseg.errors.ConfigError` with a close-match hint.
+        """
+        flat: dict[str, Any] = {}
+        names = [f.name for f in fields(cls)]
+        for key, value in values.items():
+            if key in _SECTIONS and isinstance(value, Mapping) and key not in names:
+                for sub, sub_value in value.items():
+                    if sub not in _SECTIONS[key]:
+                        _unknown(sub, names, where=f"section [{key}]")
+                    flat[sub] = sub_value
+            elif key in names:
+                flat[key] = value
+            else:
+                _unknown(key, names, where="the top level")
+        if "steps" in flat and isinstance(flat["steps"], list):
+            flat["steps"] = tuple(flat["steps"])
+        return cls(**flat)
+
+    @classmethod
+    def from_toml_text(cls, text: str) -> SegmentConfig:
+        """Config from TOML text (see :meth:`to_toml_text` for the layout)."""
+        try:
+            values = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{_FUNC}: not valid TOML: {exc}") from exc
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> SegmentConfig:
+        """Config read from a TOML file."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{_FUNC}: cannot read config file {str(p)!r}: {exc}") from exc
+        try:
+            return cls.from_toml_text(text)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (in {str(p)!r})") from exc
+
+    def to_toml_text(self) -> str:
+        """TOML text of every field, by section; None fields are left out."""
+        values = asdict(self)
+        values["key_criteria"] = self.key_criteria
+        lines = ["# kamseg segment configuration (kamseg.SegmentConfig)"]
+        for section, names in _SECTIONS.items():
+            body = [
+                f"{name} = {_toml_value(values[name])}"
+                for name in names
+                if values[name] is not None
+            ]
+            if body:
+                lines += ["", f"[{section}]", *body]
+        return "\n".join(lines) + "\n"
+
+    def to_toml(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_toml_text` to `path` (UTF-8); return the path."""
+        p = Path(path)
+        p.write_text(self.to_toml_text(), encoding="utf-8")
+        return p
+
+    def replace(self, **changes: Any) -> SegmentConfig:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+
+def _check_text(value: object, name: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{_FUNC}: `{name}` must be a non-empty string; got {value!r}.")
+
+
+def _choice(value: object, name: str, options: tuple[str, ...]) -> None:
+    if value not in options:
+        shown = ", ".join(repr(o) for o in options)
+        raise ConfigError(f"{_FUNC}: `{name}` must be one of {shown}; got {value!r}.")
+
+
+def _integer(value: object, name: str, low: int, high: int | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{_FUNC}: `{name}` must be an integer; got {value!r}.")
+    if value < low or (high is not None and value > high):
+        bound = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise ConfigError(f"{_FUNC}: `{name}` must be {bound}; got {value}.")
+
+
+def _unknown(key: str, names: list[str], *, where: str) -> None:
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"{_FUNC}: unknown setting {key!r} in {where}.{hint}")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + items + " }"
+    raise ConfigError(f"{_FUNC}: cannot write {value!r} to TOML.")  # pragma: no cover

@@ -1,0 +1,469 @@
+"""One call for the whole job: :func:`segment` wires every analysis into one customer table.
+
+This is the one module (with the report, plots and CLI) that imports the analyses; they
+talk to each other through the columns of the customer table (see ``../shared/DESIGN.md``).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import check_frame, warn
+from kamseg.config import SegmentConfig
+from kamseg.errors import ConfigError, ConvergenceError, KamsegWarning
+
+__all__ = ["COLUMN_GROUPS", "segment"]
+
+_FUNC = "segment"
+
+#: Default key-account criteria (before scaling to the columns present): value, lifetime
+#: profit, market influence, strategic fit, cost to serve (lower is better).
+_DEFAULT_CRITERIA: dict[str, Any] = {
+    "revenue": 0.25,
+    "profit_clv": 0.25,
+    "market_influence": 0.15,
+    "strategic_fit": 0.15,
+    "cost_to_serve": {"weight": 0.20, "direction": "min"},
+}
+
+#: Column groups of the result, in the order they appear (see docs/segment.md).
+COLUMN_GROUPS: tuple[str, ...] = (
+    "summary",
+    "master",
+    "rfm",
+    "clv",
+    "pareto",
+    "key_accounts",
+    "classes",
+    "health",
+    "warnings",
+    "churn",
+)
+
+Progress = Callable[[str], None]
+
+
+def _is_parquet_path(obj: object) -> bool:
+    return isinstance(obj, str | os.PathLike) and Path(os.fspath(obj)).suffix.lower() in (
+        ".parquet",
+        "",
+    )
+
+
+def _parquet_rows(path: str) -> int | None:
+    """Rows of a Parquet file, folder or glob from the files' metadata (no data read)."""
+    import glob
+
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    if os.path.isdir(path):
+        files = glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True)
+    else:
+        files = glob.glob(path, recursive=True)
+    if not files:
+        return None
+    return sum(int(pq.ParquetFile(f).metadata.num_rows) for f in files)
+
+
+def _load_transactions(transactions: Any, config: SegmentConfig) -> Any:
+    """Pandas transactions when the config says so; otherwise the input as given."""
+    if isinstance(transactions, pd.DataFrame):
+        return transactions
+    if isinstance(transactions, str | os.PathLike):
+        path = os.fspath(transactions)
+        if str(path).lower().endswith(".csv"):
+            return pd.read_csv(path, dtype={config.customer_col: str})
+        if not _is_parquet_path(path):
+            raise ConfigError(
+                f"{_FUNC}: a transactions path must be a .parquet or .csv file (or a folder "
+                f"or glob of Parquet files); got {str(path)!r}."
+            )
+        engine = config.engine
+        if engine == "auto":
+            rows = _parquet_rows(str(path))
+            engine = "pandas" if rows is not None and rows <= config.pandas_max_rows else "duckdb"
+        if engine == "pandas":
+            names = [
+                config.customer_col,
+                config.date_col,
+                config.amount_col,
+                config.profit_col,
+                config.order_col,
+                config.product_col,
+            ]
+            import pyarrow.parquet as pq
+
+            available = set(pq.read_schema(_first_file(str(path))).names)
+            wanted = [c for c in dict.fromkeys(names) if c is not None and c in available]
+            return pd.read_parquet(path, columns=wanted)
+    return transactions
+
+
+def _first_file(path: str) -> str:
+    import glob
+
+    if os.path.isdir(path):
+        files = sorted(glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True))
+    else:
+        files = sorted(glob.glob(path, recursive=True))
+    if not files:
+        raise FileNotFoundError(f"{_FUNC}: no Parquet file matches {path!r}.")
+    return files[0]
+
+
+def _indexed(table: pd.DataFrame | None, config: SegmentConfig, arg: str) -> pd.DataFrame | None:
+    """A master indexed by customer id (a file's id column becomes the index)."""
+    if table is None:
+        return None
+    check_frame(table, func=_FUNC, arg=arg)
+    col = config.customer_col
+    if col in table.columns and table.index.name != col:
+        table = table.set_index(col)
+    return table
+
+
+def _criteria(config: SegmentConfig, table: pd.DataFrame) -> dict[str, Any]:
+    if config.key_criteria is not None:
+        return {
+            k: dict(v) if isinstance(v, Mapping) else v for k, v in config.key_criteria.items()
+        }
+    criteria = {}
+    for col, spec in _DEFAULT_CRITERIA.items():
+        name = col
+        if col == "profit_clv" and col not in table.columns:
+            name = "profit"
+        if name in table.columns and name not in criteria:
+            criteria[name] = spec
+    return criteria
+
+
+def segment(
+    transactions: Any,
+    *,
+    master: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+    complaints: pd.DataFrame | None = None,
+    catalog: pd.DataFrame | None = None,
+    config: SegmentConfig | None = None,
+    as_of: Any = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """The whole job in one call: one annotated row per customer.
+
+    Runs the summary, then each step of ``config.steps`` that the given data allow, and
+    returns one table with every column (groups in the order of :data:`COLUMN_GROUPS`):
+
+    1. **summary** (:func:`kamseg.summarize`): purchases, revenue, BTYD columns;
+    2. **master**: the master's columns (industry, region, influence, ...), joined by id;
+    3. **rfm**: scores, cell and named segment;
+    4. **clv**: ``p_alive``, expected purchases and spend, ``clv``, ``profit_clv``
+       (``config.clv_model`` + Gamma-Gamma; margin from profit, cost to serve from the
+       master);
+    5. **pareto**: cumulative shares, ABC class, pyramid tier;
+    6. **key_accounts**: multi-criteria score, rank, ``is_key_account`` (short list);
+    7. **classes**: value, behaviour, lifecycle, need (with a catalog) and satisfaction
+       (with surveys) classes, and their recommended actions; with a master, its
+       prospects are appended as rows;
+    8. **health**: 0-100 health score, band and drivers;
+    9. **warnings**: early churn warnings;
+    10. **churn**: a gradient-boosting churn model fitted on the history, its probability.
+
+    A step that the data do not allow is skipped and named in
+    ``result.attrs["kamseg_skipped"]`` with the reason (e.g. the need level without a
+    catalog, CLV when no customer bought twice); ``result.attrs["kamseg_steps"]`` lists the
+    steps run. Nothing is skipped silently that was asked for explicitly in a way the data
+    cannot serve: unknown key-account criteria columns raise
+    :class:`~kamseg.errors.ConfigError`.
+
+    Parameters
+    ----------
+    transactions
+        One row per order or order line: a pandas DataFrame, a ``.csv`` path, or anything
+        :func:`kamseg.summarize` accepts (Parquet path/folder/glob, PyArrow, Polars, DuckDB
+        relation, PySpark DataFrame). A Parquet path is read into pandas or summarised out
+        of core by DuckDB as ``config.engine`` says. With an engine, only the customer
+        table comes back: the lifecycle spend trend, health trends and spend-drop
+        warning use the customer table alone, and the need level and churn model (which
+        need transaction rows) are skipped. Not modified.
+    master
+        Customer master indexed by customer id (or with a `customer_col` column):
+        attributes to join and prospects (ids without purchases).
+    surveys, complaints, catalog
+        Side tables of :func:`kamseg.classify` and :func:`kamseg.early_warnings`.
+    config
+        :class:`kamseg.SegmentConfig` (column names, steps, options); default settings
+        when None.
+    as_of
+        Observation date; default ``config.as_of``, else the latest transaction date.
+    progress
+        Called with a short message at the start of each step (the CLI prints them).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id; column meanings in the glossary (docs/columns.md).
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> data = kamseg.datasets.make_transactions(n_customers=400, seed=1)
+    >>> config = kamseg.SegmentConfig(profit_col="profit", steps=("rfm", "clv", "pareto"))
+    >>> table = kamseg.segment(data.transactions, master=data.master, config=config)
+    >>> table.attrs["kamseg_steps"]
+    ['summary', 'rfm', 'clv', 'pareto']
+    >>> table[["rfm_segment", "abc_class"]].notna().all().all()
+    np.True_
+    """
+    config = SegmentConfig() if config is None else config
+    if not isinstance(config, SegmentConfig):
+        raise ConfigError(
+            f"{_FUNC}: `config` must be a kamseg.SegmentConfig; got {type(config).__name__}. "
+            "Hint: SegmentConfig.from_toml(path) reads a file."
+        )
+    say: Progress = progress if progress is not None else (lambda message: None)
+    as_of = config.as_of if as_of is None else as_of
+    lang = config.labels
+    master = _indexed(master, config, "master")
+    for name, side in (("surveys", surveys), ("complaints", complaints), ("catalog", catalog)):
+        if side is not None:
+            check_frame(side, func=_FUNC, arg=name)
+
+    from kamseg.summary import summarize
+
+    tx = _load_transactions(transactions, config)
+    in_pandas = isinstance(tx, pd.DataFrame)
+    say("summary: transactions -> customers")
+    table = summarize(
+        tx,
+        customer_col=config.customer_col,
+        date_col=config.date_col,
+        amount_col=config.amount_col,
+        profit_col=config.profit_col,
+        order_col=config.order_col,
+        as_of=as_of,
+        freq=config.freq,  # type: ignore[arg-type]
+        dropna=config.dropna,
+        returns=config.returns,  # type: ignore[arg-type]
+    )
+    attrs = dict(table.attrs)  # as_of, freq, ...: joins below need not keep them
+    rows: Any = tx if in_pandas else None
+    steps = ["summary"]
+    skipped: dict[str, str] = {}
+    limited: dict[str, str] = {}
+    tx_cols: dict[str, Any] = {
+        "customer_col": config.customer_col,
+        "date_col": config.date_col,
+        "amount_col": config.amount_col,
+    }
+
+    if master is not None:
+        extra = [c for c in master.columns if c not in table.columns and c != "is_prospect"]
+        if extra:
+            from kamseg._validation import match_master
+
+            match_master(table, master, func=_FUNC)  # warns about unknown customers
+            table = table.join(master[extra], how="left")
+
+    def run(step: str) -> bool:
+        if step not in config.steps:
+            return False
+        say(f"{step}")
+        steps.append(step)
+        return True
+
+    if run("rfm"):
+        from kamseg.rfm import rfm_scores, rfm_segments
+
+        table = rfm_segments(rfm_scores(table, bins=config.rfm_bins), labels=lang)  # type: ignore[arg-type]
+
+    if "clv" in config.steps:
+        reason = _clv_reason(table)
+        if reason is None:
+            try:
+                fitted = _fit_clv(table, config)
+            except ConvergenceError as exc:
+                reason = f"the model did not converge ({exc})"
+                warn(f"{_FUNC}: lifetime value skipped: {reason}")
+            else:
+                run("clv")
+                table = _predict_clv(table, config, fitted, master)
+        if reason is not None:
+            skipped["clv"] = reason
+
+    if run("pareto"):
+        from kamseg.pareto import pareto_table, pyramid
+
+        value = config.pareto_value
+        table = pareto_table(table, value_col=value, labels=lang)  # type: ignore[arg-type]
+        table = pyramid(
+            table,
+            kind=config.pyramid_kind,  # type: ignore[arg-type]
+            value_col=value,
+            inactive_days=config.inactive_days or None,
+            labels=lang,  # type: ignore[arg-type]
+        )
+
+    if "key_accounts" in config.steps:
+        criteria = _criteria(config, table)
+        missing = [c for c in criteria if c not in table.columns]
+        if missing:
+            raise ConfigError(
+                f"{_FUNC}: key-account criteria name column(s) {missing} that the table does "
+                f"not have. Hint: columns are {list(table.columns)}; criteria come from the "
+                "master (join) or earlier steps."
+            )
+        if len(table) < config.min_key_accounts:
+            skipped["key_accounts"] = (
+                f"{len(table)} customer(s), fewer than min_key_accounts {config.min_key_accounts}"
+            )
+        else:
+            from kamseg.accounts import score_accounts, select_key_accounts
+
+            run("key_accounts")
+            scored = score_accounts(
+                table, criteria=criteria, normalize_weights=True, missing="worst"
+            )
+            table = select_key_accounts(
+                scored,
+                min_accounts=config.min_key_accounts,
+                max_accounts=config.max_key_accounts,
+            )
+
+    if run("classes"):
+        from kamseg.classification import classify
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = classify(
+                table,
+                transactions=rows,
+                surveys=surveys,
+                complaints=complaints,
+                catalog=catalog if in_pandas else None,
+                master=master,
+                product_col=config.product_col,
+                labels=lang,  # type: ignore[arg-type]
+                action=config.actions,
+                **tx_cols,
+            )
+        _rewarn(caught, limited, "classes")
+        if "is_key_account" in table.columns:  # prospects are not key accounts
+            table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
+
+    if run("health"):
+        from kamseg.health import health_score
+
+        table = health_score(
+            table,
+            transactions=rows,
+            window_days=config.window_days,
+            labels=lang,  # type: ignore[arg-type]
+            **tx_cols,
+        )
+
+    if run("warnings"):
+        from kamseg.health import early_warnings
+
+        table = early_warnings(
+            table,
+            transactions=rows,
+            surveys=surveys,
+            complaints=complaints,
+            window_days=config.window_days,
+            labels=lang,  # type: ignore[arg-type]
+            **tx_cols,
+        )
+
+    if "churn" in config.steps:
+        if not in_pandas:
+            skipped["churn"] = "needs the transaction rows in pandas (engine input)"
+        else:
+            from kamseg.churn import churn_model, predict_churn
+            from kamseg.errors import EmptyInputError
+
+            try:
+                model = churn_model(rows, window_days=config.window_days, **tx_cols)
+            except (EmptyInputError, ConfigError) as exc:
+                skipped["churn"] = f"no model: {' '.join(str(exc).split())}"
+            else:
+                run("churn")
+                table = predict_churn(table, model, transactions=rows)
+    if not in_pandas:
+        for step in ("classes", "health", "warnings"):
+            if step in steps:
+                limited[step] = "; ".join(
+                    x for x in (limited.get(step), "no transaction rows (engine input)") if x
+                )
+
+    table.attrs.update(attrs)
+    table.attrs["kamseg_steps"] = steps
+    table.attrs["kamseg_skipped"] = skipped
+    table.attrs["kamseg_limited"] = limited
+    return table
+
+
+def _clv_reason(table: pd.DataFrame) -> str | None:
+    """Why lifetime value cannot be fitted on `table`, or None."""
+    repeat = table["frequency"].to_numpy() > 0
+    if not repeat.any():
+        return "no customer bought in more than one period"
+    spend_ok = repeat & (table["monetary_value"].to_numpy() > 0)
+    if np.count_nonzero(spend_ok) < 2:
+        return "fewer than 2 repeat buyers with positive spend (Gamma-Gamma)"
+    return None
+
+
+def _fit_clv(table: pd.DataFrame, config: SegmentConfig) -> tuple[Any, Any]:
+    from kamseg import clv
+
+    purchases = clv.fit(table, model=config.clv_model)  # type: ignore[arg-type]
+    spend = clv.fit(table, model="gamma_gamma")
+    return purchases, spend
+
+
+def _predict_clv(
+    table: pd.DataFrame,
+    config: SegmentConfig,
+    fitted: tuple[Any, Any],
+    master: pd.DataFrame | None,
+) -> pd.DataFrame:
+    from kamseg import clv
+
+    purchases, spend = fitted
+    kw: dict[str, Any] = {}
+    if "profit" in table.columns:  # each customer's margin so far
+        revenue = table["revenue"].to_numpy()
+        positive = revenue > 0
+        profit = table["profit"].to_numpy()
+        table = table.assign(margin=np.where(positive, profit / np.where(positive, revenue, 1), 0))
+        kw["margin"] = "margin"
+    cost = config.cost_to_serve_col
+    if master is not None and cost in table.columns:  # customers missing from the master: 0
+        table = table.assign(**{cost: table[cost].fillna(0.0)})
+        kw["cost_to_serve"] = cost
+    return clv.predict(
+        table,
+        purchases,
+        spend=spend,
+        horizon=config.clv_horizon,
+        discount_rate=config.discount_rate,
+        freq=config.freq,  # type: ignore[arg-type]
+        **kw,
+    )
+
+
+def _rewarn(caught: list[warnings.WarningMessage], limited: dict[str, str], step: str) -> None:
+    """Re-emit caught warnings, except classify's list of skipped dimensions (recorded)."""
+    for w in caught:
+        text = str(w.message)
+        if issubclass(w.category, KamsegWarning) and text.startswith("classify: skipped"):
+            limited[step] = text.removeprefix("classify: ").rstrip(".")
+            continue
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
