@@ -14,7 +14,9 @@ reports its peak resident memory (``ru_maxrss``, which includes the loaded data,
 for every tool) and the peak above the memory in use just before the timed step.
 ``kamseg_parquet`` gives kamseg the Parquet path itself (DuckDB reads it out-of-core inside
 the timed step, so its peak memory does not include the loaded data); ``kamseg_polars``
-a Polars frame (computed in DuckDB). The table
+a Polars frame (computed in DuckDB); ``kamseg_spark`` a PySpark DataFrame read from the
+file by a local Spark session (``local[2]``, started before the timer; its peak adds the
+JVM's peak resident memory). The table
 shows medians over the repeats and the ratios the foundation issue sets targets on:
 lifetimes / kamseg (target >= 5) and kamseg / DuckDB (target <= 1.5). Each tool's result is
 reduced to a checksum of the BTYD columns, compared across tools, so a fast wrong answer
@@ -37,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TOOLS = ("kamseg", "kamseg_parquet", "kamseg_polars", "duckdb", "lifetimes")
+TOOLS = ("kamseg", "kamseg_parquet", "kamseg_polars", "kamseg_spark", "duckdb", "lifetimes")
 
 # The same columns as kamseg.summarize (freq="D", as_of = latest date), in SQL.
 DUCKDB_QUERY = """
@@ -73,12 +75,59 @@ def _rss_now_kb() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
+def _descendants(pid: int) -> list[int]:
+    """Process ids of every descendant of `pid` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _peak_kb(pid: int) -> int:
+    """Peak resident memory (VmHWM) of a live process, in KiB; 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _worker(tool: str, path: str) -> None:
     import numpy as np
     import pandas as pd
 
+    spark = None
     if tool == "kamseg_parquet":
         tx = path  # out-of-core: DuckDB reads the file inside the timed step
+    elif tool == "kamseg_spark":
+        from pyspark.sql import SparkSession
+
+        from kamseg.engines import read_parquet_for_spark
+
+        # session start-up is not timed; Spark reads the file lazily, inside the timed step
+        spark = (
+            SparkSession.builder.master("local[2]")
+            .config("spark.driver.memory", "8g")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "8")
+            .getOrCreate()
+        )
+        spark.sparkContext.setLogLevel("ERROR")
+        tx = read_parquet_for_spark(spark, path)
     elif tool == "kamseg_polars":
         import polars as pl
 
@@ -112,6 +161,9 @@ def _worker(tool: str, path: str) -> None:
         out = con.execute(DUCKDB_QUERY).df().set_index("customer_id")
     seconds = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if spark is not None:  # add the peaks of the JVM (a child process)
+        peak_kb += sum(_peak_kb(pid) for pid in _descendants(os.getpid()))
+        spark.stop()
     cols = ["frequency", "recency", "T", "monetary_value"]
     checksum = [float(np.asarray(out[c], dtype=float).sum()) for c in cols]
     print(

@@ -117,9 +117,7 @@ def _print_summary(table: pd.DataFrame) -> None:
         print(_segment_table(buyers))
     if "clv" in buyers.columns:
         profit = (
-            f", {buyers['profit_clv'].sum():,.0f} profit after cost to serve"
-            if "profit_clv" in buyers.columns
-            else ""
+            f", {buyers['profit_clv'].sum():,.0f} profit" if "profit_clv" in buyers.columns else ""
         )
         print(
             f"\nCLV over the horizon: {buyers['clv'].sum():,.0f} revenue{profit}; "
@@ -160,11 +158,11 @@ def _print_summary(table: pd.DataFrame) -> None:
         print(f"{step}: {reason}")
 
 
-def _progress(quiet: bool) -> Callable[[str], None]:
-    """Print progress lines on stderr, unless quiet or stderr is not a terminal."""
+def _progress(quiet: bool, force: bool = False) -> Callable[[str], None]:
+    """Print progress lines on stderr when it is a terminal (or `force`), unless quiet."""
     import time
 
-    if quiet or not sys.stderr.isatty():
+    if quiet or not (force or sys.stderr.isatty()):
         return lambda message: None
     start = time.perf_counter()
 
@@ -193,6 +191,7 @@ def _write_outputs(
         say(f"writing {report}")
         rows = transactions if isinstance(transactions, pd.DataFrame) else None
         write_report(table, report, transactions=rows, labels=labels)  # type: ignore[arg-type]
+    say("done")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -284,7 +283,7 @@ def _cmd_segment(args: argparse.Namespace) -> int:
     for name in ("master", "surveys", "complaints", "catalog"):
         path = getattr(args, name)
         sides[name] = None if path is None else read_table(path, str_columns=[config.customer_col])
-    say = _progress(args.quiet)
+    say = _progress(args.quiet, args.progress)
     table = segment(transactions, config=config, progress=say, **sides)
     _write_outputs(table, output, report, transactions=transactions, labels=config.labels, say=say)
     if not args.quiet:
@@ -380,6 +379,11 @@ def _parser() -> argparse.ArgumentParser:
     seg.add_argument("--labels", choices=["en", "zh"], default=None, help="class names")
     seg.add_argument("--returns", choices=["net", "exclude", "error"], default=None)
     seg.add_argument("--dropna", action="store_true", help="drop rows with nulls (warns)")
+    seg.add_argument(
+        "--progress",
+        action="store_true",
+        help="print progress on stderr even when it is not a terminal (e.g. to a log)",
+    )
     seg.add_argument(
         "-q", "--quiet", action="store_true", help="no progress and no summary printed"
     )

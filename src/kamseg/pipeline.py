@@ -283,7 +283,7 @@ def segment(
 
         table = rfm_segments(rfm_scores(table, bins=config.rfm_bins), labels=lang)  # type: ignore[arg-type]
 
-    if "clv" in config.steps:
+    if run("clv"):
         reason = _clv_reason(table)
         if reason is None:
             try:
@@ -292,9 +292,9 @@ def segment(
                 reason = f"the model did not converge ({exc})"
                 warn(f"{_FUNC}: lifetime value skipped: {reason}")
             else:
-                run("clv")
                 table = _predict_clv(table, config, fitted, master)
         if reason is not None:
+            steps.remove("clv")
             skipped["clv"] = reason
 
     if run("pareto"):

@@ -1,0 +1,142 @@
+"""Benchmark: the whole ``kamseg segment`` command on a Parquet file, against lifetimes.
+
+Usage::
+
+    python benchmarks/bench_segment.py                         # 1M and 10M transactions
+    python benchmarks/bench_segment.py --sizes 100000000 --tools kamseg
+
+For each size, data is made on the fly (``kamseg.datasets.make_transactions``, about 10
+transactions per customer) and written to a Parquet file (not timed). Then, each in a fresh
+process:
+
+- ``kamseg``: ``python -m kamseg segment FILE --profit-col profit --steps rfm,clv,pareto
+  -o out.parquet --progress``: summary (DuckDB out of core above 20M rows, pandas below),
+  RFM, MBG/NBD + Gamma-Gamma CLV with profit margin, Pareto/ABC and pyramid, and writing
+  the table. Time from the first to the last progress line (reading, every step and
+  writing; the command's wall time with interpreter start-up and imports is shown too),
+  the process's peak resident memory, and the time of each step.
+- ``lifetimes``: the same data read with pandas, ``summary_data_from_transaction_data``,
+  ``BetaGeoFitter`` and ``GammaGammaFitter`` fits and 12-month
+  ``customer_lifetime_value``: the part of the job lifetimes covers (no RFM, Pareto or
+  output file).
+
+The issue 7 target for 100M transactions on 2 cores / 24 GiB: under 180 s and 8 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TOOLS = ("kamseg", "lifetimes")
+
+LIFETIMES = """
+import sys, time, resource, warnings
+warnings.simplefilter("ignore")
+import pandas as pd
+from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes.utils import summary_data_from_transaction_data
+t0 = time.perf_counter()
+tx = pd.read_parquet(sys.argv[1], columns=["customer_id", "date", "amount"])
+c = summary_data_from_transaction_data(tx, "customer_id", "date", monetary_value_col="amount",
+                                       freq="W")
+bg = BetaGeoFitter().fit(c["frequency"], c["recency"], c["T"])
+rep = c[(c["frequency"] > 0) & (c["monetary_value"] > 0)]
+gg = GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
+clv = gg.customer_lifetime_value(bg, c["frequency"], c["recency"], c["T"],
+                                 c["monetary_value"].clip(lower=0), time=12,
+                                 discount_rate=0.01, freq="W")
+print(f"seconds {time.perf_counter() - t0:.2f} rows {len(clv)}")
+"""
+
+
+# runs a command and prints its peak resident memory (KiB): a fresh parent per run, so the
+# children's ru_maxrss is that command's own peak
+_MEASURE = (
+    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]).returncode; "
+    "print('peak_kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
+    " sys.exit(r)"
+)
+
+
+def _run(cmd: list[str]) -> tuple[float, float, str]:
+    """Run `cmd`; return wall seconds, its peak resident memory (MB) and its output."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]} failed:\n{proc.stderr[-3000:]}")
+    peak_kb = int(re.findall(r"peak_kb (\d+)", proc.stderr)[-1])
+    return seconds, peak_kb / 1024, proc.stderr + proc.stdout
+
+
+def _steps(log: str) -> str:
+    """Seconds per step from the ``kamseg: [  12.3 s] step`` progress lines."""
+    marks = [(float(t), name) for t, name in re.findall(r"\[\s*([\d.]+) s\] (\S+)", log)]
+    parts = []
+    for (t, name), (t_next, _) in itertools.pairwise(marks):
+        parts.append(f"{name.rstrip(':')} {t_next - t:.1f}")
+    return ", ".join(parts)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tmp", default=None, help="folder for the data (default: a temp dir)")
+    args = parser.parse_args()
+
+    import kamseg
+
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    print(f"machine: {os.cpu_count()} cores, {mem_gb:.0f} GiB; kamseg {kamseg.__version__}")
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        for size in args.sizes:
+            t0 = time.perf_counter()
+            data = kamseg.datasets.make_transactions(n_customers=max(size // 9, 1), seed=args.seed)
+            tx = data.transactions[["customer_id", "date", "amount", "profit"]]
+            n_tx, n_cust = len(tx), tx["customer_id"].nunique()
+            path = str(Path(tmp) / f"tx_{size}.parquet")
+            tx.to_parquet(path, row_group_size=1_000_000)
+            del data, tx
+            gen = time.perf_counter() - t0
+            print(f"\n{n_tx:,} transactions, {n_cust:,} customers (made in {gen:.0f} s)")
+            results = {}
+            if "kamseg" in args.tools:
+                out = str(Path(tmp) / "customers.parquet")
+                cmd = [sys.executable, "-m", "kamseg", "segment", path, "--profit-col"]
+                cmd += ["profit", "--steps", "rfm,clv,pareto", "-o", out, "--progress"]
+                seconds, peak, log = _run(cmd)
+                marks = re.findall(r"\[\s*([\d.]+) s\] done", log)
+                inner = float(marks[-1])
+                results["kamseg"] = inner
+                print(
+                    f"  kamseg segment  {inner:7.1f} s   peak {peak:7.0f} MB   "
+                    f"({seconds:.1f} s with start-up and imports)"
+                )
+                print(f"    steps (s): {_steps(log)}")
+                os.unlink(out)
+            if "lifetimes" in args.tools:
+                seconds, peak, log = _run([sys.executable, "-c", LIFETIMES, path])
+                inner = float(re.search(r"seconds ([\d.]+)", log).group(1))  # type: ignore[union-attr]
+                results["lifetimes"] = inner
+                print(f"  lifetimes       {inner:7.1f} s   peak {peak:7.0f} MB")
+            if len(results) == 2:
+                ratio = results["lifetimes"] / results["kamseg"]
+                print(f"  lifetimes / kamseg = {ratio:.1f}x")
+            os.unlink(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
