@@ -18,9 +18,8 @@ import difflib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import tomllib
@@ -65,9 +64,22 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+class _ReadOnlyDict(dict[str, Any]):
+    """A dict that refuses changes (the config is immutable); pickles and copies as usual."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("SegmentConfig is immutable; use config.replace(key_criteria=...)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ReadOnlyDict, (dict(self),))
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return MappingProxyType({str(k): _freeze(v) for k, v in value.items()})
+        return _ReadOnlyDict({str(k): _freeze(v) for k, v in value.items()})
     return value
 
 
@@ -246,7 +258,7 @@ class SegmentConfig:
         flat: dict[str, Any] = {}
         names = [f.name for f in fields(cls)]
         for key, value in values.items():
-            if key in _SECTIONS and isinstance(value, Mapping) and key not in names:
+            if key in _SECTIONS and isinstance(value, Mapping):  # a section
                 for sub, sub_value in value.items():
                     if sub not in _SECTIONS[key]:
                         _unknown(sub, names, where=f"section [{key}]")
@@ -283,8 +295,7 @@ class SegmentConfig:
 
     def to_toml_text(self) -> str:
         """TOML text of every field, by section; None fields are left out."""
-        values = asdict(self)
-        values["key_criteria"] = self.key_criteria
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
         lines = ["# kamseg segment configuration (kamseg.SegmentConfig)"]
         for section, names in _SECTIONS.items():
             body = [
