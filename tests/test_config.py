@@ -122,9 +122,8 @@ def test_bad_values_raise_config_error(changes, message):
 
 
 def test_unknown_keys_name_a_close_match():
-    with pytest.raises(
-        ConfigError, match="unknown setting 'frq' in the top level. Did you mean 'freq'"
-    ):
+    message = r"unknown setting 'frq' in the top level\. Did you mean 'freq'"
+    with pytest.raises(ConfigError, match=message):
         SegmentConfig.from_dict({"frq": "D"})
     with pytest.raises(ConfigError, match=r"unknown setting 'freq' in section \[columns\]"):
         SegmentConfig.from_toml_text('[columns]\nfreq = "D"\n')
