@@ -141,7 +141,7 @@ class SegmentConfig:
     key_criteria
         Criteria of :func:`kamseg.score_accounts` (column -> weight, or -> ``{"weight": w,
         "direction": "min"}``). None: value (revenue), lifetime profit (``profit_clv``, else
-        ``profit``), and the master's ``market_influence``, ``strategic_fit`` and
+        ``profit``, else ``clv``), and the master's ``market_influence``, ``strategic_fit`` and
         ``cost_to_serve`` (lower is better) when present, weights 25/25/15/15/20 % scaled
         to the criteria present.
     min_key_accounts, max_key_accounts

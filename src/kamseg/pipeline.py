@@ -136,10 +136,10 @@ def _criteria(config: SegmentConfig, table: pd.DataFrame) -> dict[str, Any]:
         }
     criteria = {}
     for col, spec in _DEFAULT_CRITERIA.items():
-        name = col
-        if col == "profit_clv" and col not in table.columns:
-            name = "profit"
-        if name in table.columns and name not in criteria:
+        # lifetime profit; else profit so far; else lifetime revenue
+        names = ("profit_clv", "profit", "clv") if col == "profit_clv" else (col,)
+        name = next((n for n in names if n in table.columns), None)
+        if name is not None:
             criteria[name] = spec
     return criteria
 
@@ -360,13 +360,16 @@ def segment(
     if run("health"):
         from kamseg.health import health_score
 
-        table = health_score(
-            table,
-            transactions=rows,
-            window_days=config.window_days,
-            labels=lang,  # type: ignore[arg-type]
-            **tx_cols,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = health_score(
+                table,
+                transactions=rows,
+                window_days=config.window_days,
+                labels=lang,  # type: ignore[arg-type]
+                **tx_cols,
+            )
+        _rewarn(caught, limited, "health")
 
     if run("warnings"):
         from kamseg.health import early_warnings
@@ -460,10 +463,10 @@ def _predict_clv(
 
 
 def _rewarn(caught: list[warnings.WarningMessage], limited: dict[str, str], step: str) -> None:
-    """Re-emit caught warnings, except classify's list of skipped dimensions (recorded)."""
+    """Re-emit caught warnings, except lists of parts skipped for want of data (recorded)."""
     for w in caught:
-        text = str(w.message)
-        if issubclass(w.category, KamsegWarning) and text.startswith("classify: skipped"):
-            limited[step] = text.removeprefix("classify: ").rstrip(".")
+        _, _, text = str(w.message).partition(": ")
+        if issubclass(w.category, KamsegWarning) and text.startswith("skipped"):
+            limited[step] = text.split(". Hint:")[0].rstrip(".")
             continue
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -1,0 +1,266 @@
+"""Tests of kamseg.segment: the one call equals the analyses composed by hand."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg import clv
+from kamseg.config import SegmentConfig
+from kamseg.errors import ConfigError, KamsegWarning
+
+CRITERIA = {
+    "revenue": 0.25,
+    "profit_clv": 0.25,
+    "market_influence": 0.15,
+    "strategic_fit": 0.15,
+    "cost_to_serve": {"weight": 0.20, "direction": "min"},
+}
+
+
+@pytest.fixture(scope="module")
+def data() -> kamseg.datasets.Dataset:
+    return kamseg.datasets.make_transactions(n_customers=600, seed=5)
+
+
+@pytest.fixture(scope="module")
+def full(data) -> pd.DataFrame:
+    config = SegmentConfig(profit_col="profit", order_col="order_id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the demo data are clean: no warning at all
+        return kamseg.segment(
+            data.transactions,
+            master=data.master,
+            surveys=data.surveys,
+            complaints=data.complaints,
+            catalog=data.catalog,
+            config=config,
+        )
+
+
+def _by_hand(data) -> pd.DataFrame:
+    """The same job, composed step by step from the public functions."""
+    tx = data.transactions
+    customers = kamseg.summarize(tx, profit_col="profit", order_col="order_id", freq="W")
+    master = data.master
+    extra = [c for c in master.columns if c not in customers.columns and c != "is_prospect"]
+    table = customers.join(master[extra])
+    table = kamseg.rfm_segments(kamseg.rfm_scores(table))
+    purchases = clv.fit(table, model="mbgnbd")
+    spend = clv.fit(table, model="gamma_gamma")
+    revenue = table["revenue"].to_numpy()
+    margin = np.where(
+        revenue > 0, table["profit"].to_numpy() / np.where(revenue > 0, revenue, 1), 0
+    )
+    table = table.assign(margin=margin, cost_to_serve=table["cost_to_serve"].fillna(0.0))
+    table = clv.predict(
+        table,
+        purchases,
+        spend=spend,
+        horizon=12,
+        discount_rate=0.01,
+        margin="margin",
+        cost_to_serve="cost_to_serve",
+        freq="W",
+    )
+    table = kamseg.pareto_table(table)
+    table = kamseg.pyramid(table, inactive_days=365)
+    table = kamseg.select_key_accounts(kamseg.score_accounts(table, criteria=CRITERIA))
+    return table
+
+
+def test_equals_the_steps_composed_by_hand(data, full):
+    expected = _by_hand(data)
+    buyers = full.loc[expected.index]  # prospect rows make integer columns float
+    for col in expected.columns:
+        if col.startswith("score_") or col in ("account_score",):
+            np.testing.assert_allclose(buyers[col], expected[col], rtol=1e-9, err_msg=col)
+        else:
+            pd.testing.assert_series_equal(
+                buyers[col],
+                expected[col],
+                check_exact=False,
+                rtol=1e-9,
+                obj=col,
+                check_dtype=False,
+            )
+
+
+def test_every_dimension_and_prospects(data, full):
+    n_prospects = int(data.master["is_prospect"].sum())
+    assert len(full) == data.transactions["customer_id"].nunique() + n_prospects
+    for col in (
+        "rfm_segment",
+        "clv",
+        "p_alive",
+        "abc_class",
+        "pyramid_tier",
+        "is_key_account",
+        "value_class",
+        "behaviour_class",
+        "lifecycle_stage",
+        "need_level",
+        "satisfaction_class",
+        "health_score",
+        "n_warnings",
+        "churn_probability",
+        "value_action",
+    ):
+        assert col in full.columns, col
+    assert full.attrs["kamseg_steps"] == ["summary", *kamseg.config.STEPS]
+    assert full.attrs["kamseg_skipped"] == {} and full.attrs["kamseg_limited"] == {}
+    assert full.attrs["as_of"] == str(data.as_of.date()) and full.attrs["freq"] == "W"
+    assert full["is_key_account"].dtype == bool
+    assert 5 <= int(full["is_key_account"].sum()) <= 25
+    prospects = full[full["first_purchase"].isna()]
+    assert len(prospects) == n_prospects
+    assert (prospects["lifecycle_stage"] == "potential").all()
+    assert not prospects["is_key_account"].any()
+
+
+def test_column_groups_come_in_the_documented_order(full):
+    cols = list(full.columns)
+    firsts = ["first_purchase", "industry", "r_score", "p_alive", "abc_class", "account_score"]
+    firsts += ["value_class", "health_score", "n_warnings", "churn_probability"]
+    positions = [cols.index(c) for c in firsts]
+    assert positions == sorted(positions)
+
+
+def test_inputs_are_not_modified(data):
+    copies = {n: getattr(data, n).copy() for n in ("transactions", "master", "surveys")}
+    kamseg.segment(
+        data.transactions,
+        master=data.master,
+        surveys=data.surveys,
+        config=SegmentConfig(steps=("rfm", "classes")),
+    )
+    for name, before in copies.items():
+        pd.testing.assert_frame_equal(getattr(data, name), before)
+
+
+def test_steps_subset_and_transactions_only(data):
+    config = SegmentConfig(steps=("pareto", "rfm"))
+    out = kamseg.segment(data.transactions, config=config)
+    assert out.attrs["kamseg_steps"] == ["summary", "rfm", "pareto"]
+    assert "rfm_segment" in out.columns and "abc_class" in out.columns
+    assert "clv" not in out.columns and "industry" not in out.columns
+    assert len(out) == data.transactions["customer_id"].nunique()
+
+
+def test_default_criteria_follow_the_columns_present(data):
+    # no master, no profit: value and lifetime value (no margin, so no profit_clv)
+    out = kamseg.segment(data.transactions, config=SegmentConfig(steps=("clv", "key_accounts")))
+    weights = out.attrs["kamseg_account_scoring"]["weights"]
+    assert set(weights) == {"revenue", "clv"}
+    assert weights["revenue"] == pytest.approx(0.5)
+    no_clv = SegmentConfig(profit_col="profit", steps=("key_accounts",))
+    weights = kamseg.segment(data.transactions, config=no_clv).attrs["kamseg_account_scoring"]
+    assert set(weights["weights"]) == {"revenue", "profit"}
+
+
+def test_criteria_naming_a_missing_column(data):
+    config = SegmentConfig(key_criteria={"revenue": 0.5, "loyalty": 0.5})
+    with pytest.raises(ConfigError, match=r"criteria name column\(s\) \['loyalty'\]"):
+        kamseg.segment(data.transactions, config=config)
+
+
+def test_clv_skipped_when_nobody_returns():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(8)],
+            "date": pd.date_range("2024-01-01", periods=8, freq="D"),
+            "amount": [10.0, 20, 30, 40, 50, 60, 70, 80],
+        }
+    )
+    out = kamseg.segment(tx, config=SegmentConfig(steps=("rfm", "clv", "key_accounts")))
+    assert out.attrs["kamseg_skipped"] == {"clv": "no customer bought in more than one period"}
+    assert "clv" not in out.attrs["kamseg_steps"] and "clv" not in out.columns
+    assert int(out["is_key_account"].sum()) >= 5
+
+
+def test_too_few_customers_for_a_short_list():
+    tx = pd.DataFrame(
+        {"customer_id": ["a", "b", "a"], "date": ["2024-01-01", "2024-01-02", "2024-02-01"]}
+    ).assign(amount=[1.0, 2.0, 3.0])
+    out = kamseg.segment(tx, config=SegmentConfig(steps=("key_accounts",)))
+    assert "fewer than min_key_accounts 5" in out.attrs["kamseg_skipped"]["key_accounts"]
+
+
+def test_parquet_path_pandas_and_duckdb_engines_agree(data, tmp_path):
+    path = tmp_path / "tx.parquet"
+    data.transactions.to_parquet(path)
+    base = SegmentConfig(profit_col="profit", steps=("rfm", "clv", "pareto", "health"))
+    on_pandas = kamseg.segment(path, config=base.replace(engine="pandas"))
+    on_duckdb = kamseg.segment(str(path), config=base.replace(engine="duckdb"))
+    auto = kamseg.segment(path, config=base)  # small file: pandas
+    pd.testing.assert_frame_equal(auto, on_pandas)
+    limited = on_duckdb.attrs["kamseg_limited"]["health"]
+    assert limited.endswith("; no transaction rows (engine input)")
+    assert "frequency_trend" in limited  # needs the rows
+    assert "frequency_trend" not in on_pandas.attrs["kamseg_limited"]["health"]
+    assert "satisfaction" in on_pandas.attrs["kamseg_limited"]["health"]  # no surveys
+    shared = [c for c in on_pandas.columns if not c.startswith("health")]
+    pd.testing.assert_frame_equal(
+        on_duckdb[shared], on_pandas[shared], check_exact=False, rtol=1e-8
+    )
+
+
+def test_engine_input_skips_steps_that_need_rows(data):
+    pa = pytest.importorskip("pyarrow")
+    table = pa.Table.from_pandas(data.transactions, preserve_index=False)
+    out = kamseg.segment(
+        table, catalog=data.catalog, config=SegmentConfig(steps=("classes", "churn"))
+    )
+    assert out.attrs["kamseg_skipped"]["churn"].startswith("needs the transaction rows")
+    assert "need" in out.attrs["kamseg_limited"]["classes"]
+    assert "lifecycle_stage" in out.columns and "churn_probability" not in out.columns
+
+
+def test_csv_path_and_as_of_argument(data, tmp_path):
+    path = tmp_path / "tx.csv"
+    data.transactions.to_csv(path, index=False)
+    config = SegmentConfig(steps=("rfm",), as_of="2024-06-30")
+    with pytest.warns(KamsegWarning, match="dated after as_of 2024-03-31"):
+        out = kamseg.segment(path, config=config, as_of="2024-03-31")
+    assert out.attrs["as_of"] == "2024-03-31"
+    with pytest.warns(KamsegWarning, match="dated after as_of 2024-03-31"):
+        expected = kamseg.rfm_segments(
+            kamseg.rfm_scores(
+                kamseg.summarize(
+                    data.transactions.assign(
+                        customer_id=data.transactions["customer_id"].astype(str)
+                    ),
+                    as_of="2024-03-31",
+                    freq="W",
+                )
+            )
+        )
+    assert out.index.astype(str).tolist() == expected.index.tolist()
+    np.testing.assert_array_equal(out["rfm_cell"].to_numpy(), expected["rfm_cell"].to_numpy())
+
+
+def test_progress_messages_and_chinese_labels(data):
+    seen: list[str] = []
+    config = SegmentConfig(steps=("rfm", "pareto"), labels="zh")
+    out = kamseg.segment(data.transactions, config=config, progress=seen.append)
+    assert seen == ["summary: transactions -> customers", "rfm", "pareto"]
+    assert "冠军客户" in set(out["rfm_segment"].astype(str))  # Champions
+
+
+def test_bad_config_and_master_types(data):
+    with pytest.raises(ConfigError, match=r"must be a kamseg\.SegmentConfig"):
+        kamseg.segment(data.transactions, config={"freq": "D"})  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"\.parquet or \.csv"):
+        kamseg.segment("transactions.xlsx")
+
+
+def test_master_with_an_id_column(data):
+    master = data.master.reset_index()
+    config = SegmentConfig(steps=("key_accounts",))
+    out = kamseg.segment(data.transactions, master=master, config=config)
+    expected = kamseg.segment(data.transactions, master=data.master, config=config)
+    pd.testing.assert_frame_equal(out, expected)
