@@ -209,3 +209,120 @@ def test_output_has_ordinary_file_permissions(tmp_path):
     out = tmp_path / "out.csv"
     assert main(["rfm", str(src), "-o", str(out), "-q"]) == 0
     assert out.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
+
+
+# --- kamseg segment -------------------------------------------------------------------------
+
+
+def _demo_csv(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """Transactions with the user's own column names, as CSV."""
+    data = kamseg.datasets.make_transactions(n_customers=150, seed=4)
+    tx = data.transactions.rename(
+        columns={"customer_id": "client", "date": "day", "amount": "value"}
+    )[["client", "day", "value", "profit"]]
+    path = tmp_path / "sales.csv"
+    tx.to_csv(path, index=False)
+    return path, tx
+
+
+def test_segment_csv_with_column_options_equals_api(tmp_path, capsys):
+    path, tx = _demo_csv(tmp_path)
+    out = tmp_path / "customers.parquet"
+    args = ["segment", str(path), "-o", str(out), "--customer-col", "client"]
+    args += ["--date-col", "day", "--amount-col", "value", "--steps", "rfm,pareto,clv"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "steps: summary, rfm, clv, pareto" in printed and "ABC classes" in printed
+    got = pd.read_parquet(out)
+    config = kamseg.SegmentConfig(
+        customer_col="client", date_col="day", amount_col="value", steps=("rfm", "clv", "pareto")
+    )
+    expected = kamseg.segment(tx.assign(client=tx["client"].astype(str)), config=config)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, check_freq=False)
+
+
+def test_segment_config_file_options_override_and_save(tmp_path, capsys):
+    path, _ = _demo_csv(tmp_path)
+    config = tmp_path / "kamseg.toml"
+    config.write_text(
+        '[columns]\ncustomer_col = "client"\ndate_col = "day"\namount_col = "value"\n'
+        '[steps]\nsteps = ["rfm"]\n[output]\nlabels = "zh"\n'
+    )
+    out, saved = tmp_path / "c.csv", tmp_path / "used.toml"
+    args = ["segment", str(path), "--config", str(config), "-o", str(out)]
+    args += ["--labels", "en", "--save-config", str(saved), "-q"]
+    assert main(args) == 0
+    assert capsys.readouterr().out == ""  # --quiet
+    table = pd.read_csv(out, index_col=0)
+    assert "Champions" in set(table["rfm_segment"])  # --labels en beat the file's zh
+    used = kamseg.SegmentConfig.from_toml(saved)
+    assert (used.customer_col, used.steps, used.labels) == ("client", ("rfm",), "en")
+
+
+def test_segment_side_tables_report_and_progress(tmp_path, capsys):
+    data = kamseg.datasets.make_transactions(n_customers=200, seed=6)
+    files = {}
+    for name in ("transactions", "master", "surveys", "complaints", "catalog"):
+        frame = getattr(data, name)
+        if name == "master":
+            frame = frame.reset_index()
+        files[name] = tmp_path / f"{name}.parquet"
+        frame.to_parquet(files[name], index=False)
+    out, report = tmp_path / "customers.parquet", tmp_path / "report.html"
+    args = ["segment", str(files["transactions"]), "-o", str(out), "--report", str(report)]
+    for name in ("master", "surveys", "complaints", "catalog"):
+        args += [f"--{name}", str(files[name])]
+    args += ["--profit-col", "profit", "--progress", "--steps", "rfm,clv,classes"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    progress = [line for line in err.splitlines() if line.startswith("kamseg: [")]
+    assert [line.split("] ")[1] for line in progress] == [
+        "summary: transactions -> customers",
+        "rfm",
+        "clv",
+        "classes",
+        f"writing {out}",
+        f"writing {report}",
+        "done",
+    ]
+    table = pd.read_parquet(out)
+    assert (table["behaviour_class"] == "potential").sum() == int(data.master["is_prospect"].sum())
+    assert table["need_level"].notna().any() and table["satisfaction_class"].notna().any()
+    html = report.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
+
+
+def test_segment_progress_is_silent_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    path, _ = _demo_csv(tmp_path)
+    args = ["segment", str(path), "-o", str(tmp_path / "o.csv"), "--customer-col", "client"]
+    args += ["--date-col", "day", "--amount-col", "value", "--steps", "rfm"]
+    assert main(args) == 0
+    assert "kamseg: [" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--report", "r.pdf"], "the report is HTML"),
+        (["--steps", "rfm,nps"], "`steps` must be one of"),
+        (["--config", "missing.toml"], "cannot read config file"),
+        (["--customer-col", "client"], "date"),  # the file has no 'date' column
+    ],
+)
+def test_segment_bad_options_exit_2(tmp_path, capsys, extra, message, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path, _ = _demo_csv(tmp_path)
+    out = tmp_path / "out.parquet"
+    assert main(["segment", str(path), "-o", str(out), *extra]) == 2
+    line = _only_error_line(capsys.readouterr().err)
+    assert message in line
+    assert not out.exists()
+
+
+def test_segment_missing_input_and_help(tmp_path, capsys):
+    assert main(["segment", str(tmp_path / "nope.parquet"), "-o", "x.parquet"]) == 2
+    assert "no such file" in _only_error_line(capsys.readouterr().err)
+    with pytest.raises(SystemExit) as exc:
+        main(["segment", "--help"])
+    assert exc.value.code == 0
+    assert "--master" in capsys.readouterr().out
