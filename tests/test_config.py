@@ -149,3 +149,18 @@ def test_pickle_and_copy_keep_the_config():
     assert copy.deepcopy(config) == config
     with pytest.raises(TypeError):
         pickle.loads(pickle.dumps(config)).key_criteria["revenue"] = 1.0  # type: ignore[index]
+
+
+def test_the_documented_file_holds_the_defaults():
+    from pathlib import Path
+
+    page = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    block = page.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert SegmentConfig.from_toml_text(block) == SegmentConfig()
+    commented = block.replace("# key_criteria", "key_criteria")
+    criteria = SegmentConfig.from_toml_text(commented).key_criteria
+    assert criteria == {
+        "revenue": 0.4,
+        "profit_clv": 0.4,
+        "cost_to_serve": {"weight": 0.2, "direction": "min"},
+    }

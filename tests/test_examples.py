@@ -41,10 +41,16 @@ def test_pareto_lorenz_example(tmp_path, monkeypatch, capsys):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+# scripts that no test runs, and why
+NOT_RUN = {"report_screenshot.py": "makes a docs image; needs playwright and Chromium"}
+
+
 def test_every_example_is_tested():
-    tested = set(re.findall(r'"(\w+\.py)"', Path(__file__).read_text(encoding="utf-8")))
+    source = Path(__file__).read_text(encoding="utf-8")
+    tested = set(re.findall(r'"examples" / "(\w+\.py)"', source))  # run by a test
     scripts = {p.name for p in (ROOT / "examples").glob("*.py")}
-    assert scripts <= tested, f"examples without a test: {sorted(scripts - tested)}"
+    untested = scripts - tested - set(NOT_RUN)
+    assert not untested, f"examples without a test: {sorted(untested)}"
 
 
 @needs_data

@@ -374,15 +374,18 @@ def segment(
     if run("warnings"):
         from kamseg.health import early_warnings
 
-        table = early_warnings(
-            table,
-            transactions=rows,
-            surveys=surveys,
-            complaints=complaints,
-            window_days=config.window_days,
-            labels=lang,  # type: ignore[arg-type]
-            **tx_cols,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = early_warnings(
+                table,
+                transactions=rows,
+                surveys=surveys,
+                complaints=complaints,
+                window_days=config.window_days,
+                labels=lang,  # type: ignore[arg-type]
+                **tx_cols,
+            )
+        _rewarn(caught, limited, "warnings")
 
     if "churn" in config.steps:
         if not in_pandas:
@@ -466,7 +469,9 @@ def _rewarn(caught: list[warnings.WarningMessage], limited: dict[str, str], step
     """Re-emit caught warnings, except lists of parts skipped for want of data (recorded)."""
     for w in caught:
         _, _, text = str(w.message).partition(": ")
-        if issubclass(w.category, KamsegWarning) and text.startswith("skipped"):
+        if issubclass(w.category, KamsegWarning) and text.startswith(
+            ("skipped", "check(s) not made")
+        ):
             limited[step] = text.split(". Hint:")[0].rstrip(".")
             continue
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
