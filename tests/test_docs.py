@@ -23,7 +23,8 @@ def _name(page: Path) -> str:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_name)
-def test_python_examples_run(page, capsys):
+def test_python_examples_run(page, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # files the examples write land in a temporary folder
     blocks = _BLOCK.findall(page.read_text(encoding="utf-8"))
     namespace: dict[str, object] = {}
     for block in blocks:  # blocks of one page share a namespace, as in a notebook
