@@ -731,8 +731,9 @@ def load_cdnow() -> pd.DataFrame:
 def load_cdnow_summary() -> pd.DataFrame:
     """Load the CDNOW BTYD summary of 2,357 customers used by Fader, Hardie & Lee (2005).
 
-    Weekly periods, observed until 1998-06-30 (39 weeks after the end of the first
-    quarter of 1997). Read from ``cdnow_customers_summary.csv`` shipped by ``lifetimes``.
+    Weekly periods over the papers' 39-week calibration window, which ends on 1997-09-30
+    (customers first bought in the first quarter of 1997). Read from
+    ``cdnow_customers_summary.csv`` shipped by ``lifetimes``.
 
     Returns
     -------
