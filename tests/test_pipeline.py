@@ -264,3 +264,24 @@ def test_master_with_an_id_column(data):
     out = kamseg.segment(data.transactions, master=master, config=config)
     expected = kamseg.segment(data.transactions, master=data.master, config=config)
     pd.testing.assert_frame_equal(out, expected)
+
+
+def test_as_of_in_the_middle_warns_once_and_every_step_uses_it(data):
+    config = SegmentConfig(profit_col="profit")
+    n_late = int((data.transactions["date"] >= "2024-07-01").sum())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = kamseg.segment(
+            data.transactions,
+            master=data.master,
+            catalog=data.catalog,
+            config=config,
+            as_of="2024-06-30",
+        )
+    texts = [str(w.message) for w in caught]
+    late = [t for t in texts if "after as_of" in t and "transaction" in t]
+    assert late == [f"summarize: excluded {n_late} transaction(s) dated after as_of 2024-06-30."]
+    assert out.attrs["as_of"] == "2024-06-30"
+    buyers = out[out["first_purchase"].notna()]
+    assert buyers["last_purchase"].max() <= pd.Timestamp("2024-06-30")
+    assert "churn" in out.attrs["kamseg_steps"] and out["churn_probability"].notna().any()

@@ -175,12 +175,13 @@ def segment(
     9. **warnings**: early churn warnings;
     10. **churn**: a gradient-boosting churn model fitted on the history, its probability.
 
-    A step that the data do not allow is skipped and named in
-    ``result.attrs["kamseg_skipped"]`` with the reason (e.g. the need level without a
-    catalog, CLV when no customer bought twice); ``result.attrs["kamseg_steps"]`` lists the
-    steps run. Nothing is skipped silently that was asked for explicitly in a way the data
-    cannot serve: unknown key-account criteria columns raise
-    :class:`~kamseg.errors.ConfigError`.
+    ``result.attrs["kamseg_steps"]`` lists the steps run. A step that the data do not
+    allow is skipped and named in ``result.attrs["kamseg_skipped"]`` with the reason (e.g.
+    CLV when no customer bought twice); parts of a step left out for want of a side table
+    are named in ``result.attrs["kamseg_limited"]`` (e.g. the need level without a
+    catalog). Key-account criteria naming columns the table does not have raise
+    :class:`~kamseg.errors.ConfigError`. Every step works as of the summary's `as_of`:
+    later transactions are left out once, with the summary's warning.
 
     Parameters
     ----------
@@ -253,7 +254,8 @@ def segment(
         returns=config.returns,  # type: ignore[arg-type]
     )
     attrs = dict(table.attrs)  # as_of, freq, ...: joins below need not keep them
-    rows: Any = tx if in_pandas else None
+    # the row-level steps see the transactions the summary kept (it warned about the rest)
+    rows: Any = _until(tx, attrs["as_of"], config.date_col) if in_pandas else None
     steps = ["summary"]
     skipped: dict[str, str] = {}
     limited: dict[str, str] = {}
@@ -270,6 +272,7 @@ def segment(
 
             match_master(table, master, func=_FUNC)  # warns about unknown customers
             table = table.join(master[extra], how="left")
+            table.attrs.update(attrs)  # the later steps read as_of and freq from here
 
     def run(step: str) -> bool:
         if step not in config.steps:
@@ -413,6 +416,15 @@ def segment(
     table.attrs["kamseg_skipped"] = skipped
     table.attrs["kamseg_limited"] = limited
     return table
+
+
+def _until(tx: pd.DataFrame, as_of: str, date_col: str) -> pd.DataFrame:
+    """The transactions dated on or before the `as_of` day."""
+    from kamseg._validation import to_datetime
+
+    dates = to_datetime(tx[date_col], func=_FUNC, col=date_col)
+    late = (dates >= pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy()
+    return tx.loc[~late] if late.any() else tx
 
 
 def _clv_reason(table: pd.DataFrame) -> str | None:
