@@ -492,7 +492,7 @@ def test_chinese_plots_miss_no_glyph(name, cjk, table, performance):
 
 
 def test_chinese_without_a_font_warns_with_what_to_install(table, monkeypatch):
-    monkeypatch.setattr(plot, "cjk_font", lambda: None)
+    monkeypatch.setattr("kamseg.plot._common.cjk_font", lambda: None)  # where it is called
     with pytest.warns(KamsegWarning, match="fonts-noto-cjk or fonts-wqy-microhei") as record:
         plot.pyramid_chart(table, labels="zh")
     assert record[0].filename == __file__  # points at the caller
