@@ -8,9 +8,7 @@ Data-quality warnings are printed to stderr as ``kamseg: warning: ...`` lines.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -66,17 +64,9 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
         raise _UsageError(f"output {str(p)!r}: folder {str(folder)!r} does not exist")
-    # a hidden sibling file, created with the usual permissions (mkstemp would give 0600)
-    tmp = folder / f".{p.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        if suffix == ".csv":
-            df.to_csv(tmp)
-        else:
-            df.to_parquet(tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from kamseg._files import atomic_write
+
+    atomic_write(p, df.to_csv if suffix == ".csv" else df.to_parquet)
 
 
 @contextmanager

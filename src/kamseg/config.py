@@ -308,9 +308,12 @@ class SegmentConfig:
         return "\n".join(lines) + "\n"
 
     def to_toml(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_toml_text` to `path` (UTF-8); return the path."""
+        """Write :meth:`to_toml_text` to `path` (UTF-8, atomically); return the path."""
+        from kamseg._files import atomic_write
+
         p = Path(path)
-        p.write_text(self.to_toml_text(), encoding="utf-8")
+        text = self.to_toml_text()
+        atomic_write(p, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         return p
 
     def replace(self, **changes: Any) -> SegmentConfig:

@@ -40,7 +40,7 @@ from kamseg._validation import (
     warn,
 )
 from kamseg.errors import ColumnNotFoundError, ConfigError, SchemaError
-from kamseg.labels import Language, check_language
+from kamseg.labels import HEALTH_BAND_LABELS, Language, check_language
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -94,9 +94,6 @@ WARNING_COLUMNS: tuple[str, ...] = (
 )
 
 # Display names (local tables: the lead may move them to kamseg.labels).
-_BAND_NAMES: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {"red": {"zh": "红灯"}, "amber": {"zh": "黄灯"}, "green": {"zh": "绿灯"}}
-)
 _COMPONENT_NAMES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         "recency": {"en": "recency", "zh": "购买节奏"},
@@ -441,7 +438,7 @@ def _bands(bands: object, lang: str, *, func: str) -> tuple[list[str], np.ndarra
         )
     if len(set(names)) != len(names):
         raise ConfigError(f"{func}: band names must be distinct; got {names!r}.")
-    shown = [_BAND_NAMES.get(n, {}).get(lang, n) for n in names]
+    shown = [HEALTH_BAND_LABELS.get(n, {}).get(lang, n) for n in names]
     return shown, np.asarray(lows)
 
 

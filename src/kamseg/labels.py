@@ -368,8 +368,8 @@ __all__ += ["REPORT_TEXT"]
 # Everything below is used by :mod:`kamseg.plot` only; the names above are unchanged.
 
 HEALTH_BAND_LABELS: LabelTable = _table({"red": "红灯", "amber": "黄灯", "green": "绿灯"})
-"""Default health bands of :func:`kamseg.health_score` (the same names as in
-``kamseg.health``), for translating the bands shown by :func:`kamseg.plot.health_distribution`."""
+"""Default health bands of :func:`kamseg.health_score`: the names it shows in Chinese, and
+the translation of the bands shown by :func:`kamseg.plot.health_distribution`."""
 
 PLOT_TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {

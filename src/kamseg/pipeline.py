@@ -6,9 +6,10 @@ talk to each other through the columns of the customer table (see ``../shared/DE
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._validation import check_frame, warn
-from kamseg.config import SegmentConfig
+from kamseg.config import STEPS, SegmentConfig
 from kamseg.errors import ConfigError, ConvergenceError, KamsegWarning
 
 __all__ = ["COLUMN_GROUPS", "segment"]
@@ -34,18 +35,7 @@ _DEFAULT_CRITERIA: dict[str, Any] = {
 }
 
 #: Column groups of the result, in the order they appear (see docs/segment.md).
-COLUMN_GROUPS: tuple[str, ...] = (
-    "summary",
-    "master",
-    "rfm",
-    "clv",
-    "pareto",
-    "key_accounts",
-    "classes",
-    "health",
-    "warnings",
-    "churn",
-)
+COLUMN_GROUPS: tuple[str, ...] = ("summary", "master", *STEPS)
 
 Progress = Callable[[str], None]
 
@@ -57,19 +47,16 @@ def _is_parquet_path(obj: object) -> bool:
     )
 
 
-def _parquet_rows(path: str) -> int | None:
-    """Rows of a Parquet file, folder or glob from the files' metadata (no data read)."""
+def _parquet_files(path: str) -> list[str]:
+    """The Parquet files of a file, folder (every ``*.parquet`` below it) or glob, sorted."""
     import glob
 
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
-
     if os.path.isdir(path):
-        files = glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True)
-    else:
-        files = glob.glob(path, recursive=True)
+        path = os.path.join(path, "**", "*.parquet")
+    files = sorted(glob.glob(path, recursive=True))
     if not files:
-        return None
-    return sum(int(pq.ParquetFile(f).metadata.num_rows) for f in files)
+        raise FileNotFoundError(f"{_FUNC}: no Parquet file matches {path!r}.")
+    return files
 
 
 def _load_transactions(transactions: Any, config: SegmentConfig) -> Any:
@@ -85,10 +72,13 @@ def _load_transactions(transactions: Any, config: SegmentConfig) -> Any:
                 f"{_FUNC}: a transactions path must be a .parquet or .csv file (or a folder "
                 f"or glob of Parquet files); got {str(path)!r}."
             )
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
         engine = config.engine
-        if engine == "auto":
-            rows = _parquet_rows(str(path))
-            engine = "pandas" if rows is not None and rows <= config.pandas_max_rows else "duckdb"
+        files = [] if engine == "duckdb" else _parquet_files(str(path))
+        if engine == "auto":  # row counts from the files' metadata, no data read
+            rows = sum(int(pq.ParquetFile(f).metadata.num_rows) for f in files)
+            engine = "pandas" if rows <= config.pandas_max_rows else "duckdb"
         if engine == "pandas":
             names = [
                 config.customer_col,
@@ -98,24 +88,10 @@ def _load_transactions(transactions: Any, config: SegmentConfig) -> Any:
                 config.order_col,
                 config.product_col,
             ]
-            import pyarrow.parquet as pq
-
-            available = set(pq.read_schema(_first_file(str(path))).names)
+            available = set(pq.read_schema(files[0]).names)
             wanted = [c for c in dict.fromkeys(names) if c is not None and c in available]
             return pd.read_parquet(path, columns=wanted)
     return transactions
-
-
-def _first_file(path: str) -> str:
-    import glob
-
-    if os.path.isdir(path):
-        files = sorted(glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True))
-    else:
-        files = sorted(glob.glob(path, recursive=True))
-    if not files:
-        raise FileNotFoundError(f"{_FUNC}: no Parquet file matches {path!r}.")
-    return files[0]
 
 
 def _indexed(table: pd.DataFrame | None, config: SegmentConfig, arg: str) -> pd.DataFrame | None:
@@ -342,8 +318,7 @@ def segment(
     if run("classes"):
         from kamseg.classification import classify
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _recording(limited, "classes"):
             table = classify(
                 table,
                 transactions=rows,
@@ -356,15 +331,13 @@ def segment(
                 action=config.actions,
                 **tx_cols,
             )
-        _rewarn(caught, limited, "classes")
         if "is_key_account" in table.columns:  # prospects are not key accounts
             table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
 
     if run("health"):
         from kamseg.health import health_score
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _recording(limited, "health"):
             table = health_score(
                 table,
                 transactions=rows,
@@ -372,13 +345,11 @@ def segment(
                 labels=lang,  # type: ignore[arg-type]
                 **tx_cols,
             )
-        _rewarn(caught, limited, "health")
 
     if run("warnings"):
         from kamseg.health import early_warnings
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _recording(limited, "warnings"):
             table = early_warnings(
                 table,
                 transactions=rows,
@@ -388,7 +359,6 @@ def segment(
                 labels=lang,  # type: ignore[arg-type]
                 **tx_cols,
             )
-        _rewarn(caught, limited, "warnings")
 
     if "churn" in config.steps:
         if not in_pandas:
@@ -477,8 +447,13 @@ def _predict_clv(
     )
 
 
-def _rewarn(caught: list[warnings.WarningMessage], limited: dict[str, str], step: str) -> None:
-    """Re-emit caught warnings, except lists of parts skipped for want of data (recorded)."""
+@contextlib.contextmanager
+def _recording(limited: dict[str, str], step: str) -> Iterator[None]:
+    """Record a step's warnings that list parts skipped for want of data in `limited`;
+    re-emit every other warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
     for w in caught:
         _, _, text = str(w.message).partition(": ")
         if issubclass(w.category, KamsegWarning) and text.startswith(

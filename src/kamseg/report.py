@@ -35,7 +35,6 @@ import base64
 import html
 import io
 import os
-import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._files import atomic_write
 from kamseg._validation import check_choice, check_columns, check_frame, check_int, examples
 from kamseg.errors import ColumnNotFoundError, ConfigError, KamsegError, SchemaError
 from kamseg.labels import (
@@ -1013,13 +1013,5 @@ def write_report(
         amount_col=amount_col,
         profit_col=profit_col,
     )
-    # a hidden sibling file, created with the usual permissions (mkstemp would give 0600)
-    tmp = folder / f".{p.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(page)
-        os.replace(tmp, p)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(p, lambda tmp: tmp.write_text(page, encoding="utf-8", newline="\n"))
     return p
