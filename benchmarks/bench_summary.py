@@ -144,7 +144,7 @@ def _worker(tool: str, path: str) -> None:
         import kamseg.summary
 
         if tool != "kamseg":
-            import kamseg.engines._duckdb  # loaded before timing, like duckdb
+            import kamseg.summary._duckdb  # loaded before timing, like duckdb
 
     base_kb = _rss_now_kb()
     t0 = time.perf_counter()

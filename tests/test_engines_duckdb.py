@@ -252,7 +252,7 @@ def test_partitioned_passes_equal_pandas(tx_returns, tmp_path, kind, partitions)
 
 
 def test_partitions_default_from_rows_per_pass(tx, tmp_path, monkeypatch):
-    from kamseg.engines import _duckdb
+    from kamseg.summary import _duckdb
 
     seen: list[str] = []
     run = _duckdb._run

@@ -21,7 +21,7 @@ if shutil.which("java") is None:
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
-from kamseg.engines._spark import read_parquet_for_spark, summarize_spark
+from kamseg.engines import read_parquet_for_spark, summarize_spark
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:PySpark does not yet fully support pandas:FutureWarning",

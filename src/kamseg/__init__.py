@@ -26,6 +26,8 @@ __version__ = "0.1.0.dev0"
 # public name -> module that defines it (loaded on first attribute access)
 _LAZY: dict[str, str] = {
     "summarize": "kamseg.summary",
+    "prepare_transactions": "kamseg.transactions",
+    "PreparedTransactions": "kamseg.transactions",
     "rfm_scores": "kamseg.rfm",
     "rfm_segments": "kamseg.rfm",
     "rfm_segment_summary": "kamseg.rfm",
@@ -74,6 +76,7 @@ _SUBMODULES = (
     "datasets",
     "errors",
     "evaluate",
+    "features",
     "health",
     "labels",
     "lifecycle",
@@ -85,12 +88,14 @@ _SUBMODULES = (
     "rfm",
     "satisfaction",
     "summary",
+    "transactions",
     "value",
 )
 
 __all__ = [
     "DEFAULT_SEGMENT_MAP",
     "LifecycleThresholds",
+    "PreparedTransactions",
     "SegmentConfig",
     "__version__",
     "accounts",
@@ -107,6 +112,7 @@ __all__ = [
     "datasets",
     "early_warnings",
     "errors",
+    "features",
     "health_score",
     "kam_performance",
     "latent_needs",
@@ -117,6 +123,7 @@ __all__ = [
     "pareto_table",
     "plot",
     "predict_churn",
+    "prepare_transactions",
     "pyramid",
     "recommended_action",
     "render_report",
@@ -129,13 +136,14 @@ __all__ = [
     "segment",
     "select_key_accounts",
     "summarize",
+    "transactions",
     "value_class",
     "whale_curve",
     "write_report",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from kamseg import accounts, clv, datasets, errors, plot
+    from kamseg import accounts, clv, datasets, errors, features, plot, transactions
     from kamseg.accounts import (
         ahp_weights,
         review_key_accounts,
@@ -158,6 +166,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from kamseg.rfm import DEFAULT_SEGMENT_MAP, rfm_scores, rfm_segment_summary, rfm_segments
     from kamseg.satisfaction import csat, nps, satisfaction_class
     from kamseg.summary import summarize
+    from kamseg.transactions import PreparedTransactions, prepare_transactions
     from kamseg.value import value_class
 
 

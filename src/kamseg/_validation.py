@@ -18,6 +18,7 @@ from kamseg.errors import ColumnNotFoundError, ConfigError, EmptyInputError, Sch
 
 __all__ = [
     "append_ids",
+    "check_customers",
     "as_of_day",
     "check_choice",
     "check_columns",
@@ -27,6 +28,7 @@ __all__ = [
     "customer_ids",
     "examples",
     "match_master",
+    "positions_in",
     "to_datetime",
     "to_float",
     "warn",
@@ -289,3 +291,24 @@ def append_ids(customers: pd.DataFrame, new_ids: pd.Index) -> pd.DataFrame:
     """`customers` with one empty row per new id appended (index name kept)."""
     index = customers.index.append(new_ids).rename(customers.index.name)
     return customers.reindex(index)
+
+
+def check_customers(customers: object, *, func: str, arg: str = "customers") -> pd.DataFrame:
+    """Check that `customers` is a non-empty DataFrame whose index (customer ids) is unique."""
+    df = check_frame(customers, func=func, arg=arg)
+    if not df.index.is_unique:
+        raise SchemaError(
+            f"{func}: the index of `{arg}` has duplicated ids, e.g. "
+            f"{examples(df.index[df.index.duplicated()])}. Hint: aggregate to one row per "
+            "customer first (e.g. with kamseg.summarize)."
+        )
+    return df
+
+
+def positions_in(values: pd.Series, keys: pd.Index) -> np.ndarray:
+    """Position of each value of `values` in the unique index `keys` (-1: absent or null)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat_pos = np.append(keys.get_indexer(values.cat.categories), -1)
+        codes = values.cat.codes.to_numpy(dtype=np.int64)
+        return np.asarray(cat_pos[codes], dtype=np.int64)  # code -1 picks the appended -1
+    return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.int64)

@@ -31,7 +31,7 @@ from kamseg._validation import (
 from kamseg.clv._api import TRANSACTION_MODELS, _rfm_arrays, _spec, fit
 from kamseg.clv._base import FitResult
 from kamseg.errors import ConfigError, ConvergenceError, EmptyInputError, SchemaError
-from kamseg.summary import Freq, ReturnsPolicy, _periods, summarize
+from kamseg.summary import Freq, ReturnsPolicy, periods, summarize
 
 __all__ = [
     "HOLDOUT_COLUMNS",
@@ -87,7 +87,7 @@ def _iso(day: int) -> str:
 
 
 def _period_of(day: int, freq: str) -> int:
-    return int(_periods(np.array([day], dtype=np.int64), freq)[0])
+    return int(periods(np.array([day], dtype=np.int64), freq)[0])
 
 
 def calibration_holdout(
@@ -335,7 +335,7 @@ def calibration_holdout(
                 "netted into monetary_value_holdout."
             )
     if pos.size:
-        period = _periods(days[in_hold][known], freq)
+        period = periods(days[in_hold][known], freq)
         pmin = int(period.min())
         span = int(period.max()) - pmin + 1
         pairs = np.unique(pos * span + (period - pmin))

@@ -15,15 +15,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kamseg.engines._duckdb import summarize_duckdb
-    from kamseg.engines._spark import read_parquet_for_spark, summarize_spark
+    from kamseg.summary._duckdb import summarize_duckdb
+    from kamseg.summary._spark import read_parquet_for_spark, summarize_spark
 
 __all__ = ["read_parquet_for_spark", "summarize_duckdb", "summarize_spark"]
 
 _WHERE = {
-    "summarize_duckdb": "kamseg.engines._duckdb",
-    "summarize_spark": "kamseg.engines._spark",
-    "read_parquet_for_spark": "kamseg.engines._spark",
+    "summarize_duckdb": "kamseg.summary._duckdb",
+    "summarize_spark": "kamseg.summary._spark",
+    "read_parquet_for_spark": "kamseg.summary._spark",
 }
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, check_int, warn
 from kamseg.errors import EmptyInputError, SchemaError
-from kamseg.summary import Freq, ReturnsPolicy, _finish
+from kamseg.summary._common import Freq, ReturnsPolicy, finish
 
 if TYPE_CHECKING:
     import duckdb
@@ -278,20 +278,22 @@ def summarize_duckdb(
     check_choice(freq, get_args(Freq), func=_FUNC, arg="freq")
     check_choice(returns, get_args(ReturnsPolicy), func=_FUNC, arg="returns")
     if isinstance(source, pd.DataFrame):
-        from kamseg.summary import summarize
+        from kamseg.summary._pandas import summarize_prepared
+        from kamseg.transactions import as_prepared
 
-        return summarize(
+        prepared = as_prepared(
             source,
+            func=_FUNC,
             customer_col=customer_col,
             date_col=date_col,
             amount_col=amount_col,
             profit_col=profit_col,
             order_col=order_col,
             as_of=as_of,
-            freq=freq,
             dropna=dropna,
             returns=returns,
         )
+        return summarize_prepared(prepared, freq)
     args = {
         "customer_col": customer_col,
         "date_col": date_col,
@@ -490,7 +492,7 @@ def _summarize(
     del tables
     result = _to_pandas(table, customer_col, profit is not None)
 
-    return _finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
+    return finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
 
 
 def _summary_sql(

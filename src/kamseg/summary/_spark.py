@@ -26,13 +26,13 @@ import pandas as pd
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, examples, warn
 from kamseg.errors import EmptyInputError, SchemaError
-from kamseg.summary import (
+from kamseg.summary._common import (
     Freq,
     ReturnsPolicy,
-    _as_datetime,
-    _customer_frame,
-    _finish,
-    _periods,
+    as_datetime,
+    customer_frame,
+    finish,
+    periods,
 )
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def _epoch_ntz() -> Column:
 
 
 def _period(day: Column, freq: str) -> Column:
-    """Spark version of :func:`kamseg.summary._periods` (same numbering)."""
+    """Spark version of :func:`kamseg.summary.periods` (same numbering)."""
     from pyspark.sql import functions as F
 
     if freq == "D":
@@ -172,7 +172,7 @@ def summarize_spark(
     Examples
     --------
     >>> from pyspark.sql import SparkSession  # doctest: +SKIP
-    >>> from kamseg.engines._spark import summarize_spark
+    >>> from kamseg.engines import summarize_spark
     >>> spark = SparkSession.builder.master("local[1]").getOrCreate()  # doctest: +SKIP
     >>> sdf = spark.createDataFrame(
     ...     [("a", "2024-01-01", 10.0), ("a", "2024-01-10", 30.0), ("b", "2024-01-05", 8.0)],
@@ -358,15 +358,15 @@ def summarize_spark(
     n_orders = frame["n_orders"].to_numpy(dtype=np.int64)
     frequency = (frame["n_periods"].to_numpy(dtype=np.int64) - 1).astype(np.float64)
     repeat_amount = frame["repeat_amount"].to_numpy(dtype=np.float64)
-    first_period = _periods(first, freq)
-    last_period = _periods(last, freq)
-    as_of_period = int(_periods(np.array([as_of_day], dtype=np.int64), freq)[0])
+    first_period = periods(first, freq)
+    last_period = periods(last, freq)
+    as_of_period = int(periods(np.array([as_of_day], dtype=np.int64), freq)[0])
     with np.errstate(divide="ignore", invalid="ignore"):
         monetary = np.where(frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0)
 
     data: dict[str, Any] = {
-        "first_purchase": _as_datetime(first),
-        "last_purchase": _as_datetime(last),
+        "first_purchase": as_datetime(first),
+        "last_purchase": as_datetime(last),
         "n_orders": n_orders,
         "revenue": revenue,
     }
@@ -381,8 +381,8 @@ def summarize_spark(
     data["monetary_value"] = monetary
     data["nonpositive_revenue"] = revenue <= 0
 
-    result = _customer_frame(data, pd.Index(frame["c"], name=customer_col))
-    return _finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
+    result = customer_frame(data, pd.Index(frame["c"], name=customer_col))
+    return finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
 
 
 def _nanosecond_columns(path: str) -> dict[str, str | None]:

@@ -1,0 +1,357 @@
+"""Per-customer measures, each defined once (layer 1, under every analysis).
+
+Analyses read these measures as columns of the customer table; when a column is missing
+they compute it through this module, never with a rule of their own, so the same column
+name means the same number whichever step made it (see docs/columns.md):
+
+- :func:`purchase_rhythm`: ``usual_gap_days`` and ``overdue_ratio``, the customer's own
+  buying rhythm (:func:`rhythm` on arrays);
+- :func:`trends`: spend and purchase days in two trailing windows, and ``spend_trend`` /
+  ``frequency_trend`` under one eligibility rule (:class:`WindowActivity`);
+- survey answers: the NPS and CSAT scales and answer classes (:data:`NPS_SCALE`, ...).
+
+Every function that reads transactions takes them prepared
+(:class:`kamseg.transactions.PreparedTransactions`) or as a DataFrame, prepared with the same
+keyword options.
+
+Examples
+--------
+>>> import kamseg
+>>> data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+>>> prepared = kamseg.prepare_transactions(data.transactions, as_of=data.as_of)
+>>> customers = kamseg.summarize(prepared)
+>>> kamseg.features.purchase_rhythm(customers).columns.tolist()
+['usual_gap_days', 'overdue_ratio']
+>>> t = kamseg.features.trends(customers, transactions=prepared)
+>>> t.columns.tolist()
+['spend_recent', 'spend_previous', 'spend_trend', 'frequency_trend']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamseg._types import ReturnsPolicy
+from kamseg._validation import check_columns, check_frame, check_int, examples, to_float
+from kamseg.errors import ConfigError, SchemaError
+from kamseg.features._rhythm import FALLBACK_GAP_DAYS, Rhythm, rhythm
+from kamseg.features._surveys import (
+    CSAT_SATISFIED,
+    CSAT_SCALE,
+    NPS_DETRACTOR_MAX,
+    NPS_PROMOTER_MIN,
+    NPS_SCALE,
+    answers,
+    is_detractor,
+    is_promoter,
+    is_satisfied,
+)
+from kamseg.features._windows import (
+    MIN_TREND_ORDERS,
+    TREND_WINDOW_DAYS,
+    WindowActivity,
+    window_activity,
+)
+from kamseg.transactions import PreparedTransactions, as_prepared
+
+__all__ = [
+    "CSAT_SATISFIED",
+    "CSAT_SCALE",
+    "FALLBACK_GAP_DAYS",
+    "MIN_TREND_ORDERS",
+    "NPS_DETRACTOR_MAX",
+    "NPS_PROMOTER_MIN",
+    "NPS_SCALE",
+    "TREND_WINDOW_DAYS",
+    "Rhythm",
+    "WindowActivity",
+    "answers",
+    "customer_activity",
+    "is_detractor",
+    "is_promoter",
+    "is_satisfied",
+    "prepared_for",
+    "purchase_rhythm",
+    "repeat_days",
+    "repeat_purchase_days",
+    "rhythm",
+    "trends",
+    "window_activity",
+]
+
+
+def prepared_for(
+    customers: pd.DataFrame,
+    transactions: Any,
+    *,
+    func: str,
+    as_of: Any = None,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    stacklevel: int = 6,
+) -> PreparedTransactions:
+    """The transactions prepared for `customers`, up to `as_of` (default the customer table's
+    ``attrs["as_of"]``, set by :func:`kamseg.summarize`, else the latest date).
+
+    A :class:`~kamseg.transactions.PreparedTransactions` is used as it is (cut at an earlier
+    `as_of`); a DataFrame is prepared with the keyword options (its warnings name `func`).
+    """
+    end = customers.attrs.get("as_of") if as_of is None else as_of
+    if isinstance(transactions, PreparedTransactions) and as_of is None and end is not None:
+        # a customer table summarised later than the prepared rows: use the rows as they are
+        day = pd.Timestamp(end)
+        if day > transactions.as_of:
+            end = None
+    return as_prepared(
+        transactions,
+        func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        as_of=end,
+        dropna=dropna,
+        returns=returns,
+        stacklevel=stacklevel,
+    )
+
+
+def customer_activity(
+    customers: pd.DataFrame,
+    prepared: PreparedTransactions,
+    *,
+    window: int,
+    func: str,
+) -> WindowActivity:
+    """:func:`window_activity` aligned with the rows of `customers` (matched by id)."""
+    positions = prepared.positions(customers.index, func=func)
+    return window_activity(prepared, positions, len(customers), window=window)
+
+
+def repeat_days(prepared: PreparedTransactions, positions: np.ndarray, n: int) -> np.ndarray:
+    """Repeat purchase days of each output row: distinct purchase days minus one (NaN for
+    rows without a purchase)."""
+    pos = positions[prepared.code]
+    ok = pos >= 0
+    pos, day = pos[ok], prepared.day[ok]
+    out = np.full(n, np.nan)
+    if pos.size == 0:
+        return out
+    dmin = int(day.min())
+    span = int(day.max()) - dmin + 1
+    key = np.unique(pos * span + (day - dmin))
+    counts = np.bincount(key // span, minlength=n)
+    bought = counts > 0
+    out[bought] = counts[bought] - 1.0
+    return out
+
+
+def _nonnegative(customers: pd.DataFrame, col: Hashable, *, func: str) -> np.ndarray:
+    x = to_float(customers[col], func=func, col=str(col))
+    bad = x < 0
+    if bad.any():
+        raise SchemaError(
+            f"{func}: {int(bad.sum())} value(s) of column {col!r} are negative; examples: "
+            f"{examples(x[bad])}. Hint: day counts and repeat purchases are >= 0."
+        )
+    return x
+
+
+def purchase_rhythm(
+    customers: pd.DataFrame,
+    *,
+    transactions: Any = None,
+    fallback_gap_days: float = FALLBACK_GAP_DAYS,
+    days_since_last_col: Hashable = "days_since_last",
+    tenure_col: Hashable = "tenure_days",
+    repeat_col: Hashable = "frequency",
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+) -> pd.DataFrame:
+    """``usual_gap_days`` and ``overdue_ratio`` of each customer (the rule of :func:`rhythm`).
+
+    Parameters
+    ----------
+    customers
+        One row per customer with `days_since_last_col` and `tenure_col` (from
+        :func:`kamseg.summarize`). Not modified.
+    transactions
+        Optional, prepared or a DataFrame: the repeat purchase days are counted from them.
+        Without them they are `repeat_col`, which must then be a daily summary's
+        ``frequency`` (``attrs["freq"]`` ``"D"`` or unset).
+    fallback_gap_days
+        The base gap when no customer bought twice.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like `customers`: ``usual_gap_days`` and ``overdue_ratio`` (float64; NaN
+        where an input is null).
+
+    Raises
+    ------
+    ConfigError
+        If `repeat_col` comes from a weekly or monthly summary and no transactions are given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.features import purchase_rhythm
+    >>> customers = pd.DataFrame(
+    ...     {"days_since_last": [412, 30, 400], "tenure_days": [1012, 700, 400],
+    ...      "frequency": [6, 20, 0]}, index=pd.Index(list("abc"), name="customer_id"))
+    >>> purchase_rhythm(customers).round(2)
+                 usual_gap_days  overdue_ratio
+    customer_id
+    a                    100.00           4.12
+    b                     33.50           0.90
+    c                     66.75           5.99
+    """
+    func = "purchase_rhythm"
+    check_frame(customers, func=func, arg="customers", allow_empty=True)
+    check_columns(customers, {"days_since_last_col": days_since_last_col, "tenure_col": tenure_col}, func=func)
+    d = _nonnegative(customers, days_since_last_col, func=func)
+    t = _nonnegative(customers, tenure_col, func=func)
+    k = repeat_purchase_days(
+        customers,
+        transactions,
+        repeat_col=repeat_col,
+        func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+    )
+    r = rhythm(d, t, k, fallback_gap_days=fallback_gap_days)
+    return pd.DataFrame(
+        {"usual_gap_days": r.usual_gap_days, "overdue_ratio": r.overdue_ratio},
+        index=customers.index,
+    )
+
+
+def repeat_purchase_days(
+    customers: pd.DataFrame,
+    transactions: Any,
+    *,
+    repeat_col: Hashable,
+    func: str,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+) -> np.ndarray:
+    """Repeat purchase days per row of `customers`: counted from `transactions` when given
+    and the summary is not daily, else the daily summary's `repeat_col`."""
+    freq = customers.attrs.get("freq", "D")
+    if freq == "D" and repeat_col in customers.columns:
+        return _nonnegative(customers, repeat_col, func=func)
+    if transactions is None:
+        if repeat_col not in customers.columns:
+            check_columns(customers, {"repeat_col": repeat_col}, func=func)
+        raise ConfigError(
+            f"{func}: the usual gap between purchases counts purchase days, but `customers` "
+            f"was summarised in {freq!r} periods, so {repeat_col!r} counts repeat periods. "
+            "Hint: pass transactions=..., or summarise with freq='D'."
+        )
+    prepared = prepared_for(
+        customers,
+        transactions,
+        func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        stacklevel=7,
+    )
+    positions = prepared.positions(customers.index, func=func)
+    return repeat_days(prepared, positions, len(customers))
+
+
+def trends(
+    customers: pd.DataFrame,
+    *,
+    transactions: Any,
+    window_days: int = TREND_WINDOW_DAYS,
+    min_trend_orders: int = MIN_TREND_ORDERS,
+    as_of: Any = None,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+) -> pd.DataFrame:
+    """Spend in the last two windows and the spend and frequency trends between them.
+
+    The recent window is the last `window_days` days up to `as_of` (included), the previous
+    one the `window_days` days before. A trend **counts** only when the customer's first
+    purchase is at least two windows old and it placed at least `min_trend_orders` orders
+    (rows, or distinct order ids) in the two windows together; otherwise it is NaN. This is
+    the one rule of :func:`kamseg.lifecycle_stage`, :func:`kamseg.health_score` and
+    :func:`kamseg.early_warnings`.
+
+    Parameters
+    ----------
+    customers
+        One row per customer, indexed by id (e.g. from :func:`kamseg.summarize`).
+    transactions
+        Prepared transactions, or a DataFrame prepared with the keyword options.
+    window_days
+        Length of each window in days (>= 1).
+    min_trend_orders
+        Orders needed in the two windows together (>= 1).
+    as_of
+        End of the recent window; default ``customers.attrs["as_of"]``, else the latest date.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like `customers`: ``spend_recent``, ``spend_previous`` (net spend in each
+        window), ``spend_trend`` (``spend_recent / spend_previous - 1``), ``frequency_trend``
+        (the same with distinct purchase days); trends NaN when they do not count or the
+        previous value is <= 0.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.features import trends
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a"] * 8,
+    ...     "date": ["2023-01-01", "2024-01-10", "2024-02-10", "2024-03-10", "2024-08-01",
+    ...              "2024-09-01", "2024-10-01", "2024-11-01"],
+    ...     "amount": [5.0, 10, 10, 10, 20, 20, 20, 20],
+    ... })
+    >>> customers = pd.DataFrame(index=pd.Index(["a"], name="customer_id"))
+    >>> trends(customers, transactions=tx, as_of="2024-12-31")
+                 spend_recent  spend_previous  spend_trend  frequency_trend
+    customer_id
+    a                    80.0            30.0     1.666667         0.333333
+    """
+    func = "trends"
+    check_frame(customers, func=func, arg="customers", allow_empty=True)
+    window = check_int(window_days, func=func, arg="window_days", low=1)
+    min_orders = check_int(min_trend_orders, func=func, arg="min_trend_orders", low=1)
+    prepared = prepared_for(
+        customers,
+        transactions,
+        func=func,
+        as_of=as_of,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=dropna,
+        returns=returns,
+    )
+    act = customer_activity(customers, prepared, window=window, func=func)
+    return pd.DataFrame(
+        {
+            "spend_recent": act.spend_recent,
+            "spend_previous": act.spend_previous,
+            "spend_trend": act.spend_trend(min_orders),
+            "frequency_trend": act.frequency_trend(min_orders),
+        },
+        index=customers.index,
+    )

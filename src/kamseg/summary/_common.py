@@ -1,0 +1,102 @@
+"""What every summary engine shares: the column list, the period numbering, the last step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamseg._types import Freq, ReturnsPolicy
+from kamseg._validation import warn
+
+__all__ = [
+    "CUSTOMER_COLUMNS",
+    "Freq",
+    "ReturnsPolicy",
+    "as_datetime",
+    "customer_frame",
+    "finish",
+    "periods",
+]
+
+#: Columns of the customer table, in order (``profit`` only when `profit_col` is given).
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    "first_purchase",
+    "last_purchase",
+    "n_orders",
+    "revenue",
+    "profit",
+    "avg_order_value",
+    "days_since_last",
+    "tenure_days",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "nonpositive_revenue",
+)
+
+_FUNC = "summarize"
+
+
+def periods(days: np.ndarray, freq: str) -> np.ndarray:
+    """Map day numbers (days since 1970-01-01) to period numbers.
+
+    "D": the day itself. "W": weeks starting on Monday, as pandas' ``W`` (= ``W-SUN``, weeks
+    that end on Sunday) periods that lifetimes uses; 1970-01-01 was a Thursday, so
+    ``(day + 3) // 7`` numbers the Monday-to-Sunday weeks. "M": calendar months since 1970-01.
+    """
+    if freq == "D":
+        return days
+    if freq == "W":
+        return (days + 3) // 7
+    return days.astype("datetime64[D]").astype("datetime64[M]").view(np.int64)
+
+
+def as_datetime(days: np.ndarray) -> np.ndarray:
+    """Day numbers as ``datetime64[ns]`` values."""
+    return days.astype("datetime64[D]").astype("datetime64[ns]")
+
+
+def customer_frame(data: dict[str, Any], index: pd.Index) -> pd.DataFrame:
+    """The customer table from per-customer arrays, sorted by customer id.
+
+    Ids of mixed, unorderable types keep their first-seen order.
+    """
+    try:
+        order = index.argsort()
+    except TypeError:
+        order = None
+    if order is not None and not (order[1:] > order[:-1]).all():
+        index = index.take(order)
+        data = {name: values[order] for name, values in data.items()}
+    return pd.DataFrame(data, index=index, copy=False)
+
+
+def finish(
+    result: pd.DataFrame,
+    *,
+    n_negative: int,
+    returns: str,
+    as_of_day: int,
+    freq: str,
+    stacklevel: int = 4,
+) -> pd.DataFrame:
+    """The last step of the engines: the warning about netted returns, and `attrs`."""
+    if n_negative and returns == "net":
+        n_flagged = int(result["nonpositive_revenue"].sum())
+        warn(
+            f"{_FUNC}: {n_negative} row(s) have negative amounts (returns), netted into "
+            f"customers' totals; {n_flagged} customer(s) have net revenue <= 0 "
+            "(column nonpositive_revenue).",
+            stacklevel=stacklevel,
+        )
+    return with_attrs(result, as_of_day=as_of_day, freq=freq)
+
+
+def with_attrs(result: pd.DataFrame, *, as_of_day: int, freq: str) -> pd.DataFrame:
+    """Set the customer table's ``attrs``: ``as_of`` (ISO text) and ``freq``."""
+    result.attrs = {"as_of": str(np.datetime64(as_of_day, "D")), "freq": freq}
+    return result
+

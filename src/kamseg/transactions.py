@@ -1,0 +1,573 @@
+"""Transactions, prepared once: one contract for every step that reads transaction rows.
+
+:func:`prepare_transactions` validates and normalises a transaction table under one set of
+rules (columns, dates, nulls, dates after `as_of`, returns) and returns an immutable
+:class:`PreparedTransactions`: the kept rows as arrays (customer codes, day numbers,
+amounts, ...), the `as_of` day, the options used, and what was dropped and why. Every public
+function of kamseg that reads transactions accepts one (``transactions=prepared``) and uses
+it as it is: no second validation, no second warning. Given a DataFrame instead, it prepares
+it itself with the same rules. :func:`kamseg.segment` prepares once and hands the same
+object to every step, so an option given once (``dropna``, ``returns``, ``as_of``) holds in
+every step and each notice is given once.
+
+The rules (DESIGN.md, "Bad input"):
+
+- a missing column: :class:`~kamseg.errors.ColumnNotFoundError` with a close-match hint;
+- unparseable or mixed-time-zone dates, non-numeric or infinite amounts (and profits):
+  :class:`~kamseg.errors.SchemaError` with the count and examples;
+- null customer ids, dates, amounts (or profits): :class:`~kamseg.errors.SchemaError` by
+  default; ``dropna=True`` drops those rows;
+- rows dated after `as_of` (default: the latest date) are excluded;
+- negative amounts (returns): netted into the customers' totals (``returns="net"``),
+  dropped (``"exclude"``) or refused (``"error"``);
+- nothing left: :class:`~kamseg.errors.EmptyInputError`.
+
+Every row dropped, and every return netted, is counted in **one**
+:class:`~kamseg.errors.KamsegWarning`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable
+from typing import Any, get_args
+
+import numpy as np
+import pandas as pd
+
+from kamseg._types import ReturnsPolicy
+from kamseg._validation import as_of_day as day_of
+from kamseg._validation import (
+    check_choice,
+    check_columns,
+    check_frame,
+    examples,
+    to_datetime,
+    to_float,
+    warn,
+)
+from kamseg.errors import ConfigError, EmptyInputError, SchemaError
+
+__all__ = ["PreparedTransactions", "ReturnsPolicy", "as_prepared", "prepare_transactions"]
+
+_FUNC = "prepare_transactions"
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False
+    return values
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PreparedTransactions:
+    """Transactions validated and normalised once (see :func:`prepare_transactions`).
+
+    The arrays hold the **kept** rows, in input order, one element per row; they are
+    read-only. Customers are numbered by ``code``: ``ids[code]`` is a row's customer id.
+
+    Attributes
+    ----------
+    code : ndarray of int64
+        Customer code of each row, an index into `ids`.
+    day : ndarray of int64
+        Purchase day of each row, in days since 1970-01-01 (the date's calendar day).
+    amount : ndarray of float64
+        Amount of each row (negative for returns kept by ``returns="net"``).
+    profit : ndarray of float64 or None
+        Profit of each row, when `profit_col` was given.
+    order : ndarray of int64 or None
+        Order code of each row (rows of one order id share a code), when `order_col` was
+        given.
+    product : ndarray or None
+        Product of each row (values as in the input), when `product_col` was given.
+    rows : ndarray of int64 or None
+        Position in the input table of each kept row; None when every row was kept.
+    ids : Index
+        Customer ids, sorted (first-seen order when they cannot be sorted), named after
+        `customer_col`. Each has at least one row, except after :meth:`until`.
+    as_of_day : int
+        The observation day ("now"), days since 1970-01-01; every kept row is on or before
+        it.
+    customer_col, date_col, amount_col, profit_col, order_col, product_col : Hashable
+        The input's column names (None for optional columns not given).
+    dropna : bool
+    returns : str
+        The options used.
+    n_input : int
+        Rows of the input table.
+    dropped : dict
+        Rows dropped, by reason: ``"null"``, ``"after_as_of"``, ``"returns"`` (with
+        ``returns="exclude"``); only reasons that dropped rows.
+    n_returns : int
+        Rows with a negative amount that were kept and netted (``returns="net"``).
+    """
+
+    code: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+    profit: np.ndarray | None
+    order: np.ndarray | None
+    product: np.ndarray | None
+    rows: np.ndarray | None
+    ids: pd.Index
+    as_of_day: int
+    customer_col: Hashable
+    date_col: Hashable
+    amount_col: Hashable
+    profit_col: Hashable | None
+    order_col: Hashable | None
+    product_col: Hashable | None
+    dropna: bool
+    returns: str
+    n_input: int
+    dropped: dict[str, int]
+    n_returns: int
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The observation day as a Timestamp."""
+        return pd.Timestamp(np.datetime64(self.as_of_day, "D"))
+
+    @property
+    def n_rows(self) -> int:
+        """Number of kept rows."""
+        return int(self.code.size)
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def __repr__(self) -> str:
+        drops = ", ".join(f"{k} {v}" for k, v in self.dropped.items()) or "none"
+        return (
+            f"PreparedTransactions({self.n_rows} rows of {self.n_input}, "
+            f"{len(self.ids)} customers, as_of {self.as_of.date()}, returns={self.returns!r}, "
+            f"dropped: {drops})"
+        )
+
+    def until(self, as_of: Any) -> PreparedTransactions:
+        """The rows dated on or before `as_of` (an earlier cut-off), without a warning.
+
+        Customer codes and `ids` are unchanged, so results at several cut-offs align.
+
+        Raises
+        ------
+        ConfigError
+            If `as_of` is after this object's `as_of`, whose later rows are gone.
+        """
+        day = day_of(as_of, func="PreparedTransactions.until")
+        if day is None or day == self.as_of_day:
+            return self
+        if day > self.as_of_day:
+            raise ConfigError(
+                f"PreparedTransactions.until: as_of {np.datetime64(day, 'D')} is after the "
+                f"as_of of these transactions ({self.as_of.date()}), whose later rows were "
+                "excluded. Hint: prepare the transactions again with the later as_of."
+            )
+        keep = self.day <= day
+
+        def sub(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else _frozen(values[keep])
+
+        return dataclasses.replace(
+            self,
+            code=_frozen(self.code[keep]),
+            day=_frozen(self.day[keep]),
+            amount=_frozen(self.amount[keep]),
+            profit=sub(self.profit),
+            order=sub(self.order),
+            product=sub(self.product),
+            rows=_frozen(
+                (np.flatnonzero(keep) if self.rows is None else self.rows[keep]).astype(np.int64)
+            ),
+            as_of_day=day,
+        )
+
+    def positions(self, index: pd.Index, *, func: str, arg: str = "customers") -> np.ndarray:
+        """Position in `index` of each customer code (-1 when absent), for aligning results.
+
+        Warns with the count of customers (and their rows) that `index` does not hold.
+        Raises :class:`~kamseg.errors.SchemaError` if `index` has duplicated ids.
+        """
+        if not index.is_unique:
+            raise SchemaError(
+                f"{func}: the index of `{arg}` has duplicated ids, e.g. "
+                f"{examples(index[index.duplicated()])}; transactions are matched by id. "
+                "Hint: aggregate to one row per customer first."
+            )
+        pos = np.asarray(index.get_indexer(self.ids), dtype=np.int64)
+        unknown = pos < 0
+        if unknown.any():
+            per_code = np.bincount(self.code, minlength=len(self.ids))
+            unknown &= per_code > 0
+        if unknown.any():
+            warn(
+                f"{func}: {int(unknown.sum())} customer id(s) in `transactions` "
+                f"({int(per_code[unknown].sum())} row(s)) have no row in `{arg}`, e.g. "
+                f"{examples(self.ids[unknown])}; they are ignored. Hint: summarise the same "
+                "transactions, with the same as_of.",
+                stacklevel=4,
+            )
+        return pos
+
+    def frame(self) -> pd.DataFrame:
+        """The kept rows as a DataFrame with the input's column names (dates as datetime64).
+
+        Order ids are not kept (only their codes), so `order_col` is not a column here.
+        """
+        data: dict[Hashable, Any] = {
+            self.customer_col: self.ids.take(self.code),
+            self.date_col: self.day.astype("datetime64[D]").astype("datetime64[ns]"),
+            self.amount_col: self.amount,
+        }
+        if self.profit_col is not None and self.profit is not None:
+            data[self.profit_col] = self.profit
+        if self.product_col is not None and self.product is not None:
+            data[self.product_col] = self.product
+        index = None if self.rows is None else pd.Index(self.rows)
+        return pd.DataFrame({k: np.asarray(v) for k, v in data.items()}, index=index)
+
+
+def prepare_transactions(
+    transactions: pd.DataFrame,
+    *,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    profit_col: Hashable | None = None,
+    order_col: Hashable | None = None,
+    product_col: Hashable | None = None,
+    as_of: Any = None,
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+) -> PreparedTransactions:
+    """Validate and normalise a transaction table once, for every step that reads it.
+
+    Parameters
+    ----------
+    transactions
+        One row per order or order line. Not modified.
+    customer_col, date_col, amount_col
+        Columns of the customer id, the purchase date (``datetime64``, ``date`` objects or
+        ISO 8601 text; time-zone-aware dates are taken in their own wall-clock time) and the
+        amount (numbers; negative amounts are returns, see `returns`).
+    profit_col, order_col, product_col
+        Optional columns: profit per row, order id (lines of one order count as one
+        order), product (for the need level with a catalog).
+    as_of
+        The observation date ("now"). Default: the latest date in the data. Only its day
+        counts; later rows are excluded.
+    dropna
+        Rows with a null customer id, date, amount (or profit) raise
+        :class:`~kamseg.errors.SchemaError` by default; with ``dropna=True`` they are
+        dropped.
+    returns
+        Negative amounts (returns, credit notes): ``"net"`` (default) keeps them, netted
+        into the customers' totals; ``"exclude"`` drops them; ``"error"`` raises
+        :class:`~kamseg.errors.SchemaError`.
+
+    Returns
+    -------
+    PreparedTransactions
+        The kept rows and how they were chosen. One
+        :class:`~kamseg.errors.KamsegWarning` counts every row dropped (by reason) and
+        every return netted, with the number of customers whose net revenue is <= 0.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a named column is missing.
+    SchemaError
+        On unparseable dates, mixed time zones, non-numeric or infinite amounts, nulls
+        (unless ``dropna=True``), or negative amounts with ``returns="error"``.
+    EmptyInputError
+        If there are no rows, or none left after filtering.
+    ConfigError
+        On an unknown `returns`, or an unparseable `as_of`.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> import kamseg
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b", "b"],
+    ...     "date": ["2024-01-01", "2024-01-09", "2024-01-05", "2024-02-01"],
+    ...     "amount": [10.0, -4.0, 8.0, 5.0],
+    ... })
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     prepared = kamseg.prepare_transactions(tx, as_of="2024-01-31")
+    >>> print(caught[0].message)
+    prepare_transactions: excluded 1 transaction(s) dated after as_of 2024-01-31; 1 row(s) \
+have negative amounts (returns), netted into customers' totals; 0 customer(s) have net \
+revenue <= 0 (column nonpositive_revenue).
+    >>> prepared
+    PreparedTransactions(3 rows of 4, 2 customers, as_of 2024-01-31, returns='net', \
+dropped: after_as_of 1)
+    >>> kamseg.summarize(prepared)[["n_orders", "revenue"]]  # no second warning
+                 n_orders  revenue
+    customer_id
+    a                   2      6.0
+    b                   1      8.0
+    """
+    return _prepare(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        profit_col=profit_col,
+        order_col=order_col,
+        product_col=product_col,
+        as_of=as_of,
+        dropna=dropna,
+        returns=returns,
+        func=_FUNC,
+        stacklevel=4,
+    )
+
+
+def as_prepared(
+    transactions: Any,
+    *,
+    func: str,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    profit_col: Hashable | None = None,
+    order_col: Hashable | None = None,
+    product_col: Hashable | None = None,
+    as_of: Any = None,
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    stacklevel: int = 5,
+) -> PreparedTransactions:
+    """`transactions` prepared: a :class:`PreparedTransactions` as it is, restricted to an
+    earlier `as_of` if one is given; a DataFrame prepared with the other keywords (errors
+    and warnings name `func`)."""
+    if isinstance(transactions, PreparedTransactions):
+        if as_of is None:
+            return transactions
+        day = day_of(as_of, func=func)
+        if day is not None and day > transactions.as_of_day:
+            raise ConfigError(
+                f"{func}: as_of {np.datetime64(day, 'D')} is after the as_of of the prepared "
+                f"transactions ({transactions.as_of.date()}), whose later rows were excluded. "
+                "Hint: prepare the transactions with the later as_of."
+            )
+        return transactions.until(as_of)
+    return _prepare(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        profit_col=profit_col,
+        order_col=order_col,
+        product_col=product_col,
+        as_of=as_of,
+        dropna=dropna,
+        returns=returns,
+        func=func,
+        stacklevel=stacklevel,
+    )
+
+
+def _null_mask(values: pd.Series) -> np.ndarray | None:
+    if values.dtype.kind in "iub":
+        return None
+    return np.asarray(values.isna().to_numpy(), dtype=bool)
+
+
+def _sorted_codes(values: Any) -> tuple[np.ndarray, pd.Index]:
+    """Codes of `values` numbered in sorted order of the distinct values (first-seen order
+    when they cannot be sorted), and the distinct values."""
+    codes, uniques = pd.factorize(values, sort=False)
+    index = pd.Index(uniques)
+    try:
+        order = index.argsort()
+    except TypeError:
+        return codes.astype(np.int64, copy=False), index
+    if (order[1:] > order[:-1]).all():
+        return codes.astype(np.int64, copy=False), index
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size, dtype=np.int64)
+    return rank[codes], index.take(order)
+
+
+def _prepare(
+    transactions: Any,
+    *,
+    customer_col: Hashable,
+    date_col: Hashable,
+    amount_col: Hashable,
+    profit_col: Hashable | None,
+    order_col: Hashable | None,
+    product_col: Hashable | None,
+    as_of: Any,
+    dropna: bool,
+    returns: str,
+    func: str,
+    stacklevel: int,
+) -> PreparedTransactions:
+    tx = check_frame(transactions, func=func, arg="transactions", allow_empty=True)
+    check_choice(returns, get_args(ReturnsPolicy), func=func, arg="returns")
+    if not isinstance(dropna, bool | np.bool_):
+        raise ConfigError(f"{func}: `dropna` must be True or False; got {dropna!r}.")
+    check_columns(
+        tx,
+        {
+            "customer_col": customer_col,
+            "date_col": date_col,
+            "amount_col": amount_col,
+            "profit_col": profit_col,
+            "order_col": order_col,
+            "product_col": product_col,
+        },
+        func=func,
+    )
+    parsed_as_of = day_of(as_of, func=func)
+    n_input = len(tx)
+    if n_input == 0:
+        raise EmptyInputError(
+            f"{func}: `transactions` has no rows. Hint: check the filter upstream."
+        )
+
+    ids = tx[customer_col]
+    dates = to_datetime(tx[date_col], func=func, col=str(date_col))
+    amount = to_float(tx[amount_col], func=func, col=str(amount_col))
+    profit = None if profit_col is None else to_float(tx[profit_col], func=func, col=str(profit_col))
+
+    notices: list[str] = []
+    dropped: dict[str, int] = {}
+
+    # --- nulls -------------------------------------------------------------------------
+    null_parts = {
+        str(customer_col): _null_mask(ids),
+        str(date_col): np.asarray(dates.isna().to_numpy(), dtype=bool),
+        str(amount_col): np.isnan(amount),
+    }
+    if profit is not None:
+        null_parts[str(profit_col)] = np.isnan(profit)
+    keep: np.ndarray | None = None
+    counts = {}
+    for col, mask in null_parts.items():
+        if mask is not None and mask.any():
+            counts[col] = int(mask.sum())
+            keep = ~mask if keep is None else keep & ~mask
+    if counts:
+        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
+        if not dropna:
+            raise SchemaError(
+                f"{func}: null values found ({desc}). Hint: pass dropna=True to drop those "
+                "rows with a warning, or fill them first."
+            )
+        n_null = 0 if keep is None else int((~keep).sum())
+        dropped["null"] = n_null
+        notices.append(f"dropped {n_null} row(s) with null values ({desc})")
+
+    days = dates.to_numpy().astype("datetime64[D]").view(np.int64)
+    del dates
+    if keep is not None and not keep.any():
+        _notify(func, notices, stacklevel)
+        raise EmptyInputError(f"{func}: no rows left after dropping nulls.")
+    max_day = int(days.max()) if keep is None else int(days[keep].max())
+    as_of_day = max_day if parsed_as_of is None else parsed_as_of
+
+    # --- after as_of, returns ----------------------------------------------------------
+    late = days > as_of_day
+    if keep is not None:
+        late &= keep
+    n_late = int(late.sum())
+    if n_late:
+        dropped["after_as_of"] = n_late
+        notices.append(
+            f"excluded {n_late} transaction(s) dated after as_of {np.datetime64(as_of_day, 'D')}"
+        )
+        keep = ~late if keep is None else keep & ~late
+
+    negative = amount < 0
+    if keep is not None:
+        negative &= keep
+    n_negative = int(negative.sum())
+    n_returns = 0
+    if n_negative:
+        if returns == "error":
+            _notify(func, notices, stacklevel)
+            raise SchemaError(
+                f"{func}: {n_negative} row(s) have negative {str(amount_col)!r} (returns); "
+                f"examples: {examples(amount[negative])}. Hint: returns='net' nets them into "
+                "the customers' totals, returns='exclude' drops them."
+            )
+        if returns == "exclude":
+            dropped["returns"] = n_negative
+            notices.append(f"excluded {n_negative} row(s) with negative amounts (returns)")
+            keep = ~negative if keep is None else keep & ~negative
+        else:
+            n_returns = n_negative
+
+    rows: np.ndarray | None = None
+    if keep is not None:
+        if not keep.any():
+            _notify(func, notices, stacklevel)
+            raise EmptyInputError(
+                f"{func}: no transactions left on or before as_of "
+                f"{np.datetime64(as_of_day, 'D')} after filtering."
+            )
+        rows = np.flatnonzero(keep).astype(np.int64)
+        ids = ids[keep]
+        days = days[keep]
+        amount = amount[keep]
+        profit = None if profit is None else profit[keep]
+
+    code, uniques = _sorted_codes(ids)
+    del ids
+    if n_returns:
+        revenue = np.bincount(code, weights=amount, minlength=len(uniques))
+        notices.append(
+            f"{n_returns} row(s) have negative amounts (returns), netted into customers' "
+            f"totals; {int((revenue <= 0).sum())} customer(s) have net revenue <= 0 "
+            "(column nonpositive_revenue)"
+        )
+    _notify(func, notices, stacklevel)
+
+    order = None
+    if order_col is not None:
+        values = tx[order_col] if keep is None else tx[order_col][keep]
+        order_codes, _ = pd.factorize(values, sort=False, use_na_sentinel=False)
+        order = order_codes.astype(np.int64, copy=False)
+    product = None
+    if product_col is not None:
+        values = tx[product_col] if keep is None else tx[product_col][keep]
+        product = values.to_numpy(copy=True)
+
+    def frozen(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else _frozen(values)
+
+    return PreparedTransactions(
+        code=_frozen(code),
+        day=_frozen(np.asarray(days, dtype=np.int64)),
+        amount=_frozen(amount),
+        profit=frozen(profit),
+        order=frozen(order),
+        product=frozen(product),
+        rows=frozen(rows),
+        ids=uniques.rename(customer_col),
+        as_of_day=as_of_day,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        profit_col=profit_col,
+        order_col=order_col,
+        product_col=product_col,
+        dropna=bool(dropna),
+        returns=str(returns),
+        n_input=n_input,
+        dropped=dropped,
+        n_returns=n_returns,
+    )
+
+
+def _notify(func: str, notices: list[str], stacklevel: int) -> None:
+    """The one warning of a preparation: every drop and every netted return."""
+    if notices:
+        warn(f"{func}: {'; '.join(notices)}.", stacklevel=stacklevel)
+        notices.clear()
