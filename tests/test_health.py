@@ -1,4 +1,4 @@
-"""Tests for kamseg.health: health score, bands, drivers, early warnings.
+"""Tests for kamseg.health and kamseg.alerts: health score, bands, drivers, early warnings.
 
 Expected values are worked out by hand in the comments: sub-scores from the documented
 transforms (recency ``1 / (1 + max(r - 1, 0))``, trends ``clip(1 + g, 0, 1)``, complaints
@@ -18,13 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kamseg
+from kamseg.alerts import WARNING_COLUMNS, early_warnings
 from kamseg.errors import ColumnNotFoundError, ConfigError, KamsegWarning, SchemaError
 from kamseg.health import (
     DEFAULT_BANDS,
     DEFAULT_WEIGHTS,
     HEALTH_COMPONENTS,
-    WARNING_COLUMNS,
-    early_warnings,
     health_score,
 )
 
@@ -129,14 +128,21 @@ def test_trends_from_transactions() -> None:
             # recent window = ages 0..179, previous = 180..359; age 360 is outside both
             "x": [(10, 50.0), (179, 0.0), (180, 100.0), (359, 100.0), (360, 999.0)],
             "y": [(5, 80.0)],  # nothing in the previous window: trends unknown
-            "z": [(20, 300.0), (20, 100.0), (200, 100.0)],  # two lines on one day
+            # two lines on one day; first purchase 400 days ago: its tenure covers both windows
+            "z": [(20, 300.0), (20, 100.0), (200, 100.0), (400, 5.0)],
         }
     )
     df = customers(p_alive=[0.5, 0.5, 0.5])
     df.index = pd.Index(["x", "y", "z"], name="customer_id")
-    out = health_score(
-        df, components=["spend_trend", "frequency_trend", "p_alive"], transactions=tx, as_of=AS_OF
-    )
+    kw: dict[str, Any] = {
+        "components": ["spend_trend", "frequency_trend", "p_alive"],
+        "transactions": tx,
+        "as_of": AS_OF,
+    }
+    # the one trend rule: 6 orders in the two windows by default; x has 4, z 3
+    default = health_score(df, **kw)
+    assert default[["health_spend_trend", "health_frequency_trend"]].isna().all().all()
+    out = health_score(df, min_trend_orders=3, **kw)
     # x: spend 50 vs 200 -> -0.75 -> 0.25; purchase days 2 vs 2 -> 0 -> 1
     # z: spend 400 vs 100 -> +3 -> 1; days 1 vs 1 -> 1
     assert out["health_spend_trend"].tolist()[::2] == pytest.approx([0.25, 1.0])
@@ -145,13 +151,7 @@ def test_trends_from_transactions() -> None:
     # y: only P(alive) is known, 0.2 of 0.45 of the weight: below min_coverage 0.5
     assert np.isnan(out.loc["y", "health_score"])
     assert pd.isna(out.loc["y", "health_band"]) and out.loc["y", "health_drivers"] == ""
-    lax = health_score(
-        df,
-        components=["spend_trend", "frequency_trend", "p_alive"],
-        transactions=tx,
-        as_of=AS_OF,
-        min_coverage=0.4,
-    )
+    lax = health_score(df, min_trend_orders=3, min_coverage=0.4, **kw)
     assert lax.loc["y", "health_score"] == pytest.approx(50.0)
     # x: (0.15 * 0.25 + 0.10 * 1 + 0.2 * 0.5) / 0.45
     assert out.loc["x", "health_score"] == pytest.approx(100 * 0.2375 / 0.45)
@@ -166,10 +166,12 @@ def test_trend_columns_win_over_transactions() -> None:
 
 
 def test_trend_windows_exclude_later_transactions_with_warning() -> None:
-    tx = transactions({"c0": [(10, 50.0), (200, 100.0), (-5, 1000.0)]})
+    tx = transactions({"c0": [(10, 50.0), (200, 100.0), (-5, 1000.0), (500, 1.0)]})
     df = customers(p_alive=[1.0])
-    with pytest.warns(KamsegWarning, match="excluded 1 row"):
-        out = health_score(df, components=["spend_trend"], transactions=tx, as_of=AS_OF)
+    with pytest.warns(KamsegWarning, match=r"excluded 1 transaction\(s\) dated after as_of"):
+        out = health_score(
+            df, components=["spend_trend"], transactions=tx, as_of=AS_OF, min_trend_orders=2
+        )
     assert out["health_spend_trend"].tolist() == pytest.approx([0.5])
 
 
@@ -192,7 +194,7 @@ def test_default_components_use_what_is_there_and_warn() -> None:
 def test_all_components_on_demo_data_no_warning(demo_data: kamseg.datasets.Dataset) -> None:
     c = kamseg.summarize(demo_data.transactions, as_of=demo_data.as_of)
     c = kamseg.clv.predict(c, kamseg.clv.fit(c, model="bgnbd"))
-    c = kamseg.satisfaction_class(c, demo_data.surveys, demo_data.complaints)
+    c = kamseg.satisfaction_class(c, surveys=demo_data.surveys, complaints=demo_data.complaints)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = health_score(c, transactions=demo_data.transactions)
@@ -205,8 +207,8 @@ def test_all_components_on_demo_data_no_warning(demo_data: kamseg.datasets.Datas
         c.drop(
             columns=["satisfaction_class", "satisfaction_score", "n_answers", "recent_complaints"]
         ).reindex(demo_data.master.index),
-        demo_data.surveys,
-        demo_data.complaints,
+        surveys=demo_data.surveys,
+        complaints=demo_data.complaints,
     )
     scored = health_score(
         with_prospects, components=["recency", "p_alive", "satisfaction", "complaints"]
@@ -288,7 +290,7 @@ def test_missing_inputs() -> None:
         ("p_alive", 1.5, r"outside \[0, 1\]"),
         ("satisfaction_score", -0.1, r"outside \[0, 1\]"),
         ("recent_complaints", -1, r"outside \[0, inf\]"),
-        ("overdue_ratio", -2.0, r"outside \[0, inf\]"),
+        ("overdue_ratio", -2.0, r"'overdue_ratio' are negative"),
         ("p_alive", "high", "not numbers"),
         ("p_alive", math.inf, "infinite"),
     ],
@@ -455,9 +457,11 @@ def test_early_warnings_by_hand() -> None:
     df.attrs = {"as_of": "2024-12-31"}
     tx = transactions(
         {
-            "a": [(10, 40.0), (190, 100.0)],  # spend 40 vs 100: -60 %
-            "b": [(90, 75.0), (200, 100.0)],  # -25 %: not more than 30 %
-            "c": [(300, 10.0)],  # nothing in the recent window, 10 before: -100 %
+            # first purchase 400 days ago (two windows covered); spend 40 vs 100: -60 %
+            "a": [(10, 40.0), (190, 100.0), (400, 5.0)],
+            "b": [(90, 75.0), (200, 100.0)],  # first purchase 200 days ago: no trend
+            # a single purchase 300 days ago, less than two windows: no trend, no drop
+            "c": [(300, 10.0)],
         }
     )
     surveys = pd.DataFrame(
@@ -474,21 +478,22 @@ def test_early_warnings_by_hand() -> None:
             "resolved": [True, False, None],
         }
     )
-    out = early_warnings(df, transactions=tx, surveys=surveys, complaints=complaints)
+    out = early_warnings(
+        df, transactions=tx, surveys=surveys, complaints=complaints, min_trend_orders=2
+    )
     # a: gap (400 - 10) / 13 = 30, ratio 1/3; b: gap 300 / 5 = 60, ratio 1.5; c: single,
     # median gap of the repeat buyers 45, ratio 300 / 45 = 6.7
-    assert out["warn_spend_drop"].tolist() == [True, False, True]
+    assert out["warn_spend_drop"].tolist() == [True, False, False]
     assert out["warn_overdue"].tolist() == [False, False, True]
     # a became a detractor (8 -> 6); b was one already (5 -> 3); c is a promoter
     assert out["warn_detractor"].tolist() == [True, False, False]
     assert out["warn_open_complaint"].tolist() == [False, False, True]
-    assert out["n_warnings"].tolist() == [2, 0, 3]
+    assert out["n_warnings"].tolist() == [2, 0, 2]
     assert out["n_warnings"].dtype == np.int64
     assert out["warning_reasons"].tolist() == [
         "spend in the last 180 days down 60% on the 180 days before (100 → 40); "
         "NPS 6 on 2024-12-01 (was 8)",
         "",
-        "spend in the last 180 days down 100% on the 180 days before (10 → 0); "
         "no purchase for 300 days, 6.7× the usual gap of 45 days; "
         "2 open complaints, oldest 2024-02-01",
     ]
@@ -523,8 +528,9 @@ def test_early_warnings_windows_and_resolved_none() -> None:
         out = early_warnings(
             df, surveys=surveys, complaints=complaints, resolved_col=None, as_of=AS_OF
         )
-    # customer 2: two answers on one day, mean 6.5 -> not a detractor
-    assert out["warn_detractor"].tolist() == [False, False]
+    # customer 2: two answers on one day, mean 6.5: below 7, a detractor by the one NPS rule
+    # of kamseg.features (promoters >= 9, passives 7 to < 9, detractors < 7)
+    assert out["warn_detractor"].tolist() == [False, True]
     # resolved_col=None: complaints of the last 180 days count as open
     assert out["warn_open_complaint"].tolist() == [False, True]
 

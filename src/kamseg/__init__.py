@@ -57,7 +57,7 @@ _LAZY: dict[str, str] = {
     "cluster_customers": "kamseg.cluster",
     "cluster_profile": "kamseg.cluster",
     "health_score": "kamseg.health",
-    "early_warnings": "kamseg.health",
+    "early_warnings": "kamseg.alerts",
     "churn_model": "kamseg.churn",
     "predict_churn": "kamseg.churn",
     "segment": "kamseg.pipeline",
@@ -67,6 +67,7 @@ _LAZY: dict[str, str] = {
 }
 _SUBMODULES = (
     "accounts",
+    "alerts",
     "actions",
     "behaviour",
     "churn",
@@ -100,6 +101,7 @@ __all__ = [
     "__version__",
     "accounts",
     "ahp_weights",
+    "alerts",
     "behaviour_class",
     "churn_model",
     "classify",
@@ -143,7 +145,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from kamseg import accounts, clv, datasets, errors, features, plot, transactions
+    from kamseg import accounts, alerts, clv, datasets, errors, features, plot, transactions
     from kamseg.accounts import (
         ahp_weights,
         review_key_accounts,
@@ -151,13 +153,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         select_key_accounts,
     )
     from kamseg.actions import recommended_action
+    from kamseg.alerts import early_warnings
     from kamseg.behaviour import behaviour_class
     from kamseg.churn import churn_model, predict_churn
     from kamseg.classification import classify
     from kamseg.cluster import cluster_customers, cluster_profile
     from kamseg.config import SegmentConfig
     from kamseg.evaluate import cohort_retention, kam_performance
-    from kamseg.health import early_warnings, health_score
+    from kamseg.health import health_score
     from kamseg.lifecycle import LifecycleThresholds, lifecycle_stage
     from kamseg.needs import latent_needs, need_level
     from kamseg.pareto import concentration, pareto_summary, pareto_table, pyramid, whale_curve

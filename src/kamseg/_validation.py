@@ -18,10 +18,10 @@ from kamseg.errors import ColumnNotFoundError, ConfigError, EmptyInputError, Sch
 
 __all__ = [
     "append_ids",
-    "check_customers",
     "as_of_day",
     "check_choice",
     "check_columns",
+    "check_customers",
     "check_frame",
     "check_int",
     "check_no_overwrite",

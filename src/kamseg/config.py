@@ -17,12 +17,11 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from kamseg.errors import ConfigError
 

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from kamseg._types import ReturnsPolicy
 from kamseg._validation import (
     as_of_day as day_of,
 )
@@ -39,13 +40,23 @@ from kamseg._validation import (
     check_no_overwrite,
     examples,
     match_master,
-    to_datetime,
     to_float,
     warn,
 )
 from kamseg.actions import recommended_action
 from kamseg.errors import ConfigError, SchemaError
+from kamseg.features import (
+    FALLBACK_GAP_DAYS,
+    MIN_TREND_ORDERS,
+    TREND_WINDOW_DAYS,
+    customer_activity,
+    nonnegative_column,
+    prepared_for,
+    repeat_purchase_days,
+    rhythm,
+)
 from kamseg.labels import LIFECYCLE_STAGE_LABELS, Language, check_language, translate_all
+from kamseg.transactions import PreparedTransactions
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -155,13 +166,13 @@ got -1.
     min_churn_days_single: float = 365.0
     max_churn_days: float | None = None
     decline_multiple: float = 2.0
-    trend_window_days: int = 180
+    trend_window_days: int = TREND_WINDOW_DAYS
     decline_drop: float = 0.5
     growth: float = 0.5
-    min_trend_orders: int = 6
+    min_trend_orders: int = MIN_TREND_ORDERS
     churn_p_alive: float = 0.2
     decline_p_alive: float = 0.5
-    fallback_gap_days: float = 90.0
+    fallback_gap_days: float = FALLBACK_GAP_DAYS
 
     def __post_init__(self) -> None:
         func = "LifecycleThresholds"
@@ -212,110 +223,6 @@ got -1.
 
 #: The default thresholds (an instance of :class:`LifecycleThresholds`).
 DEFAULT_THRESHOLDS = LifecycleThresholds()
-
-
-# --------------------------------------------------------------------------------------
-# customer master (the same helpers live in kamseg.behaviour: layer-2 modules do not
-# import each other)
-# --------------------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------------------
-# spend trend
-# --------------------------------------------------------------------------------------
-
-
-def _window_spend(
-    customers: pd.DataFrame,
-    transactions: pd.DataFrame,
-    *,
-    customer_col: Hashable,
-    date_col: Hashable,
-    amount_col: Hashable,
-    as_of_day: int | None,
-    window: int,
-    func: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Net spend and transaction rows per customer in the recent and the previous window.
-
-    Returns ``(recent, previous, rows)``, aligned with the rows of `customers`; ``rows``
-    counts the transaction rows of both windows together.
-    """
-    tx = check_frame(transactions, func=func, arg="transactions", allow_empty=True)
-    check_columns(
-        tx,
-        {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col},
-        func=func,
-    )
-    if not customers.index.is_unique:
-        raise SchemaError(
-            f"{func}: the index of `customers` has duplicated ids, e.g. "
-            f"{examples(customers.index[customers.index.duplicated()])}; transactions are "
-            "matched by id. Hint: aggregate to one row per customer first."
-        )
-    n = len(customers)
-    if len(tx) == 0:  # nothing to parse: no spend in either window
-        return np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
-    ids = tx[customer_col]
-    dates = to_datetime(tx[date_col], func=func, col=str(date_col))
-    amount = to_float(tx[amount_col], func=func, col=str(amount_col))
-    nulls = {
-        str(customer_col): int(ids.isna().sum()),
-        str(date_col): int(dates.isna().sum()),
-        str(amount_col): int(np.isnan(amount).sum()),
-    }
-    found = ", ".join(f"{v} in {k!r}" for k, v in nulls.items() if v)
-    if found:
-        raise SchemaError(
-            f"{func}: `transactions` has null values ({found}). Hint: drop or fill those "
-            "rows first, as for kamseg.summarize."
-        )
-    day = dates.to_numpy().astype("datetime64[D]").view(np.int64)
-
-    summary_day = customers.attrs.get("as_of")
-    summary_day = None if summary_day is None else day_of(summary_day, func=func)
-    if as_of_day is not None and summary_day is not None and as_of_day != summary_day:
-        warn(
-            f"{func}: the spend windows end on as_of {np.datetime64(as_of_day, 'D')}, but "
-            f"`customers` was summarised on {np.datetime64(summary_day, 'D')}; its day "
-            "counts refer to that date. Hint: pass the as_of of the summary.",
-            stacklevel=4,
-        )
-    end = as_of_day if as_of_day is not None else summary_day
-    if end is None:
-        end = int(day.max()) if day.size else 0
-    late = day > end
-    n_late = int(late.sum())
-    if n_late:
-        warn(
-            f"{func}: excluded {n_late} transaction(s) dated after as_of "
-            f"{np.datetime64(end, 'D')} from the spend trend.",
-            stacklevel=4,
-        )
-        ids, day, amount = ids[~late], day[~late], amount[~late]
-
-    # number the ids once; find the unknown ones among the distinct ids only
-    codes, uniques = pd.factorize(ids, sort=False)
-    pos_of_unique = customers.index.get_indexer(uniques)
-    unknown = pos_of_unique < 0
-    if unknown.any():
-        per_id = np.bincount(codes, minlength=len(uniques))
-        warn(
-            f"{func}: {int(unknown.sum())} customer id(s) in `transactions` "
-            f"({int(per_id[unknown].sum())} row(s)) have no row in `customers`, e.g. "
-            f"{examples(uniques[unknown])}; their spend is ignored. Hint: summarise the same "
-            "transactions, with the same as_of.",
-            stacklevel=4,
-        )
-    age = end - day
-    used = (age < 2 * window) & (pos_of_unique[codes] >= 0)
-    pos = pos_of_unique[codes[used]]
-    amt = amount[used]
-    is_recent = age[used] < window
-    recent = np.bincount(pos[is_recent], weights=amt[is_recent], minlength=n)
-    previous = np.bincount(pos[~is_recent], weights=amt[~is_recent], minlength=n)
-    rows = np.bincount(pos, minlength=n)
-    return recent.astype(np.float64), previous.astype(np.float64), rows.astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------
@@ -529,27 +436,18 @@ def _reasons(pieces: list[tuple[np.ndarray, Any]], n: int) -> Any:
 # --------------------------------------------------------------------------------------
 
 
-def _rhythm_column(df: pd.DataFrame, col: Hashable, *, func: str) -> np.ndarray:
-    x = to_float(df[col], func=func, col=str(col))
-    bad = x < 0
-    if bad.any():
-        raise SchemaError(
-            f"{func}: {int(bad.sum())} value(s) of column {col!r} are negative; examples: "
-            f"{examples(x[bad])}. Hint: day counts and repeat purchases are >= 0."
-        )
-    return x
-
-
 def lifecycle_stage(
     customers: pd.DataFrame,
     *,
-    transactions: pd.DataFrame | None = None,
+    transactions: pd.DataFrame | PreparedTransactions | None = None,
     thresholds: LifecycleThresholds = DEFAULT_THRESHOLDS,
     use_p_alive: bool | Literal["auto"] = "auto",
     master: pd.DataFrame | pd.Series | pd.Index | Sequence[Any] | np.ndarray | None = None,
     customer_col: Hashable = "customer_id",
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
     recency_col: Hashable = "days_since_last",
     tenure_col: Hashable = "tenure_days",
     repeat_col: Hashable = "frequency",
@@ -803,9 +701,39 @@ gap is 64 days)
             )
         in_master, new_ids = match_master(customers, master, func=func)
 
-    d = _rhythm_column(customers, recency_col, func=func)
-    t = _rhythm_column(customers, tenure_col, func=func)
-    k = _rhythm_column(customers, repeat_col, func=func)
+    prepared = None
+    if transactions is not None:
+        summary_day = customers.attrs.get("as_of")
+        summary_day = None if summary_day is None else day_of(summary_day, func=func)
+        if as_of_day is not None and summary_day is not None and as_of_day != summary_day:
+            warn(
+                f"{func}: the spend windows end on as_of {np.datetime64(as_of_day, 'D')}, but "
+                f"`customers` was summarised on {np.datetime64(summary_day, 'D')}; its day "
+                "counts refer to that date. Hint: pass the as_of of the summary."
+            )
+        if not customers.index.is_unique:
+            raise SchemaError(
+                f"{func}: the index of `customers` has duplicated ids, e.g. "
+                f"{examples(customers.index[customers.index.duplicated()])}; transactions "
+                "are matched by id. Hint: aggregate to one row per customer first."
+            )
+        prepared = prepared_for(
+            customers,
+            transactions,
+            func=func,
+            as_of=as_of,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            dropna=dropna,
+            returns=returns,
+        )
+    d = nonnegative_column(customers, recency_col, func=func)
+    t = nonnegative_column(customers, tenure_col, func=func)
+    positions = None if prepared is None else prepared.positions(customers.index, func=func)
+    k = repeat_purchase_days(
+        customers, prepared, repeat_col=repeat_col, func=func, positions=positions
+    )
     null = np.isnan(d) | np.isnan(t) | np.isnan(k)
     potential = np.isnan(d) & np.isnan(t) & np.isnan(k) & in_master
     bad = null & ~potential
@@ -836,39 +764,32 @@ gap is 64 days)
                 "use_p_alive=False to ignore the column."
             )
 
-    # --- rhythm -----------------------------------------------------------------------------
+    # --- rhythm (kamseg.features.rhythm, the one definition) -------------------------------
+    rhy = rhythm(
+        np.where(bought, d, np.nan),
+        np.where(bought, t, np.nan),
+        np.where(bought, k, np.nan),
+        fallback_gap_days=th.fallback_gap_days,
+    )
+    gap, ratio = rhy.usual_gap_days, rhy.overdue_ratio
     repeat = bought & (k > 0)
     single = bought & ~repeat
-    gap = np.full(n, np.nan)
-    gap[repeat] = np.maximum((t[repeat] - d[repeat]) / k[repeat], 1.0)
-    base_gap = float(np.median(gap[repeat])) if repeat.any() else th.fallback_gap_days
-    gap[single] = base_gap
-    ratio = d / gap
     floor = np.where(single, th.min_churn_days_single, th.min_churn_days)
     limit = np.maximum(th.churn_multiple * gap, floor)
     if th.max_churn_days is not None:
         limit = np.minimum(limit, th.max_churn_days)
 
-    # --- spend trend -----------------------------------------------------------------------
-    window = th.trend_window_days
+    # --- spend trend (kamseg.features: one eligibility rule) -------------------------------
     trend = np.full(n, np.nan)
     recent = previous = np.zeros(n)
     restart = np.zeros(n, dtype=bool)
-    if transactions is not None:
-        recent, previous, orders = _window_spend(
-            customers,
-            transactions,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
-            as_of_day=as_of_day,
-            window=window,
-            func=func,
+    if prepared is not None:
+        activity = customer_activity(
+            customers, prepared, window=th.trend_window_days, func=func, positions=positions
         )
-        counts = bought & (t >= 2 * window) & (orders >= th.min_trend_orders)
-        ok = counts & (previous > 0)
-        trend[ok] = recent[ok] / previous[ok] - 1.0
-        restart = counts & (previous <= 0) & (recent > 0)
+        recent, previous = activity.spend_recent, activity.spend_previous
+        trend = np.where(bought, activity.spend_trend(th.min_trend_orders), np.nan)
+        restart = bought & activity.restarted(th.min_trend_orders)
 
     # --- rules, first match wins ---------------------------------------------------------
     by_rhythm = bought & (d > limit)

@@ -19,6 +19,8 @@ import pandas as pd
 from kamseg._validation import check_frame, warn
 from kamseg.config import STEPS, SegmentConfig
 from kamseg.errors import ConfigError, ConvergenceError, KamsegWarning
+from kamseg.lifecycle import LifecycleThresholds
+from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = ["COLUMN_GROUPS", "segment"]
 
@@ -215,31 +217,46 @@ def segment(
     from kamseg.summary import summarize
 
     tx = _load_transactions(transactions, config)
-    in_pandas = isinstance(tx, pd.DataFrame)
+    in_pandas = isinstance(tx, pd.DataFrame | PreparedTransactions)
     say("summary: transactions -> customers")
-    table = summarize(
-        tx,
-        customer_col=config.customer_col,
-        date_col=config.date_col,
-        amount_col=config.amount_col,
-        profit_col=config.profit_col,
-        order_col=config.order_col,
-        as_of=as_of,
-        freq=config.freq,  # type: ignore[arg-type]
-        dropna=config.dropna,
-        returns=config.returns,  # type: ignore[arg-type]
-    )
+    rows: PreparedTransactions | None = None
+    if in_pandas:
+        # prepared once: every step sees exactly these rows, and each notice is given once
+        rows = as_prepared(
+            tx,
+            func=_FUNC,
+            customer_col=config.customer_col,
+            date_col=config.date_col,
+            amount_col=config.amount_col,
+            profit_col=config.profit_col,
+            order_col=config.order_col,
+            product_col=(
+                config.product_col
+                if isinstance(tx, pd.DataFrame) and config.product_col in tx.columns
+                else None
+            ),
+            as_of=as_of,
+            dropna=config.dropna,
+            returns=config.returns,  # type: ignore[arg-type]
+        )
+        table = summarize(rows, freq=config.freq)  # type: ignore[arg-type]
+    else:
+        table = summarize(
+            tx,
+            customer_col=config.customer_col,
+            date_col=config.date_col,
+            amount_col=config.amount_col,
+            profit_col=config.profit_col,
+            order_col=config.order_col,
+            as_of=as_of,
+            freq=config.freq,  # type: ignore[arg-type]
+            dropna=config.dropna,
+            returns=config.returns,  # type: ignore[arg-type]
+        )
     attrs = dict(table.attrs)  # as_of, freq, ...: joins below need not keep them
-    # the row-level steps see the transactions the summary kept (it warned about the rest)
-    rows: Any = _until(tx, attrs["as_of"], config.date_col) if in_pandas else None
     steps = ["summary"]
     skipped: dict[str, str] = {}
     limited: dict[str, str] = {}
-    tx_cols: dict[str, Any] = {
-        "customer_col": config.customer_col,
-        "date_col": config.date_col,
-        "amount_col": config.amount_col,
-    }
 
     if master is not None:
         extra = [c for c in master.columns if c not in table.columns and c != "is_prospect"]
@@ -324,12 +341,15 @@ def segment(
                 transactions=rows,
                 surveys=surveys,
                 complaints=complaints,
-                catalog=catalog if in_pandas else None,
+                catalog=catalog if rows is not None and rows.product_col is not None else None,
                 master=master,
+                # one window for every trend of the job (lifecycle, health, warnings)
+                thresholds=LifecycleThresholds(trend_window_days=config.window_days),
+                customer_col=config.customer_col,
+                date_col=config.date_col,
                 product_col=config.product_col,
                 labels=lang,  # type: ignore[arg-type]
                 action=config.actions,
-                **tx_cols,
             )
         if "is_key_account" in table.columns:  # prospects are not key accounts
             table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
@@ -343,11 +363,10 @@ def segment(
                 transactions=rows,
                 window_days=config.window_days,
                 labels=lang,  # type: ignore[arg-type]
-                **tx_cols,
             )
 
     if run("warnings"):
-        from kamseg.health import early_warnings
+        from kamseg.alerts import early_warnings
 
         with _recording(limited, "warnings"):
             table = early_warnings(
@@ -356,19 +375,20 @@ def segment(
                 surveys=surveys,
                 complaints=complaints,
                 window_days=config.window_days,
+                customer_col=config.customer_col,
+                date_col=config.date_col,
                 labels=lang,  # type: ignore[arg-type]
-                **tx_cols,
             )
 
     if "churn" in config.steps:
-        if not in_pandas:
+        if rows is None:
             skipped["churn"] = "needs the transaction rows in pandas (engine input)"
         else:
             from kamseg.churn import churn_model, predict_churn
             from kamseg.errors import EmptyInputError
 
             try:
-                model = churn_model(rows, window_days=config.window_days, **tx_cols)
+                model = churn_model(rows, window_days=config.window_days)
             except (EmptyInputError, ConfigError) as exc:
                 skipped["churn"] = f"no model: {' '.join(str(exc).split())}"
             else:
@@ -386,15 +406,6 @@ def segment(
     table.attrs["kamseg_skipped"] = skipped
     table.attrs["kamseg_limited"] = limited
     return table
-
-
-def _until(tx: pd.DataFrame, as_of: str, date_col: str) -> pd.DataFrame:
-    """The transactions dated on or before the `as_of` day."""
-    from kamseg._validation import to_datetime
-
-    dates = to_datetime(tx[date_col], func=_FUNC, col=date_col)
-    late = (dates >= pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy()
-    return tx.loc[~late] if late.any() else tx
 
 
 def _clv_reason(table: pd.DataFrame) -> str | None:

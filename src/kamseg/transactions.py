@@ -322,7 +322,7 @@ dropped: after_as_of 1)
         dropna=dropna,
         returns=returns,
         func=_FUNC,
-        stacklevel=4,
+        stacklevel=5,
     )
 
 
@@ -339,11 +339,12 @@ def as_prepared(
     as_of: Any = None,
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
-    stacklevel: int = 5,
+    stacklevel: int = 6,
 ) -> PreparedTransactions:
     """`transactions` prepared: a :class:`PreparedTransactions` as it is, restricted to an
     earlier `as_of` if one is given; a DataFrame prepared with the other keywords (errors
-    and warnings name `func`)."""
+    and warnings name `func`; the default `stacklevel` points the warning at the caller of a
+    public function that calls this one directly)."""
     if isinstance(transactions, PreparedTransactions):
         if as_of is None:
             return transactions
@@ -434,7 +435,9 @@ def _prepare(
     ids = tx[customer_col]
     dates = to_datetime(tx[date_col], func=func, col=str(date_col))
     amount = to_float(tx[amount_col], func=func, col=str(amount_col))
-    profit = None if profit_col is None else to_float(tx[profit_col], func=func, col=str(profit_col))
+    profit = (
+        None if profit_col is None else to_float(tx[profit_col], func=func, col=str(profit_col))
+    )
 
     notices: list[str] = []
     dropped: dict[str, int] = {}

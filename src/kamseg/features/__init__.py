@@ -37,7 +37,7 @@ import pandas as pd
 
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_columns, check_frame, check_int, examples, to_float
-from kamseg.errors import ConfigError, SchemaError
+from kamseg.errors import ColumnNotFoundError, ConfigError, SchemaError
 from kamseg.features._rhythm import FALLBACK_GAP_DAYS, Rhythm, rhythm
 from kamseg.features._surveys import (
     CSAT_SATISFIED,
@@ -74,11 +74,13 @@ __all__ = [
     "is_detractor",
     "is_promoter",
     "is_satisfied",
+    "nonnegative_column",
     "prepared_for",
     "purchase_rhythm",
     "repeat_days",
     "repeat_purchase_days",
     "rhythm",
+    "rhythm_columns",
     "trends",
     "window_activity",
 ]
@@ -95,7 +97,7 @@ def prepared_for(
     amount_col: Hashable = "amount",
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
-    stacklevel: int = 6,
+    stacklevel: int = 7,
 ) -> PreparedTransactions:
     """The transactions prepared for `customers`, up to `as_of` (default the customer table's
     ``attrs["as_of"]``, set by :func:`kamseg.summarize`, else the latest date).
@@ -128,9 +130,12 @@ def customer_activity(
     *,
     window: int,
     func: str,
+    positions: np.ndarray | None = None,
 ) -> WindowActivity:
-    """:func:`window_activity` aligned with the rows of `customers` (matched by id)."""
-    positions = prepared.positions(customers.index, func=func)
+    """:func:`window_activity` aligned with the rows of `customers` (matched by id, or by
+    `positions` when given)."""
+    if positions is None:
+        positions = prepared.positions(customers.index, func=func)
     return window_activity(prepared, positions, len(customers), window=window)
 
 
@@ -152,7 +157,8 @@ def repeat_days(prepared: PreparedTransactions, positions: np.ndarray, n: int) -
     return out
 
 
-def _nonnegative(customers: pd.DataFrame, col: Hashable, *, func: str) -> np.ndarray:
+def nonnegative_column(customers: pd.DataFrame, col: Hashable, *, func: str) -> np.ndarray:
+    """A column of day counts or repeat purchases as float64; negative values raise."""
     x = to_float(customers[col], func=func, col=str(col))
     bad = x < 0
     if bad.any():
@@ -216,18 +222,24 @@ def purchase_rhythm(
     """
     func = "purchase_rhythm"
     check_frame(customers, func=func, arg="customers", allow_empty=True)
-    check_columns(customers, {"days_since_last_col": days_since_last_col, "tenure_col": tenure_col}, func=func)
-    d = _nonnegative(customers, days_since_last_col, func=func)
-    t = _nonnegative(customers, tenure_col, func=func)
-    k = repeat_purchase_days(
+    check_columns(
         customers,
-        transactions,
-        repeat_col=repeat_col,
+        {"days_since_last_col": days_since_last_col, "tenure_col": tenure_col},
         func=func,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
     )
+    d = nonnegative_column(customers, days_since_last_col, func=func)
+    t = nonnegative_column(customers, tenure_col, func=func)
+    prepared = None
+    if transactions is not None and customers.attrs.get("freq", "D") != "D":
+        prepared = prepared_for(
+            customers,
+            transactions,
+            func=func,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+        )
+    k = repeat_purchase_days(customers, prepared, repeat_col=repeat_col, func=func)
     r = rhythm(d, t, k, fallback_gap_days=fallback_gap_days)
     return pd.DataFrame(
         {"usual_gap_days": r.usual_gap_days, "overdue_ratio": r.overdue_ratio},
@@ -237,38 +249,70 @@ def purchase_rhythm(
 
 def repeat_purchase_days(
     customers: pd.DataFrame,
-    transactions: Any,
+    prepared: PreparedTransactions | None,
     *,
     repeat_col: Hashable,
     func: str,
-    customer_col: Hashable = "customer_id",
-    date_col: Hashable = "date",
-    amount_col: Hashable = "amount",
+    positions: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Repeat purchase days per row of `customers`: counted from `transactions` when given
-    and the summary is not daily, else the daily summary's `repeat_col`."""
+    """Repeat purchase days per row of `customers`: the daily summary's `repeat_col`, else
+    counted from `prepared` (rows matched by `positions`, default by id)."""
     freq = customers.attrs.get("freq", "D")
     if freq == "D" and repeat_col in customers.columns:
-        return _nonnegative(customers, repeat_col, func=func)
-    if transactions is None:
-        if repeat_col not in customers.columns:
-            check_columns(customers, {"repeat_col": repeat_col}, func=func)
+        return nonnegative_column(customers, repeat_col, func=func)
+    if prepared is None:
+        check_columns(customers, {"repeat_col": repeat_col}, func=func)
         raise ConfigError(
             f"{func}: the usual gap between purchases counts purchase days, but `customers` "
             f"was summarised in {freq!r} periods, so {repeat_col!r} counts repeat periods. "
             "Hint: pass transactions=..., or summarise with freq='D'."
         )
-    prepared = prepared_for(
-        customers,
-        transactions,
-        func=func,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        stacklevel=7,
-    )
-    positions = prepared.positions(customers.index, func=func)
+    if positions is None:
+        positions = prepared.positions(customers.index, func=func)
     return repeat_days(prepared, positions, len(customers))
+
+
+def rhythm_columns(
+    customers: pd.DataFrame,
+    prepared: PreparedTransactions | None,
+    *,
+    func: str,
+    positions: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(overdue_ratio, days_since_last, usual_gap_days)`` of each row of `customers`.
+
+    The columns when `customers` has ``overdue_ratio`` (e.g. from
+    :func:`kamseg.lifecycle_stage`); otherwise computed by :func:`rhythm` from the summary's
+    ``days_since_last``, ``tenure_days`` and the repeat purchase days (the daily
+    ``frequency``, or counted from `prepared`). Unknown values are NaN.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If neither ``overdue_ratio`` nor the summary columns are there.
+    """
+    n = len(customers)
+    nan = np.full(n, np.nan)
+
+    def column(name: str) -> np.ndarray:
+        return nonnegative_column(customers, name, func=func) if name in customers else nan
+
+    days = column("days_since_last")
+    if "overdue_ratio" in customers:
+        return column("overdue_ratio"), days, column("usual_gap_days")
+    needed = ("days_since_last", "tenure_days", "frequency")
+    missing = [c for c in needed if c not in customers]
+    if missing:
+        raise ColumnNotFoundError(
+            f"{func}: the overdue ratio needs column 'overdue_ratio' (from "
+            f"kamseg.lifecycle_stage) or the summary columns {', '.join(map(repr, needed))}; "
+            f"{', '.join(map(repr, missing))} missing. Hint: start from kamseg.summarize."
+        )
+    k = repeat_purchase_days(
+        customers, prepared, repeat_col="frequency", func=func, positions=positions
+    )
+    r = rhythm(days, column("tenure_days"), k)
+    return r.overdue_ratio, days, r.usual_gap_days
 
 
 def trends(

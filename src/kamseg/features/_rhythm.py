@@ -47,7 +47,8 @@ def rhythm(
     Examples
     --------
     >>> import numpy as np
-    >>> r = rhythm(np.array([412.0, 30, 400]), np.array([1012.0, 700, 400]), np.array([6.0, 20, 0]))
+    >>> d, t, k = np.array([412.0, 30, 400]), np.array([1012.0, 700, 400]), np.array([6.0, 20, 0])
+    >>> r = rhythm(d, t, k)
     >>> r.usual_gap_days.round(2).tolist(), r.overdue_ratio.round(2).tolist(), r.base_gap
     ([100.0, 33.5, 66.75], [4.12, 0.9, 5.99], 66.75)
     """

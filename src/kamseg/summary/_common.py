@@ -99,4 +99,3 @@ def with_attrs(result: pd.DataFrame, *, as_of_day: int, freq: str) -> pd.DataFra
     """Set the customer table's ``attrs``: ``as_of`` (ISO text) and ``freq``."""
     result.attrs = {"as_of": str(np.datetime64(as_of_day, "D")), "freq": freq}
     return result
-

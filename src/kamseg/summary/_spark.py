@@ -326,7 +326,7 @@ def summarize_spark(
     # one row per (customer, period), then one per customer: the first period's amount is
     # min_by(amount, period), so no window over the transactions is needed
     p_sum = [F.sum("p").alias("p")] if profit_col is not None else []
-    periods = tx.groupBy("c", _period(F.col("d"), freq).alias("per")).agg(
+    per_period = tx.groupBy("c", _period(F.col("d"), freq).alias("per")).agg(
         F.min("d").alias("d0"),
         F.max("d").alias("d1"),
         F.count(F.lit(1)).alias("n"),
@@ -343,7 +343,7 @@ def summarize_spark(
     ]
     if profit_col is not None:
         out.append(F.sum("p").alias("profit"))
-    table = periods.groupBy("c").agg(*out)
+    table = per_period.groupBy("c").agg(*out)
     if order_col is not None:  # null order ids count as one order, as pandas.factorize
         n_null_order = F.max(F.when(F.col("o").isNull(), 1).otherwise(0))
         orders = tx.groupBy("c").agg((F.count_distinct("o") + n_null_order).alias("n_orders"))

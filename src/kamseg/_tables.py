@@ -1,0 +1,146 @@
+"""Helpers for the columns of a customer table and for dated side tables (surveys, complaints).
+
+Layer 0: used by the analyses that read such tables (health, alerts), so that none of them
+imports another.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import (
+    as_of_day,
+    check_columns,
+    check_frame,
+    examples,
+    to_datetime,
+    to_float,
+    warn,
+)
+from kamseg.errors import SchemaError
+
+__all__ = [
+    "check_range",
+    "end_day",
+    "float_column",
+    "join_text",
+    "side_table",
+    "text_column",
+]
+
+
+def float_column(customers: pd.DataFrame, col: str, *, func: str) -> np.ndarray:
+    """A numeric column of `customers` as float64 (nulls NaN)."""
+    return to_float(customers[col], func=func, col=col)
+
+
+def check_range(
+    values: np.ndarray,
+    col: str,
+    *,
+    func: str,
+    low: float = -math.inf,
+    high: float = math.inf,
+) -> None:
+    """Raise SchemaError when a known value lies outside ``[low, high]``."""
+    bad = ~np.isnan(values) & ((values < low) | (values > high))
+    if bad.any():
+        lo = "-inf" if math.isinf(low) else f"{low:g}"
+        hi = "inf" if math.isinf(high) else f"{high:g}"
+        raise SchemaError(
+            f"{func}: {int(bad.sum())} value(s) of column {col!r} are outside [{lo}, {hi}]; "
+            f"examples: {examples(values[bad])}. Hint: check which analysis wrote the column."
+        )
+
+
+def end_day(as_of: Any, customers: pd.DataFrame, *, func: str) -> int | None:
+    """The `as_of` day, else the ``attrs["as_of"]`` of `customers`, else None."""
+    day = as_of_day(as_of, func=func)
+    if day is None and customers.attrs.get("as_of") is not None:
+        day = as_of_day(customers.attrs["as_of"], func=func)
+    return day
+
+
+def side_table(
+    frame: object,
+    customers: pd.DataFrame,
+    end: int | None,
+    *,
+    arg: str,
+    customer_col: Hashable,
+    date_col: Hashable,
+    more: Mapping[str, Hashable | None],
+    func: str,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, int]:
+    """Rows of a side table up to the end day: ``(rows, customer position, day, end)``.
+
+    Rows after the end day and rows of customers that are not in `customers` are dropped
+    with a warning; null ids or dates raise. The end day defaults to the latest date.
+    """
+    df = check_frame(frame, func=func, arg=arg, allow_empty=True)
+    check_columns(df, {"customer_col": customer_col, "date_col": date_col, **more}, func=func)
+    if not customers.index.is_unique:
+        raise SchemaError(
+            f"{func}: the index of `customers` has duplicated ids, e.g. "
+            f"{examples(customers.index[customers.index.duplicated()])}; `{arg}` is matched "
+            "by id. Hint: aggregate to one row per customer first."
+        )
+    if len(df) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return df, empty, empty, (0 if end is None else end)
+    ids = df[customer_col]
+    dates = to_datetime(df[date_col], func=func, col=str(date_col))
+    nulls = {str(customer_col): int(ids.isna().sum()), str(date_col): int(dates.isna().sum())}
+    found = ", ".join(f"{v} in {k!r}" for k, v in nulls.items() if v)
+    if found:
+        raise SchemaError(
+            f"{func}: `{arg}` has null values ({found}). Hint: drop or fill those rows first."
+        )
+    day = np.asarray(dates.to_numpy().astype("datetime64[D]").view(np.int64), dtype=np.int64)
+    if end is None:
+        end = int(day.max())
+    keep = day <= end
+    if not keep.all():
+        warn(
+            f"{func}: excluded {int((~keep).sum())} row(s) of `{arg}` dated after as_of "
+            f"{np.datetime64(end, 'D')}.",
+            stacklevel=4,
+        )
+    codes, uniques = pd.factorize(ids, sort=False)
+    pos = np.asarray(customers.index.get_indexer(uniques), dtype=np.int64)[codes]
+    unknown = keep & (pos < 0)
+    if unknown.any():
+        warn(
+            f"{func}: excluded {int(unknown.sum())} row(s) of `{arg}` whose customer is not "
+            f"in `customers`, e.g. {examples(ids[unknown])}. Hint: use the same customer "
+            "base for both.",
+            stacklevel=4,
+        )
+        keep &= ~unknown
+    return df[keep], pos[keep], day[keep], end
+
+
+def join_text(parts: Sequence[np.ndarray], sep: str) -> np.ndarray:
+    """Row-wise join of equal-length object arrays of text, skipping empty strings."""
+    if not parts:
+        return np.array([], dtype=object)
+    out = parts[0].copy()
+    for part in parts[1:]:
+        both = (out != "") & (part != "")
+        out = np.where(both, out + sep + part, np.where(out == "", part, out))
+    return np.asarray(out, dtype=object)
+
+
+def text_column(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """A text column: pandas' default string dtype (``str`` on pandas 3, object on 2)."""
+    return pd.Series(values, index=index, dtype=object).astype(str)
+
+
+# --------------------------------------------------------------------------------------
+# health score
+# --------------------------------------------------------------------------------------

@@ -1,0 +1,444 @@
+"""Churn early warnings: flags, with the reasons in words and numbers.
+
+Seed 004 (big-customer service) asks for *churn early warnings*. :func:`early_warnings`
+adds boolean flags (spend down, overdue, became a detractor, open complaints),
+``warning_reasons`` with the numbers behind them and ``n_warnings``. It reads columns, not
+modules: ``spend_trend`` (or `transactions`), ``overdue_ratio`` (or the summary's
+``days_since_last``, ``tenure_days`` and ``frequency``), through the one definition of
+each in :mod:`kamseg.features`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping
+from types import MappingProxyType
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from kamseg._tables import end_day, float_column, join_text, side_table, text_column
+from kamseg._types import ReturnsPolicy
+from kamseg._validation import (
+    check_choice,
+    check_frame,
+    check_int,
+    check_no_overwrite,
+    examples,
+    warn,
+)
+from kamseg.errors import ConfigError, SchemaError
+from kamseg.features import (
+    MIN_TREND_ORDERS,
+    NPS_SCALE,
+    TREND_WINDOW_DAYS,
+    answers,
+    customer_activity,
+    is_detractor,
+    prepared_for,
+    rhythm_columns,
+)
+from kamseg.labels import Language, check_language
+from kamseg.transactions import PreparedTransactions
+
+__all__ = ["WARNING_COLUMNS", "DetractorRule", "early_warnings"]
+
+DetractorRule = Literal["became", "latest"]
+"""When the latest NPS answer raises ``warn_detractor`` (see :func:`early_warnings`)."""
+
+#: Columns added by :func:`early_warnings`, in order.
+WARNING_COLUMNS: tuple[str, ...] = (
+    "warn_spend_drop",
+    "warn_overdue",
+    "warn_detractor",
+    "warn_open_complaint",
+    "warning_reasons",
+    "n_warnings",
+)
+
+_WARN_TEXT: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "spend": (
+            "spend in the last {w} days down {pct}% on the {w} days before ({a} → {b})",
+            "近 {w} 天消费额比之前 {w} 天下降 {pct}%（{a} → {b}）",
+        ),
+        "spend_col": (
+            "spend down {pct}% on the previous period",
+            "消费额比上一期下降 {pct}%",
+        ),
+        "overdue": (
+            "no purchase for {d} days, {r}× the usual gap of {g} days",
+            "已 {d} 天未购买，是平时购买间隔 {g} 天的 {r} 倍",
+        ),
+        "overdue_ratio": (
+            "{r}× the usual gap without a purchase",
+            "未购买时长是平时购买间隔的 {r} 倍",
+        ),
+        "detractor_was": ("NPS {x} on {day} (was {prev})", "NPS 评分 {x}（{day}），此前为 {prev}"),
+        "detractor_first": ("NPS {x} on {day} (first answer)", "NPS 评分 {x}（{day}，首次回答）"),
+        "complaint": (
+            "{k} open complaint{s}, oldest {day}",
+            "{k} 条未解决投诉，最早于 {day}",
+        ),
+    }
+)
+
+
+def _fmt(x: float, digits: int = 0) -> str:
+    return f"{x:.{digits}f}"
+
+
+def _ratio_text(r: float) -> str:
+    return f"{r:.1f}" if r < 10 else f"{r:.0f}"
+
+
+def early_warnings(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | PreparedTransactions | None = None,
+    surveys: pd.DataFrame | None = None,
+    complaints: pd.DataFrame | None = None,
+    spend_drop: float = 0.3,
+    overdue_multiple: float = 2.0,
+    window_days: int = TREND_WINDOW_DAYS,
+    min_trend_orders: int = MIN_TREND_ORDERS,
+    detractor: DetractorRule = "became",
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    nps_col: Hashable = "nps",
+    resolved_col: Hashable | None = "resolved",
+    as_of: Any = None,
+    labels: Language = "en",
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Flag customers showing early signs of churn, with the reasons in words and numbers.
+
+    ========================  ===========================================================
+    flag                      raised when
+    ========================  ===========================================================
+    ``warn_spend_drop``       spend fell by more than `spend_drop` (0.3: more than 30 %):
+                              ``spend_trend < -spend_drop``
+    ``warn_overdue``          ``overdue_ratio > overdue_multiple``: no purchase for more
+                              than `overdue_multiple` usual gaps
+    ``warn_detractor``        the latest NPS answer, given in the last `window_days` days,
+                              is a detractor's (0-6) and, with ``detractor="became"``,
+                              the answer before it (if any) was not
+    ``warn_open_complaint``   the customer has an open (unresolved) complaint
+    ========================  ===========================================================
+
+    Parameters
+    ----------
+    customers
+        One row per customer, indexed by customer id (e.g. from :func:`kamseg.summarize`).
+        Not modified.
+    transactions
+        Transactions for the spend trend when ``spend_trend`` is not a column of
+        `customers` (the column wins): prepared (:func:`kamseg.prepare_transactions`) or a
+        DataFrame (`customer_col`, `date_col`, `amount_col`) prepared with `dropna` and
+        `returns`. Net spend in the last `window_days` days (up to `as_of`, included) over
+        the `window_days` days before, minus 1, under the one rule of
+        :func:`kamseg.features.trends` (unknown when the previous window has no spend, the
+        first purchase is less than two windows old or the two windows hold fewer than
+        `min_trend_orders` orders).
+    surveys
+        Survey answers (`customer_col`, `date_col`, `nps_col` with whole answers 0-10; null
+        answers are skipped). Several answers on one day count as their mean.
+    complaints
+        Complaints (`customer_col`, `date_col`, and `resolved_col`, boolean, null = open).
+        With ``resolved_col=None`` every complaint of the last `window_days` days counts as
+        open.
+    spend_drop
+        Fraction in (0, 1]. Default 0.3.
+    overdue_multiple
+        Positive number of usual gaps. Default 2. The overdue ratio is the column
+        ``overdue_ratio`` (from :func:`kamseg.lifecycle_stage`) or is computed from
+        ``days_since_last``, ``tenure_days`` and ``frequency`` by the same rule.
+    window_days
+        Length of the spend windows, and how recent an NPS answer must be. Default 180.
+    min_trend_orders
+        Orders needed in the two spend windows for the trend to count. Default 6.
+    detractor
+        ``"became"`` (default): a detractor answer raises the flag only when it is the
+        customer's first answer or follows a non-detractor answer (a change, not a
+        customer known to be unhappy); ``"latest"``: any recent detractor answer.
+    as_of
+        The observation day. Default ``customers.attrs["as_of"]`` (set by
+        :func:`kamseg.summarize`), else the latest date of each side table. Later rows are
+        excluded with a warning.
+    labels
+        Language of ``warning_reasons``: ``"en"`` or ``"zh"``.
+    overwrite
+        Replace output columns that already exist instead of raising.
+
+    Returns
+    -------
+    DataFrame
+        A copy of `customers` (same index and row order) with the columns of
+        :data:`WARNING_COLUMNS`:
+
+        - ``warn_spend_drop``, ``warn_overdue``, ``warn_detractor``,
+          ``warn_open_complaint`` (bool);
+        - ``warning_reasons`` (str, ``object`` on pandas 2): one clause per raised flag,
+          with its numbers, joined by ``"; "``; empty when no flag is raised;
+        - ``n_warnings`` (int64): the number of flags raised.
+
+        A check whose input is missing (no ``spend_trend`` column and no `transactions`, no
+        `surveys`, no `complaints`) is not made: its flag is False, a
+        :class:`~kamseg.errors.KamsegWarning` says so, and ``attrs["kamseg_warnings_checked"]``
+        lists the checks that were made.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        If a column named by an argument is missing.
+    SchemaError
+        On non-numeric or out-of-range inputs, NPS answers that are not whole numbers
+        0-10, null ids or dates in a side table, duplicated customer ids.
+    ConfigError
+        On an invalid option, or if an output column exists and `overwrite` is false.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.alerts import early_warnings
+    >>> customers = pd.DataFrame(
+    ...     {"overdue_ratio": [0.5, 2.6, 1.0], "usual_gap_days": [30.0, 30.0, 60.0],
+    ...      "days_since_last": [15, 78, 60], "spend_trend": [0.1, -0.45, -0.1]},
+    ...     index=pd.Index(["a", "b", "c"], name="customer_id"),
+    ... )
+    >>> surveys = pd.DataFrame(
+    ...     {"customer_id": ["a", "a", "c"], "date": ["2024-03-01", "2024-11-02", "2024-10-01"],
+    ...      "nps": [9, 4, 3]}
+    ... )
+    >>> complaints = pd.DataFrame(
+    ...     {"customer_id": ["b", "b", "c"], "date": ["2024-08-01", "2024-12-01", "2024-12-05"],
+    ...      "resolved": [False, False, True]}
+    ... )
+    >>> out = early_warnings(customers, surveys=surveys, complaints=complaints,
+    ...                      as_of="2024-12-31")
+    >>> flags = ["warn_spend_drop", "warn_overdue", "warn_detractor", "warn_open_complaint"]
+    >>> out[flags].astype(int).rename(columns=lambda c: c.removeprefix("warn_"))
+                 spend_drop  overdue  detractor  open_complaint
+    customer_id
+    a                     0        0          1               0
+    b                     1        1          0               1
+    c                     0        0          1               0
+    >>> for text in out["warning_reasons"]:
+    ...     print(text)
+    NPS 4 on 2024-11-02 (was 9)
+    spend down 45% on the previous period; no purchase for 78 days, 2.6× the usual gap \
+of 30 days; 2 open complaints, oldest 2024-08-01
+    NPS 3 on 2024-10-01 (first answer)
+    """
+    func = "early_warnings"
+    check_frame(customers, func=func, arg="customers")
+    lang = check_language(labels, func=func)
+    en = lang == "en"
+    check_choice(detractor, get_args(DetractorRule), func=func, arg="detractor")
+    window = check_int(window_days, func=func, arg="window_days", low=1)
+    min_orders = check_int(min_trend_orders, func=func, arg="min_trend_orders", low=1)
+    for arg, value, high in (
+        ("spend_drop", spend_drop, 1.0),
+        ("overdue_multiple", overdue_multiple, math.inf),
+    ):
+        ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        if not ok or not 0 < float(value) <= high or not math.isfinite(float(value)):
+            bound = "in (0, 1]" if high == 1.0 else "a positive number"
+            raise ConfigError(f"{func}: `{arg}` must be {bound}; got {value!r}.")
+    check_no_overwrite(customers, WARNING_COLUMNS, func=func, overwrite=overwrite)
+    n = len(customers)
+    end = end_day(as_of, customers, func=func)
+    checked: list[str] = []
+    skipped: list[str] = []
+    lang_i = 0 if en else 1
+    empty = np.full(n, "", dtype=object)
+
+    # --- spend drop ----------------------------------------------------------------------
+    spend_flag = np.zeros(n, dtype=bool)
+    spend_text = empty
+    prepared = positions = None
+    needs_days = customers.attrs.get("freq", "D") != "D" and "overdue_ratio" not in customers
+    if transactions is not None and ("spend_trend" not in customers or needs_days):
+        prepared = prepared_for(
+            customers,
+            transactions,
+            func=func,
+            as_of=as_of,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            dropna=dropna,
+            returns=returns,
+        )
+        positions = prepared.positions(customers.index, func=func)
+    if "spend_trend" in customers or prepared is not None:
+        checked.append("spend_drop")
+        if "spend_trend" in customers:
+            trend = float_column(customers, "spend_trend", func=func)
+            recent = previous = None
+        else:
+            assert prepared is not None
+            activity = customer_activity(
+                customers, prepared, window=window, func=func, positions=positions
+            )
+            recent, previous = activity.spend_recent, activity.spend_previous
+            trend = activity.spend_trend(min_orders)
+        with np.errstate(invalid="ignore"):
+            spend_flag = trend < -float(spend_drop)
+        spend_text = empty.copy()
+        for i in np.flatnonzero(spend_flag):
+            pct = _fmt(-100.0 * trend[i])
+            if recent is None or previous is None:
+                spend_text[i] = _WARN_TEXT["spend_col"][lang_i].format(pct=pct)
+            else:
+                spend_text[i] = _WARN_TEXT["spend"][lang_i].format(
+                    w=window, pct=pct, a=_fmt(previous[i]), b=_fmt(recent[i])
+                )
+    else:
+        skipped.append("spend_drop (needs 'spend_trend' or transactions=)")
+
+    # --- overdue -------------------------------------------------------------------------
+    overdue_flag = np.zeros(n, dtype=bool)
+    overdue_text = empty
+    has_rhythm = "overdue_ratio" in customers or all(
+        c in customers for c in ("days_since_last", "tenure_days", "frequency")
+    )
+    if has_rhythm:
+        checked.append("overdue")
+        ratio, days, gap = rhythm_columns(customers, prepared, func=func, positions=positions)
+        with np.errstate(invalid="ignore"):
+            overdue_flag = ratio > float(overdue_multiple)
+        overdue_text = empty.copy()
+        for i in np.flatnonzero(overdue_flag):
+            r = _ratio_text(ratio[i])
+            if np.isnan(days[i]) or np.isnan(gap[i]):
+                overdue_text[i] = _WARN_TEXT["overdue_ratio"][lang_i].format(r=r)
+            else:
+                overdue_text[i] = _WARN_TEXT["overdue"][lang_i].format(
+                    d=_fmt(days[i]), r=r, g=_fmt(gap[i])
+                )
+    else:
+        skipped.append("overdue (needs 'overdue_ratio' or the summary columns)")
+
+    # --- detractor -----------------------------------------------------------------------
+    detractor_flag = np.zeros(n, dtype=bool)
+    detractor_text = empty
+    if surveys is not None:
+        checked.append("detractor")
+        rows, pos, day, s_end = side_table(
+            surveys,
+            customers,
+            end,
+            arg="surveys",
+            customer_col=customer_col,
+            date_col=date_col,
+            more={"nps_col": nps_col},
+            func=func,
+        )
+        x = answers(rows[nps_col], NPS_SCALE, func=func, col=nps_col) if len(rows) else np.empty(0)
+        answered = ~np.isnan(x)
+        per_day = (
+            pd.DataFrame({"pos": pos[answered], "day": day[answered], "x": x[answered]})
+            .groupby(["pos", "day"], sort=True)["x"]
+            .mean()
+            .reset_index()
+        )
+        p = per_day["pos"].to_numpy(dtype=np.int64)
+        d = per_day["day"].to_numpy(dtype=np.int64)
+        v = per_day["x"].to_numpy(dtype=np.float64)
+        last = np.ones(p.size, dtype=bool)
+        last[:-1] = p[1:] != p[:-1]
+        has_prev = np.zeros(p.size, dtype=bool)
+        has_prev[1:] = p[1:] == p[:-1]
+        latest = np.flatnonzero(last)
+        prev_value = np.full(p.size, np.nan)
+        prev_value[1:] = v[:-1]
+        is_det = is_detractor(v[latest])
+        recent_answer = s_end - d[latest] < window
+        prev = np.where(has_prev[latest], prev_value[latest], np.nan)
+        if detractor == "became":
+            with np.errstate(invalid="ignore"):
+                is_det &= ~is_detractor(prev)
+        hit = latest[is_det & recent_answer]
+        detractor_flag[p[hit]] = True
+        detractor_text = empty.copy()
+        for j in hit:
+            day_text = str(np.datetime64(int(d[j]), "D"))
+            answer = f"{v[j]:g}"
+            if has_prev[j]:
+                detractor_text[p[j]] = _WARN_TEXT["detractor_was"][lang_i].format(
+                    x=answer, day=day_text, prev=f"{prev_value[j]:g}"
+                )
+            else:
+                detractor_text[p[j]] = _WARN_TEXT["detractor_first"][lang_i].format(
+                    x=answer, day=day_text
+                )
+    else:
+        skipped.append("detractor (needs surveys=)")
+
+    # --- open complaints ---------------------------------------------------------------
+    complaint_flag = np.zeros(n, dtype=bool)
+    complaint_text = empty
+    if complaints is not None:
+        checked.append("open_complaint")
+        rows, pos, day, c_end = side_table(
+            complaints,
+            customers,
+            end,
+            arg="complaints",
+            customer_col=customer_col,
+            date_col=date_col,
+            more={"resolved_col": resolved_col},
+            func=func,
+        )
+        if resolved_col is None:
+            is_open = c_end - day < window
+        else:
+            s = rows[resolved_col]
+            if (
+                len(s)
+                and not pd.api.types.is_bool_dtype(s.dtype)
+                and not (
+                    s.dtype == object and all(isinstance(b, bool | np.bool_) for b in s.dropna())
+                )
+            ):
+                raise SchemaError(
+                    f"{func}: column {resolved_col!r} (argument `resolved_col`) must be "
+                    f"boolean; got {s.dtype}, e.g. {examples(s.dropna())}. Hint: pass "
+                    "resolved_col=None to count the recent complaints as open."
+                )
+            is_open = ~s.eq(True).to_numpy(dtype=bool, na_value=False)
+        count = np.bincount(pos[is_open], minlength=n)
+        oldest = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(oldest, pos[is_open], day[is_open])
+        complaint_flag = count > 0
+        complaint_text = empty.copy()
+        for i in np.flatnonzero(complaint_flag):
+            complaint_text[i] = _WARN_TEXT["complaint"][lang_i].format(
+                k=int(count[i]),
+                s="" if count[i] == 1 else "s",
+                day=str(np.datetime64(int(oldest[i]), "D")),
+            )
+    else:
+        skipped.append("open_complaint (needs complaints=)")
+
+    if skipped:
+        warn(f"{func}: check(s) not made, their flags are False: {'; '.join(skipped)}.")
+    flags = np.vstack([spend_flag, overdue_flag, detractor_flag, complaint_flag])
+    reasons = join_text(
+        [spend_text, overdue_text, detractor_text, complaint_text], "; " if en else "；"
+    )
+    out = customers.assign(
+        warn_spend_drop=spend_flag,
+        warn_overdue=overdue_flag,
+        warn_detractor=detractor_flag,
+        warn_open_complaint=complaint_flag,
+        warning_reasons=text_column(reasons, customers.index),
+        n_warnings=flags.sum(axis=0).astype(np.int64),
+    )
+    out.attrs = {**customers.attrs, "kamseg_warnings_checked": checked}
+    return out
