@@ -332,7 +332,10 @@ def test_calibration_holdout_empty_and_not_a_frame(small_tx):
 
 
 def test_rows_after_holdout_end_are_excluded_with_a_warning(small_tx):
-    with pytest.warns(KamsegWarning, match=r"excluded 2 transaction\(s\) dated after holdout_end"):
+    # holdout_end is the as_of of the preparation, whose warning counts the later rows
+    with pytest.warns(
+        KamsegWarning, match=r"excluded 2 transaction\(s\) dated after as_of 2024-02-01"
+    ):
         out = calibration_holdout(small_tx, calibration_end="2024-01-10", holdout_end="2024-02-01")
     assert out.loc["b", "frequency_holdout"] == 0
     assert out.loc["a", "frequency_holdout"] == 3
@@ -370,10 +373,160 @@ def test_returns_policies(small_tx):
     with pytest.warns(KamsegWarning, match=r"excluded 1 row\(s\) with negative amounts"):
         excluded = calibration_holdout(tx, returns="exclude", **kwargs)
     assert excluded.loc["b", "monetary_value_holdout"] == 10.0
-    with pytest.warns(KamsegWarning, match=r"1 holdout row\(s\) have negative amounts"):
+    with pytest.warns(
+        KamsegWarning, match=r"1 row\(s\) have negative amounts \(returns\), netted"
+    ):
         net = calibration_holdout(tx, returns="net", **kwargs)
     assert net.loc["b", "frequency_holdout"] == 2
     assert net.loc["b", "monetary_value_holdout"] == 9.0  # (8 + 12 - 2) / 2
+
+
+# --- calibration_holdout: prepared transactions ----------------------------------------------
+
+
+def _caught(func, *args, **kwargs):
+    """Call func, returning its result and every warning it emitted."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = func(*args, **kwargs)
+    return out, caught
+
+
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_prepared_and_frame_give_the_same_table(small_tx, freq):
+    kwargs = {"calibration_end": "2024-01-10", "holdout_end": "2024-03-15", "freq": freq}
+    from_frame = calibration_holdout(small_tx, **kwargs)
+    prepared = kamseg.prepare_transactions(small_tx, as_of="2024-03-15")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from_prepared = calibration_holdout(prepared, **kwargs)
+        default_end = calibration_holdout(
+            prepared, calibration_end="2024-01-10", freq=freq
+        )  # holdout_end: the prepared as_of, not the latest row (1 Mar)
+    pd.testing.assert_frame_equal(from_prepared, from_frame)
+    assert from_prepared.attrs == from_frame.attrs
+    pd.testing.assert_frame_equal(default_end, from_frame)
+    assert default_end.attrs["holdout_end"] == "2024-03-15"
+
+
+def test_prepared_cdnow_gives_the_published_table(cdnow, cdnow_weekly):
+    prepared = kamseg.prepare_transactions(cdnow, as_of=HOLD_END)
+    out = calibration_holdout(prepared, calibration_end=CAL_END, freq="W")
+    pd.testing.assert_frame_equal(out, cdnow_weekly)
+    assert out.attrs == cdnow_weekly.attrs
+    # prepared up to a later as_of, it is cut at holdout_end, silently; by default its
+    # holdout window runs to that as_of
+    later = kamseg.prepare_transactions(cdnow, as_of="1998-12-31")
+    cut = calibration_holdout(later, calibration_end=CAL_END, holdout_end=HOLD_END, freq="W")
+    pd.testing.assert_frame_equal(cut, cdnow_weekly)
+    longer = calibration_holdout(later, calibration_end=CAL_END, freq="W")
+    assert longer.attrs["holdout_end"] == "1998-12-31"
+    assert (longer["duration_holdout"] == 65).all()  # 39 weeks + 26 more
+    pd.testing.assert_frame_equal(
+        longer.drop(columns="duration_holdout"), cdnow_weekly.drop(columns="duration_holdout")
+    )
+
+
+def test_prepared_with_custom_columns(small_tx):
+    tx = small_tx.rename(columns={"customer_id": "client", "date": "day", "amount": "eur"})
+    prepared = kamseg.prepare_transactions(
+        tx, customer_col="client", date_col="day", amount_col="eur"
+    )
+    # the keywords that the preparation fixed are not read again
+    out = calibration_holdout(prepared, calibration_end="2024-01-10", amount_col="ignored")
+    assert out.index.name == "client"
+    expected = calibration_holdout(
+        tx, calibration_end="2024-01-10", customer_col="client", date_col="day", amount_col="eur"
+    )
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_prepared_holdout_end_after_its_as_of(small_tx):
+    prepared, _ = _caught(kamseg.prepare_transactions, small_tx, as_of="2024-02-01")
+    with pytest.raises(
+        ConfigError,
+        match=r"`holdout_end` \(2024-03-15\) is after the as_of of the prepared transactions "
+        r"\(2024-02-01\)",
+    ):
+        calibration_holdout(prepared, calibration_end="2024-01-10", holdout_end="2024-03-15")
+    with pytest.raises(
+        ConfigError,
+        match=r"must be before `holdout_end` \(2024-02-01, the as_of of the prepared",
+    ):
+        calibration_holdout(prepared, calibration_end="2024-02-01")
+
+
+@pytest.fixture
+def tx_with_returns(small_tx) -> pd.DataFrame:
+    """small_tx with a return in each window and a row after holdout_end."""
+    extra = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "b"],
+            "date": ["2024-01-08", "2024-03-01", "2024-04-02"],
+            "amount": [-6.0, -2.0, 9.0],
+        }
+    )
+    return pd.concat([small_tx, extra], ignore_index=True)
+
+
+@pytest.mark.parametrize("returns", ["net", "exclude"])
+def test_negative_amounts_warn_once_for_a_frame_and_never_for_prepared(tx_with_returns, returns):
+    kwargs = {"calibration_end": "2024-01-10", "holdout_end": "2024-03-15", "freq": "W"}
+    from_frame, caught = _caught(calibration_holdout, tx_with_returns, returns=returns, **kwargs)
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    assert issubclass(caught[0].category, KamsegWarning)
+    assert caught[0].filename == __file__  # points at the caller
+    message = str(caught[0].message)
+    assert message.startswith("calibration_holdout: ")
+    assert "excluded 1 transaction(s) dated after as_of 2024-03-15" in message
+    if returns == "net":
+        assert "2 row(s) have negative amounts (returns), netted" in message
+    else:
+        assert "excluded 2 row(s) with negative amounts (returns)" in message
+
+    prepared, caught = _caught(
+        kamseg.prepare_transactions, tx_with_returns, as_of="2024-03-15", returns=returns
+    )
+    assert len(caught) == 1
+    from_prepared, caught = _caught(calibration_holdout, prepared, **kwargs)
+    assert caught == []
+    pd.testing.assert_frame_equal(from_prepared, from_frame)
+    # netted into both windows, or dropped from both
+    if returns == "net":
+        assert from_frame.loc["a", "monetary_value"] == 24.0  # 30 - 6 on 8 Jan
+        assert from_frame.loc["b", "monetary_value_holdout"] == 18.0  # 8 + 12 - 2
+    else:
+        assert from_frame.loc["a", "monetary_value"] == 30.0
+        assert from_frame.loc["b", "monetary_value_holdout"] == 20.0
+
+
+def test_dropna_end_to_end(demo_data):
+    tx = demo_data.transactions.copy()
+    rng = np.random.default_rng(3)
+    rows = rng.choice(len(tx), size=30, replace=False)
+    amount_col = tx.columns.get_loc("amount")
+    tx.iloc[rows[:20], amount_col] = np.nan
+    tx.iloc[rows[20:25], tx.columns.get_loc("date")] = pd.NaT
+    tx.iloc[rows[25:], tx.columns.get_loc("customer_id")] = None
+    kwargs = {"calibration_end": "2023-12-31", "freq": "W"}
+    with pytest.raises(SchemaError, match=r"null values found \(5 in 'customer_id'"):
+        calibration_holdout(tx, **kwargs)
+
+    out, caught = _caught(calibration_holdout, tx, dropna=True, **kwargs)
+    assert len(caught) == 1
+    assert "dropped 30 row(s) with null values" in str(caught[0].message)
+    clean = tx.drop(index=tx.index[rows])
+    pd.testing.assert_frame_equal(out, calibration_holdout(clean, **kwargs))
+    # and through the prepared object: no second warning
+    prepared, _ = _caught(kamseg.prepare_transactions, tx, dropna=True)
+    again, caught = _caught(calibration_holdout, prepared, **kwargs)
+    assert caught == []
+    pd.testing.assert_frame_equal(again, out)
+    # the table goes on into a fit and a holdout evaluation
+    fitted = kamseg.clv.fit(out, model="bgnbd")
+    report = evaluate_holdout(out, fitted)
+    assert int(report.metrics["customers"]) == len(out)
+    assert np.isfinite(report.per_customer["predicted"]).all()
 
 
 # --- evaluate_holdout -------------------------------------------------------------------------

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,6 +74,12 @@ def customers() -> pd.DataFrame:
     )
 
 
+def dated(tx: pd.DataFrame, date: str = "2024-06-30", amount: float = 1.0) -> pd.DataFrame:
+    """`tx` with the date and amount columns that prepared transactions need, if missing."""
+    extra = {k: v for k, v in (("date", date), ("amount", amount)) if k not in tx.columns}
+    return tx.assign(**extra)
+
+
 def levels(df: pd.DataFrame) -> list[object]:
     return [None if pd.isna(v) else v for v in df["need_level"]]
 
@@ -83,7 +92,7 @@ def levels(df: pd.DataFrame) -> list[object]:
 def test_highest_level_bought(
     customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
 ) -> None:
-    out = need_level(customers, tx, catalog)
+    out = need_level(customers, transactions=tx, catalog=catalog)
     # a: bolts (basic) + sensors (expected) -> expected; b: oil -> basic; c: a latent
     # product among others -> latent; d: no transaction -> missing; e: oil -> basic.
     assert levels(out) == ["expected", "basic", "latent", None, "basic"]
@@ -98,15 +107,15 @@ def test_highest_level_bought(
 def test_chinese_labels_and_actions(
     customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
 ) -> None:
-    en = need_level(customers, tx, catalog, action=True)
+    en = need_level(customers, transactions=tx, catalog=catalog, action=True)
     assert en.loc["a", "need_action"] == recommended_action("need_level", "expected")
     assert en.loc["c", "need_action"].startswith("Research and analyse")
     assert pd.isna(en.loc["d", "need_action"])
-    zh = need_level(customers, tx, catalog, labels="zh", action=True)
+    zh = need_level(customers, transactions=tx, catalog=catalog, labels="zh", action=True)
     assert list(zh["need_level"].cat.categories) == ["基本需求", "期望需求", "潜在需求"]
     assert zh.loc["b", "need_level"] == translate("basic", labels="zh", table=NEED_LEVEL_LABELS)
     assert zh.loc["c", "need_action"] == recommended_action("need_level", "latent", labels="zh")
-    assert "need_action" not in need_level(customers, tx, catalog)
+    assert "need_action" not in need_level(customers, transactions=tx, catalog=catalog)
 
 
 def test_match_on_category(customers: pd.DataFrame, tx: pd.DataFrame) -> None:
@@ -117,13 +126,15 @@ def test_match_on_category(customers: pd.DataFrame, tx: pd.DataFrame) -> None:
     tx2.loc[tx2["product"] == "sensors", "category"] = "electronics"
     # c's analytics row has no category: excluded with a warning
     with pytest.warns(KamsegWarning, match=r"excluded 1 transaction\(s\).*1 null"):
-        out = need_level(customers, tx2, by_cat, on="category")
+        out = need_level(customers, transactions=tx2, catalog=by_cat, on="category")
     assert levels(out) == ["latent", "basic", "latent", None, "basic"]
     # latent needs from the transactions' own categories
     with pytest.warns(KamsegWarning, match="1 null"):
-        with_latent = need_level(customers, tx2, by_cat, on="category", latent_k=1)
+        with_latent = need_level(
+            customers, transactions=tx2, catalog=by_cat, on="category", latent_k=1
+        )
     with pytest.warns(KamsegWarning, match="1 null"):
-        long = latent_needs(customers, tx2, by_cat, on="category", k=1)
+        long = latent_needs(customers, transactions=tx2, catalog=by_cat, on="category", k=1)
     assert with_latent["latent_needs"].dropna().to_dict() == dict(
         zip(long["customer_id"], long["category"], strict=True)
     )
@@ -131,26 +142,37 @@ def test_match_on_category(customers: pd.DataFrame, tx: pd.DataFrame) -> None:
 
 
 def test_categorical_and_integer_ids(catalog: pd.DataFrame) -> None:
-    tx = pd.DataFrame(
-        {
-            "customer_id": [10, 10, 20],
-            "product": pd.Categorical(["oil", "analytics", "bolts"], categories=list(LEVEL_OF)),
-        }
+    tx = dated(
+        pd.DataFrame(
+            {
+                "customer_id": [10, 10, 20],
+                "product": pd.Categorical(
+                    ["oil", "analytics", "bolts"], categories=list(LEVEL_OF)
+                ),
+            }
+        )
     )
     customers = pd.DataFrame(index=pd.Index([20, 10, 30], name="customer_id"))
-    assert levels(need_level(customers, tx, catalog)) == ["basic", "latent", None]
+    assert levels(need_level(customers, transactions=tx, catalog=catalog)) == [
+        "basic",
+        "latent",
+        None,
+    ]
 
 
 def test_catalogue_listing_a_product_twice(customers: pd.DataFrame, tx: pd.DataFrame) -> None:
     same = pd.DataFrame(
         {"product": ["bolts", "bolts", "oil", "sensors", "analytics"], "need_level": "basic"}
     )
-    assert levels(need_level(customers, tx, same)) == ["basic"] * 3 + [None, "basic"]
+    assert levels(need_level(customers, transactions=tx, catalog=same)) == ["basic"] * 3 + [
+        None,
+        "basic",
+    ]
     clash = pd.DataFrame({"product": ["bolts", "bolts"], "need_level": ["basic", "latent"]})
     with pytest.raises(
         SchemaError, match=r"gives 1 'product' value\(s\) more than one need level"
     ):
-        need_level(customers, tx, clash)
+        need_level(customers, transactions=tx, catalog=clash)
 
 
 def test_bad_levels_in_catalogue(customers: pd.DataFrame, tx: pd.DataFrame) -> None:
@@ -160,10 +182,10 @@ def test_bad_levels_in_catalogue(customers: pd.DataFrame, tx: pd.DataFrame) -> N
     with pytest.raises(
         SchemaError, match=r"2 value\(s\) of catalogue column 'need_level'.*'Basic'"
     ):
-        need_level(customers, tx, bad)
+        need_level(customers, transactions=tx, catalog=bad)
     nulls = pd.DataFrame({"product": ["bolts", None], "need_level": ["basic", "basic"]})
     with pytest.raises(SchemaError, match=r"1 row\(s\) of `catalog` have a null 'product'"):
-        need_level(customers, tx, nulls)
+        need_level(customers, transactions=tx, catalog=nulls)
 
 
 def test_products_missing_from_catalogue_are_counted(
@@ -175,28 +197,28 @@ def test_products_missing_from_catalogue_are_counted(
         match=r"excluded 1 transaction\(s\) whose 'product' is not in the "
         r"catalogue \(1 products, e.g. 'analytics'\)",
     ):
-        out = need_level(customers, tx, small)
+        out = need_level(customers, transactions=tx, catalog=small)
     assert levels(out) == ["expected", "basic", "expected", None, "basic"]
 
 
 def test_nothing_matches_gives_a_hint(customers: pd.DataFrame, catalog: pd.DataFrame) -> None:
-    tx = pd.DataFrame({"customer_id": ["a", "b"], "product": [1, 2]})
+    tx = dated(pd.DataFrame({"customer_id": ["a", "b"], "product": [1, 2]}))
     with pytest.warns(KamsegWarning, match="none matched; check that 'product' holds the same"):
-        out = need_level(customers, tx, catalog)
+        out = need_level(customers, transactions=tx, catalog=catalog)
     assert out["need_level"].isna().all()
 
 
 def test_unknown_customers_are_counted(
     customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
 ) -> None:
-    more = pd.concat(
-        [tx, pd.DataFrame({"customer_id": ["x", "x", "y"], "product": ["analytics"] * 3})]
-    )
+    extra = pd.DataFrame({"customer_id": ["x", "x", "y"], "product": ["analytics"] * 3})
+    more = pd.concat([tx, dated(extra)])
     with pytest.warns(
-        KamsegWarning, match=r"excluded 3 transaction\(s\) of 2 customer\(s\) that are not in"
+        KamsegWarning,
+        match=r"2 customer id\(s\) in `transactions` \(3 row\(s\)\) have no row in `customers`",
     ):
-        out = need_level(customers, more, catalog)
-    assert levels(out) == levels(need_level(customers, tx, catalog))
+        out = need_level(customers, transactions=more, catalog=catalog)
+    assert levels(out) == levels(need_level(customers, transactions=tx, catalog=catalog))
 
 
 def test_as_of_excludes_later_transactions(
@@ -205,27 +227,32 @@ def test_as_of_excludes_later_transactions(
     with pytest.warns(
         KamsegWarning, match=r"excluded 3 transaction\(s\) dated after as_of 2024-03-01"
     ):
-        out = need_level(customers, tx, catalog, as_of="2024-03-01")
+        out = need_level(customers, transactions=tx, catalog=catalog, as_of="2024-03-01")
     # c keeps analytics (on as_of, included), not its later orders; e's April order goes
     assert levels(out) == ["expected", "basic", "latent", None, None]
     # the customer table's as_of (set by summarize) is the default
     dated = customers.copy()
     dated.attrs["as_of"] = "2024-02-15"
     with pytest.warns(KamsegWarning, match=r"excluded 4 transaction\(s\)"):
-        out = need_level(dated, tx, catalog)
+        out = need_level(dated, transactions=tx, catalog=catalog)
     assert levels(out) == ["expected", "basic", None, None, None]
 
 
-def test_without_as_of_dates_are_not_read(
+def test_without_as_of_every_transaction_counts(
     customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
 ) -> None:
-    out = need_level(customers, tx.drop(columns="date"), catalog)
+    # as_of is then the latest date (2024-06-30): nothing is excluded, no warning
+    out = need_level(customers, transactions=tx, catalog=catalog)
     assert levels(out) == ["expected", "basic", "latent", None, "basic"]
+    # the transactions are prepared as everywhere: they need dates and amounts
+    for col in ("date", "amount"):
+        with pytest.raises(ColumnNotFoundError, match=f"{col}_col"):
+            need_level(customers, transactions=tx.drop(columns=col), catalog=catalog)
 
 
 def test_latent_k_column(customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame) -> None:
-    out = need_level(customers, tx, catalog, latent_k=2)
-    long = latent_needs(customers, tx, catalog, k=2)
+    out = need_level(customers, transactions=tx, catalog=catalog, latent_k=2)
+    long = latent_needs(customers, transactions=tx, catalog=catalog, k=2)
     joined = long.groupby("customer_id", sort=False)["category"].agg("; ".join)
     expected = [joined.get(c) for c in customers.index]
     assert [None if pd.isna(v) else v for v in out["latent_needs"]] == expected
@@ -236,18 +263,18 @@ def test_overwrite_and_no_mutation(
     customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
 ) -> None:
     before = (customers.copy(), tx.copy(), catalog.copy())
-    once = need_level(customers, tx, catalog, action=True)
+    once = need_level(customers, transactions=tx, catalog=catalog, action=True)
     for frame, copy in zip((customers, tx, catalog), before, strict=True):
         pd.testing.assert_frame_equal(frame, copy)
     with pytest.raises(ConfigError, match=r"already has column\(s\) 'need_level'.*overwrite=True"):
-        need_level(once, tx, catalog)
-    again = need_level(once, tx, catalog, action=True, overwrite=True)
+        need_level(once, transactions=tx, catalog=catalog)
+    again = need_level(once, transactions=tx, catalog=catalog, action=True, overwrite=True)
     pd.testing.assert_frame_equal(again, once)
 
 
 def test_demo_data() -> None:
     data = kamseg.datasets.make_transactions(n_customers=300, seed=3)
-    out = need_level(data.master, data.transactions, data.catalog)
+    out = need_level(data.master, transactions=data.transactions, catalog=data.catalog)
     prospects = data.master["is_prospect"]
     assert out.loc[prospects, "need_level"].isna().all()
     assert out.loc[~prospects, "need_level"].notna().all()
@@ -274,11 +301,13 @@ def test_missing_columns(customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.
     with pytest.raises(
         ColumnNotFoundError, match=r"'products'.*product_col.*Did you mean 'product'"
     ):
-        need_level(customers, tx, catalog, product_col="products")
+        need_level(customers, transactions=tx, catalog=catalog, product_col="products")
     with pytest.raises(ColumnNotFoundError, match="level_col"):
-        need_level(customers, tx, catalog.drop(columns="need_level"))
+        need_level(customers, transactions=tx, catalog=catalog.drop(columns="need_level"))
     with pytest.raises(ColumnNotFoundError, match="date_col"):
-        need_level(customers, tx.drop(columns="date"), catalog, as_of="2024-12-31")
+        need_level(
+            customers, transactions=tx.drop(columns="date"), catalog=catalog, as_of="2024-12-31"
+        )
 
 
 @pytest.mark.parametrize(
@@ -298,22 +327,24 @@ def test_bad_options(
     message: str,
 ) -> None:
     with pytest.raises(ConfigError, match=message):
-        need_level(customers, tx, catalog, **kwargs)  # type: ignore[arg-type]
+        need_level(customers, transactions=tx, catalog=catalog, **kwargs)  # type: ignore[arg-type]
 
 
 def test_bad_frames(customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame) -> None:
     with pytest.raises(EmptyInputError, match="`transactions` has no rows"):
-        need_level(customers, tx.iloc[:0], catalog)
+        need_level(customers, transactions=tx.iloc[:0], catalog=catalog)
     with pytest.raises(EmptyInputError, match="`customers` has no rows"):
-        need_level(customers.iloc[:0], tx, catalog)
+        need_level(customers.iloc[:0], transactions=tx, catalog=catalog)
     with pytest.raises(TypeError, match="`catalog` must be a pandas DataFrame"):
-        need_level(customers, tx, catalog.to_dict())  # type: ignore[arg-type]
+        need_level(customers, transactions=tx, catalog=catalog.to_dict())  # type: ignore[arg-type]
     dup = pd.concat([customers, customers.iloc[:1]])
     with pytest.raises(SchemaError, match=r"duplicated ids, e.g. 'a'"):
-        need_level(dup, tx, catalog)
+        need_level(dup, transactions=tx, catalog=catalog)
     nulls = tx.assign(customer_id=[None, *tx["customer_id"].tolist()[1:]])
-    with pytest.raises(SchemaError, match=r"1 transaction\(s\) have a null 'customer_id'"):
-        need_level(customers, nulls, catalog)
+    with pytest.raises(SchemaError, match=r"null values found \(1 in 'customer_id'\).*dropna"):
+        need_level(customers, transactions=nulls, catalog=catalog)
+    with pytest.raises(TypeError, match="`transactions` must be a pandas DataFrame"):
+        need_level(customers, transactions=tx.to_dict(), catalog=catalog)
 
 
 # --------------------------------------------------------------------------------------
@@ -331,7 +362,7 @@ tx_rows = st.lists(
 @given(rows=tx_rows, seed=st.integers(0, 2**32 - 1))
 def test_one_level_per_customer_order_free(rows: list[tuple[int, str]], seed: int) -> None:
     catalog = pd.DataFrame({"product": PRODUCTS, "need_level": [LEVEL_OF[p] for p in PRODUCTS]})
-    tx = pd.DataFrame(rows, columns=["customer_id", "product"])
+    tx = dated(pd.DataFrame(rows, columns=["customer_id", "product"]))
     customers = pd.DataFrame({"x": range(6)}, index=pd.Index(range(6), name="customer_id"))
     before = (tx.copy(), customers.copy())
     with (
@@ -339,7 +370,7 @@ def test_one_level_per_customer_order_free(rows: list[tuple[int, str]], seed: in
         if any(c >= 6 or p == "unlisted" for c, p in rows)
         else contextlib.nullcontext()
     ):
-        out = need_level(customers, tx, catalog)
+        out = need_level(customers, transactions=tx, catalog=catalog)
     pd.testing.assert_frame_equal(tx, before[0])
     pd.testing.assert_frame_equal(customers, before[1])
     # reference: the highest level among the customer's listed products
@@ -357,7 +388,7 @@ def test_one_level_per_customer_order_free(rows: list[tuple[int, str]], seed: in
         if any(c >= 6 or p == "unlisted" for c, p in rows)
         else contextlib.nullcontext()
     ):
-        again = need_level(shuffled_c, shuffled_tx, catalog)
+        again = need_level(shuffled_c, transactions=shuffled_tx, catalog=catalog)
     pd.testing.assert_frame_equal(again.loc[out.index], out)
 
 
@@ -372,7 +403,7 @@ def _frames(
     """Customers, transactions (one row per bought category) and a catalogue."""
     cats = sorted({c for p in profiles.values() for c in p})
     rows = [(cid, f"p-{c}", amt) for cid, p in profiles.items() for c, amt in p.items()]
-    tx = pd.DataFrame(rows, columns=["customer_id", "product", "amount"])
+    tx = dated(pd.DataFrame(rows, columns=["customer_id", "product", "amount"]))
     catalog = pd.DataFrame({"product": [f"p-{c}" for c in cats], "category": cats})
     customers = pd.DataFrame(index=pd.Index(list(profiles), name="customer_id"))
     return customers, tx, catalog
@@ -386,7 +417,7 @@ def test_two_clusters() -> None:
         profiles[f"A{i}"] = {"a1": 10 + i, "a2": 20 - i} | ({"a3": 5.0} if i % 2 else {})
         profiles[f"B{i}"] = {"b1": 30 - i, "b2": 5 + 2 * i} | ({"b3": 4.0} if i < 5 else {})
     customers, tx, catalog = _frames(profiles)
-    out = latent_needs(customers, tx, catalog, n_neighbors=5)
+    out = latent_needs(customers, transactions=tx, catalog=catalog, n_neighbors=5)
     top = out[out["rank"] == 1].set_index("customer_id")["category"]
     for i in range(8):
         if i % 2 == 0:
@@ -409,7 +440,7 @@ def test_output_format_and_order() -> None:
             "q": {"x": 1.0, "u": 1.0, "v": 1.0},
         }
     )
-    out = latent_needs(customers, tx, catalog, k=2, n_neighbors=3)
+    out = latent_needs(customers, transactions=tx, catalog=catalog, k=2, n_neighbors=3)
     assert out.columns.tolist() == ["customer_id", "rank", "category", "score"]
     assert isinstance(out.index, pd.RangeIndex)
     assert out["rank"].dtype == np.int64 and out["score"].dtype == np.float64
@@ -436,7 +467,7 @@ def test_tied_neighbours_share_the_last_places() -> None:
             "p3": {"x": 1.0, "z": 1.0},
         }
     )
-    out = latent_needs(customers, tx, catalog, n_neighbors=2, basis="binary")
+    out = latent_needs(customers, transactions=tx, catalog=catalog, n_neighbors=2, basis="binary")
     q = out[out["customer_id"] == "q"]
     assert q["category"].tolist() == ["z", "y"]
     np.testing.assert_allclose(q["score"], [2 / 3, 1 / 3])
@@ -455,7 +486,9 @@ def test_ties_beyond_the_nearest_candidates() -> None:
     profiles = {"q": {"x": 1.0}} | {f"p{c}": {"x": 1.0, c: 1.0} for c in "abcde"}
     customers, tx, catalog = _frames(profiles)
     for basis in ("binary", "spend"):
-        out = latent_needs(customers, tx, catalog, k=5, n_neighbors=2, basis=basis)
+        out = latent_needs(
+            customers, transactions=tx, catalog=catalog, k=5, n_neighbors=2, basis=basis
+        )
         q = out[out["customer_id"] == "q"]
         assert q["category"].tolist() == list("abcde")  # ties broken by category name
         np.testing.assert_allclose(q["score"], [0.2] * 5)
@@ -467,14 +500,16 @@ def test_identical_profiles_give_no_suggestion() -> None:
         {"a": {"x": 5.0}, "b": {"x": 7.0}, "c": {"x": 1.0}, "d": {"x": 1.0, "y": 1.0}}
     )
     # the two nearest neighbours of a, b, c are the other two (cosine 1): nothing new
-    assert latent_needs(customers, tx, catalog, n_neighbors=2).empty
+    assert latent_needs(customers, transactions=tx, catalog=catalog, n_neighbors=2).empty
     # with three neighbours d is reached: y = (1/sqrt 2) / (1 + 1 + 1/sqrt 2)
-    wide = latent_needs(customers, tx, catalog, n_neighbors=3).set_index("customer_id")
+    wide = latent_needs(customers, transactions=tx, catalog=catalog, n_neighbors=3).set_index(
+        "customer_id"
+    )
     assert wide.index.tolist() == ["a", "b", "c"]
     assert (wide["category"] == "y").all()
     np.testing.assert_allclose(wide["score"], (1 / math.sqrt(2)) / (2 + 1 / math.sqrt(2)))
     # co-occurrence suggests y all the same: 1 of the 3 other buyers of x buys y
-    co = latent_needs(customers, tx, catalog, method="cooccurrence")
+    co = latent_needs(customers, transactions=tx, catalog=catalog, method="cooccurrence")
     np.testing.assert_allclose(co["score"], [1 / 3] * 3)
 
 
@@ -487,7 +522,9 @@ def test_cooccurrence_hand_worked() -> None:
             "d": {"parts": 1.0},
         }
     )
-    out = latent_needs(customers, tx, catalog, method="cooccurrence").set_index("customer_id")
+    out = latent_needs(
+        customers, transactions=tx, catalog=catalog, method="cooccurrence"
+    ).set_index("customer_id")
     # a: electronics. Other buyers of parts: b, c, d -> 1 of 3 buys electronics; other
     # buyers of fluids: b, c -> 1 of 2. Mean: (1/3 + 1/2) / 2 = 5/12.
     assert math.isclose(out.loc["a", "score"], 5 / 12)
@@ -506,39 +543,54 @@ def test_k_and_min_score() -> None:
             "d": {"parts": 1.0},
         }
     )
-    full = latent_needs(customers, tx, catalog, method="cooccurrence")
-    one = latent_needs(customers, tx, catalog, method="cooccurrence", k=1)
+    full = latent_needs(customers, transactions=tx, catalog=catalog, method="cooccurrence")
+    one = latent_needs(customers, transactions=tx, catalog=catalog, method="cooccurrence", k=1)
     assert one["rank"].eq(1).all() and len(one) == full["customer_id"].nunique()
-    high = latent_needs(customers, tx, catalog, method="cooccurrence", min_score=0.75)
+    high = latent_needs(
+        customers, transactions=tx, catalog=catalog, method="cooccurrence", min_score=0.75
+    )
     assert (high["score"] >= 0.75).all()
     assert len(high) == int((full["score"] >= 0.75).sum())
 
 
 def test_spend_basis_nets_returns_and_orders_basis() -> None:
-    tx = pd.DataFrame(
-        {
-            "customer_id": ["a", "a", "a", "b", "b", "c", "c"],
-            "product": ["p-x", "p-y", "p-y", "p-x", "p-y", "p-x", "p-y"],
-            "amount": [10.0, 5.0, -5.0, 10.0, 3.0, 1.0, 9.0],
-        }
+    tx = dated(
+        pd.DataFrame(
+            {
+                "customer_id": ["a", "a", "a", "b", "b", "c", "c"],
+                "product": ["p-x", "p-y", "p-y", "p-x", "p-y", "p-x", "p-y"],
+                "amount": [10.0, 5.0, -5.0, 10.0, 3.0, 1.0, 9.0],
+            }
+        )
     )
     catalog = pd.DataFrame({"product": ["p-x", "p-y"], "category": ["x", "y"]})
     customers = pd.DataFrame(index=pd.Index(["a", "b", "c"], name="customer_id"))
+    with pytest.warns(KamsegWarning, match=r"1 row\(s\) have negative amounts") as caught:
+        prepared = kamseg.prepare_transactions(tx, product_col="product")
+    assert len(caught) == 1
     # a returned all its y spend: y counts as not bought, and is suggested by spend
-    spend = latent_needs(customers, tx, catalog, n_neighbors=2)
+    spend = latent_needs(customers, transactions=prepared, catalog=catalog, n_neighbors=2)
     assert spend.set_index("customer_id").loc["a", "category"] == "y"
     # by orders a bought y (two rows), so nothing is left to suggest
-    orders = latent_needs(customers, tx, catalog, n_neighbors=2, basis="orders")
+    orders = latent_needs(
+        customers, transactions=prepared, catalog=catalog, n_neighbors=2, basis="orders"
+    )
     assert "a" not in set(orders["customer_id"])
-    # amounts are not read by the orders basis
-    latent_needs(customers, tx.drop(columns="amount"), catalog, basis="orders")
+    # returns="exclude" drops the return: a keeps 5.0 of y and buys both categories
+    with pytest.warns(KamsegWarning, match=r"excluded 1 row\(s\) with negative amounts"):
+        kept = latent_needs(
+            customers, transactions=tx, catalog=catalog, n_neighbors=2, returns="exclude"
+        )
+    assert "a" not in set(kept["customer_id"])
+    with pytest.raises(SchemaError, match="negative"):
+        latent_needs(customers, transactions=tx, catalog=catalog, returns="error")
 
 
 def test_products_without_category_are_counted() -> None:
     customers, tx, catalog = _frames({"a": {"x": 1.0}, "b": {"x": 1.0, "y": 2.0}})
     catalog.loc[catalog["category"] == "y", "category"] = None
     with pytest.warns(KamsegWarning, match=r"1 catalogue 'product' value\(s\) have no 'category'"):
-        out = latent_needs(customers, tx, catalog)
+        out = latent_needs(customers, transactions=tx, catalog=catalog)
     assert out.empty  # y is no longer a category
     assert out.columns.tolist() == ["customer_id", "rank", "category", "score"]
 
@@ -547,9 +599,13 @@ def test_demo_data_runs_with_every_method() -> None:
     data = kamseg.datasets.make_transactions(n_customers=400, seed=5)
     n_cat = data.catalog["category"].nunique()
     for basis in ("spend", "orders", "binary"):
-        out = latent_needs(data.master, data.transactions, data.catalog, basis=basis)
+        out = latent_needs(
+            data.master, transactions=data.transactions, catalog=data.catalog, basis=basis
+        )
         assert out["rank"].between(1, 3).all() and out["category"].nunique() <= n_cat
-    co = latent_needs(data.master, data.transactions, data.catalog, method="cooccurrence")
+    co = latent_needs(
+        data.master, transactions=data.transactions, catalog=data.catalog, method="cooccurrence"
+    )
     prospects = data.master.index[data.master["is_prospect"]]
     assert not set(co["customer_id"]) & set(prospects)
     # a suggestion is never a category the customer already buys
@@ -593,7 +649,7 @@ def as_frames(x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     n, n_cat = x.shape
     cats = [f"c{j:02d}" for j in range(n_cat)]
     i, j = np.nonzero(x)
-    tx = pd.DataFrame({"customer_id": i, "product": np.array(cats)[j], "amount": x[i, j]})
+    tx = dated(pd.DataFrame({"customer_id": i, "product": np.array(cats)[j], "amount": x[i, j]}))
     catalog = pd.DataFrame({"product": cats, "category": cats})
     customers = pd.DataFrame(index=pd.Index(range(n), name="customer_id"))
     return customers, tx, catalog
@@ -611,7 +667,9 @@ def test_knn_matches_brute_force_reference(n: int, n_cat: int, n_neighbors: int)
     rng = np.random.default_rng(n)
     x = random_profiles(rng, n, n_cat)
     customers, tx, catalog = as_frames(x)
-    out = latent_needs(customers, tx, catalog, k=n_cat, n_neighbors=n_neighbors)
+    out = latent_needs(
+        customers, transactions=tx, catalog=catalog, k=n_cat, n_neighbors=n_neighbors
+    )
     expected = reference_knn(x / x.sum(axis=1, keepdims=True), n_neighbors)
     np.testing.assert_allclose(to_matrix(out, n, n_cat), expected, rtol=1e-9, atol=1e-12)
 
@@ -629,7 +687,7 @@ def test_knn_neighbours_agree_with_scikit_learn() -> None:
     expected = np.einsum("ik,ikc->ic", w, (shares[idx] > 0).astype(float)) / w.sum(axis=1)[:, None]
     expected[shares > 0] = 0.0
     customers, tx, catalog = as_frames(x)
-    out = latent_needs(customers, tx, catalog, k=n_cat, n_neighbors=n_nb)
+    out = latent_needs(customers, transactions=tx, catalog=catalog, k=n_cat, n_neighbors=n_nb)
     np.testing.assert_allclose(to_matrix(out, n, n_cat), expected, rtol=1e-9, atol=1e-12)
 
 
@@ -637,12 +695,14 @@ def test_reference_sample() -> None:
     rng = np.random.default_rng(2)
     x = random_profiles(rng, 300, 6)
     customers, tx, catalog = as_frames(x)
-    exact = latent_needs(customers, tx, catalog, max_reference=None)
+    exact = latent_needs(customers, transactions=tx, catalog=catalog, max_reference=None)
     # as many reference customers as customers: the same exact search
-    pd.testing.assert_frame_equal(latent_needs(customers, tx, catalog, max_reference=300), exact)
-    a = latent_needs(customers, tx, catalog, max_reference=100, seed=1)
-    b = latent_needs(customers, tx, catalog, max_reference=100, seed=1)
-    c = latent_needs(customers, tx, catalog, max_reference=100, seed=2)
+    pd.testing.assert_frame_equal(
+        latent_needs(customers, transactions=tx, catalog=catalog, max_reference=300), exact
+    )
+    a = latent_needs(customers, transactions=tx, catalog=catalog, max_reference=100, seed=1)
+    b = latent_needs(customers, transactions=tx, catalog=catalog, max_reference=100, seed=1)
+    c = latent_needs(customers, transactions=tx, catalog=catalog, max_reference=100, seed=2)
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
     # brute force against the same sample: the sample is drawn in customer-id order
@@ -685,18 +745,18 @@ profile_rows = st.lists(
 def test_latent_needs_row_order_and_no_mutation(
     rows: list[tuple[int, str, float]], method: str, basis: str, n_neighbors: int, seed: int
 ) -> None:
-    tx = pd.DataFrame(rows, columns=["customer_id", "product", "amount"])
+    tx = dated(pd.DataFrame(rows, columns=["customer_id", "product", "amount"]))
     catalog = pd.DataFrame({"product": ["u", "v", "w", "x"], "category": ["U", "V", "W", "X"]})
     customers = pd.DataFrame(index=pd.Index(range(10), name="customer_id"))
     before = tx.copy()
     kw = {"method": method, "basis": basis, "n_neighbors": n_neighbors, "k": 4}
-    out = latent_needs(customers, tx, catalog, **kw)  # type: ignore[arg-type]
+    out = latent_needs(customers, transactions=tx, catalog=catalog, **kw)  # type: ignore[arg-type]
     pd.testing.assert_frame_equal(tx, before)
     rng = np.random.default_rng(seed)
     again = latent_needs(
         customers.iloc[rng.permutation(10)],
-        tx.iloc[rng.permutation(len(tx))],
-        catalog,
+        transactions=tx.iloc[rng.permutation(len(tx))],
+        catalog=catalog,
         **kw,  # type: ignore[arg-type]
     )
 
@@ -732,21 +792,219 @@ def test_latent_needs_row_order_and_no_mutation(
 def test_latent_bad_options(kwargs: dict[str, object], message: str) -> None:
     customers, tx, catalog = _frames({"a": {"x": 1.0}})
     with pytest.raises(ConfigError, match=message):
-        latent_needs(customers, tx, catalog, **kwargs)  # type: ignore[arg-type]
+        latent_needs(customers, transactions=tx, catalog=catalog, **kwargs)  # type: ignore[arg-type]
 
 
 def test_latent_bad_input() -> None:
     customers, tx, catalog = _frames({"a": {"x": 1.0}, "b": {"x": 1.0, "y": 1.0}})
     with pytest.raises(ColumnNotFoundError, match="category_col"):
-        latent_needs(customers, tx, catalog.drop(columns="category"))
+        latent_needs(customers, transactions=tx, catalog=catalog.drop(columns="category"))
     with pytest.raises(ColumnNotFoundError, match="amount_col"):
-        latent_needs(customers, tx.drop(columns="amount"), catalog)
-    with pytest.raises(SchemaError, match=r"1 value\(s\) of 'amount' are null"):
-        latent_needs(customers, tx.assign(amount=[1.0, None, 2.0]), catalog)
+        latent_needs(customers, transactions=tx.drop(columns="amount"), catalog=catalog)
+    with pytest.raises(SchemaError, match=r"null values found \(1 in 'amount'\)"):
+        latent_needs(customers, transactions=tx.assign(amount=[1.0, None, 2.0]), catalog=catalog)
     with pytest.raises(SchemaError, match="not numbers"):
-        latent_needs(customers, tx.assign(amount=["1", "x", "2"]), catalog)
+        latent_needs(customers, transactions=tx.assign(amount=["1", "x", "2"]), catalog=catalog)
     two = pd.DataFrame({"product": ["p-x", "p-x"], "category": ["x", "z"]})
     with pytest.raises(SchemaError, match="more than one category"):
-        latent_needs(customers, tx, two)
-    with pytest.warns(KamsegWarning, match=r"excluded 1 transaction\(s\) of 1 customer"):
-        latent_needs(customers.iloc[:1], tx.iloc[:2], catalog)
+        latent_needs(customers, transactions=tx, catalog=two)
+    with pytest.warns(KamsegWarning, match=r"1 customer id\(s\) in `transactions` \(1 row"):
+        latent_needs(customers.iloc[:1], transactions=tx.iloc[:2], catalog=catalog)
+
+
+# --------------------------------------------------------------------------------------
+# transactions read through the shared preparation
+# --------------------------------------------------------------------------------------
+
+
+def test_side_tables_are_keyword_only(
+    customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
+) -> None:
+    with pytest.raises(TypeError):
+        need_level(customers, tx, catalog)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        latent_needs(customers, tx, catalog)  # type: ignore[misc]
+
+
+def test_prepared_and_frame_give_identical_results(
+    customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
+) -> None:
+    prepared = kamseg.prepare_transactions(tx, product_col="product")
+    kw: dict[str, Any] = {"latent_k": 2, "action": True}
+    from_frame = need_level(customers, transactions=tx, catalog=catalog, **kw)
+    from_prepared = need_level(customers, transactions=prepared, catalog=catalog, **kw)
+    pd.testing.assert_frame_equal(from_prepared, from_frame)
+    # hand-worked above: the highest level of each customer's products
+    assert levels(from_prepared) == ["expected", "basic", "latent", None, "basic"]
+    for method, basis in (("knn", "spend"), ("knn", "orders"), ("cooccurrence", "binary")):
+        kw = {"method": method, "basis": basis, "n_neighbors": 2}
+        pd.testing.assert_frame_equal(
+            latent_needs(customers, transactions=prepared, catalog=catalog, **kw),
+            latent_needs(customers, transactions=tx, catalog=catalog, **kw),
+        )
+    # co-occurrence by hand: the other buyer of a's parts and electronics (c) buys software
+    co = latent_needs(customers, transactions=prepared, catalog=catalog, method="cooccurrence")
+    a = co[co["customer_id"] == "a"]
+    assert a["category"].tolist() == ["software"] and a["score"].tolist() == [1.0]
+
+
+def test_prepared_and_frame_agree_on_demo_data() -> None:
+    data = kamseg.datasets.make_transactions(n_customers=300, seed=4)
+    prepared = kamseg.prepare_transactions(data.transactions, product_col="product")
+    customers = kamseg.summarize(prepared)
+    cases: list[tuple[Callable[..., pd.DataFrame], dict[str, Any]]] = [
+        (need_level, {"latent_k": 3}),
+        (latent_needs, {"k": 2}),
+    ]
+    for func, kw in cases:
+        got = func(customers, transactions=prepared, catalog=data.catalog, **kw)
+        want = func(customers, transactions=data.transactions, catalog=data.catalog, **kw)
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_prepared_on_category(customers: pd.DataFrame, tx: pd.DataFrame) -> None:
+    by_cat = pd.DataFrame(
+        {
+            "category": ["parts", "fluids", "electronics", "software"],
+            "need_level": LEVEL_OF.values(),
+        }
+    )
+    tx2 = tx.assign(
+        category=tx["product"].map(
+            {"bolts": "parts", "oil": "fluids", "sensors": "electronics", "analytics": "software"}
+        )
+    )
+    prepared = kamseg.prepare_transactions(tx2, product_col="category")
+    got = need_level(customers, transactions=prepared, catalog=by_cat, on="category")
+    want = need_level(customers, transactions=tx2, catalog=by_cat, on="category")
+    pd.testing.assert_frame_equal(got, want)
+    assert levels(got) == ["expected", "basic", "latent", None, "basic"]
+
+
+def test_prepared_without_the_catalogue_key(
+    customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
+) -> None:
+    bare = kamseg.prepare_transactions(tx)
+    with pytest.raises(ConfigError, match=r"prepared without product_col.*product_col='product'"):
+        need_level(customers, transactions=bare, catalog=catalog)
+    with pytest.raises(ConfigError, match=r"product_col='product'"):
+        latent_needs(customers, transactions=bare, catalog=catalog)
+    by_product = kamseg.prepare_transactions(tx, product_col="product")
+    by_cat = pd.DataFrame({"category": ["parts"], "need_level": ["basic"]})
+    with pytest.raises(ConfigError, match=r"prepare them with product_col='category'"):
+        need_level(customers, transactions=by_product, catalog=by_cat, on="category")
+
+
+def test_null_amounts_with_dropna(
+    customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
+) -> None:
+    holes = tx.copy()
+    holes.loc[3, "amount"] = np.nan  # c's analytics row
+    with pytest.raises(SchemaError, match=r"null values found \(1 in 'amount'\).*dropna=True"):
+        need_level(customers, transactions=holes, catalog=catalog)
+    with pytest.warns(KamsegWarning, match=r"dropped 1 row\(s\) with null values") as caught:
+        out = need_level(customers, transactions=holes, catalog=catalog, dropna=True)
+    assert len(caught) == 1
+    # c keeps bolts (basic) and sensors (expected): expected, no longer latent
+    assert levels(out) == ["expected", "basic", "expected", None, "basic"]
+    # a's co-occurrence suggestion came from c's software, which is dropped with the row
+    with pytest.warns(KamsegWarning, match="dropped 1 row") as caught:
+        co = latent_needs(
+            customers, transactions=holes, catalog=catalog, method="cooccurrence", dropna=True
+        )
+    assert len(caught) == 1
+    assert co.empty  # a and c buy the same; b and e the same: nothing new for anyone
+    # the same as the rows without the null, prepared by hand
+    pd.testing.assert_frame_equal(
+        out, need_level(customers, transactions=tx.drop(index=3), catalog=catalog)
+    )
+
+
+def test_rows_after_as_of_one_warning(
+    customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
+) -> None:
+    # after 2024-03-01: c's bolts (03-02) and sensors (06-30), e's oil (04-01)
+    with pytest.warns(KamsegWarning) as caught:
+        out = need_level(
+            customers, transactions=tx, catalog=catalog, as_of="2024-03-01", latent_k=1
+        )
+    assert len(caught) == 1
+    assert re.search(
+        r"excluded 3 transaction\(s\) dated after as_of 2024-03-01", str(caught[0].message)
+    )
+    assert caught[0].filename == __file__  # points at the caller
+    assert levels(out) == ["expected", "basic", "latent", None, None]
+    # the customer table's as_of is the default; prepared rows are cut to it, silently
+    dated_customers = customers.copy()
+    dated_customers.attrs["as_of"] = "2024-03-01"
+    with pytest.warns(KamsegWarning) as caught:
+        from_frame = latent_needs(dated_customers, transactions=tx, catalog=catalog)
+    assert len(caught) == 1 and "excluded 3 transaction(s)" in str(caught[0].message)
+    prepared = kamseg.prepare_transactions(tx, product_col="product")  # up to 2024-06-30
+    from_prepared = latent_needs(dated_customers, transactions=prepared, catalog=catalog)
+    pd.testing.assert_frame_equal(from_prepared, from_frame)
+    pd.testing.assert_frame_equal(
+        need_level(customers, transactions=prepared, catalog=catalog, as_of="2024-03-01"),
+        out.drop(columns="latent_needs"),
+    )
+    # prepared rows cannot be extended past their own as_of
+    early = kamseg.prepare_transactions(tx.iloc[:3], product_col="product")  # up to 02-01
+    with pytest.raises(ConfigError, match="after the as_of of the prepared"):
+        need_level(customers, transactions=early, catalog=catalog, as_of="2024-06-30")
+
+
+def test_catalogue_warnings_point_at_the_caller(
+    customers: pd.DataFrame, tx: pd.DataFrame, catalog: pd.DataFrame
+) -> None:
+    small = catalog[catalog["product"] != "analytics"]
+    with pytest.warns(KamsegWarning, match="not in the catalogue") as caught:
+        need_level(customers, transactions=tx, catalog=small)
+    assert [w.filename for w in caught] == [__file__]
+
+
+# --------------------------------------------------------------------------------------
+# the per-customer measures (kamseg.features._needs) against plain pandas
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("basis", ["spend", "orders", "binary"])
+def test_category_profile_matches_pandas(basis: str) -> None:
+    from kamseg.features._needs import catalog_rows, category_profile, read_catalog
+
+    data = kamseg.datasets.make_transactions(n_customers=200, seed=6)
+    tx = data.transactions.copy()
+    tx.loc[tx.index[::7], "amount"] *= -0.5  # some returns, netted
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(tx, product_col="product")
+    customers = data.master
+    cat = read_catalog(data.catalog, func="t", key_col="product", category_col="category")
+    positions = prepared.positions(customers.index, func="t")
+    rows = catalog_rows(prepared, positions, len(customers), cat, func="t")
+    prof = category_profile(rows, cat, basis=basis, func="t")
+    # reference: a pivot of the transactions by customer and category
+    category = (
+        tx["product"]
+        .astype(str)
+        .map(dict(zip(data.catalog["product"], data.catalog["category"].astype(str), strict=True)))
+    )
+    spend = tx.assign(category=category).pivot_table(
+        index="customer_id", columns="category", values="amount", aggfunc="sum", fill_value=0.0
+    )
+    n_rows = tx.assign(category=category).pivot_table(
+        index="customer_id", columns="category", values="amount", aggfunc="size", fill_value=0
+    )
+    spend = spend.reindex(index=customers.index, columns=prof.categories, fill_value=0.0)
+    n_rows = n_rows.reindex(index=customers.index, columns=prof.categories, fill_value=0)
+    if basis == "spend":
+        values = spend.clip(lower=0.0)
+    elif basis == "orders":
+        values = n_rows.astype(float)
+    else:
+        values = (n_rows > 0).astype(float)
+    bought = (values > 0).to_numpy()
+    if basis != "binary":
+        values = values.div(values.sum(axis=1), axis=0).fillna(0.0)
+    np.testing.assert_array_equal(prof.bought, bought)
+    np.testing.assert_allclose(prof.profile, values.to_numpy(), rtol=1e-12, atol=1e-12)
+    if basis != "spend":  # by spend, customers whose rows are all returns bought nothing
+        assert bought.any(axis=1).sum() == int((~data.master["is_prospect"]).sum())

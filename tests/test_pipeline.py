@@ -207,6 +207,8 @@ def test_parquet_path_pandas_and_duckdb_engines_agree(data, tmp_path):
     pd.testing.assert_frame_equal(
         on_duckdb[shared], on_pandas[shared], check_exact=False, rtol=1e-8
     )
+    # the weekly engine summary counts periods; the usual gap still counts purchase days
+    np.testing.assert_allclose(on_duckdb["health_recency"], on_pandas["health_recency"])
 
 
 def test_engine_input_skips_steps_that_need_rows(data):
@@ -280,8 +282,78 @@ def test_as_of_in_the_middle_warns_once_and_every_step_uses_it(data):
         )
     texts = [str(w.message) for w in caught]
     late = [t for t in texts if "after as_of" in t and "transaction" in t]
-    assert late == [f"summarize: excluded {n_late} transaction(s) dated after as_of 2024-06-30."]
+    assert late == [f"segment: excluded {n_late} transaction(s) dated after as_of 2024-06-30."]
     assert out.attrs["as_of"] == "2024-06-30"
     buyers = out[out["first_purchase"].notna()]
     assert buyers["last_purchase"].max() <= pd.Timestamp("2024-06-30")
     assert "churn" in out.attrs["kamseg_steps"] and out["churn_probability"].notna().any()
+
+
+@pytest.fixture(scope="module")
+def small() -> kamseg.datasets.Dataset:
+    return kamseg.datasets.make_transactions(n_customers=250, seed=6)
+
+
+def _one_job(tx: pd.DataFrame, data, config: SegmentConfig) -> tuple[pd.DataFrame, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = kamseg.segment(
+            tx,
+            master=data.master,
+            surveys=data.surveys,
+            complaints=data.complaints,
+            catalog=data.catalog,
+            config=config,
+        )
+    return out, [str(w.message) for w in caught if issubclass(w.category, KamsegWarning)]
+
+
+def test_dropna_holds_in_every_step_with_one_notice(small):
+    tx = small.transactions.copy()
+    rows = np.random.default_rng(1).choice(len(tx), size=7, replace=False)
+    tx.loc[tx.index[rows], "amount"] = np.nan
+    config = SegmentConfig(profit_col="profit", dropna=True)
+    out, notices = _one_job(tx, small, config)
+    assert notices == [f"segment: dropped 7 row(s) with null values (7 in 'amount')."]
+    assert out.attrs["kamseg_steps"] == ["summary", *kamseg.config.STEPS]
+    assert out.attrs["kamseg_skipped"] == {}
+    # every step saw exactly the rows the summary kept: the job equals the job on them
+    clean, clean_notices = _one_job(tx.dropna(subset=["amount"]), small, config)
+    assert clean_notices == []
+    pd.testing.assert_frame_equal(out, clean)
+
+
+@pytest.mark.parametrize("returns", ["exclude", "net"])
+def test_returns_policy_holds_in_every_step_with_one_notice(small, returns):
+    tx = small.transactions.copy()
+    rows = np.random.default_rng(2).choice(len(tx), size=40, replace=False)
+    tx.loc[tx.index[rows], "amount"] = -tx["amount"].iloc[rows].to_numpy() / 4
+    config = SegmentConfig(profit_col="profit", returns=returns)
+    out, notices = _one_job(tx, small, config)
+    assert len(notices) == 1 and "40 row(s)" in notices[0] and "negative amounts" in notices[0]
+    assert out.attrs["kamseg_skipped"] == {}
+    if returns == "exclude":
+        kept = tx.drop(index=tx.index[rows])
+        expected, _ = _one_job(kept, small, config)
+        pd.testing.assert_frame_equal(out, expected)
+    else:
+        assert out["revenue"].sum() == pytest.approx(tx["amount"].sum())
+
+
+def test_segment_takes_prepared_transactions(small):
+    config = SegmentConfig(profit_col="profit")
+    prepared = kamseg.prepare_transactions(
+        small.transactions, profit_col="profit", product_col="product"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = kamseg.segment(
+            prepared,
+            master=small.master,
+            surveys=small.surveys,
+            complaints=small.complaints,
+            catalog=small.catalog,
+            config=config,
+        )
+    expected, _ = _one_job(small.transactions, small, config)
+    pd.testing.assert_frame_equal(out, expected)

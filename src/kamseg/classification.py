@@ -13,7 +13,10 @@ import pandas as pd
 
 from kamseg._validation import check_frame, warn
 from kamseg.labels import Language, check_language
+from kamseg._types import ReturnsPolicy
+from kamseg.features import prepared_for
 from kamseg.lifecycle import DEFAULT_THRESHOLDS, LifecycleThresholds
+from kamseg.transactions import PreparedTransactions
 
 __all__ = ["classify"]
 
@@ -21,7 +24,7 @@ __all__ = ["classify"]
 def classify(
     customers: pd.DataFrame,
     *,
-    transactions: pd.DataFrame | None = None,
+    transactions: pd.DataFrame | PreparedTransactions | None = None,
     surveys: pd.DataFrame | None = None,
     complaints: pd.DataFrame | None = None,
     catalog: pd.DataFrame | None = None,
@@ -34,6 +37,8 @@ def classify(
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     product_col: Hashable = "product",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
     latent_k: int | None = 3,
     labels: Language = "en",
     action: bool = False,
@@ -69,6 +74,10 @@ def classify(
         the table has it, ``None`` flags nothing.
     thresholds, use_p_alive
         Passed to :func:`kamseg.lifecycle_stage`.
+    customer_col, date_col, amount_col, product_col, dropna, returns
+        How `transactions` are read when they are a DataFrame: they are prepared once
+        (:func:`kamseg.prepare_transactions`, one notice) and every dimension reads the
+        same rows. Prepared transactions are used as they are.
     latent_k
         With transactions and a catalogue, the top `latent_k` latent-need categories per
         customer as text in ``latent_needs``; None skips them.
@@ -104,6 +113,24 @@ def classify(
     if profit_col == "auto":
         profit_col = "profit" if "profit" in customers.columns else None
 
+    if transactions is not None:  # prepared once for lifecycle and need
+        with_product = (
+            catalog is not None
+            and isinstance(transactions, pd.DataFrame)
+            and product_col in transactions.columns
+        )
+        transactions = prepared_for(
+            customers,
+            transactions,
+            func=func,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            product_col=product_col if with_product else None,
+            dropna=dropna,
+            returns=returns,
+            stacklevel=6,
+        )
     out = value_class(customers, value_col=value_col, profit_col=profit_col, **common)
     out = behaviour_class(out, master=master, **common)
     out = lifecycle_stage(
@@ -123,8 +150,8 @@ def classify(
 
         out = need_level(
             out,
-            transactions,
-            catalog,
+            transactions=transactions,
+            catalog=catalog,
             customer_col=customer_col,
             product_col=product_col,
             date_col=date_col,
@@ -141,7 +168,12 @@ def classify(
         from kamseg.satisfaction import satisfaction_class
 
         out = satisfaction_class(
-            out, surveys, complaints, customer_col=customer_col, date_col=date_col, **common
+            out,
+            surveys=surveys,
+            complaints=complaints,
+            customer_col=customer_col,
+            date_col=date_col,
+            **common,
         )
     else:
         skipped.append("satisfaction (no surveys)")

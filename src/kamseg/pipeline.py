@@ -332,12 +332,32 @@ def segment(
                 max_accounts=config.max_key_accounts,
             )
 
+    # The usual gap between purchases counts purchase days. With transaction rows they are
+    # counted from them; an engine's weekly or monthly summary counts periods, so the
+    # rhythm steps read the daily repeat purchases of a second, daily engine summary.
+    daily = None
+    rhythm_steps = {"classes", "health", "warnings"} & set(config.steps)
+    if rows is None and config.freq != "D" and rhythm_steps:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KamsegWarning)  # given by the first summary
+            daily = summarize(
+                tx,
+                customer_col=config.customer_col,
+                date_col=config.date_col,
+                amount_col=config.amount_col,
+                as_of=attrs["as_of"],
+                freq="D",
+                dropna=config.dropna,
+                returns=config.returns,  # type: ignore[arg-type]
+            )["frequency"]
+
     if run("classes"):
         from kamseg.classification import classify
 
+        view = _View(table, daily)
         with _recording(limited, "classes"):
-            table = classify(
-                table,
+            view.result = classify(
+                view.table,
                 transactions=rows,
                 surveys=surveys,
                 complaints=complaints,
@@ -351,26 +371,30 @@ def segment(
                 labels=lang,  # type: ignore[arg-type]
                 action=config.actions,
             )
+        table = view.restored()
         if "is_key_account" in table.columns:  # prospects are not key accounts
             table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
 
     if run("health"):
         from kamseg.health import health_score
 
+        view = _View(table, daily)
         with _recording(limited, "health"):
-            table = health_score(
-                table,
+            view.result = health_score(
+                view.table,
                 transactions=rows,
                 window_days=config.window_days,
                 labels=lang,  # type: ignore[arg-type]
             )
+        table = view.restored()
 
     if run("warnings"):
         from kamseg.alerts import early_warnings
 
+        view = _View(table, daily)
         with _recording(limited, "warnings"):
-            table = early_warnings(
-                table,
+            view.result = early_warnings(
+                view.table,
                 transactions=rows,
                 surveys=surveys,
                 complaints=complaints,
@@ -379,6 +403,7 @@ def segment(
                 date_col=config.date_col,
                 labels=lang,  # type: ignore[arg-type]
             )
+        table = view.restored()
 
     if "churn" in config.steps:
         if rows is None:
@@ -456,6 +481,29 @@ def _predict_clv(
         freq=config.freq,  # type: ignore[arg-type]
         **kw,
     )
+
+
+class _View:
+    """A step's view of the table: with `daily` repeat purchases, a daily ``frequency``."""
+
+    def __init__(self, table: pd.DataFrame, daily: pd.Series | None) -> None:
+        self.original = table
+        self.daily = daily
+        self.result: pd.DataFrame | None = None
+        if daily is None:
+            self.table = table
+        else:
+            self.table = table.assign(frequency=daily.reindex(table.index))
+            self.table.attrs = {**table.attrs, "freq": "D"}
+
+    def restored(self) -> pd.DataFrame:
+        """The step's result with the table's own ``frequency`` and ``attrs`` back."""
+        assert self.result is not None
+        if self.daily is None:
+            return self.result
+        out = self.result.assign(frequency=self.original["frequency"].reindex(self.result.index))
+        out.attrs = {**self.result.attrs, "freq": self.original.attrs.get("freq")}
+        return out
 
 
 @contextlib.contextmanager

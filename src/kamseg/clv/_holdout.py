@@ -18,20 +18,22 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._types import Freq, ReturnsPolicy
 from kamseg._validation import (
+    as_of_day,
     check_choice,
     check_columns,
     check_frame,
     check_int,
     examples,
-    to_datetime,
     to_float,
     warn,
 )
 from kamseg.clv._api import TRANSACTION_MODELS, _rfm_arrays, _spec, fit
 from kamseg.clv._base import FitResult
 from kamseg.errors import ConfigError, ConvergenceError, EmptyInputError, SchemaError
-from kamseg.summary import Freq, ReturnsPolicy, periods, summarize
+from kamseg.summary import periods, summarize
+from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
     "HOLDOUT_COLUMNS",
@@ -68,18 +70,16 @@ METRIC_COLUMNS: tuple[str, ...] = ("mae", "rmse", "correlation", "aggregate_erro
 
 
 def _day(value: Any, *, func: str, arg: str) -> int:
-    """Day number (days since 1970-01-01) of a date-like option; only the day counts."""
+    """Day number of a date option, parsed by ``as_of_day`` (errors name `arg`)."""
     try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
+        day = as_of_day(value, func=func)
+    except ConfigError as exc:
         raise ConfigError(
             f"{func}: `{arg}` must be a date (e.g. '2024-06-30'); got {value!r}."
         ) from exc
-    if pd.isna(ts):
-        raise ConfigError(f"{func}: `{arg}` must be a date, not {value!r}.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return int((ts.normalize() - pd.Timestamp(0)).days)
+    if day is None:  # pragma: no cover - callers pass None on as "not given"
+        raise ConfigError(f"{func}: `{arg}` must be a date; got None.")
+    return day
 
 
 def _iso(day: int) -> str:
@@ -90,8 +90,25 @@ def _period_of(day: int, freq: str) -> int:
     return int(periods(np.array([day], dtype=np.int64), freq)[0])
 
 
+def _holdout_periods(cal_day: int, hold_day: int, freq: str, *, func: str, shown_end: str) -> int:
+    """Length of the holdout window in `freq` periods; raises unless it is at least one."""
+    if hold_day <= cal_day:
+        raise ConfigError(
+            f"{func}: `calibration_end` ({_iso(cal_day)}) must be before `holdout_end` "
+            f"({shown_end}). Hint: choose an earlier calibration_end."
+        )
+    duration = _period_of(hold_day, freq) - _period_of(cal_day, freq)
+    if duration < 1:
+        raise ConfigError(
+            f"{func}: the holdout window {_iso(cal_day + 1)}..{_iso(hold_day)} does not reach "
+            f"into the next {freq!r} period after calibration_end, so it is 0 periods long. "
+            "Hint: choose a later holdout_end or an earlier calibration_end."
+        )
+    return duration
+
+
 def calibration_holdout(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | PreparedTransactions,
     *,
     calibration_end: Any,
     holdout_end: Any = None,
@@ -113,17 +130,23 @@ def calibration_holdout(
     Parameters
     ----------
     transactions
-        One row per order or order line. Not modified.
+        One row per order or order line (a DataFrame, not modified), prepared with
+        :func:`kamseg.prepare_transactions` rules under the keywords below and
+        ``as_of=holdout_end``; or a :class:`~kamseg.transactions.PreparedTransactions`,
+        used as it is: its columns, `dropna` and `returns` hold, the keywords that set them
+        are not read, and nothing is validated or warned again.
     calibration_end
         Last day of the calibration window (only the day counts; transactions dated on it
         are calibration purchases). Required.
     holdout_end
-        Last day of the holdout window. Default: the latest date in the data. Later
-        transactions are excluded with a :class:`~kamseg.errors.KamsegWarning` that
-        counts them.
+        Last day of the holdout window. Default: the latest date in the data (for prepared
+        transactions, their `as_of`). Later transactions of a DataFrame are excluded,
+        counted in the preparation's :class:`~kamseg.errors.KamsegWarning` (as rows "dated
+        after as_of"); prepared transactions are cut off at it without a warning, and it
+        must not be after their `as_of`.
     customer_col, date_col, amount_col
         Columns holding the customer id, the purchase date and the amount, as in
-        :func:`kamseg.summarize`.
+        :func:`kamseg.summarize` (DataFrame input only).
     freq
         Period of the BTYD columns and of the holdout counts: ``"D"`` days, ``"W"`` weeks
         (Monday to Sunday, as pandas' and lifetimes' ``"W"``) or ``"M"`` calendar months.
@@ -132,12 +155,13 @@ def calibration_holdout(
     dropna
         Rows with a null customer id, date or amount raise
         :class:`~kamseg.errors.SchemaError` by default; with ``dropna=True`` they are
-        dropped with a warning that counts them.
+        dropped, counted in the preparation's warning (DataFrame input only).
     returns
-        Policy for negative amounts, as in :func:`kamseg.summarize`: ``"net"`` (default)
-        nets them into the calibration totals (summarize warns about those) and into the
-        holdout spend (a warning counts them); ``"exclude"`` drops them from both windows
-        with a warning; ``"error"`` raises :class:`~kamseg.errors.SchemaError`.
+        Policy for negative amounts, as in :func:`kamseg.prepare_transactions`: ``"net"``
+        (default) nets them into the calibration totals and into the holdout spend;
+        ``"exclude"`` drops them from both windows; ``"error"`` raises
+        :class:`~kamseg.errors.SchemaError`. Netted and excluded rows of both windows are
+        counted in the preparation's one warning (DataFrame input only).
 
     Returns
     -------
@@ -177,8 +201,9 @@ def calibration_holdout(
         negative amounts with ``returns="error"``.
     ConfigError
         If `calibration_end` or `holdout_end` is not a date, if `calibration_end` is not
-        before `holdout_end` (or the holdout window is shorter than one period), or on an
-        unknown `freq` or `returns`.
+        before `holdout_end` (or the holdout window is shorter than one period), if
+        `holdout_end` is after the `as_of` of prepared transactions, or on an unknown
+        `freq` or `returns`.
     EmptyInputError
         If there are no transactions, or none on or before `calibration_end`.
 
@@ -207,135 +232,86 @@ def calibration_holdout(
     53.0
     >>> bool((ch["T"] >= ch["recency"]).all()), ch.attrs["holdout_end"]
     (True, '2024-12-31')
+
+    Prepared once, the same transactions serve several splits without a second validation:
+
+    >>> prepared = kamseg.prepare_transactions(data.transactions)
+    >>> again = calibration_holdout(prepared, calibration_end="2023-12-31", freq="W")
+    >>> again.equals(ch)
+    True
     """
     func = "calibration_holdout"
-    tx = check_frame(transactions, func=func, arg="transactions", allow_empty=True)
     check_choice(freq, get_args(Freq), func=func, arg="freq")
-    check_choice(returns, get_args(ReturnsPolicy), func=func, arg="returns")
-    check_columns(
-        tx,
-        {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col},
-        func=func,
-    )
     if calibration_end is None:
         raise ConfigError(
             f"{func}: `calibration_end` is required: the last day of the calibration window "
             "(e.g. '2024-06-30')."
         )
-    if len(tx) == 0:
-        raise EmptyInputError(
-            f"{func}: `transactions` has no rows. Hint: check the filter upstream."
-        )
     cal_day = _day(calibration_end, func=func, arg="calibration_end")
+    hold_day: int | None = None
+    duration = 0
+    if isinstance(transactions, PreparedTransactions):
+        if holdout_end is None:
+            hold_day = transactions.as_of_day
+            shown_end = f"{_iso(hold_day)}, the as_of of the prepared transactions"
+        else:
+            hold_day = _day(holdout_end, func=func, arg="holdout_end")
+            if hold_day > transactions.as_of_day:
+                raise ConfigError(
+                    f"{func}: `holdout_end` ({_iso(hold_day)}) is after the as_of of the "
+                    f"prepared transactions ({_iso(transactions.as_of_day)}), whose later rows "
+                    "were excluded. Hint: prepare the transactions with as_of=holdout_end."
+                )
+            shown_end = _iso(hold_day)
+        duration = _holdout_periods(cal_day, hold_day, freq, func=func, shown_end=shown_end)
+    elif holdout_end is not None:
+        hold_day = _day(holdout_end, func=func, arg="holdout_end")
+        duration = _holdout_periods(cal_day, hold_day, freq, func=func, shown_end=_iso(hold_day))
 
-    ids = tx[customer_col]
-    dates = to_datetime(tx[date_col], func=func, col=str(date_col))
-    amount = to_float(tx[amount_col], func=func, col=str(amount_col))
-
-    # --- nulls ---------------------------------------------------------------------------
-    nulls = {
-        str(customer_col): ids.isna().to_numpy() if ids.dtype.kind not in "iub" else None,
-        str(date_col): dates.isna().to_numpy(),
-        str(amount_col): np.isnan(amount),
-    }
-    keep = np.ones(len(tx), dtype=bool)
-    counts = {c: int(m.sum()) for c, m in nulls.items() if m is not None and m.any()}
-    if counts:
-        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
-        if not dropna:
-            raise SchemaError(
-                f"{func}: null values found ({desc}). Hint: pass dropna=True to drop those "
-                "rows with a warning, or fill them first."
-            )
-        for mask in nulls.values():
-            if mask is not None:
-                keep &= ~mask
-        warn(f"{func}: dropped {int((~keep).sum())} row(s) with null values ({desc}).")
-        if not keep.any():
-            raise EmptyInputError(f"{func}: no rows left after dropping nulls.")
-
-    days = dates.to_numpy().astype("datetime64[D]").view(np.int64)
-    default_end = holdout_end is None
-    hold_day = (
-        int(days[keep].max()) if default_end else _day(holdout_end, func=func, arg="holdout_end")
+    prepared = as_prepared(
+        transactions,
+        func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        as_of=None if hold_day is None else _iso(hold_day),
+        dropna=dropna,
+        returns=returns,
+        stacklevel=6,  # warn -> _notify -> _prepare -> as_prepared -> here -> the caller
     )
-    shown_end = f"{_iso(hold_day)}{', the latest date in the data' if default_end else ''}"
-    if hold_day <= cal_day:
-        raise ConfigError(
-            f"{func}: `calibration_end` ({_iso(cal_day)}) must be before `holdout_end` "
-            f"({shown_end}). Hint: choose an earlier calibration_end."
-        )
-    duration = _period_of(hold_day, freq) - _period_of(cal_day, freq)
-    if duration < 1:
-        raise ConfigError(
-            f"{func}: the holdout window {_iso(cal_day + 1)}..{_iso(hold_day)} does not reach "
-            f"into the next {freq!r} period after calibration_end, so it is 0 periods long. "
-            "Hint: choose a later holdout_end or an earlier calibration_end."
+    if hold_day is None:  # a DataFrame without holdout_end: its latest date
+        hold_day = prepared.as_of_day
+        duration = _holdout_periods(
+            cal_day,
+            hold_day,
+            freq,
+            func=func,
+            shown_end=f"{_iso(hold_day)}, the latest date in the data",
         )
 
-    # --- after holdout_end, returns ----------------------------------------------------------
-    late = keep & (days > hold_day)
-    if late.any():
-        warn(
-            f"{func}: excluded {int(late.sum())} transaction(s) dated after holdout_end "
-            f"{_iso(hold_day)}."
-        )
-        keep &= ~late
-    negative = keep & (amount < 0)
-    n_negative = int(negative.sum())
-    if n_negative and returns == "error":
-        raise SchemaError(
-            f"{func}: {n_negative} row(s) have negative {str(amount_col)!r} (returns); "
-            f"examples: {examples(amount[negative])}. Hint: returns='net' nets them into "
-            "the customers' totals, returns='exclude' drops them."
-        )
-    if n_negative and returns == "exclude":
-        warn(f"{func}: excluded {n_negative} row(s) with negative amounts (returns).")
-        keep &= ~negative
-
-    # --- calibration: summarize the rows up to calibration_end --------------------------------
-    in_cal = keep & (days <= cal_day)
-    if not in_cal.any():
-        first = _iso(int(days[keep].min())) if keep.any() else "none"
+    # --- calibration: the summary of the rows up to calibration_end --------------------------
+    calibration = prepared.until(_iso(cal_day))
+    if calibration.n_rows == 0:
+        first = _iso(int(prepared.day.min())) if prepared.n_rows else "none"
         raise EmptyInputError(
             f"{func}: no transactions on or before calibration_end {_iso(cal_day)} (the "
             f"first is dated {first}), so no customer can be calibrated. Hint: choose a "
             "later calibration_end."
         )
-    cal_rows = pd.DataFrame(
-        {
-            "customer": ids.iloc[np.flatnonzero(in_cal)].reset_index(drop=True),
-            "date": dates.to_numpy()[in_cal],
-            "amount": amount[in_cal],
-        }
-    )
-    customers = summarize(
-        cal_rows,
-        customer_col="customer",
-        date_col="date",
-        amount_col="amount",
-        as_of=_iso(cal_day),
-        freq=freq,
-        returns=returns,
-    )
-    index = customers.index.rename(customer_col)
+    customers = summarize(calibration, freq=freq)
+    index = customers.index
     n = len(index)
 
     # --- holdout: distinct purchase periods and spend of the calibration customers ------------
-    in_hold = keep & (days > cal_day)
-    pos = customers.index.get_indexer(pd.Index(ids.iloc[np.flatnonzero(in_hold)]))
+    in_hold = prepared.day > cal_day
+    code_pos = np.asarray(index.get_indexer(prepared.ids), dtype=np.int64)
+    pos = code_pos[prepared.code[in_hold]]
     known = pos >= 0
-    pos = pos[known].astype(np.int64)
-    hold_amount = amount[in_hold][known]
-    if n_negative and returns == "net":
-        n_hold_negative = int((hold_amount < 0).sum())
-        if n_hold_negative:
-            warn(
-                f"{func}: {n_hold_negative} holdout row(s) have negative amounts (returns), "
-                "netted into monetary_value_holdout."
-            )
+    pos = pos[known]
+    hold_days = prepared.day[in_hold][known]
+    hold_amount = prepared.amount[in_hold][known]
     if pos.size:
-        period = periods(days[in_hold][known], freq)
+        period = periods(hold_days, freq)
         pmin = int(period.min())
         span = int(period.max()) - pmin + 1
         pairs = np.unique(pos * span + (period - pmin))

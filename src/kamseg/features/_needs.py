@@ -1,0 +1,359 @@
+"""What each customer buys by catalogue entry: the measures under the need analyses.
+
+A product catalogue gives each key (a product, or a category) a need level and a category.
+The prepared transactions are matched to the customers and to the catalogue once
+(:func:`catalog_rows`); from the matched rows come, per customer,
+
+- :func:`highest_level`: the highest need level bought (the input of
+  :func:`kamseg.need_level`);
+- :func:`category_profile`: the share of net spend (or of rows) in each category, and
+  which categories were bought (the input of :func:`kamseg.latent_needs`).
+
+Everything is vectorised over rows and customers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamseg._types import ReturnsPolicy
+from kamseg._validation import check_columns, check_frame, examples, positions_in, warn
+from kamseg.errors import ConfigError, SchemaError
+from kamseg.transactions import PreparedTransactions
+
+__all__ = [
+    "NEED_LEVELS",
+    "PROFILE_BASES",
+    "Catalog",
+    "CatalogRows",
+    "CategoryProfile",
+    "catalog_rows",
+    "category_profile",
+    "highest_level",
+    "prepared_with_key",
+    "read_catalog",
+]
+
+#: The need levels, lowest first (the category order of ``need_level``).
+NEED_LEVELS: tuple[str, str, str] = ("basic", "expected", "latent")
+
+#: The customer profiles of :func:`category_profile`.
+PROFILE_BASES: tuple[str, str, str] = ("spend", "orders", "binary")
+
+
+def prepared_with_key(
+    customers: pd.DataFrame,
+    transactions: Any,
+    *,
+    func: str,
+    key_col: Hashable,
+    key_arg: str,
+    as_of: Any = None,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    stacklevel: int = 8,
+) -> PreparedTransactions:
+    """:func:`kamseg.features.prepared_for` with the catalogue key `key_col` as
+    ``product_col``: the transactions up to `as_of` (default the customer table's
+    ``attrs["as_of"]``).
+
+    A :class:`~kamseg.transactions.PreparedTransactions` is used as it is; it must have been
+    prepared with ``product_col=key_col`` (:class:`~kamseg.errors.ConfigError` otherwise).
+    A DataFrame is prepared with the keyword options; its one warning names `func`.
+    """
+    from kamseg.features import prepared_for  # here: kamseg.features may import this module
+
+    if isinstance(transactions, PreparedTransactions):
+        if transactions.product is None or transactions.product_col is None:
+            raise ConfigError(
+                f"{func}: the prepared `transactions` have no product column (they were "
+                "prepared without product_col), so they cannot be matched to the catalogue. "
+                f"Hint: prepare them with product_col={key_col!r}."
+            )
+        if transactions.product_col != key_col:
+            raise ConfigError(
+                f"{func}: the prepared `transactions` carry {transactions.product_col!r} "
+                f"(product_col), but they are matched to the catalogue by {key_col!r} "
+                f"({key_arg}). Hint: prepare them with product_col={key_col!r}, or pass "
+                f"{key_arg}={transactions.product_col!r}."
+            )
+    else:
+        tx = check_frame(transactions, func=func, arg="transactions", allow_empty=True)
+        check_columns(tx, {"customer_col": customer_col, key_arg: key_col}, func=func)
+    return prepared_for(
+        customers,
+        transactions,
+        func=func,
+        as_of=as_of,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        product_col=key_col,
+        dropna=dropna,
+        returns=returns,
+        stacklevel=stacklevel,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# the catalogue
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Catalog:
+    """A validated catalogue: its distinct keys, and per key a need level and a category."""
+
+    key_col: Hashable
+    key_arg: str  # "product_col" or "category_col"
+    keys: pd.Index
+    level: np.ndarray | None  # int8 position in NEED_LEVELS per key, when levels were read
+    category: np.ndarray | None  # int64 position in `categories` per key (-1: none)
+    categories: pd.Index  # category names, sorted when sortable
+
+
+def _plain_index(values: pd.Series) -> pd.Index:
+    """An Index of the values of `values` (categoricals as their plain values)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        plain: pd.Index = pd.Index(np.asarray(values.astype(object), dtype=object))
+    else:
+        plain = pd.Index(values)
+    return plain
+
+
+def _sorted_unique(values: pd.Index) -> pd.Index:
+    uniq = values.unique()
+    try:
+        return uniq.sort_values()
+    except TypeError:  # mixed, unorderable names: keep first-seen order
+        return uniq
+
+
+def read_catalog(
+    catalog: object,
+    *,
+    func: str,
+    key_col: Hashable,
+    key_arg: str = "product_col",
+    level_col: Hashable | None = None,
+    category_col: Hashable | None = None,
+) -> Catalog:
+    """Validate the catalogue and read its keys, their levels and their categories.
+
+    `level_col` and `category_col` are read only when given. Raises
+    :class:`~kamseg.errors.SchemaError` on null keys, values of `level_col` other than
+    :data:`NEED_LEVELS`, or a key listed with two levels or two categories.
+    """
+    cat = check_frame(catalog, func=func, arg="catalog")
+    check_columns(
+        cat, {key_arg: key_col, "level_col": level_col, "category_col": category_col}, func=func
+    )
+    raw_keys = cat[key_col]
+    if raw_keys.isna().any():
+        raise SchemaError(
+            f"{func}: {int(raw_keys.isna().sum())} row(s) of `catalog` have a null "
+            f"{key_col!r}. Hint: drop them or fill them in."
+        )
+    key_codes, uniques = pd.factorize(_plain_index(raw_keys))
+    n_keys = len(uniques)
+
+    def per_key(codes: np.ndarray, what: str) -> np.ndarray:
+        lo = np.full(n_keys, np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full(n_keys, -2, dtype=np.int64)
+        np.minimum.at(lo, key_codes, codes)
+        np.maximum.at(hi, key_codes, codes)
+        clash = lo != hi
+        if clash.any():
+            raise SchemaError(
+                f"{func}: `catalog` gives {int(clash.sum())} {key_col!r} value(s) more than one "
+                f"{what}, e.g. {examples(uniques[clash])}. Hint: list each once, or match on "
+                "the other key (on='product' or on='category')."
+            )
+        return hi
+
+    level: np.ndarray | None = None
+    if level_col is not None:
+        raw = cat[level_col]
+        lv = pd.Index(NEED_LEVELS).get_indexer(_plain_index(raw))
+        bad = lv < 0
+        if bad.any():
+            raise SchemaError(
+                f"{func}: {int(bad.sum())} value(s) of catalogue column {level_col!r} are not "
+                f"need levels; examples: {examples(raw[bad])}. Hint: use "
+                f"{', '.join(map(repr, NEED_LEVELS))}."
+            )
+        level = per_key(lv.astype(np.int64), "need level").astype(np.int8)
+
+    categories: pd.Index = pd.Index([], dtype=object)
+    category: np.ndarray | None = None
+    if category_col is not None:
+        cats = _plain_index(cat[category_col])
+        if cats.notna().any():
+            categories = _sorted_unique(cats[cats.notna()])
+        codes = np.asarray(categories.get_indexer(cats), dtype=np.int64)
+        category = per_key(codes, "category")
+    return Catalog(
+        key_col=key_col,
+        key_arg=key_arg,
+        keys=pd.Index(uniques),
+        level=level,
+        category=category,
+        categories=categories,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# transactions matched to customers and to the catalogue
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CatalogRows:
+    """The prepared rows of known customers whose key is in the catalogue."""
+
+    n_customers: int
+    customer: np.ndarray  # int64 row of `customers`, per matched row
+    entry: np.ndarray  # int64 position in Catalog.keys, per matched row
+    amount: np.ndarray  # float64 amount, per matched row
+
+
+def catalog_rows(
+    prepared: PreparedTransactions,
+    positions: np.ndarray,
+    n_customers: int,
+    catalog: Catalog,
+    *,
+    func: str,
+    stacklevel: int = 4,
+) -> CatalogRows:
+    """Match the prepared rows to customers (`positions`: the customer table's row of each
+    customer code, -1 when absent) and to catalogue entries.
+
+    Rows of customers not in the table are left out (:meth:`PreparedTransactions.positions`
+    has warned about them); rows whose key is null or not in the catalogue are left out with
+    one :class:`~kamseg.errors.KamsegWarning` that counts them.
+    """
+    if prepared.product is None:  # pragma: no cover - prepared_with_key sets it
+        raise ConfigError(f"{func}: the prepared transactions have no product column.")
+    customer = positions[prepared.code]
+    known = customer >= 0
+    # look up each distinct value once (nulls get code -1)
+    codes, uniques = pd.factorize(prepared.product)
+    entry_of = np.append(positions_in(pd.Series(uniques, dtype=object), catalog.keys), -1)
+    entry = entry_of[codes]  # code -1 picks the appended -1
+    missing = known & (entry < 0)
+    if missing.any():
+        miss = codes[missing]
+        n_null = int((miss < 0).sum())
+        seen = pd.unique(miss[miss >= 0])  # first-seen order
+        what = "products" if catalog.key_arg == "product_col" else "categories"
+        hint = ""
+        if not (known & (entry >= 0)).any():
+            hint = (
+                f" Hint: none matched; check that {catalog.key_col!r} holds the same kind of "
+                "values in both tables."
+            )
+        warn(
+            f"{func}: excluded {int(missing.sum())} transaction(s) whose {catalog.key_col!r} "
+            f"is not in the catalogue ({seen.size} {what}, e.g. {examples(uniques[seen])}"
+            f"{f'; {n_null} null' if n_null else ''}).{hint}",
+            stacklevel=stacklevel,
+        )
+    keep = known & (entry >= 0)
+    return CatalogRows(
+        n_customers=n_customers,
+        customer=customer[keep],
+        entry=entry[keep],
+        amount=np.asarray(prepared.amount[keep], dtype=np.float64),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# per-customer measures
+# --------------------------------------------------------------------------------------
+
+
+def highest_level(rows: CatalogRows, catalog: Catalog) -> np.ndarray:
+    """Highest need level bought by each customer: the position in :data:`NEED_LEVELS`
+    (int64, one per customer row), -1 for customers with no matched row."""
+    if catalog.level is None:
+        raise ConfigError("highest_level: the catalogue was read without level_col.")
+    out = np.full(rows.n_customers, -1, dtype=np.int64)
+    np.maximum.at(out, rows.customer, catalog.level[rows.entry].astype(np.int64))
+    return out
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CategoryProfile:
+    """Each customer's purchases by category (arrays of customers x categories).
+
+    `profile` is, by `basis`: ``"spend"`` the share of the customer's net spend in each
+    category (a category with net spend <= 0 counts 0 and as not bought); ``"orders"`` the
+    share of its transaction rows; ``"binary"`` 1 where bought, else 0. Rows of customers
+    who bought nothing categorised are all 0 (and `bought` all False).
+    """
+
+    basis: str
+    categories: pd.Index
+    profile: np.ndarray  # float64
+    bought: np.ndarray  # bool
+
+
+def category_profile(
+    rows: CatalogRows,
+    catalog: Catalog,
+    *,
+    basis: str = "spend",
+    func: str,
+    category_col: Hashable = "category",
+    stacklevel: int = 4,
+) -> CategoryProfile:
+    """Spend or order shares (see :class:`CategoryProfile`) per customer and category.
+
+    Rows whose catalogue key has no category are left out, with a
+    :class:`~kamseg.errors.KamsegWarning`. Net spend is summed in a canonical order, so
+    the row order of the input cannot change a bit of the result.
+    """
+    if catalog.category is None:
+        raise ConfigError(f"{func}: the catalogue was read without category_col.")
+    if basis not in PROFILE_BASES:
+        raise ConfigError(f"{func}: unknown basis {basis!r}.")
+    category = catalog.category[rows.entry]
+    no_cat = category < 0
+    if no_cat.any():
+        n_keys = int(np.unique(rows.entry[no_cat]).size)
+        warn(
+            f"{func}: {n_keys} catalogue {catalog.key_col!r} value(s) have no "
+            f"{category_col!r}; their {int(no_cat.sum())} transaction(s) are not used for "
+            "latent needs.",
+            stacklevel=stacklevel,
+        )
+    n_cat = len(catalog.categories)
+    ok = ~no_cat
+    cell = rows.customer[ok] * n_cat + category[ok]
+    size = rows.n_customers * n_cat
+    shape = (rows.n_customers, n_cat)
+    if basis == "spend":
+        amount = rows.amount[ok]
+        order = np.lexsort((amount, cell))
+        spend = np.bincount(cell[order], weights=amount[order], minlength=size)
+        values = np.maximum(spend, 0.0).reshape(shape)
+        bought = values > 0
+    else:
+        counts = np.bincount(cell, minlength=size).reshape(shape)
+        bought = counts > 0
+        values = counts.astype(np.float64) if basis == "orders" else bought.astype(np.float64)
+    if basis != "binary":
+        total = values.sum(axis=1, keepdims=True)
+        values = np.divide(values, total, out=np.zeros(shape), where=total > 0)
+    return CategoryProfile(
+        basis=basis, categories=catalog.categories, profile=values, bought=bought
+    )

@@ -1,0 +1,202 @@
+"""Tests for kamseg.transactions: one preparation, one set of rules, one warning."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg.errors import (
+    ColumnNotFoundError,
+    ConfigError,
+    EmptyInputError,
+    KamsegWarning,
+    SchemaError,
+)
+from kamseg.transactions import PreparedTransactions, as_prepared, prepare_transactions
+
+
+@pytest.fixture
+def tx() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ["b", "a", "a", "c", "b", "a"],
+            "date": [
+                "2024-01-05",
+                "2024-01-01",
+                "2024-01-09",
+                "2024-02-01",
+                "2024-01-20",
+                "2024-03-01",
+            ],
+            "amount": [8.0, 10.0, -4.0, 5.0, 2.0, 7.0],
+            "order": ["o1", "o2", "o3", "o4", "o5", "o2"],
+            "product": ["p", "q", "p", "r", "q", "q"],
+        }
+    )
+
+
+def test_kept_rows_codes_and_days(tx: pd.DataFrame) -> None:
+    with pytest.warns(KamsegWarning) as caught:
+        p = prepare_transactions(tx, as_of="2024-02-15", order_col="order", product_col="product")
+    assert len(caught) == 1  # one notice for the late row and the netted return together
+    message = str(caught[0].message)
+    assert message.startswith("prepare_transactions: excluded 1 transaction(s) dated after")
+    assert "1 row(s) have negative amounts (returns), netted" in message
+    assert caught[0].filename == __file__  # points at the caller
+    # ids sorted; codes index them; rows in input order, the 2024-03-01 row dropped
+    assert list(p.ids) == ["a", "b", "c"] and p.ids.name == "customer_id"
+    assert p.code.tolist() == [1, 0, 0, 2, 1]
+    days = (pd.to_datetime(tx["date"]) - pd.Timestamp(0)).dt.days.to_numpy()
+    assert p.day.tolist() == days[:5].tolist()
+    assert p.amount.tolist() == [8.0, 10.0, -4.0, 5.0, 2.0]
+    assert p.rows is not None and p.rows.tolist() == [0, 1, 2, 3, 4]
+    assert p.product is not None and p.product.tolist() == ["p", "q", "p", "r", "q"]
+    assert p.order is not None and len(set(p.order.tolist())) == 5
+    assert p.as_of == pd.Timestamp("2024-02-15") and p.as_of_day == int(days[3]) + 14
+    assert p.dropped == {"after_as_of": 1} and p.n_returns == 1 and p.n_input == 6
+    assert len(p) == 5 and p.n_rows == 5
+    assert "5 rows of 6, 3 customers" in repr(p)
+
+
+def test_arrays_read_only_input_untouched(tx: pd.DataFrame) -> None:
+    before = tx.copy()
+    with pytest.warns(KamsegWarning):
+        p = prepare_transactions(tx)
+    pd.testing.assert_frame_equal(tx, before)
+    for values in (p.code, p.day, p.amount):
+        with pytest.raises(ValueError, match="read-only"):
+            values[0] = 0
+    with pytest.raises(AttributeError):
+        p.as_of_day = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("returns", "kept", "dropped", "match"),
+    [
+        ("net", 6, {}, "netted into customers' totals; 0 customer"),
+        ("exclude", 5, {"returns": 1}, r"excluded 1 row\(s\) with negative amounts"),
+    ],
+)
+def test_returns_policies(
+    tx: pd.DataFrame, returns: str, kept: int, dropped: dict[str, int], match: str
+) -> None:
+    with pytest.warns(KamsegWarning, match=match) as caught:
+        p = prepare_transactions(tx, returns=returns)  # type: ignore[arg-type]
+    assert len(caught) == 1
+    assert p.n_rows == kept and p.dropped == dropped
+    with pytest.raises(SchemaError, match=r"1 row\(s\) have negative 'amount'.*-4\.0"):
+        prepare_transactions(tx, returns="error")
+    with pytest.raises(ConfigError, match="`returns`"):
+        prepare_transactions(tx, returns="drop")  # type: ignore[arg-type]
+
+
+def test_nulls_raise_or_drop_in_one_notice(tx: pd.DataFrame) -> None:
+    bad = tx.assign(amount=tx["amount"].abs())
+    bad.loc[0, "amount"] = np.nan
+    bad.loc[1, "customer_id"] = None
+    with pytest.raises(SchemaError, match=r"null values found \(1 in 'customer_id', 1 in"):
+        prepare_transactions(bad)
+    with pytest.warns(KamsegWarning) as caught:
+        p = prepare_transactions(bad, dropna=True, as_of="2024-02-15")
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        "prepare_transactions: dropped 2 row(s) with null values (1 in 'customer_id', "
+        "1 in 'amount'); excluded 1 transaction(s) dated after as_of 2024-02-15."
+    )
+    assert p.dropped == {"null": 2, "after_as_of": 1}
+    assert p.rows is not None and p.rows.tolist() == [2, 3, 4]
+    with pytest.raises(ConfigError, match="`dropna` must be True or False"):
+        prepare_transactions(bad, dropna="yes")  # type: ignore[arg-type]
+
+
+def test_errors(tx: pd.DataFrame) -> None:
+    with pytest.raises(ColumnNotFoundError, match=r"'amt' \(argument `amount_col`\)"):
+        prepare_transactions(tx, amount_col="amt")
+    with pytest.raises(ColumnNotFoundError, match="product_col"):
+        prepare_transactions(tx, product_col="sku")
+    with pytest.raises(EmptyInputError, match="no rows"):
+        prepare_transactions(tx.iloc[:0])
+    with (
+        pytest.warns(KamsegWarning, match="excluded 6 transaction"),
+        pytest.raises(EmptyInputError, match="no transactions left"),
+    ):
+        prepare_transactions(tx, as_of="2023-01-01")
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        prepare_transactions(tx.to_dict())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="`as_of` must be a date"):
+        prepare_transactions(tx, as_of="soon")
+
+
+def test_until_and_as_prepared(tx: pd.DataFrame) -> None:
+    with pytest.warns(KamsegWarning):
+        p = prepare_transactions(tx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        early = p.until("2024-01-09")  # no warning: a deliberate cut-off
+        same = as_prepared(p, func="f")  # as it is
+        cut = as_prepared(p, func="f", as_of="2024-01-09", returns="error")  # options not read
+    assert same is p
+    assert early.code.tolist() == [1, 0, 0] and early.as_of == pd.Timestamp("2024-01-09")
+    assert cut.code.tolist() == early.code.tolist()
+    assert list(early.ids) == list(p.ids)  # codes stay aligned across cut-offs
+    assert p.until(None) is p
+    with pytest.raises(ConfigError, match="after the as_of"):
+        p.until("2025-01-01")
+    with pytest.raises(ConfigError, match="f: as_of 2025-01-01 is after"):
+        as_prepared(p, func="f", as_of="2025-01-01")
+
+
+def test_positions_and_frame(tx: pd.DataFrame) -> None:
+    with pytest.warns(KamsegWarning):
+        p = prepare_transactions(tx, product_col="product", as_of="2024-02-15")
+    index = pd.Index(["c", "a", "z"], name="customer_id")
+    with pytest.warns(KamsegWarning, match=r"1 customer id\(s\) in `transactions` \(2 row"):
+        pos = p.positions(index, func="f")
+    assert pos.tolist() == [1, -1, 0]
+    with pytest.raises(SchemaError, match="duplicated ids"):
+        p.positions(pd.Index(["a", "a"]), func="f")
+    frame = p.frame()
+    assert list(frame.columns) == ["customer_id", "date", "amount", "product"]
+    assert frame["customer_id"].tolist() == ["b", "a", "a", "c", "b"]
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == tx["date"].iloc[:5].tolist()
+    assert frame.index.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_summary_of_prepared_equals_summary_of_frame(tx: pd.DataFrame) -> None:
+    for freq in ("D", "W", "M"):
+        with pytest.warns(KamsegWarning) as from_frame:
+            a = kamseg.summarize(tx, order_col="order", freq=freq, as_of="2024-02-15")
+        with pytest.warns(KamsegWarning):
+            p = prepare_transactions(tx, order_col="order", as_of="2024-02-15")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no second notice
+            b = kamseg.summarize(p, freq=freq)
+        assert len(from_frame) == 1
+        pd.testing.assert_frame_equal(a, b)
+        assert a.attrs == b.attrs
+
+
+def test_summary_after_until_has_only_customers_with_rows(tx: pd.DataFrame) -> None:
+    with pytest.warns(KamsegWarning):
+        p = prepare_transactions(tx)
+    early = kamseg.summarize(p.until("2024-01-09"))
+    # a hand count: a bought 10 on 01-01 and -4 on 01-09; b 8 on 01-05; c not yet
+    assert list(early.index) == ["a", "b"]
+    assert early["revenue"].tolist() == [6.0, 8.0]
+    assert early["days_since_last"].tolist() == [0, 4]
+    assert early.attrs["as_of"] == "2024-01-09"
+
+
+def test_mixed_unorderable_ids_keep_first_seen_order() -> None:
+    tx = pd.DataFrame({"customer_id": [2, "x", 1], "date": ["2024-01-01"] * 3, "amount": 1.0})
+    p = prepare_transactions(tx)
+    assert list(p.ids) == [2, "x", 1] and p.code.tolist() == [0, 1, 2]
+
+
+def test_public_names() -> None:
+    assert kamseg.prepare_transactions is prepare_transactions
+    assert kamseg.PreparedTransactions is PreparedTransactions
