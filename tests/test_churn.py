@@ -16,16 +16,22 @@ import pandas as pd
 import pytest
 
 import kamseg
+from kamseg._churn_eval import precision_at_k
 from kamseg.churn import (
     CHURN_FEATURES,
     ChurnModel,
-    _precision_at_k,
     churn_features,
     churn_model,
     churn_training_data,
     predict_churn,
 )
-from kamseg.errors import ColumnNotFoundError, ConfigError, EmptyInputError, KamsegWarning
+from kamseg.errors import (
+    ColumnNotFoundError,
+    ConfigError,
+    EmptyInputError,
+    KamsegWarning,
+    SchemaError,
+)
 
 CUT = pd.Timestamp("2024-06-30")
 
@@ -88,9 +94,12 @@ def test_features_by_hand() -> None:
     ]
     assert math.isnan(b["spend_ratio_90_180"])
     assert b["overdue_ratio"] == pytest.approx(182 / 364)
-    # c: two lines on the cut-off day: one purchase day, no repeat, no usual gap
+    # c: two lines on the cut-off day: one purchase day, no repeat, so no gap of its own.
+    # Changed by the one rule of kamseg.features.rhythm (it was NaN): c gets the base gap,
+    # the median of the repeat buyers' gaps, a's (179 - 89) / 2 = 45 and b's 364, so
+    # (45 + 364) / 2 = 204.5 days, and it is 0 / 204.5 = 0 gaps overdue.
     assert c[["days_since_last", "n_orders", "frequency", "T"]].tolist() == [0, 2, 0, 0]
-    assert math.isnan(c["overdue_ratio"])
+    assert c["overdue_ratio"] == 0.0
     assert c[["spend_90d", "spend_ratio_90_180"]].tolist() == [15.0, 1.0]
     assert f.attrs["as_of"] == "2024-06-30"
 
@@ -149,8 +158,11 @@ def test_features_refuse_bad_input() -> None:
         churn_features(tx, as_of=3)
     with pytest.raises(ConfigError, match="ends after the data"):
         churn_training_data(tx, cutoffs=["2023-12-01"])
-    with pytest.warns(KamsegWarning, match="1 row"):
+    with pytest.raises(ConfigError, match="returns"):
+        churn_features(tx, returns="drop")  # type: ignore[arg-type]
+    with pytest.warns(KamsegWarning, match="1 row") as caught:
         f = churn_features(tx_at({"a": [("2024-01-01", 5.0), ("2024-01-02", -2.0)]}))
+    assert len(caught) == 1
     assert f.loc["a", "revenue"] == 3.0
 
 
@@ -246,10 +258,140 @@ def test_predict_churn_as_of(data: kamseg.datasets.Dataset, model: ChurnModel) -
     customers = kamseg.summarize(
         data.transactions[data.transactions["date"] <= as_of], as_of=as_of
     )
-    with pytest.warns(KamsegWarning, match="left out .* after as_of 2024-06-30"):
+    # the later rows are left out by the preparation of the transactions, with its warning
+    with pytest.warns(KamsegWarning, match="predict_churn: excluded .* after as_of 2024-06-30"):
         out = predict_churn(customers, model, transactions=data.transactions)
     expected = model.predict_proba(churn_features(data.transactions, as_of=as_of))
     np.testing.assert_allclose(out["churn_probability"].to_numpy(), expected)
+    # prepared transactions are cut at the customer table's as_of, silently
+    prepared = kamseg.prepare_transactions(data.transactions)
+    again = predict_churn(customers, model, transactions=prepared)
+    pd.testing.assert_frame_equal(again, out)
+
+
+# --------------------------------------------------------------------------------------
+# transactions prepared once: used as they are, one warning
+# --------------------------------------------------------------------------------------
+
+
+def with_returns(tx: pd.DataFrame, n: int = 40) -> pd.DataFrame:
+    """`tx` and `n` returns: half of an earlier purchase given back on the same day."""
+    back = tx.iloc[:: len(tx) // n][:n].copy()
+    back["amount"] = -0.5 * back["amount"]
+    return pd.concat([tx, back], ignore_index=True)
+
+
+def test_prepared_gives_the_same_results(data: kamseg.datasets.Dataset, model: ChurnModel) -> None:
+    prepared = kamseg.prepare_transactions(data.transactions)
+    again = churn_model(prepared, max_cutoffs=8, seed=0)
+    pd.testing.assert_frame_equal(again.evaluation, model.evaluation)
+    pd.testing.assert_frame_equal(again.evaluation_active, model.evaluation_active)
+    assert (again.train_cutoffs, again.eval_cutoff, again.n_train) == (
+        model.train_cutoffs,
+        model.eval_cutoff,
+        model.n_train,
+    )
+    customers = kamseg.summarize(prepared)
+    pd.testing.assert_frame_equal(
+        predict_churn(customers, again, transactions=prepared),
+        predict_churn(customers, model, transactions=data.transactions),
+    )
+    pd.testing.assert_frame_equal(
+        predict_churn(prepared, again), predict_churn(data.transactions, model)
+    )
+    pd.testing.assert_frame_equal(
+        churn_features(prepared, as_of=CUT), churn_features(data.transactions, as_of=CUT)
+    )
+    cutoffs = ["2023-06-30", "2023-12-31"]
+    pd.testing.assert_frame_equal(
+        churn_training_data(prepared, cutoffs=cutoffs),
+        churn_training_data(data.transactions, cutoffs=cutoffs),
+    )
+    # a prepared table's as_of cannot be moved later: its later rows are gone
+    early = prepared.until("2024-06-30")
+    with pytest.raises(ConfigError, match="after the as_of of the prepared"):
+        churn_features(early, as_of="2024-07-01")
+
+
+def test_model_takes_the_columns_of_prepared(data: kamseg.datasets.Dataset) -> None:
+    names = {"customer_id": "cid", "date": "day", "amount": "value"}
+    renamed = data.transactions.rename(columns=names)
+    prepared = kamseg.prepare_transactions(
+        renamed, customer_col="cid", date_col="day", amount_col="value"
+    )
+    m = churn_model(
+        prepared,
+        cutoffs=["2023-06-30", "2024-01-31"],
+        features=["days_since_last", "overdue_ratio"],
+        baselines=False,
+        window_days=120,
+    )
+    assert (m.customer_col, m.date_col, m.amount_col) == ("cid", "day", "value")
+    direct = predict_churn(renamed, m)  # a DataFrame, read with the model's columns
+    assert direct.index.name == "cid"
+    pd.testing.assert_frame_equal(direct, predict_churn(prepared, m))
+    rows = churn_training_data(prepared, cutoffs=["2024-01-31"])
+    assert list(rows.columns[:2]) == ["cutoff", "cid"]
+
+
+def test_returns_warned_once(data: kamseg.datasets.Dataset, model: ChurnModel) -> None:
+    tx = with_returns(data.transactions)
+    n_back = int((tx["amount"] < 0).sum())
+    customers = kamseg.summarize(data.transactions)
+    calls = {
+        "churn_features": lambda t: churn_features(t, as_of=CUT),
+        "churn_training_data": lambda t: churn_training_data(t, cutoffs=["2023-06-30"]),
+        "churn_model": lambda t: churn_model(t, max_cutoffs=3, baselines=False),
+        "predict_churn": lambda t: predict_churn(t, model),
+    }
+    for func, call in [
+        *calls.items(),
+        ("predict_churn", lambda t: predict_churn(customers, model, transactions=t)),
+    ]:
+        with pytest.warns(KamsegWarning) as caught:
+            call(tx)
+        assert len(caught) == 1, [str(w.message) for w in caught]
+        message = str(caught[0].message)
+        assert message.startswith(f"{func}: {n_back} row(s) have negative amounts (returns)")
+        assert caught[0].filename == __file__  # it points at the caller
+    with pytest.warns(KamsegWarning, match="negative amounts") as caught:
+        prepared = kamseg.prepare_transactions(tx)
+    assert len(caught) == 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for call in calls.values():
+            call(prepared)
+        predict_churn(customers, model, transactions=prepared)
+    assert [str(w.message) for w in caught] == []
+
+
+def test_dropna(model: ChurnModel) -> None:
+    tx = tx_at({"a": [("2024-01-01", 10.0), ("2024-03-01", 20.0)], "b": [("2024-02-01", 5.0)]})
+    nulls = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "date": pd.to_datetime(["2024-02-01", "2024-05-01"]),
+            "amount": [np.nan, np.nan],
+        }
+    )
+    bad = pd.concat([tx, nulls], ignore_index=True)
+    with pytest.raises(SchemaError, match="dropna=True"):
+        churn_features(bad)
+    drop = r"dropped 2 row\(s\) with null values"
+    with pytest.warns(KamsegWarning, match=f"churn_features: {drop}") as caught:
+        f = churn_features(bad, dropna=True, as_of="2024-06-30")
+    assert len(caught) == 1
+    pd.testing.assert_frame_equal(f, churn_features(tx, as_of="2024-06-30"))
+    # by hand: a bought on 2024-01-01 and 2024-03-01 (121 days before 2024-06-30, 181)
+    assert f.loc["a", ["days_since_last", "tenure_days", "revenue"]].tolist() == [121, 181, 30]
+    # the null row of a on 2024-02-01 is no purchase: a churned in (01-15, 02-14]
+    with pytest.warns(KamsegWarning, match=f"churn_training_data: {drop}"):
+        rows = churn_training_data(bad, cutoffs=["2024-01-15"], window_days=30, dropna=True)
+    assert rows[["customer_id", "churned"]].values.tolist() == [["a", True]]
+    with pytest.warns(KamsegWarning, match=f"predict_churn: {drop}"):
+        scored = predict_churn(bad, model, dropna=True)
+    assert scored.index.tolist() == ["a", "b"]
+    assert scored["churn_probability"].between(0, 1).all()
 
 
 def test_fixed_cutoffs_features_and_calibration(data: kamseg.datasets.Dataset) -> None:
@@ -308,9 +450,9 @@ def test_single_class_training_data() -> None:
 def test_precision_at_k_by_hand() -> None:
     y = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
     score = np.array([0.9, 0.8, 0.7, 0.1, 0.2])
-    assert _precision_at_k(y, score, 1) == 1.0
-    assert _precision_at_k(y, score, 2) == 0.5
-    assert _precision_at_k(y, score, 3) == pytest.approx(2 / 3)
+    assert precision_at_k(y, score, 1) == 1.0
+    assert precision_at_k(y, score, 2) == 0.5
+    assert precision_at_k(y, score, 3) == pytest.approx(2 / 3)
 
 
 def test_import_is_light() -> None:

@@ -20,33 +20,46 @@ the history itself, which customers stop buying:
 3. **Prediction** (:func:`predict_churn`) appends ``churn_probability``, the probability
    of no purchase in the next ``window_days``, to a customer table at any `as_of`.
 
-scikit-learn and kamseg.clv are imported when a model is fitted or used, not at import.
+The transactions are prepared once (:func:`kamseg.prepare_transactions`: one validation,
+one warning) and every cut-off reuses them; every function takes them prepared or as a
+DataFrame, prepared with its keyword options. The features are those of the feature layer
+(:mod:`kamseg.features`): the daily customer table, the overdue ratio of
+:func:`kamseg.features.rhythm` and the spend in trailing windows. scikit-learn and
+kamseg.clv are imported when a model is fitted or used, not at import.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
+from kamseg._churn_eval import (
+    auto_cutoffs,
+    btyd_baselines,
+    check_cutoffs,
+    cutoff_days,
+    date_day,
+    estimator,
+    evaluate,
+    iso,
+)
+from kamseg._types import ReturnsPolicy
 from kamseg._validation import (
-    as_of_day,
     check_choice,
     check_columns,
     check_frame,
     check_int,
     check_no_overwrite,
     examples,
-    to_datetime,
-    to_float,
-    warn,
 )
-from kamseg.errors import ConfigError, EmptyInputError, KamsegWarning, SchemaError
+from kamseg.errors import ConfigError, EmptyInputError, SchemaError
+from kamseg.features import prepared_for
+from kamseg.features._cutoffs import CHURN_FEATURES, features_at, features_at_cutoffs
+from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
     "CHURN_FEATURES",
@@ -61,154 +74,53 @@ __all__ = [
 Calibration = Literal["isotonic", "sigmoid"]
 """How ``CalibratedClassifierCV`` turns the boosting scores into probabilities."""
 
-#: The features of :func:`churn_features`, in column order (all float64).
-CHURN_FEATURES: tuple[str, ...] = (
-    "days_since_last",
-    "n_orders",
-    "revenue",
-    "avg_order_value",
-    "tenure_days",
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
-    "overdue_ratio",
-    "spend_90d",
-    "spend_180d",
-    "spend_ratio_90_180",
-)
-
-_SUMMARY_FEATURES = CHURN_FEATURES[:9]
-_DAY = np.timedelta64(1, "D")
+_Transactions = pd.DataFrame | PreparedTransactions
 
 
 # --------------------------------------------------------------------------------------
-# transactions, parsed once
+# transactions, prepared once; labels
 # --------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _Tx:
-    """Transactions as arrays: customer code, day number (days since 1970-01-01), amount."""
-
-    code: np.ndarray
-    day: np.ndarray
-    amount: np.ndarray
-    ids: pd.Index  # customer id of each code
-
-    def until(self, day: int) -> np.ndarray:
-        return np.asarray(self.day <= day)
-
-
-def _parse(
-    transactions: object,
+def _prepared(
+    transactions: Any,
     *,
+    func: str,
     customer_col: Hashable,
     date_col: Hashable,
     amount_col: Hashable,
-    func: str,
-) -> _Tx:
-    tx = check_frame(transactions, func=func, arg="transactions")
-    check_columns(
-        tx,
-        {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col},
+    dropna: bool,
+    returns: ReturnsPolicy,
+) -> PreparedTransactions:
+    """The whole history prepared: a PreparedTransactions as it is, a DataFrame prepared
+    with the options (one warning, pointing at the caller of `func`)."""
+    if not isinstance(transactions, PreparedTransactions):
+        check_frame(transactions, func=func, arg="transactions")
+    return as_prepared(
+        transactions,
         func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=dropna,
+        returns=returns,
+        stacklevel=7,
     )
-    ids = tx[customer_col]
-    dates = to_datetime(tx[date_col], func=func, col=str(date_col))
-    amount = to_float(tx[amount_col], func=func, col=str(amount_col))
-    nulls = {
-        str(customer_col): int(ids.isna().sum()),
-        str(date_col): int(dates.isna().sum()),
-        str(amount_col): int(np.isnan(amount).sum()),
-    }
-    found = ", ".join(f"{v} in {k!r}" for k, v in nulls.items() if v)
-    if found:
-        raise SchemaError(
-            f"{func}: null values found ({found}). Hint: drop or fill those rows first "
-            "(kamseg.summarize(..., dropna=True) shows how many)."
-        )
-    negative = int((amount < 0).sum())
-    if negative:
-        warn(
-            f"{func}: {negative} row(s) have negative amounts (returns); they are netted "
-            "into the customers' spend, as kamseg.summarize does.",
-            stacklevel=4,
-        )
-    codes, uniques = pd.factorize(ids, sort=True)
-    day = np.asarray(dates.to_numpy().astype("datetime64[D]").view(np.int64), dtype=np.int64)
-    index = pd.Index(uniques, name=customer_col)
-    return _Tx(code=codes.astype(np.int64), day=day, amount=amount, ids=index)
 
 
-def _features_at(tx: _Tx, cutoff: int) -> pd.DataFrame:
-    """Features of every customer with a purchase on or before `cutoff` (index: codes)."""
-    from kamseg.summary import summarize
-
-    keep = tx.until(cutoff)
-    if not keep.any():
-        raise EmptyInputError(
-            f"no transaction on or before {np.datetime64(cutoff, 'D')}. Hint: choose a later "
-            "cut-off."
-        )
-    code, day, amount = tx.code[keep], tx.day[keep], tx.amount[keep]
-    frame = pd.DataFrame(
-        {"c": code, "d": day.astype("datetime64[D]").astype("datetime64[ns]"), "a": amount},
-        copy=False,
-    )
-    with warnings.catch_warnings():
-        # the returns warning was given once, for the whole table
-        warnings.filterwarnings("ignore", message=".*negative amounts", category=KamsegWarning)
-        summary = summarize(
-            frame,
-            customer_col="c",
-            date_col="d",
-            amount_col="a",
-            as_of=str(np.datetime64(cutoff, "D")),
-        )
-    codes = summary.index.to_numpy(dtype=np.int64)
-    n_codes = len(tx.ids)
-    age = cutoff - day
-    spend90 = np.bincount(code[age < 90], weights=amount[age < 90], minlength=n_codes)
-    spend180 = np.bincount(code[age < 180], weights=amount[age < 180], minlength=n_codes)
-    out = pd.DataFrame(
-        {name: summary[name].to_numpy(dtype=np.float64) for name in _SUMMARY_FEATURES},
-        index=pd.Index(codes),
-    )
-    d = out["days_since_last"].to_numpy()
-    t = out["tenure_days"].to_numpy()
-    k = out["frequency"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.where(k > 0, np.maximum((t - d) / np.maximum(k, 1.0), 1.0), np.nan)
-        out["overdue_ratio"] = d / gap
-        s90, s180 = spend90[codes], spend180[codes]
-        out["spend_90d"] = s90
-        out["spend_180d"] = s180
-        out["spend_ratio_90_180"] = np.where(s180 > 0, s90 / s180, np.nan)
-    out.attrs = dict(summary.attrs)
-    return out
-
-
-def _labels_at(tx: _Tx, codes: np.ndarray, cutoff: int, window: int) -> np.ndarray:
+def _labels_at(
+    prepared: PreparedTransactions, codes: np.ndarray, cutoff: int, window: int
+) -> np.ndarray:
     """True when the customer made no purchase in ``(cutoff, cutoff + window]``."""
-    inside = (tx.day > cutoff) & (tx.day <= cutoff + window)
-    bought = np.zeros(len(tx.ids), dtype=bool)
-    bought[tx.code[inside]] = True
+    inside = (prepared.day > cutoff) & (prepared.day <= cutoff + window)
+    bought = np.zeros(len(prepared.ids), dtype=bool)
+    bought[prepared.code[inside]] = True
     return np.asarray(~bought[codes])
 
 
-def _day(value: Any, *, func: str, arg: str) -> int:
-    try:
-        day = as_of_day(value, func=func)
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("`as_of`", f"`{arg}`")) from exc
-    if day is None:
-        raise ConfigError(f"{func}: `{arg}` must be a date; got None.")
-    return day
-
-
-def _iso(day: int) -> str:
-    return str(np.datetime64(day, "D"))
+def _codes(prepared: PreparedTransactions, ids: pd.Index) -> np.ndarray:
+    """The customer code of each id (every id is one of ``prepared.ids``)."""
+    return np.asarray(prepared.ids.get_indexer(ids), dtype=np.int64)
 
 
 # --------------------------------------------------------------------------------------
@@ -217,26 +129,38 @@ def _iso(day: int) -> str:
 
 
 def churn_features(
-    transactions: pd.DataFrame,
+    transactions: _Transactions,
     *,
     as_of: Any = None,
     customer_col: Hashable = "customer_id",
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
 ) -> pd.DataFrame:
     """The churn model's features of each customer, from the transactions up to `as_of`.
 
-    Transactions dated after `as_of` are ignored (they are the future the model predicts),
-    so the features at a date are the same whether or not later transactions exist.
+    Transactions dated after `as_of` are ignored, without a warning (they are the future
+    the model predicts), so the features at a date are the same whether or not later
+    transactions exist.
 
     Parameters
     ----------
     transactions
-        One row per order or order line: `customer_col`, `date_col`, `amount_col`
-        (negative amounts are returns, netted into the totals with a warning). Not
-        modified.
+        One row per order or order line: `customer_col`, `date_col`, `amount_col`. Not
+        modified. A DataFrame is prepared (:func:`kamseg.prepare_transactions`) with
+        `dropna` and `returns`, and its whole history is checked (one warning counts the
+        rows dropped and the returns netted); a
+        :class:`~kamseg.transactions.PreparedTransactions` is used as it is (the column
+        keywords, `dropna` and `returns` are not read, nothing is warned again).
     as_of
-        The cut-off day (included). Default: the latest transaction date.
+        The cut-off day (included). Default: the latest transaction date (the `as_of` of
+        prepared transactions, which it cannot be after).
+    customer_col, date_col, amount_col
+        The columns of a DataFrame.
+    dropna, returns
+        Null values and negative amounts (returns) of a DataFrame, as in
+        :func:`kamseg.prepare_transactions` (default: nulls raise, returns are netted).
 
     Returns
     -------
@@ -246,10 +170,13 @@ def churn_features(
 
         - ``days_since_last``, ``n_orders``, ``revenue``, ``avg_order_value``,
           ``tenure_days``, ``frequency``, ``recency``, ``T``, ``monetary_value``: the columns
-          of :func:`kamseg.summarize` at `as_of` (daily periods; ``n_orders`` counts rows);
-        - ``overdue_ratio``: ``days_since_last`` over the usual gap
-          ``max((tenure_days - days_since_last) / frequency, 1)``; NaN for a single
-          purchase day;
+          of :func:`kamseg.summarize` at `as_of` (daily periods; ``n_orders`` counts rows,
+          or the order ids of prepared transactions with an order column);
+        - ``overdue_ratio``: ``days_since_last`` over the usual gap between purchases, the
+          one rule of :func:`kamseg.features.rhythm`: ``max((tenure_days -
+          days_since_last) / frequency, 1)`` for a repeat buyer; a customer with a single
+          purchase day gets the base gap, the median usual gap of the repeat buyers at
+          `as_of`;
         - ``spend_90d``, ``spend_180d``: net spend in the last 90 and 180 days (`as_of`
           included);
         - ``spend_ratio_90_180``: ``spend_90d / spend_180d``, NaN when ``spend_180d <= 0``.
@@ -259,8 +186,8 @@ def churn_features(
     Raises
     ------
     ColumnNotFoundError, SchemaError, EmptyInputError, ConfigError
-        On missing columns, bad or null values, no transaction up to `as_of`, or an
-        unparseable `as_of`.
+        On missing columns, bad or null values, no transaction up to `as_of`, an
+        unparseable `as_of`, or an `as_of` after that of prepared transactions.
 
     Examples
     --------
@@ -276,123 +203,76 @@ def churn_features(
                  days_since_last  n_orders  revenue  tenure_days  overdue_ratio
     customer_id
     a                       10.0       3.0    180.0        181.0          0.117
-    b                      121.0       1.0     20.0        121.0            NaN
+    b                      121.0       1.0     20.0        121.0          1.415
 
     The purchase of 2024-09-01 is after `as_of` and ignored. ``a`` bought on three days,
     so its usual gap is ``(181 - 10) / 2 = 85.5`` days and it is ``10 / 85.5`` gaps
-    overdue; ``b`` bought once.
+    overdue; ``b`` bought once and gets the base gap, that of the only repeat buyer
+    (``121 / 85.5``).
+
     >>> f[["spend_90d", "spend_180d", "spend_ratio_90_180"]].loc["a"].tolist()
     [80.0, 80.0, 1.0]
     """
     func = "churn_features"
-    tx = _parse(
+    prepared = _prepared(
         transactions,
+        func=func,
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
-        func=func,
+        dropna=dropna,
+        returns=returns,
     )
-    day = int(tx.day.max()) if as_of is None else _day(as_of, func=func, arg="as_of")
-    try:
-        feats = _features_at(tx, day)
-    except EmptyInputError as exc:
-        raise EmptyInputError(f"{func}: {exc}") from exc
-    feats.index = tx.ids[feats.index.to_numpy()]
-    return feats
+    day = prepared.as_of_day if as_of is None else date_day(as_of, func=func, arg="as_of")
+    if day > prepared.as_of_day and not isinstance(transactions, PreparedTransactions):
+        # prepared here from the whole table: no row is after its latest date, so a later
+        # cut-off only moves "now"
+        prepared = dataclasses.replace(prepared, as_of_day=day)
+    return features_at(as_prepared(prepared, func=func, as_of=iso(day)), func=func)
 
 
-def _auto_cutoffs(
-    tx: _Tx, *, window: int, step: int, max_cutoffs: int, func: str
-) -> tuple[list[int], int]:
-    first, last = int(tx.day.min()), int(tx.day.max())
-    evaluation = last - window
-    train: list[int] = []
-    c = evaluation - window
-    while c >= first + window and len(train) < max_cutoffs:
-        train.append(c)
-        c -= step
-    if not train:
-        raise EmptyInputError(
-            f"{func}: the history ({_iso(first)} to {_iso(last)}, {last - first} days) is too "
-            f"short for window_days={window}: automatic cut-offs need at least "
-            f"{3 * window} days (one window of history, one of training labels, one of "
-            "evaluation). Hint: pass a smaller window_days, or cutoffs=[...]."
-        )
-    return sorted(train), evaluation
-
-
-def _check_cutoffs(cutoffs: object, tx: _Tx, *, window: int, func: str) -> tuple[list[int], int]:
-    if isinstance(cutoffs, str) or not isinstance(cutoffs, Sequence | pd.Index | np.ndarray):
-        raise ConfigError(
-            f"{func}: `cutoffs` must be a list of dates (the last one is the evaluation "
-            f"cut-off); got {cutoffs!r}."
-        )
-    days = sorted({_day(c, func=func, arg="cutoffs") for c in cutoffs})
-    if len(days) < 2:
-        raise ConfigError(
-            f"{func}: `cutoffs` needs at least two dates: training cut-offs and, last, the "
-            "evaluation cut-off."
-        )
-    *train, evaluation = days
-    last = int(tx.day.max())
-    if evaluation + window > last:
-        raise ConfigError(
-            f"{func}: the evaluation cut-off {_iso(evaluation)} plus window_days={window} "
-            f"ends after the data ({_iso(last)}); its labels would be incomplete. Hint: the "
-            f"latest possible evaluation cut-off is {_iso(last - window)}."
-        )
-    late = [d for d in train if d + window > evaluation]
-    if late:
-        raise ConfigError(
-            f"{func}: the label windows of training cut-off(s) "
-            f"{', '.join(_iso(d) for d in late)} end after the evaluation cut-off "
-            f"{_iso(evaluation)}, so training would see the evaluation period. Hint: use "
-            f"training cut-offs on or before {_iso(evaluation - window)}."
-        )
-    return train, evaluation
-
-
-def _training_rows(tx: _Tx, cutoffs: Sequence[int], window: int) -> pd.DataFrame:
-    parts = []
+def _training_rows(
+    prepared: PreparedTransactions, cutoffs: Sequence[int], window: int, *, func: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Features at each cut-off (index: cut-off, customer id), customer codes, labels."""
+    feats = features_at_cutoffs(prepared, cutoffs, func=func)
+    codes = _codes(prepared, feats.index.get_level_values(1))
+    when = feats.index.get_level_values(0).to_numpy().astype("datetime64[D]").view(np.int64)
+    churned = np.empty(len(feats), dtype=bool)
     for c in cutoffs:
-        feats = _features_at(tx, c)
-        codes = feats.index.to_numpy(dtype=np.int64)
-        feats.insert(0, "cutoff", np.full(len(codes), c))
-        feats.insert(1, "_code", codes)
-        feats["churned"] = _labels_at(tx, codes, c, window)
-        parts.append(feats.reset_index(drop=True))
-    return pd.concat(parts, ignore_index=True)
-
-
-def _public_rows(rows: pd.DataFrame, tx: _Tx) -> pd.DataFrame:
-    customer = tx.ids[rows["_code"].to_numpy()]
-    out = rows.drop(columns="_code")
-    out["cutoff"] = rows["cutoff"].to_numpy().astype("datetime64[D]").astype("datetime64[ns]")
-    out.insert(1, str(tx.ids.name), customer.to_numpy())
-    return out
+        rows = when == c
+        churned[rows] = _labels_at(prepared, codes[rows], c, window)
+    return feats, codes, churned
 
 
 def churn_training_data(
-    transactions: pd.DataFrame,
+    transactions: _Transactions,
     *,
     cutoffs: Sequence[Any],
     window_days: int = 180,
     customer_col: Hashable = "customer_id",
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
 ) -> pd.DataFrame:
     """Features at each cut-off and whether the customer then stopped buying.
 
     Parameters
     ----------
     transactions
-        One row per order or order line (`customer_col`, `date_col`, `amount_col`). Not
-        modified.
+        One row per order or order line (`customer_col`, `date_col`, `amount_col`), the
+        whole history: a DataFrame (not modified), prepared with `dropna` and `returns`
+        (one warning), or :class:`~kamseg.transactions.PreparedTransactions`, used as they
+        are (see :func:`churn_features`).
     cutoffs
         The cut-off dates. Each must leave a full label window in the data:
-        ``cutoff + window_days`` on or before the latest transaction date.
+        ``cutoff + window_days`` on or before the latest transaction date (the `as_of` of
+        prepared transactions).
     window_days
         Length of the label window in days (>= 1).
+    customer_col, date_col, amount_col, dropna, returns
+        The columns and options of a DataFrame, as in :func:`churn_features`.
 
     Returns
     -------
@@ -411,6 +291,8 @@ def churn_training_data(
     ------
     ConfigError
         If a label window ends after the data, or on invalid options.
+    ColumnNotFoundError, SchemaError, EmptyInputError
+        On bad transactions, or a cut-off before the first transaction.
 
     Examples
     --------
@@ -431,29 +313,30 @@ def churn_training_data(
     """
     func = "churn_training_data"
     window = check_int(window_days, func=func, arg="window_days", low=1)
-    tx = _parse(
+    prepared = _prepared(
         transactions,
+        func=func,
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
-        func=func,
+        dropna=dropna,
+        returns=returns,
     )
-    if isinstance(cutoffs, str) or not isinstance(cutoffs, Sequence | pd.Index | np.ndarray):
-        raise ConfigError(f"{func}: `cutoffs` must be a list of dates; got {cutoffs!r}.")
-    days = sorted({_day(c, func=func, arg="cutoffs") for c in cutoffs})
+    days = cutoff_days(cutoffs, func=func, what="")
     if not days:
         raise ConfigError(f"{func}: `cutoffs` is empty. Hint: pass at least one date.")
-    last = int(tx.day.max())
+    last = prepared.as_of_day
     if days[-1] + window > last:
         raise ConfigError(
-            f"{func}: the label window of cut-off {_iso(days[-1])} ends after the data "
-            f"({_iso(last)}). Hint: use cut-offs on or before {_iso(last - window)}."
+            f"{func}: the label window of cut-off {iso(days[-1])} ends after the data "
+            f"({iso(last)}). Hint: use cut-offs on or before {iso(last - window)}."
         )
-    try:
-        rows = _training_rows(tx, days, window)
-    except EmptyInputError as exc:
-        raise EmptyInputError(f"{func}: {exc}") from exc
-    return _public_rows(rows, tx)
+    feats, _, churned = _training_rows(prepared, days, window, func=func)
+    out = feats.reset_index(drop=True)
+    out.insert(0, "cutoff", feats.index.get_level_values(0).to_numpy())
+    out.insert(1, str(prepared.ids.name), feats.index.get_level_values(1).to_numpy())
+    out["churned"] = churned
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -534,109 +417,14 @@ class ChurnModel:
         return np.asarray(self.estimator.predict_proba(x)[:, 1], dtype=np.float64)
 
 
-def _estimator(
-    calibration: str, seed: int, groups: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> Any:
-    from sklearn.calibration import CalibratedClassifierCV  # type: ignore[import-untyped]
-    from sklearn.ensemble import HistGradientBoostingClassifier  # type: ignore[import-untyped]
-    from sklearn.model_selection import GroupKFold  # type: ignore[import-untyped]
-
-    booster = HistGradientBoostingClassifier(
-        learning_rate=0.05,
-        max_iter=200,
-        max_leaf_nodes=15,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        early_stopping=False,
-        random_state=seed,
-    )
-    n_groups = len(np.unique(groups))
-    folds = list(GroupKFold(n_splits=min(3, n_groups)).split(x, y, groups))
-    model = CalibratedClassifierCV(booster, method=calibration, cv=folds)
-    model.fit(x, y)
-    return model
-
-
-def _precision_at_k(y: np.ndarray, score: np.ndarray, k: int) -> float:
-    order = np.argsort(-score, kind="stable")
-    return float(y[order[:k]].mean())
-
-
-def _metrics(y: np.ndarray, p: np.ndarray, k: int) -> dict[str, float]:
-    from sklearn.metrics import brier_score_loss, roc_auc_score  # type: ignore[import-untyped]
-
-    both = 0 < y.sum() < y.size
-    return {
-        "auc": float(roc_auc_score(y, p)) if both else math.nan,
-        "precision_at_k": _precision_at_k(y, p, k),
-        "brier": float(brier_score_loss(y, p)),
-    }
-
-
-def _evaluate(
-    y: np.ndarray,
-    scores: dict[str, np.ndarray | None],
-    top_k: float,
-    info: dict[str, Any],
-) -> pd.DataFrame:
-    """The evaluation table: one row per model (NaN metrics for a missing model)."""
-    n = y.size
-    k = int(top_k) if isinstance(top_k, int | np.integer) else math.ceil(float(top_k) * n)
-    k = min(max(k, 1), n) if n else 0
-    y_num = y.astype(np.float64)
-    rows = []
-    for p in scores.values():
-        if p is None or n == 0:
-            rows.append({"auc": math.nan, "precision_at_k": math.nan, "brier": math.nan})
-        else:
-            rows.append(_metrics(y_num, p, k))
-    table = pd.DataFrame(rows, index=pd.Index(list(scores), name="model"))
-    table["n"] = np.int64(n)
-    table["base_rate"] = float(y_num.mean()) if n else math.nan
-    attrs: dict[Hashable, Any] = {"k": k}
-    attrs.update(info)
-    table.attrs = attrs
-    return table
-
-
-def _btyd_baselines(
-    feats: pd.DataFrame, window: int, *, func: str
-) -> dict[str, np.ndarray | None]:
-    """``1 - p_alive`` and P(no purchase in the window) of BG/NBD and MBG/NBD fits."""
-    import kamseg.clv as clv
-    from kamseg.errors import ConvergenceError
-
-    table = feats[["frequency", "recency", "T"]]
-    table.attrs = {"freq": "D"}
-    out: dict[str, np.ndarray | None] = {}
-    for model in ("bgnbd", "mbgnbd"):
-        try:
-            fitted = clv.fit(table, model=model)
-        except (ConvergenceError, SchemaError) as exc:
-            warn(
-                f"{func}: the {model} baseline could not be fitted ({exc}); its rows are NaN.",
-                stacklevel=4,
-            )
-            out[f"{model} 1-p_alive"] = out[f"{model} P(no purchase)"] = None
-            continue
-        p_alive = clv.predict(table, fitted, freq="D")["p_alive"].to_numpy(dtype=np.float64)
-        r, alpha = fitted.params["r"], fitted.params["alpha"]
-        x = table["frequency"].to_numpy(dtype=np.float64)
-        big_t = table["T"].to_numpy(dtype=np.float64)
-        # alive customers buy nothing in (T, T + w] with probability
-        # E[exp(-lambda w) | x, T] = ((alpha + T) / (alpha + T + w)) ** (r + x)
-        quiet = np.exp((r + x) * np.log((alpha + big_t) / (alpha + big_t + window)))
-        out[f"{model} 1-p_alive"] = 1.0 - p_alive
-        out[f"{model} P(no purchase)"] = 1.0 - p_alive * (1.0 - quiet)
-    return out
-
-
 def churn_model(
-    transactions: pd.DataFrame,
+    transactions: _Transactions,
     *,
     customer_col: Hashable = "customer_id",
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
     window_days: int = 180,
     cutoffs: Sequence[Any] | None = None,
     step_days: int = 30,
@@ -653,18 +441,23 @@ def churn_model(
     ----------
     transactions
         One row per order or order line (`customer_col`, `date_col`, `amount_col`), the
-        whole history. Not modified.
+        whole history: a DataFrame (not modified), prepared once with `dropna` and
+        `returns` (one warning), or :class:`~kamseg.transactions.PreparedTransactions`,
+        used as they are; every cut-off reuses them.
+    customer_col, date_col, amount_col, dropna, returns
+        The columns and options of a DataFrame, as in :func:`churn_features`.
     window_days
         Churn means no purchase in the `window_days` days after a cut-off (>= 1; default
         180).
     cutoffs
         Cut-off dates. The latest is the **evaluation** cut-off; its label window must end
-        on or before the latest transaction date. The others are the training cut-offs;
-        each label window must end on or before the evaluation cut-off (so the training
-        labels never see the evaluation period). Default (None): the evaluation cut-off is
-        the latest transaction date minus `window_days`, and the training cut-offs go back
-        from ``evaluation - window_days`` every `step_days` days, at most `max_cutoffs`
-        of them, none earlier than `window_days` after the first transaction.
+        on or before the latest transaction date (the `as_of` of prepared transactions).
+        The others are the training cut-offs; each label window must end on or before the
+        evaluation cut-off (so the training labels never see the evaluation period).
+        Default (None): the evaluation cut-off is the latest transaction date minus
+        `window_days`, and the training cut-offs go back from ``evaluation - window_days``
+        every `step_days` days, at most `max_cutoffs` of them, none earlier than
+        `window_days` after the first transaction.
     step_days, max_cutoffs
         Spacing (days, default 30: monthly) and number (default 24) of the automatic
         training cut-offs.
@@ -689,7 +482,8 @@ def churn_model(
         The estimator, its features and cut-offs, and ``evaluation``: one row per model
         (``"gbm"``, then the baselines), columns ``auc``, ``precision_at_k``, ``brier``,
         ``n``, ``base_rate``; ``evaluation_active``: the same for the customers with a
-        purchase in the `window_days` before the evaluation cut-off.
+        purchase in the `window_days` before the evaluation cut-off. Its column names are
+        those of the transactions (of prepared ones, when given).
 
     Raises
     ------
@@ -716,14 +510,15 @@ def churn_model(
     (alpha + T + w)) ** (r + x))``, the BG/NBD probability of no purchase in the next `w`
     days.
 
-    **Validation.** On ``make_transactions(20000, seed=1)`` (179,872 transactions from
-    2022-01-01 to 2024-12-31; window 180 days; evaluation cut-off 2024-07-04; 19 training
-    cut-offs, 189,955 rows; about 5 s on 2 cores), with ``seed=0``:
+    **Validation.** ``churn_model(make_transactions(20000, seed=1).transactions, seed=0)``
+    (179,872 transactions from 2022-01-01 to 2024-12-31; window 180 days; evaluation
+    cut-off 2024-07-04; 19 training cut-offs, 189,955 rows; a few seconds on 2 idle cores,
+    0.3 s of it for the features at every cut-off):
 
     all customers (n 15,923, base rate 0.559) | active ones (n 8,628, base rate 0.293)::
 
         model                   AUC    p@10%  Brier | AUC    p@10%  Brier
-        gbm                     0.896  0.999  0.130 | 0.784  0.723  0.162
+        gbm                     0.896  0.999  0.130 | 0.783  0.731  0.162
         bgnbd 1-p_alive         0.655  0.999  0.286 | 0.581  0.610  0.225
         bgnbd P(no purchase)    0.898  0.999  0.129 | 0.789  0.722  0.160
         mbgnbd 1-p_alive        0.858  0.999  0.204 | 0.690  0.607  0.210
@@ -733,7 +528,7 @@ def churn_model(
     customer without a repeat purchase, so it cannot rank them), but it does **not** beat
     the BTYD probability of no purchase in the window: these synthetic data are drawn
     from a BG/NBD model, for which that probability is the right answer, and the
-    boosting comes within 0.002-0.005 AUC of it. On real data, where no BTYD model holds
+    boosting comes within 0.002-0.006 AUC of it. On real data, where no BTYD model holds
     exactly, compare the rows of ``evaluation`` before choosing. The top 10 % of all
     customers are long gone for every model (precision 1.0); ``evaluation_active`` tells
     the models apart. Against the true dropouts of the data (dropped out on or before the
@@ -746,15 +541,16 @@ def churn_model(
     >>> import kamseg
     >>> from kamseg.churn import churn_model, predict_churn
     >>> data = kamseg.datasets.make_transactions(n_customers=1000, seed=2)
-    >>> model = churn_model(data.transactions, max_cutoffs=6)
+    >>> prepared = kamseg.prepare_transactions(data.transactions)
+    >>> model = churn_model(prepared, max_cutoffs=6)
     >>> model.eval_cutoff.date().isoformat(), len(model.train_cutoffs)
     ('2024-07-04', 6)
     >>> list(model.evaluation.columns)
     ['auc', 'precision_at_k', 'brier', 'n', 'base_rate']
     >>> bool(model.evaluation.loc["gbm", "auc"] > 0.7)
     True
-    >>> customers = kamseg.summarize(data.transactions, as_of=data.as_of)
-    >>> scored = predict_churn(customers, model, transactions=data.transactions)
+    >>> customers = kamseg.summarize(prepared)
+    >>> scored = predict_churn(customers, model, transactions=prepared)
     >>> bool(scored["churn_probability"].between(0, 1).all())
     True
     """
@@ -783,25 +579,23 @@ def churn_model(
         for f in features:
             check_choice(f, CHURN_FEATURES, func=func, arg="features")
         names = tuple(dict.fromkeys(features))
-    tx = _parse(
+    prepared = _prepared(
         transactions,
+        func=func,
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
-        func=func,
+        dropna=dropna,
+        returns=returns,
     )
     if cutoffs is None:
-        train_days, eval_day = _auto_cutoffs(
-            tx, window=window, step=step, max_cutoffs=n_max, func=func
+        train_days, eval_day = auto_cutoffs(
+            prepared, window=window, step=step, max_cutoffs=n_max, func=func
         )
     else:
-        train_days, eval_day = _check_cutoffs(cutoffs, tx, window=window, func=func)
-    try:
-        rows = _training_rows(tx, train_days, window)
-        eval_feats = _features_at(tx, eval_day)
-    except EmptyInputError as exc:
-        raise EmptyInputError(f"{func}: {exc}") from exc
-    y = rows["churned"].to_numpy(dtype=bool)
+        train_days, eval_day = check_cutoffs(cutoffs, prepared, window=window, func=func)
+    rows, codes, y = _training_rows(prepared, train_days, window, func=func)
+    eval_feats = features_at(prepared, eval_day, func=func)
     if y.all() or not y.any():
         raise EmptyInputError(
             f"{func}: every training row has the same label (churned={bool(y[0])}); "
@@ -809,21 +603,20 @@ def churn_model(
             "window_days."
         )
     x = rows[list(names)].to_numpy(dtype=np.float64)
-    estimator = _estimator(calibration, seed, rows["_code"].to_numpy(), x, y.astype(np.int64))
+    fitted = estimator(calibration, seed, codes, x, y.astype(np.int64))
 
-    eval_codes = eval_feats.index.to_numpy(dtype=np.int64)
-    y_eval = _labels_at(tx, eval_codes, eval_day, window)
+    y_eval = _labels_at(prepared, _codes(prepared, eval_feats.index), eval_day, window)
     scores: dict[str, np.ndarray | None] = {
         "gbm": np.asarray(
-            estimator.predict_proba(eval_feats[list(names)].to_numpy(dtype=np.float64))[:, 1]
+            fitted.predict_proba(eval_feats[list(names)].to_numpy(dtype=np.float64))[:, 1]
         )
     }
     if baselines:
-        scores.update(_btyd_baselines(eval_feats, window, func=func))
-    info = {"eval_cutoff": _iso(eval_day), "window_days": window}
-    evaluation = _evaluate(y_eval, scores, top_k, info)
+        scores.update(btyd_baselines(eval_feats, window, func=func))
+    info = {"eval_cutoff": iso(eval_day), "window_days": window}
+    evaluation = evaluate(y_eval, scores, top_k, info)
     active = eval_feats["days_since_last"].to_numpy() < window
-    evaluation_active = _evaluate(
+    evaluation_active = evaluate(
         y_eval[active],
         {k: None if v is None else v[active] for k, v in scores.items()},
         top_k,
@@ -831,10 +624,10 @@ def churn_model(
     )
 
     def stamp(day: int) -> pd.Timestamp:
-        return pd.Timestamp(_iso(day))
+        return pd.Timestamp(iso(day))
 
     return ChurnModel(
-        estimator=estimator,
+        estimator=fitted,
         features=tuple(names),
         window_days=window,
         train_cutoffs=tuple(stamp(d) for d in train_days),
@@ -844,19 +637,21 @@ def churn_model(
         n_train=len(rows),
         calibration=str(calibration),
         seed=seed,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
+        customer_col=prepared.customer_col,
+        date_col=prepared.date_col,
+        amount_col=prepared.amount_col,
     )
 
 
 def predict_churn(
-    customers: pd.DataFrame,
+    customers: _Transactions,
     model: ChurnModel,
     *,
-    transactions: pd.DataFrame | None = None,
+    transactions: _Transactions | None = None,
     as_of: Any = None,
     overwrite: bool = False,
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
 ) -> pd.DataFrame:
     """Append ``churn_probability``: the probability of no purchase in the next window.
 
@@ -865,21 +660,29 @@ def predict_churn(
     customers
         The customer table to annotate, indexed by customer id (e.g. from
         :func:`kamseg.summarize`), with the transactions passed as `transactions`. Or, with
-        ``transactions=None``, the transactions themselves: the result is then their
-        customer table (:func:`churn_features`) with the probability appended. Not
+        ``transactions=None``, the transactions themselves (a DataFrame or
+        :class:`~kamseg.transactions.PreparedTransactions`): the result is then their
+        feature table (:func:`churn_features`) with the probability appended. Not
         modified.
     model
         A :class:`ChurnModel` from :func:`churn_model`; its `customer_col`, `date_col` and
-        `amount_col` name the transaction columns.
+        `amount_col` name the columns of transactions given as a DataFrame.
     transactions
         The transactions the features are computed from (features as of `as_of`, exactly
-        as in training).
+        as in training): a DataFrame, prepared with `dropna` and `returns` up to `as_of`
+        (one warning counts the rows dropped, the later rows left out and the returns
+        netted), or :class:`~kamseg.transactions.PreparedTransactions`, used as they are
+        (cut at an earlier `as_of`, without a warning).
     as_of
         The day the probability refers to (the next ``model.window_days`` days follow it).
-        Default: ``customers.attrs["as_of"]`` (set by :func:`kamseg.summarize`), else the
-        latest transaction date. Later transactions are left out with a warning.
+        Default: ``customers.attrs["as_of"]`` (set by :func:`kamseg.summarize`; prepared
+        transactions with an earlier `as_of` are used up to theirs), else the latest
+        transaction date (the `as_of` of prepared transactions).
     overwrite
         Replace an existing ``churn_probability`` column instead of raising.
+    dropna, returns
+        Null values and negative amounts of transactions given as a DataFrame, as in
+        :func:`kamseg.prepare_transactions`.
 
     Returns
     -------
@@ -911,30 +714,25 @@ def predict_churn(
             f"{func}: `model` must be a ChurnModel from kamseg.churn.churn_model; got "
             f"{type(model).__name__}."
         )
+    cols: dict[str, Any] = {
+        "customer_col": model.customer_col,
+        "date_col": model.date_col,
+        "amount_col": model.amount_col,
+        "dropna": dropna,
+        "returns": returns,
+    }
+    if transactions is None:  # `customers` are the transactions
+        if not isinstance(customers, PreparedTransactions):
+            check_frame(customers, func=func, arg="customers")
+        prepared = as_prepared(customers, func=func, as_of=as_of, stacklevel=6, **cols)
+        feats = features_at(prepared, func=func)
+        return feats.assign(churn_probability=model.predict_proba(feats))
     target = check_frame(customers, func=func, arg="customers")
-    from_tx = transactions is None
-    tx_frame = target if from_tx else transactions
-    tx = _parse(
-        tx_frame,
-        customer_col=model.customer_col,
-        date_col=model.date_col,
-        amount_col=model.amount_col,
-        func=func,
-    )
-    if as_of is None and not from_tx and target.attrs.get("as_of") is not None:
-        as_of = target.attrs["as_of"]
-    day = int(tx.day.max()) if as_of is None else _day(as_of, func=func, arg="as_of")
-    late = int((tx.day > day).sum())
-    if late:
-        warn(f"{func}: left out {late} transaction(s) dated after as_of {_iso(day)}.")
-    try:
-        feats = _features_at(tx, day)
-    except EmptyInputError as exc:
-        raise EmptyInputError(f"{func}: {exc}") from exc
-    feats.index = tx.ids[feats.index.to_numpy()]
+    if not isinstance(transactions, PreparedTransactions):
+        check_frame(transactions, func=func, arg="transactions")
+    prepared = prepared_for(target, transactions, func=func, as_of=as_of, stacklevel=7, **cols)
+    feats = features_at(prepared, func=func)
     p = model.predict_proba(feats)
-    if from_tx:
-        return feats.assign(churn_probability=p)
     check_no_overwrite(target, ["churn_probability"], func=func, overwrite=overwrite)
     if not target.index.is_unique:
         raise SchemaError(
@@ -946,7 +744,8 @@ def predict_churn(
     if (pos < 0).all() and len(feats):
         raise ConfigError(
             f"{func}: none of the customer ids of `customers` has transactions up to "
-            f"{_iso(day)}. Hint: check that the ids have the same type in both tables."
+            f"{prepared.as_of.date()}. Hint: check that the ids have the same type in both "
+            "tables."
         )
     prob = np.where(pos >= 0, p[np.maximum(pos, 0)], np.nan)
     return target.assign(churn_probability=prob)

@@ -11,10 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from kamseg._validation import check_frame, warn
-from kamseg.labels import Language, check_language
 from kamseg._types import ReturnsPolicy
+from kamseg._validation import check_frame, warn
 from kamseg.features import prepared_for
+from kamseg.labels import Language, check_language
 from kamseg.lifecycle import DEFAULT_THRESHOLDS, LifecycleThresholds
 from kamseg.transactions import PreparedTransactions
 

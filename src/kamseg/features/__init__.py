@@ -8,7 +8,11 @@ name means the same number whichever step made it (see docs/columns.md):
   buying rhythm (:func:`rhythm` on arrays);
 - :func:`trends`: spend and purchase days in two trailing windows, and ``spend_trend`` /
   ``frequency_trend`` under one eligibility rule (:class:`WindowActivity`);
-- survey answers: the NPS and CSAT scales and answer classes (:data:`NPS_SCALE`, ...).
+- survey answers: the NPS and CSAT scales and answer classes (:data:`NPS_SCALE`, ...);
+- the churn model's features, at one cut-off or many in one call
+  (:func:`features_at`, :func:`features_at_cutoffs`);
+- the need level inputs: the catalogue (:func:`read_catalog`), each customer's highest
+  level bought (:func:`highest_level`) and category shares (:func:`category_profile`).
 
 Every function that reads transactions takes them prepared
 (:class:`kamseg.transactions.PreparedTransactions`) or as a DataFrame, prepared with the same
@@ -38,6 +42,13 @@ import pandas as pd
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_columns, check_frame, check_int, examples, to_float
 from kamseg.errors import ColumnNotFoundError, ConfigError, SchemaError
+from kamseg.features._cutoffs import (
+    CHURN_FEATURES,
+    SPEND_WINDOW_DAYS,
+    features_at,
+    features_at_cutoffs,
+)
+from kamseg.features._needs import NEED_LEVELS, category_profile, highest_level, read_catalog
 from kamseg.features._rhythm import FALLBACK_GAP_DAYS, Rhythm, rhythm
 from kamseg.features._surveys import (
     CSAT_SATISFIED,
@@ -59,24 +70,32 @@ from kamseg.features._windows import (
 from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
+    "CHURN_FEATURES",
     "CSAT_SATISFIED",
     "CSAT_SCALE",
     "FALLBACK_GAP_DAYS",
     "MIN_TREND_ORDERS",
+    "NEED_LEVELS",
     "NPS_DETRACTOR_MAX",
     "NPS_PROMOTER_MIN",
     "NPS_SCALE",
+    "SPEND_WINDOW_DAYS",
     "TREND_WINDOW_DAYS",
     "Rhythm",
     "WindowActivity",
     "answers",
+    "category_profile",
     "customer_activity",
+    "features_at",
+    "features_at_cutoffs",
+    "highest_level",
     "is_detractor",
     "is_promoter",
     "is_satisfied",
     "nonnegative_column",
     "prepared_for",
     "purchase_rhythm",
+    "read_catalog",
     "repeat_days",
     "repeat_purchase_days",
     "rhythm",

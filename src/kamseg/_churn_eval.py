@@ -1,0 +1,212 @@
+"""The churn model's cut-offs, estimator and evaluation (used by :mod:`kamseg.churn`).
+
+The training and evaluation cut-offs (automatic or checked), the calibrated gradient
+boosting classifier, the metrics of the evaluation tables (ROC AUC, precision among the top
+k, Brier score) and the BTYD baselines scored beside it. scikit-learn and kamseg.clv are
+imported when a model is fitted or scored, not at import.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamseg._validation import as_of_day, warn
+from kamseg.errors import ConfigError, EmptyInputError, SchemaError
+from kamseg.transactions import PreparedTransactions
+
+__all__ = [
+    "auto_cutoffs",
+    "btyd_baselines",
+    "check_cutoffs",
+    "cutoff_days",
+    "date_day",
+    "estimator",
+    "evaluate",
+    "iso",
+    "precision_at_k",
+]
+
+
+def estimator(
+    calibration: str, seed: int, groups: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> Any:
+    """The gradient boosting classifier, calibrated on three folds grouped by `groups`,
+    fitted on `x`, `y`."""
+    from sklearn.calibration import CalibratedClassifierCV  # type: ignore[import-untyped]
+    from sklearn.ensemble import HistGradientBoostingClassifier  # type: ignore[import-untyped]
+    from sklearn.model_selection import GroupKFold  # type: ignore[import-untyped]
+
+    booster = HistGradientBoostingClassifier(
+        learning_rate=0.05,
+        max_iter=200,
+        max_leaf_nodes=15,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=seed,
+    )
+    n_groups = len(np.unique(groups))
+    folds = list(GroupKFold(n_splits=min(3, n_groups)).split(x, y, groups))
+    model = CalibratedClassifierCV(booster, method=calibration, cv=folds)
+    model.fit(x, y)
+    return model
+
+
+def precision_at_k(y: np.ndarray, score: np.ndarray, k: int) -> float:
+    """Mean of `y` over the `k` highest scores (ties in input order)."""
+    order = np.argsort(-score, kind="stable")
+    return float(y[order[:k]].mean())
+
+
+def _metrics(y: np.ndarray, p: np.ndarray, k: int) -> dict[str, float]:
+    from sklearn.metrics import brier_score_loss, roc_auc_score  # type: ignore[import-untyped]
+
+    both = 0 < y.sum() < y.size
+    return {
+        "auc": float(roc_auc_score(y, p)) if both else math.nan,
+        "precision_at_k": precision_at_k(y, p, k),
+        "brier": float(brier_score_loss(y, p)),
+    }
+
+
+def evaluate(
+    y: np.ndarray,
+    scores: dict[str, np.ndarray | None],
+    top_k: float,
+    info: dict[str, Any],
+) -> pd.DataFrame:
+    """The evaluation table: one row per model (NaN metrics for a missing model)."""
+    n = y.size
+    k = int(top_k) if isinstance(top_k, int | np.integer) else math.ceil(float(top_k) * n)
+    k = min(max(k, 1), n) if n else 0
+    y_num = y.astype(np.float64)
+    rows = []
+    for p in scores.values():
+        if p is None or n == 0:
+            rows.append({"auc": math.nan, "precision_at_k": math.nan, "brier": math.nan})
+        else:
+            rows.append(_metrics(y_num, p, k))
+    table = pd.DataFrame(rows, index=pd.Index(list(scores), name="model"))
+    table["n"] = np.int64(n)
+    table["base_rate"] = float(y_num.mean()) if n else math.nan
+    attrs: dict[Hashable, Any] = {"k": k}
+    attrs.update(info)
+    table.attrs = attrs
+    return table
+
+
+def btyd_baselines(feats: pd.DataFrame, window: int, *, func: str) -> dict[str, np.ndarray | None]:
+    """``1 - p_alive`` and P(no purchase in the window) of BG/NBD and MBG/NBD fits."""
+    import kamseg.clv as clv
+    from kamseg.errors import ConvergenceError
+
+    table = feats[["frequency", "recency", "T"]]
+    table.attrs = {"freq": "D"}
+    out: dict[str, np.ndarray | None] = {}
+    for model in ("bgnbd", "mbgnbd"):
+        try:
+            fitted = clv.fit(table, model=model)
+        except (ConvergenceError, SchemaError) as exc:
+            warn(
+                f"{func}: the {model} baseline could not be fitted ({exc}); its rows are NaN.",
+                stacklevel=4,
+            )
+            out[f"{model} 1-p_alive"] = out[f"{model} P(no purchase)"] = None
+            continue
+        p_alive = clv.predict(table, fitted, freq="D")["p_alive"].to_numpy(dtype=np.float64)
+        r, alpha = fitted.params["r"], fitted.params["alpha"]
+        x = table["frequency"].to_numpy(dtype=np.float64)
+        big_t = table["T"].to_numpy(dtype=np.float64)
+        # alive customers buy nothing in (T, T + w] with probability
+        # E[exp(-lambda w) | x, T] = ((alpha + T) / (alpha + T + w)) ** (r + x)
+        quiet = np.exp((r + x) * np.log((alpha + big_t) / (alpha + big_t + window)))
+        out[f"{model} 1-p_alive"] = 1.0 - p_alive
+        out[f"{model} P(no purchase)"] = 1.0 - p_alive * (1.0 - quiet)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# cut-offs
+# --------------------------------------------------------------------------------------
+
+
+def date_day(value: Any, *, func: str, arg: str) -> int:
+    """Day number of a date argument (not None)."""
+    try:
+        day = as_of_day(value, func=func)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("`as_of`", f"`{arg}`")) from exc
+    if day is None:
+        raise ConfigError(f"{func}: `{arg}` must be a date; got None.")
+    return day
+
+
+def iso(day: int) -> str:
+    """A day number as ISO text."""
+    return str(np.datetime64(day, "D"))
+
+
+def auto_cutoffs(
+    prepared: PreparedTransactions, *, window: int, step: int, max_cutoffs: int, func: str
+) -> tuple[list[int], int]:
+    """The default cut-offs: training ones every `step` days back from ``as_of - 2 *
+    window`` (at most `max_cutoffs`, none before ``first + window``), the evaluation one at
+    ``as_of - window``."""
+    first, last = int(prepared.day.min()), prepared.as_of_day
+    evaluation = last - window
+    train: list[int] = []
+    c = evaluation - window
+    while c >= first + window and len(train) < max_cutoffs:
+        train.append(c)
+        c -= step
+    if not train:
+        raise EmptyInputError(
+            f"{func}: the history ({iso(first)} to {iso(last)}, {last - first} days) is too "
+            f"short for window_days={window}: automatic cut-offs need at least "
+            f"{3 * window} days (one window of history, one of training labels, one of "
+            "evaluation). Hint: pass a smaller window_days, or cutoffs=[...]."
+        )
+    return sorted(train), evaluation
+
+
+def cutoff_days(cutoffs: object, *, func: str, what: str) -> list[int]:
+    """Day numbers of a list of cut-off dates, sorted, without duplicates."""
+    if isinstance(cutoffs, str) or not isinstance(cutoffs, Sequence | pd.Index | np.ndarray):
+        raise ConfigError(f"{func}: `cutoffs` must be a list of dates{what}; got {cutoffs!r}.")
+    return sorted({date_day(c, func=func, arg="cutoffs") for c in cutoffs})
+
+
+def check_cutoffs(
+    cutoffs: object, prepared: PreparedTransactions, *, window: int, func: str
+) -> tuple[list[int], int]:
+    """Training and evaluation cut-offs of `cutoffs`, whose label windows must end on or
+    before the evaluation cut-off (training) or the `as_of` (evaluation)."""
+    what = " (the last one is the evaluation cut-off)"
+    days = cutoff_days(cutoffs, func=func, what=what)
+    if len(days) < 2:
+        raise ConfigError(
+            f"{func}: `cutoffs` needs at least two dates: training cut-offs and, last, the "
+            "evaluation cut-off."
+        )
+    *train, evaluation = days
+    last = prepared.as_of_day
+    if evaluation + window > last:
+        raise ConfigError(
+            f"{func}: the evaluation cut-off {iso(evaluation)} plus window_days={window} "
+            f"ends after the data ({iso(last)}); its labels would be incomplete. Hint: the "
+            f"latest possible evaluation cut-off is {iso(last - window)}."
+        )
+    late = [d for d in train if d + window > evaluation]
+    if late:
+        raise ConfigError(
+            f"{func}: the label windows of training cut-off(s) "
+            f"{', '.join(iso(d) for d in late)} end after the evaluation cut-off "
+            f"{iso(evaluation)}, so training would see the evaluation period. Hint: use "
+            f"training cut-offs on or before {iso(evaluation - window)}."
+        )
+    return train, evaluation

@@ -1,0 +1,186 @@
+"""Tests for kamseg.features._cutoffs: the churn features at one or many cut-offs.
+
+The features are checked against an independent implementation with plain pandas
+``groupby`` on a small random log (the reference), and ``features_at_cutoffs`` against
+``features_at`` at each cut-off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg.errors import ConfigError, EmptyInputError, KamsegWarning
+from kamseg.features._cutoffs import (
+    CHURN_FEATURES,
+    SPEND_WINDOW_DAYS,
+    features_at,
+    features_at_cutoffs,
+)
+
+CUTOFFS = ["2023-03-31", "2023-09-30", "2024-01-15", "2024-06-30"]
+
+
+def random_log(seed: int = 3, n: int = 400) -> pd.DataFrame:
+    """Customers buying on random days of 2023-2024, some twice a day, a few returns."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2023-01-01")
+    days = rng.integers(0, 730, n)
+    amount = rng.gamma(2.0, 40.0, n).round(2)
+    amount[rng.random(n) < 0.05] *= -0.5
+    ids = np.array([f"c{i:02d}" for i in rng.integers(0, 40, n)], dtype=object)
+    # a burst of several lines on one day, and a customer buying once
+    ids[:3], days[:3] = "c00", 100
+    ids[3], days[3] = "solo", 400
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "date": start + pd.to_timedelta(days, unit="D"),
+            "amount": amount,
+        }
+    )
+
+
+def reference(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The churn features at `cutoff` with plain pandas, from the rules in the docs."""
+    t = tx[tx["date"] <= cutoff]
+    g = t.groupby("customer_id")
+    first, last = g["date"].min(), g["date"].max()
+    d = (cutoff - last).dt.days.astype(float)
+    tenure = (cutoff - first).dt.days.astype(float)
+    k = g["date"].nunique().astype(float) - 1
+    daily = t.groupby(["customer_id", "date"], as_index=False)["amount"].sum()
+    repeat = daily[daily["date"] > daily["customer_id"].map(first)]
+    monetary = repeat.groupby("customer_id")["amount"].mean().reindex(first.index, fill_value=0.0)
+    # rhythm: own gap for repeat buyers, the median of theirs for the others
+    gap = ((tenure - d) / k).where(k > 0).clip(lower=1.0)
+    base = gap[k > 0].median() if (k > 0).any() else 90.0
+    gap = gap.where(k > 0, base)
+    age = (cutoff - t["date"]).dt.days
+
+    def spend(days: int) -> pd.Series:
+        inside = t[age < days]
+        return inside.groupby("customer_id")["amount"].sum().reindex(first.index, fill_value=0.0)
+
+    s90, s180 = spend(90), spend(180)
+    out = pd.DataFrame(
+        {
+            "days_since_last": d,
+            "n_orders": g.size().astype(float),
+            "revenue": g["amount"].sum(),
+            "avg_order_value": g["amount"].sum() / g.size(),
+            "tenure_days": tenure,
+            "frequency": k,
+            "recency": (last - first).dt.days.astype(float),
+            "T": tenure,
+            "monetary_value": monetary,
+            "overdue_ratio": d / gap,
+            "spend_90d": s90,
+            "spend_180d": s180,
+            "spend_ratio_90_180": (s90 / s180).where(s180 > 0),
+        }
+    )
+    out.index.name = "customer_id"
+    return out
+
+
+@pytest.fixture(scope="module")
+def log() -> pd.DataFrame:
+    return random_log()
+
+
+@pytest.fixture(scope="module")
+def prepared(log: pd.DataFrame) -> kamseg.transactions.PreparedTransactions:
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        return kamseg.prepare_transactions(log)
+
+
+def test_features_at_equals_reference(
+    log: pd.DataFrame, prepared: kamseg.transactions.PreparedTransactions
+) -> None:
+    assert (log["amount"] < 0).any()
+    for cutoff in CUTOFFS:
+        got = features_at(prepared, cutoff)
+        want = reference(log, pd.Timestamp(cutoff))
+        assert list(got.columns) == list(CHURN_FEATURES)
+        assert (got.dtypes == np.float64).all()
+        assert got.attrs == {"as_of": cutoff}
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-10, atol=1e-9)
+
+
+def test_cutoffs_equal_features_at(
+    log: pd.DataFrame, prepared: kamseg.transactions.PreparedTransactions
+) -> None:
+    # unordered, with a duplicate and a day number: sorted, counted once
+    day = int(np.datetime64("2023-09-30", "D").view(np.int64))
+    many = features_at_cutoffs(prepared, [CUTOFFS[3], CUTOFFS[0], day, *CUTOFFS[1:3]])
+    assert many.index.names == ["cutoff", "customer_id"]
+    assert many.index.get_level_values("cutoff").dtype == "datetime64[ns]"
+    assert many.index.get_level_values("cutoff").unique().tolist() == [
+        pd.Timestamp(c) for c in CUTOFFS
+    ]
+    assert list(many.columns) == list(CHURN_FEATURES)
+    for cutoff in CUTOFFS:
+        one = features_at(prepared, cutoff)
+        block = many.xs(pd.Timestamp(cutoff), level="cutoff")
+        pd.testing.assert_frame_equal(block, one, check_exact=True, check_flags=False)
+        pd.testing.assert_frame_equal(
+            block, reference(log, pd.Timestamp(cutoff)), check_exact=False, rtol=1e-10
+        )
+    # customers who had not bought yet at the first cut-off have no row there
+    assert len(many.xs(pd.Timestamp(CUTOFFS[0]), level="cutoff")) < len(prepared.ids)
+
+
+def test_rules_by_hand() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b", "b", "c"],
+            "date": pd.to_datetime(
+                [
+                    "2024-01-01",
+                    "2024-03-01",
+                    "2024-02-01",
+                    "2024-02-11",
+                    "2024-04-01",
+                    "2024-04-10",
+                ]
+            ),
+            "amount": [10.0, 20.0, 5.0, 5.0, 40.0, 7.0],
+        }
+    )
+    f = features_at(kamseg.prepare_transactions(tx), "2024-04-10")
+    # a: 2024-01-01 and 2024-03-01 (60 days apart), 40 days before the cut-off: gap 60
+    # b: 2024-02-01 to 2024-04-01, 60 days over 2 gaps: 30; 9 days before the cut-off
+    # c: one purchase on the cut-off day: the base gap, the median of 60 and 30 = 45
+    assert f["overdue_ratio"].tolist() == pytest.approx([40 / 60, 9 / 30, 0 / 45])
+    # a's 2024-01-01 purchase is 100 days old: outside the last 90 days, inside 180
+    assert f.loc["a", ["spend_90d", "spend_180d", "spend_ratio_90_180"]].tolist() == [
+        20.0,
+        30.0,
+        pytest.approx(2 / 3),
+    ]
+    assert SPEND_WINDOW_DAYS == 90
+    # nobody bought twice: every customer gets the fallback gap of features.rhythm (90)
+    once = features_at(kamseg.prepare_transactions(tx.drop_duplicates("customer_id")), None)
+    assert once["overdue_ratio"].tolist() == pytest.approx(
+        (once["days_since_last"] / kamseg.features.FALLBACK_GAP_DAYS).tolist()
+    )
+
+
+def test_bad_cutoffs(prepared: kamseg.transactions.PreparedTransactions) -> None:
+    with pytest.raises(ConfigError, match="after the as_of"):
+        features_at(prepared, "2025-01-01")
+    with pytest.raises(EmptyInputError, match="features_at: no transaction on or before"):
+        features_at(prepared, "2022-12-31")
+    with pytest.raises(ConfigError, match="the cut-off must be a date"):
+        features_at(prepared, "not a date")
+    with pytest.raises(ConfigError, match="empty"):
+        features_at_cutoffs(prepared, [])
+    with pytest.raises(ConfigError, match="list of cut-offs"):
+        features_at_cutoffs(prepared, "2024-01-01")
+    with pytest.raises(EmptyInputError, match="features_at_cutoffs: no transaction"):
+        features_at_cutoffs(prepared, ["2022-06-30", "2024-01-01"])
+    with pytest.raises(TypeError, match="prepare_transactions"):
+        features_at(random_log(), "2024-01-01")  # type: ignore[arg-type]
