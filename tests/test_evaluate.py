@@ -7,7 +7,11 @@ reference implementation built on sets.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import warnings
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,9 +24,22 @@ from kamseg.errors import (
     KamsegWarning,
     SchemaError,
 )
-from kamseg.evaluate import KAM_PERFORMANCE_COLUMNS, cohort_retention, kam_performance
+from kamseg.evaluate import (
+    KAM_PERFORMANCE_COLUMNS,
+    CohortKind,
+    Period,
+    cohort_retention,
+    kam_performance,
+)
+from kamseg.transactions import prepare_transactions
 
 NAN = float("nan")
+
+# b's return in the `tx` fixture is netted, with one notice per call; tests of the notice
+# itself catch it explicitly
+pytestmark = pytest.mark.filterwarnings(
+    r"ignore:kam_performance. 1 row\(s\) have negative amounts:kamseg.errors.KamsegWarning"
+)
 
 
 @pytest.fixture
@@ -226,7 +243,7 @@ def test_surveys_only_one_measure_and_late_answers(tx: pd.DataFrame) -> None:
     surveys = pd.DataFrame(
         {"customer_id": ["a", "a"], "date": ["2024-02-01", "2025-01-01"], "csat": [4, 1]}
     )
-    with pytest.warns(KamsegWarning, match="excluded 1 survey answer"):
+    with pytest.warns(KamsegWarning, match=r"excluded 1 row\(s\) of `surveys` dated after"):
         t = kam_performance(tx, ["a", "b"], surveys=surveys, nps_col=None, as_of="2024-09-30")
     assert "nps" not in t.columns
     assert same(values(t, "key", "csat"), [100.0, NAN, NAN])
@@ -272,6 +289,142 @@ def test_input_not_mutated(tx: pd.DataFrame) -> None:
     keys = pd.DataFrame({"is_key_account": [True]}, index=["a"])
     kam_performance(tx, keys, profit_col="profit")
     pd.testing.assert_frame_equal(tx, before)
+
+
+# --------------------------------------------------------------------------------------
+# transactions: a DataFrame prepared here, or prepared once
+# --------------------------------------------------------------------------------------
+
+SURVEYS = pd.DataFrame(
+    {
+        "customer_id": ["a", "b", "c", "d"],
+        "date": ["2024-02-01", "2024-02-02", "2024-05-01", "2024-08-01"],
+        "nps": [10, 6, 9, 7],
+        "csat": [5, 2, 4, 3],
+    }
+)
+
+
+@pytest.mark.parametrize("period", ["M", "Q", "Y"])
+def test_prepared_and_dataframe_agree(tx: pd.DataFrame, period: Period) -> None:
+    keys = ["a", "b"]
+    with pytest.warns(KamsegWarning, match="1 row") as notes:
+        direct = kam_performance(tx, keys, profit_col="profit", period=period, surveys=SURVEYS)
+    assert len(notes) == 1
+    with pytest.warns(KamsegWarning, match="1 row"):
+        prepared = prepare_transactions(tx, profit_col="profit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no second notice for prepared input
+        via = kam_performance(prepared, keys, period=period, surveys=SURVEYS)
+        cut = kam_performance(prepared, keys, period=period, as_of="2024-06-30")
+    pd.testing.assert_frame_equal(via, direct)
+    # an earlier as_of cuts the prepared rows off, as it excludes rows of a DataFrame
+    with pytest.warns(KamsegWarning, match="excluded 5 transaction"):
+        expected = kam_performance(
+            tx, keys, profit_col="profit", period=period, as_of="2024-06-30"
+        )
+    pd.testing.assert_frame_equal(cut, expected)
+
+
+def test_prepared_and_dataframe_agree_on_demo_data(demo_data) -> None:  # type: ignore[no-untyped-def]
+    data = demo_data
+    keys = data.transactions["customer_id"].unique()[:40]
+    direct = kam_performance(
+        data.transactions, keys, profit_col="profit", surveys=data.surveys, period="M"
+    )
+    prepared = prepare_transactions(data.transactions, profit_col="profit", as_of=data.as_of)
+    via = kam_performance(prepared, keys, surveys=data.surveys, period="M")
+    pd.testing.assert_frame_equal(via, direct)
+    periods: tuple[Period, ...] = ("M", "Q")
+    kinds: tuple[CohortKind, ...] = ("share", "count")
+    for period in periods:
+        for kind in kinds:
+            pd.testing.assert_frame_equal(
+                cohort_retention(prepared, period=period, kind=kind),
+                cohort_retention(data.transactions, period=period, kind=kind),
+            )
+
+
+def test_cohort_prepared_and_without_amounts(cohort_tx: pd.DataFrame) -> None:
+    expected = cohort_retention(cohort_tx, as_of="2024-05-31")
+    prepared = prepare_transactions(cohort_tx, as_of="2024-05-31")
+    pd.testing.assert_frame_equal(cohort_retention(prepared), expected)
+    without = cohort_tx.drop(columns="amount")
+    pd.testing.assert_frame_equal(
+        cohort_retention(without, amount_col=None, as_of="2024-05-31"), expected
+    )
+    with pytest.raises(ColumnNotFoundError, match="amount_col"):
+        cohort_retention(without)
+    # an earlier cut of the prepared rows, without a notice
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cut = cohort_retention(prepared, as_of="2024-02-29")
+    assert cut["cohort_size"].tolist() == [2, 2]
+
+
+def test_returns_and_nulls_follow_the_options(tx: pd.DataFrame) -> None:
+    with pytest.warns(KamsegWarning) as record:
+        kam_performance(tx, ["a", "b"], as_of="2024-09-30")
+    assert len(record) == 1
+    assert "1 row(s) have negative amounts (returns), netted" in str(record[0].message)
+    with pytest.warns(KamsegWarning, match=r"excluded 1 row\(s\) with negative amounts"):
+        t = kam_performance(tx, ["a", "b"], as_of="2024-09-30", returns="exclude")
+    assert values(t, "key", "revenue") == [300.0, 150.0, 420.0]
+    with pytest.raises(SchemaError, match="negative 'amount'"):
+        kam_performance(tx, ["a", "b"], returns="error")
+    with pytest.raises(ConfigError, match="`returns`"):
+        kam_performance(tx, ["a", "b"], returns="drop")  # type: ignore[arg-type]
+    bad = tx.astype({"amount": object})
+    bad.loc[0, "amount"] = None  # a's 60 in Q1
+    with pytest.warns(KamsegWarning, match=r"dropped 1 row\(s\) with null values"):
+        t = kam_performance(bad, ["a", "b"], as_of="2024-09-30", dropna=True)
+    assert values(t, "key", "revenue") == [240.0, 150.0, 400.0]
+    with pytest.warns(KamsegWarning, match=r"excluded 1 row\(s\) with negative amounts"):
+        m = cohort_retention(tx, period="Q", returns="exclude", as_of="2024-09-30")
+    assert m["cohort_size"].tolist() == [3, 1, 1]
+
+
+def test_prepared_input_errors(tx: pd.DataFrame) -> None:
+    with pytest.warns(KamsegWarning, match="excluded 5 transaction"):
+        prepared = prepare_transactions(tx, as_of="2024-06-30")
+    with pytest.raises(ConfigError, match="after the as_of of the prepared transactions"):
+        kam_performance(prepared, ["a"], as_of="2024-09-30")
+    with pytest.raises(ConfigError, match="after the as_of of the prepared transactions"):
+        cohort_retention(prepared, as_of="2024-09-30")
+    with pytest.raises(EmptyInputError, match="no transaction is dated on or before"):
+        kam_performance(prepared, ["a"], as_of="2023-12-31")
+    with pytest.raises(EmptyInputError, match="no transaction is dated on or before"):
+        cohort_retention(prepared, as_of="2023-12-31")
+    # no profit column in the prepared rows: no profit column in the table
+    assert "profit" not in kam_performance(prepared, ["a"]).columns
+
+
+def test_survey_answers_before_the_first_period_are_counted(tx: pd.DataFrame) -> None:
+    early = pd.concat(
+        [SURVEYS, pd.DataFrame({"customer_id": ["a"], "date": ["2023-11-05"], "nps": [0]})]
+    )
+    with pytest.warns(
+        KamsegWarning,
+        match=r"excluded 1 row\(s\) of `surveys` dated before the first period "
+        r"of the transactions \(2024Q1\)",
+    ):
+        t = kam_performance(tx, ["a", "b"], surveys=early, csat_col=None, as_of="2024-09-30")
+    assert values(t, "all", "nps_responses") == [2, 1, 1]
+
+
+def test_evaluate_does_not_import_satisfaction() -> None:
+    code = (
+        "import sys, kamseg.evaluate; "
+        "print(sorted(m for m in sys.modules if m.startswith('kamseg.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "kamseg.evaluate" in out and "kamseg.satisfaction" not in out
+    import kamseg.evaluate
+
+    source = Path(kamseg.evaluate.__file__).read_text(encoding="utf-8")
+    assert "kamseg.satisfaction" not in source
 
 
 # --------------------------------------------------------------------------------------
@@ -386,10 +539,10 @@ def test_errors(tx: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("col", "value", "match"),
     [
-        ("customer_id", None, "null 'customer_id'"),
-        ("date", None, "null 'date'"),
+        ("customer_id", None, r"null values found \(1 in 'customer_id'\).*dropna=True"),
+        ("date", None, r"null values found \(1 in 'date'\)"),
         ("date", "not a date", "not dates"),
-        ("amount", None, "are null"),
+        ("amount", None, r"null values found \(1 in 'amount'\)"),
         ("amount", "ten", "not numbers"),
         ("amount", math.inf, "infinite"),
     ],
@@ -416,18 +569,18 @@ def test_bad_survey_answers(tx: pd.DataFrame) -> None:
 def cohort_tx() -> pd.DataFrame:
     """a: Jan Feb Apr; b: Jan Mar; c: Feb Mar; d: Feb; e: Apr (two rows)."""
     rows = [
-        ("a", "2024-01-05"),
-        ("b", "2024-01-20"),
-        ("a", "2024-02-03"),
-        ("c", "2024-02-10"),
-        ("d", "2024-02-11"),
-        ("b", "2024-03-01"),
-        ("c", "2024-03-15"),
-        ("a", "2024-04-02"),
-        ("e", "2024-04-30"),
-        ("e", "2024-04-30"),
+        ("a", "2024-01-05", 10.0),
+        ("b", "2024-01-20", 20.0),
+        ("a", "2024-02-03", 5.0),
+        ("c", "2024-02-10", 8.0),
+        ("d", "2024-02-11", 12.0),
+        ("b", "2024-03-01", 7.0),
+        ("c", "2024-03-15", 9.0),
+        ("a", "2024-04-02", 11.0),
+        ("e", "2024-04-30", 30.0),
+        ("e", "2024-04-30", 4.0),
     ]
-    return pd.DataFrame(rows, columns=["customer_id", "date"])
+    return pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
 
 
 def test_cohort_shares_by_hand(cohort_tx: pd.DataFrame) -> None:

@@ -76,7 +76,7 @@ def test_bands_and_lower_of_two(
     nps_answer: float | None, csat_answer: float | None, expected: str
 ) -> None:
     out = satisfaction_class(
-        customers_of("a"), surveys_of([("a", "2024-05-01", nps_answer, csat_answer)])
+        customers_of("a"), surveys=surveys_of([("a", "2024-05-01", nps_answer, csat_answer)])
     )
     assert classes(out) == [expected]
     parts = []
@@ -90,7 +90,9 @@ def test_bands_and_lower_of_two(
 
 def test_output_columns_and_types() -> None:
     customers = customers_of("a", "b", "c")
-    out = satisfaction_class(customers, surveys_of([("a", "2024-05-01", 9, 5)]), as_of=AS_OF)
+    out = satisfaction_class(
+        customers, surveys=surveys_of([("a", "2024-05-01", 9, 5)]), as_of=AS_OF
+    )
     assert out.columns.tolist() == ["seg", "satisfaction_class", "satisfaction_score", "n_answers"]
     cat = out["satisfaction_class"].dtype
     assert isinstance(cat, pd.CategoricalDtype) and cat.ordered
@@ -116,7 +118,7 @@ def test_latest_answer_per_measure() -> None:
             ("c", "2024-05-01", None, None),  # no answer at all
         ]
     )
-    out = satisfaction_class(customers_of("a", "b", "c"), surveys, as_of=AS_OF)
+    out = satisfaction_class(customers_of("a", "b", "c"), surveys=surveys, as_of=AS_OF)
     # a: NPS 10 high, CSAT 2 low -> low; score (1.0 + 0.25) / 2
     # b: NPS mean 8 on the latest day -> medium; score 0.8
     assert classes(out) == ["low", "medium", "unknown"]
@@ -137,7 +139,7 @@ def test_recency_weighted_mean(half_life: float, expected_nps: float, expected: 
     surveys = surveys_of([("a", "2024-06-30", 10, None), ("a", "2024-01-02", 4, None)])
     out = satisfaction_class(
         customers_of("a"),
-        surveys,
+        surveys=surveys,
         as_of=AS_OF,
         method="weighted",
         half_life_days=half_life,
@@ -145,7 +147,7 @@ def test_recency_weighted_mean(half_life: float, expected_nps: float, expected: 
     )
     assert classes(out) == [expected]
     assert math.isclose(out["satisfaction_score"].iloc[0], expected_nps / 10)
-    latest = satisfaction_class(customers_of("a"), surveys, as_of=AS_OF, csat_col=None)
+    latest = satisfaction_class(customers_of("a"), surveys=surveys, as_of=AS_OF, csat_col=None)
     assert classes(latest) == ["high"]
 
 
@@ -173,7 +175,9 @@ def test_complaint_caps(
     surveys = surveys_of(
         [("a", "2024-05-01", 10, 5)] if answered else [("b", "2024-05-01", 10, 5)]
     )
-    out = satisfaction_class(customers_of("a", "b"), surveys, complaints, as_of=AS_OF)
+    out = satisfaction_class(
+        customers_of("a", "b"), surveys=surveys, complaints=complaints, as_of=AS_OF
+    )
     assert classes(out)[0] == expected
     assert out["recent_complaints"].tolist() == [int(days_before < 90), 0]
     if not answered:
@@ -192,15 +196,17 @@ def test_complaint_options() -> None:
     surveys = surveys_of([("a", "2024-05-01", 10, 5), ("b", "2024-05-01", 10, 5)])
     customers = customers_of("a", "b")
     # a: null resolution counts as open -> medium; b: "critical" is not severe by default
-    out = satisfaction_class(customers, surveys, complaints, as_of=AS_OF)
+    out = satisfaction_class(customers, surveys=surveys, complaints=complaints, as_of=AS_OF)
     assert classes(out) == ["medium", "high"]
-    out = satisfaction_class(customers, surveys, complaints, as_of=AS_OF, severe=["critical"])
+    out = satisfaction_class(
+        customers, surveys=surveys, complaints=complaints, as_of=AS_OF, severe=["critical"]
+    )
     assert classes(out) == ["medium", "medium"]
     # every complaint open; none severe
     out = satisfaction_class(
         customers,
-        surveys,
-        complaints.drop(columns=["resolved", "severity"]),
+        surveys=surveys,
+        complaints=complaints.drop(columns=["resolved", "severity"]),
         as_of=AS_OF,
         resolved_col=None,
         severity_col=None,
@@ -208,8 +214,12 @@ def test_complaint_options() -> None:
     assert classes(out) == ["medium", "medium"]
     # a longer window
     old = complaints.assign(date=["2024-01-01", "2024-01-01"])
-    assert classes(satisfaction_class(customers, surveys, old, as_of=AS_OF)) == ["high", "high"]
-    out = satisfaction_class(customers, surveys, old, as_of=AS_OF, complaint_days=365)
+    assert classes(
+        satisfaction_class(customers, surveys=surveys, complaints=old, as_of=AS_OF)
+    ) == ["high", "high"]
+    out = satisfaction_class(
+        customers, surveys=surveys, complaints=old, as_of=AS_OF, complaint_days=365
+    )
     assert classes(out) == ["medium", "high"]
 
 
@@ -220,11 +230,11 @@ def test_as_of_defaults_and_exclusions() -> None:
     )
     customers = customers_of("a")
     # no as_of: the latest date of surveys and complaints (2024-08-01), so all count
-    out = satisfaction_class(customers, surveys, complaints)
+    out = satisfaction_class(customers, surveys=surveys, complaints=complaints)
     assert classes(out) == ["low"] and out["n_answers"].tolist() == [2]
     # explicit as_of: later rows are excluded and counted
     with pytest.warns(KamsegWarning) as record:
-        out = satisfaction_class(customers, surveys, complaints, as_of=AS_OF)
+        out = satisfaction_class(customers, surveys=surveys, complaints=complaints, as_of=AS_OF)
     messages = [str(w.message) for w in record]
     assert any(
         "excluded 1 row(s) of `surveys` dated after as_of 2024-06-30" in m for m in messages
@@ -235,7 +245,7 @@ def test_as_of_defaults_and_exclusions() -> None:
     dated = customers.copy()
     dated.attrs["as_of"] = AS_OF
     with pytest.warns(KamsegWarning, match="dated after as_of 2024-06-30"):
-        out = satisfaction_class(dated, surveys)
+        out = satisfaction_class(dated, surveys=surveys)
     assert classes(out) == ["high"]
 
 
@@ -245,10 +255,10 @@ def test_unknown_customers_are_counted() -> None:
     )
     with pytest.warns(
         KamsegWarning,
-        match=r"excluded 2 row\(s\) of `surveys` for 1 customer\(s\) that are not in "
-        r"`customers`, e.g. 'x'",
+        match=r"excluded 2 row\(s\) of `surveys` whose customer is not in `customers`, "
+        r"e.g. 'x'",
     ):
-        out = satisfaction_class(customers_of("a"), surveys, as_of=AS_OF)
+        out = satisfaction_class(customers_of("a"), surveys=surveys, as_of=AS_OF)
     assert classes(out) == ["high"]
 
 
@@ -256,7 +266,7 @@ def test_labels_actions_overwrite_and_no_mutation() -> None:
     customers = customers_of("a", "b")
     surveys = surveys_of([("a", "2024-05-01", 3, 2)])
     before = (customers.copy(), surveys.copy())
-    out = satisfaction_class(customers, surveys, labels="zh", action=True)
+    out = satisfaction_class(customers, surveys=surveys, labels="zh", action=True)
     pd.testing.assert_frame_equal(customers, before[0])
     pd.testing.assert_frame_equal(surveys, before[1])
     zh = [translate(c, labels="zh", table=SATISFACTION_CLASS_LABELS) for c in SATISFACTION_CLASSES]
@@ -267,20 +277,22 @@ def test_labels_actions_overwrite_and_no_mutation() -> None:
         recommended_action("satisfaction_class", "unknown", labels="zh"),
     ]
     with pytest.raises(ConfigError, match=r"already has column\(s\) 'satisfaction_class'"):
-        satisfaction_class(out, surveys)
-    again = satisfaction_class(out, surveys, labels="zh", action=True, overwrite=True)
+        satisfaction_class(out, surveys=surveys)
+    again = satisfaction_class(out, surveys=surveys, labels="zh", action=True, overwrite=True)
     pd.testing.assert_frame_equal(again, out)
 
 
 def test_empty_surveys_make_everyone_unknown() -> None:
-    out = satisfaction_class(customers_of("a", "b"), surveys_of([]))
+    out = satisfaction_class(customers_of("a", "b"), surveys=surveys_of([]))
     assert classes(out) == ["unknown", "unknown"]
     assert out["n_answers"].tolist() == [0, 0]
 
 
 def test_demo_data_classes_follow_the_true_satisfaction() -> None:
     data = kamseg.datasets.make_transactions(n_customers=1500, seed=11)
-    out = satisfaction_class(data.master, data.surveys, data.complaints, as_of=data.as_of)
+    out = satisfaction_class(
+        data.master, surveys=data.surveys, complaints=data.complaints, as_of=data.as_of
+    )
     surveyed = set(data.surveys["customer_id"])
     unknown = out["satisfaction_class"] == "unknown"
     assert not (unknown & out.index.isin(surveyed)).any()
@@ -314,31 +326,33 @@ def test_answers_out_of_range(column: str, values: list[Any], message: str) -> N
     )
     surveys[column] = pd.Series(values, dtype=object)
     with pytest.raises(SchemaError, match=message):
-        satisfaction_class(customers_of("a"), surveys)
+        satisfaction_class(customers_of("a"), surveys=surveys)
 
 
 def test_bad_side_tables() -> None:
     customers = customers_of("a")
     surveys = surveys_of([("a", "2024-05-01", 9, 4)])
-    with pytest.raises(SchemaError, match=r"1 row\(s\) of `surveys` have a null 'customer_id'"):
-        satisfaction_class(customers, surveys_of([(None, "2024-05-01", 9, 4)]))
-    with pytest.raises(SchemaError, match=r"1 row\(s\) of `surveys` have a null 'date'"):
-        satisfaction_class(customers, surveys_of([("a", None, 9, 4)]))  # type: ignore[list-item]
+    with pytest.raises(SchemaError, match=r"`surveys` has null values \(1 in 'customer_id'\)"):
+        satisfaction_class(customers, surveys=surveys_of([(None, "2024-05-01", 9, 4)]))
+    with pytest.raises(SchemaError, match=r"`surveys` has null values \(1 in 'date'\)"):
+        satisfaction_class(customers, surveys=surveys_of([("a", None, 9, 4)]))  # type: ignore[list-item]
     with pytest.raises(SchemaError, match="not dates"):
-        satisfaction_class(customers, surveys_of([("a", "last week", 9, 4)]))
+        satisfaction_class(customers, surveys=surveys_of([("a", "last week", 9, 4)]))
     complaints = pd.DataFrame(
         {"customer_id": ["a"], "date": ["2024-05-01"], "severity": ["high"], "resolved": ["yes"]}
     )
     with pytest.raises(SchemaError, match=r"'resolved'.*must be boolean.*resolved_col=None"):
-        satisfaction_class(customers, surveys, complaints)
+        satisfaction_class(customers, surveys=surveys, complaints=complaints)
     with pytest.raises(ColumnNotFoundError, match="severity_col"):
-        satisfaction_class(customers, surveys, complaints.drop(columns="severity"))
+        satisfaction_class(
+            customers, surveys=surveys, complaints=complaints.drop(columns="severity")
+        )
     with pytest.raises(ColumnNotFoundError, match="csat_col"):
-        satisfaction_class(customers, surveys.drop(columns="csat"))
+        satisfaction_class(customers, surveys=surveys.drop(columns="csat"))
     with pytest.raises(EmptyInputError, match="`customers` has no rows"):
-        satisfaction_class(customers.iloc[:0], surveys)
+        satisfaction_class(customers.iloc[:0], surveys=surveys)
     with pytest.raises(SchemaError, match="duplicated ids"):
-        satisfaction_class(pd.concat([customers, customers]), surveys)
+        satisfaction_class(pd.concat([customers, customers]), surveys=surveys)
 
 
 @pytest.mark.parametrize(
@@ -356,7 +370,9 @@ def test_bad_side_tables() -> None:
 )
 def test_bad_options(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        satisfaction_class(customers_of("a"), surveys_of([("a", "2024-05-01", 9, 4)]), **kwargs)
+        satisfaction_class(
+            customers_of("a"), surveys=surveys_of([("a", "2024-05-01", 9, 4)]), **kwargs
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -460,7 +476,7 @@ def test_one_class_per_customer_matches_reference(
     }
     unknown = any(r[0] == 6 for r in answers)
     with pytest.warns(KamsegWarning) if unknown else contextlib.nullcontext():
-        out = satisfaction_class(customers, surveys, comp, **kw)
+        out = satisfaction_class(customers, surveys=surveys, complaints=comp, **kw)
     for frame, copy in zip((surveys, comp, customers), before, strict=True):
         pd.testing.assert_frame_equal(frame, copy)
     # exactly one class per customer, the one the reference gives
@@ -477,8 +493,8 @@ def test_one_class_per_customer_matches_reference(
     with pytest.warns(KamsegWarning) if unknown else contextlib.nullcontext():
         again = satisfaction_class(
             customers.iloc[rng.permutation(6)],
-            surveys.iloc[rng.permutation(len(surveys))],
-            comp.iloc[rng.permutation(len(comp))],
+            surveys=surveys.iloc[rng.permutation(len(surveys))],
+            complaints=comp.iloc[rng.permutation(len(comp))],
             **kw,
         )
     pd.testing.assert_frame_equal(again.loc[out.index], out)

@@ -25,10 +25,9 @@ from kamseg._validation import (
     check_frame,
     check_int,
     check_no_overwrite,
-    examples,
     warn,
 )
-from kamseg.errors import ConfigError, SchemaError
+from kamseg.errors import ConfigError
 from kamseg.features import (
     MIN_TREND_ORDERS,
     NPS_SCALE,
@@ -36,6 +35,8 @@ from kamseg.features import (
     answers,
     customer_activity,
     is_detractor,
+    latest_answers,
+    open_complaints,
     prepared_for,
     rhythm_columns,
 )
@@ -340,42 +341,23 @@ of 30 days; 2 open complaints, oldest 2024-08-01
             func=func,
         )
         x = answers(rows[nps_col], NPS_SCALE, func=func, col=nps_col) if len(rows) else np.empty(0)
-        answered = ~np.isnan(x)
-        per_day = (
-            pd.DataFrame({"pos": pos[answered], "day": day[answered], "x": x[answered]})
-            .groupby(["pos", "day"], sort=True)["x"]
-            .mean()
-            .reset_index()
-        )
-        p = per_day["pos"].to_numpy(dtype=np.int64)
-        d = per_day["day"].to_numpy(dtype=np.int64)
-        v = per_day["x"].to_numpy(dtype=np.float64)
-        last = np.ones(p.size, dtype=bool)
-        last[:-1] = p[1:] != p[:-1]
-        has_prev = np.zeros(p.size, dtype=bool)
-        has_prev[1:] = p[1:] == p[:-1]
-        latest = np.flatnonzero(last)
-        prev_value = np.full(p.size, np.nan)
-        prev_value[1:] = v[:-1]
-        is_det = is_detractor(v[latest])
-        recent_answer = s_end - d[latest] < window
-        prev = np.where(has_prev[latest], prev_value[latest], np.nan)
+        latest = latest_answers(x, pos, day, n)
+        with np.errstate(invalid="ignore"):
+            is_det = is_detractor(latest.value) & (s_end - latest.day < window)
         if detractor == "became":
-            with np.errstate(invalid="ignore"):
-                is_det &= ~is_detractor(prev)
-        hit = latest[is_det & recent_answer]
-        detractor_flag[p[hit]] = True
+            is_det &= ~is_detractor(latest.previous)  # a first answer (NaN) counts too
+        detractor_flag = is_det
         detractor_text = empty.copy()
-        for j in hit:
-            day_text = str(np.datetime64(int(d[j]), "D"))
-            answer = f"{v[j]:g}"
-            if has_prev[j]:
-                detractor_text[p[j]] = _WARN_TEXT["detractor_was"][lang_i].format(
-                    x=answer, day=day_text, prev=f"{prev_value[j]:g}"
+        for i in np.flatnonzero(is_det):
+            day_text = str(np.datetime64(int(latest.day[i]), "D"))
+            answer = f"{latest.value[i]:g}"
+            if np.isnan(latest.previous[i]):
+                detractor_text[i] = _WARN_TEXT["detractor_first"][lang_i].format(
+                    x=answer, day=day_text
                 )
             else:
-                detractor_text[p[j]] = _WARN_TEXT["detractor_first"][lang_i].format(
-                    x=answer, day=day_text
+                detractor_text[i] = _WARN_TEXT["detractor_was"][lang_i].format(
+                    x=answer, day=day_text, prev=f"{latest.previous[i]:g}"
                 )
     else:
         skipped.append("detractor (needs surveys=)")
@@ -398,20 +380,7 @@ of 30 days; 2 open complaints, oldest 2024-08-01
         if resolved_col is None:
             is_open = c_end - day < window
         else:
-            s = rows[resolved_col]
-            if (
-                len(s)
-                and not pd.api.types.is_bool_dtype(s.dtype)
-                and not (
-                    s.dtype == object and all(isinstance(b, bool | np.bool_) for b in s.dropna())
-                )
-            ):
-                raise SchemaError(
-                    f"{func}: column {resolved_col!r} (argument `resolved_col`) must be "
-                    f"boolean; got {s.dtype}, e.g. {examples(s.dropna())}. Hint: pass "
-                    "resolved_col=None to count the recent complaints as open."
-                )
-            is_open = ~s.eq(True).to_numpy(dtype=bool, na_value=False)
+            is_open = open_complaints(rows, resolved_col, func=func)
         count = np.bincount(pos[is_open], minlength=n)
         oldest = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(oldest, pos[is_open], day[is_open])

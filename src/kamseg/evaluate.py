@@ -11,6 +11,11 @@ transaction table:
 - :func:`cohort_retention`: the cohort retention matrix, rows = the period of each
   customer's first purchase, columns = periods since then.
 
+Both read the transactions under the one set of rules of :func:`kamseg.prepare_transactions`
+(a DataFrame is prepared with the keyword options, one notice per call) or take them
+prepared once (:class:`~kamseg.transactions.PreparedTransactions`, used as they are). The
+NPS and CSAT of the answers are the shared scores of :mod:`kamseg.features`.
+
 Definitions
 -----------
 A customer is **active** in a period when they have at least one transaction dated in it
@@ -46,6 +51,8 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._tables import side_table
+from kamseg._types import ReturnsPolicy
 from kamseg._validation import (
     as_of_day,
     check_choice,
@@ -54,13 +61,21 @@ from kamseg._validation import (
     check_int,
     customer_ids,
     examples,
-    to_datetime,
-    to_float,
     warn,
 )
 from kamseg.errors import ConfigError, EmptyInputError, SchemaError
+from kamseg.features._surveys import (
+    CSAT_SCALE,
+    NPS_SCALE,
+    answers,
+    band_counts,
+    csat_band,
+    csat_score,
+    nps_band,
+    nps_score,
+)
 from kamseg.labels import LabelTable, Language, check_language, translate_all
-from kamseg.satisfaction import csat, nps
+from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
     "KAM_GROUPS",
@@ -113,24 +128,12 @@ KAM_PERFORMANCE_COLUMNS: tuple[str, ...] = (
 )
 
 _MONTHS: dict[str, int] = {"M": 1, "Q": 3, "Y": 12}
+_ONE = "__kamseg_one__"  # the amount column of a table read without amounts
 
 
 # --------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------
-
-
-def _days(frame: pd.DataFrame, date_col: Hashable, *, func: str, arg: str) -> np.ndarray:
-    """Day numbers (days since 1970-01-01) of a date column; nulls raise."""
-    if len(frame) == 0:
-        return np.empty(0, dtype=np.int64)
-    dates = to_datetime(frame[date_col], func=func, col=str(date_col))
-    if dates.isna().any():
-        raise SchemaError(
-            f"{func}: {int(dates.isna().sum())} row(s) of `{arg}` have a null {date_col!r}. "
-            "Hint: drop or fill them first."
-        )
-    return np.asarray(dates.to_numpy().astype("datetime64[D]").view(np.int64), dtype=np.int64)
 
 
 def _period_of(days: np.ndarray, period: str) -> np.ndarray:
@@ -154,34 +157,46 @@ def _period_index(first: int, n: int, period: str, name: str) -> pd.PeriodIndex:
     return pd.period_range(start=begin, periods=n, freq=period, name=name)
 
 
-def _customers(tx: pd.DataFrame, customer_col: Hashable, *, func: str) -> tuple[np.ndarray, Any]:
-    """Customer codes (0..n-1) of the transactions and the distinct ids."""
-    ids = tx[customer_col]
-    if ids.isna().any():
-        raise SchemaError(
-            f"{func}: {int(ids.isna().sum())} row(s) of `transactions` have a null "
-            f"{customer_col!r}. Hint: drop or fill them first."
-        )
-    codes, uniques = pd.factorize(ids)
-    return np.asarray(codes, dtype=np.int64), uniques
+def _prepared(
+    transactions: Any,
+    *,
+    func: str,
+    customer_col: Hashable,
+    date_col: Hashable,
+    amount_col: Hashable | None,
+    profit_col: Hashable | None = None,
+    as_of: Any,
+    dropna: bool,
+    returns: ReturnsPolicy,
+) -> PreparedTransactions:
+    """The transactions prepared (a prepared input as it is); ``amount_col=None``: a table
+    without amounts, each row a purchase."""
+    if amount_col is None and not isinstance(transactions, PreparedTransactions):
+        tx = check_frame(transactions, func=func, arg="transactions", allow_empty=True)
+        check_columns(tx, {"customer_col": customer_col, "date_col": date_col}, func=func)
+        transactions = tx[[customer_col, date_col]].assign(**{_ONE: 1.0})
+        amount_col = _ONE
+    return as_prepared(
+        transactions,
+        func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        profit_col=profit_col,
+        as_of=as_of,
+        dropna=dropna,
+        returns=returns,
+        stacklevel=7,
+    )
 
 
-def _window(
-    day: np.ndarray, as_of: Any, *, func: str, what: str = "transaction(s)", arg: str = ""
-) -> tuple[int, np.ndarray]:
-    """The `as_of` day (default: the latest day) and the mask of rows up to it (warned)."""
-    end = as_of_day(as_of, func=func)
-    if end is None:
-        return int(day.max()), np.ones(day.size, dtype=bool)
-    keep = day <= end
-    n_late = int(day.size - np.count_nonzero(keep))
-    if n_late:
-        of = f" of `{arg}`" if arg else ""
-        warn(
-            f"{func}: excluded {n_late} {what}{of} dated after as_of {np.datetime64(end, 'D')}.",
-            stacklevel=4,
+def _check_rows(prepared: PreparedTransactions, *, func: str) -> None:
+    """Refuse prepared transactions without a row (cut off before their first date)."""
+    if prepared.n_rows == 0:
+        raise EmptyInputError(
+            f"{func}: no transaction is dated on or before as_of {prepared.as_of.date()}. "
+            "Hint: check `as_of`."
         )
-    return end, keep
 
 
 def _key_ids(key_accounts: object, key_col: Hashable, *, func: str) -> pd.Index:
@@ -221,7 +236,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _survey_scores(
+def _check_surveys(
     surveys: pd.DataFrame,
     *,
     func: str,
@@ -229,69 +244,55 @@ def _survey_scores(
     date_col: Hashable,
     nps_col: Hashable | None,
     csat_col: Hashable | None,
-    key_ids: pd.Index,
-    first: int,
-    n_periods: int,
-    end: int,
-    period: str,
-) -> dict[str, np.ndarray]:
-    """NPS / CSAT and answer counts, shape (n_periods, 3 groups)."""
+) -> pd.DataFrame:
+    """`surveys` checked before any row is read: a DataFrame with the named columns."""
     sv = check_frame(surveys, func=func, arg="surveys", allow_empty=True)
     if nps_col is None and csat_col is None:
         raise ConfigError(
             f"{func}: `nps_col` and `csat_col` are both None. Hint: name at least one answer "
             "column of `surveys`, or pass surveys=None."
         )
-    check_columns(
-        sv,
-        {
-            "customer_col": customer_col,
-            "date_col": date_col,
-            "nps_col": nps_col,
-            "csat_col": csat_col,
-        },
-        func=func,
-    )
-    day = _days(sv, date_col, func=func, arg="surveys")
-    ids = sv[customer_col]
-    if ids.isna().any():
-        raise SchemaError(
-            f"{func}: {int(ids.isna().sum())} row(s) of `surveys` have a null "
-            f"{customer_col!r}. Hint: drop or fill them first."
-        )
-    late = day > end
-    if late.any():
+    columns = {"customer_col": customer_col, "date_col": date_col}
+    check_columns(sv, {**columns, "nps_col": nps_col, "csat_col": csat_col}, func=func)
+    return sv
+
+
+def _survey_scores(
+    rows: pd.DataFrame,
+    day: np.ndarray,
+    is_key: np.ndarray,
+    *,
+    func: str,
+    nps_col: Hashable | None,
+    csat_col: Hashable | None,
+    first: int,
+    n_periods: int,
+    period: str,
+) -> dict[str, np.ndarray]:
+    """NPS / CSAT and answer counts per period and group, shape (n_periods, 3 groups), of
+    the survey rows up to as_of."""
+    t = _period_of(day, period) - first
+    early = t < 0
+    if early.any():
         warn(
-            f"{func}: excluded {int(late.sum())} survey answer(s) dated after as_of "
-            f"{np.datetime64(end, 'D')}.",
+            f"{func}: excluded {int(early.sum())} row(s) of `surveys` dated before the first "
+            f"period of the transactions ({_period_index(first, 1, period, 'period')[0]}).",
             stacklevel=4,
         )
-    pos = _period_of(day, period) - first
-    inside = ~late & (pos >= 0) & (pos < n_periods)
-    is_key = np.asarray(pd.Index(ids).isin(key_ids), dtype=bool)
+    # group codes 2 t (key) and 2 t + 1 (other); "all" is their sum
+    group = np.where(early, -1, 2 * t + (~is_key).astype(np.int64))
     out: dict[str, np.ndarray] = {}
-    for name, col, scorer in (("nps", nps_col, nps), ("csat", csat_col, csat)):
+    for name, col, scale, band, score in (
+        ("nps", nps_col, NPS_SCALE, nps_band, nps_score),
+        ("csat", csat_col, CSAT_SCALE, csat_band, csat_score),
+    ):
         if col is None:
             continue
-        score = np.full((n_periods, len(KAM_GROUPS)), np.nan)
-        count = np.zeros((n_periods, len(KAM_GROUPS)), dtype=np.int64)
-        for g, rows in enumerate((inside & is_key, inside & ~is_key, inside)):
-            part = pd.DataFrame(
-                {
-                    "_period": pos[rows],
-                    "_customer": ids.to_numpy()[rows],
-                    "_answer": sv[col].to_numpy()[rows],
-                }
-            )
-            answered = part["_answer"].notna().to_numpy(dtype=bool)
-            if not answered.any():
-                continue
-            table = scorer(part, by="_period", score_col="_answer", customer_col="_customer")
-            at = table.index.to_numpy(dtype=np.int64)
-            score[at, g] = table[name].to_numpy(dtype=np.float64)
-            count[at, g] = table["responses"].to_numpy(dtype=np.int64)
-        out[name] = score
-        out[f"{name}_responses"] = count
+        x = answers(rows[col], scale, func=func, col=col)
+        counts = band_counts(band(x), group, 2 * n_periods).reshape(n_periods, 2, 3)
+        counts = np.concatenate([counts, counts.sum(axis=1, keepdims=True)], axis=1)
+        out[name] = score(counts)
+        out[f"{name}_responses"] = counts.sum(axis=2)
     return out
 
 
@@ -301,7 +302,7 @@ def _survey_scores(
 
 
 def kam_performance(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | PreparedTransactions,
     key_accounts: object,
     *,
     period: Period = "Q",
@@ -315,6 +316,8 @@ def kam_performance(
     csat_col: Hashable | None = "csat",
     start: Any = None,
     as_of: Any = None,
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
     labels: Language = "en",
 ) -> pd.DataFrame:
     """Evaluate key-account management per period: key accounts against the rest.
@@ -323,7 +326,12 @@ def kam_performance(
     ----------
     transactions
         One row per order or order line: `customer_col`, `date_col`, `amount_col` (and
-        `profit_col`). Negative amounts (returns) are netted. Not modified.
+        `profit_col`), prepared here with `as_of`, `dropna` and `returns` (one
+        :class:`~kamseg.errors.KamsegWarning` counts every row dropped and every return
+        netted). Or a :class:`~kamseg.transactions.PreparedTransactions` (from
+        :func:`kamseg.prepare_transactions`), used as it is: its columns and options hold,
+        the keywords that set them are not read and nothing is warned again (an earlier
+        `as_of` cuts it off there). Not modified.
     key_accounts
         The key accounts: a customer table with a boolean `key_col` column (e.g. from
         :func:`kamseg.select_key_accounts`; its index holds the ids), a boolean Series
@@ -336,7 +344,8 @@ def kam_performance(
         Customer id, date and amount columns of `transactions` (and of `surveys`, for
         `customer_col` and `date_col`).
     profit_col
-        Optional profit column, summed into ``profit``.
+        Optional profit column, summed into ``profit`` (prepared transactions: their
+        profit, when they were prepared with one).
     key_col
         The boolean column of a customer table passed as `key_accounts`. Default
         ``"is_key_account"``.
@@ -354,7 +363,12 @@ def kam_performance(
     as_of
         The observation date: the last period shown is the one containing it. Default: the
         latest transaction date. Transactions and answers dated after its day are excluded
-        with a :class:`~kamseg.errors.KamsegWarning` giving the count.
+        with a :class:`~kamseg.errors.KamsegWarning` giving the count (answers dated before
+        the first period of the transactions too).
+    dropna, returns
+        Null values and negative amounts (returns) of a transaction DataFrame, as in
+        :func:`kamseg.prepare_transactions`: by default nulls raise and returns are netted
+        (a period with only returns still counts as active).
     labels
         Language of the group names: ``"en"`` (key, other, all) or ``"zh"``.
 
@@ -367,7 +381,7 @@ def kam_performance(
         ``all`` (an ordered categorical level, so ``table["revenue"].unstack()`` keeps that
         order). Columns (definitions in *Notes*):
 
-        - ``revenue`` (float64), ``profit`` (float64; only with `profit_col`);
+        - ``revenue`` (float64), ``profit`` (float64; only with a profit column);
         - ``revenue_growth`` (float64, fraction: 0.25 = +25 %);
         - ``revenue_share`` (float64, 0..1; 1.0 for ``all``);
         - ``active_customers``, ``retained``, ``churned`` (int64);
@@ -385,14 +399,15 @@ def kam_performance(
     ColumnNotFoundError
         If a column named by an argument is missing.
     SchemaError
-        On null ids or dates, unparseable dates, non-numeric or infinite amounts, survey
-        answers outside their scale, or a non-boolean `key_col`.
+        On null values (unless ``dropna=True``), unparseable dates, non-numeric or infinite
+        amounts, negative amounts with ``returns="error"``, survey answers outside their
+        scale, or a non-boolean `key_col`.
     EmptyInputError
         If `transactions` is empty, or nothing is left up to `as_of`.
     ConfigError
         On an invalid option; if `key_accounts` is empty, or none of its ids has a
         transaction (often ids of another type, e.g. text against numbers); if `start` is
-        after `as_of`.
+        after `as_of`, or `as_of` after that of prepared transactions.
 
     Notes
     -----
@@ -462,51 +477,46 @@ def kam_performance(
     (reactivated); ``c`` churned in Q3; ``d`` and ``e`` are new.
     """
     func = "kam_performance"
-    tx = check_frame(transactions, func=func, arg="transactions")
     check_choice(period, get_args(Period), func=func, arg="period")
     lang = check_language(labels, func=func)
-    check_columns(
-        tx,
-        {
-            "customer_col": customer_col,
-            "date_col": date_col,
-            "amount_col": amount_col,
-            "profit_col": profit_col,
-        },
-        func=func,
-    )
     key_ids = _key_ids(key_accounts, key_col, func=func)
     if len(key_ids) == 0:
         raise ConfigError(
             f"{func}: `key_accounts` names no key account. Hint: pass the ids of the key "
             "accounts, or a customer table with some True values in `key_col`."
         )
-
-    cust, uniques = _customers(tx, customer_col, func=func)
-    day = _days(tx, date_col, func=func, arg="transactions")
-    amount = to_float(tx[amount_col], func=func, col=str(amount_col))
-    profit = (
-        None if profit_col is None else to_float(tx[profit_col], func=func, col=str(profit_col))
-    )
-    for col, values in ((amount_col, amount), (profit_col, profit)):
-        if values is not None and np.isnan(values).any():
-            raise SchemaError(
-                f"{func}: {int(np.isnan(values).sum())} value(s) of column {col!r} are null. "
-                "Hint: drop or fill them first."
-            )
-    end, keep = _window(day, as_of, func=func)
-    if not keep.any():
-        raise EmptyInputError(
-            f"{func}: no transaction is dated on or before as_of {np.datetime64(end, 'D')}. "
-            "Hint: check `as_of`."
+    start_day = as_of_day(start, func=func)
+    sv = (
+        None
+        if surveys is None
+        else _check_surveys(
+            surveys,
+            func=func,
+            customer_col=customer_col,
+            date_col=date_col,
+            nps_col=nps_col,
+            csat_col=csat_col,
         )
-    cust, day, amount = cust[keep], day[keep], amount[keep]
-    profit = None if profit is None else profit[keep]
+    )
+    prepared = _prepared(
+        transactions,
+        func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        profit_col=profit_col,
+        as_of=as_of,
+        dropna=dropna,
+        returns=returns,
+    )
+    cust, day, amount, profit = prepared.code, prepared.day, prepared.amount, prepared.profit
+    uniques, end = prepared.ids, prepared.as_of_day
+    _check_rows(prepared, func=func)
 
-    is_key = np.asarray(pd.Index(uniques).isin(key_ids), dtype=bool)
+    is_key = np.asarray(uniques.isin(key_ids), dtype=bool)
     present = np.zeros(len(uniques), dtype=bool)
     present[cust] = True
-    n_missing = int(np.count_nonzero(~pd.Index(key_ids).isin(pd.Index(uniques)[present])))
+    n_missing = int(np.count_nonzero(~key_ids.isin(uniques[present])))
     if n_missing == len(key_ids):
         raise ConfigError(
             f"{func}: none of the {len(key_ids)} key account id(s) ({key_ids.dtype}, e.g. "
@@ -524,7 +534,6 @@ def kam_performance(
     first = int(per.min())
     last = int(_period_of(np.array([end]), period)[0])
     n_per = last - first + 1
-    start_day = as_of_day(start, func=func)
     if start_day is not None and start_day > end:
         raise ConfigError(
             f"{func}: `start` ({np.datetime64(start_day, 'D')}) is after as_of "
@@ -582,18 +591,28 @@ def kam_performance(
         "reactivated": active - retained - new,
         "gained": active - retained,
     }
-    if surveys is not None:
-        columns |= _survey_scores(
-            surveys,
-            func=func,
+    if sv is not None:
+        # every respondent counts ("other" unless a key account), whether they bought or not
+        respondents = pd.DataFrame(index=pd.Index(sv[customer_col].unique()))
+        s_rows, pos, s_day, _ = side_table(
+            sv,
+            respondents,
+            end,
+            arg="surveys",
             customer_col=customer_col,
             date_col=date_col,
+            more={},
+            func=func,
+        )
+        columns |= _survey_scores(
+            s_rows,
+            s_day,
+            np.asarray(respondents.index.isin(key_ids), dtype=bool)[pos],
+            func=func,
             nps_col=nps_col,
             csat_col=csat_col,
-            key_ids=key_ids,
             first=first,
             n_periods=n_per,
-            end=end,
             period=period,
         )
     partial = _last_day(np.arange(first, last + 1, dtype=np.int64), period) > end
@@ -613,25 +632,32 @@ def kam_performance(
 
 
 def cohort_retention(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | PreparedTransactions,
     *,
     period: Period = "M",
     customer_col: Hashable = "customer_id",
     date_col: Hashable = "date",
+    amount_col: Hashable | None = "amount",
     kind: CohortKind = "share",
     max_periods: int | None = None,
     as_of: Any = None,
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
 ) -> pd.DataFrame:
     """Cohort retention matrix: who is still buying 0, 1, 2, ... periods after joining.
 
     Parameters
     ----------
     transactions
-        One row per order or order line: `customer_col` and `date_col`. Not modified.
+        One row per order or order line: `customer_col`, `date_col` and `amount_col`,
+        prepared here with `as_of`, `dropna` and `returns`; or a
+        :class:`~kamseg.transactions.PreparedTransactions`, used as it is (as in
+        :func:`kam_performance`). Not modified.
     period
         ``"M"`` calendar months (default), ``"Q"`` quarters or ``"Y"`` years.
-    customer_col, date_col
-        Customer id and date columns.
+    customer_col, date_col, amount_col
+        Customer id, date and amount columns. ``amount_col=None`` reads a table without
+        amounts: every row is a purchase.
     kind
         ``"share"`` (default): the share of the cohort active in the period; ``"count"``:
         the number of its customers active.
@@ -641,6 +667,10 @@ def cohort_retention(
     as_of
         The observation date. Default: the latest transaction date. Transactions after its
         day are excluded with a :class:`~kamseg.errors.KamsegWarning` giving the count.
+    dropna, returns
+        Null values and negative amounts (returns), as in :func:`kamseg.prepare_transactions`:
+        by default nulls raise and returns are kept (a return is a transaction, so its
+        period counts as active); ``returns="exclude"`` drops them.
 
     Returns
     -------
@@ -666,11 +696,11 @@ def cohort_retention(
     ColumnNotFoundError
         If a column is missing.
     SchemaError
-        On null ids or dates, or unparseable dates.
+        On null values (unless ``dropna=True``), unparseable dates, or non-numeric amounts.
     EmptyInputError
         If `transactions` is empty, or nothing is left up to `as_of`.
     ConfigError
-        On an invalid option.
+        On an invalid option, or `as_of` after that of prepared transactions.
 
     Notes
     -----
@@ -688,6 +718,7 @@ def cohort_retention(
     ...         "date": ["2024-01-05", "2024-01-20", "2024-02-03", "2024-02-10",
     ...                  "2024-02-11", "2024-03-01", "2024-03-15", "2024-04-02",
     ...                  "2024-04-30"],
+    ...         "amount": [20.0, 35, 15, 60, 10, 25, 40, 30, 50],
     ...     }
     ... )
     >>> cohort_retention(tx)
@@ -706,25 +737,27 @@ def cohort_retention(
     2024-04            1  1  <NA>
     """
     func = "cohort_retention"
-    tx = check_frame(transactions, func=func, arg="transactions")
     check_choice(period, get_args(Period), func=func, arg="period")
     check_choice(kind, get_args(CohortKind), func=func, arg="kind")
     if max_periods is not None:
         max_periods = check_int(max_periods, func=func, arg="max_periods", low=0)
-    check_columns(tx, {"customer_col": customer_col, "date_col": date_col}, func=func)
-    cust, uniques = _customers(tx, customer_col, func=func)
-    day = _days(tx, date_col, func=func, arg="transactions")
-    end, keep = _window(day, as_of, func=func)
-    if not keep.any():
-        raise EmptyInputError(
-            f"{func}: no transaction is dated on or before as_of {np.datetime64(end, 'D')}. "
-            "Hint: check `as_of`."
-        )
-    cust, per = cust[keep], _period_of(day[keep], period)
+    prepared = _prepared(
+        transactions,
+        func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        as_of=as_of,
+        dropna=dropna,
+        returns=returns,
+    )
+    _check_rows(prepared, func=func)
+    cust, end = prepared.code, prepared.as_of_day
+    per = _period_of(prepared.day, period)
     first = int(per.min())
     n_per = int(_period_of(np.array([end]), period)[0]) - first + 1
     t = per - first
-    n_cust = len(uniques)
+    n_cust = len(prepared.ids)
 
     pairs = np.unique(cust * n_per + t)
     p_cust, p_t = pairs // n_per, pairs % n_per

@@ -7,7 +7,8 @@
 - :func:`nps` and :func:`csat` compute the Net Promoter Score and the customer
   satisfaction score, overall or per segment.
 
-Standard definitions (used everywhere here):
+Standard definitions, kept once in :mod:`kamseg.features` (the scales, the bands and the
+scores that every module uses):
 
 - **NPS** answers are 0..10: *promoters* answer 9-10, *passives* 7-8, *detractors* 0-6;
   NPS = % promoters - % detractors, from -100 to 100.
@@ -22,25 +23,40 @@ question was not answered and is skipped.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Hashable
+from collections.abc import Callable, Collection, Hashable
 from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
-from kamseg._validation import as_of_day as day_of
+from kamseg._tables import end_day, side_table
 from kamseg._validation import (
     check_choice,
     check_columns,
+    check_customers,
     check_frame,
     check_no_overwrite,
     examples,
-    to_datetime,
-    to_float,
+    positions_in,
     warn,
 )
 from kamseg.actions import recommended_action
-from kamseg.errors import ConfigError, EmptyInputError, SchemaError
+from kamseg.errors import ConfigError, EmptyInputError
+from kamseg.features._surveys import (
+    CSAT_BANDS,
+    CSAT_SCALE,
+    NPS_BANDS,
+    NPS_SCALE,
+    answers,
+    band_counts,
+    csat_band,
+    csat_score,
+    latest_answers,
+    nps_band,
+    nps_score,
+    open_complaints,
+    recent_complaints,
+)
 from kamseg.labels import SATISFACTION_CLASS_LABELS, Language, check_language, translate_all
 
 __all__ = [
@@ -58,8 +74,6 @@ SatisfactionMethod = Literal["latest", "weighted"]
 SATISFACTION_CLASSES: tuple[str, str, str, str] = ("unknown", "low", "medium", "high")
 
 _UNKNOWN, _LOW, _MEDIUM, _HIGH = 0, 1, 2, 3
-_NPS_SCALE = (0, 10)
-_CSAT_SCALE = (1, 5)
 
 
 # --------------------------------------------------------------------------------------
@@ -67,153 +81,28 @@ _CSAT_SCALE = (1, 5)
 # --------------------------------------------------------------------------------------
 
 
-def _answers(values: pd.Series, scale: tuple[int, int], *, func: str, col: Hashable) -> np.ndarray:
-    """Survey answers as float64 (NaN = not answered); whole numbers within `scale`."""
-    x = to_float(values, func=func, col=str(col))
-    lo, hi = scale
-    bad = ~np.isnan(x) & ((x < lo) | (x > hi) | (x != np.round(x)))
-    if bad.any():
-        raise SchemaError(
-            f"{func}: {int(bad.sum())} answer(s) in column {col!r} are not whole numbers from "
-            f"{lo} to {hi}; examples: {examples(values[bad])}. Hint: check the scale of the "
-            f"survey ({col!r} must be answered {lo}..{hi}) or pass another column."
-        )
-    return x
-
-
-def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each customer id of `values` in `index` (-1 when absent)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        cat_pos = np.append(index.get_indexer(values.cat.categories), -1)
-        return np.asarray(cat_pos[values.cat.codes.to_numpy(dtype=np.int64)], dtype=np.int64)
-    return np.asarray(index.get_indexer(pd.Index(values)), dtype=np.int64)
-
-
-def _check_customers(customers: object, *, func: str) -> pd.DataFrame:
-    df = check_frame(customers, func=func, arg="customers")
-    if not df.index.is_unique:
-        raise SchemaError(
-            f"{func}: the index of `customers` has duplicated ids, e.g. "
-            f"{examples(df.index[df.index.duplicated()])}. Hint: aggregate to one row per "
-            "customer first."
-        )
-    return df
-
-
-def _day_numbers(frame: pd.DataFrame, date_col: Hashable, *, func: str, arg: str) -> np.ndarray:
-    if len(frame) == 0:  # an empty column has no dates to parse, whatever its dtype
-        return np.empty(0, dtype=np.int64)
-    dates = to_datetime(frame[date_col], func=func, col=str(date_col))
-    if dates.isna().any():
-        raise SchemaError(
-            f"{func}: {int(dates.isna().sum())} row(s) of `{arg}` have a null {date_col!r}. "
-            "Hint: drop or fill them first."
-        )
-    return np.asarray(dates.to_numpy().astype("datetime64[D]").view(np.int64), dtype=np.int64)
-
-
-def _as_of_day(
-    as_of: Any, customers: pd.DataFrame, latest: int | None, *, func: str
-) -> int | None:
-    """`as_of`, else the customer table's (set by summarize), else `latest` (day numbers)."""
-    day = day_of(customers.attrs.get("as_of") if as_of is None else as_of, func=func)
-    return latest if day is None else day
-
-
-def _side_rows(
-    frame: pd.DataFrame,
-    customers: pd.DataFrame,
-    days: np.ndarray,
-    as_of_day: int | None,
-    *,
-    func: str,
-    arg: str,
-    customer_col: Hashable,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(customer position, kept-row mask) of a side table, with the exclusions warned."""
-    ids = frame[customer_col]
-    if ids.isna().any():
-        raise SchemaError(
-            f"{func}: {int(ids.isna().sum())} row(s) of `{arg}` have a null {customer_col!r}. "
-            "Hint: drop or fill them first."
-        )
-    keep = np.ones(len(frame), dtype=bool)
-    if as_of_day is not None:
-        late = days > as_of_day
-        if late.any():
-            warn(
-                f"{func}: excluded {int(late.sum())} row(s) of `{arg}` dated after as_of "
-                f"{np.datetime64(as_of_day, 'D')}.",
-                stacklevel=4,
-            )
-            keep &= ~late
-    pos = _positions(ids, customers.index)
-    unknown = keep & (pos < 0)
-    if unknown.any():
-        who = ids[unknown]
-        warn(
-            f"{func}: excluded {int(unknown.sum())} row(s) of `{arg}` for {who.nunique()} "
-            f"customer(s) that are not in `customers`, e.g. {examples(who)}.",
-            stacklevel=4,
-        )
-        keep &= ~unknown
-    return pos, keep
-
-
-def _measure(
+def _weighted(
     value: np.ndarray,
-    cust: np.ndarray,
+    customer: np.ndarray,
     day: np.ndarray,
     n: int,
     *,
-    method: str,
     as_of_day: int,
     half_life: float,
 ) -> np.ndarray:
-    """One value per customer (NaN when none) from the answers of one measure."""
-    ok = ~np.isnan(value)
-    v, c, d = value[ok], cust[ok], day[ok]
-    if method == "latest":
-        last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-        np.maximum.at(last, c, d)
-        on_last = d == last[c]
-        v, c = v[on_last], c[on_last]
-        w = np.ones(v.size)
-    else:
-        w = np.exp2(-(as_of_day - d) / half_life)
+    """Each customer's answers averaged with weights ``0.5 ** (age / half_life)`` (NaN: none;
+    customer -1 skipped)."""
+    ok = ~np.isnan(value) & (customer >= 0)
+    c = customer[ok]
+    w = np.exp2(-(as_of_day - day[ok]) / half_life)
     total = np.bincount(c, weights=w, minlength=n)
     out: np.ndarray = np.divide(
-        np.bincount(c, weights=w * v, minlength=n),
+        np.bincount(c, weights=w * value[ok], minlength=n),
         total,
         out=np.full(n, np.nan),
         where=total > 0,
     )
     return out
-
-
-def _band(x: np.ndarray, high: float, medium: float) -> np.ndarray:
-    """Class code of each value (unknown for NaN): >= high, >= medium, or low."""
-    out = np.full(x.shape, _UNKNOWN, dtype=np.int64)
-    known = ~np.isnan(x)
-    out[known] = np.where(x[known] >= high, _HIGH, np.where(x[known] >= medium, _MEDIUM, _LOW))
-    return out
-
-
-def _flags(frame: pd.DataFrame, resolved_col: Hashable | None, *, func: str) -> np.ndarray:
-    """Unresolved complaints (True; a null resolution counts as unresolved)."""
-    if resolved_col is None:
-        return np.ones(len(frame), dtype=bool)
-    s = frame[resolved_col]
-    if not pd.api.types.is_bool_dtype(s.dtype) and not (
-        s.dtype == object and all(isinstance(v, bool | np.bool_) for v in s.dropna())
-    ):
-        raise SchemaError(
-            f"{func}: column {resolved_col!r} (argument `resolved_col`) must be boolean; got "
-            f"{s.dtype}, e.g. {examples(s.dropna())}. Hint: pass resolved_col=None to treat "
-            "every complaint as open."
-        )
-    resolved = s.eq(True).to_numpy(dtype=bool, na_value=False)
-    return ~resolved
 
 
 # --------------------------------------------------------------------------------------
@@ -223,9 +112,9 @@ def _flags(frame: pd.DataFrame, resolved_col: Hashable | None, *, func: str) -> 
 
 def satisfaction_class(
     customers: pd.DataFrame,
+    *,
     surveys: pd.DataFrame,
     complaints: pd.DataFrame | None = None,
-    *,
     customer_col: Hashable = "customer_id",
     date_col: Hashable = "date",
     nps_col: Hashable | None = "nps",
@@ -249,11 +138,11 @@ def satisfaction_class(
         One row per customer, indexed by customer id (e.g. from :func:`kamseg.summarize`,
         or the customer master). Not modified.
     surveys
-        Survey answers: `customer_col`, `date_col` and the answer columns. May be empty (every
-        customer is then unknown). Not modified.
+        Survey answers (keyword-only): `customer_col`, `date_col` and the answer columns. May
+        be empty (every customer is then unknown). Not modified.
     complaints
-        Optional complaints: `customer_col`, `date_col`, and optionally `severity_col` and
-        `resolved_col`. Not modified.
+        Optional complaints (keyword-only): `customer_col`, `date_col`, and optionally
+        `severity_col` and `resolved_col`. Not modified.
     customer_col, date_col
         Customer id and date columns of `surveys` and `complaints`.
     nps_col, csat_col
@@ -319,11 +208,12 @@ def satisfaction_class(
     Notes
     -----
     **From answers to a class.** Each measure's value (latest or weighted, see `method`) is
-    placed in its standard band: NPS >= 9 is high (promoter), >= 7 medium (passive), below
-    low (detractor); CSAT >= 4 is high (satisfied), >= 3 medium, below low. For whole answers
-    these are exactly the standard definitions; a weighted mean of 8.6 is medium. When a
-    customer has both measures the class is the **lower** of the two: someone who would not
-    recommend you is not highly satisfied, however they rated the last delivery.
+    placed in its standard band (``kamseg.features.nps_band`` / ``csat_band``): NPS >= 9 is
+    high (promoter), >= 7 medium (passive), below low (detractor); CSAT >= 4 is high
+    (satisfied), >= 3 medium, below low. For whole answers these are exactly the standard
+    definitions; a weighted mean of 8.6 is medium. When a customer has both measures the
+    class is the **lower** of the two: someone who would not recommend you is not highly
+    satisfied, however they rated the last delivery.
 
     **Complaints** lower the class. A recent complaint that is open *or* severe caps the
     class at medium; a recent complaint that is open *and* severe caps it at low. A customer
@@ -356,7 +246,9 @@ def satisfaction_class(
     ...         "resolved": [False],
     ...     }
     ... )
-    >>> out = satisfaction_class(customers, surveys, complaints, as_of="2024-06-30")
+    >>> out = satisfaction_class(
+    ...     customers, surveys=surveys, complaints=complaints, as_of="2024-06-30"
+    ... )
     >>> out[["satisfaction_class", "satisfaction_score", "n_answers"]]
                 satisfaction_class  satisfaction_score  n_answers
     customer_id
@@ -371,12 +263,12 @@ def satisfaction_class(
     ``a``'s latest answer counts; ``b`` is a promoter but neutral on CSAT (the lower
     class); ``c``'s open complaint caps them at medium; ``e`` never answered.
 
-    >>> zh = satisfaction_class(customers, surveys, labels="zh", action=True)
+    >>> zh = satisfaction_class(customers, surveys=surveys, labels="zh", action=True)
     >>> zh.loc["e", ["satisfaction_class", "satisfaction_action"]].tolist()
     ['未知', '在下次接触时开展满意度调查（NPS、CSAT）。']
     """
     func = "satisfaction_class"
-    customers = _check_customers(customers, func=func)
+    customers = check_customers(customers, func=func)
     sv = check_frame(surveys, func=func, arg="surveys", allow_empty=True)
     cp = (
         None
@@ -433,67 +325,60 @@ def satisfaction_class(
     check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
 
     n = len(customers)
-    nps_x = None if nps_col is None else _answers(sv[nps_col], _NPS_SCALE, func=func, col=nps_col)
-    csat_x = (
-        None if csat_col is None else _answers(sv[csat_col], _CSAT_SCALE, func=func, col=csat_col)
+    end = end_day(as_of, customers, func=func)
+    cols = {"customer_col": customer_col, "date_col": date_col}  # checked above
+    rows, s_pos, s_day, s_end = side_table(
+        sv, customers, end, arg="surveys", func=func, more={}, **cols
     )
-    s_day = _day_numbers(sv, date_col, func=func, arg="surveys")
-    c_day = None if cp is None else _day_numbers(cp, date_col, func=func, arg="complaints")
-    latest = [int(d.max()) for d in (s_day, c_day) if d is not None and d.size]
-    as_of_day = _as_of_day(as_of, customers, max(latest) if latest else None, func=func)
-
-    # ---- survey answers
-    s_pos, s_keep = _side_rows(
-        sv, customers, s_day, as_of_day, func=func, arg="surveys", customer_col=customer_col
-    )
-    ref_day = 0 if as_of_day is None else as_of_day
-    answered = np.zeros(len(sv), dtype=bool)
-    values: list[np.ndarray] = []
-    classes: list[np.ndarray] = []
-    for x, scale, (hi, med) in ((nps_x, _NPS_SCALE, (9, 7)), (csat_x, _CSAT_SCALE, (4, 3))):
-        if x is None:
-            continue
-        answered |= ~np.isnan(x)
-        v = _measure(
-            x[s_keep],
-            s_pos[s_keep],
-            s_day[s_keep],
-            n,
-            method=method,
-            as_of_day=ref_day,
-            half_life=float(half_life_days),
+    ref_day = s_end
+    if cp is not None:
+        c_rows, c_pos, c_day, c_end = side_table(
+            cp, customers, end, arg="complaints", func=func, more={}, **cols
         )
-        classes.append(_band(v, hi, med))
-        values.append((v - scale[0]) / (scale[1] - scale[0]))
-    n_answers = np.bincount(s_pos[s_keep & answered], minlength=n).astype(np.int64)
+        ref_day = max(s_end, c_end)  # without an as_of: the latest date of both tables
+
+    # ---- survey answers: each measure's value, its band as a class, the lower class of all
+    answered = np.zeros(len(rows), dtype=bool)
+    values: list[np.ndarray] = []
+    code = np.full(n, _HIGH + 1, dtype=np.int64)
+    for col, (lo, hi), band in ((nps_col, NPS_SCALE, nps_band), (csat_col, CSAT_SCALE, csat_band)):
+        if col is None:
+            continue
+        x = answers(rows[col], (lo, hi), func=func, col=col)
+        answered |= ~np.isnan(x)
+        if method == "latest":
+            v = latest_answers(x, s_pos, s_day, n).value
+        else:
+            v = _weighted(x, s_pos, s_day, n, as_of_day=ref_day, half_life=float(half_life_days))
+        b = band(v)  # 0 best .. 2 worst, -1 none
+        code = np.minimum(code, np.where(b >= 0, _HIGH - b, _HIGH + 1))
+        values.append((v - lo) / (hi - lo))
+    code = np.where(code > _HIGH, _UNKNOWN, code)
+    n_answers = np.bincount(s_pos[answered], minlength=n).astype(np.int64)
     stacked = np.vstack(values)
     has = ~np.isnan(stacked)
     count = has.sum(axis=0)
     score = np.divide(
         np.where(has, stacked, 0.0).sum(axis=0), count, out=np.full(n, np.nan), where=count > 0
     )
-    cls_all = np.vstack(classes)
-    code = np.where(cls_all == _UNKNOWN, _HIGH + 1, cls_all).min(axis=0)
-    code = np.where(code > _HIGH, _UNKNOWN, code)
 
     # ---- complaints
     recent_count: np.ndarray | None = None
-    if cp is not None and c_day is not None:
-        c_pos, c_keep = _side_rows(
-            cp, customers, c_day, as_of_day, func=func, arg="complaints", customer_col=customer_col
-        )
-        recent = c_keep & (ref_day - c_day < complaint_days)
-        is_open = _flags(cp, resolved_col, func=func)
+    if cp is not None:
+        is_open = open_complaints(c_rows, resolved_col, func=func)
         if severity_col is None:
-            is_severe = np.zeros(len(cp), dtype=bool)
+            is_severe = np.zeros(len(c_rows), dtype=bool)
         else:
-            is_severe = cp[severity_col].isin(list(severe)).to_numpy(dtype=bool)
-        recent_count = np.bincount(c_pos[recent], minlength=n).astype(np.int64)
-        cap = np.full(n, _HIGH, dtype=np.int64)
-        cap[c_pos[recent & (is_open | is_severe)]] = _MEDIUM
-        low_cap = np.zeros(n, dtype=bool)
-        low_cap[c_pos[recent & is_open & is_severe]] = True
-        cap[low_cap] = _LOW
+            is_severe = c_rows[severity_col].isin(list(severe)).to_numpy(dtype=bool)
+
+        def recent(where: np.ndarray | None = None) -> np.ndarray:
+            return recent_complaints(
+                c_pos, c_day, n, as_of_day=ref_day, days=float(complaint_days), where=where
+            )
+
+        recent_count = recent()
+        low_cap = recent(is_open & is_severe) > 0
+        cap = np.where(low_cap, _LOW, np.where(recent(is_open | is_severe) > 0, _MEDIUM, _HIGH))
         code = np.where(code == _UNKNOWN, np.where(low_cap, _LOW, _UNKNOWN), np.minimum(code, cap))
 
     names = translate_all(SATISFACTION_CLASSES, labels=lang, table=SATISFACTION_CLASS_LABELS)
@@ -552,14 +437,14 @@ def _segments(
     if by is not None:
         source, name, row = surveys[by], by, np.arange(n, dtype=np.int64)
     elif customers is not None and segment_col is not None:
-        cust = _check_customers(customers, func=func)
+        cust = check_customers(customers, func=func)
         check_columns(cust, {"segment_col": segment_col}, func=func)
         if customer_col is None:
             raise ConfigError(
                 f"{func}: `segment_col` joins on the customer id; `customer_col` cannot be None."
             )
         ids = surveys[customer_col]
-        row = _positions(ids, cust.index)
+        row = positions_in(ids, cust.index)
         unknown = answered & (row < 0)
         if unknown.any():
             warn(
@@ -600,17 +485,18 @@ def _score_table(
     func: str,
     score_col: Hashable,
     scale: tuple[int, int],
+    band: Callable[[np.ndarray], np.ndarray],
     bands: tuple[str, str, str],
-    cuts: tuple[int, int],
-    headline: str,
+    score: Callable[[np.ndarray], np.ndarray],
     by: Hashable | None,
     customers: pd.DataFrame | None,
     segment_col: Hashable | None,
     customer_col: Hashable | None,
 ) -> pd.DataFrame:
+    """The answers of `score_col` per segment: counts, band shares, the score (`func`)."""
     sv = check_frame(surveys, func=func, arg="surveys")
     check_columns(sv, {"score_col": score_col, "by": by, "customer_col": customer_col}, func=func)
-    x = _answers(sv[score_col], scale, func=func, col=score_col)
+    x = answers(sv[score_col], scale, func=func, col=score_col)
     codes, index = _segments(
         sv,
         func=func,
@@ -628,29 +514,21 @@ def _score_table(
             "Hint: check the filter upstream."
         )
     k = len(index)
-    g, v = codes[ok], x[ok]
-    responses = np.bincount(g, minlength=k).astype(np.int64)
-
-    def share(mask: np.ndarray) -> np.ndarray:
-        out: np.ndarray = np.divide(
-            np.bincount(g[mask], minlength=k),
-            responses,
-            out=np.full(k, np.nan),
-            where=responses > 0,
-        )
-        return out
-
-    top, bottom = v >= cuts[0], v < cuts[1]
-    good, middle, bad = share(top), share(~top & ~bottom), share(bottom)
+    g = codes[ok]
+    counts = band_counts(band(x[ok]), g, k)
+    responses = counts.sum(axis=1)
+    shares = np.divide(
+        counts, responses[:, None], out=np.full(counts.shape, np.nan), where=responses[:, None] > 0
+    )
     columns: dict[str, Any] = {"responses": responses}
     if customer_col is not None:
         ids = pd.factorize(sv[customer_col].to_numpy()[ok])[0]
         pairs = np.unique(np.column_stack((g, ids)), axis=0)
         columns["respondents"] = np.bincount(pairs[:, 0], minlength=k).astype(np.int64)
-    columns |= {bands[0]: good, bands[1]: middle, bands[2]: bad}
-    columns[headline] = 100 * (good - bad) if headline == "nps" else 100 * good
+    columns |= dict(zip(bands, shares.T, strict=True))
+    columns[func] = score(counts)
     columns["mean_score"] = np.divide(
-        np.bincount(g, weights=v, minlength=k),
+        np.bincount(g, weights=x[ok], minlength=k),
         responses,
         out=np.full(k, np.nan),
         where=responses > 0,
@@ -743,10 +621,10 @@ def nps(
         surveys,
         func="nps",
         score_col=score_col,
-        scale=_NPS_SCALE,
-        bands=("promoters", "passives", "detractors"),
-        cuts=(9, 7),
-        headline="nps",
+        scale=NPS_SCALE,
+        band=nps_band,
+        bands=NPS_BANDS,
+        score=nps_score,
         by=by,
         customers=customers,
         segment_col=segment_col,
@@ -798,10 +676,10 @@ def csat(
         surveys,
         func="csat",
         score_col=score_col,
-        scale=_CSAT_SCALE,
-        bands=("satisfied", "neutral", "dissatisfied"),
-        cuts=(4, 3),
-        headline="csat",
+        scale=CSAT_SCALE,
+        band=csat_band,
+        bands=CSAT_BANDS,
+        score=csat_score,
         by=by,
         customers=customers,
         segment_col=segment_col,

@@ -300,7 +300,7 @@ def prepare_transactions(
     >>> print(caught[0].message)
     prepare_transactions: excluded 1 transaction(s) dated after as_of 2024-01-31; 1 row(s) \
 have negative amounts (returns), netted into customers' totals; 0 customer(s) have net \
-revenue <= 0 (column nonpositive_revenue).
+revenue <= 0.
     >>> prepared
     PreparedTransactions(3 rows of 4, 2 customers, as_of 2024-01-31, returns='net', \
 dropped: after_as_of 1)
@@ -527,8 +527,7 @@ def _prepare(
         revenue = np.bincount(code, weights=amount, minlength=len(uniques))
         notices.append(
             f"{n_returns} row(s) have negative amounts (returns), netted into customers' "
-            f"totals; {int((revenue <= 0).sum())} customer(s) have net revenue <= 0 "
-            "(column nonpositive_revenue)"
+            f"totals; {int((revenue <= 0).sum())} customer(s) have net revenue <= 0"
         )
     _notify(func, notices, stacklevel)
 

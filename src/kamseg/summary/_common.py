@@ -88,8 +88,7 @@ def finish(
         n_flagged = int(result["nonpositive_revenue"].sum())
         warn(
             f"{_FUNC}: {n_negative} row(s) have negative amounts (returns), netted into "
-            f"customers' totals; {n_flagged} customer(s) have net revenue <= 0 "
-            "(column nonpositive_revenue).",
+            f"customers' totals; {n_flagged} customer(s) have net revenue <= 0.",
             stacklevel=stacklevel,
         )
     return with_attrs(result, as_of_day=as_of_day, freq=freq)
