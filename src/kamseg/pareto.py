@@ -47,7 +47,6 @@ whale curve is made for negative profits: neither clips.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Hashable, Sequence
 from typing import Any, Literal, TypeAlias, get_args
 
@@ -55,24 +54,27 @@ import numpy as np
 import pandas as pd
 
 from kamseg._groups import groups_of
-from kamseg._validation import (
-    check_choice,
-    check_columns,
-    check_frame,
-    check_no_overwrite,
-    customer_ids,
-    examples,
-    to_float,
-    warn,
+from kamseg._pareto_curves import (
+    _abc_columns,
+    _concentration_fields,
+    _tier_codes,
+    _whale_fields,
+    _whale_sentence,
 )
-from kamseg.errors import ConfigError, EmptyInputError, SchemaError
-from kamseg.labels import (
-    ABC_CLASS_LABELS,
-    PYRAMID_TIER_LABELS,
-    Language,
-    check_language,
-    translate_all,
+from kamseg._pareto_inputs import (
+    _check_cutoffs,
+    _check_inactive_days,
+    _check_shares,
+    _clip_negative,
+    _column,
+    _inactive,
+    _new_prospects,
+    _values_from,
+    _with_tiers,
 )
+from kamseg._validation import check_choice, check_columns, check_frame, check_no_overwrite
+from kamseg.errors import ConfigError, EmptyInputError, SchemaError  # noqa: F401 (docs links)
+from kamseg.labels import PYRAMID_TIER_LABELS, Language, check_language, translate_all
 
 __all__ = [
     "ABC_CUTOFFS",
@@ -114,159 +116,8 @@ PARETO_COLUMNS: tuple[str, ...] = (
     "abc_class",
 )
 
-_ABC = ("C", "B", "A")  # worst to best
 _VALUE_TIERS = ("Small", "Medium", "Big", "Top")
 _PROFIT_TIERS = ("Lead", "Iron", "Gold", "Platinum")
-_TOL = 1e-9  # tolerance of share comparisons with cut-offs
-_REL_TOL = 1e-12  # relative tolerance of customer counts (cut-off * n)
-
-
-# --------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------
-
-
-def _check_cutoffs(cutoffs: object, size: int, *, func: str, arg: str = "cutoffs") -> np.ndarray:
-    """Return `size` strictly increasing cumulative shares in (0, 1] as a float array."""
-    ok = (
-        isinstance(cutoffs, Sequence | np.ndarray)
-        and not isinstance(cutoffs, str | bytes)
-        and len(cutoffs) == size
-        and all(
-            isinstance(c, int | float | np.number) and not isinstance(c, bool) for c in cutoffs
-        )
-    )
-    arr = np.asarray(cutoffs, dtype=np.float64) if ok else np.empty(0)
-    if (
-        not ok
-        or not np.isfinite(arr).all()
-        or (arr <= 0).any()
-        or (arr > 1).any()
-        or (np.diff(arr) <= 0).any()
-    ):
-        raise ConfigError(
-            f"{func}: `{arg}` must be {size} strictly increasing cumulative shares in (0, 1]; "
-            f"got {cutoffs!r}. Hint: e.g. {_example_cutoffs(size)}."
-        )
-    return arr
-
-
-def _example_cutoffs(size: int) -> tuple[float, ...]:
-    return {2: ABC_CUTOFFS, 3: VALUE_PYRAMID_CUTOFFS}.get(size, (0.5,))
-
-
-def _column(df: pd.DataFrame, col: Hashable, *, func: str) -> np.ndarray:
-    """A numeric column as float64, refusing nulls."""
-    x = to_float(df[col], func=func, col=str(col))
-    nulls = np.isnan(x)
-    if nulls.any():
-        raise SchemaError(
-            f"{func}: {int(nulls.sum())} value(s) of column {col!r} are null; examples at "
-            f"index {examples(df.index[nulls])}. Hint: fill them (e.g. with 0) or drop those "
-            "customers first."
-        )
-    return x
-
-
-def _values_from(
-    data: object, value_col: Hashable, *, func: str, arg: str, col_arg: str
-) -> tuple[np.ndarray, str]:
-    """Values from a DataFrame column, a Series or a 1-D array; no nulls, not empty.
-
-    Returns the values as float64 and their name (for messages).
-    """
-    if isinstance(data, pd.DataFrame):
-        check_frame(data, func=func, arg=arg)
-        check_columns(data, {col_arg: value_col}, func=func)
-        return _column(data, value_col, func=func), str(value_col)
-    if isinstance(data, pd.Series):
-        series = data
-    else:
-        arr = np.asarray(data)
-        if arr.ndim != 1:
-            raise TypeError(
-                f"{func}: `{arg}` must be a DataFrame, a Series or a 1-D array of values; got "
-                f"{type(data).__name__} with {arr.ndim} dimension(s). Hint: pass the customer "
-                "table and the column name."
-            )
-        series = pd.Series(arr)
-    if len(series) == 0:
-        raise EmptyInputError(f"{func}: `{arg}` has no values. Hint: check the filter upstream.")
-    name = str(series.name) if series.name is not None else "value"
-    x = to_float(series, func=func, col=name)
-    nulls = np.isnan(x)
-    if nulls.any():
-        raise SchemaError(
-            f"{func}: {int(nulls.sum())} value(s) of {name!r} are null. Hint: fill them (e.g. "
-            "with 0) or drop those customers first."
-        )
-    return x, name
-
-
-def _clip_negative(x: np.ndarray, policy: str, *, func: str, col: str) -> np.ndarray:
-    """Apply the negative-value policy (see the module docstring)."""
-    negative = x < 0
-    n_negative = int(negative.sum())
-    if not n_negative:
-        return x
-    if policy == "error":
-        raise SchemaError(
-            f"{func}: {n_negative} customer(s) have a negative {col!r}; examples: "
-            f"{examples(x[negative])}. Value shares need non-negative values. Hint: pass "
-            "negative='clip' to count them as 0, or use whale_curve for profits."
-        )
-    warn(
-        f"{func}: {n_negative} customer(s) have a negative {col!r} (together "
-        f"{float(x[negative].sum()):.6g}); they count as 0 in the value shares "
-        "(negative='clip'). Hint: pass negative='error' to refuse them; whale_curve shows "
-        "loss-making customers.",
-        stacklevel=4,
-    )
-    return np.where(negative, 0.0, x)
-
-
-def _check_total(total: float, *, func: str, col: str) -> None:
-    if not total > 0:
-        raise SchemaError(
-            f"{func}: the values of {col!r} sum to {total:g} (negative values counted as 0), "
-            "so value shares are undefined. Hint: check the column; a value column needs "
-            "some positive values."
-        )
-
-
-def _tie_groups(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tie groups of a sorted array: (group id of each position, group starts, group ends).
-
-    ``ends`` are exclusive, so group ``g`` spans ``sorted_values[starts[g]:ends[g]]``.
-    """
-    n = sorted_values.size
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
-    group = np.cumsum(new) - 1
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], n)
-    return group, starts, ends
-
-
-def _ahead_counts(x: np.ndarray) -> np.ndarray:
-    """For each value, the number of values strictly greater (ties share the count)."""
-    order = np.argsort(-x, kind="stable")
-    group, starts, _ = _tie_groups(x[order])
-    ahead = np.empty(x.size, dtype=np.int64)
-    ahead[order] = starts[group]
-    return ahead
-
-
-def _pct(share: float) -> str:
-    """A share as a percentage with as few decimals as keep it off a false 0 % or 100 %."""
-    text = ""
-    for decimals in range(4):
-        text = f"{share * 100:.{decimals}f}"
-        value = float(text)
-        if (value != 0 or share == 0) and (value != 100 or share == 1):
-            break
-    return f"{text}%"
 
 
 # --------------------------------------------------------------------------------------
@@ -381,34 +232,12 @@ def pareto_table(
     check_columns(customers, {"value_col": value_col}, func=func)
     check_choice(negative, get_args(NegativePolicy), func=func, arg="negative")
     lang = check_language(labels, func=func)
-    cuts = _check_cutoffs(cutoffs, 2, func=func)
+    cuts = _check_cutoffs(cutoffs, 2, func=func, example=ABC_CUTOFFS)
     check_no_overwrite(customers, PARETO_COLUMNS, func=func, overwrite=overwrite)
 
     x = _column(customers, value_col, func=func)
     v = _clip_negative(x, negative, func=func, col=str(value_col))
-    n = v.size
-    order = np.argsort(-v, kind="stable")
-    sorted_v = v[order]
-    group, starts, ends = _tie_groups(sorted_v)
-    cum = np.concatenate(([0.0], np.cumsum(sorted_v)))  # cum[k]: sum of the top k
-    total = float(cum[-1])
-    _check_total(total, func=func, col=str(value_col))
-
-    before = cum[starts] / total  # per tie group
-    through = cum[ends] / total
-    code = (before < cuts[0] - _TOL).astype(np.int8) + (before < cuts[1] - _TOL)
-    # per customer, in input order
-    g = np.empty(n, dtype=np.int64)
-    g[order] = group
-    names = translate_all(_ABC, labels=lang, table=ABC_CLASS_LABELS)
-    abc = pd.Categorical.from_codes(code[g], categories=pd.Index(names), ordered=True)
-    return customers.assign(
-        value_rank=(starts + 1)[g].astype(np.int64),
-        value_share=v / total,
-        cum_value_share=through[g],
-        cum_customer_share=(ends / n)[g],
-        abc_class=abc,
-    )
+    return customers.assign(**_abc_columns(v, cuts, lang=lang, func=func, col=str(value_col)))
 
 
 # --------------------------------------------------------------------------------------
@@ -553,23 +382,13 @@ def pyramid(
     check_frame(customers, func=func, arg="customers")
     check_choice(kind, get_args(PyramidKind), func=func, arg="kind")
     lang = check_language(labels, func=func)
-    if kind == "value":
-        ranked_arg, ranked_col = "value_col", value_col
-    else:
-        ranked_arg, ranked_col = "profit_col", profit_col
+    value = kind == "value"
+    ranked_arg, ranked_col = ("value_col", value_col) if value else ("profit_col", profit_col)
     if cutoffs is None:
-        cutoffs = VALUE_PYRAMID_CUTOFFS if kind == "value" else PROFIT_PYRAMID_CUTOFFS
-    cuts = _check_cutoffs(cutoffs, 3 if kind == "value" else 2, func=func)
-    if inactive_days is not None and (
-        isinstance(inactive_days, bool)
-        or not isinstance(inactive_days, int | float | np.number)
-        or not math.isfinite(inactive_days)
-        or inactive_days < 0
-    ):
-        raise ConfigError(
-            f"{func}: `inactive_days` must be a non-negative number of days or None; got "
-            f"{inactive_days!r}. Hint: e.g. 365 for customers without a purchase in a year."
-        )
+        cutoffs = VALUE_PYRAMID_CUTOFFS if value else PROFIT_PYRAMID_CUTOFFS
+    example = VALUE_PYRAMID_CUTOFFS if value else ABC_CUTOFFS  # for the error message
+    cuts = _check_cutoffs(cutoffs, len(example), func=func, example=example)
+    _check_inactive_days(inactive_days, func=func)
     cols: dict[str, Hashable | None] = {ranked_arg: ranked_col, "active_col": active_col}
     if inactive_days is not None:
         cols["recency_col"] = recency_col
@@ -577,73 +396,17 @@ def pyramid(
     check_no_overwrite(customers, ["pyramid_tier"], func=func, overwrite=overwrite)
 
     x = _column(customers, ranked_col, func=func)
-    n = x.size
-    inactive = np.zeros(n, dtype=bool)
-    if inactive_days is not None:
-        inactive |= _column(customers, recency_col, func=func) > inactive_days
-    if active_col is not None:
-        flag = customers[active_col]
-        if not pd.api.types.is_bool_dtype(flag.dtype) or flag.isna().any():
-            raise SchemaError(
-                f"{func}: column {active_col!r} (argument `active_col`) must be boolean "
-                f"without nulls; got dtype {flag.dtype}. Hint: e.g. pass a column computed "
-                "as customers['p_alive'] > 0.5."
-            )
-        inactive |= ~flag.to_numpy(dtype=bool)
-
-    new_ids: pd.Index | None = None
-    if prospects is not None:
-        ids = customer_ids(prospects, func=func, arg="prospects")
-        if not customers.index.is_unique:
-            raise SchemaError(
-                f"{func}: the index of `customers` has duplicated ids, e.g. "
-                f"{examples(customers.index[customers.index.duplicated()])}; prospects are "
-                "matched by id. Hint: aggregate to one row per customer first."
-            )
-        known = ids.isin(customers.index)
-        numeric = pd.api.types.is_numeric_dtype
-        if len(ids) and not known.any() and numeric(ids.dtype) != numeric(customers.index.dtype):
-            raise ConfigError(
-                f"{func}: none of the ids in `prospects` ({ids.dtype}) is in the index of "
-                f"`customers` ({customers.index.dtype}). Hint: convert the ids to one type."
-            )
-        new_ids = ids[~known]
+    inactive = _inactive(customers, inactive_days, recency_col, active_col, func=func)
+    new_ids = None if prospects is None else _new_prospects(customers, prospects, func=func)
 
     extra = (["Prospect"] if prospects is not None else []) + (
         ["Inactive"] if inactive_days is not None or active_col is not None else []
     )
-    tiers = _VALUE_TIERS if kind == "value" else _PROFIT_TIERS
+    tiers = _VALUE_TIERS if value else _PROFIT_TIERS
     names = translate_all([*extra, *tiers], labels=lang, table=PYRAMID_TIER_LABELS)
-    offset = len(extra)
 
-    active = ~inactive
-    xa = x[active]
-    n_active = xa.size
-    counts = np.array([math.ceil(c * n_active * (1 - _REL_TOL)) for c in cuts], dtype=np.int64)
-    ahead = _ahead_counts(xa) if n_active else np.empty(0, dtype=np.int64)
-    score = (ahead[:, None] < counts[None, :]).sum(axis=1)
-    # the value pyramid's bottom tier is Small (score 0), the profit pyramid's Iron (1)
-    score = np.where(xa > 0, score + (kind == "profit"), 0)
-    codes = np.full(n, offset - 1, dtype=np.int64)  # Inactive when not overwritten
-    codes[active] = offset + score
-
-    if new_ids is None or len(new_ids) == 0:
-        tier = pd.Categorical.from_codes(codes, categories=pd.Index(names), ordered=True)
-        return customers.assign(pyramid_tier=tier)
-
-    m = len(new_ids)
-    out = customers.reindex(customers.index.append(new_ids).rename(customers.index.name))
-    for col in dict.fromkeys((value_col, profit_col)):
-        if col in customers.columns and pd.api.types.is_numeric_dtype(customers[col].dtype):
-            if pd.api.types.is_bool_dtype(customers[col].dtype):
-                continue
-            filled = customers[col].to_numpy(dtype=np.float64, na_value=np.nan)
-            out[col] = np.concatenate((filled, np.zeros(m)))
-    all_codes = np.concatenate((codes, np.zeros(m, dtype=np.int64)))  # Prospect is code 0
-    out["pyramid_tier"] = pd.Categorical.from_codes(
-        all_codes, categories=pd.Index(names), ordered=True
-    )
-    return out
+    codes = _tier_codes(x, inactive, cuts, offset=len(extra), profit=not value)
+    return _with_tiers(customers, codes, names, new_ids, (value_col, profit_col))
 
 
 # --------------------------------------------------------------------------------------
@@ -820,51 +583,7 @@ def concentration(
     goal = _check_shares([target], func=func, arg="target")[0]
     x, col = _values_from(data, value_col, func=func, arg="data", col_arg="value_col")
     v = _clip_negative(x, negative, func=func, col=col)
-    n = v.size
-
-    ascending = np.sort(v)
-    total = float(np.sum(ascending))
-    _check_total(total, func=func, col=col)
-    weights = 2.0 * np.arange(1, n + 1, dtype=np.float64) - n - 1
-    gini = max(float(np.dot(weights, ascending)) / (n * total), 0.0)
-
-    steps = np.arange(n + 1, dtype=np.float64) / n
-    lorenz_cum = np.concatenate(([0.0], np.cumsum(ascending)))
-    lorenz_cum /= lorenz_cum[-1]
-    pareto_cum = np.concatenate(([0.0], np.cumsum(ascending[::-1])))
-    pareto_cum /= pareto_cum[-1]
-
-    k = int(np.searchsorted(pareto_cum[1:], goal - _TOL, side="left")) + 1
-    top_index = pd.Index(shares, dtype=np.float64, name="top_customer_share")
-    return Concentration(
-        n_customers=n,
-        total=total,
-        gini=gini,
-        lorenz=pd.DataFrame({"cum_customer_share": steps, "cum_value_share": lorenz_cum}),
-        top_shares=pd.Series(
-            np.interp(shares, steps, pareto_cum), index=top_index, name="value_share"
-        ),
-        target=goal,
-        customers_for_target=min(k, n) / n,
-        hhi=float(np.sum((v / total) ** 2)),
-    )
-
-
-def _check_shares(values: object, *, func: str, arg: str) -> list[float]:
-    ok = (
-        isinstance(values, Sequence | np.ndarray)
-        and not isinstance(values, str | bytes)
-        and len(values) > 0
-        and all(isinstance(s, int | float | np.number) and not isinstance(s, bool) for s in values)
-    )
-    arr = np.asarray(values, dtype=np.float64) if ok else np.empty(0)
-    if not ok or not np.isfinite(arr).all() or (arr <= 0).any() or (arr > 1).any():
-        shown = values[0] if arg == "target" and isinstance(values, list) else values
-        raise ConfigError(
-            f"{func}: `{arg}` must be {'a share' if arg == 'target' else 'shares'} in (0, 1]; "
-            f"got {shown!r}. Hint: 0.2 means 20 %."
-        )
-    return [float(s) for s in arr]
+    return Concentration(**_concentration_fields(v, shares, goal, func=func, col=col))
 
 
 # --------------------------------------------------------------------------------------
@@ -918,28 +637,12 @@ lose 80% of it'
         '最赚钱的 75% 客户贡献了总利润的 180%；其余 25% 的客户亏掉了其中的 80%'
         """
         lang = check_language(labels, func="WhaleCurve.describe")
-        top, rest = _pct(self.peak_customer_share), _pct(1 - self.peak_customer_share)
-        if self.peak_profit <= 0:
-            if lang == "zh":
-                return f"没有客户盈利：总利润为 {self.total_profit:,.2f}"
-            return f"no customer is profitable: total profit is {self.total_profit:,.2f}"
-        lost = self.peak_profit - self.total_profit
-        if self.total_profit > 0:
-            earn = _pct(self.peak_profit_share)
-            lose = _pct(self.peak_profit_share - 1)
-            if lang == "zh":
-                text = f"最赚钱的 {top} 客户贡献了总利润的 {earn}"
-                return text + (f"；其余 {rest} 的客户亏掉了其中的 {lose}" if lost > 0 else "")
-            text = f"the most profitable {top} of customers earn {earn} of total profit"
-            return text + (f"; the other {rest} lose {lose} of it" if lost > 0 else "")
-        if lang == "zh":
-            return (
-                f"最赚钱的 {top} 客户赚取 {self.peak_profit:,.2f}；其余 {rest} 的客户亏掉 "
-                f"{lost:,.2f}，总利润为 {self.total_profit:,.2f}"
-            )
-        return (
-            f"the most profitable {top} of customers earn {self.peak_profit:,.2f}; the other "
-            f"{rest} lose {lost:,.2f}, for a total profit of {self.total_profit:,.2f}"
+        return _whale_sentence(
+            peak_customer_share=self.peak_customer_share,
+            peak_profit=self.peak_profit,
+            peak_profit_share=self.peak_profit_share,
+            total_profit=self.total_profit,
+            lang=lang,
         )
 
     def __repr__(self) -> str:
@@ -1011,39 +714,7 @@ def whale_curve(data: Values, *, profit_col: Hashable = "profit") -> WhaleCurve:
     """
     func = "whale_curve"
     x, _ = _values_from(data, profit_col, func=func, arg="data", col_arg="profit_col")
-    n = x.size
-    descending = np.sort(x)[::-1]
-    cum = np.concatenate(([0.0], np.cumsum(descending)))
-    total = float(np.sum(x))
-    cum[-1] = total
-    k = int(np.count_nonzero(x > 0))
-    peak = float(cum[k])
-    if total > 0:
-        shares = cum / total
-        peak_share = peak / total
-    else:
-        warn(
-            f"{func}: total profit is {total:g} (<= 0), so profit shares are undefined and "
-            "left NaN. Hint: read cum_profit; describe() gives amounts.",
-            stacklevel=3,
-        )
-        shares = np.full(n + 1, np.nan)
-        peak_share = math.nan
-    points = pd.DataFrame(
-        {
-            "cum_customer_share": np.arange(n + 1, dtype=np.float64) / n,
-            "cum_profit": cum,
-            "cum_profit_share": shares,
-        }
-    )
-    return WhaleCurve(
-        points=points,
-        n_customers=n,
-        total_profit=total,
-        peak_customer_share=k / n,
-        peak_profit=peak,
-        peak_profit_share=peak_share,
-    )
+    return WhaleCurve(**_whale_fields(x, func=func))
 
 
 # --------------------------------------------------------------------------------------
