@@ -230,12 +230,19 @@ def test_segment_csv_with_column_options_equals_api(tmp_path, capsys):
     out = tmp_path / "customers.parquet"
     args = ["segment", str(path), "-o", str(out), "--customer-col", "client"]
     args += ["--date-col", "day", "--amount-col", "value", "--steps", "rfm,pareto,clv"]
+    args += ["--bins", "3", "--horizon", "6", "--clv-model", "bgnbd"]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "steps: summary, rfm, clv, pareto" in printed and "ABC classes" in printed
     got = pd.read_parquet(out)
     config = kamseg.SegmentConfig(
-        customer_col="client", date_col="day", amount_col="value", steps=("rfm", "clv", "pareto")
+        customer_col="client",
+        date_col="day",
+        amount_col="value",
+        steps=("rfm", "clv", "pareto"),
+        bins=3,
+        horizon=6,
+        clv_model="bgnbd",
     )
     expected = kamseg.segment(tx.assign(client=tx["client"].astype(str)), config=config)
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, check_freq=False)
@@ -257,6 +264,54 @@ def test_segment_config_file_options_override_and_save(tmp_path, capsys):
     assert "Champions" in set(table["rfm_segment"])  # --labels en beat the file's zh
     used = kamseg.SegmentConfig.from_toml(saved)
     assert (used.customer_col, used.steps, used.labels) == ("client", ("rfm",), "en")
+
+
+def test_segment_setting_options_override_the_file_and_are_saved(tmp_path, capsys):
+    path, _ = _demo_csv(tmp_path)
+    config = tmp_path / "kamseg.toml"
+    kept = kamseg.SegmentConfig(
+        customer_col="client",
+        date_col="day",
+        amount_col="value",
+        steps=("rfm",),
+        bins=4,
+        clv_model="pareto_nbd",
+        max_accounts=10,
+        dropna=True,
+        criteria={"revenue": 1.0},
+    )
+    kept.to_toml(config)
+    out, saved = tmp_path / "c.csv", tmp_path / "used.toml"
+    args = ["segment", str(path), "--config", str(config), "-o", str(out), "-q"]
+    args += ["--bins", "3", "--kind", "profit", "--no-action", "--no-dropna", "--min-accounts"]
+    args += ["2", "--pareto-value-col", "profit", "--window-days", "90", "--save-config"]
+    args += [str(saved)]
+    assert main(args) == 0
+    assert pd.read_csv(out, index_col=0)["r_score"].max() == 3  # --bins 3 beat the file's 4
+    expected = kept.replace(
+        bins=3,
+        kind="profit",
+        action=False,
+        dropna=False,
+        min_accounts=2,
+        pareto_value_col="profit",
+        window_days=90,
+    )
+    assert kamseg.SegmentConfig.from_toml(saved) == expected  # clv_model, criteria: the file's
+
+
+def test_segment_has_an_option_for_every_setting_but_the_criteria():
+    from dataclasses import fields
+
+    from kamseg.cli import _parser
+
+    parser = _parser()
+    segment = parser._subparsers._group_actions[0].choices["segment"]  # type: ignore[union-attr]
+    options = {o for action in segment._actions for o in action.option_strings}
+    names = {f.name for f in fields(kamseg.SegmentConfig)} - {"criteria"}
+    assert {f"--{name.replace('_', '-')}" for name in names} <= options
+    for old in ("--rfm-bins", "--pyramid-kind", "--key-criteria", "--actions"):
+        assert old not in options
 
 
 def test_segment_side_tables_report_and_progress(tmp_path, capsys):
@@ -307,13 +362,23 @@ def test_segment_progress_is_silent_when_stderr_is_not_a_terminal(tmp_path, caps
         (["--steps", "rfm,nps"], "`steps` must be one of"),
         (["--config", "missing.toml"], "cannot read config file"),
         (["--customer-col", "client"], "date"),  # the file has no 'date' column
+        (["--bins", "1"], "`bins` must be between 2 and 10"),
+        (["--min-accounts", "30"], "`max_accounts` must be at least 30"),
+        (["--horizon", "two"], "argument --horizon: invalid int value: 'two'"),
+        (["--kind", "revenue"], "argument --kind: invalid choice: 'revenue'"),
     ],
 )
 def test_segment_bad_options_exit_2(tmp_path, capsys, extra, message, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path, _ = _demo_csv(tmp_path)
     out = tmp_path / "out.parquet"
-    assert main(["segment", str(path), "-o", str(out), *extra]) == 2
+    argv = ["segment", str(path), "-o", str(out), *extra]
+    if message.startswith("argument "):  # rejected by the argument parser itself
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+    else:
+        assert main(argv) == 2
     line = _only_error_line(capsys.readouterr().err)
     assert message in line
     assert not out.exists()
@@ -325,4 +390,6 @@ def test_segment_missing_input_and_help(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["segment", "--help"])
     assert exc.value.code == 0
-    assert "--master" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "--master" in shown and "--clv-model {mbgnbd,bgnbd,pareto_nbd}" in shown
+    assert "RFM scores per dimension, 2..10 (5)" in shown  # the default of SegmentConfig

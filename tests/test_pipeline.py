@@ -90,6 +90,44 @@ def test_equals_the_steps_composed_by_hand(data, full):
             )
 
 
+def test_each_setting_reaches_the_argument_of_its_name(data):
+    config = SegmentConfig(
+        profit_col="profit",
+        steps=("rfm", "clv", "pareto", "key_accounts"),
+        bins=3,
+        clv_model="bgnbd",
+        horizon=6,
+        pareto_value_col="profit",
+        kind="profit",
+        inactive_days=200,
+        criteria={"revenue": 1.0},
+        min_accounts=2,
+        max_accounts=4,
+    )
+    out = kamseg.segment(data.transactions, config=config)
+    table = kamseg.summarize(data.transactions, profit_col="profit", freq="W")
+    table = kamseg.rfm_segments(kamseg.rfm_scores(table, bins=3))
+    purchases = clv.fit(table, model="bgnbd")
+    spend = clv.fit(table, model="gamma_gamma")
+    revenue = table["revenue"].to_numpy()
+    margin = np.where(
+        revenue > 0, table["profit"].to_numpy() / np.where(revenue > 0, revenue, 1), 0
+    )
+    table = clv.predict(
+        table.assign(margin=margin), purchases, spend=spend, horizon=6, margin="margin", freq="W"
+    )
+    table = kamseg.pareto_table(table, value_col="profit")
+    table = kamseg.pyramid(table, kind="profit", value_col="profit", inactive_days=200)
+    scored = kamseg.score_accounts(table, criteria={"revenue": 1.0}, normalize_weights=True)
+    expected = kamseg.select_key_accounts(scored, min_accounts=2, max_accounts=4)
+    pd.testing.assert_frame_equal(
+        out[expected.columns], expected, check_exact=False, rtol=1e-9, check_freq=False
+    )
+    assert int(out["is_key_account"].sum()) == 4
+    no_action = SegmentConfig(steps=("classes",), action=False)
+    assert "value_action" not in kamseg.segment(data.transactions, config=no_action).columns
+
+
 def test_every_dimension_and_prospects(data, full):
     n_prospects = int(data.master["is_prospect"].sum())
     assert len(full) == data.transactions["customer_id"].nunique() + n_prospects
@@ -163,7 +201,7 @@ def test_default_criteria_follow_the_columns_present(data):
 
 
 def test_criteria_naming_a_missing_column(data):
-    config = SegmentConfig(key_criteria={"revenue": 0.5, "loyalty": 0.5})
+    config = SegmentConfig(criteria={"revenue": 0.5, "loyalty": 0.5})
     with pytest.raises(ConfigError, match=r"criteria name column\(s\) \['loyalty'\]"):
         kamseg.segment(data.transactions, config=config)
 
@@ -187,7 +225,7 @@ def test_too_few_customers_for_a_short_list():
         {"customer_id": ["a", "b", "a"], "date": ["2024-01-01", "2024-01-02", "2024-02-01"]}
     ).assign(amount=[1.0, 2.0, 3.0])
     out = kamseg.segment(tx, config=SegmentConfig(steps=("key_accounts",)))
-    assert "fewer than min_key_accounts 5" in out.attrs["kamseg_skipped"]["key_accounts"]
+    assert "fewer than min_accounts 5" in out.attrs["kamseg_skipped"]["key_accounts"]
 
 
 def test_parquet_path_pandas_and_duckdb_engines_agree(data, tmp_path):
@@ -314,7 +352,7 @@ def test_dropna_holds_in_every_step_with_one_notice(small):
     tx.loc[tx.index[rows], "amount"] = np.nan
     config = SegmentConfig(profit_col="profit", dropna=True)
     out, notices = _one_job(tx, small, config)
-    assert notices == [f"segment: dropped 7 row(s) with null values (7 in 'amount')."]
+    assert notices == ["segment: dropped 7 row(s) with null values (7 in 'amount')."]
     assert out.attrs["kamseg_steps"] == ["summary", *kamseg.config.STEPS]
     assert out.attrs["kamseg_skipped"] == {}
     # every step saw exactly the rows the summary kept: the job equals the job on them

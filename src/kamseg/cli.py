@@ -13,7 +13,11 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, get_args
+
+from kamseg._types import Freq, ReturnsPolicy
+from kamseg.config import Engine, PurchaseModel, PyramidKind, SegmentConfig
+from kamseg.labels import Language
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,6 +26,7 @@ __all__ = ["main"]
 
 _PROG = "kamseg"
 _READERS = (".csv", ".parquet", ".pq")
+_ON_OFF = argparse.BooleanOptionalAction  # --dropna / --no-dropna
 
 
 class _UsageError(Exception):
@@ -168,7 +173,7 @@ def _write_outputs(
     report: Path | None,
     *,
     transactions: object,
-    labels: str,
+    labels: Language,
     say: Callable[[str], None],
 ) -> None:
     say(f"writing {output}")
@@ -180,12 +185,11 @@ def _write_outputs(
 
         say(f"writing {report}")
         rows = transactions if isinstance(transactions, pd.DataFrame) else None
-        write_report(table, report, transactions=rows, labels=labels)  # type: ignore[arg-type]
+        write_report(table, report, transactions=rows, labels=labels)
     say("done")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from kamseg.config import SegmentConfig
     from kamseg.datasets import make_transactions
     from kamseg.pipeline import segment
 
@@ -223,23 +227,48 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-_OPTION_FIELDS = {
-    "customer_col": "customer_col",
-    "date_col": "date_col",
-    "amount_col": "amount_col",
-    "profit_col": "profit_col",
-    "order_col": "order_col",
-    "product_col": "product_col",
-    "as_of": "as_of",
-    "freq": "freq",
-    "engine": "engine",
-    "labels": "labels",
-    "returns": "returns",
-}
+#: The options of ``kamseg segment`` that set a field of SegmentConfig, over the config
+#: file: the option is the field's name with "-" for "_" (``--clv-model`` sets
+#: ``clv_model``). Each row: field, help, further argparse keywords; the help ends with the
+#: field's default unless it gives it. Every field has one but ``steps`` (``--steps``, a
+#: comma-separated list) and ``criteria`` (a table: config file only).
+_SETTING_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("customer_col", "customer id column", {}),
+    ("date_col", "date column", {}),
+    ("amount_col", "amount column", {}),
+    ("profit_col", "profit column", {}),
+    ("order_col", "order id column", {}),
+    ("product_col", "product column, used with --catalog", {}),
+    ("as_of", "observation date (none: the latest date)", {"metavar": "DATE"}),
+    ("freq", "BTYD period", {"choices": get_args(Freq)}),
+    ("returns", "negative amounts", {"choices": get_args(ReturnsPolicy)}),
+    ("dropna", "drop rows with nulls, with a warning", {"action": _ON_OFF}),
+    ("engine", "where a Parquet input is summarised", {"choices": get_args(Engine)}),
+    ("pandas_max_rows", "engine auto: DuckDB above N rows", {"type": int, "metavar": "N"}),
+    ("bins", "RFM scores per dimension, 2..10", {"type": int, "metavar": "N"}),
+    ("clv_model", "CLV purchase model", {"choices": get_args(PurchaseModel)}),
+    ("horizon", "CLV horizon in months", {"type": int, "metavar": "MONTHS"}),
+    ("discount_rate", "CLV discount rate per month", {"type": float, "metavar": "RATE"}),
+    ("cost_to_serve_col", "master column of the yearly cost to serve", {}),
+    ("pareto_value_col", "value column of the Pareto/ABC analysis and the pyramid", {}),
+    ("kind", "pyramid kind", {"choices": get_args(PyramidKind)}),
+    ("inactive_days", "pyramid inactive tier; 0: none", {"type": int, "metavar": "DAYS"}),
+    ("min_accounts", "key accounts, at least", {"type": int, "metavar": "N"}),
+    ("max_accounts", "key accounts, at most", {"type": int, "metavar": "N"}),
+    ("window_days", "window of health, warnings, churn", {"type": int, "metavar": "DAYS"}),
+    ("labels", "names of segments, tiers and classes", {"choices": get_args(Language)}),
+    ("action", "add each class's recommended action", {"action": _ON_OFF}),
+)
+
+
+def _shown(value: object) -> str:
+    """A default as the help shows it."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "none" if value is None else str(value)
 
 
 def _cmd_segment(args: argparse.Namespace) -> int:
-    from kamseg.config import SegmentConfig
     from kamseg.pipeline import segment
 
     output = Path(args.output)
@@ -249,12 +278,10 @@ def _cmd_segment(args: argparse.Namespace) -> int:
         raise _UsageError(f"report {str(report)!r}: the report is HTML; name it *.html")
     config = SegmentConfig() if args.config is None else SegmentConfig.from_toml(args.config)
     changes = {
-        field: getattr(args, option)
-        for option, field in _OPTION_FIELDS.items()
-        if getattr(args, option) is not None
+        name: getattr(args, name)
+        for name, _, _ in _SETTING_OPTIONS
+        if getattr(args, name) is not None
     }
-    if args.dropna:
-        changes["dropna"] = True
     if args.steps is not None:
         changes["steps"] = tuple(s.strip() for s in args.steps.split(",") if s.strip())
     config = config.replace(**changes)
@@ -347,7 +374,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Read transactions (CSV or Parquet; a large Parquet file is summarised "
         "out of core by DuckDB) and optional side tables, run kamseg.segment, and write one "
         "row per customer with every dimension the data allow (CSV or Parquet, by "
-        "extension), optionally with an HTML report. Options override the config file.",
+        "extension), optionally with an HTML report. The settings are those of the config "
+        "file (--config), overridden by the options named after them (see "
+        "docs/configuration.md).",
     )
     seg.add_argument("input", help="transactions: .csv, .parquet, or a folder/glob of Parquet")
     seg.add_argument("-o", "--output", required=True, help="output file, .csv or .parquet")
@@ -358,17 +387,21 @@ def _parser() -> argparse.ArgumentParser:
     seg.add_argument("--config", help="settings file (TOML, see docs/configuration.md)")
     seg.add_argument("--save-config", metavar="FILE", help="write the settings used to FILE")
     seg.add_argument("--report", metavar="FILE", help="also write an HTML report")
-    for option in ("customer", "date", "amount", "profit", "order", "product"):
-        seg.add_argument(f"--{option}-col", default=None, help=f"{option} column")
-    seg.add_argument("--as-of", default=None, help="observation date (default: latest)")
-    seg.add_argument("--freq", choices=["D", "W", "M"], default=None, help="BTYD period")
-    seg.add_argument(
-        "--engine", choices=["auto", "pandas", "duckdb"], default=None, help="Parquet engine"
-    )
     seg.add_argument("--steps", help="comma-separated steps to run (default: all)")
-    seg.add_argument("--labels", choices=["en", "zh"], default=None, help="class names")
-    seg.add_argument("--returns", choices=["net", "exclude", "error"], default=None)
-    seg.add_argument("--dropna", action="store_true", help="drop rows with nulls (warns)")
+    settings = seg.add_argument_group(
+        "settings",
+        "each sets the SegmentConfig field of its name (--clv-model: clv_model), over the "
+        "config file; defaults without a config file in parentheses",
+    )
+    defaults = SegmentConfig()
+    for name, text, keywords in _SETTING_OPTIONS:
+        if "(" not in text:
+            text = f"{text} ({_shown(getattr(defaults, name))})"
+        if name.endswith("_col"):
+            keywords = {"metavar": "COL", **keywords}
+        settings.add_argument(
+            f"--{name.replace('_', '-')}", dest=name, default=None, help=text, **keywords
+        )
     seg.add_argument(
         "--progress",
         action="store_true",

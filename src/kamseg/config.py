@@ -8,37 +8,46 @@ The same file drives the Python call and the command line::
     kamseg segment transactions.parquet --config kamseg.toml -o customers.parquet
 
 TOML keys are the field names; the sections (``[columns]``, ``[summary]``, ...) only group
-them. :meth:`SegmentConfig.to_toml` writes every field, so a saved file documents the
-defaults it ran with.
+them. A field is named after the argument it feeds (``bins`` of :func:`kamseg.rfm_scores`,
+``criteria`` of :func:`kamseg.score_accounts`, ...), with the step's name in front where
+two steps have an argument of that name (``clv_model``, ``pareto_value_col``); the
+``kamseg segment`` options have the same names. :meth:`SegmentConfig.to_toml` writes every
+field, so a saved file documents the defaults it ran with.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
+import tomli_w
+
+from kamseg._types import Freq, ReturnsPolicy
 from kamseg.errors import ConfigError
+from kamseg.labels import Language
 
-__all__ = ["STEPS", "SegmentConfig"]
+__all__ = ["STEPS", "Engine", "PurchaseModel", "PyramidKind", "SegmentConfig", "Step"]
+
+Step = Literal["rfm", "clv", "pareto", "key_accounts", "classes", "health", "warnings", "churn"]
+"""An analysis step of :func:`kamseg.segment`."""
 
 #: The analysis steps of :func:`kamseg.segment`, in the order they run (the summary always
 #: runs first).
-STEPS: tuple[str, ...] = (
-    "rfm",
-    "clv",
-    "pareto",
-    "key_accounts",
-    "classes",
-    "health",
-    "warnings",
-    "churn",
-)
+STEPS: tuple[Step, ...] = get_args(Step)
+
+Engine = Literal["auto", "pandas", "duckdb"]
+"""Where the summary of a Parquet input runs: pandas, DuckDB, or chosen by size."""
+
+PurchaseModel = Literal["mbgnbd", "bgnbd", "pareto_nbd"]
+"""The purchase models :func:`kamseg.segment` fits for lifetime value (``clv.fit(model=)``)."""
+
+PyramidKind = Literal["value", "profit"]
+"""The kinds of :func:`kamseg.pyramid`."""
 
 _FUNC = "SegmentConfig"
 
@@ -54,12 +63,12 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     ),
     "summary": ("as_of", "freq", "returns", "dropna", "engine", "pandas_max_rows"),
     "steps": ("steps",),
-    "rfm": ("rfm_bins",),
-    "clv": ("clv_model", "clv_horizon", "discount_rate", "cost_to_serve_col"),
-    "pareto": ("pareto_value", "pyramid_kind", "inactive_days"),
-    "key_accounts": ("key_criteria", "min_key_accounts", "max_key_accounts"),
+    "rfm": ("bins",),
+    "clv": ("clv_model", "horizon", "discount_rate", "cost_to_serve_col"),
+    "pareto": ("pareto_value_col", "kind", "inactive_days"),
+    "key_accounts": ("min_accounts", "max_accounts", "criteria"),
     "health": ("window_days",),
-    "output": ("labels", "actions"),
+    "output": ("labels", "action"),
 }
 
 
@@ -67,7 +76,7 @@ class _ReadOnlyDict(dict[str, Any]):
     """A dict that refuses changes (the config is immutable); pickles and copies as usual."""
 
     def _refuse(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("SegmentConfig is immutable; use config.replace(key_criteria=...)")
+        raise TypeError("SegmentConfig is immutable; use config.replace(criteria=...)")
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
     __ior__ = _refuse  # type: ignore[assignment]
@@ -120,37 +129,43 @@ class SegmentConfig:
         Threshold of ``engine="auto"``.
     steps
         The analyses to run, a subset of :data:`STEPS`; the summary always runs.
-    rfm_bins
-        Scores per RFM dimension (2 to 10).
+    bins
+        Scores per RFM dimension (2 to 10), the ``bins`` of :func:`kamseg.rfm_scores`.
     clv_model
-        Purchase model of the lifetime value: ``"mbgnbd"`` (default), ``"bgnbd"`` or
-        ``"pareto_nbd"``; spend is Gamma-Gamma.
-    clv_horizon, discount_rate
-        CLV horizon in months and monthly discount rate.
+        Purchase model of the lifetime value (the ``model`` of ``kamseg.clv.fit``):
+        ``"mbgnbd"`` (default), ``"bgnbd"`` or ``"pareto_nbd"``; spend is Gamma-Gamma.
+        Named with its step because the churn step has a model too.
+    horizon, discount_rate
+        CLV horizon in months and monthly discount rate (of ``kamseg.clv.predict``).
     cost_to_serve_col
         Master column with each customer's yearly cost to serve (profit CLV is net of it
         when the column exists).
-    pareto_value
-        Value column of the Pareto/ABC analysis and the value pyramid.
-    pyramid_kind
-        ``"value"`` (default) or ``"profit"`` pyramid (see :func:`kamseg.pyramid`).
+    pareto_value_col
+        Value column of the Pareto/ABC analysis and the value pyramid (the ``value_col`` of
+        :func:`kamseg.pareto_table` and :func:`kamseg.pyramid`). Named with its step
+        because the value classes of the ``classes`` step have a ``value_col`` of their own
+        (always ``revenue``).
+    kind
+        ``"value"`` (default) or ``"profit"`` pyramid (the ``kind`` of
+        :func:`kamseg.pyramid`).
     inactive_days
         Customers without a purchase for this many days form the pyramid's inactive tier;
         0: no inactive tier.
-    key_criteria
+    criteria
         Criteria of :func:`kamseg.score_accounts` (column -> weight, or -> ``{"weight": w,
         "direction": "min"}``). None: value (revenue), lifetime profit (``profit_clv``, else
         ``profit``, else ``clv``), and the master's ``market_influence``, ``strategic_fit`` and
         ``cost_to_serve`` (lower is better) when present, weights 25/25/15/15/20 % scaled
         to the criteria present.
-    min_key_accounts, max_key_accounts
-        Size of the key-account short list.
+    min_accounts, max_accounts
+        Size of the key-account short list (of :func:`kamseg.select_key_accounts`).
     window_days
         Window of the health trends, early warnings and churn model.
     labels
         ``"en"`` or ``"zh"``: names of segments, tiers and classes.
-    actions
-        Add each dimension's recommended action (``value_action``, ...).
+    action
+        Add each dimension's recommended action (``value_action``, ...), the ``action`` of
+        :func:`kamseg.classify`.
 
     Examples
     --------
@@ -173,26 +188,26 @@ class SegmentConfig:
     order_col: str | None = None
     product_col: str = "product"
     as_of: str | None = None
-    freq: str = "W"
-    returns: str = "net"
+    freq: Freq = "W"
+    returns: ReturnsPolicy = "net"
     dropna: bool = False
-    engine: str = "auto"
+    engine: Engine = "auto"
     pandas_max_rows: int = 20_000_000
-    steps: tuple[str, ...] = STEPS
-    rfm_bins: int = 5
-    clv_model: str = "mbgnbd"
-    clv_horizon: int = 12
+    steps: tuple[Step, ...] = STEPS
+    bins: int = 5
+    clv_model: PurchaseModel = "mbgnbd"
+    horizon: int = 12
     discount_rate: float = 0.01
     cost_to_serve_col: str = "cost_to_serve"
-    pareto_value: str = "revenue"
-    pyramid_kind: str = "value"
+    pareto_value_col: str = "revenue"
+    kind: PyramidKind = "value"
     inactive_days: int = 365
-    key_criteria: Mapping[str, Any] | None = field(default=None)
-    min_key_accounts: int = 5
-    max_key_accounts: int = 25
+    criteria: Mapping[str, Any] | None = field(default=None)
+    min_accounts: int = 5
+    max_accounts: int = 25
     window_days: int = 180
-    labels: str = "en"
-    actions: bool = True
+    labels: Language = "en"
+    action: bool = True
 
     def __post_init__(self) -> None:
         for name in ("customer_col", "date_col", "amount_col", "product_col"):
@@ -202,24 +217,24 @@ class SegmentConfig:
             if value is not None:
                 _check_text(value, name)
         _check_text(self.cost_to_serve_col, "cost_to_serve_col")
-        _check_text(self.pareto_value, "pareto_value")
-        _choice(self.freq, "freq", ("D", "W", "M"))
-        _choice(self.returns, "returns", ("net", "exclude", "error"))
-        _choice(self.engine, "engine", ("auto", "pandas", "duckdb"))
-        _choice(self.clv_model, "clv_model", ("mbgnbd", "bgnbd", "pareto_nbd"))
-        _choice(self.pyramid_kind, "pyramid_kind", ("value", "profit"))
-        _choice(self.labels, "labels", ("en", "zh"))
-        for name in ("dropna", "actions"):
+        _check_text(self.pareto_value_col, "pareto_value_col")
+        _choice(self.freq, "freq", get_args(Freq))
+        _choice(self.returns, "returns", get_args(ReturnsPolicy))
+        _choice(self.engine, "engine", get_args(Engine))
+        _choice(self.clv_model, "clv_model", get_args(PurchaseModel))
+        _choice(self.kind, "kind", get_args(PyramidKind))
+        _choice(self.labels, "labels", get_args(Language))
+        for name in ("dropna", "action"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(
                     f"{_FUNC}: `{name}` must be true or false; got {getattr(self, name)!r}."
                 )
         _integer(self.pandas_max_rows, "pandas_max_rows", 0, None)
-        _integer(self.rfm_bins, "rfm_bins", 2, 10)
-        _integer(self.clv_horizon, "clv_horizon", 1, 1200)
+        _integer(self.bins, "bins", 2, 10)
+        _integer(self.horizon, "horizon", 1, 1200)
         _integer(self.inactive_days, "inactive_days", 0, None)
-        _integer(self.min_key_accounts, "min_key_accounts", 1, None)
-        _integer(self.max_key_accounts, "max_key_accounts", self.min_key_accounts, None)
+        _integer(self.min_accounts, "min_accounts", 1, None)
+        _integer(self.max_accounts, "max_accounts", self.min_accounts, None)
         _integer(self.window_days, "window_days", 1, None)
         rate = self.discount_rate
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
@@ -234,13 +249,13 @@ class SegmentConfig:
             _choice(step, "steps", STEPS)
         # run order is fixed; keep the given ones, once each
         object.__setattr__(self, "steps", tuple(s for s in STEPS if s in steps))
-        if self.key_criteria is not None:
-            if not isinstance(self.key_criteria, Mapping) or not self.key_criteria:
+        if self.criteria is not None:
+            if not isinstance(self.criteria, Mapping) or not self.criteria:
                 raise ConfigError(
-                    f"{_FUNC}: `key_criteria` must be a non-empty table of column = weight; "
-                    f"got {self.key_criteria!r}."
+                    f"{_FUNC}: `criteria` must be a non-empty table of column = weight; "
+                    f"got {self.criteria!r}."
                 )
-            object.__setattr__(self, "key_criteria", _freeze(self.key_criteria))
+            object.__setattr__(self, "criteria", _freeze(self.criteria))
 
     # --- dictionaries and TOML -----------------------------------------------------------------
 
@@ -294,17 +309,17 @@ class SegmentConfig:
 
     def to_toml_text(self) -> str:
         """TOML text of every field, by section; None fields are left out."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        lines = ["# kamseg segment configuration (kamseg.SegmentConfig)"]
+        tables: dict[str, dict[str, Any]] = {}
         for section, names in _SECTIONS.items():
-            body = [
-                f"{name} = {_toml_value(values[name])}"
-                for name in names
-                if values[name] is not None
-            ]
+            body = {name: getattr(self, name) for name in names}
+            body = {name: value for name, value in body.items() if value is not None}
             if body:
-                lines += ["", f"[{section}]", *body]
-        return "\n".join(lines) + "\n"
+                tables[section] = body
+        try:
+            text = tomli_w.dumps(tables)
+        except (TypeError, ValueError) as exc:  # e.g. a criteria weight TOML cannot hold
+            raise ConfigError(f"{_FUNC}: cannot write the settings as TOML: {exc}") from exc
+        return f"# kamseg segment configuration (kamseg.SegmentConfig)\n\n{text}"
 
     def to_toml(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_toml_text` to `path` (UTF-8, atomically); return the path."""
@@ -343,18 +358,3 @@ def _unknown(key: str, names: list[str], *, where: str) -> None:
     close = difflib.get_close_matches(key, names, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ConfigError(f"{_FUNC}: unknown setting {key!r} in {where}.{hint}")
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + items + " }"
-    raise ConfigError(f"{_FUNC}: cannot write {value!r} to TOML.")  # pragma: no cover

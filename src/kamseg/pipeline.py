@@ -108,10 +108,8 @@ def _indexed(table: pd.DataFrame | None, config: SegmentConfig, arg: str) -> pd.
 
 
 def _criteria(config: SegmentConfig, table: pd.DataFrame) -> dict[str, Any]:
-    if config.key_criteria is not None:
-        return {
-            k: dict(v) if isinstance(v, Mapping) else v for k, v in config.key_criteria.items()
-        }
+    if config.criteria is not None:
+        return {k: dict(v) if isinstance(v, Mapping) else v for k, v in config.criteria.items()}
     criteria = {}
     for col, spec in _DEFAULT_CRITERIA.items():
         # lifetime profit; else profit so far; else lifetime revenue
@@ -237,9 +235,9 @@ def segment(
             ),
             as_of=as_of,
             dropna=config.dropna,
-            returns=config.returns,  # type: ignore[arg-type]
+            returns=config.returns,
         )
-        table = summarize(rows, freq=config.freq)  # type: ignore[arg-type]
+        table = summarize(rows, freq=config.freq)
     else:
         table = summarize(
             tx,
@@ -249,9 +247,9 @@ def segment(
             profit_col=config.profit_col,
             order_col=config.order_col,
             as_of=as_of,
-            freq=config.freq,  # type: ignore[arg-type]
+            freq=config.freq,
             dropna=config.dropna,
-            returns=config.returns,  # type: ignore[arg-type]
+            returns=config.returns,
         )
     attrs = dict(table.attrs)  # as_of, freq, ...: joins below need not keep them
     steps = ["summary"]
@@ -277,7 +275,7 @@ def segment(
     if run("rfm"):
         from kamseg.rfm import rfm_scores, rfm_segments
 
-        table = rfm_segments(rfm_scores(table, bins=config.rfm_bins), labels=lang)  # type: ignore[arg-type]
+        table = rfm_segments(rfm_scores(table, bins=config.bins), labels=lang)
 
     if run("clv"):
         reason = _clv_reason(table)
@@ -296,14 +294,14 @@ def segment(
     if run("pareto"):
         from kamseg.pareto import pareto_table, pyramid
 
-        value = config.pareto_value
-        table = pareto_table(table, value_col=value, labels=lang)  # type: ignore[arg-type]
+        value = config.pareto_value_col
+        table = pareto_table(table, value_col=value, labels=lang)
         table = pyramid(
             table,
-            kind=config.pyramid_kind,  # type: ignore[arg-type]
+            kind=config.kind,
             value_col=value,
             inactive_days=config.inactive_days or None,
-            labels=lang,  # type: ignore[arg-type]
+            labels=lang,
         )
 
     if "key_accounts" in config.steps:
@@ -315,9 +313,9 @@ def segment(
                 f"not have. Hint: columns are {list(table.columns)}; criteria come from the "
                 "master (join) or earlier steps."
             )
-        if len(table) < config.min_key_accounts:
+        if len(table) < config.min_accounts:
             skipped["key_accounts"] = (
-                f"{len(table)} customer(s), fewer than min_key_accounts {config.min_key_accounts}"
+                f"{len(table)} customer(s), fewer than min_accounts {config.min_accounts}"
             )
         else:
             from kamseg.accounts import score_accounts, select_key_accounts
@@ -328,8 +326,8 @@ def segment(
             )
             table = select_key_accounts(
                 scored,
-                min_accounts=config.min_key_accounts,
-                max_accounts=config.max_key_accounts,
+                min_accounts=config.min_accounts,
+                max_accounts=config.max_accounts,
             )
 
     # The usual gap between purchases counts purchase days. With transaction rows they are
@@ -348,7 +346,7 @@ def segment(
                 as_of=attrs["as_of"],
                 freq="D",
                 dropna=config.dropna,
-                returns=config.returns,  # type: ignore[arg-type]
+                returns=config.returns,
             )["frequency"]
 
     if run("classes"):
@@ -368,8 +366,8 @@ def segment(
                 customer_col=config.customer_col,
                 date_col=config.date_col,
                 product_col=config.product_col,
-                labels=lang,  # type: ignore[arg-type]
-                action=config.actions,
+                labels=lang,
+                action=config.action,
             )
         table = view.restored()
         if "is_key_account" in table.columns:  # prospects are not key accounts
@@ -384,7 +382,7 @@ def segment(
                 view.table,
                 transactions=rows,
                 window_days=config.window_days,
-                labels=lang,  # type: ignore[arg-type]
+                labels=lang,
             )
         table = view.restored()
 
@@ -401,7 +399,7 @@ def segment(
                 window_days=config.window_days,
                 customer_col=config.customer_col,
                 date_col=config.date_col,
-                labels=lang,  # type: ignore[arg-type]
+                labels=lang,
             )
         table = view.restored()
 
@@ -447,7 +445,7 @@ def _clv_reason(table: pd.DataFrame) -> str | None:
 def _fit_clv(table: pd.DataFrame, config: SegmentConfig) -> tuple[Any, Any]:
     from kamseg import clv
 
-    purchases = clv.fit(table, model=config.clv_model)  # type: ignore[arg-type]
+    purchases = clv.fit(table, model=config.clv_model)
     spend = clv.fit(table, model="gamma_gamma")
     return purchases, spend
 
@@ -476,9 +474,9 @@ def _predict_clv(
         table,
         purchases,
         spend=spend,
-        horizon=config.clv_horizon,
+        horizon=config.horizon,
         discount_rate=config.discount_rate,
-        freq=config.freq,  # type: ignore[arg-type]
+        freq=config.freq,
         **kw,
     )
 
