@@ -40,7 +40,7 @@ def test_defaults():
     )
     assert config.profit_col is None and config.criteria is None
     assert config.steps == STEPS
-    assert (config.freq, config.clv_model, config.labels) == ("W", "mbgnbd", "en")
+    assert (config.freq, config.clv_model, config.labels) == ("D", "mbgnbd", "en")
     assert (config.bins, config.horizon, config.pareto_value_col, config.kind) == (
         5,
         12,

@@ -45,7 +45,7 @@ def full(data) -> pd.DataFrame:
 def _by_hand(data) -> pd.DataFrame:
     """The same job, composed step by step from the public functions."""
     tx = data.transactions
-    customers = kamseg.summarize(tx, profit_col="profit", order_col="order_id", freq="W")
+    customers = kamseg.summarize(tx, profit_col="profit", order_col="order_id", freq="D")
     master = data.master
     extra = [c for c in master.columns if c not in customers.columns and c != "is_prospect"]
     table = customers.join(master[extra])
@@ -65,7 +65,7 @@ def _by_hand(data) -> pd.DataFrame:
         discount_rate=0.01,
         margin="margin",
         cost_to_serve="cost_to_serve",
-        freq="W",
+        freq="D",
     )
     table = kamseg.pareto_table(table)
     table = kamseg.pyramid(table, inactive_days=365)
@@ -105,7 +105,7 @@ def test_each_setting_reaches_the_argument_of_its_name(data):
         max_accounts=4,
     )
     out = kamseg.segment(data.transactions, config=config)
-    table = kamseg.summarize(data.transactions, profit_col="profit", freq="W")
+    table = kamseg.summarize(data.transactions, profit_col="profit", freq="D")
     table = kamseg.rfm_segments(kamseg.rfm_scores(table, bins=3))
     purchases = clv.fit(table, model="bgnbd")
     spend = clv.fit(table, model="gamma_gamma")
@@ -114,7 +114,7 @@ def test_each_setting_reaches_the_argument_of_its_name(data):
         revenue > 0, table["profit"].to_numpy() / np.where(revenue > 0, revenue, 1), 0
     )
     table = clv.predict(
-        table.assign(margin=margin), purchases, spend=spend, horizon=6, margin="margin", freq="W"
+        table.assign(margin=margin), purchases, spend=spend, horizon=6, margin="margin", freq="D"
     )
     table = kamseg.pareto_table(table, value_col="profit")
     table = kamseg.pyramid(table, kind="profit", value_col="profit", inactive_days=200)
@@ -151,7 +151,7 @@ def test_every_dimension_and_prospects(data, full):
         assert col in full.columns, col
     assert full.attrs["kamseg_steps"] == ["summary", *kamseg.config.STEPS]
     assert full.attrs["kamseg_skipped"] == {} and full.attrs["kamseg_limited"] == {}
-    assert full.attrs["as_of"] == str(data.as_of.date()) and full.attrs["freq"] == "W"
+    assert full.attrs["as_of"] == str(data.as_of.date()) and full.attrs["freq"] == "D"
     assert full["is_key_account"].dtype == bool
     assert 5 <= int(full["is_key_account"].sum()) <= 25
     prospects = full[full["first_purchase"].isna()]
@@ -275,7 +275,7 @@ def test_csv_path_and_as_of_argument(data, tmp_path):
                         customer_id=data.transactions["customer_id"].astype(str)
                     ),
                     as_of="2024-03-31",
-                    freq="W",
+                    freq="D",
                 )
             )
         )

@@ -116,7 +116,8 @@ class SegmentConfig:
         Observation date (ISO text); None: the latest transaction date. The ``as_of``
         argument of :func:`kamseg.segment` wins over this.
     freq
-        Period of the BTYD columns and CLV models: ``"D"``, ``"W"`` (default) or ``"M"``.
+        Period of the BTYD columns and CLV models: ``"D"`` (default, as
+        :func:`kamseg.summarize` and :func:`kamseg.clv.predict`), ``"W"`` or ``"M"``.
     returns, dropna
         As in :func:`kamseg.summarize`.
     engine
@@ -172,7 +173,7 @@ class SegmentConfig:
     >>> from kamseg import SegmentConfig
     >>> config = SegmentConfig(profit_col="profit", steps=("rfm", "pareto"))
     >>> config.freq, config.steps
-    ('W', ('rfm', 'pareto'))
+    ('D', ('rfm', 'pareto'))
     >>> SegmentConfig.from_toml_text(config.to_toml_text()) == config
     True
     >>> SegmentConfig(freq="Q")
@@ -188,7 +189,7 @@ class SegmentConfig:
     order_col: str | None = None
     product_col: str = "product"
     as_of: str | None = None
-    freq: Freq = "W"
+    freq: Freq = "D"
     returns: ReturnsPolicy = "net"
     dropna: bool = False
     engine: Engine = "auto"

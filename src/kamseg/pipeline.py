@@ -140,8 +140,8 @@ def segment(
     2. **master**: the master's columns (industry, region, influence, ...), joined by id;
     3. **rfm**: scores, cell and named segment;
     4. **clv**: ``p_alive``, expected purchases and spend, ``clv``, ``profit_clv``
-       (``config.clv_model`` + Gamma-Gamma; margin from profit, cost to serve from the
-       master);
+       (``config.clv_model`` + Gamma-Gamma, fitted on the repeat buyers with a positive
+       mean repeat spend; margin from profit, cost to serve from the master);
     5. **pareto**: cumulative shares, ABC class, pyramid tier;
     6. **key_accounts**: multi-criteria score, rank, ``is_key_account`` (short list);
     7. **classes**: value, behaviour, lifecycle, need (with a catalog) and satisfaction
@@ -446,7 +446,11 @@ def _fit_clv(table: pd.DataFrame, config: SegmentConfig) -> tuple[Any, Any]:
     from kamseg import clv
 
     purchases = clv.fit(table, model=config.clv_model)
-    spend = clv.fit(table, model="gamma_gamma")
+    # Gamma-Gamma on the repeat buyers whose mean repeat spend is positive: returns netted
+    # into a period can leave a customer at <= 0, which the model cannot take (their
+    # expected spend is still predicted, shrunk towards the population mean)
+    repeat = table[(table["frequency"] > 0) & (table["monetary_value"] > 0)]
+    spend = clv.fit(repeat, model="gamma_gamma")
     return purchases, spend
 
 
