@@ -273,3 +273,24 @@ def test_partitions_default_from_rows_per_pass(tx, tmp_path, monkeypatch):
 def test_partitions_must_be_a_positive_integer(tx, bad):
     with pytest.raises(kamseg.errors.ConfigError, match="partitions"):
         summarize_duckdb(pa.Table.from_pandas(tx), partitions=bad)
+
+
+@pytest.mark.parametrize("returns", ["net", "exclude"])
+def test_one_notice_word_for_word_as_the_pandas_path(
+    tx_returns: pd.DataFrame, tmp_path: Path, returns: str
+) -> None:
+    dirty = tx_returns.copy()
+    dirty.loc[dirty.index[:4], "amount"] = np.nan
+    path = _convert(dirty, "parquet", tmp_path)
+    kw: dict[str, Any] = {"dropna": True, "returns": returns, "as_of": "2024-06-30"}
+    with warnings.catch_warnings(record=True) as on_duckdb:
+        warnings.simplefilter("always")
+        got = kamseg.summarize(path, **kw)
+    with warnings.catch_warnings(record=True) as on_pandas:
+        warnings.simplefilter("always")
+        expected = kamseg.summarize(dirty, **kw)
+    _check(got, expected)
+    assert len(on_duckdb) == len(on_pandas) == 1
+    assert str(on_duckdb[0].message) == str(on_pandas[0].message)
+    assert "dropped 4 row(s) with null values" in str(on_pandas[0].message)
+    assert on_duckdb[0].filename == on_pandas[0].filename == __file__

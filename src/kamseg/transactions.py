@@ -48,7 +48,17 @@ from kamseg._validation import (
 )
 from kamseg.errors import ConfigError, EmptyInputError, SchemaError
 
-__all__ = ["PreparedTransactions", "ReturnsPolicy", "as_prepared", "prepare_transactions"]
+__all__ = [
+    "PreparedTransactions",
+    "ReturnsPolicy",
+    "as_prepared",
+    "notice_after_as_of",
+    "notice_excluded_returns",
+    "notice_netted_returns",
+    "notice_nulls",
+    "notify",
+    "prepare_transactions",
+]
 
 _FUNC = "prepare_transactions"
 
@@ -465,12 +475,12 @@ def _prepare(
             )
         n_null = 0 if keep is None else int((~keep).sum())
         dropped["null"] = n_null
-        notices.append(f"dropped {n_null} row(s) with null values ({desc})")
+        notices.append(notice_nulls(n_null, counts))
 
     days = dates.to_numpy().astype("datetime64[D]").view(np.int64)
     del dates
     if keep is not None and not keep.any():
-        _notify(func, notices, stacklevel)
+        notify(func, notices, stacklevel=stacklevel)
         raise EmptyInputError(f"{func}: no rows left after dropping nulls.")
     max_day = int(days.max()) if keep is None else int(days[keep].max())
     as_of_day = max_day if parsed_as_of is None else parsed_as_of
@@ -482,9 +492,7 @@ def _prepare(
     n_late = int(late.sum())
     if n_late:
         dropped["after_as_of"] = n_late
-        notices.append(
-            f"excluded {n_late} transaction(s) dated after as_of {np.datetime64(as_of_day, 'D')}"
-        )
+        notices.append(notice_after_as_of(n_late, as_of_day))
         keep = ~late if keep is None else keep & ~late
 
     negative = amount < 0
@@ -494,7 +502,7 @@ def _prepare(
     n_returns = 0
     if n_negative:
         if returns == "error":
-            _notify(func, notices, stacklevel)
+            notify(func, notices, stacklevel=stacklevel)
             raise SchemaError(
                 f"{func}: {n_negative} row(s) have negative {str(amount_col)!r} (returns); "
                 f"examples: {examples(amount[negative])}. Hint: returns='net' nets them into "
@@ -502,7 +510,7 @@ def _prepare(
             )
         if returns == "exclude":
             dropped["returns"] = n_negative
-            notices.append(f"excluded {n_negative} row(s) with negative amounts (returns)")
+            notices.append(notice_excluded_returns(n_negative))
             keep = ~negative if keep is None else keep & ~negative
         else:
             n_returns = n_negative
@@ -510,7 +518,7 @@ def _prepare(
     rows: np.ndarray | None = None
     if keep is not None:
         if not keep.any():
-            _notify(func, notices, stacklevel)
+            notify(func, notices, stacklevel=stacklevel)
             raise EmptyInputError(
                 f"{func}: no transactions left on or before as_of "
                 f"{np.datetime64(as_of_day, 'D')} after filtering."
@@ -525,11 +533,8 @@ def _prepare(
     del ids
     if n_returns:
         revenue = np.bincount(code, weights=amount, minlength=len(uniques))
-        notices.append(
-            f"{n_returns} row(s) have negative amounts (returns), netted into customers' "
-            f"totals; {int((revenue <= 0).sum())} customer(s) have net revenue <= 0"
-        )
-    _notify(func, notices, stacklevel)
+        notices.append(notice_netted_returns(n_returns, int((revenue <= 0).sum())))
+    notify(func, notices, stacklevel=stacklevel)
 
     order = None
     if order_col is not None:
@@ -568,8 +573,33 @@ def _prepare(
     )
 
 
-def _notify(func: str, notices: list[str], stacklevel: int) -> None:
-    """The one warning of a preparation: every drop and every netted return."""
+def notify(func: str, notices: list[str], *, stacklevel: int) -> None:
+    """Give the one warning of a preparation (every drop and every netted return), then
+    forget the notices. The engines' SQL twins of the rules give the same one warning."""
     if notices:
         warn(f"{func}: {'; '.join(notices)}.", stacklevel=stacklevel)
         notices.clear()
+
+
+def notice_nulls(n_rows: int, counts: dict[str, int]) -> str:
+    """The words for rows dropped for null values (`counts`: column -> nulls)."""
+    desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
+    return f"dropped {n_rows} row(s) with null values ({desc})"
+
+
+def notice_after_as_of(n_rows: int, as_of_day: int) -> str:
+    """The words for rows excluded for being dated after `as_of`."""
+    return f"excluded {n_rows} transaction(s) dated after as_of {np.datetime64(as_of_day, 'D')}"
+
+
+def notice_excluded_returns(n_rows: int) -> str:
+    """The words for returns dropped by ``returns="exclude"``."""
+    return f"excluded {n_rows} row(s) with negative amounts (returns)"
+
+
+def notice_netted_returns(n_rows: int, n_nonpositive: int) -> str:
+    """The words for returns netted by ``returns="net"``."""
+    return (
+        f"{n_rows} row(s) have negative amounts (returns), netted into customers' totals; "
+        f"{n_nonpositive} customer(s) have net revenue <= 0"
+    )

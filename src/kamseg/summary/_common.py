@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._types import Freq, ReturnsPolicy
-from kamseg._validation import warn
+from kamseg.transactions import notice_netted_returns, notify
 
 __all__ = [
     "CUSTOMER_COLUMNS",
@@ -77,20 +77,19 @@ def customer_frame(data: dict[str, Any], index: pd.Index) -> pd.DataFrame:
 def finish(
     result: pd.DataFrame,
     *,
+    notices: list[str],
     n_negative: int,
     returns: str,
     as_of_day: int,
     freq: str,
-    stacklevel: int = 4,
+    stacklevel: int = 7,
 ) -> pd.DataFrame:
-    """The last step of the engines: the warning about netted returns, and `attrs`."""
+    """The last step of the engines: their one notice (the rows dropped, with the returns
+    netted), as :func:`kamseg.prepare_transactions` gives it, and `attrs`."""
     if n_negative and returns == "net":
         n_flagged = int(result["nonpositive_revenue"].sum())
-        warn(
-            f"{_FUNC}: {n_negative} row(s) have negative amounts (returns), netted into "
-            f"customers' totals; {n_flagged} customer(s) have net revenue <= 0.",
-            stacklevel=stacklevel,
-        )
+        notices.append(notice_netted_returns(n_negative, n_flagged))
+    notify(_FUNC, notices, stacklevel=stacklevel)
     return with_attrs(result, as_of_day=as_of_day, freq=freq)
 
 

@@ -18,9 +18,15 @@ import numpy as np
 import pandas as pd
 
 from kamseg._validation import as_of_day as day_of
-from kamseg._validation import check_choice, check_columns, check_int, warn
+from kamseg._validation import check_choice, check_columns, check_int
 from kamseg.errors import EmptyInputError, SchemaError
 from kamseg.summary._common import Freq, ReturnsPolicy, finish
+from kamseg.transactions import (
+    notice_after_as_of,
+    notice_excluded_returns,
+    notice_nulls,
+    notify,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -31,6 +37,9 @@ _FUNC = "summarize"
 #: Transactions aggregated per pass when `partitions` is not given (see summarize_duckdb).
 ROWS_PER_PASS = 16_000_000
 _VIEW = "kamseg_tx"
+# the notice points at the caller of kamseg.summarize:
+# warn <- notify <- _summarize <- summarize_duckdb <- _summarize_on_engine <- summarize <- caller
+_STACK = 7
 _EPOCH = "DATE '1970-01-01'"
 _NUMERIC = (
     "TINYINT",
@@ -421,6 +430,7 @@ def _summarize(
                 "Hint: replace them with real amounts or drop those rows."
             )
     counts = {c: n for c, n in nulls.items() if n}
+    notices: list[str] = []  # one notice for every drop, as the pandas path gives
     if counts:
         desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
         if not dropna:
@@ -428,18 +438,17 @@ def _summarize(
                 f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True to drop those "
                 "rows with a warning, or fill them first."
             )
-        warn(f"{_FUNC}: dropped {n_any_null} row(s) with null values ({desc}).", stacklevel=4)
+        notices.append(notice_nulls(n_any_null, counts))
         if max_day is None:
+            notify(_FUNC, notices, stacklevel=_STACK)
             raise EmptyInputError(f"{_FUNC}: no rows left after dropping nulls.")
     as_of_day = int(max_day) if as_of_parsed is None else as_of_parsed
     as_of_text = str(np.datetime64(as_of_day, "D"))
     if n_late:
-        warn(
-            f"{_FUNC}: excluded {n_late} transaction(s) dated after as_of {as_of_text}.",
-            stacklevel=4,
-        )
+        notices.append(notice_after_as_of(n_late, as_of_day))
     if n_negative:
         if returns == "error":
+            notify(_FUNC, notices, stacklevel=_STACK)
             where = f"NOT ({any_null}) AND NOT ({late_sql}) AND {amount_sql} < 0"
             shown_neg = _run(
                 rel, f"SELECT {amount_sql} FROM {_VIEW} WHERE {where} LIMIT 50"
@@ -453,12 +462,10 @@ def _summarize(
                 "drops them."
             )
         if returns == "exclude":
-            warn(
-                f"{_FUNC}: excluded {n_negative} row(s) with negative amounts (returns).",
-                stacklevel=4,
-            )
+            notices.append(notice_excluded_returns(n_negative))
     n_kept = n_rows - n_any_null - n_late - (n_negative if returns == "exclude" else 0)
     if n_kept == 0:
+        notify(_FUNC, notices, stacklevel=_STACK)
         raise EmptyInputError(
             f"{_FUNC}: no transactions left on or before as_of {as_of_text} after filtering."
         )
@@ -492,7 +499,15 @@ def _summarize(
     del tables
     result = _to_pandas(table, customer_col, profit is not None)
 
-    return finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
+    return finish(
+        result,
+        stacklevel=_STACK + 1,  # one frame more: finish
+        notices=notices,
+        n_negative=n_negative,
+        returns=returns,
+        as_of_day=as_of_day,
+        freq=freq,
+    )
 
 
 def _summary_sql(

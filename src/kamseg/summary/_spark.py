@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._validation import as_of_day as day_of
-from kamseg._validation import check_choice, check_columns, examples, warn
+from kamseg._validation import check_choice, check_columns, examples
 from kamseg.errors import EmptyInputError, SchemaError
 from kamseg.summary._common import (
     Freq,
@@ -34,6 +34,12 @@ from kamseg.summary._common import (
     finish,
     periods,
 )
+from kamseg.transactions import (
+    notice_after_as_of,
+    notice_excluded_returns,
+    notice_nulls,
+    notify,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, SparkSession
@@ -42,6 +48,9 @@ if TYPE_CHECKING:
 __all__ = ["read_parquet_for_spark", "summarize_spark"]
 
 _FUNC = "summarize"
+# the notice points at the caller of kamseg.summarize:
+# warn <- notify <- summarize_spark <- _summarize_on_engine <- summarize <- caller
+_STACK = 6
 _INSTALL = 'pip install "kamseg[spark]"'
 _N_EXAMPLE_ROWS = 50
 
@@ -281,6 +290,7 @@ def summarize_spark(
     # --- nulls, after as_of, returns: the pandas path's messages --------------------------
     null_counts = {name: stats[f"null_{i}"] for i, name in enumerate(null_of)}
     counts = {name: n for name, n in null_counts.items() if n}
+    notices: list[str] = []  # one notice for every drop, as the pandas path gives
     if counts:
         desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
         if not dropna:
@@ -288,22 +298,21 @@ def summarize_spark(
                 f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True to drop those "
                 "rows with a warning, or fill them first."
             )
-        warn(f"{_FUNC}: dropped {stats['n_null']} row(s) with null values ({desc}).")
+        notices.append(notice_nulls(stats["n_null"], counts))
         if stats["max_day"] is None:
+            notify(_FUNC, notices, stacklevel=_STACK)
             raise EmptyInputError(f"{_FUNC}: no rows left after dropping nulls.")
     as_of_day = int(stats["max_day"]) if parsed_as_of is None else parsed_as_of
     n_kept = stats["n_rows"] - stats["n_null"]
     n_late = stats["n_late"]
     if n_late:
-        warn(
-            f"{_FUNC}: excluded {n_late} transaction(s) dated after as_of "
-            f"{np.datetime64(as_of_day, 'D')}."
-        )
+        notices.append(notice_after_as_of(n_late, as_of_day))
         n_kept -= n_late
     n_negative = stats["n_negative"]
     keep = valid & ~late
     if n_negative:
         if returns == "error":
+            notify(_FUNC, notices, stacklevel=_STACK)
             rows = df.filter(negative).select(amount.alias("v")).limit(_N_EXAMPLE_ROWS)
             floats = [np.float64(row["v"]) for row in rows.collect()]
             raise SchemaError(
@@ -312,10 +321,11 @@ def summarize_spark(
                 "the customers' totals, returns='exclude' drops them."
             )
         if returns == "exclude":
-            warn(f"{_FUNC}: excluded {n_negative} row(s) with negative amounts (returns).")
+            notices.append(notice_excluded_returns(n_negative))
             keep = keep & ~negative
             n_kept -= n_negative
     if n_kept == 0:
+        notify(_FUNC, notices, stacklevel=_STACK)
         raise EmptyInputError(
             f"{_FUNC}: no transactions left on or before as_of "
             f"{np.datetime64(as_of_day, 'D')} after filtering."
@@ -382,7 +392,14 @@ def summarize_spark(
     data["nonpositive_revenue"] = revenue <= 0
 
     result = customer_frame(data, pd.Index(frame["c"], name=customer_col))
-    return finish(result, n_negative=n_negative, returns=returns, as_of_day=as_of_day, freq=freq)
+    return finish(
+        result,
+        notices=notices,
+        n_negative=n_negative,
+        returns=returns,
+        as_of_day=as_of_day,
+        freq=freq,
+    )
 
 
 def _nanosecond_columns(path: str) -> dict[str, str | None]:
