@@ -133,7 +133,7 @@ def test_saaty_random_index_table() -> None:
 
 
 def test_ahp_leader_example_published_weights_and_cr() -> None:
-    res = ahp_weights(LEADER, labels=["experience", "education", "charisma", "age"])
+    res = ahp_weights(LEADER, criteria=["experience", "education", "charisma", "age"])
     published = {"experience": 0.547, "education": 0.127, "charisma": 0.270, "age": 0.056}
     for name, value in published.items():
         assert res.weights[name] == pytest.approx(value, abs=1e-3)
@@ -216,8 +216,8 @@ def test_ahp_dataframe_with_other_criteria_is_refused() -> None:
     m = pd.DataFrame([[1, 2], [0.5, 1]], index=["a", "b"], columns=["a", "c"])
     with pytest.raises(ConfigError, match="same criteria"):
         ahp_weights(m)
-    with pytest.raises(ConfigError, match="labels"):
-        ahp_weights([[1, 2], [0.5, 1]], labels=["a"])
+    with pytest.raises(ConfigError, match="criteria"):
+        ahp_weights([[1, 2], [0.5, 1]], criteria=["a"])
 
 
 # --------------------------------------------------------------------------------------
@@ -818,7 +818,7 @@ def test_review_rules_by_hand() -> None:
         below=[0, 0, 1, 3, 0, 0],
         ranks=[25, 31, 40, 2, 20, 21],
     )
-    out = review_key_accounts(prev, scored)  # enter 20, exit 30, patience 2
+    out = review_key_accounts(scored, previous=prev)  # enter 20, exit 30, patience 2
     assert out["decision"].tolist() == ["kept", "watch", "removed", "kept", "added", "not key"]
     assert out["reason"].tolist() == [
         "rank 25 <= exit rank 30",
@@ -841,17 +841,17 @@ def test_review_rules_by_hand() -> None:
 
 def test_review_patience_one_removes_at_once_and_counts() -> None:
     prev, scored = review_frames([True, True], [0, 0], [31, 3])
-    out = review_key_accounts(prev, scored, enter_rank=1, exit_rank=30, patience=1)
+    out = review_key_accounts(scored, previous=prev, enter_rank=1, exit_rank=30, patience=1)
     assert out["decision"].tolist() == ["removed", "kept"]
     assert out["reason"].iloc[0] == "rank 31 > exit rank 30 for 1 period"
-    out3 = review_key_accounts(prev, scored, enter_rank=1, exit_rank=30, patience=3)
+    out3 = review_key_accounts(scored, previous=prev, enter_rank=1, exit_rank=30, patience=3)
     assert out3["reason"].iloc[0] == "rank 31 > exit rank 30 for 1 of 3 periods"
 
 
 def test_review_lost_and_new_accounts() -> None:
     prev, _ = review_frames([True, False, True], [0, 0, 1], [])
     scored = pd.DataFrame({"account_rank": [1, 50]}, index=pd.Index(["k2", "new"]))
-    out = review_key_accounts(prev, scored)
+    out = review_key_accounts(scored, previous=prev)
     assert out.index.tolist() == ["k2", "new", "k0", "k1"]
     assert out["decision"].tolist() == ["kept", "not key", "removed", "not key"]
     assert out["reason"].tolist()[2:] == ["no longer in the data"] * 2
@@ -867,7 +867,7 @@ def test_review_with_score_thresholds() -> None:
         {"account_rank": [1, 2, 3, 4], "account_score": [0.9, 0.55, 0.75, 0.65]}, index=ids
     )
     out = review_key_accounts(
-        prev, scored, enter_rank=None, exit_rank=None, enter_score=0.7, exit_score=0.6
+        scored, previous=prev, enter_rank=None, exit_rank=None, enter_score=0.7, exit_score=0.6
     )
     assert out["decision"].tolist() == ["kept", "watch", "added", "not key"]
     assert out["reason"].tolist() == [
@@ -876,7 +876,7 @@ def test_review_with_score_thresholds() -> None:
         "score 0.75 >= entry score 0.7",
         "score 0.65 < entry score 0.7",
     ]
-    both = review_key_accounts(prev, scored, enter_rank=3, exit_rank=3, enter_score=0.8)
+    both = review_key_accounts(scored, previous=prev, enter_rank=3, exit_rank=3, enter_score=0.8)
     assert both["reason"].iloc[2] == "score 0.75 < entry score 0.8"
     assert both["reason"].iloc[0] == "rank 1 <= exit rank 3"
 
@@ -888,7 +888,7 @@ def test_review_capacity_priority() -> None:
         below=[0, 0, 0, 0, 0, 0],
         ranks=[3, 6, 7, 8, 1, 2],
     )
-    out = review_key_accounts(prev, scored, enter_rank=2, exit_rank=6, max_accounts=4)
+    out = review_key_accounts(scored, previous=prev, enter_rank=2, exit_rank=6, max_accounts=4)
     # places: kept (k0, k1), then watch (k2, k3); the newcomers wait
     assert out["is_key_account"].tolist() == [True, True, True, True, False, False]
     assert out["decision"].tolist() == ["kept", "kept", "watch", "watch", "not key", "not key"]
@@ -897,7 +897,9 @@ def test_review_capacity_priority() -> None:
     )
     # incumbents alone overflow a smaller list: the worst-placed one is removed, with a warning
     with pytest.warns(KamsegWarning, match=r"1 of them were key accounts.*'k3'"):
-        tight = review_key_accounts(prev, scored, enter_rank=2, exit_rank=6, max_accounts=3)
+        tight = review_key_accounts(
+            scored, previous=prev, enter_rank=2, exit_rank=6, max_accounts=3
+        )
     assert tight["is_key_account"].tolist() == [True, True, True, False, False, False]
     assert tight["decision"].tolist()[3] == "removed"
     assert tight["reason"].iloc[3] == (
@@ -905,8 +907,8 @@ def test_review_capacity_priority() -> None:
     )
     # a newcomer gets a place once an incumbent leaves by the rules
     later = review_key_accounts(
-        out,
         scored.assign(account_rank=[3, 6, 7, 8, 1, 2]),
+        previous=out,
         enter_rank=2,
         exit_rank=6,
         max_accounts=4,
@@ -924,7 +926,9 @@ def test_review_output_feeds_the_next_period() -> None:
     decisions = []
     for ranks in history:
         scored = pd.DataFrame({"account_rank": ranks}, index=pd.Index(ids))
-        prev = review_key_accounts(prev, scored, enter_rank=2, exit_rank=2, max_accounts=3)
+        prev = review_key_accounts(
+            scored, previous=prev, enter_rank=2, exit_rank=2, max_accounts=3
+        )
         decisions.append(prev["decision"].tolist()[:3])
     # k0 drops below the exit rank: watch in the first period, removed in the second
     assert decisions == [
@@ -936,7 +940,7 @@ def test_review_output_feeds_the_next_period() -> None:
 
 def test_review_labels_zh() -> None:
     prev, scored = review_frames([True, False], [0, 0], [1, 50])
-    out = review_key_accounts(prev, scored, labels="zh")
+    out = review_key_accounts(scored, previous=prev, labels="zh")
     zh = [ACCOUNT_DECISION_LABELS[d]["zh"] for d in DECISIONS]
     assert list(out["decision"].cat.categories) == zh
     assert out["decision"].tolist() == ["保留", "非重点"]
@@ -961,31 +965,31 @@ def test_review_labels_zh() -> None:
 def test_review_bad_configuration(kwargs: dict[str, object], match: str) -> None:
     prev, scored = review_frames([True], [0], [1])
     with pytest.raises(ConfigError, match=match):
-        review_key_accounts(prev, scored, **kwargs)  # type: ignore[arg-type]
+        review_key_accounts(scored, previous=prev, **kwargs)  # type: ignore[arg-type]
 
 
 def test_review_bad_data() -> None:
     prev, scored = review_frames([True, False], [0, 0], [1, 2])
     with pytest.raises(ColumnNotFoundError, match="is_key_account"):
-        review_key_accounts(prev.drop(columns="is_key_account"), scored)
+        review_key_accounts(scored, previous=prev.drop(columns="is_key_account"))
     with pytest.raises(SchemaError, match="True/False"):
-        review_key_accounts(prev.assign(is_key_account=["yes", "no"]), scored)
+        review_key_accounts(scored, previous=prev.assign(is_key_account=["yes", "no"]))
     with pytest.raises(SchemaError, match="True/False"):
-        review_key_accounts(prev.assign(is_key_account=[True, None]), scored)
+        review_key_accounts(scored, previous=prev.assign(is_key_account=[True, None]))
     with pytest.raises(SchemaError, match="counts"):
-        review_key_accounts(prev.assign(periods_below=[-1, 0]), scored)
+        review_key_accounts(scored, previous=prev.assign(periods_below=[-1, 0]))
     with pytest.raises(SchemaError, match="duplicate"):
-        review_key_accounts(prev, pd.concat([scored, scored]))
+        review_key_accounts(pd.concat([scored, scored]), previous=prev)
     with pytest.raises(ColumnNotFoundError, match="account_score"):
-        review_key_accounts(prev, scored, enter_score=0.5, exit_score=0.4)
+        review_key_accounts(scored, previous=prev, enter_score=0.5, exit_score=0.4)
     with pytest.raises(EmptyInputError):
-        review_key_accounts(prev, scored.iloc[:0])
+        review_key_accounts(scored.iloc[:0], previous=prev)
     # 0/1 flags and a missing counter are accepted; an empty previous list too
     ok = review_key_accounts(
-        prev.assign(is_key_account=[1, 0]).drop(columns="periods_below"), scored
+        scored, previous=prev.assign(is_key_account=[1, 0]).drop(columns="periods_below")
     )
     assert ok["decision"].tolist() == ["kept", "added"]
-    first = review_key_accounts(prev.iloc[:0], scored)
+    first = review_key_accounts(scored, previous=prev.iloc[:0])
     assert first["decision"].tolist() == ["added", "added"]
 
 
@@ -1011,7 +1015,12 @@ def review_case(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, int, int, 
 def test_review_properties(case: tuple[pd.DataFrame, pd.DataFrame, int, int, int]) -> None:
     prev, scored, enter, exit_, patience = case
     out = review_key_accounts(
-        prev, scored, enter_rank=enter, exit_rank=exit_, patience=patience, max_accounts=None
+        scored,
+        previous=prev,
+        enter_rank=enter,
+        exit_rank=exit_,
+        patience=patience,
+        max_accounts=None,
     )
     rank = scored["account_rank"].to_numpy()
     was = prev["is_key_account"].to_numpy()
@@ -1044,7 +1053,12 @@ def test_review_never_exceeds_max_accounts(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KamsegWarning)
         out = review_key_accounts(
-            prev, scored, enter_rank=enter, exit_rank=exit_, patience=patience, max_accounts=cap
+            scored,
+            previous=prev,
+            enter_rank=enter,
+            exit_rank=exit_,
+            patience=patience,
+            max_accounts=cap,
         )
     assert out["is_key_account"].sum() <= cap
 
@@ -1075,5 +1089,5 @@ def test_demo_data_end_to_end(demo_data: kamseg.datasets.Dataset) -> None:
     assert 5 <= chosen["is_key_account"].sum() <= 25
     top = scored["account_rank"].idxmin()
     assert chosen.loc[top, "is_key_account"]
-    review = review_key_accounts(chosen, scored)
+    review = review_key_accounts(scored, previous=chosen)
     assert set(review["decision"].astype(str)) <= set(DECISIONS)

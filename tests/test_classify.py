@@ -74,3 +74,55 @@ def test_row_order_does_not_matter(data, customers):
         a = kamseg.classify(customers, **kw)
         b = kamseg.classify(customers.sample(frac=1.0, random_state=3), **kw)
     pd.testing.assert_frame_equal(a, b.loc[a.index])
+
+
+def _by_client(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns={"customer_id": "client"})
+
+
+@pytest.mark.parametrize(
+    ("name", "sides"),
+    [
+        ("classify", ("transactions", "surveys", "complaints", "catalog", "master")),
+        ("lifecycle_stage", ("transactions",)),
+        ("need_level", ("transactions", "catalog")),
+        ("latent_needs", ("transactions", "catalog")),
+        ("satisfaction_class", ("surveys", "complaints")),
+        ("health_score", ("transactions",)),
+        ("early_warnings", ("transactions", "surveys", "complaints")),
+        ("features.trends", ("transactions",)),
+    ],
+)
+def test_customer_col_defaults_to_the_index_name(data, customers, name, sides):
+    """Customers indexed by "client", side tables with a "client" column: no customer_col."""
+    func = kamseg.features.trends if name == "features.trends" else getattr(kamseg, name)
+    given = {side: getattr(data, side) for side in sides}
+    renamed = {side: _by_client(t) for side, t in given.items()}
+    if "master" in renamed:
+        renamed["master"] = data.master.rename_axis("client")
+    clients = customers.rename_axis("client")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        expected = func(customers, **given)
+        out = func(clients, **renamed)
+    if name == "latent_needs":  # a long table: its id column is named after customer_col
+        pd.testing.assert_frame_equal(out, _by_client(expected))
+    else:
+        pd.testing.assert_frame_equal(out, expected.rename_axis("client"))
+
+
+def test_customer_col_given_or_unnamed_index(data, customers):
+    tx = _by_client(data.transactions)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        expected = kamseg.lifecycle_stage(customers, transactions=data.transactions)
+        # an explicit customer_col wins over the index name
+        given = kamseg.lifecycle_stage(
+            customers.rename_axis(None), transactions=tx, customer_col="client"
+        )
+    pd.testing.assert_frame_equal(given, expected.rename_axis(None))
+    # an unnamed index means "customer_id"; a named one its name, with the usual hint
+    with pytest.raises(kamseg.errors.ColumnNotFoundError, match=r"'customer_id'.*'client'"):
+        kamseg.lifecycle_stage(customers.rename_axis(None), transactions=tx)
+    with pytest.raises(kamseg.errors.ColumnNotFoundError, match=r"'client'.*customer_col"):
+        kamseg.lifecycle_stage(customers.rename_axis("client"), transactions=data.transactions)

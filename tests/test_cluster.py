@@ -247,7 +247,7 @@ def test_errors(three: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match="named twice"):
         cluster_customers(three, extra_cols=["revenue"])
     with pytest.raises(ConfigError, match="no feature"):
-        cluster_customers(three, recency_col=None, frequency_col=None, monetary_col=None)
+        cluster_customers(three, days_since_last_col=None, frequency_col=None, monetary_col=None)
     with pytest.raises(ConfigError, match="`labels`"):
         cluster_customers(three, labels="de")  # type: ignore[arg-type]
     with pytest.raises(EmptyInputError):
@@ -273,7 +273,7 @@ def test_profile_by_hand() -> None:
             "n_orders": [2, 1, 4, 9],
         }
     )
-    p = cluster_profile(df, features=["revenue", "n_orders"])
+    p = cluster_profile(df, feature_cols=["revenue", "n_orders"])
     assert p.index.tolist() == [0, 1] and p.index.name == "cluster"
     assert list(p.columns) == [
         "cluster_name",
@@ -291,7 +291,7 @@ def test_profile_by_hand() -> None:
     assert p["revenue_median"].tolist() == [5.0, 200.0]
     assert p["n_orders_mean"].tolist() == [1.0, 5.0]
     assert p["n_orders_median"].tolist() == [1.0, 4.0]
-    assert list(cluster_profile(df, features=["revenue"], name_col=None).columns[:2]) == [
+    assert list(cluster_profile(df, feature_cols=["revenue"], name_col=None).columns[:2]) == [
         "size",
         "share",
     ]
@@ -314,11 +314,11 @@ def test_profile_errors() -> None:
     df = pd.DataFrame({"cluster": [0, 0], "cluster_name": ["a", "b"], "revenue": [1.0, 2.0]})
     with pytest.raises(SchemaError, match="one name per cluster"):
         cluster_profile(df)
-    with pytest.raises(ColumnNotFoundError, match="features"):
-        cluster_profile(df, features=["profit"])
+    with pytest.raises(ColumnNotFoundError, match="feature_cols"):
+        cluster_profile(df, feature_cols=["profit"])
     with pytest.raises(ColumnNotFoundError, match="cluster_col"):
         cluster_profile(df, cluster_col="segment")
     with pytest.raises(SchemaError, match="null"):
         cluster_profile(df.assign(cluster=[0, None]), name_col=None)
-    with pytest.raises(ConfigError, match="`features`"):
-        cluster_profile(df, features="revenue")
+    with pytest.raises(ConfigError, match="`feature_cols`"):
+        cluster_profile(df, feature_cols="revenue")

@@ -710,7 +710,7 @@ def test_evaluate_holdout_bad_input(cdnow_weekly, bgnbd_weekly, demo_data):
         evaluate_holdout(bad, bgnbd_weekly)
     daily = small.copy()
     daily.attrs = {**small.attrs, "freq": "D"}
-    with pytest.raises(ConfigError, match="fitted on 'W' periods but `cal_hold` is in 'D'"):
+    with pytest.raises(ConfigError, match="fitted on 'W' periods but `customers` is in 'D'"):
         evaluate_holdout(daily, bgnbd_weekly)
 
 

@@ -26,8 +26,8 @@ from kamseg.errors import (
 )
 from kamseg.evaluate import (
     KAM_PERFORMANCE_COLUMNS,
+    CalendarFreq,
     CohortKind,
-    Period,
     cohort_retention,
     kam_performance,
 )
@@ -86,7 +86,7 @@ def same(got: list[float], expected: list[float]) -> bool:
 
 
 def test_revenue_growth_share_by_hand(tx: pd.DataFrame) -> None:
-    t = kam_performance(tx, ["a", "b"], profit_col="profit", as_of="2024-09-30")
+    t = kam_performance(tx, key_accounts=["a", "b"], profit_col="profit", as_of="2024-09-30")
     assert list(t.index.get_level_values("period").unique().astype(str)) == [
         "2024Q1",
         "2024Q2",
@@ -110,7 +110,7 @@ def test_revenue_growth_share_by_hand(tx: pd.DataFrame) -> None:
 
 
 def test_retention_and_churn_by_hand(tx: pd.DataFrame) -> None:
-    t = kam_performance(tx, ["a", "b"], as_of="2024-09-30")
+    t = kam_performance(tx, key_accounts=["a", "b"], as_of="2024-09-30")
     # key: active Q1 {a, b}, Q2 {a}, Q3 {a, b}
     assert values(t, "key", "active_customers") == [2, 1, 2]
     assert values(t, "key", "retained") == [0, 1, 1]  # Q2: a; Q3: a
@@ -141,7 +141,7 @@ def test_retention_and_churn_by_hand(tx: pd.DataFrame) -> None:
 
 
 def test_columns_and_dtypes(tx: pd.DataFrame) -> None:
-    t = kam_performance(tx, ["a", "b"])
+    t = kam_performance(tx, key_accounts=["a", "b"])
     assert "profit" not in t.columns and "nps" not in t.columns
     expected = [c for c in KAM_PERFORMANCE_COLUMNS if c not in {"profit"} and "nps" not in c]
     assert list(t.columns) == [c for c in expected if "csat" not in c]
@@ -157,12 +157,12 @@ def test_columns_and_dtypes(tx: pd.DataFrame) -> None:
 
 def test_partial_last_period(tx: pd.DataFrame) -> None:
     # the latest transaction is 2024-09-02: by default Q3 is not complete
-    t = kam_performance(tx, ["a", "b"])
+    t = kam_performance(tx, key_accounts=["a", "b"])
     assert values(t, "all", "partial") == [False, False, True]
-    t = kam_performance(tx, ["a", "b"], as_of="2024-09-30")
+    t = kam_performance(tx, key_accounts=["a", "b"], as_of="2024-09-30")
     assert values(t, "all", "partial") == [False, False, False]
     # as_of in a later period: that period is shown (no sales, all churned) and partial
-    t = kam_performance(tx, ["a", "b"], as_of="2024-10-15")
+    t = kam_performance(tx, key_accounts=["a", "b"], as_of="2024-10-15")
     assert values(t, "all", "active_customers") == [3, 3, 4, 0]
     assert values(t, "all", "churned")[-1] == 4
     assert values(t, "all", "churn_rate")[-1] == 1.0
@@ -172,21 +172,21 @@ def test_partial_last_period(tx: pd.DataFrame) -> None:
 
 def test_as_of_excludes_later_rows_with_warning(tx: pd.DataFrame) -> None:
     with pytest.warns(KamsegWarning, match="excluded 5 transaction"):
-        t = kam_performance(tx, ["a", "b"], as_of="2024-06-30")
+        t = kam_performance(tx, key_accounts=["a", "b"], as_of="2024-06-30")
     assert values(t, "all", "revenue") == [350.0, 280.0]
     assert values(t, "all", "partial") == [False, False]
 
 
 def test_start_keeps_history_for_comparisons(tx: pd.DataFrame) -> None:
-    full = kam_performance(tx, ["a", "b"], as_of="2024-09-30")
-    t = kam_performance(tx, ["a", "b"], as_of="2024-09-30", start="2024-05-15")
+    full = kam_performance(tx, key_accounts=["a", "b"], as_of="2024-09-30")
+    t = kam_performance(tx, key_accounts=["a", "b"], as_of="2024-09-30", start="2024-05-15")
     assert list(t.index.get_level_values("period").unique().astype(str)) == ["2024Q2", "2024Q3"]
     pd.testing.assert_frame_equal(t, full.loc["2024Q2":])
     assert same(values(t, "key", "retention_rate"), [1 / 2, 1.0])  # Q1 still counts
 
 
 def test_monthly_periods(tx: pd.DataFrame) -> None:
-    t = kam_performance(tx, ["a", "b"], period="M", as_of="2024-09-30")
+    t = kam_performance(tx, key_accounts=["a", "b"], freq="M", as_of="2024-09-30")
     months = t.index.get_level_values("period").unique().astype(str)
     assert list(months) == [f"2024-{m:02d}" for m in range(1, 10)]
     # all: Jan {a}, Feb {b}, Mar {a, c}, Apr {a}, May {c}, Jun {d}, Jul {a}, Aug {b}, Sep {d, e}
@@ -198,7 +198,7 @@ def test_monthly_periods(tx: pd.DataFrame) -> None:
 
 
 def test_yearly_periods(tx: pd.DataFrame) -> None:
-    t = kam_performance(tx, ["a", "b"], period="Y")
+    t = kam_performance(tx, key_accounts=["a", "b"], freq="Y")
     assert list(t.index.get_level_values("period").astype(str)) == ["2024"] * 3
     assert values(t, "all", "revenue") == [1100.0]
     assert values(t, "all", "partial") == [True]
@@ -221,7 +221,7 @@ def test_surveys_nps_csat_by_hand(tx: pd.DataFrame) -> None:
             "csat": [5, 2, 4, 3, 5, 4, 1],
         }
     )
-    t = kam_performance(tx, ["a", "b"], surveys=surveys, as_of="2024-09-30")
+    t = kam_performance(tx, key_accounts=["a", "b"], surveys=surveys, as_of="2024-09-30")
     # Q1 key: a 10 (promoter), b 6 (detractor) -> 50 - 50 = 0; other: c 9 -> 100;
     # all: 2 promoters, 1 detractor of 3 -> 33.3. Q2 key: a 8 (passive) -> 0;
     # other: d 10, x 0 (not a key account, so "other"; d's second answer is blank) -> 0;
@@ -244,7 +244,9 @@ def test_surveys_only_one_measure_and_late_answers(tx: pd.DataFrame) -> None:
         {"customer_id": ["a", "a"], "date": ["2024-02-01", "2025-01-01"], "csat": [4, 1]}
     )
     with pytest.warns(KamsegWarning, match=r"excluded 1 row\(s\) of `surveys` dated after"):
-        t = kam_performance(tx, ["a", "b"], surveys=surveys, nps_col=None, as_of="2024-09-30")
+        t = kam_performance(
+            tx, key_accounts=["a", "b"], surveys=surveys, nps_col=None, as_of="2024-09-30"
+        )
     assert "nps" not in t.columns
     assert same(values(t, "key", "csat"), [100.0, NAN, NAN])
 
@@ -259,7 +261,7 @@ def test_key_accounts_forms_agree(tx: pd.DataFrame) -> None:
         {"is_key_account": [True, True, False, False, False]},
         index=pd.Index(list("abcde"), name="customer_id"),
     )
-    expected = kam_performance(tx, ["a", "b"])
+    expected = kam_performance(tx, key_accounts=["a", "b"])
     for keys in (
         {"a", "b"},
         ("b", "a"),
@@ -268,26 +270,28 @@ def test_key_accounts_forms_agree(tx: pd.DataFrame) -> None:
         table,
         table["is_key_account"],
     ):
-        pd.testing.assert_frame_equal(kam_performance(tx, keys), expected)
+        pd.testing.assert_frame_equal(kam_performance(tx, key_accounts=keys), expected)
     table2 = table.rename(columns={"is_key_account": "kam"})
-    pd.testing.assert_frame_equal(kam_performance(tx, table2, key_col="kam"), expected)
+    pd.testing.assert_frame_equal(
+        kam_performance(tx, key_accounts=table2, key_col="kam"), expected
+    )
 
 
 def test_key_account_without_transactions_warns(tx: pd.DataFrame) -> None:
     with pytest.warns(KamsegWarning, match="1 of 3 key account"):
-        t = kam_performance(tx, ["a", "b", "zz"])
+        t = kam_performance(tx, key_accounts=["a", "b", "zz"])
     assert values(t, "key", "revenue") == [300.0, 150.0, 400.0]
 
 
 def test_labels_zh(tx: pd.DataFrame) -> None:
-    t = kam_performance(tx, ["a", "b"], labels="zh")
+    t = kam_performance(tx, key_accounts=["a", "b"], labels="zh")
     assert list(t.index.get_level_values("group")[:3]) == ["重点客户", "其他客户", "全部客户"]
 
 
 def test_input_not_mutated(tx: pd.DataFrame) -> None:
     before = tx.copy()
     keys = pd.DataFrame({"is_key_account": [True]}, index=["a"])
-    kam_performance(tx, keys, profit_col="profit")
+    kam_performance(tx, key_accounts=keys, profit_col="profit")
     pd.testing.assert_frame_equal(tx, before)
 
 
@@ -305,23 +309,25 @@ SURVEYS = pd.DataFrame(
 )
 
 
-@pytest.mark.parametrize("period", ["M", "Q", "Y"])
-def test_prepared_and_dataframe_agree(tx: pd.DataFrame, period: Period) -> None:
+@pytest.mark.parametrize("freq", ["M", "Q", "Y"])
+def test_prepared_and_dataframe_agree(tx: pd.DataFrame, freq: CalendarFreq) -> None:
     keys = ["a", "b"]
     with pytest.warns(KamsegWarning, match="1 row") as notes:
-        direct = kam_performance(tx, keys, profit_col="profit", period=period, surveys=SURVEYS)
+        direct = kam_performance(
+            tx, key_accounts=keys, profit_col="profit", freq=freq, surveys=SURVEYS
+        )
     assert len(notes) == 1
     with pytest.warns(KamsegWarning, match="1 row"):
         prepared = prepare_transactions(tx, profit_col="profit")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no second notice for prepared input
-        via = kam_performance(prepared, keys, period=period, surveys=SURVEYS)
-        cut = kam_performance(prepared, keys, period=period, as_of="2024-06-30")
+        via = kam_performance(prepared, key_accounts=keys, freq=freq, surveys=SURVEYS)
+        cut = kam_performance(prepared, key_accounts=keys, freq=freq, as_of="2024-06-30")
     pd.testing.assert_frame_equal(via, direct)
     # an earlier as_of cuts the prepared rows off, as it excludes rows of a DataFrame
     with pytest.warns(KamsegWarning, match="excluded 5 transaction"):
         expected = kam_performance(
-            tx, keys, profit_col="profit", period=period, as_of="2024-06-30"
+            tx, key_accounts=keys, profit_col="profit", freq=freq, as_of="2024-06-30"
         )
     pd.testing.assert_frame_equal(cut, expected)
 
@@ -330,18 +336,18 @@ def test_prepared_and_dataframe_agree_on_demo_data(demo_data) -> None:  # type: 
     data = demo_data
     keys = data.transactions["customer_id"].unique()[:40]
     direct = kam_performance(
-        data.transactions, keys, profit_col="profit", surveys=data.surveys, period="M"
+        data.transactions, key_accounts=keys, profit_col="profit", surveys=data.surveys, freq="M"
     )
     prepared = prepare_transactions(data.transactions, profit_col="profit", as_of=data.as_of)
-    via = kam_performance(prepared, keys, surveys=data.surveys, period="M")
+    via = kam_performance(prepared, key_accounts=keys, surveys=data.surveys, freq="M")
     pd.testing.assert_frame_equal(via, direct)
-    periods: tuple[Period, ...] = ("M", "Q")
+    freqs: tuple[CalendarFreq, ...] = ("M", "Q")
     kinds: tuple[CohortKind, ...] = ("share", "count")
-    for period in periods:
+    for freq in freqs:
         for kind in kinds:
             pd.testing.assert_frame_equal(
-                cohort_retention(prepared, period=period, kind=kind),
-                cohort_retention(data.transactions, period=period, kind=kind),
+                cohort_retention(prepared, freq=freq, kind=kind),
+                cohort_retention(data.transactions, freq=freq, kind=kind),
             )
 
 
@@ -364,23 +370,23 @@ def test_cohort_prepared_and_without_amounts(cohort_tx: pd.DataFrame) -> None:
 
 def test_returns_and_nulls_follow_the_options(tx: pd.DataFrame) -> None:
     with pytest.warns(KamsegWarning) as record:
-        kam_performance(tx, ["a", "b"], as_of="2024-09-30")
+        kam_performance(tx, key_accounts=["a", "b"], as_of="2024-09-30")
     assert len(record) == 1
     assert "1 row(s) have negative amounts (returns), netted" in str(record[0].message)
     with pytest.warns(KamsegWarning, match=r"excluded 1 row\(s\) with negative amounts"):
-        t = kam_performance(tx, ["a", "b"], as_of="2024-09-30", returns="exclude")
+        t = kam_performance(tx, key_accounts=["a", "b"], as_of="2024-09-30", returns="exclude")
     assert values(t, "key", "revenue") == [300.0, 150.0, 420.0]
     with pytest.raises(SchemaError, match="negative 'amount'"):
-        kam_performance(tx, ["a", "b"], returns="error")
+        kam_performance(tx, key_accounts=["a", "b"], returns="error")
     with pytest.raises(ConfigError, match="`returns`"):
-        kam_performance(tx, ["a", "b"], returns="drop")  # type: ignore[arg-type]
+        kam_performance(tx, key_accounts=["a", "b"], returns="drop")  # type: ignore[arg-type]
     bad = tx.astype({"amount": object})
     bad.loc[0, "amount"] = None  # a's 60 in Q1
     with pytest.warns(KamsegWarning, match=r"dropped 1 row\(s\) with null values"):
-        t = kam_performance(bad, ["a", "b"], as_of="2024-09-30", dropna=True)
+        t = kam_performance(bad, key_accounts=["a", "b"], as_of="2024-09-30", dropna=True)
     assert values(t, "key", "revenue") == [240.0, 150.0, 400.0]
     with pytest.warns(KamsegWarning, match=r"excluded 1 row\(s\) with negative amounts"):
-        m = cohort_retention(tx, period="Q", returns="exclude", as_of="2024-09-30")
+        m = cohort_retention(tx, freq="Q", returns="exclude", as_of="2024-09-30")
     assert m["cohort_size"].tolist() == [3, 1, 1]
 
 
@@ -388,15 +394,15 @@ def test_prepared_input_errors(tx: pd.DataFrame) -> None:
     with pytest.warns(KamsegWarning, match="excluded 5 transaction"):
         prepared = prepare_transactions(tx, as_of="2024-06-30")
     with pytest.raises(ConfigError, match="after the as_of of the prepared transactions"):
-        kam_performance(prepared, ["a"], as_of="2024-09-30")
+        kam_performance(prepared, key_accounts=["a"], as_of="2024-09-30")
     with pytest.raises(ConfigError, match="after the as_of of the prepared transactions"):
         cohort_retention(prepared, as_of="2024-09-30")
     with pytest.raises(EmptyInputError, match="no transaction is dated on or before"):
-        kam_performance(prepared, ["a"], as_of="2023-12-31")
+        kam_performance(prepared, key_accounts=["a"], as_of="2023-12-31")
     with pytest.raises(EmptyInputError, match="no transaction is dated on or before"):
         cohort_retention(prepared, as_of="2023-12-31")
     # no profit column in the prepared rows: no profit column in the table
-    assert "profit" not in kam_performance(prepared, ["a"]).columns
+    assert "profit" not in kam_performance(prepared, key_accounts=["a"]).columns
 
 
 def test_survey_answers_before_the_first_period_are_counted(tx: pd.DataFrame) -> None:
@@ -408,7 +414,9 @@ def test_survey_answers_before_the_first_period_are_counted(tx: pd.DataFrame) ->
         match=r"excluded 1 row\(s\) of `surveys` dated before the first period "
         r"of the transactions \(2024Q1\)",
     ):
-        t = kam_performance(tx, ["a", "b"], surveys=early, csat_col=None, as_of="2024-09-30")
+        t = kam_performance(
+            tx, key_accounts=["a", "b"], surveys=early, csat_col=None, as_of="2024-09-30"
+        )
     assert values(t, "all", "nps_responses") == [2, 1, 1]
 
 
@@ -469,7 +477,7 @@ def test_matches_set_reference_on_demo_data(demo_data) -> None:  # type: ignore[
     tx = demo_data.transactions
     revenue = tx.groupby("customer_id")["amount"].sum()
     keys = set(revenue.nlargest(25).index)
-    t = kam_performance(tx, keys, period="M")
+    t = kam_performance(tx, key_accounts=keys, freq="M")
     ref = reference(tx, keys)
     got = t.reset_index()
     got["period"] = got["period"].astype(str)
@@ -482,7 +490,11 @@ def test_identities_on_demo_data(demo_data) -> None:  # type: ignore[no-untyped-
     data = demo_data
     keys = data.transactions["customer_id"].unique()[:40]
     t = kam_performance(
-        data.transactions, keys, profit_col="profit", surveys=data.surveys, as_of=data.as_of
+        data.transactions,
+        key_accounts=keys,
+        profit_col="profit",
+        surveys=data.surveys,
+        as_of=data.as_of,
     )
     prev = (
         t.groupby(level="group", sort=False, observed=True)["active_customers"].shift(1).fillna(0)
@@ -505,35 +517,37 @@ def test_identities_on_demo_data(demo_data) -> None:  # type: ignore[no-untyped-
 
 
 def test_errors(tx: pd.DataFrame) -> None:
-    with pytest.raises(ConfigError, match="`period` must be one of"):
-        kam_performance(tx, ["a"], period="W")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="`freq` must be one of"):
+        kam_performance(tx, key_accounts=["a"], freq="W")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="Did you mean 'Q'"):
-        kam_performance(tx, ["a"], period="q")  # type: ignore[arg-type]
+        kam_performance(tx, key_accounts=["a"], freq="q")  # type: ignore[arg-type]
     with pytest.raises(ColumnNotFoundError, match=r"'amt'.*Did you mean 'amount'"):
-        kam_performance(tx, ["a"], amount_col="amt")
+        kam_performance(tx, key_accounts=["a"], amount_col="amt")
     with pytest.raises(ConfigError, match="names no key account"):
-        kam_performance(tx, [])
+        kam_performance(tx, key_accounts=[])
     with pytest.raises(ConfigError, match="none of the 2 key account id"):
-        kam_performance(tx, [1, 2])
+        kam_performance(tx, key_accounts=[1, 2])
     with pytest.raises(ConfigError, match="list of customer ids"):
-        kam_performance(tx, "a")
+        kam_performance(tx, key_accounts="a")
     with pytest.raises(SchemaError, match="must be boolean"):
-        kam_performance(tx, pd.DataFrame({"is_key_account": [1, 0]}, index=["a", "b"]))
+        kam_performance(
+            tx, key_accounts=pd.DataFrame({"is_key_account": [1, 0]}, index=["a", "b"])
+        )
     with pytest.raises(ColumnNotFoundError, match="key_col"):
-        kam_performance(tx, pd.DataFrame({"kam": [True]}, index=["a"]))
+        kam_performance(tx, key_accounts=pd.DataFrame({"kam": [True]}, index=["a"]))
     with pytest.raises(ConfigError, match=r"`start`.*is after as_of"):
-        kam_performance(tx, ["a"], start="2025-01-01")
+        kam_performance(tx, key_accounts=["a"], start="2025-01-01")
     with pytest.raises(ConfigError, match="`labels`"):
-        kam_performance(tx, ["a"], labels="fr")  # type: ignore[arg-type]
+        kam_performance(tx, key_accounts=["a"], labels="fr")  # type: ignore[arg-type]
     with pytest.raises(EmptyInputError):
-        kam_performance(tx.iloc[:0], ["a"])
+        kam_performance(tx.iloc[:0], key_accounts=["a"])
     with (
         pytest.warns(KamsegWarning, match="excluded 12"),
         pytest.raises(EmptyInputError, match="no transaction"),
     ):
-        kam_performance(tx, ["a"], as_of="2023-01-01")
+        kam_performance(tx, key_accounts=["a"], as_of="2023-01-01")
     with pytest.raises(ConfigError, match="`nps_col` and `csat_col` are both None"):
-        kam_performance(tx, ["a"], surveys=tx, nps_col=None, csat_col=None)
+        kam_performance(tx, key_accounts=["a"], surveys=tx, nps_col=None, csat_col=None)
 
 
 @pytest.mark.parametrize(
@@ -551,13 +565,13 @@ def test_bad_values(tx: pd.DataFrame, col: str, value: object, match: str) -> No
     bad = tx.astype({col: object})
     bad.loc[3, col] = value
     with pytest.raises(SchemaError, match=match):
-        kam_performance(bad, ["a"])
+        kam_performance(bad, key_accounts=["a"])
 
 
 def test_bad_survey_answers(tx: pd.DataFrame) -> None:
     surveys = pd.DataFrame({"customer_id": ["a"], "date": ["2024-02-01"], "nps": [11]})
     with pytest.raises(SchemaError, match="whole numbers from 0 to 10"):
-        kam_performance(tx, ["a"], surveys=surveys, csat_col=None)
+        kam_performance(tx, key_accounts=["a"], surveys=surveys, csat_col=None)
 
 
 # --------------------------------------------------------------------------------------
@@ -612,7 +626,7 @@ def test_cohort_counts_and_max_periods(cohort_tx: pd.DataFrame) -> None:
 
 
 def test_cohort_quarters_and_as_of(cohort_tx: pd.DataFrame) -> None:
-    m = cohort_retention(cohort_tx, period="Q", as_of="2024-06-30")
+    m = cohort_retention(cohort_tx, freq="Q", as_of="2024-06-30")
     # Q1 cohort {a, b, c, d}: Q2 {a} -> 1/4; the Q2 cohort {e}
     assert list(m.index.astype(str)) == ["2024Q1", "2024Q2"]
     assert m["cohort_size"].tolist() == [4, 1]
@@ -625,7 +639,7 @@ def test_cohort_quarters_and_as_of(cohort_tx: pd.DataFrame) -> None:
 
 def test_cohort_sizes_sum_to_customers(demo_data) -> None:  # type: ignore[no-untyped-def]
     tx = demo_data.transactions
-    m = cohort_retention(tx, period="Q")
+    m = cohort_retention(tx, freq="Q")
     assert m["cohort_size"].sum() == tx["customer_id"].nunique()
     assert (m[0].dropna() == 1.0).all()
     cells = m.drop(columns="cohort_size").to_numpy(dtype=float)

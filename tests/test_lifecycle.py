@@ -548,8 +548,8 @@ def test_bad_thresholds(changes: dict[str, Any], message: str) -> None:
 def test_bad_input() -> None:
     df = frame(RHYTHM)
     with pytest.raises(ColumnNotFoundError, match="Did you mean 'frequency'"):
-        lifecycle_stage(df, repeat_col="frequncy")
-    with pytest.raises(ColumnNotFoundError, match="recency_col"):
+        lifecycle_stage(df, frequency_col="frequncy")
+    with pytest.raises(ColumnNotFoundError, match="days_since_last_col"):
         lifecycle_stage(df.drop(columns="days_since_last"))
     with pytest.raises(SchemaError, match=r"greater than 'tenure_days'.*'c1'"):
         lifecycle_stage(frame([(10, 20, 1), (30, 20, 1)]))

@@ -356,7 +356,7 @@ def test_inactive_and_active_col() -> None:
     assert tiers(both) == ["Top", "Inactive", "Inactive", "Inactive"]
     with pytest.raises(SchemaError, match="must be boolean without nulls"):
         pyramid(df, active_col="days_since_last")
-    with pytest.raises(ColumnNotFoundError, match="recency_col"):
+    with pytest.raises(ColumnNotFoundError, match="days_since_last_col"):
         pyramid(df.drop(columns="days_since_last"), inactive_days=30)
 
 
@@ -733,30 +733,30 @@ def test_pareto_summary_hand_worked() -> None:
 def test_pareto_summary_by_tier_empty_tiers_and_plain_columns() -> None:
     df = frame([100, 50, 10, 1], days_since_last=[1, 2, 3, 999])
     out = pyramid(df, inactive_days=365, prospects=["x"])
-    s = pareto_summary(out, by="pyramid_tier")
+    s = pareto_summary(out, segment_col="pyramid_tier")
     assert list(s.index) == ["Prospect", "Inactive", "Small", "Medium", "Big", "Top"]
     # active: 100, 50, 10 (n = 3): Top ceil(.03) = 1, Big ceil(.15) = 1, Medium ceil(.6) = 1
     assert s["customers"].tolist() == [1, 1, 2, 0, 0, 1]
     assert np.isnan(s.loc["Medium", "mean_value"])
     assert s["value"].tolist() == [0.0, 1.0, 60.0, 0.0, 0.0, 100.0]
-    plain = pareto_summary(df.assign(group=["b", "a", "b", "a"]), by="group")
+    plain = pareto_summary(df.assign(group=["b", "a", "b", "a"]), segment_col="group")
     assert list(plain.index) == ["a", "b"]
     assert plain["value"].tolist() == [51.0, 110.0]
 
 
 def test_pareto_summary_negative_total_and_errors() -> None:
     df = frame([10.0, -30.0], group=["x", "y"])
-    s = pareto_summary(df, by="group")
+    s = pareto_summary(df, segment_col="group")
     assert s["value_share"].isna().all()
     assert s["value"].tolist() == [10.0, -30.0]
-    with pytest.raises(ColumnNotFoundError, match="by"):
+    with pytest.raises(ColumnNotFoundError, match="segment_col"):
         pareto_summary(df)
     with pytest.raises(ColumnNotFoundError, match="value_col"):
-        pareto_summary(df, by="group", value_col="profit")
+        pareto_summary(df, segment_col="group", value_col="profit")
     with pytest.raises(SchemaError, match="null"):
-        pareto_summary(df.assign(group=["x", None]), by="group")
+        pareto_summary(df.assign(group=["x", None]), segment_col="group")
     with pytest.raises(EmptyInputError):
-        pareto_summary(df.iloc[:0], by="group")
+        pareto_summary(df.iloc[:0], segment_col="group")
 
 
 # --------------------------------------------------------------------------------------

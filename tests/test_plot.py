@@ -75,7 +75,7 @@ def performance(demo: kamseg.datasets.Dataset, table: pd.DataFrame) -> pd.DataFr
     key = table.nlargest(15, "revenue").index
     tx = demo.transactions
     tx = tx[tx["date"] <= "2024-11-15"]
-    return kamseg.kam_performance(tx, list(key), period="Q", as_of="2024-11-15")
+    return kamseg.kam_performance(tx, key_accounts=list(key), freq="Q", as_of="2024-11-15")
 
 
 def with_prospects(table: pd.DataFrame, n: int = 3) -> pd.DataFrame:
@@ -323,7 +323,7 @@ def test_health_distribution_stacks_bands(table):
 
 
 def test_kam_performance_plot_lines_are_the_groups(performance):
-    ax = plot.kam_performance_plot(performance, metric="revenue")
+    ax = plot.kam_performance_plot(performance, metric_col="revenue")
     for i, group in enumerate(["key", "other", "all"]):
         expected = performance.xs(group, level="group")["revenue"].to_numpy()
         np.testing.assert_allclose(ydata(ax, i), expected)
@@ -342,8 +342,8 @@ def test_kam_performance_plot_default_metric_is_growth(performance):
 
 def test_kam_performance_plot_reads_chinese_groups(demo, table):
     key = list(table.nlargest(10, "revenue").index)
-    zh = kamseg.kam_performance(demo.transactions, key, labels="zh")
-    ax = plot.kam_performance_plot(zh, metric="churn_rate", labels="en")
+    zh = kamseg.kam_performance(demo.transactions, key_accounts=key, labels="zh")
+    ax = plot.kam_performance_plot(zh, metric_col="churn_rate", labels="en")
     expected = zh.xs("其他客户", level="group")["churn_rate"].to_numpy()
     np.testing.assert_allclose(ydata(ax, 1), expected)
     assert ax.get_legend().get_texts()[0].get_text() == "key accounts"
@@ -377,13 +377,13 @@ MISSING = [
     ("lorenz_curve", {"value_col": "revenu"}, "value_col", "revenue"),
     ("whale_curve", {"profit_col": "proft"}, "profit_col", "profit"),
     ("pyramid_chart", {"tier_col": "pyramid"}, "tier_col", "pyramid_tier"),
-    ("rfm_heatmap", {"f_col": "fscore"}, "f_col", "f_score"),
+    ("rfm_heatmap", {"f_score_col": "fscore"}, "f_score_col", "f_score"),
     ("segment_sizes", {"segment_col": "segment"}, "segment_col", "rfm_segment"),
     ("lifecycle_funnel", {"stage_col": "lifecycle_stag"}, "stage_col", "lifecycle_stage"),
     ("clv_distribution", {"clv_col": "cvl"}, "clv_col", "clv"),
     ("p_alive_matrix", {"p_alive_col": "palive"}, "p_alive_col", "p_alive"),
     ("health_distribution", {"band_col": "health_bnd"}, "band_col", "health_band"),
-    ("kam_performance_plot", {"metric": "growth"}, "metric", None),
+    ("kam_performance_plot", {"metric_col": "growth"}, "metric_col", None),
 ]
 
 
@@ -411,7 +411,7 @@ def test_empty_table_raises(name, table, performance):
 )
 def test_only_null_values_raise(name, table):
     prospects = with_prospects(table, 2).iloc[-2:]
-    with pytest.raises(EmptyInputError, match=f"^{name}: every row of `table` has a null"):
+    with pytest.raises(EmptyInputError, match=f"^{name}: every row of `customers` has a null"):
         PLOTS[name](prospects)
 
 
@@ -420,7 +420,7 @@ def test_bad_options_raise(table):
         plot.lorenz_curve(table, labels="fr")
     with pytest.raises(TypeError, match="`ax` must be a matplotlib Axes or None; got Figure"):
         plot.lorenz_curve(table, ax=plt.figure())
-    with pytest.raises(TypeError, match="`table` must be a pandas DataFrame, got Series"):
+    with pytest.raises(TypeError, match="`customers` must be a pandas DataFrame, got Series"):
         plot.clv_distribution(table["clv"])
 
 
@@ -430,12 +430,12 @@ def test_bad_values_raise(table):
     with pytest.raises(SchemaError, match=r"'p_alive' are outside 0\.\.1"):
         plot.p_alive_matrix(table.assign(p_alive=table["p_alive"] * 2))
     with pytest.raises(SchemaError, match="not swapped"):
-        plot.p_alive_matrix(table, recency_col="T", t_col="recency")
+        plot.p_alive_matrix(table, recency_col="T", T_col="recency")
 
 
 def test_kam_performance_plot_needs_a_performance_table(table, performance):
     with pytest.raises(SchemaError, match=r"indexed by \(period, group\)"):
-        plot.kam_performance_plot(table, metric="revenue")
+        plot.kam_performance_plot(table, metric_col="revenue")
     renamed = performance.rename(index={"other": "others"}, level="group")
     with pytest.raises(SchemaError, match="unknown group"):
         plot.kam_performance_plot(renamed)

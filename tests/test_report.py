@@ -357,7 +357,7 @@ def test_health_and_warnings(full_table, no_plots):
 
 
 def test_performance_section(full_table, transactions, no_plots):
-    page = render_report(full_table, transactions=transactions, period="Y")
+    page = render_report(full_table, transactions=transactions, freq="Y")
     rows = table_rows(page, "performance")
     tx = transactions.assign(year=pd.to_datetime(transactions["date"]).dt.year)
     keys = full_table.index[full_table["is_key_account"]]
@@ -365,6 +365,17 @@ def test_performance_section(full_table, transactions, no_plots):
     assert [r[0].rstrip(" *") for r in rows[1:]] == [str(y) for y in key_revenue.index]
     for row, value in zip(rows[1:], key_revenue, strict=True):
         assert as_number(row[1]) == pytest.approx(value, abs=0.5)
+
+
+def test_customer_col_defaults_to_the_index_name(full_table, transactions, no_plots):
+    """Customers indexed by "client" read the transactions' "client" column."""
+    expected = table_rows(render_report(full_table, transactions=transactions), "performance")
+    clients = full_table.rename_axis("client")
+    by_client = transactions.rename(columns={"customer_id": "client"})
+    page = render_report(clients, transactions=by_client)
+    assert table_rows(page, "performance") == expected
+    with pytest.raises(ColumnNotFoundError, match=r"'client'.*customer_col"):
+        render_report(clients, transactions=transactions)
 
 
 # --------------------------------------------------------------------------------------
@@ -505,7 +516,7 @@ def test_same_input_same_page(rfm_table):
         ({"top": 0}, ConfigError, "`top` must be between 1"),
         ({"top": 2.5}, ConfigError, "`top` must be an integer"),
         ({"title": 3}, ConfigError, "`title` must be a string"),
-        ({"period": "W"}, ConfigError, "`period` must be one of"),
+        ({"freq": "W"}, ConfigError, "`freq` must be one of"),
     ],
 )
 def test_bad_options(rfm_table, kwargs, error, match):
@@ -514,9 +525,9 @@ def test_bad_options(rfm_table, kwargs, error, match):
 
 
 def test_bad_tables(rfm_table, transactions):
-    with pytest.raises(TypeError, match="`table` must be a pandas DataFrame"):
+    with pytest.raises(TypeError, match="`customers` must be a pandas DataFrame"):
         render_report([1, 2])  # type: ignore[arg-type]
-    with pytest.raises(EmptyInputError, match="`table` has no rows"):
+    with pytest.raises(EmptyInputError, match="`customers` has no rows"):
         render_report(rfm_table.iloc[:0])
     with pytest.raises(SchemaError, match="duplicated customer ids"):
         render_report(pd.concat([rfm_table, rfm_table.iloc[:2]]))

@@ -276,8 +276,10 @@ def test_raising_revenue_never_lowers_own_m_score(
 
 
 def test_missing_column(ten: pd.DataFrame) -> None:
-    with pytest.raises(ColumnNotFoundError, match=r"'days'.*recency_col.*'days_since_last'"):
-        rfm_scores(ten, recency_col="days")
+    with pytest.raises(
+        ColumnNotFoundError, match=r"'days'.*days_since_last_col.*'days_since_last'"
+    ):
+        rfm_scores(ten, days_since_last_col="days")
     with pytest.raises(ColumnNotFoundError, match="monetary_col"):
         rfm_scores(ten.drop(columns="revenue"))
 

@@ -533,7 +533,7 @@ def test_nps_overall_hand_worked(answers: pd.DataFrame) -> None:
 
 
 def test_nps_by_survey_column(answers: pd.DataFrame) -> None:
-    out = nps(answers.dropna(subset=["region"]), by="region")
+    out = nps(answers.dropna(subset=["region"]), segment_col="region")
     # N: 10, 9, 3 -> 2/3 - 1/3; S: 7, 6, 8 -> 0 - 1/3
     assert out.index.tolist() == ["N", "S"] and out.index.name == "region"
     np.testing.assert_allclose(out["nps"], [100 / 3, -100 / 3])
@@ -614,14 +614,14 @@ def test_nps_bad_input(answers: pd.DataFrame) -> None:
         nps(answers.assign(nps=None))
     with pytest.raises(EmptyInputError, match="`surveys` has no rows"):
         nps(answers.iloc[:0])
-    with pytest.raises(ColumnNotFoundError, match=r"'regon'.*`by`.*Did you mean 'region'"):
-        nps(answers, by="regon")
+    with pytest.raises(
+        ColumnNotFoundError, match=r"'regon'.*`segment_col`.*Did you mean 'region'"
+    ):
+        nps(answers, segment_col="regon")
     customers = customers_of(1, 2)
-    with pytest.raises(ConfigError, match="either `by`"):
-        nps(answers, by="region", customers=customers, segment_col="seg")
-    with pytest.raises(ConfigError, match="go together"):
-        nps(answers, segment_col="seg")
-    with pytest.raises(ConfigError, match="go together"):
+    with pytest.raises(ColumnNotFoundError, match=r"'seg'.*`segment_col`"):
+        nps(answers, segment_col="seg")  # a column of the surveys without customers
+    with pytest.raises(ConfigError, match="`segment_col` is None"):
         nps(answers, customers=customers)
     with pytest.raises(ColumnNotFoundError, match="segment_col"):
         nps(answers, customers=customers, segment_col="tier")
@@ -629,6 +629,6 @@ def test_nps_bad_input(answers: pd.DataFrame) -> None:
 
 def test_nps_does_not_mutate(answers: pd.DataFrame) -> None:
     before = answers.copy()
-    nps(answers, by="region")
+    nps(answers, segment_col="region")
     csat(answers)
     pd.testing.assert_frame_equal(answers, before)

@@ -181,15 +181,16 @@ def _check_inactive_days(inactive_days: object, *, func: str) -> None:
 def _inactive(
     customers: pd.DataFrame,
     inactive_days: float | None,
-    recency_col: Hashable,
+    days_since_last_col: Hashable,
     active_col: Hashable | None,
     *,
     func: str,
 ) -> np.ndarray:
-    """Which customers are inactive: by `inactive_days` of recency, or `active_col` False."""
+    """Which customers are inactive: by `inactive_days` since the last purchase, or
+    `active_col` False."""
     inactive = np.zeros(len(customers), dtype=bool)
     if inactive_days is not None:
-        inactive |= _column(customers, recency_col, func=func) > inactive_days
+        inactive |= _column(customers, days_since_last_col, func=func) > inactive_days
     if active_col is not None:
         flag = customers[active_col]
         if not pd.api.types.is_bool_dtype(flag.dtype) or flag.isna().any():

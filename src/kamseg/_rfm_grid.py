@@ -148,12 +148,12 @@ def _format_cells(r: np.ndarray, f: np.ndarray, m: np.ndarray, sizes: Sequence[i
 # --------------------------------------------------------------------------------------
 
 
-def _grid_sizes(scored: pd.DataFrame, bins: object, *, func: str) -> tuple[int, int, int]:
+def _grid_sizes(customers: pd.DataFrame, bins: object, *, func: str) -> tuple[int, int, int]:
     if bins is not None:
         spec = _parse_bins(bins, func=func)
         r, f, m = (_n_scores(spec[d]) for d in _DIMS)
         return r, f, m
-    stored = scored.attrs.get(_ATTR)
+    stored = customers.attrs.get(_ATTR)
     if isinstance(stored, Mapping):
         vals = [stored.get(d) for d in _DIMS]
         if all(isinstance(v, int) and _MIN_BINS <= v <= _MAX_BINS for v in vals):
@@ -161,13 +161,13 @@ def _grid_sizes(scored: pd.DataFrame, bins: object, *, func: str) -> tuple[int, 
     return _DEFAULT_BINS, _DEFAULT_BINS, _DEFAULT_BINS
 
 
-def _score_array(scored: pd.DataFrame, col: str, size: int, *, func: str) -> np.ndarray:
-    x = to_float(scored[col], func=func, col=col)
+def _score_array(customers: pd.DataFrame, col: str, size: int, *, func: str) -> np.ndarray:
+    x = to_float(customers[col], func=func, col=col)
     bad = np.isnan(x) | (x != np.round(x)) | (x < 1) | (x > size)
     if bad.any():
         raise SchemaError(
             f"{func}: {int(bad.sum())} value(s) of column {col!r} are not integer scores "
-            f"from 1 to {size}; examples: {examples(scored[col][bad])}. Hint: compute the "
+            f"from 1 to {size}; examples: {examples(customers[col][bad])}. Hint: compute the "
             "scores with rfm_scores, and pass bins= the value given to rfm_scores if the "
             "grid is not 5 x 5 x 5."
         )

@@ -1,7 +1,8 @@
 """Helpers for the columns of a customer table and for dated side tables (surveys, complaints).
 
-Layer 0: used by the analyses that read such tables (health, alerts), so that none of them
-imports another.
+Layer 0: used by the analyses that read such tables (health, alerts, ...), so that none of
+them imports another; :func:`customer_column` is the one rule for the default customer id
+column of the side tables (the name of the customer table's index).
 """
 
 from __future__ import annotations
@@ -25,13 +26,29 @@ from kamseg._validation import (
 from kamseg.errors import SchemaError
 
 __all__ = [
+    "DEFAULT_CUSTOMER_COL",
     "check_range",
+    "customer_column",
     "end_day",
     "float_column",
     "join_text",
     "side_table",
     "text_column",
 ]
+
+
+#: The customer id column of side tables when `customers` has an unnamed index.
+DEFAULT_CUSTOMER_COL = "customer_id"
+
+
+def customer_column(customers: pd.DataFrame, customer_col: Hashable | None) -> Hashable:
+    """The customer id column of the side tables (transactions, surveys, complaints, ...):
+    `customer_col` when given, else the name of the index of `customers` (the column that
+    :func:`kamseg.summarize` grouped by), else ``"customer_id"``."""
+    if customer_col is not None:
+        return customer_col
+    name = customers.index.name if isinstance(customers, pd.DataFrame) else None
+    return DEFAULT_CUSTOMER_COL if name is None else name
 
 
 def float_column(customers: pd.DataFrame, col: str, *, func: str) -> np.ndarray:

@@ -18,7 +18,14 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from kamseg._tables import end_day, float_column, join_text, side_table, text_column
+from kamseg._tables import (
+    customer_column,
+    end_day,
+    float_column,
+    join_text,
+    side_table,
+    text_column,
+)
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import (
     check_choice,
@@ -105,7 +112,7 @@ def early_warnings(
     window_days: int = TREND_WINDOW_DAYS,
     min_trend_orders: int = MIN_TREND_ORDERS,
     detractor: DetractorRule = "became",
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     dropna: bool = False,
@@ -166,6 +173,15 @@ def early_warnings(
         ``"became"`` (default): a detractor answer raises the flag only when it is the
         customer's first answer or follows a non-detractor answer (a change, not a
         customer known to be unhappy); ``"latest"``: any recent detractor answer.
+    customer_col, date_col
+        Customer id and date columns of the side tables (`transactions` given as a
+        DataFrame, `surveys`, `complaints`). `customer_col` defaults to the name of the
+        index of `customers` (``"customer_id"`` when the index has no name).
+    amount_col, dropna, returns
+        How `transactions` given as a DataFrame are read (see
+        :func:`kamseg.prepare_transactions`).
+    nps_col, resolved_col
+        The NPS answer column of `surveys` and the resolved flag of `complaints`.
     as_of
         The observation day. Default ``customers.attrs["as_of"]`` (set by
         :func:`kamseg.summarize`), else the latest date of each side table. Later rows are
@@ -237,6 +253,7 @@ of 30 days; 2 open complaints, oldest 2024-08-01
     """
     func = "early_warnings"
     check_frame(customers, func=func, arg="customers")
+    customer_col = customer_column(customers, customer_col)
     lang = check_language(labels, func=func)
     en = lang == "en"
     check_choice(detractor, get_args(DetractorRule), func=func, arg="detractor")
@@ -266,7 +283,7 @@ of 30 days; 2 open complaints, oldest 2024-08-01
     if transactions is not None and ("spend_trend" not in customers or needs_days):
         prepared = prepared_for(
             customers,
-            transactions,
+            transactions=transactions,
             func=func,
             as_of=as_of,
             customer_col=customer_col,
@@ -284,7 +301,7 @@ of 30 days; 2 open complaints, oldest 2024-08-01
         else:
             assert prepared is not None
             activity = customer_activity(
-                customers, prepared, window=window, func=func, positions=positions
+                customers, transactions=prepared, window=window, func=func, positions=positions
             )
             recent, previous = activity.spend_recent, activity.spend_previous
             trend = activity.spend_trend(min_orders)
@@ -310,7 +327,9 @@ of 30 days; 2 open complaints, oldest 2024-08-01
     )
     if has_rhythm:
         checked.append("overdue")
-        ratio, days, gap = rhythm_columns(customers, prepared, func=func, positions=positions)
+        ratio, days, gap = rhythm_columns(
+            customers, transactions=prepared, func=func, positions=positions
+        )
         with np.errstate(invalid="ignore"):
             overdue_flag = ratio > float(overdue_multiple)
         overdue_text = empty.copy()

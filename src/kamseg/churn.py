@@ -730,7 +730,9 @@ def predict_churn(
     target = check_frame(customers, func=func, arg="customers")
     if not isinstance(transactions, PreparedTransactions):
         check_frame(transactions, func=func, arg="transactions")
-    prepared = prepared_for(target, transactions, func=func, as_of=as_of, stacklevel=7, **cols)
+    prepared = prepared_for(
+        target, transactions=transactions, func=func, as_of=as_of, stacklevel=7, **cols
+    )
     feats = features_at(prepared, func=func)
     p = model.predict_proba(feats)
     check_no_overwrite(target, ["churn_probability"], func=func, overwrite=overwrite)

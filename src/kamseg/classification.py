@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from kamseg._tables import customer_column
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_frame, warn
 from kamseg.features import prepared_for
@@ -33,7 +34,7 @@ def classify(
     profit_col: Hashable | None = "auto",
     thresholds: LifecycleThresholds = DEFAULT_THRESHOLDS,
     use_p_alive: bool | str = "auto",
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     product_col: Hashable = "product",
@@ -77,7 +78,10 @@ def classify(
     customer_col, date_col, amount_col, product_col, dropna, returns
         How `transactions` are read when they are a DataFrame: they are prepared once
         (:func:`kamseg.prepare_transactions`, one notice) and every dimension reads the
-        same rows. Prepared transactions are used as they are.
+        same rows. Prepared transactions are used as they are. `customer_col` and
+        `date_col` also name the columns of `surveys` and `complaints`; `customer_col`
+        defaults to the name of the index of `customers` (``"customer_id"`` when the
+        index has no name).
     latent_k
         With transactions and a catalogue, the top `latent_k` latent-need categories per
         customer as text in ``latent_needs``; None skips them.
@@ -108,6 +112,7 @@ def classify(
 
     func = "classify"
     check_frame(customers, func=func, arg="customers")
+    customer_col = customer_column(customers, customer_col)
     lang = check_language(labels, func=func)
     common: dict[str, Any] = {"labels": lang, "action": action, "overwrite": overwrite}
     if profit_col == "auto":
@@ -121,7 +126,7 @@ def classify(
         )
         transactions = prepared_for(
             customers,
-            transactions,
+            transactions=transactions,
             func=func,
             customer_col=customer_col,
             date_col=date_col,

@@ -207,7 +207,7 @@ def _names(centroids: np.ndarray, roles: Sequence[str | None], lang: str) -> lis
 def cluster_customers(
     customers: pd.DataFrame,
     *,
-    recency_col: Hashable | None = "days_since_last",
+    days_since_last_col: Hashable | None = "days_since_last",
     frequency_col: Hashable | None = "n_orders",
     monetary_col: Hashable | None = "revenue",
     extra_cols: Sequence[Hashable] = (),
@@ -226,8 +226,9 @@ def cluster_customers(
     ----------
     customers
         One row per customer, e.g. from :func:`kamseg.summarize`. Not modified.
-    recency_col
-        Days since the last purchase (smaller is better). Default ``"days_since_last"``.
+    days_since_last_col
+        Days since the last purchase (RFM recency; smaller is better). Default
+        ``"days_since_last"``.
     frequency_col
         Number of orders. Default ``"n_orders"``.
     monetary_col
@@ -375,19 +376,21 @@ def cluster_customers(
             f"{func}: `extra_cols` must be a list of column names; got {extra_cols!r}. "
             "Hint: extra_cols=['profit']."
         )
-    named = {"recency": recency_col, "frequency": frequency_col, "monetary": monetary_col}
+    named = {"recency": days_since_last_col, "frequency": frequency_col, "monetary": monetary_col}
     cols: list[Hashable] = [c for c in named.values() if c is not None] + list(extra_cols)
     roles: list[str | None] = [r for r, c in named.items() if c is not None]
     roles += [None] * len(extra_cols)
     if not cols:
         raise ConfigError(
-            f"{func}: no feature to cluster on: `recency_col`, `frequency_col` and "
+            f"{func}: no feature to cluster on: `days_since_last_col`, `frequency_col` and "
             "`monetary_col` are None and `extra_cols` is empty."
         )
     if len(set(cols)) != len(cols):
         raise ConfigError(f"{func}: a column is named twice among the features: {cols!r}.")
     check_columns(df, {f"extra_cols[{i}]": c for i, c in enumerate(extra_cols)}, func=func)
-    check_columns(df, {f"{r}_col": c for r, c in named.items()}, func=func)
+    args = {"recency": "days_since_last_col", "frequency": "frequency_col"}
+    args["monetary"] = "monetary_col"
+    check_columns(df, {args[r]: c for r, c in named.items()}, func=func)
     check_no_overwrite(df, ["cluster", "cluster_name"], func=func, overwrite=overwrite)
 
     z = _transform(_feature_matrix(df, cols, func=func), log=log)
@@ -443,9 +446,9 @@ def cluster_customers(
 
 
 def cluster_profile(
-    clustered: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
-    features: Sequence[Hashable] | None = None,
+    feature_cols: Sequence[Hashable] | None = None,
     cluster_col: Hashable = "cluster",
     name_col: Hashable | None = "cluster_name",
 ) -> pd.DataFrame:
@@ -453,10 +456,10 @@ def cluster_profile(
 
     Parameters
     ----------
-    clustered
+    customers
         One row per customer with a cluster column, e.g. from :func:`cluster_customers`.
         Not modified.
-    features
+    feature_cols
         Columns to describe. Default: the features recorded by :func:`cluster_customers`
         in ``attrs["kamseg_cluster"]``, else those of ``days_since_last``, ``n_orders``,
         ``revenue`` that exist.
@@ -485,7 +488,7 @@ def cluster_profile(
         If the cluster column has nulls, a feature has non-numbers or infinite values, or
         a cluster has more than one name.
     EmptyInputError
-        If `clustered` has no rows.
+        If `customers` has no rows.
 
     Examples
     --------
@@ -498,27 +501,27 @@ def cluster_profile(
     ...         "revenue": [10.0, 30.0, 500.0],
     ...     }
     ... )
-    >>> cluster_profile(df, features=["revenue"])
+    >>> cluster_profile(df, feature_cols=["revenue"])
               cluster_name  size     share  revenue_mean  revenue_median
     cluster
     0         low spenders     2  0.666667          20.0            20.0
     1        high spenders     1  0.333333         500.0           500.0
     """
     func = "cluster_profile"
-    df = check_frame(clustered, func=func, arg="clustered")
+    df = check_frame(customers, func=func, arg="customers")
     check_columns(df, {"cluster_col": cluster_col, "name_col": name_col}, func=func)
-    if features is None:
+    if feature_cols is None:
         info = df.attrs.get(_ATTR)
         if isinstance(info, dict) and "features" in info:
-            features = list(info["features"])
+            feature_cols = list(info["features"])
         else:
-            features = [c for c in ("days_since_last", "n_orders", "revenue") if c in df]
-    elif isinstance(features, str) or not isinstance(features, Sequence):
+            feature_cols = [c for c in ("days_since_last", "n_orders", "revenue") if c in df]
+    elif isinstance(feature_cols, str) or not isinstance(feature_cols, Sequence):
         raise ConfigError(
-            f"{func}: `features` must be a list of column names; got {features!r}. "
-            "Hint: features=['revenue']."
+            f"{func}: `feature_cols` must be a list of column names; got {feature_cols!r}. "
+            "Hint: feature_cols=['revenue']."
         )
-    check_columns(df, {f"features[{i}]": c for i, c in enumerate(features)}, func=func)
+    check_columns(df, {f"feature_cols[{i}]": c for i, c in enumerate(feature_cols)}, func=func)
     group = df[cluster_col]
     if group.isna().any():
         raise SchemaError(
@@ -543,7 +546,7 @@ def cluster_profile(
         columns[str(name_col)] = [str(n) for n in names[first]]
     columns["size"] = size
     columns["share"] = size / size.sum()
-    for col in features:
+    for col in feature_cols:
         x = to_float(df[col], func=func, col=str(col))
         s = pd.Series(x).groupby(codes)
         columns[f"{col}_mean"] = s.mean().reindex(range(n_c)).to_numpy(dtype=np.float64)

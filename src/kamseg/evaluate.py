@@ -81,14 +81,15 @@ __all__ = [
     "KAM_GROUPS",
     "KAM_GROUP_LABELS",
     "KAM_PERFORMANCE_COLUMNS",
+    "CalendarFreq",
     "CohortKind",
-    "Period",
     "cohort_retention",
     "kam_performance",
 ]
 
-Period = Literal["M", "Q", "Y"]
-"""Calendar period: ``"M"`` months, ``"Q"`` quarters (Jan-Mar, ...), ``"Y"`` years."""
+CalendarFreq = Literal["M", "Q", "Y"]
+"""The ``freq`` of the calendar tables: ``"M"`` months, ``"Q"`` quarters (Jan-Mar, ...),
+``"Y"`` years."""
 
 CohortKind = Literal["share", "count"]
 """Cells of the cohort matrix: the share of the cohort active, or the count of customers."""
@@ -136,25 +137,25 @@ _ONE = "__kamseg_one__"  # the amount column of a table read without amounts
 # --------------------------------------------------------------------------------------
 
 
-def _period_of(days: np.ndarray, period: str) -> np.ndarray:
+def _period_of(days: np.ndarray, freq: str) -> np.ndarray:
     """Period ordinals (as pandas ``Period.ordinal``) of day numbers."""
     months = days.astype("datetime64[D]").astype("datetime64[M]").view(np.int64)
-    out: np.ndarray = months // _MONTHS[period]
+    out: np.ndarray = months // _MONTHS[freq]
     return out
 
 
-def _last_day(ordinals: np.ndarray, period: str) -> np.ndarray:
+def _last_day(ordinals: np.ndarray, freq: str) -> np.ndarray:
     """Day number of the last day of each period."""
-    next_month = (ordinals + 1) * _MONTHS[period]
+    next_month = (ordinals + 1) * _MONTHS[freq]
     first_of_next = next_month.astype("datetime64[M]").astype("datetime64[D]").view(np.int64)
     out: np.ndarray = first_of_next - 1
     return out
 
 
-def _period_index(first: int, n: int, period: str, name: str) -> pd.PeriodIndex:
-    year, month = divmod(first * _MONTHS[period], 12)
-    begin = pd.Period(year=1970 + year, month=month + 1, freq=period)
-    return pd.period_range(start=begin, periods=n, freq=period, name=name)
+def _period_index(first: int, n: int, freq: str, name: str) -> pd.PeriodIndex:
+    year, month = divmod(first * _MONTHS[freq], 12)
+    begin = pd.Period(year=1970 + year, month=month + 1, freq=freq)
+    return pd.period_range(start=begin, periods=n, freq=freq, name=name)
 
 
 def _prepared(
@@ -267,16 +268,16 @@ def _survey_scores(
     csat_col: Hashable | None,
     first: int,
     n_periods: int,
-    period: str,
+    freq: str,
 ) -> dict[str, np.ndarray]:
     """NPS / CSAT and answer counts per period and group, shape (n_periods, 3 groups), of
     the survey rows up to as_of."""
-    t = _period_of(day, period) - first
+    t = _period_of(day, freq) - first
     early = t < 0
     if early.any():
         warn(
             f"{func}: excluded {int(early.sum())} row(s) of `surveys` dated before the first "
-            f"period of the transactions ({_period_index(first, 1, period, 'period')[0]}).",
+            f"period of the transactions ({_period_index(first, 1, freq, 'period')[0]}).",
             stacklevel=4,
         )
     # group codes 2 t (key) and 2 t + 1 (other); "all" is their sum
@@ -303,9 +304,9 @@ def _survey_scores(
 
 def kam_performance(
     transactions: pd.DataFrame | PreparedTransactions,
-    key_accounts: object,
     *,
-    period: Period = "Q",
+    key_accounts: object,
+    freq: CalendarFreq = "Q",
     customer_col: Hashable = "customer_id",
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
@@ -333,13 +334,14 @@ def kam_performance(
         the keywords that set them are not read and nothing is warned again (an earlier
         `as_of` cuts it off there). Not modified.
     key_accounts
-        The key accounts: a customer table with a boolean `key_col` column (e.g. from
-        :func:`kamseg.select_key_accounts`; its index holds the ids), a boolean Series
-        indexed by id, or a collection of ids (list, set, Index, array). The list is
+        The key accounts (keyword-only): a customer table with a boolean `key_col` column
+        (e.g. from :func:`kamseg.select_key_accounts`; its index holds the ids), a boolean
+        Series indexed by id, or a collection of ids (list, set, Index, array). The list is
         applied to **every** period, so the key group is the same accounts throughout and
         its growth is like for like.
-    period
-        ``"Q"`` calendar quarters (default), ``"M"`` calendar months or ``"Y"`` years.
+    freq
+        The period of the rows: ``"Q"`` calendar quarters (default), ``"M"`` calendar
+        months or ``"Y"`` years.
     customer_col, date_col, amount_col
         Customer id, date and amount columns of `transactions` (and of `surveys`, for
         `customer_col` and `date_col`).
@@ -451,7 +453,7 @@ def kam_performance(
     ...         "amount": [100.0, 200, 50, 150, 50, 80, 120, 300, 40, 30],
     ...     }
     ... )
-    >>> table = kam_performance(tx, ["a", "b"], as_of="2024-09-30")
+    >>> table = kam_performance(tx, key_accounts=["a", "b"], as_of="2024-09-30")
     >>> table[["revenue", "revenue_growth", "revenue_share"]].round(3)
                        revenue  revenue_growth  revenue_share
     period group
@@ -477,7 +479,7 @@ def kam_performance(
     (reactivated); ``c`` churned in Q3; ``d`` and ``e`` are new.
     """
     func = "kam_performance"
-    check_choice(period, get_args(Period), func=func, arg="period")
+    check_choice(freq, get_args(CalendarFreq), func=func, arg="freq")
     lang = check_language(labels, func=func)
     key_ids = _key_ids(key_accounts, key_col, func=func)
     if len(key_ids) == 0:
@@ -530,9 +532,9 @@ def kam_performance(
             stacklevel=3,
         )
 
-    per = _period_of(day, period)
+    per = _period_of(day, freq)
     first = int(per.min())
-    last = int(_period_of(np.array([end]), period)[0])
+    last = int(_period_of(np.array([end]), freq)[0])
     n_per = last - first + 1
     if start_day is not None and start_day > end:
         raise ConfigError(
@@ -540,9 +542,7 @@ def kam_performance(
             f"({np.datetime64(end, 'D')}). Hint: swap them, or leave `start` as None."
         )
     shown_first = (
-        first
-        if start_day is None
-        else max(first, int(_period_of(np.array([start_day]), period)[0]))
+        first if start_day is None else max(first, int(_period_of(np.array([start_day]), freq)[0]))
     )
     t = per - first
 
@@ -613,13 +613,13 @@ def kam_performance(
             csat_col=csat_col,
             first=first,
             n_periods=n_per,
-            period=period,
+            freq=freq,
         )
-    partial = _last_day(np.arange(first, last + 1, dtype=np.int64), period) > end
+    partial = _last_day(np.arange(first, last + 1, dtype=np.int64), freq) > end
     columns["partial"] = np.repeat(partial[:, None], n_g, axis=1)
 
     rows = slice(shown_first - first, n_per)
-    periods = _period_index(shown_first, last - shown_first + 1, period, "period")
+    periods = _period_index(shown_first, last - shown_first + 1, freq, "period")
     names = translate_all(KAM_GROUPS, labels=lang, table=KAM_GROUP_LABELS)
     groups_index = pd.CategoricalIndex(names, categories=names, ordered=True)
     index = pd.MultiIndex.from_product([periods, groups_index], names=["period", "group"])
@@ -634,7 +634,7 @@ def kam_performance(
 def cohort_retention(
     transactions: pd.DataFrame | PreparedTransactions,
     *,
-    period: Period = "M",
+    freq: CalendarFreq = "M",
     customer_col: Hashable = "customer_id",
     date_col: Hashable = "date",
     amount_col: Hashable | None = "amount",
@@ -653,8 +653,9 @@ def cohort_retention(
         prepared here with `as_of`, `dropna` and `returns`; or a
         :class:`~kamseg.transactions.PreparedTransactions`, used as it is (as in
         :func:`kam_performance`). Not modified.
-    period
-        ``"M"`` calendar months (default), ``"Q"`` quarters or ``"Y"`` years.
+    freq
+        The period of the cohorts and columns: ``"M"`` calendar months (default), ``"Q"``
+        quarters or ``"Y"`` years.
     customer_col, date_col, amount_col
         Customer id, date and amount columns. ``amount_col=None`` reads a table without
         amounts: every row is a purchase.
@@ -737,7 +738,7 @@ def cohort_retention(
     2024-04            1  1  <NA>
     """
     func = "cohort_retention"
-    check_choice(period, get_args(Period), func=func, arg="period")
+    check_choice(freq, get_args(CalendarFreq), func=func, arg="freq")
     check_choice(kind, get_args(CohortKind), func=func, arg="kind")
     if max_periods is not None:
         max_periods = check_int(max_periods, func=func, arg="max_periods", low=0)
@@ -753,9 +754,9 @@ def cohort_retention(
     )
     _check_rows(prepared, func=func)
     cust, end = prepared.code, prepared.as_of_day
-    per = _period_of(prepared.day, period)
+    per = _period_of(prepared.day, freq)
     first = int(per.min())
-    n_per = int(_period_of(np.array([end]), period)[0]) - first + 1
+    n_per = int(_period_of(np.array([end]), freq)[0]) - first + 1
     t = per - first
     n_cust = len(prepared.ids)
 
@@ -773,7 +774,7 @@ def cohort_retention(
     n_cols = n_per if max_periods is None else min(n_per, max_periods + 1)
     counts = counts[:, :n_cols]
 
-    index = _period_index(first, n_per, period, "cohort")
+    index = _period_index(first, n_per, freq, "cohort")
     out = pd.DataFrame({"cohort_size": size}, index=index)
     if kind == "share":
         shares = np.divide(

@@ -222,7 +222,7 @@ def health_score(
     extra: Mapping[str, Mapping[str, Any]] | None = None,
     bands: Mapping[str, float] | None = None,
     transactions: pd.DataFrame | PreparedTransactions | None = None,
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     dropna: bool = False,
@@ -294,7 +294,9 @@ def health_score(
         ``frequency_trend`` are not columns of `customers` (columns win): a
         :class:`~kamseg.transactions.PreparedTransactions` used as it is, or a DataFrame
         (columns `customer_col`, `date_col`, `amount_col`; not modified) prepared with
-        `dropna` and `returns` as by :func:`kamseg.prepare_transactions`.
+        `dropna` and `returns` as by :func:`kamseg.prepare_transactions`. `customer_col`
+        defaults to the name of the index of `customers` (``"customer_id"`` when the
+        index has no name).
     as_of, window_days, min_trend_orders
         The trends compare the last `window_days` days (up to `as_of`, included) with the
         `window_days` days before, under the one rule of :func:`kamseg.features.trends`
@@ -529,7 +531,7 @@ def health_score(
     if transactions is not None and (need_windows or need_days):
         prepared = prepared_for(
             customers,
-            transactions,
+            transactions=transactions,
             func=func,
             as_of=as_of,
             customer_col=customer_col,
@@ -540,12 +542,12 @@ def health_score(
         )
         positions = prepared.positions(customers.index, func=func)
     if "recency" in used:
-        ratio = rhythm_columns(customers, prepared, func=func, positions=positions)[0]
+        ratio = rhythm_columns(customers, transactions=prepared, func=func, positions=positions)[0]
         subs["recency"] = 1.0 / (1.0 + np.maximum(ratio - 1.0, 0.0))
     computed: dict[str, np.ndarray] = {}
     if need_windows and prepared is not None:
         activity = customer_activity(
-            customers, prepared, window=window, func=func, positions=positions
+            customers, transactions=prepared, window=window, func=func, positions=positions
         )
         computed = {
             "spend_trend": activity.spend_trend(min_orders),

@@ -443,14 +443,14 @@ def lifecycle_stage(
     thresholds: LifecycleThresholds = DEFAULT_THRESHOLDS,
     use_p_alive: bool | Literal["auto"] = "auto",
     master: pd.DataFrame | pd.Series | pd.Index | Sequence[Any] | np.ndarray | None = None,
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
-    recency_col: Hashable = "days_since_last",
+    days_since_last_col: Hashable = "days_since_last",
     tenure_col: Hashable = "tenure_days",
-    repeat_col: Hashable = "frequency",
+    frequency_col: Hashable = "frequency",
     p_alive_col: Hashable = "p_alive",
     as_of: Any = None,
     labels: Language = "en",
@@ -484,11 +484,13 @@ def lifecycle_stage(
         a prospect appended by :func:`kamseg.behaviour.behaviour_class`).
     customer_col, date_col, amount_col
         Columns of `transactions`: customer id, date, amount (net; returns negative).
-    recency_col
+        `customer_col` defaults to the name of the index of `customers` (as set by
+        :func:`kamseg.summarize`; ``"customer_id"`` when the index has no name).
+    days_since_last_col
         Days since the last purchase. Default ``"days_since_last"``.
     tenure_col
         Days since the first purchase. Default ``"tenure_days"``.
-    repeat_col
+    frequency_col
         Number of repeat purchases: the BTYD ``frequency`` of a daily summary (purchase
         days minus one). Default ``"frequency"``.
     p_alive_col
@@ -679,7 +681,11 @@ gap is 64 days)
         raise ConfigError(f"{func}: `action` must be True or False; got {action!r}.")
     check_columns(
         customers,
-        {"recency_col": recency_col, "tenure_col": tenure_col, "repeat_col": repeat_col},
+        {
+            "days_since_last_col": days_since_last_col,
+            "tenure_col": tenure_col,
+            "frequency_col": frequency_col,
+        },
         func=func,
     )
     mode: bool | str = use_p_alive if isinstance(use_p_alive, str) else bool(use_p_alive)
@@ -719,7 +725,7 @@ gap is 64 days)
             )
         prepared = prepared_for(
             customers,
-            transactions,
+            transactions=transactions,
             func=func,
             as_of=as_of,
             customer_col=customer_col,
@@ -728,11 +734,15 @@ gap is 64 days)
             dropna=dropna,
             returns=returns,
         )
-    d = nonnegative_column(customers, recency_col, func=func)
+    d = nonnegative_column(customers, days_since_last_col, func=func)
     t = nonnegative_column(customers, tenure_col, func=func)
     positions = None if prepared is None else prepared.positions(customers.index, func=func)
     k = repeat_purchase_days(
-        customers, prepared, repeat_col=repeat_col, func=func, positions=positions
+        customers,
+        transactions=prepared,
+        frequency_col=frequency_col,
+        func=func,
+        positions=positions,
     )
     null = np.isnan(d) | np.isnan(t) | np.isnan(k)
     potential = np.isnan(d) & np.isnan(t) & np.isnan(k) & in_master
@@ -740,7 +750,7 @@ gap is 64 days)
     if bad.any():
         raise SchemaError(
             f"{func}: {int(bad.sum())} customer(s) have null values in "
-            f"{recency_col!r}, {tenure_col!r} or {repeat_col!r}; examples at index "
+            f"{days_since_last_col!r}, {tenure_col!r} or {frequency_col!r}; examples at index "
             f"{examples(customers.index[bad])}. Hint: fill them, or pass `master` when they "
             "are prospects without purchases."
         )
@@ -748,7 +758,7 @@ gap is 64 days)
     inverted = bought & (d > t)
     if inverted.any():
         raise SchemaError(
-            f"{func}: {int(inverted.sum())} customer(s) have {recency_col!r} greater than "
+            f"{func}: {int(inverted.sum())} customer(s) have {days_since_last_col!r} greater than "
             f"{tenure_col!r} (last purchase before the first); examples at index "
             f"{examples(customers.index[inverted])}. Hint: check the column arguments."
         )
@@ -785,7 +795,11 @@ gap is 64 days)
     restart = np.zeros(n, dtype=bool)
     if prepared is not None:
         activity = customer_activity(
-            customers, prepared, window=th.trend_window_days, func=func, positions=positions
+            customers,
+            transactions=prepared,
+            window=th.trend_window_days,
+            func=func,
+            positions=positions,
         )
         recent, previous = activity.spend_recent, activity.spend_previous
         trend = np.where(bought, activity.spend_trend(th.min_trend_orders), np.nan)

@@ -28,10 +28,10 @@ Rules shared by both functions
 **Transactions** are read through :mod:`kamseg.transactions`. Pass them prepared
 (:func:`kamseg.prepare_transactions` with ``product_col=`` the column matched to the
 catalogue), and they are used as they are: no second validation, no second warning. Pass a
-DataFrame with `customer_col`, `date_col`, `amount_col` and that column, and it is prepared
-with the same rules: null ids, dates or amounts raise unless ``dropna=True``; negative
-amounts follow `returns`; one :class:`~kamseg.errors.KamsegWarning` counts every row
-dropped and every return netted.
+DataFrame with `customer_col` (by default the name of the index of `customers`), `date_col`,
+`amount_col` and that column, and it is prepared with the same rules: null ids, dates or
+amounts raise unless ``dropna=True``; negative amounts follow `returns`; one
+:class:`~kamseg.errors.KamsegWarning` counts every row dropped and every return netted.
 
 **Customers** are the rows of `customers`, identified by its index (as in the customer
 table from :func:`kamseg.summarize` or the customer master); the output keeps its index and
@@ -116,7 +116,7 @@ def _purchases(
     *,
     func: str,
     on: str,
-    customer_col: Hashable,
+    customer_col: Hashable | None,
     product_col: Hashable,
     category_col: Hashable,
     level_col: Hashable | None,
@@ -142,7 +142,7 @@ def _purchases(
     )
     prepared = prepared_with_key(
         customers,
-        transactions,
+        transactions=transactions,
         func=func,
         key_col=key_col,
         key_arg=key_arg,
@@ -282,7 +282,7 @@ def need_level(
     transactions: pd.DataFrame | PreparedTransactions,
     catalog: pd.DataFrame,
     on: CatalogKey = "product",
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     product_col: Hashable = "product",
     category_col: Hashable = "category",
     level_col: Hashable = "need_level",
@@ -320,7 +320,8 @@ def need_level(
     customer_col, product_col, category_col, level_col, date_col, amount_col
         Column names. `category_col` is read in the catalogue only with ``on="category"``
         or `latent_k`. Amounts count only for `latent_k` (spend shares; see
-        :func:`latent_needs`).
+        :func:`latent_needs`). `customer_col` (of the transactions) defaults to the name of
+        the index of `customers` (``"customer_id"`` when the index has no name).
     as_of
         The observation date; default the ``attrs["as_of"]`` of `customers` (set by
         :func:`kamseg.summarize`), else the latest date. Later transactions are excluded.
@@ -478,7 +479,7 @@ def latent_needs(
     max_reference: int | None = _DEFAULT_REFERENCE,
     seed: int = 0,
     on: CatalogKey = "product",
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     product_col: Hashable = "product",
     category_col: Hashable = "category",
     amount_col: Hashable = "amount",

@@ -253,7 +253,7 @@ def pyramid(
     profit_col: Hashable = "profit",
     cutoffs: Sequence[float] | None = None,
     inactive_days: float | None = None,
-    recency_col: Hashable = "days_since_last",
+    days_since_last_col: Hashable = "days_since_last",
     active_col: Hashable | None = None,
     prospects: pd.DataFrame | pd.Index | Sequence[Any] | np.ndarray | None = None,
     labels: Language = "en",
@@ -291,9 +291,9 @@ def pyramid(
         1 %, 4 %, 15 % and 80 %). ``kind="profit"``: two shares ending Platinum and Gold,
         default ``(0.05, 0.20)`` (:data:`PROFIT_PYRAMID_CUTOFFS`).
     inactive_days
-        When given, customers whose `recency_col` is greater than this many days are
+        When given, customers whose `days_since_last_col` is greater than this many days are
         Inactive (e.g. 365: no purchase for more than a year).
-    recency_col
+    days_since_last_col
         Days since the last purchase, read only with `inactive_days`. Default
         ``"days_since_last"``.
     active_col
@@ -328,7 +328,7 @@ def pyramid(
     ColumnNotFoundError
         If a column named by an argument is missing.
     SchemaError
-        If the ranked column or `recency_col` has nulls, non-numbers or inf; if
+        If the ranked column or `days_since_last_col` has nulls, non-numbers or inf; if
         `active_col` is not boolean or has nulls; if `prospects` has null ids, or
         `customers` has a duplicated index when `prospects` is given.
     EmptyInputError
@@ -391,12 +391,12 @@ def pyramid(
     _check_inactive_days(inactive_days, func=func)
     cols: dict[str, Hashable | None] = {ranked_arg: ranked_col, "active_col": active_col}
     if inactive_days is not None:
-        cols["recency_col"] = recency_col
+        cols["days_since_last_col"] = days_since_last_col
     check_columns(customers, cols, func=func)
     check_no_overwrite(customers, ["pyramid_tier"], func=func, overwrite=overwrite)
 
     x = _column(customers, ranked_col, func=func)
-    inactive = _inactive(customers, inactive_days, recency_col, active_col, func=func)
+    inactive = _inactive(customers, inactive_days, days_since_last_col, active_col, func=func)
     new_ids = None if prospects is None else _new_prospects(customers, prospects, func=func)
 
     extra = (["Prospect"] if prospects is not None else []) + (
@@ -487,7 +487,7 @@ class Concentration:
 
 
 def concentration(
-    data: Values,
+    customers: Values,
     *,
     value_col: Hashable = "revenue",
     top: float | Sequence[float] = (0.01, 0.05, 0.2),
@@ -498,11 +498,11 @@ def concentration(
 
     Parameters
     ----------
-    data
-        The customer table (reads `value_col`), or the values themselves as a Series or a
-        1-D array. Not modified.
+    customers
+        The customer table (reads `value_col`); a Series or a 1-D array of the values
+        themselves works too. Not modified.
     value_col
-        Column of values when `data` is a DataFrame. Default ``"revenue"``.
+        Column of values when `customers` is a DataFrame. Default ``"revenue"``.
     top
         Customer shares in (0, 1] for ``top_shares``. Default ``(0.01, 0.05, 0.2)``.
     target
@@ -531,7 +531,7 @@ def concentration(
     ConfigError
         If `top`, `target` or `negative` are invalid.
     TypeError
-        If `data` is not a DataFrame, a Series or a 1-D array.
+        If `customers` is not a DataFrame, a Series or a 1-D array.
 
     Notes
     -----
@@ -581,7 +581,7 @@ def concentration(
     top_values = [top] if isinstance(top, int | float | np.number) else top
     shares = _check_shares(top_values, func=func, arg="top")
     goal = _check_shares([target], func=func, arg="target")[0]
-    x, col = _values_from(data, value_col, func=func, arg="data", col_arg="value_col")
+    x, col = _values_from(customers, value_col, func=func, arg="customers", col_arg="value_col")
     v = _clip_negative(x, negative, func=func, col=col)
     return Concentration(**_concentration_fields(v, shares, goal, func=func, col=col))
 
@@ -653,7 +653,7 @@ lose 80% of it'
         )
 
 
-def whale_curve(data: Values, *, profit_col: Hashable = "profit") -> WhaleCurve:
+def whale_curve(customers: Values, *, profit_col: Hashable = "profit") -> WhaleCurve:
     """Cumulative profit of customers ranked by profit, and its peak (the whale curve).
 
     Ranking customers from the most to the least profitable, cumulative profit rises
@@ -664,11 +664,11 @@ def whale_curve(data: Values, *, profit_col: Hashable = "profit") -> WhaleCurve:
 
     Parameters
     ----------
-    data
-        The customer table (reads `profit_col`), or the profits as a Series or a 1-D
-        array. Negative profits are expected and kept. Not modified.
+    customers
+        The customer table (reads `profit_col`); a Series or a 1-D array of the profits
+        works too. Negative profits are expected and kept. Not modified.
     profit_col
-        Profit per customer when `data` is a DataFrame. Default ``"profit"``. A profit
+        Profit per customer when `customers` is a DataFrame. Default ``"profit"``. A profit
         net of the cost to serve shows the loss-makers best.
 
     Returns
@@ -688,7 +688,7 @@ def whale_curve(data: Values, *, profit_col: Hashable = "profit") -> WhaleCurve:
     EmptyInputError
         If there are no profits.
     TypeError
-        If `data` is not a DataFrame, a Series or a 1-D array.
+        If `customers` is not a DataFrame, a Series or a 1-D array.
 
     Notes
     -----
@@ -713,7 +713,7 @@ def whale_curve(data: Values, *, profit_col: Hashable = "profit") -> WhaleCurve:
     4                1.00        50.0              1.00
     """
     func = "whale_curve"
-    x, _ = _values_from(data, profit_col, func=func, arg="data", col_arg="profit_col")
+    x, _ = _values_from(customers, profit_col, func=func, arg="customers", col_arg="profit_col")
     return WhaleCurve(**_whale_fields(x, func=func))
 
 
@@ -723,19 +723,19 @@ def whale_curve(data: Values, *, profit_col: Hashable = "profit") -> WhaleCurve:
 
 
 def pareto_summary(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
-    by: Hashable = "abc_class",
+    segment_col: Hashable = "abc_class",
     value_col: Hashable = "revenue",
 ) -> pd.DataFrame:
     """Summarise customers and value per ABC class or pyramid tier.
 
     Parameters
     ----------
-    table
+    customers
         One row per customer with a class column, e.g. from :func:`pareto_table` or
         :func:`pyramid`. Not modified.
-    by
+    segment_col
         The class column: ``"abc_class"`` (default), ``"pyramid_tier"`` or any other. If
         it is categorical, every category gets a row, in category order (worst to best for
         kamseg's classes; empty classes included); otherwise the distinct values, sorted.
@@ -746,7 +746,7 @@ def pareto_summary(
     Returns
     -------
     DataFrame
-        Indexed by class (a ``CategoricalIndex`` named after `by`), with:
+        Indexed by class (a ``CategoricalIndex`` named after `segment_col`), with:
 
         - ``customers`` (int64): number of customers;
         - ``customer_share`` (float64): ``customers`` / all customers (sums to 1);
@@ -759,11 +759,11 @@ def pareto_summary(
     Raises
     ------
     ColumnNotFoundError
-        If `by` or `value_col` is missing.
+        If `segment_col` or `value_col` is missing.
     SchemaError
-        If `by` has nulls, or `value_col` has nulls, non-numbers or inf.
+        If `segment_col` has nulls, or `value_col` has nulls, non-numbers or inf.
     EmptyInputError
-        If `table` has no rows.
+        If `customers` has no rows.
 
     Examples
     --------
@@ -778,12 +778,15 @@ def pareto_summary(
     A                  2             0.4  800.0         0.80       400.0
     """
     func = "pareto_summary"
-    check_frame(table, func=func, arg="table")
-    check_columns(table, {"by": by, "value_col": value_col}, func=func)
+    check_frame(customers, func=func, arg="customers")
+    check_columns(customers, {"segment_col": segment_col, "value_col": value_col}, func=func)
     g = groups_of(
-        table[by], func=func, col=by, hint="every customer needs a class; drop or fill those rows."
+        customers[segment_col],
+        func=func,
+        col=segment_col,
+        hint="every customer needs a class; drop or fill those rows.",
     )
-    x = _column(table, value_col, func=func)
+    x = _column(customers, value_col, func=func)
     count = g.counts()
     return pd.DataFrame(
         {

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import pandas as pd
 
@@ -66,6 +66,7 @@ from kamseg._report_sections import (
     _share_table,
     _with_values,
 )
+from kamseg._tables import customer_column
 from kamseg._validation import check_choice, check_columns, check_frame, check_int, examples
 from kamseg.errors import (
     ColumnNotFoundError,
@@ -73,15 +74,13 @@ from kamseg.errors import (
     KamsegError,  # noqa: F401 (docs links)
     SchemaError,
 )
+from kamseg.evaluate import CalendarFreq
 from kamseg.labels import Language, check_language, translate
 
 if TYPE_CHECKING:
     from kamseg.pareto import Concentration
 
-__all__ = ["ReportPeriod", "render_report", "write_report"]
-
-ReportPeriod = Literal["M", "Q", "Y"]
-"""Period of the key-account performance section: months, quarters or years."""
+__all__ = ["render_report", "write_report"]
 
 # --------------------------------------------------------------------------------------
 # the report's data
@@ -244,7 +243,7 @@ def _pyramid(r: _Report) -> Section | None:
         classed = _with_values(r.buyers, col)
         if len(classed) == 0:
             continue
-        summary = pareto_summary(classed, by=col, value_col="revenue").rename(
+        summary = pareto_summary(classed, segment_col=col, value_col="revenue").rename(
             columns={"value": "revenue", "value_share": "revenue_share"}
         )
         table = _share_table(r, summary, col, value="revenue", best_first=True)
@@ -258,13 +257,15 @@ def _pyramid(r: _Report) -> Section | None:
 
 
 def _performance(
-    r: _Report, transactions: pd.DataFrame, *, period: ReportPeriod, columns: Mapping[str, Any]
+    r: _Report, transactions: pd.DataFrame, *, freq: CalendarFreq, columns: Mapping[str, Any]
 ) -> Section:
     """Key accounts per period (kamseg.kam_performance): revenue, share, growth, retention."""
     from kamseg.evaluate import KAM_GROUP_LABELS, KAM_GROUPS, kam_performance
 
     t = r.text
-    performance = kam_performance(transactions, r.table, period=period, labels=t.lang, **columns)
+    performance = kam_performance(
+        transactions, key_accounts=r.table, freq=freq, labels=t.lang, **columns
+    )
     key_name, other_name, _ = (
         translate(g, labels=t.lang, table=KAM_GROUP_LABELS) for g in KAM_GROUPS
     )
@@ -294,10 +295,10 @@ def _performance(
                 _num(_fmt_pct(other["retention_rate"].iloc[i])),
             ]
         )
-    caption = t("performance_caption", period=t(f"period_{period}"))
+    caption = t("performance_caption", period=t(f"period_{freq}"))
     body = _table(headers, rows, caption=caption)
     body += _figures(
-        r.plots.figure("kam_performance_plot", performance, metric=metric)
+        r.plots.figure("kam_performance_plot", performance, metric_col=metric)
         for metric in ("revenue_growth", "retention_rate")
     )
     return "performance", t("sec_performance"), body
@@ -309,14 +310,14 @@ def _performance(
 
 
 def render_report(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     transactions: pd.DataFrame | None = None,
     labels: Language = "en",
     title: str | None = None,
     top: int = 25,
-    period: ReportPeriod = "Q",
-    customer_col: Hashable = "customer_id",
+    freq: CalendarFreq = "Q",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     profit_col: Hashable | None = None,
@@ -325,7 +326,7 @@ def render_report(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer, indexed by customer id, e.g. from :func:`kamseg.segment`
         (or any table with some of its columns: ``revenue``, ``rfm_segment``,
         ``abc_class``, ``pyramid_tier``, ``account_rank``, ``is_key_account``, the five
@@ -334,22 +335,24 @@ def render_report(
         prospects) count only in the class tables. Not modified.
     transactions
         Optional transactions (`customer_col`, `date_col`, `amount_col`, and `profit_col`
-        if given); adds the key-account performance per `period`
-        (:func:`kamseg.kam_performance`), for which `table` needs ``is_key_account``.
+        if given); adds the key-account performance per `freq`
+        (:func:`kamseg.kam_performance`), for which `customers` needs ``is_key_account``.
         Not modified.
     labels
         Language of the page: ``"en"`` or ``"zh"``. Canonical English class names in
-        `table` are translated too; other names are shown as they are.
+        `customers` are translated too; other names are shown as they are.
     title
         Page title; default "Customer segmentation report" (or its Chinese name).
     top
         Number of key accounts listed (best ``account_rank`` first), and of customers
         with early warnings. Default 25.
-    period
-        Period of the performance section: ``"Q"`` quarters (default), ``"M"`` months or
-        ``"Y"`` years.
+    freq
+        The period of the performance section: ``"Q"`` calendar quarters (default), ``"M"``
+        months or ``"Y"`` years.
     customer_col, date_col, amount_col, profit_col
-        Columns of `transactions`, as in :func:`kamseg.kam_performance`.
+        Columns of `transactions`, as in :func:`kamseg.kam_performance`. `customer_col`
+        defaults to the name of the index of `customers` (``"customer_id"`` when the index
+        has no name).
 
     Returns
     -------
@@ -361,15 +364,16 @@ def render_report(
     Raises
     ------
     EmptyInputError
-        If `table` has no rows.
+        If `customers` has no rows.
     ColumnNotFoundError
-        If `table` has none of the columns the report shows (often: the transactions were
-        passed instead of the customer table), or a column of `transactions` is missing.
+        If `customers` has none of the columns the report shows (often: the transactions
+        were passed instead of the customer table), or a column of `transactions` is
+        missing.
     SchemaError
-        If the index of `table` has duplicated ids, or a column has invalid values.
+        If the index of `customers` has duplicated ids, or a column has invalid values.
     ConfigError
-        If `labels`, `top`, `period` or `title` are invalid, or `transactions` is given but
-        `table` has no ``is_key_account`` column or no key account.
+        If `labels`, `top`, `freq` or `title` are invalid, or `transactions` is given but
+        `customers` has no ``is_key_account`` column or no key account.
 
     Notes
     -----
@@ -386,18 +390,18 @@ def render_report(
     >>> from kamseg.report import render_report
     >>> data = kamseg.datasets.make_transactions(n_customers=200, seed=0)
     >>> customers = kamseg.summarize(data.transactions, as_of=data.as_of)
-    >>> table = kamseg.rfm_segments(kamseg.rfm_scores(customers))
-    >>> page = render_report(table, title="Q4 <review>")
+    >>> segmented = kamseg.rfm_segments(kamseg.rfm_scores(customers))
+    >>> page = render_report(segmented, title="Q4 <review>")
     >>> page.startswith("<!DOCTYPE html>"), "<title>Q4 &lt;review&gt;</title>" in page
     (True, True)
     >>> 'id="rfm"' in page, 'id="key-accounts"' in page  # no account_rank column
     (True, False)
     """
     func = "render_report"
-    check_frame(table, func=func, arg="table")
+    table = check_frame(customers, func=func, arg="customers")
     lang = check_language(labels, func=func)
     n_top = check_int(top, func=func, arg="top", low=1)
-    check_choice(period, get_args(ReportPeriod), func=func, arg="period")
+    check_choice(freq, get_args(CalendarFreq), func=func, arg="freq")
     if title is not None and not isinstance(title, str):
         raise ConfigError(
             f"{func}: `title` must be a string or None; got {type(title).__name__}. "
@@ -406,17 +410,18 @@ def render_report(
     if not table.index.is_unique:
         dup = table.index[table.index.duplicated()]
         raise SchemaError(
-            f"{func}: the index of `table` has duplicated customer ids, e.g. {examples(dup)}. "
-            "Hint: the report needs one row per customer, indexed by customer id."
+            f"{func}: the index of `customers` has duplicated customer ids, e.g. "
+            f"{examples(dup)}. Hint: the report needs one row per customer, indexed by "
+            "customer id."
         )
-    tx_cols = {"customer_col": customer_col, "date_col": date_col}
+    tx_cols = {"customer_col": customer_column(table, customer_col), "date_col": date_col}
     tx_cols |= {"amount_col": amount_col, "profit_col": profit_col}
     if transactions is not None:
         check_frame(transactions, func=func, arg="transactions")
         if "is_key_account" not in table.columns:
             raise ConfigError(
                 f"{func}: `transactions` is given for the key-account performance, but "
-                "`table` has no 'is_key_account' column. Hint: run "
+                "`customers` has no 'is_key_account' column. Hint: run "
                 "kamseg.select_key_accounts first, or leave transactions=None."
             )
         check_columns(transactions, tx_cols, func=func)
@@ -436,14 +441,14 @@ def render_report(
     if all(s is None for s in sections):
         shown = ", ".join(repr(str(c)) for c in list(table.columns)[:10])
         raise ColumnNotFoundError(
-            f"{func}: `table` has none of the columns of the report's sections (e.g. "
+            f"{func}: `customers` has none of the columns of the report's sections (e.g. "
             f"'revenue', 'rfm_segment', 'pyramid_tier', 'lifecycle_stage', 'health_band'); "
             f"its columns are {shown}. Hint: pass the customer table (kamseg.segment or "
             "kamseg.summarize), not the transactions."
         )
     sections.insert(0, _key_figures(report))
     if transactions is not None:
-        sections.append(_performance(report, transactions, period=period, columns=tx_cols))
+        sections.append(_performance(report, transactions, freq=freq, columns=tx_cols))
     from kamseg import __version__
 
     return _page(
@@ -467,15 +472,15 @@ def _latest_purchase(table: pd.DataFrame) -> str | None:
 
 
 def write_report(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     path: str | os.PathLike[str],
     *,
     transactions: pd.DataFrame | None = None,
     labels: Language = "en",
     title: str | None = None,
     top: int = 25,
-    period: ReportPeriod = "Q",
-    customer_col: Hashable = "customer_id",
+    freq: CalendarFreq = "Q",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     profit_col: Hashable | None = None,
@@ -503,9 +508,9 @@ def write_report(
     >>> import tempfile, pathlib, kamseg
     >>> from kamseg.report import write_report
     >>> data = kamseg.datasets.make_transactions(n_customers=200, seed=0)
-    >>> table = kamseg.summarize(data.transactions, as_of=data.as_of)
+    >>> customers = kamseg.summarize(data.transactions, as_of=data.as_of)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     out = write_report(table, pathlib.Path(folder) / "report.html")
+    ...     out = write_report(customers, pathlib.Path(folder) / "report.html")
     ...     out.name, out.read_text(encoding="utf-8").count("<section")
     ('report.html', 2)
     """
@@ -517,12 +522,12 @@ def write_report(
             "Hint: create it first."
         )
     page = render_report(
-        table,
+        customers,
         transactions=transactions,
         labels=labels,
         title=title,
         top=top,
-        period=period,
+        freq=freq,
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,

@@ -119,7 +119,7 @@ def rfm_scores(
     customers: pd.DataFrame,
     *,
     bins: Bins = 5,
-    recency_col: Hashable = "days_since_last",
+    days_since_last_col: Hashable = "days_since_last",
     frequency_col: Hashable = "n_orders",
     monetary_col: Hashable = "revenue",
     weights: Sequence[float] | Mapping[str, float] = (1, 1, 1),
@@ -137,8 +137,9 @@ def rfm_scores(
         ``"monetary"`` (missing keys mean 5 quantile scores), each value either a number of
         quantile scores or a strictly increasing list of 1 to 9 cut points, giving
         ``len(cuts) + 1`` scores (see *Cut points*).
-    recency_col
-        Days since the last purchase; smaller is better. Default ``"days_since_last"``.
+    days_since_last_col
+        Days since the last purchase (RFM recency); smaller is better. Default
+        ``"days_since_last"``. Not the BTYD ``recency`` column.
     frequency_col
         Number of orders; larger is better. Default ``"n_orders"``.
     monetary_col
@@ -233,7 +234,7 @@ def rfm_scores(
     """
     func = "rfm_scores"
     check_frame(customers, func=func, arg="customers")
-    cols = {"recency_col": recency_col, "frequency_col": frequency_col}
+    cols = {"days_since_last_col": days_since_last_col, "frequency_col": frequency_col}
     cols["monetary_col"] = monetary_col
     check_columns(customers, cols, func=func)
     spec = _parse_bins(bins, func=func)
@@ -241,7 +242,8 @@ def rfm_scores(
     check_no_overwrite(customers, RFM_SCORE_COLUMNS, func=func, overwrite=overwrite)
 
     scores: list[np.ndarray] = []
-    for dim, col in zip(_DIMS, (recency_col, frequency_col, monetary_col), strict=True):
+    cols_by_dim = (days_since_last_col, frequency_col, monetary_col)
+    for dim, col in zip(_DIMS, cols_by_dim, strict=True):
         x = to_float(customers[col], func=func, col=str(col))
         nulls = np.isnan(x)
         if nulls.any():
@@ -273,7 +275,7 @@ def rfm_scores(
 
 
 def rfm_segments(
-    scored: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     segment_map: SegmentMap | None = None,
     labels: Language = "en",
@@ -285,9 +287,9 @@ def rfm_segments(
 
     Parameters
     ----------
-    scored
-        Output of :func:`rfm_scores` (columns ``r_score``, ``f_score``, ``m_score``).
-        Not modified.
+    customers
+        One row per customer with the scores ``r_score``, ``f_score``, ``m_score``, e.g.
+        from :func:`rfm_scores`. Not modified.
     segment_map
         Segment name -> rule, listed from the worst segment to the best; the rules must
         assign every cell of the score grid to exactly one segment. A rule is one of:
@@ -313,7 +315,7 @@ def rfm_segments(
         map); without it, gaps raise. Overlapping rules raise either way.
     bins
         The `bins` given to :func:`rfm_scores`, to tell the grid size. By default it is
-        read from ``scored.attrs["kamseg_rfm_bins"]`` (set by :func:`rfm_scores`; pandas
+        read from ``customers.attrs["kamseg_rfm_bins"]`` (set by :func:`rfm_scores`; pandas
         keeps it through most operations), and is 5 x 5 x 5 when absent.
     overwrite
         Replace an existing ``rfm_segment`` column instead of raising.
@@ -321,7 +323,7 @@ def rfm_segments(
     Returns
     -------
     DataFrame
-        A copy of `scored` (same index and row order) with the column ``rfm_segment``
+        A copy of `customers` (same index and row order) with the column ``rfm_segment``
         (ordered ``category``): every segment of the map as a category, worst to best,
         including segments with no customers.
 
@@ -332,7 +334,7 @@ def rfm_segments(
     SchemaError
         If a score is null, not an integer, or outside the grid.
     EmptyInputError
-        If `scored` has no rows.
+        If `customers` has no rows.
     ConfigError
         If the map overlaps, has gaps (without `fallback`), has a malformed rule or a
         segment that matches no cell; if `labels` is unknown; if ``rfm_segment`` exists
@@ -380,36 +382,36 @@ def rfm_segments(
     --------
     >>> import pandas as pd
     >>> from kamseg.rfm import rfm_segments
-    >>> scored = pd.DataFrame(
+    >>> customers = pd.DataFrame(
     ...     {"r_score": [5, 1, 1, 5], "f_score": [5, 1, 5, 1], "m_score": [5, 1, 4, 2]},
     ...     index=["a", "b", "c", "d"],
     ... )
-    >>> rfm_segments(scored)["rfm_segment"].tolist()
+    >>> rfm_segments(customers)["rfm_segment"].tolist()
     ['Champions', 'Lost', "Can't Lose Them", 'New Customers']
-    >>> rfm_segments(scored, labels="zh")["rfm_segment"].tolist()
+    >>> rfm_segments(customers, labels="zh")["rfm_segment"].tolist()
     ['冠军客户', '已流失客户', '不可流失客户', '新客户']
 
     A custom map by score ranges, with a catch-all segment:
 
     >>> vip = {"VIP": {"r": (4, 5), "f": (4, 5)}}
-    >>> out = rfm_segments(scored, segment_map=vip, fallback="Other")
+    >>> out = rfm_segments(customers, segment_map=vip, fallback="Other")
     >>> out["rfm_segment"].tolist(), list(out["rfm_segment"].cat.categories)
     (['VIP', 'Other', 'Other', 'Other'], ['Other', 'VIP'])
     """
     func = "rfm_segments"
-    check_frame(scored, func=func, arg="scored")
+    check_frame(customers, func=func, arg="customers")
     lang = check_language(labels, func=func)
     for col in _SCORE_COLS:
-        check_columns(scored, {"scored": col}, func=func)
+        check_columns(customers, {"customers": col}, func=func)
     if fallback is not None and (not isinstance(fallback, str) or not fallback):
         raise ConfigError(
             f"{func}: `fallback` must be a non-empty string or None; got {fallback!r}."
         )
-    check_no_overwrite(scored, ["rfm_segment"], func=func, overwrite=overwrite)
+    check_no_overwrite(customers, ["rfm_segment"], func=func, overwrite=overwrite)
 
-    sizes = _grid_sizes(scored, bins, func=func)
+    sizes = _grid_sizes(customers, bins, func=func)
     r, f, m = (
-        _score_array(scored, c, k, func=func) for c, k in zip(_SCORE_COLS, sizes, strict=True)
+        _score_array(customers, c, k, func=func) for c, k in zip(_SCORE_COLS, sizes, strict=True)
     )
     if segment_map is None or segment_map is DEFAULT_SEGMENT_MAP:
         segment_map = DEFAULT_SEGMENT_MAP
@@ -425,7 +427,7 @@ def rfm_segments(
         )
     codes = table[r - 1, f - 1, m - 1]
     segment = pd.Categorical.from_codes(codes, categories=pd.Index(shown), ordered=True)
-    return scored.assign(rfm_segment=segment)
+    return customers.assign(rfm_segment=segment)
 
 
 # --------------------------------------------------------------------------------------
@@ -434,11 +436,11 @@ def rfm_segments(
 
 
 def rfm_segment_summary(
-    segmented: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     segment_col: Hashable = "rfm_segment",
     revenue_col: Hashable = "revenue",
-    recency_col: Hashable = "days_since_last",
+    days_since_last_col: Hashable = "days_since_last",
     frequency_col: Hashable = "n_orders",
     monetary_col: Hashable = "revenue",
 ) -> pd.DataFrame:
@@ -446,14 +448,14 @@ def rfm_segment_summary(
 
     Parameters
     ----------
-    segmented
+    customers
         One row per customer with a segment column, e.g. from :func:`rfm_segments`.
     segment_col
         The segment column. If it is categorical, every category gets a row, in category
         order (segments with no customers included); otherwise the distinct values, sorted.
     revenue_col
         Summed into ``revenue`` and ``revenue_share``. Default ``"revenue"``.
-    recency_col, frequency_col, monetary_col
+    days_since_last_col, frequency_col, monetary_col
         Averaged into ``mean_days_since_last``, ``mean_frequency`` and
         ``mean_monetary``. Defaults ``"days_since_last"``, ``"n_orders"``, ``"revenue"``
         (so ``mean_monetary`` is the mean net revenue per customer).
@@ -470,7 +472,7 @@ def rfm_segment_summary(
           segment with negative net revenue has a negative share and others may exceed 1.
           When total revenue is 0 or negative, shares are meaningless and are NaN;
         - ``mean_days_since_last``, ``mean_frequency``, ``mean_monetary`` (float64): means
-          of `recency_col`, `frequency_col`, `monetary_col`; NaN for empty segments.
+          of `days_since_last_col`, `frequency_col`, `monetary_col`; NaN for empty segments.
 
     Raises
     ------
@@ -479,7 +481,7 @@ def rfm_segment_summary(
     SchemaError
         If the segment column has nulls, or a numeric column has nulls, non-numbers or inf.
     EmptyInputError
-        If `segmented` has no rows.
+        If `customers` has no rows.
 
     Examples
     --------
@@ -502,21 +504,21 @@ def rfm_segment_summary(
     Gold                 2        0.666667    800.0            0.8
     """
     func = "rfm_segment_summary"
-    check_frame(segmented, func=func, arg="segmented")
+    check_frame(customers, func=func, arg="customers")
     cols = {"segment_col": segment_col, "revenue_col": revenue_col}
-    cols |= {"recency_col": recency_col, "frequency_col": frequency_col}
+    cols |= {"days_since_last_col": days_since_last_col, "frequency_col": frequency_col}
     cols["monetary_col"] = monetary_col
-    check_columns(segmented, cols, func=func)
+    check_columns(customers, cols, func=func)
 
     g = groups_of(
-        segmented[segment_col],
+        customers[segment_col],
         func=func,
         col=segment_col,
         hint="pass fallback= to rfm_segments, or drop those customers.",
     )
 
     def column(col: Hashable) -> np.ndarray:
-        x = to_float(segmented[col], func=func, col=str(col))
+        x = to_float(customers[col], func=func, col=str(col))
         if np.isnan(x).any():
             raise SchemaError(
                 f"{func}: {int(np.isnan(x).sum())} value(s) of column {col!r} are null. "
@@ -532,7 +534,7 @@ def rfm_segment_summary(
             "customer_share": count / count.sum(),
             "revenue": g.sums(revenue),
             "revenue_share": g.shares(revenue),
-            "mean_days_since_last": g.means(column(recency_col)),
+            "mean_days_since_last": g.means(column(days_since_last_col)),
             "mean_frequency": g.means(column(frequency_col)),
             "mean_monetary": g.means(column(monetary_col)),
         },

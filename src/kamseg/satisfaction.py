@@ -29,7 +29,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from kamseg._tables import end_day, side_table
+from kamseg._tables import customer_column, end_day, side_table
 from kamseg._validation import (
     check_choice,
     check_columns,
@@ -115,7 +115,7 @@ def satisfaction_class(
     *,
     surveys: pd.DataFrame,
     complaints: pd.DataFrame | None = None,
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     nps_col: Hashable | None = "nps",
     csat_col: Hashable | None = "csat",
@@ -144,7 +144,9 @@ def satisfaction_class(
         Optional complaints (keyword-only): `customer_col`, `date_col`, and optionally
         `severity_col` and `resolved_col`. Not modified.
     customer_col, date_col
-        Customer id and date columns of `surveys` and `complaints`.
+        Customer id and date columns of `surveys` and `complaints`. `customer_col` defaults
+        to the name of the index of `customers` (``"customer_id"`` when the index has no
+        name).
     nps_col, csat_col
         The NPS (0..10) and CSAT (1..5) answer columns; pass ``None`` for a measure the
         surveys do not have (at least one is needed).
@@ -269,6 +271,7 @@ def satisfaction_class(
     """
     func = "satisfaction_class"
     customers = check_customers(customers, func=func)
+    customer_col = customer_column(customers, customer_col)
     sv = check_frame(surveys, func=func, arg="surveys", allow_empty=True)
     cp = (
         None
@@ -412,7 +415,6 @@ def _segments(
     surveys: pd.DataFrame,
     *,
     func: str,
-    by: Hashable | None,
     customers: pd.DataFrame | None,
     segment_col: Hashable | None,
     customer_col: Hashable | None,
@@ -422,20 +424,14 @@ def _segments(
 
     Exclusions are counted among the `answered` rows only.
     """
-    if by is not None and segment_col is not None:
+    if customers is not None and segment_col is None:
         raise ConfigError(
-            f"{func}: pass either `by` (a column of the surveys) or `segment_col` (a column of "
-            "`customers`), not both."
-        )
-    if (segment_col is None) != (customers is None):
-        raise ConfigError(
-            f"{func}: `segment_col` and `customers` go together: `segment_col` names a column "
-            "of `customers`, joined to the surveys on the customer id. Hint: for a column of "
-            "the surveys themselves, use `by`."
+            f"{func}: `customers` is read for its segment column only, and `segment_col` is "
+            "None. Hint: pass segment_col=<a column of customers>, or leave customers=None."
         )
     n = len(surveys)
-    if by is not None:
-        source, name, row = surveys[by], by, np.arange(n, dtype=np.int64)
+    if customers is None and segment_col is not None:
+        source, name, row = surveys[segment_col], segment_col, np.arange(n, dtype=np.int64)
     elif customers is not None and segment_col is not None:
         cust = check_customers(customers, func=func)
         check_columns(cust, {"segment_col": segment_col}, func=func)
@@ -484,23 +480,27 @@ def _score_table(
     *,
     func: str,
     score_col: Hashable,
+    score_arg: str,
     scale: tuple[int, int],
     band: Callable[[np.ndarray], np.ndarray],
     bands: tuple[str, str, str],
     score: Callable[[np.ndarray], np.ndarray],
-    by: Hashable | None,
     customers: pd.DataFrame | None,
     segment_col: Hashable | None,
     customer_col: Hashable | None,
 ) -> pd.DataFrame:
     """The answers of `score_col` per segment: counts, band shares, the score (`func`)."""
     sv = check_frame(surveys, func=func, arg="surveys")
-    check_columns(sv, {"score_col": score_col, "by": by, "customer_col": customer_col}, func=func)
+    in_surveys = segment_col if customers is None else None
+    check_columns(
+        sv,
+        {score_arg: score_col, "segment_col": in_surveys, "customer_col": customer_col},
+        func=func,
+    )
     x = answers(sv[score_col], scale, func=func, col=score_col)
     codes, index = _segments(
         sv,
         func=func,
-        by=by,
         customers=customers,
         segment_col=segment_col,
         customer_col=customer_col,
@@ -510,7 +510,7 @@ def _score_table(
     if not ok.any():
         raise EmptyInputError(
             f"{func}: no answers in column {score_col!r}"
-            f"{' with a segment' if len(index) > 1 or by is not None else ''}. "
+            f"{' with a segment' if segment_col is not None else ''}. "
             "Hint: check the filter upstream."
         )
     k = len(index)
@@ -539,10 +539,9 @@ def _score_table(
 def nps(
     surveys: pd.DataFrame,
     *,
-    by: Hashable | None = None,
-    customers: pd.DataFrame | None = None,
     segment_col: Hashable | None = None,
-    score_col: Hashable = "nps",
+    customers: pd.DataFrame | None = None,
+    nps_col: Hashable = "nps",
     customer_col: Hashable | None = "customer_id",
 ) -> pd.DataFrame:
     """Net Promoter Score, overall or per segment.
@@ -550,15 +549,16 @@ def nps(
     Parameters
     ----------
     surveys
-        Survey answers, one row per answer; `score_col` holds 0..10 answers (nulls are
+        Survey answers, one row per answer; `nps_col` holds 0..10 answers (nulls are
         skipped). Filter the period first: every answer given counts. Not modified.
-    by
-        A column of `surveys` to compute the NPS per value of.
-    customers, segment_col
-        Or a segment column of `customers` (indexed by customer id), joined to the surveys
-        on `customer_col`; answers of customers not in `customers` are excluded with a
-        warning.
-    score_col
+    segment_col
+        The column to compute the NPS per value of: a column of `surveys`, or, with
+        `customers`, a column of `customers`.
+    customers
+        Optional customer table (indexed by customer id) holding `segment_col`, joined to
+        the surveys on `customer_col`; answers of customers not in `customers` are
+        excluded with a warning.
+    nps_col
         The 0..10 answer column. Default ``"nps"``.
     customer_col
         Customer id column of `surveys`, used for ``respondents`` and the join; ``None``
@@ -588,8 +588,7 @@ def nps(
     EmptyInputError
         If there are no answers.
     ConfigError
-        If both `by` and `segment_col` are given, or only one of `segment_col` and
-        `customers`.
+        If `customers` is given without `segment_col`.
 
     Notes
     -----
@@ -611,7 +610,7 @@ def nps(
     >>> nps(surveys)
          responses  respondents  promoters  passives  detractors   nps  mean_score
     all          6            5   0.333333  0.333333    0.333333   0.0    7.166667
-    >>> nps(surveys, by="region")[["responses", "nps"]]
+    >>> nps(surveys, segment_col="region")[["responses", "nps"]]
             responses        nps
     region
     N               3  33.333333
@@ -620,12 +619,12 @@ def nps(
     return _score_table(
         surveys,
         func="nps",
-        score_col=score_col,
+        score_col=nps_col,
+        score_arg="nps_col",
         scale=NPS_SCALE,
         band=nps_band,
         bands=NPS_BANDS,
         score=nps_score,
-        by=by,
         customers=customers,
         segment_col=segment_col,
         customer_col=customer_col,
@@ -635,16 +634,15 @@ def nps(
 def csat(
     surveys: pd.DataFrame,
     *,
-    by: Hashable | None = None,
-    customers: pd.DataFrame | None = None,
     segment_col: Hashable | None = None,
-    score_col: Hashable = "csat",
+    customers: pd.DataFrame | None = None,
+    csat_col: Hashable = "csat",
     customer_col: Hashable | None = "customer_id",
 ) -> pd.DataFrame:
     """Customer satisfaction score (CSAT), overall or per segment.
 
-    Parameters are those of :func:`nps`; `score_col` (default ``"csat"``) holds 1..5
-    answers.
+    Parameters are those of :func:`nps`, with `csat_col` (default ``"csat"``), the column of
+    1..5 answers, in place of `nps_col`.
 
     Returns
     -------
@@ -675,12 +673,12 @@ def csat(
     return _score_table(
         surveys,
         func="csat",
-        score_col=score_col,
+        score_col=csat_col,
+        score_arg="csat_col",
         scale=CSAT_SCALE,
         band=csat_band,
         bands=CSAT_BANDS,
         score=csat_score,
-        by=by,
         customers=customers,
         segment_col=segment_col,
         customer_col=customer_col,

@@ -5,7 +5,7 @@ customer table of :func:`kamseg.summarize` joined with the customer master)::
 
     scored = score_accounts(customers, criteria={"revenue": 0.5, "profit": 0.5})
     keys = select_key_accounts(scored)                 # the first list
-    review = review_key_accounts(keys, next_scored)    # every later period
+    review = review_key_accounts(next_scored, previous=keys)  # every later period
 
 - :func:`score_accounts` combines several criteria (revenue, profit, growth, lifetime value,
   market influence, strategic fit, cost to serve, ...) into ``account_score`` and

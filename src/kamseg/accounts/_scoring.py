@@ -103,7 +103,7 @@ class AHPResult:
     ----------
     weights : Series
         float64, one weight per criterion (the principal right eigenvector, scaled to sum
-        to 1), indexed by the criterion labels (a ``RangeIndex`` when none were given).
+        to 1), indexed by the criterion names (a ``RangeIndex`` when none were given).
     lambda_max : float
         The principal eigenvalue (``n`` for a perfectly consistent matrix, larger otherwise).
     consistency_index : float
@@ -135,9 +135,10 @@ class AHPResult:
 
 
 def _ahp_matrix(
-    matrix: object, *, func: str, arg: str, labels: Sequence[Hashable] | None
+    matrix: object, *, func: str, arg: str, criteria: Sequence[Hashable] | None
 ) -> tuple[np.ndarray, list[Hashable]]:
-    """Validate a pairwise-comparison matrix; return it made exactly reciprocal, with labels."""
+    """Validate a pairwise-comparison matrix; return it made exactly reciprocal, with the
+    criterion names."""
     if isinstance(matrix, pd.DataFrame):
         rows, cols = list(matrix.index), list(matrix.columns)
         if set(map(repr, rows)) != set(map(repr, cols)) or len(rows) != len(cols):
@@ -166,10 +167,12 @@ def _ahp_matrix(
             "Hint: one row and one column per criterion."
         )
     n = a.shape[0]
-    if labels is not None:
-        if len(labels) != n:
-            raise ConfigError(f"{func}: `labels` has {len(labels)} names for a {n} x {n} matrix.")
-        names = list(labels)
+    if criteria is not None:
+        if len(criteria) != n:
+            raise ConfigError(
+                f"{func}: `criteria` has {len(criteria)} names for a {n} x {n} matrix."
+            )
+        names = list(criteria)
     if n > max(SAATY_RANDOM_INDEX):
         raise ConfigError(
             f"{func}: `{arg}` compares {n} criteria; AHP is limited to "
@@ -227,7 +230,7 @@ def _ahp(a: np.ndarray, names: list[Hashable]) -> AHPResult:
     return AHPResult(weights, lam, ci, ri, cr)
 
 
-def ahp_weights(matrix: AHPMatrix, *, labels: Sequence[Hashable] | None = None) -> AHPResult:
+def ahp_weights(matrix: AHPMatrix, *, criteria: Sequence[Hashable] | None = None) -> AHPResult:
     """Derive criterion weights from an AHP pairwise-comparison matrix.
 
     Parameters
@@ -242,14 +245,14 @@ def ahp_weights(matrix: AHPMatrix, *, labels: Sequence[Hashable] | None = None) 
         accepted); the two entries are then made exactly reciprocal by their geometric
         mean, ``sqrt(matrix[i][j] / matrix[j][i])``.
         At most 10 criteria.
-    labels
+    criteria
         Names of the criteria, in matrix order (default: the DataFrame's index, or
-        0, 1, 2, ...).
+        0, 1, 2, ...), e.g. the columns of the `criteria` of :func:`score_accounts`.
 
     Returns
     -------
     AHPResult
-        ``weights`` (float64 Series summing to 1, indexed by the labels), ``lambda_max``,
+        ``weights`` (float64 Series summing to 1, indexed by the criteria), ``lambda_max``,
         ``consistency_index``, ``random_index``, ``consistency_ratio`` and
         ``is_consistent``. An inconsistent matrix is reported, not refused:
         :func:`score_accounts` refuses it.
@@ -275,11 +278,11 @@ def ahp_weights(matrix: AHPMatrix, *, labels: Sequence[Hashable] | None = None) 
 
     >>> from kamseg.accounts import ahp_weights
     >>> m = [[1, 4, 3, 7], [1 / 4, 1, 1 / 3, 3], [1 / 3, 3, 1, 5], [1 / 7, 1 / 3, 1 / 5, 1]]
-    >>> res = ahp_weights(m, labels=["experience", "education", "charisma", "age"])
+    >>> res = ahp_weights(m, criteria=["experience", "education", "charisma", "age"])
     >>> res.weights.round(3).tolist(), round(res.consistency_ratio, 3)
     ([0.548, 0.127, 0.27, 0.056], 0.044)
     """
-    a, names = _ahp_matrix(matrix, func="ahp_weights", arg="matrix", labels=labels)
+    a, names = _ahp_matrix(matrix, func="ahp_weights", arg="matrix", criteria=criteria)
     return _ahp(a, names)
 
 
@@ -453,15 +456,15 @@ def _resolve_weights(
             None,
         )
     if ahp is not None:
-        a, labels = _ahp_matrix(ahp, func=func, arg="ahp", labels=None)
+        a, compared = _ahp_matrix(ahp, func=func, arg="ahp", criteria=None)
         if isinstance(ahp, pd.DataFrame):
-            if set(map(repr, labels)) != set(map(repr, names)):
+            if set(map(repr, compared)) != set(map(repr, names)):
                 raise ConfigError(
-                    f"{func}: the AHP matrix compares {examples(labels, 10)} but the criteria "
+                    f"{func}: the AHP matrix compares {examples(compared, 10)} but the criteria "
                     f"are {examples(names, 10)}. Hint: label its rows and columns with the "
                     "criteria columns."
                 )
-            pos = {repr(k): i for i, k in enumerate(labels)}
+            pos = {repr(k): i for i, k in enumerate(compared)}
             order = [pos[repr(c)] for c in names]
             a = a[np.ix_(order, order)]
         elif a.shape[0] != n:

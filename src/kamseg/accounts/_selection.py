@@ -47,7 +47,7 @@ def _check_score_threshold(value: object, *, func: str, arg: str) -> float | Non
 
 
 def select_key_accounts(
-    scored: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     min_accounts: int = 5,
     max_accounts: int = 25,
@@ -60,8 +60,9 @@ def select_key_accounts(
 
     Parameters
     ----------
-    scored
+    customers
         One row per account with a rank (1 = best), e.g. from :func:`score_accounts`.
+        Not modified.
     min_accounts
         Smallest list (default 5); when the data has fewer accounts, all of them.
     max_accounts
@@ -78,7 +79,7 @@ def select_key_accounts(
     Returns
     -------
     DataFrame
-        A copy of `scored` (same index and row order) with ``is_key_account`` (bool).
+        A copy of `customers` (same index and row order) with ``is_key_account`` (bool).
 
     Raises
     ------
@@ -87,7 +88,7 @@ def select_key_accounts(
     SchemaError
         If those columns have nulls, non-numbers or inf.
     EmptyInputError
-        If `scored` has no rows.
+        If `customers` has no rows.
     ConfigError
         If `min_accounts` > `max_accounts`, a bound is invalid, or ``is_key_account``
         exists and `overwrite` is false.
@@ -103,7 +104,7 @@ def select_key_accounts(
        fewer), the next groups are added in rank order, even below `min_score` (with a
        :class:`~kamseg.errors.KamsegWarning`), whole while the list stays within
        `max_accounts`. When a tie group is too big to fit, it is split: its members are
-       taken in row order (the order of `scored`) up to `min_accounts`, and a warning names
+       taken in row order (the order of `customers`) up to `min_accounts`, and a warning names
        the accounts left out.
 
     Hence ties are never broken arbitrarily unless the bounds leave no other choice.
@@ -112,18 +113,18 @@ def select_key_accounts(
     --------
     >>> import pandas as pd
     >>> from kamseg.accounts import select_key_accounts
-    >>> scored = pd.DataFrame(
+    >>> customers = pd.DataFrame(
     ...     {"account_score": [0.9, 0.7, 0.7, 0.4, 0.2], "account_rank": [1, 2, 2, 4, 5]},
     ...     index=pd.Index(list("abcde"), name="customer_id"),
     ... )
-    >>> select_key_accounts(scored, min_accounts=1, max_accounts=2)["is_key_account"].tolist()
+    >>> select_key_accounts(customers, min_accounts=1, max_accounts=2)["is_key_account"].tolist()
     [True, False, False, False, False]
-    >>> keys = select_key_accounts(scored, min_accounts=2, max_accounts=4, min_score=0.5)
+    >>> keys = select_key_accounts(customers, min_accounts=2, max_accounts=4, min_score=0.5)
     >>> keys["is_key_account"].tolist()
     [True, True, True, False, False]
     """
     func = "select_key_accounts"
-    check_frame(scored, func=func, arg="scored")
+    check_frame(customers, func=func, arg="customers")
     lo = check_int(min_accounts, func=func, arg="min_accounts", low=0)
     hi = check_int(max_accounts, func=func, arg="max_accounts", low=1)
     if lo > hi:
@@ -132,19 +133,19 @@ def select_key_accounts(
             "rule of thumb is 5 to 25 key accounts."
         )
     threshold = _check_score_threshold(min_score, func=func, arg="min_score")
-    check_columns(scored, {"rank_col": rank_col}, func=func)
+    check_columns(customers, {"rank_col": rank_col}, func=func)
     if threshold is not None:
-        check_columns(scored, {"score_col": score_col}, func=func)
-    check_no_overwrite(scored, ["is_key_account"], func=func, overwrite=overwrite)
+        check_columns(customers, {"score_col": score_col}, func=func)
+    check_no_overwrite(customers, ["is_key_account"], func=func, overwrite=overwrite)
 
-    rank = _numeric_column(scored, rank_col, func=func)
+    rank = _numeric_column(customers, rank_col, func=func)
     limit = -np.inf if threshold is None else threshold
     score = (
-        np.zeros(len(scored))
+        np.zeros(len(customers))
         if threshold is None
-        else _numeric_column(scored, score_col, func=func)
+        else _numeric_column(customers, score_col, func=func)
     )
-    n = len(scored)
+    n = len(customers)
     lo = min(lo, n)
     order = np.lexsort((np.arange(n), rank))  # by rank, then row order
     ranks_sorted = rank[order]
@@ -177,19 +178,19 @@ def select_key_accounts(
                 f"{func}: {grp.size} accounts tie at rank {ranks_sorted[starts[g]]:g}; taking "
                 f"them all would exceed max_accounts={hi} and leaving them all out would "
                 f"leave fewer than min_accounts={lo}, so {take.size} were taken in row "
-                f"order and {left.size} left out: {examples(scored.index[left], 5)}."
+                f"order and {left.size} left out: {examples(customers.index[left], 5)}."
             )
         g += 1
     if below:
         warn(
             f"{func}: fewer than min_accounts={lo} accounts score at least min_score="
             f"{limit:g}; {len(below)} account(s) below it were added by rank: "
-            f"{examples(scored.index[below], 5)}."
+            f"{examples(customers.index[below], 5)}."
         )
     is_key = np.zeros(n, dtype=bool)
     if chosen:
         is_key[np.concatenate(chosen)] = True
-    out = scored.drop(columns=["is_key_account"], errors="ignore")
+    out = customers.drop(columns=["is_key_account"], errors="ignore")
     return out.assign(is_key_account=is_key)
 
 
@@ -248,9 +249,9 @@ def _bool_column(df: pd.DataFrame, col: str, *, func: str, arg: str) -> np.ndarr
 
 
 def review_key_accounts(
-    previous: pd.DataFrame,
-    scored: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
+    previous: pd.DataFrame,
     enter_rank: int | None = 20,
     exit_rank: int | None = 30,
     enter_score: float | None = None,
@@ -271,14 +272,14 @@ def review_key_accounts(
 
     Parameters
     ----------
-    previous
-        Last period's list, indexed by account id, with ``is_key_account`` (bool) and
-        optionally ``periods_below`` (int, consecutive periods a key account has been below
-        the exit threshold; 0 when absent): the output of :func:`select_key_accounts` or
-        of the previous review. May be empty.
-    scored
+    customers
         This period's accounts with their rank (1 = best) and, for score thresholds, their
-        score: the output of :func:`score_accounts`, indexed by account id.
+        score: the output of :func:`score_accounts`, indexed by account id. Not modified.
+    previous
+        Last period's list (keyword-only), indexed by account id, with ``is_key_account``
+        (bool) and optionally ``periods_below`` (int, consecutive periods a key account has
+        been below the exit threshold; 0 when absent): the output of
+        :func:`select_key_accounts` or of the previous review. May be empty.
     enter_rank, enter_score
         Entry threshold: rank at most `enter_rank` (default 20) and score at least
         `enter_score` (default None: not used). At least one must be given.
@@ -294,15 +295,16 @@ def review_key_accounts(
     max_accounts
         Largest list (default 25); None for no cap. See Notes for who keeps a place.
     rank_col, score_col
-        Column names in `scored` (defaults ``"account_rank"``, ``"account_score"``).
+        Column names in `customers` (defaults ``"account_rank"``, ``"account_score"``).
     labels
         Language of the ``decision`` labels: ``"en"`` or ``"zh"``.
 
     Returns
     -------
     DataFrame
-        One row per account in `scored` (in its order) or in `previous` (then the accounts
-        of `previous` no longer in `scored`, in their order), indexed by account id, with:
+        One row per account in `customers` (in its order) or in `previous` (then the
+        accounts of `previous` no longer in `customers`, in their order), indexed by
+        account id, with:
 
         - ``was_key_account`` (bool): key account last period;
         - ``is_key_account`` (bool): key account from this period on;
@@ -326,21 +328,21 @@ def review_key_accounts(
         If ``is_key_account`` is not boolean, ``periods_below`` not a count, ranks or scores
         are null or not numbers, or an index has duplicate account ids.
     EmptyInputError
-        If `scored` has no rows.
+        If `customers` has no rows.
     ConfigError
         If the thresholds are missing, the exit threshold is stricter than the entry
         threshold, `enter_rank` exceeds `max_accounts`, or an option is invalid.
 
     Notes
     -----
-    Rules, for each account of `scored`:
+    Rules, for each account of `customers`:
 
     - not key last period: ``"added"`` if it clears the entry threshold, else ``"not key"``;
     - key last period and clears the exit threshold: ``"kept"`` (counter back to 0);
     - key last period and below it: the counter goes up by one; ``"removed"`` when it
       reaches `patience`, else ``"watch"`` (still a key account).
 
-    A key account missing from `scored` (a lost customer) is ``"removed"`` at once, with the
+    A key account missing from `customers` (a lost customer) is ``"removed"`` at once, with the
     reason "no longer in the data"; a missing non-key account is ``"not key"``.
 
     **Capacity.** When more than `max_accounts` accounts would be key, incumbents keep
@@ -362,8 +364,8 @@ def review_key_accounts(
     ...     {"is_key_account": [True, True, True, False, False], "periods_below": [0, 0, 1, 0, 0]},
     ...     index=ids,
     ... )
-    >>> scored = pd.DataFrame({"account_rank": [1, 4, 5, 2, 3]}, index=ids)
-    >>> out = review_key_accounts(previous, scored, enter_rank=2, exit_rank=3)
+    >>> customers = pd.DataFrame({"account_rank": [1, 4, 5, 2, 3]}, index=ids)
+    >>> out = review_key_accounts(customers, previous=previous, enter_rank=2, exit_rank=3)
     >>> out[["decision", "reason", "periods_below"]]
                 decision                                  reason  periods_below
     customer_id
@@ -374,8 +376,8 @@ def review_key_accounts(
     e            not key                  rank 3 > entry rank 2              0
     """
     func = "review_key_accounts"
+    check_frame(customers, func=func, arg="customers")
     check_frame(previous, func=func, arg="previous", allow_empty=True)
-    check_frame(scored, func=func, arg="scored")
     lang = check_language(labels, func=func)
     en_r = (
         None if enter_rank is None else check_int(enter_rank, func=func, arg="enter_rank", low=1)
@@ -416,11 +418,11 @@ def review_key_accounts(
             "lower enter_rank or raise max_accounts."
         )
     check_columns(previous, {"previous": "is_key_account"}, func=func)
-    check_columns(scored, {"rank_col": rank_col}, func=func)
+    check_columns(customers, {"rank_col": rank_col}, func=func)
     use_score = en_s is not None or ex_s is not None
     if use_score:
-        check_columns(scored, {"score_col": score_col}, func=func)
-    for df, arg in ((previous, "previous"), (scored, "scored")):
+        check_columns(customers, {"score_col": score_col}, func=func)
+    for df, arg in ((previous, "previous"), (customers, "customers")):
         if not df.index.is_unique:
             dup = df.index[df.index.duplicated()]
             raise SchemaError(
@@ -441,14 +443,14 @@ def review_key_accounts(
     else:
         prev_below_all = np.zeros(len(previous), dtype=np.int64)
 
-    rank = _numeric_column(scored, rank_col, func=func)
+    rank = _numeric_column(customers, rank_col, func=func)
     score = (
-        _numeric_column(scored, score_col, func=func)
+        _numeric_column(customers, score_col, func=func)
         if use_score
-        else np.full(len(scored), np.nan)
+        else np.full(len(customers), np.nan)
     )
-    n = len(scored)
-    pos_prev = previous.index.get_indexer(scored.index)
+    n = len(customers)
+    pos_prev = previous.index.get_indexer(customers.index)
     in_prev = pos_prev >= 0
     was = (
         np.where(in_prev, prev_key_all[np.maximum(pos_prev, 0)], False)
@@ -512,15 +514,15 @@ def review_key_accounts(
                 f"{func}: {drop.size} account(s) got no place because {full}; "
                 f"{evicted.size} of them were key accounts and {split.size} tie in rank with "
                 "an account that got a place (broken by row order): "
-                f"{examples(scored.index[np.r_[evicted, split]], 5)}."
+                f"{examples(customers.index[np.r_[evicted, split]], 5)}."
             )
 
-    lost = previous.index[~previous.index.isin(scored.index)]
+    lost = previous.index[~previous.index.isin(customers.index)]
     lost_pos = previous.index.get_indexer(lost)
     lost_was = prev_key_all[lost_pos] if len(lost) else np.zeros(0, dtype=bool)
     gone = "no longer in the data"
-    name = scored.index.name if scored.index.name is not None else previous.index.name
-    index = scored.index.append(lost).rename(name)
+    name = customers.index.name if customers.index.name is not None else previous.index.name
+    index = customers.index.append(lost).rename(name)
     shown_names = [translate(d, labels=lang, table=ACCOUNT_DECISION_LABELS) for d in DECISIONS]
     codes = np.r_[code, np.where(lost_was, 3, 4).astype(np.int8)]  # removed / not key
     return pd.DataFrame(

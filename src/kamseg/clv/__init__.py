@@ -1,6 +1,6 @@
 """Customer lifetime value: BTYD models fitted by maximum likelihood, and predictions.
 
-Models (``kamseg.clv.fit(data, model=...)``):
+Models (``kamseg.clv.fit(customers, model=...)``):
 
 - ``"bgnbd"``: BG/NBD (Fader, Hardie & Lee 2005), non-contractual, continuous time;
 - ``"mbgnbd"``: MBG/NBD (Batislam, Denizel & Filiztekin 2007), like BG/NBD but customers

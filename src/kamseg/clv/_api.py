@@ -91,7 +91,7 @@ def _rfm_arrays(
 
 
 def fit(
-    data: Any,
+    customers: Any,
     *,
     model: ModelName = "bgnbd",
     penalty: float = 0.0,
@@ -107,7 +107,7 @@ def fit(
 
     Parameters
     ----------
-    data
+    customers
         - ``"bgnbd"``, ``"mbgnbd"``, ``"pareto_nbd"``: a customer table with `frequency_col`,
           `recency_col`, `T_col` (e.g. from :func:`kamseg.summarize`, in its ``freq``
           periods);
@@ -115,8 +115,9 @@ def fit(
           customers with frequency 0 are left out (the model describes repeat spend);
         - ``"bgbb"``: a table with `frequency_col`, `recency_col` and `n_col` (number of
           purchase opportunities), optionally `weights_col` (customers per row);
-        - ``"sbg"``: the number of customers still active at the start of periods
-          0, 1, ..., k of one cohort (a sequence or Series; the first is the cohort size).
+        - ``"sbg"``: not a customer table but the number of customers still active at the
+          start of periods 0, 1, ..., k of one cohort (a sequence or Series; the first is
+          the cohort size).
     model
         ``"bgnbd"`` (Fader, Hardie & Lee 2005), ``"mbgnbd"`` (Batislam et al. 2007),
         ``"pareto_nbd"`` (Schmittlein et al. 1987), ``"bgbb"`` (Fader, Hardie & Shang 2010),
@@ -161,11 +162,11 @@ def fit(
     if not isinstance(penalty, int | float) or not math.isfinite(penalty) or penalty < 0:
         raise ConfigError(f"{func}: `penalty` must be a finite number >= 0; got {penalty!r}.")
     spec = _spec(model)
-    freq = data.attrs.get("freq") if isinstance(data, pd.DataFrame) else None
+    freq = customers.attrs.get("freq") if isinstance(customers, pd.DataFrame) else None
     prepared: Prepared
     if model in TRANSACTION_MODELS:
         x, t_x, T = _rfm_arrays(
-            data, func=func, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
+            customers, func=func, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
         )
         if not (T > 0).any():
             raise SchemaError(
@@ -175,14 +176,14 @@ def fit(
         prepared = collapse({"x": x, "t_x": t_x, "T": T})
     elif model == "gamma_gamma":
         prepared = _spend_data(
-            data, func=func, frequency_col=frequency_col, monetary_col=monetary_col
+            customers, func=func, frequency_col=frequency_col, monetary_col=monetary_col
         )
     elif model == "bgbb":
         from kamseg.clv._bgbb import prepare as prepare_bgbb
 
-        check_frame(data, func=func, arg="data")
+        check_frame(customers, func=func, arg="customers")
         check_columns(
-            data,
+            customers,
             {
                 "frequency_col": frequency_col,
                 "recency_col": recency_col,
@@ -192,7 +193,7 @@ def fit(
             func=func,
         )
         prepared = prepare_bgbb(
-            data,
+            customers,
             frequency_col=frequency_col,
             recency_col=recency_col,
             n_col=n_col,
@@ -202,7 +203,7 @@ def fit(
     else:
         from kamseg.clv._sbg import prepare as prepare_sbg
 
-        prepared = prepare_sbg(data)
+        prepared = prepare_sbg(customers)
         freq = None
     start = None if initial is None else np.asarray(initial, dtype=np.float64)
     if start is not None and (start.shape != (len(spec.param_names),) or np.any(start <= 0)):
@@ -216,7 +217,7 @@ def fit(
 def _spend_data(
     customers: pd.DataFrame, *, func: str, frequency_col: Hashable, monetary_col: Hashable
 ) -> Prepared:
-    check_frame(customers, func=func, arg="data")
+    check_frame(customers, func=func, arg="customers")
     check_columns(
         customers, {"frequency_col": frequency_col, "monetary_col": monetary_col}, func=func
     )
@@ -229,7 +230,7 @@ def _spend_data(
             f"{func}: Gamma-Gamma needs a positive mean spend for every repeat customer; "
             f"{int(bad.sum())} have {monetary_col!r} <= 0 or null (examples (index): "
             f"{examples(customers.index[bad])}). Hint: fit on "
-            f"data[data[{str(monetary_col)!r}] > 0]; returns netted into the totals or "
+            f"customers[customers[{str(monetary_col)!r}] > 0]; returns netted into the totals or "
             "free items can make mean spend non-positive."
         )
     if repeat.sum() < 2:

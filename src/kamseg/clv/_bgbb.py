@@ -142,7 +142,7 @@ def _histories(
 
 
 def prepare(
-    frame: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     frequency_col: Hashable = "frequency",
     recency_col: Hashable = "recency",
@@ -153,7 +153,7 @@ def prepare(
 
     Parameters
     ----------
-    frame : DataFrame
+    customers : DataFrame
         One row per customer (or, with `weights_col`, per group of identical customers).
         Not modified.
     frequency_col : hashable, default "frequency"
@@ -177,7 +177,7 @@ def prepare(
     ColumnNotFoundError
         If a named column is missing.
     EmptyInputError
-        If `frame` has no rows.
+        If `customers` has no rows.
     SchemaError
         If values are missing, infinite, negative or not integers, if ``t_x > n``,
         ``x > t_x``, or ``x = 0`` with ``t_x > 0``, or if weights are negative or all zero.
@@ -192,17 +192,17 @@ def prepare(
     ([0.0, 2.0], [0.0, 5.0], [1.0, 2.0])
     """
     func = "bgbb.prepare"
-    check_frame(frame, func=func, arg="frame")
+    check_frame(customers, func=func, arg="customers")
     cols = {
         "frequency_col": frequency_col,
         "recency_col": recency_col,
         "n_col": n_col,
         "weights_col": weights_col,
     }
-    check_columns(frame, cols, func=func)
+    check_columns(customers, cols, func=func)
     arrays = {}
     for key, col in (("x", frequency_col), ("t_x", recency_col), ("n", n_col)):
-        arr = to_float(frame[col], func=func, col=str(col))
+        arr = to_float(customers[col], func=func, col=str(col))
         missing = np.isnan(arr)
         if missing.any():
             raise SchemaError(
@@ -219,7 +219,7 @@ def prepare(
     )
     weights = None
     if weights_col is not None:
-        weights = to_float(frame[weights_col], func=func, col=str(weights_col))
+        weights = to_float(customers[weights_col], func=func, col=str(weights_col))
         bad = np.isnan(weights) | (weights < 0)
         if bad.any():
             raise SchemaError(

@@ -432,7 +432,7 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def evaluate_holdout(
-    cal_hold: pd.DataFrame,
+    customers: pd.DataFrame,
     fitted: FitResult,
     *,
     frequency_col: Hashable = "frequency",
@@ -451,12 +451,12 @@ def evaluate_holdout(
 
     Parameters
     ----------
-    cal_hold
-        A calibration/holdout table, e.g. from :func:`calibration_holdout`, in the periods
-        of the fit. Not modified.
+    customers
+        A calibration/holdout customer table, e.g. from :func:`calibration_holdout`, in the
+        periods of the fit. Not modified.
     fitted
         A ``"bgnbd"``, ``"mbgnbd"`` or ``"pareto_nbd"`` fit from :func:`kamseg.clv.fit`,
-        normally on the calibration columns of `cal_hold`.
+        normally on the calibration columns of `customers`.
     frequency_col, recency_col, T_col
         Calibration columns.
     frequency_holdout_col, duration_holdout_col
@@ -482,7 +482,7 @@ def evaluate_holdout(
         On impossible values (nulls, negative counts or durations, recency > T).
     ConfigError
         If `fitted` is not a transaction model, was fitted on other periods than
-        ``cal_hold.attrs["freq"]``, or `max_bucket` is not an integer >= 1.
+        ``customers.attrs["freq"]``, or `max_bucket` is not an integer >= 1.
 
     Examples
     --------
@@ -505,9 +505,9 @@ def evaluate_holdout(
             f"{', '.join(TRANSACTION_MODELS)}); got {getattr(fitted, 'model', fitted)!r}."
         )
     max_bucket = check_int(max_bucket, func=func, arg="max_bucket", low=1)
-    check_frame(cal_hold, func=func, arg="cal_hold")
+    check_frame(customers, func=func, arg="customers")
     check_columns(
-        cal_hold,
+        customers,
         {
             "frequency_col": frequency_col,
             "recency_col": recency_col,
@@ -517,23 +517,23 @@ def evaluate_holdout(
         },
         func=func,
     )
-    table_freq = cal_hold.attrs.get("freq")
+    table_freq = customers.attrs.get("freq")
     if fitted.freq is not None and table_freq is not None and fitted.freq != table_freq:
         raise ConfigError(
-            f"{func}: the model was fitted on {fitted.freq!r} periods but `cal_hold` is in "
+            f"{func}: the model was fitted on {fitted.freq!r} periods but `customers` is in "
             f"{table_freq!r} periods. Hint: fit on the same table you evaluate."
         )
     x, t_x, T = _rfm_arrays(
-        cal_hold, func=func, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
+        customers, func=func, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
     )
-    actual = to_float(cal_hold[frequency_holdout_col], func=func, col=str(frequency_holdout_col))
-    duration = to_float(cal_hold[duration_holdout_col], func=func, col=str(duration_holdout_col))
+    actual = to_float(customers[frequency_holdout_col], func=func, col=str(frequency_holdout_col))
+    duration = to_float(customers[duration_holdout_col], func=func, col=str(duration_holdout_col))
     for col, values in ((frequency_holdout_col, actual), (duration_holdout_col, duration)):
         bad = ~(values >= 0)
         if bad.any():
             raise SchemaError(
                 f"{func}: column {col!r} has {int(bad.sum())} null or negative value(s); "
-                f"examples (index): {examples(cal_hold.index[bad])}. Hint: build the table "
+                f"examples (index): {examples(customers.index[bad])}. Hint: build the table "
                 "with calibration_holdout."
             )
 
@@ -574,7 +574,7 @@ def evaluate_holdout(
         index=pd.CategoricalIndex(labels, categories=labels, ordered=True, name="frequency"),
     )
     per_customer = pd.DataFrame(
-        {"frequency": x, "actual": actual, "predicted": predicted}, index=cal_hold.index
+        {"frequency": x, "actual": actual, "predicted": predicted}, index=customers.index
     )
     return HoldoutReport(
         model=fitted.model, metrics=metrics, by_frequency=by_frequency, per_customer=per_customer
@@ -585,7 +585,7 @@ def evaluate_holdout(
 
 
 def compare_models(
-    cal_hold: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     models: Sequence[str] = ("bgnbd", "mbgnbd", "pareto_nbd"),
     penalty: float = 0.0,
@@ -599,8 +599,9 @@ def compare_models(
 
     Parameters
     ----------
-    cal_hold
-        A calibration/holdout table, e.g. from :func:`calibration_holdout`. Not modified.
+    customers
+        A calibration/holdout customer table, e.g. from :func:`calibration_holdout`. Not
+        modified.
     models
         Models to fit with :func:`kamseg.clv.fit`: any of ``"bgnbd"``, ``"mbgnbd"``,
         ``"pareto_nbd"`` (distinct).
@@ -660,7 +661,7 @@ def compare_models(
         check_choice(model, TRANSACTION_MODELS, func=func, arg="models")
     if len(set(models)) < len(models):
         raise ConfigError(f"{func}: `models` repeats a model: {models!r}.")
-    check_frame(cal_hold, func=func, arg="cal_hold")
+    check_frame(customers, func=func, arg="customers")
     columns = {
         "frequency_col": frequency_col,
         "recency_col": recency_col,
@@ -668,14 +669,14 @@ def compare_models(
         "frequency_holdout_col": frequency_holdout_col,
         "duration_holdout_col": duration_holdout_col,
     }
-    check_columns(cal_hold, columns, func=func)
+    check_columns(customers, columns, func=func)
 
     rows: list[dict[str, Any]] = []
     for model in models:
         row: dict[str, Any] = {"model": model, "n_params": len(_spec(model).param_names)}
         try:
             fitted = fit(
-                cal_hold,
+                customers,
                 model=model,  # type: ignore[arg-type]
                 penalty=penalty,
                 frequency_col=frequency_col,
@@ -690,7 +691,7 @@ def compare_models(
             rows.append(row)
             continue
         report = evaluate_holdout(
-            cal_hold,
+            customers,
             fitted,
             frequency_col=frequency_col,
             recency_col=recency_col,

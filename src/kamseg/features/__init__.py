@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kamseg._tables import customer_column
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_columns, check_frame, check_int, examples, to_float
 from kamseg.errors import ColumnNotFoundError, ConfigError, SchemaError
@@ -133,11 +134,11 @@ __all__ = [
 
 def prepared_for(
     customers: pd.DataFrame,
-    transactions: Any,
     *,
+    transactions: Any,
     func: str,
     as_of: Any = None,
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     product_col: Hashable | None = None,
@@ -149,7 +150,9 @@ def prepared_for(
     ``attrs["as_of"]``, set by :func:`kamseg.summarize`, else the latest date).
 
     A :class:`~kamseg.transactions.PreparedTransactions` is used as it is (cut at an earlier
-    `as_of`); a DataFrame is prepared with the keyword options (its warnings name `func`).
+    `as_of`); a DataFrame is prepared with the keyword options (its warnings name `func`),
+    its customer id column `customer_col` defaulting to the name of the index of `customers`
+    (``"customer_id"`` when the index has no name).
     """
     end = customers.attrs.get("as_of") if as_of is None else as_of
     if isinstance(transactions, PreparedTransactions) and as_of is None and end is not None:
@@ -160,7 +163,7 @@ def prepared_for(
     return as_prepared(
         transactions,
         func=func,
-        customer_col=customer_col,
+        customer_col=customer_column(customers, customer_col),
         date_col=date_col,
         amount_col=amount_col,
         product_col=product_col,
@@ -173,17 +176,17 @@ def prepared_for(
 
 def customer_activity(
     customers: pd.DataFrame,
-    prepared: PreparedTransactions,
     *,
+    transactions: PreparedTransactions,
     window: int,
     func: str,
     positions: np.ndarray | None = None,
 ) -> WindowActivity:
-    """:func:`window_activity` aligned with the rows of `customers` (matched by id, or by
-    `positions` when given)."""
+    """:func:`window_activity` of the prepared `transactions`, aligned with the rows of
+    `customers` (matched by id, or by `positions` when given)."""
     if positions is None:
-        positions = prepared.positions(customers.index, func=func)
-    return window_activity(prepared, positions, len(customers), window=window)
+        positions = transactions.positions(customers.index, func=func)
+    return window_activity(transactions, positions, len(customers), window=window)
 
 
 def repeat_days(prepared: PreparedTransactions, positions: np.ndarray, n: int) -> np.ndarray:
@@ -223,8 +226,8 @@ def purchase_rhythm(
     fallback_gap_days: float = FALLBACK_GAP_DAYS,
     days_since_last_col: Hashable = "days_since_last",
     tenure_col: Hashable = "tenure_days",
-    repeat_col: Hashable = "frequency",
-    customer_col: Hashable = "customer_id",
+    frequency_col: Hashable = "frequency",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
 ) -> pd.DataFrame:
@@ -237,10 +240,16 @@ def purchase_rhythm(
         :func:`kamseg.summarize`). Not modified.
     transactions
         Optional, prepared or a DataFrame: the repeat purchase days are counted from them.
-        Without them they are `repeat_col`, which must then be a daily summary's
+        Without them they are `frequency_col`, which must then be a daily summary's
         ``frequency`` (``attrs["freq"]`` ``"D"`` or unset).
     fallback_gap_days
         The base gap when no customer bought twice.
+    days_since_last_col, tenure_col, frequency_col
+        Columns of `customers`: days since the last purchase, days since the first
+        purchase, and the repeat purchases (the BTYD ``frequency`` of a daily summary).
+    customer_col, date_col, amount_col
+        Columns of `transactions` given as a DataFrame. `customer_col` defaults to the name
+        of the index of `customers` (``"customer_id"`` when the index has no name).
 
     Returns
     -------
@@ -251,7 +260,8 @@ def purchase_rhythm(
     Raises
     ------
     ConfigError
-        If `repeat_col` comes from a weekly or monthly summary and no transactions are given.
+        If `frequency_col` comes from a weekly or monthly summary and no transactions are
+        given.
 
     Examples
     --------
@@ -280,13 +290,15 @@ def purchase_rhythm(
     if transactions is not None and customers.attrs.get("freq", "D") != "D":
         prepared = prepared_for(
             customers,
-            transactions,
+            transactions=transactions,
             func=func,
             customer_col=customer_col,
             date_col=date_col,
             amount_col=amount_col,
         )
-    k = repeat_purchase_days(customers, prepared, repeat_col=repeat_col, func=func)
+    k = repeat_purchase_days(
+        customers, transactions=prepared, frequency_col=frequency_col, func=func
+    )
     r = rhythm(d, t, k, fallback_gap_days=fallback_gap_days)
     return pd.DataFrame(
         {"usual_gap_days": r.usual_gap_days, "overdue_ratio": r.overdue_ratio},
@@ -296,33 +308,33 @@ def purchase_rhythm(
 
 def repeat_purchase_days(
     customers: pd.DataFrame,
-    prepared: PreparedTransactions | None,
     *,
-    repeat_col: Hashable,
+    transactions: PreparedTransactions | None,
+    frequency_col: Hashable,
     func: str,
     positions: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Repeat purchase days per row of `customers`: the daily summary's `repeat_col`, else
-    counted from `prepared` (rows matched by `positions`, default by id)."""
+    """Repeat purchase days per row of `customers`: the daily summary's `frequency_col`, else
+    counted from the prepared `transactions` (rows matched by `positions`, default by id)."""
     freq = customers.attrs.get("freq", "D")
-    if freq == "D" and repeat_col in customers.columns:
-        return nonnegative_column(customers, repeat_col, func=func)
-    if prepared is None:
-        check_columns(customers, {"repeat_col": repeat_col}, func=func)
+    if freq == "D" and frequency_col in customers.columns:
+        return nonnegative_column(customers, frequency_col, func=func)
+    if transactions is None:
+        check_columns(customers, {"frequency_col": frequency_col}, func=func)
         raise ConfigError(
             f"{func}: the usual gap between purchases counts purchase days, but `customers` "
-            f"was summarised in {freq!r} periods, so {repeat_col!r} counts repeat periods. "
+            f"was summarised in {freq!r} periods, so {frequency_col!r} counts repeat periods. "
             "Hint: pass transactions=..., or summarise with freq='D'."
         )
     if positions is None:
-        positions = prepared.positions(customers.index, func=func)
-    return repeat_days(prepared, positions, len(customers))
+        positions = transactions.positions(customers.index, func=func)
+    return repeat_days(transactions, positions, len(customers))
 
 
 def rhythm_columns(
     customers: pd.DataFrame,
-    prepared: PreparedTransactions | None,
     *,
+    transactions: PreparedTransactions | None,
     func: str,
     positions: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -331,7 +343,7 @@ def rhythm_columns(
     The columns when `customers` has ``overdue_ratio`` (e.g. from
     :func:`kamseg.lifecycle_stage`); otherwise computed by :func:`rhythm` from the summary's
     ``days_since_last``, ``tenure_days`` and the repeat purchase days (the daily
-    ``frequency``, or counted from `prepared`). Unknown values are NaN.
+    ``frequency``, or counted from the prepared `transactions`). Unknown values are NaN.
 
     Raises
     ------
@@ -356,7 +368,11 @@ def rhythm_columns(
             f"{', '.join(map(repr, missing))} missing. Hint: start from kamseg.summarize."
         )
     k = repeat_purchase_days(
-        customers, prepared, repeat_col="frequency", func=func, positions=positions
+        customers,
+        transactions=transactions,
+        frequency_col="frequency",
+        func=func,
+        positions=positions,
     )
     r = rhythm(days, column("tenure_days"), k)
     return r.overdue_ratio, days, r.usual_gap_days
@@ -369,7 +385,7 @@ def trends(
     window_days: int = TREND_WINDOW_DAYS,
     min_trend_orders: int = MIN_TREND_ORDERS,
     as_of: Any = None,
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     dropna: bool = False,
@@ -396,6 +412,10 @@ def trends(
         Orders needed in the two windows together (>= 1).
     as_of
         End of the recent window; default ``customers.attrs["as_of"]``, else the latest date.
+    customer_col, date_col, amount_col, dropna, returns
+        How transactions given as a DataFrame are prepared
+        (:func:`kamseg.prepare_transactions`). `customer_col` defaults to the name of the
+        index of `customers` (``"customer_id"`` when the index has no name).
 
     Returns
     -------
@@ -427,7 +447,7 @@ def trends(
     min_orders = check_int(min_trend_orders, func=func, arg="min_trend_orders", low=1)
     prepared = prepared_for(
         customers,
-        transactions,
+        transactions=transactions,
         func=func,
         as_of=as_of,
         customer_col=customer_col,
@@ -436,7 +456,7 @@ def trends(
         dropna=dropna,
         returns=returns,
     )
-    act = customer_activity(customers, prepared, window=window, func=func)
+    act = customer_activity(customers, transactions=prepared, window=window, func=func)
     return pd.DataFrame(
         {
             "spend_recent": act.spend_recent,

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kamseg._tables import customer_column
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_columns, check_frame, examples, positions_in, warn
 from kamseg.errors import ConfigError, SchemaError
@@ -48,13 +49,13 @@ PROFILE_BASES: tuple[str, str, str] = ("spend", "orders", "binary")
 
 def prepared_with_key(
     customers: pd.DataFrame,
-    transactions: Any,
     *,
+    transactions: Any,
     func: str,
     key_col: Hashable,
     key_arg: str,
     as_of: Any = None,
-    customer_col: Hashable = "customer_id",
+    customer_col: Hashable | None = None,
     date_col: Hashable = "date",
     amount_col: Hashable = "amount",
     dropna: bool = False,
@@ -67,10 +68,12 @@ def prepared_with_key(
 
     A :class:`~kamseg.transactions.PreparedTransactions` is used as it is; it must have been
     prepared with ``product_col=key_col`` (:class:`~kamseg.errors.ConfigError` otherwise).
-    A DataFrame is prepared with the keyword options; its one warning names `func`.
+    A DataFrame is prepared with the keyword options; its one warning names `func`;
+    `customer_col` defaults to the name of the index of `customers`.
     """
     from kamseg.features import prepared_for  # here: kamseg.features may import this module
 
+    customer_col = customer_column(customers, customer_col)
     if isinstance(transactions, PreparedTransactions):
         if transactions.product is None or transactions.product_col is None:
             raise ConfigError(
@@ -90,7 +93,7 @@ def prepared_with_key(
         check_columns(tx, {"customer_col": customer_col, key_arg: key_col}, func=func)
     return prepared_for(
         customers,
-        transactions,
+        transactions=transactions,
         func=func,
         as_of=as_of,
         customer_col=customer_col,

@@ -104,19 +104,19 @@ def _pyplot() -> Any:
 
 
 def _start(
-    table: object,
+    customers: object,
     *,
     func: str,
     columns: Mapping[str, Hashable | None],
     ax: object,
     labels: object,
-    arg: str = "table",
+    arg: str = "customers",
 ) -> Language:
     """Check matplotlib, the table, its columns, `ax` and `labels`; return the language."""
     _pyplot()
     from matplotlib.axes import Axes as _Axes
 
-    frame = check_frame(table, func=func, arg=arg)
+    frame = check_frame(customers, func=func, arg=arg)
     lang = check_language(labels, func=func)
     check_columns(frame, columns, func=func)
     if ax is not None and not isinstance(ax, _Axes):
@@ -199,7 +199,12 @@ def _numbers(table: pd.DataFrame, col: Hashable, *, func: str) -> np.ndarray:
 
 
 def _kept(
-    keep: np.ndarray, cols: Sequence[Hashable], *, lang: Language, func: str, arg: str = "table"
+    keep: np.ndarray,
+    cols: Sequence[Hashable],
+    *,
+    lang: Language,
+    func: str,
+    arg: str = "customers",
 ) -> str:
     """The note on the rows left out (empty when none); EmptyInputError when all are."""
     n_out = int(np.count_nonzero(~keep))

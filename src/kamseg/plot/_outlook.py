@@ -45,13 +45,13 @@ def _frequency_edges(f: np.ndarray) -> np.ndarray:
 
 
 def p_alive_matrix(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     ax: Axes | None = None,
     labels: Language = "en",
-    freq_col: Hashable = "frequency",
+    frequency_col: Hashable = "frequency",
     recency_col: Hashable = "recency",
-    t_col: Hashable = "T",
+    T_col: Hashable = "T",
     p_alive_col: Hashable = "p_alive",
 ) -> Axes:
     """Plot the mean P(alive) of customers by frequency (rows) and recency (columns).
@@ -64,7 +64,7 @@ def p_alive_matrix(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer with the BTYD columns of :func:`kamseg.summarize` and a
         P(alive) column. Not modified.
     ax
@@ -72,10 +72,10 @@ def p_alive_matrix(
         added next to it.
     labels
         Language of the texts: ``"en"`` or ``"zh"``.
-    freq_col, recency_col, t_col, p_alive_col
-        Repeat purchases, recency (first to last purchase), T (first purchase to the
-        observation date, in the same periods) and P(alive) (0..1). Defaults
-        ``"frequency"``, ``"recency"``, ``"T"``, ``"p_alive"``.
+    frequency_col, recency_col, T_col, p_alive_col
+        Repeat purchases, BTYD recency (periods from the first to the last purchase), T
+        (first purchase to the observation date, in the same periods) and P(alive)
+        (0..1). Defaults ``"frequency"``, ``"recency"``, ``"T"``, ``"p_alive"``.
 
     Returns
     -------
@@ -91,7 +91,7 @@ def p_alive_matrix(
         If values are not numbers or are infinite, P(alive) is outside 0..1, or recency
         is negative or larger than T (the columns are likely swapped).
     EmptyInputError
-        If the table is empty or no row has all four values.
+        If `customers` is empty or no row has all four values.
     ConfigError
         If `labels` is invalid.
     ImportError
@@ -123,13 +123,13 @@ def p_alive_matrix(
     """
     func = "p_alive_matrix"
     cols = {
-        "freq_col": freq_col,
+        "frequency_col": frequency_col,
         "recency_col": recency_col,
-        "t_col": t_col,
+        "T_col": T_col,
         "p_alive_col": p_alive_col,
     }
-    lang = _start(table, func=func, columns=cols, ax=ax, labels=labels)
-    f, r, t, p = (_numbers(table, c, func=func) for c in cols.values())
+    lang = _start(customers, func=func, columns=cols, ax=ax, labels=labels)
+    f, r, t, p = (_numbers(customers, c, func=func) for c in cols.values())
     keep = ~(np.isnan(f) | np.isnan(r) | np.isnan(t) | np.isnan(p))
     note = _kept(keep, list(cols.values()), lang=lang, func=func)
     f, r, t, p = f[keep], r[keep], t[keep], p[keep]
@@ -144,7 +144,7 @@ def p_alive_matrix(
     if bad.any():
         raise SchemaError(
             f"{func}: {int(bad.sum())} customer(s) have a recency ({recency_col!r}) below 0 "
-            f"or above T ({t_col!r}); (recency, T) examples: "
+            f"or above T ({T_col!r}); (recency, T) examples: "
             f"{examples(zip(r[bad].tolist(), t[bad].tolist(), strict=True))}. Hint: recency "
             "runs from the first to the last purchase and T to the observation date; check "
             "that the columns are not swapped."
@@ -201,7 +201,7 @@ def p_alive_matrix(
 
 
 def clv_distribution(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     clv_col: Hashable = "clv",
     ax: Axes | None = None,
@@ -217,7 +217,7 @@ def clv_distribution(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer with a CLV column, e.g. from :func:`kamseg.clv.predict`. Not
         modified.
     clv_col
@@ -241,7 +241,7 @@ def clv_distribution(
     SchemaError
         If the values are not numbers or are infinite.
     EmptyInputError
-        If the table is empty or every value is null.
+        If `customers` is empty or every value is null.
     ConfigError
         If `labels` is invalid.
     ImportError
@@ -267,8 +267,8 @@ def clv_distribution(
     >>> plt.close("all")
     """
     func = "clv_distribution"
-    lang = _start(table, func=func, columns={"clv_col": clv_col}, ax=ax, labels=labels)
-    x = _numbers(table, clv_col, func=func)
+    lang = _start(customers, func=func, columns={"clv_col": clv_col}, ax=ax, labels=labels)
+    x = _numbers(customers, clv_col, func=func)
     keep = ~np.isnan(x)
     note = _kept(keep, [clv_col], lang=lang, func=func)
     x = x[keep]
@@ -323,7 +323,7 @@ def clv_distribution(
 
 
 def health_distribution(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     score_col: Hashable = "health_score",
     band_col: Hashable = "health_band",
@@ -337,7 +337,7 @@ def health_distribution(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer, e.g. from :func:`kamseg.health_score`. Not modified.
     score_col
         The health score (0..100). Default ``"health_score"``. Rows without a score or
@@ -364,7 +364,7 @@ def health_distribution(
     SchemaError
         If the scores are not numbers or are infinite.
     EmptyInputError
-        If the table is empty or no row has both a score and a band.
+        If `customers` is empty or no row has both a score and a band.
     ConfigError
         If `labels` is invalid.
     ImportError
@@ -390,14 +390,14 @@ def health_distribution(
     """
     func = "health_distribution"
     lang = _start(
-        table,
+        customers,
         func=func,
         columns={"score_col": score_col, "band_col": band_col},
         ax=ax,
         labels=labels,
     )
-    score = _numbers(table, score_col, func=func)
-    band = table[band_col]
+    score = _numbers(customers, score_col, func=func)
+    band = customers[band_col]
     keep = ~np.isnan(score) & band.notna().to_numpy()
     note = _kept(keep, [score_col, band_col], lang=lang, func=func)
     score = score[keep]
@@ -442,7 +442,7 @@ def health_distribution(
 def kam_performance_plot(
     performance: pd.DataFrame,
     *,
-    metric: Hashable = "revenue_growth",
+    metric_col: Hashable = "revenue_growth",
     ax: Axes | None = None,
     labels: Language = "en",
 ) -> Axes:
@@ -457,7 +457,7 @@ def kam_performance_plot(
     performance
         The table returned by :func:`kamseg.kam_performance`, indexed by (``period``,
         ``group``), in English or Chinese group names. Not modified.
-    metric
+    metric_col
         The column to plot. Default ``"revenue_growth"`` (sales growth, the first measure
         of a KAM programme); e.g. ``"revenue"``, ``"revenue_share"``, ``"retention_rate"``,
         ``"churn_rate"``, ``"active_customers"``, ``"nps"`` or ``"csat"``. Fractions
@@ -477,10 +477,10 @@ def kam_performance_plot(
     Raises
     ------
     ColumnNotFoundError
-        If `metric` is missing.
+        If `metric_col` is missing.
     SchemaError
         If `performance` is not indexed by unique (period, group) pairs with kamseg's
-        groups, or `metric` is not numeric.
+        groups, or `metric_col` is not numeric.
     EmptyInputError
         If `performance` is empty.
     ConfigError
@@ -502,8 +502,8 @@ def kam_performance_plot(
     ...         "amount": [100.0, 200, 50, 150, 50, 120, 300],
     ...     }
     ... )
-    >>> performance = kam_performance(tx, ["a", "b"], as_of="2024-09-30")
-    >>> ax = kam_performance_plot(performance, metric="revenue")
+    >>> performance = kam_performance(tx, key_accounts=["a", "b"], as_of="2024-09-30")
+    >>> ax = kam_performance_plot(performance, metric_col="revenue")
     >>> ax.get_lines()[0].get_ydata().tolist()  # key accounts
     [300.0, 150.0, 420.0]
     >>> plt.close("all")
@@ -512,7 +512,7 @@ def kam_performance_plot(
     lang = _start(
         performance,
         func=func,
-        columns={"metric": metric},
+        columns={"metric_col": metric_col},
         ax=ax,
         labels=labels,
         arg="performance",
@@ -538,7 +538,7 @@ def kam_performance_plot(
             f"expected {', '.join(map(repr, KAM_GROUPS))}. Hint: pass the table "
             "kamseg.kam_performance returns, unchanged."
         )
-    values = to_float(performance[metric], func=func, col=str(metric))
+    values = to_float(performance[metric_col], func=func, col=str(metric_col))
     groups = np.array([to_group[g] for g in group_values])
     periods = index.get_level_values("period")
     shown = periods.unique()
@@ -570,11 +570,11 @@ def kam_performance_plot(
     else:
         ax.set_xticks(ticks, tick_labels)
     ax.set_xlim(-0.5, n - 0.5)
-    if metric in _FRACTION_METRICS:
+    if metric_col in _FRACTION_METRICS:
         _percent_axis(ax.yaxis)
-    if metric == "revenue_growth":
+    if metric_col == "revenue_growth":
         ax.axhline(0.0, color="black", linewidth=0.8)
-    shown_metric = _col(metric, lang)
+    shown_metric = _col(metric_col, lang)
     ax.set_title(_t("kam_title", lang, metric=shown_metric))
     ax.set_xlabel(_with_note(_t("kam_x", lang), _t("kam_partial", lang) if partial.any() else ""))
     ax.set_ylabel(shown_metric)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
 
 
 def lifecycle_funnel(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     stage_col: Hashable = "lifecycle_stage",
     ax: Axes | None = None,
@@ -44,7 +44,7 @@ def lifecycle_funnel(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer with a stage column, e.g. from :func:`kamseg.lifecycle_stage`.
         Not modified.
     stage_col
@@ -68,7 +68,7 @@ def lifecycle_funnel(
     ColumnNotFoundError
         If `stage_col` is missing.
     EmptyInputError
-        If the table is empty or no row has a stage.
+        If `customers` is empty or no row has a stage.
     ConfigError
         If `labels` is invalid.
     ImportError
@@ -86,8 +86,8 @@ def lifecycle_funnel(
     >>> plt.close("all")
     """
     func = "lifecycle_funnel"
-    lang = _start(table, func=func, columns={"stage_col": stage_col}, ax=ax, labels=labels)
-    names, counts, _, note = _class_counts(table, stage_col, None, lang=lang, func=func)
+    lang = _start(customers, func=func, columns={"stage_col": stage_col}, ax=ax, labels=labels)
+    names, counts, _, note = _class_counts(customers, stage_col, None, lang=lang, func=func)
     k = len(names)
     share = counts / counts.sum()
 
@@ -144,10 +144,10 @@ def _cell_text_colour(value: float, low: float, high: float) -> str:
 
 
 def rfm_heatmap(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
-    r_col: Hashable = "r_score",
-    f_col: Hashable = "f_score",
+    r_score_col: Hashable = "r_score",
+    f_score_col: Hashable = "f_score",
     value_col: Hashable = "monetary_value",
     ax: Axes | None = None,
     labels: Language = "en",
@@ -160,10 +160,10 @@ def rfm_heatmap(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer with RFM scores, e.g. from :func:`kamseg.rfm_scores`. Not
         modified.
-    r_col, f_col
+    r_score_col, f_score_col
         The recency and frequency scores. Default ``"r_score"`` and ``"f_score"``. Whole
         scores give one row or column per score from the lowest to the highest, empty ones
         included.
@@ -188,7 +188,7 @@ def rfm_heatmap(
     SchemaError
         If scores or values are not numbers or are infinite.
     EmptyInputError
-        If the table is empty or no row has all three values.
+        If `customers` is empty or no row has all three values.
     ConfigError
         If `labels` is invalid.
     ImportError
@@ -209,17 +209,17 @@ def rfm_heatmap(
     """
     func = "rfm_heatmap"
     lang = _start(
-        table,
+        customers,
         func=func,
-        columns={"r_col": r_col, "f_col": f_col, "value_col": value_col},
+        columns={"r_score_col": r_score_col, "f_score_col": f_score_col, "value_col": value_col},
         ax=ax,
         labels=labels,
     )
-    r = _numbers(table, r_col, func=func)
-    f = _numbers(table, f_col, func=func)
-    v = _numbers(table, value_col, func=func)
+    r = _numbers(customers, r_score_col, func=func)
+    f = _numbers(customers, f_score_col, func=func)
+    v = _numbers(customers, value_col, func=func)
     keep = ~(np.isnan(r) | np.isnan(f) | np.isnan(v))
-    note = _kept(keep, [r_col, f_col, value_col], lang=lang, func=func)
+    note = _kept(keep, [r_score_col, f_score_col, value_col], lang=lang, func=func)
     r, f, v = r[keep], f[keep], v[keep]
     r_levels, f_levels = _levels(r), _levels(f)
     cell = np.searchsorted(f_levels, f) * r_levels.size + np.searchsorted(r_levels, r)

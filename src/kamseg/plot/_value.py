@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
 
 
 def lorenz_curve(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     value_col: Hashable = "revenue",
     ax: Axes | None = None,
@@ -47,7 +47,7 @@ def lorenz_curve(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer (e.g. from :func:`kamseg.summarize`). Not modified.
     value_col
         The value: ``"revenue"`` (default), ``"profit"``, ``"clv"``, ... Negative values
@@ -72,7 +72,7 @@ def lorenz_curve(
     SchemaError
         If the values are not numbers, are infinite, or sum to 0.
     EmptyInputError
-        If the table is empty or every value is null.
+        If `customers` is empty or every value is null.
     ConfigError
         If `labels` is invalid.
     ImportError
@@ -90,8 +90,8 @@ def lorenz_curve(
     >>> plt.close("all")
     """
     func = "lorenz_curve"
-    lang = _start(table, func=func, columns={"value_col": value_col}, ax=ax, labels=labels)
-    x = _numbers(table, value_col, func=func)
+    lang = _start(customers, func=func, columns={"value_col": value_col}, ax=ax, labels=labels)
+    x = _numbers(customers, value_col, func=func)
     keep = ~np.isnan(x)
     note = _kept(keep, [value_col], lang=lang, func=func)
     conc = _pareto.concentration(pd.Series(x[keep], name=str(value_col)))
@@ -139,7 +139,7 @@ def lorenz_curve(
 
 
 def whale_curve(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     profit_col: Hashable = "profit",
     ax: Axes | None = None,
@@ -153,7 +153,7 @@ def whale_curve(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer. Not modified.
     profit_col
         Profit per customer; negative profits are expected. Default ``"profit"``. Rows
@@ -177,7 +177,7 @@ def whale_curve(
     SchemaError
         If profits are not numbers or are infinite.
     EmptyInputError
-        If the table is empty or every profit is null.
+        If `customers` is empty or every profit is null.
     ConfigError
         If `labels` is invalid.
     ImportError
@@ -195,8 +195,8 @@ def whale_curve(
     >>> plt.close("all")
     """
     func = "whale_curve"
-    lang = _start(table, func=func, columns={"profit_col": profit_col}, ax=ax, labels=labels)
-    x = _numbers(table, profit_col, func=func)
+    lang = _start(customers, func=func, columns={"profit_col": profit_col}, ax=ax, labels=labels)
+    x = _numbers(customers, profit_col, func=func)
     keep = ~np.isnan(x)
     note = _kept(keep, [profit_col], lang=lang, func=func)
     curve = _pareto.whale_curve(pd.Series(x[keep], name=str(profit_col)))
@@ -265,7 +265,7 @@ def whale_curve(
 
 
 def pyramid_chart(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     tier_col: Hashable = "pyramid_tier",
     value_col: Hashable = "revenue",
@@ -279,7 +279,7 @@ def pyramid_chart(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer with a tier column, e.g. from :func:`kamseg.pyramid`. Not
         modified.
     tier_col
@@ -307,7 +307,7 @@ def pyramid_chart(
     SchemaError
         If the values are not numbers or are infinite.
     EmptyInputError
-        If the table is empty, or no row has both a tier and a value.
+        If `customers` is empty, or no row has both a tier and a value.
     ConfigError
         If `labels` is invalid.
     ImportError
@@ -329,13 +329,13 @@ def pyramid_chart(
     """
     func = "pyramid_chart"
     lang = _start(
-        table,
+        customers,
         func=func,
         columns={"tier_col": tier_col, "value_col": value_col},
         ax=ax,
         labels=labels,
     )
-    names, counts, sums, note = _class_counts(table, tier_col, value_col, lang=lang, func=func)
+    names, counts, sums, note = _class_counts(customers, tier_col, value_col, lang=lang, func=func)
     k = len(names)
     customer_share = counts / counts.sum()
     value_share = _value_shares(sums)
@@ -378,7 +378,7 @@ def pyramid_chart(
 
 
 def segment_sizes(
-    table: pd.DataFrame,
+    customers: pd.DataFrame,
     *,
     segment_col: Hashable = "rfm_segment",
     value_col: Hashable = "revenue",
@@ -393,7 +393,7 @@ def segment_sizes(
 
     Parameters
     ----------
-    table
+    customers
         One row per customer with a segment column, e.g. from :func:`kamseg.rfm_segments`.
         Not modified.
     segment_col
@@ -422,7 +422,7 @@ def segment_sizes(
     SchemaError
         If the values are not numbers or are infinite.
     EmptyInputError
-        If the table is empty, or no row has both a segment and a value.
+        If `customers` is empty, or no row has both a segment and a value.
     ConfigError
         If `labels` is invalid.
     ImportError
@@ -445,13 +445,15 @@ def segment_sizes(
     """
     func = "segment_sizes"
     lang = _start(
-        table,
+        customers,
         func=func,
         columns={"segment_col": segment_col, "value_col": value_col},
         ax=ax,
         labels=labels,
     )
-    names, counts, sums, note = _class_counts(table, segment_col, value_col, lang=lang, func=func)
+    names, counts, sums, note = _class_counts(
+        customers, segment_col, value_col, lang=lang, func=func
+    )
     k = len(names)
     customer_share = counts / counts.sum()
     value_share = _value_shares(sums)
