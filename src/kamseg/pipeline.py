@@ -165,10 +165,14 @@ def segment(
         One row per order or order line: a pandas DataFrame, a ``.csv`` path, or anything
         :func:`kamseg.summarize` accepts (Parquet path/folder/glob, PyArrow, Polars, DuckDB
         relation, PySpark DataFrame). A Parquet path is read into pandas or summarised out
-        of core by DuckDB as ``config.engine`` says. With an engine, only the customer
-        table comes back: the lifecycle spend trend, health trends and spend-drop
-        warning use the customer table alone, and the need level and churn model (which
-        need transaction rows) are skipped. Not modified.
+        of core by DuckDB as ``config.engine`` says. Or transactions already prepared
+        (:func:`kamseg.prepare_transactions`), used as they are. Otherwise they are
+        prepared once (one notice for every row dropped or return netted) and every step
+        reads the same rows. With an engine, only the customer table comes back: the
+        lifecycle spend trend, health trends and spend-drop warning are left out, the
+        usual gap counts the purchase days of a second, daily engine summary when
+        ``config.freq`` is not ``"D"``, and the need level and churn model (which need
+        transaction rows) are skipped. Not modified.
     master
         Customer master indexed by customer id (or with a `customer_col` column):
         attributes to join and prospects (ids without purchases).
