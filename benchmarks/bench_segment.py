@@ -9,7 +9,7 @@ For each size, data is made on the fly (``kamseg.datasets.make_transactions``, a
 transactions per customer) and written to a Parquet file (not timed). Then, each in a fresh
 process:
 
-- ``kamseg``: ``python -m kamseg segment FILE --profit-col profit --steps rfm,clv,pareto
+- ``kamseg``: ``python -m kamseg segment FILE --profit-col profit --steps rfm,clv,pareto --freq W
   -o out.parquet --progress``: summary (DuckDB out of core above 20M rows, pandas below),
   RFM, MBG/NBD + Gamma-Gamma CLV with profit margin, Pareto/ABC and pyramid, and writing
   the table. Time from the first to the last progress line (reading, every step and
@@ -115,7 +115,8 @@ def main() -> int:
             if "kamseg" in args.tools:
                 out = str(Path(tmp) / "customers.parquet")
                 cmd = [sys.executable, "-m", "kamseg", "segment", path, "--profit-col"]
-                cmd += ["profit", "--steps", "rfm,clv,pareto", "-o", out, "--progress"]
+                cmd += ["profit", "--steps", "rfm,clv,pareto", "--freq", "W"]
+                cmd += ["-o", out, "--progress"]  # weekly periods, as lifetimes' part below
                 seconds, peak, log = _run(cmd)
                 marks = re.findall(r"\[\s*([\d.]+) s\] done", log)
                 inner = float(marks[-1])

@@ -47,9 +47,9 @@ def test_kept_rows_codes_and_days(tx: pd.DataFrame) -> None:
     assert message.startswith("prepare_transactions: excluded 1 transaction(s) dated after")
     assert "1 row(s) have negative amounts (returns), netted" in message
     assert caught[0].filename == __file__  # points at the caller
-    # ids sorted; codes index them; rows in input order, the 2024-03-01 row dropped
-    assert list(p.ids) == ["a", "b", "c"] and p.ids.name == "customer_id"
-    assert p.code.tolist() == [1, 0, 0, 2, 1]
+    # ids in first-seen order; codes index them; rows in input order, 2024-03-01 dropped
+    assert list(p.ids) == ["b", "a", "c"] and p.ids.name == "customer_id"
+    assert p.code.tolist() == [0, 1, 1, 2, 0]
     days = (pd.to_datetime(tx["date"]) - pd.Timestamp(0)).dt.days.to_numpy()
     assert p.day.tolist() == days[:5].tolist()
     assert p.amount.tolist() == [8.0, 10.0, -4.0, 5.0, 2.0]
@@ -140,7 +140,7 @@ def test_until_and_as_prepared(tx: pd.DataFrame) -> None:
         same = as_prepared(p, func="f")  # as it is
         cut = as_prepared(p, func="f", as_of="2024-01-09", returns="error")  # options not read
     assert same is p
-    assert early.code.tolist() == [1, 0, 0] and early.as_of == pd.Timestamp("2024-01-09")
+    assert early.code.tolist() == [0, 1, 1] and early.as_of == pd.Timestamp("2024-01-09")
     assert cut.code.tolist() == early.code.tolist()
     assert list(early.ids) == list(p.ids)  # codes stay aligned across cut-offs
     assert p.until(None) is p
@@ -156,7 +156,7 @@ def test_positions_and_frame(tx: pd.DataFrame) -> None:
     index = pd.Index(["c", "a", "z"], name="customer_id")
     with pytest.warns(KamsegWarning, match=r"1 customer id\(s\) in `transactions` \(2 row"):
         pos = p.positions(index, func="f")
-    assert pos.tolist() == [1, -1, 0]
+    assert pos.tolist() == [-1, 1, 0]  # b, a, c
     with pytest.raises(SchemaError, match="duplicated ids"):
         p.positions(pd.Index(["a", "a"]), func="f")
     frame = p.frame()
@@ -200,3 +200,16 @@ def test_mixed_unorderable_ids_keep_first_seen_order() -> None:
 def test_public_names() -> None:
     assert kamseg.prepare_transactions is prepare_transactions
     assert kamseg.PreparedTransactions is PreparedTransactions
+
+
+def test_prepared_rows_do_not_share_the_input_memory(tx: pd.DataFrame) -> None:
+    frame = tx.assign(amount=tx["amount"].abs(), profit=tx["amount"].abs() / 2)
+    p = prepare_transactions(frame, profit_col="profit", product_col="product")
+    before = (p.amount.copy(), p.profit.copy() if p.profit is not None else None)
+    frame.loc[0, "amount"] = 999.0  # the user changes the table afterwards
+    frame.loc[0, "profit"] = 999.0
+    frame.loc[0, "product"] = "zzz"
+    assert p.amount.tolist() == before[0].tolist()
+    assert p.profit is not None and before[1] is not None
+    assert p.profit.tolist() == before[1].tolist()
+    assert p.product is not None and p.product[0] == "p"

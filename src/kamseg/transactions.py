@@ -93,8 +93,8 @@ class PreparedTransactions:
     rows : ndarray of int64 or None
         Position in the input table of each kept row; None when every row was kept.
     ids : Index
-        Customer ids, sorted (first-seen order when they cannot be sorted), named after
-        `customer_col`. Each has at least one row, except after :meth:`until`.
+        Customer ids in the order they first appear, named after `customer_col`. Each has
+        at least one row, except after :meth:`until`.
     as_of_day : int
         The observation day ("now"), days since 1970-01-01; every kept row is on or before
         it.
@@ -382,26 +382,27 @@ def as_prepared(
     )
 
 
+def _own(values: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+    """`values`, copied if they share memory with a column of `frame`."""
+    shared = any(
+        np.shares_memory(values, frame[c].to_numpy())
+        for c in frame.columns
+        if frame[c].dtype == values.dtype
+    )
+    return values.copy() if shared else values
+
+
 def _null_mask(values: pd.Series) -> np.ndarray | None:
     if values.dtype.kind in "iub":
         return None
     return np.asarray(values.isna().to_numpy(), dtype=bool)
 
 
-def _sorted_codes(values: Any) -> tuple[np.ndarray, pd.Index]:
-    """Codes of `values` numbered in sorted order of the distinct values (first-seen order
-    when they cannot be sorted), and the distinct values."""
+def _codes(values: Any) -> tuple[np.ndarray, pd.Index]:
+    """Codes of `values` in first-seen order (one hash pass, no sort), and the distinct
+    values; the customer table sorts its rows by id at the end, on one row per customer."""
     codes, uniques = pd.factorize(values, sort=False)
-    index = pd.Index(uniques)
-    try:
-        order = index.argsort()
-    except TypeError:
-        return codes.astype(np.int64, copy=False), index
-    if (order[1:] > order[:-1]).all():
-        return codes.astype(np.int64, copy=False), index
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[order] = np.arange(order.size, dtype=np.int64)
-    return rank[codes], index.take(order)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
 
 
 def _prepare(
@@ -528,8 +529,11 @@ def _prepare(
         days = days[keep]
         amount = amount[keep]
         profit = None if profit is None else profit[keep]
+    else:  # numbers read from the input may share its memory: the object owns its rows
+        amount = _own(amount, tx)
+        profit = None if profit is None else _own(profit, tx)
 
-    code, uniques = _sorted_codes(ids)
+    code, uniques = _codes(ids)
     del ids
     if n_returns:
         revenue = np.bincount(code, weights=amount, minlength=len(uniques))

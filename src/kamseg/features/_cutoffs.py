@@ -79,10 +79,22 @@ def _cutoff_day(value: Any, prepared: PreparedTransactions, *, func: str) -> int
     return day
 
 
+def _id_rank(prepared: PreparedTransactions) -> np.ndarray:
+    """Rank of each customer code in id order (code order when ids cannot be sorted)."""
+    try:
+        order = prepared.ids.argsort()
+    except TypeError:
+        return np.arange(len(prepared.ids), dtype=np.int64)
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size, dtype=np.int64)
+    return rank
+
+
 def _arrays(
-    prepared: PreparedTransactions, day: int, *, func: str
+    prepared: PreparedTransactions, day: int, *, func: str, rank: np.ndarray
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Customer codes with a row on or before `day` (ascending) and their features."""
+    """Customer codes with a row on or before `day`, in id order (`rank`), and their
+    features."""
     from kamseg.summary._pandas import summarize_prepared
 
     cut = prepared.until(np.datetime64(day, "D"))
@@ -92,7 +104,7 @@ def _arrays(
             "later cut-off."
         )
     # the customer table numbers the customers with rows in code order, as here
-    summary = summarize_prepared(cut, "D")
+    summary = summarize_prepared(cut, "D", sort=False)
     present = np.bincount(cut.code, minlength=len(cut.ids)) > 0
     codes = np.flatnonzero(present).astype(np.int64)
     positions = np.where(present, np.cumsum(present) - 1, -1).astype(np.int64)
@@ -109,7 +121,8 @@ def _arrays(
     out["spend_90d"] = s90
     out["spend_180d"] = s180
     out["spend_ratio_90_180"] = ratio
-    return codes, out
+    by_id = np.argsort(rank[codes], kind="stable")
+    return codes[by_id], {name: values[by_id] for name, values in out.items()}
 
 
 def features_at(
@@ -131,7 +144,7 @@ def features_at(
     Returns
     -------
     DataFrame
-        Indexed by customer id (``prepared.ids``, in their order, named after the customer
+        Indexed by customer id (sorted, as the customer table; named after the customer
         column), one row per customer with a row on or before `day`; the
         :data:`CHURN_FEATURES` columns, all float64:
 
@@ -184,7 +197,7 @@ def features_at(
     """
     prepared = _check_prepared(prepared, func=func)
     cutoff = _cutoff_day(day, prepared, func=func)
-    codes, columns = _arrays(prepared, cutoff, func=func)
+    codes, columns = _arrays(prepared, cutoff, func=func, rank=_id_rank(prepared))
     out = pd.DataFrame(columns, index=prepared.ids.take(codes), copy=False)
     out.attrs = {"as_of": str(np.datetime64(cutoff, "D"))}
     return out
@@ -249,8 +262,9 @@ def features_at_cutoffs(
         raise ConfigError(f"{func}: `days` is empty. Hint: pass at least one cut-off.")
     codes: list[np.ndarray] = []
     parts: list[dict[str, np.ndarray]] = []
+    rank = _id_rank(prepared)
     for cutoff in cutoffs:
-        c, columns = _arrays(prepared, cutoff, func=func)
+        c, columns = _arrays(prepared, cutoff, func=func, rank=rank)
         codes.append(c)
         parts.append(columns)
     sizes = [c.size for c in codes]

@@ -68,7 +68,7 @@ def customer_frame(data: dict[str, Any], index: pd.Index) -> pd.DataFrame:
         order = index.argsort()
     except TypeError:
         order = None
-    if order is not None and not (order[1:] > order[:-1]).all():
+    if order is not None:
         index = index.take(order)
         data = {name: values[order] for name, values in data.items()}
     return pd.DataFrame(data, index=index, copy=False)

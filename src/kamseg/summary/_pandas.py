@@ -22,10 +22,13 @@ _FUNC = "summarize"
 _INT64_MAX = np.iinfo(np.int64).max
 
 
-def summarize_prepared(prepared: PreparedTransactions, freq: str) -> pd.DataFrame:
+def summarize_prepared(
+    prepared: PreparedTransactions, freq: str, *, sort: bool = True
+) -> pd.DataFrame:
     """The customer table (see :func:`kamseg.summarize`) of `prepared`, in `freq` periods.
 
-    Customers without a row (after :meth:`PreparedTransactions.until`) have no row.
+    Customers without a row (after :meth:`PreparedTransactions.until`) have no row. Rows are
+    sorted by customer id; with ``sort=False`` they stay in code order (``prepared.ids``).
     """
     codes = prepared.code
     days = prepared.day
@@ -123,6 +126,6 @@ def summarize_prepared(prepared: PreparedTransactions, freq: str) -> pd.DataFram
     data["monetary_value"] = monetary
     data["nonpositive_revenue"] = revenue <= 0
 
-    # the ids are sorted already (customer_frame keeps unorderable ids in first-seen order)
-    result = customer_frame(data, index)
+    # sorted by id (unorderable ids keep their first-seen order), or in code order
+    result = customer_frame(data, index) if sort else pd.DataFrame(data, index=index, copy=False)
     return with_attrs(result, as_of_day=as_of_day, freq=freq)
