@@ -232,9 +232,12 @@ def segment(
             amount_col=config.amount_col,
             profit_col=config.profit_col,
             order_col=config.order_col,
-            product_col=(
+            product_col=(  # only the need level reads products (with a catalog)
                 config.product_col
-                if isinstance(tx, pd.DataFrame) and config.product_col in tx.columns
+                if catalog is not None
+                and "classes" in config.steps
+                and isinstance(tx, pd.DataFrame)
+                and config.product_col in tx.columns
                 else None
             ),
             as_of=as_of,
