@@ -393,3 +393,25 @@ def test_segment_missing_input_and_help(tmp_path, capsys):
     shown = capsys.readouterr().out
     assert "--master" in shown and "--clv-model {mbgnbd,bgnbd,pareto_nbd}" in shown
     assert "RFM scores per dimension, 2..10 (5)" in shown  # the default of SegmentConfig
+
+
+def test_segment_dropna_and_report_read_the_rows_once(tmp_path, capsys):
+    data = kamseg.datasets.make_transactions(n_customers=300, seed=8)
+    tx = data.transactions.copy()
+    tx.loc[tx.index[:5], "amount"] = float("nan")
+    src = tmp_path / "tx.csv"
+    tx.to_csv(src, index=False)
+    out, report = tmp_path / "out.parquet", tmp_path / "report.html"
+    args = ["segment", str(src), "-o", str(out), "--profit-col", "profit", "-q"]
+    assert main([*args, "--dropna", "--report", str(report)]) == 0
+    err = capsys.readouterr().err
+    notices = [line for line in err.splitlines() if line.startswith("kamseg: warning:")]
+    assert notices == [
+        "kamseg: warning: segment: dropped 5 row(s) with null values (5 in 'amount')."
+    ]
+    assert report.exists() and "kamseg: error" not in err
+    assert pd.read_parquet(out)["n_orders"].sum() == len(tx) - 5
+    # a job without key accounts still writes its report (without the KAM performance)
+    partial = tmp_path / "partial.html"
+    assert main([*args, "--dropna", "--steps", "rfm,pareto", "--report", str(partial)]) == 0
+    assert partial.exists()

@@ -184,7 +184,14 @@ def _write_outputs(
         from kamseg.report import write_report
 
         say(f"writing {report}")
-        rows = transactions if isinstance(transactions, pd.DataFrame) else None
+        from kamseg.transactions import PreparedTransactions
+
+        # the key-account performance needs the rows and the key-account list
+        rows = (
+            transactions if isinstance(transactions, pd.DataFrame | PreparedTransactions) else None
+        )
+        if "is_key_account" not in table.columns:
+            rows = None
         write_report(table, report, transactions=rows, labels=labels)
     say("done")
 
@@ -269,6 +276,8 @@ def _shown(value: object) -> str:
 
 
 def _cmd_segment(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from kamseg.pipeline import segment
 
     output = Path(args.output)
@@ -301,6 +310,24 @@ def _cmd_segment(args: argparse.Namespace) -> int:
         path = getattr(args, name)
         sides[name] = None if path is None else read_table(path, str_columns=[config.customer_col])
     say = _progress(args.quiet, args.progress)
+    if isinstance(transactions, pd.DataFrame):
+        # prepared once, here: the job and the report read the same rows, one notice
+        from kamseg.transactions import as_prepared
+
+        with_products = sides["catalog"] is not None and config.product_col in transactions
+        transactions = as_prepared(
+            transactions,
+            func="segment",
+            customer_col=config.customer_col,
+            date_col=config.date_col,
+            amount_col=config.amount_col,
+            profit_col=config.profit_col,
+            order_col=config.order_col,
+            product_col=config.product_col if with_products else None,
+            as_of=config.as_of,
+            dropna=config.dropna,
+            returns=config.returns,
+        )
     table = segment(transactions, config=config, progress=say, **sides)
     _write_outputs(table, output, report, transactions=transactions, labels=config.labels, say=say)
     if not args.quiet:

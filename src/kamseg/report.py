@@ -76,6 +76,7 @@ from kamseg.errors import (
 )
 from kamseg.evaluate import CalendarFreq
 from kamseg.labels import Language, check_language, translate
+from kamseg.transactions import PreparedTransactions
 
 if TYPE_CHECKING:
     from kamseg.pareto import Concentration
@@ -257,7 +258,11 @@ def _pyramid(r: _Report) -> Section | None:
 
 
 def _performance(
-    r: _Report, transactions: pd.DataFrame, *, freq: CalendarFreq, columns: Mapping[str, Any]
+    r: _Report,
+    transactions: pd.DataFrame | PreparedTransactions,
+    *,
+    freq: CalendarFreq,
+    columns: Mapping[str, Any],
 ) -> Section:
     """Key accounts per period (kamseg.kam_performance): revenue, share, growth, retention."""
     from kamseg.evaluate import KAM_GROUP_LABELS, KAM_GROUPS, kam_performance
@@ -312,7 +317,7 @@ def _performance(
 def render_report(
     customers: pd.DataFrame,
     *,
-    transactions: pd.DataFrame | None = None,
+    transactions: pd.DataFrame | PreparedTransactions | None = None,
     labels: Language = "en",
     title: str | None = None,
     top: int = 25,
@@ -334,7 +339,8 @@ def render_report(
         Sections whose columns are missing are left out. Rows with no ``revenue`` (the
         prospects) count only in the class tables. Not modified.
     transactions
-        Optional transactions (`customer_col`, `date_col`, `amount_col`, and `profit_col`
+        Optional transactions, prepared (:func:`kamseg.prepare_transactions`, used as they
+        are) or a DataFrame (`customer_col`, `date_col`, `amount_col`, and `profit_col`
         if given); adds the key-account performance per `freq`
         (:func:`kamseg.kam_performance`), for which `customers` needs ``is_key_account``.
         Not modified.
@@ -417,14 +423,16 @@ def render_report(
     tx_cols = {"customer_col": customer_column(table, customer_col), "date_col": date_col}
     tx_cols |= {"amount_col": amount_col, "profit_col": profit_col}
     if transactions is not None:
-        check_frame(transactions, func=func, arg="transactions")
+        if not isinstance(transactions, PreparedTransactions):
+            check_frame(transactions, func=func, arg="transactions")
         if "is_key_account" not in table.columns:
             raise ConfigError(
                 f"{func}: `transactions` is given for the key-account performance, but "
                 "`customers` has no 'is_key_account' column. Hint: run "
                 "kamseg.select_key_accounts first, or leave transactions=None."
             )
-        check_columns(transactions, tx_cols, func=func)
+        if not isinstance(transactions, PreparedTransactions):
+            check_columns(transactions, tx_cols, func=func)
 
     text = _Text(lang)
     plots = _Plots(text, _plot_module())
@@ -475,7 +483,7 @@ def write_report(
     customers: pd.DataFrame,
     path: str | os.PathLike[str],
     *,
-    transactions: pd.DataFrame | None = None,
+    transactions: pd.DataFrame | PreparedTransactions | None = None,
     labels: Language = "en",
     title: str | None = None,
     top: int = 25,
