@@ -327,6 +327,7 @@ def _cmd_segment(args: argparse.Namespace) -> int:
             as_of=config.as_of,
             dropna=config.dropna,
             returns=config.returns,
+            copy=False,  # the table read from the file is the command's alone
         )
     table = segment(transactions, config=config, progress=say, **sides)
     _write_outputs(table, output, report, transactions=transactions, labels=config.labels, say=say)

@@ -243,8 +243,12 @@ def segment(
             as_of=as_of,
             dropna=config.dropna,
             returns=config.returns,
+            copy=tx is not transactions,  # a table read here from a path is ours alone
         )
+        tx = None  # from here on the steps read the prepared rows (and free the table)
         table = summarize(rows, freq=config.freq)
+        if not {"classes", "health", "warnings", "churn"} & set(config.steps):
+            rows = None  # no later step reads transaction rows
     else:
         table = summarize(
             tx,

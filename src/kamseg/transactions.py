@@ -350,11 +350,13 @@ def as_prepared(
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
     stacklevel: int = 6,
+    copy: bool = True,
 ) -> PreparedTransactions:
     """`transactions` prepared: a :class:`PreparedTransactions` as it is, restricted to an
     earlier `as_of` if one is given; a DataFrame prepared with the other keywords (errors
     and warnings name `func`; the default `stacklevel` points the warning at the caller of a
-    public function that calls this one directly)."""
+    public function that calls this one directly). ``copy=False`` lets the prepared arrays
+    share the memory of a table that kamseg read itself and nobody else holds."""
     if isinstance(transactions, PreparedTransactions):
         if as_of is None:
             return transactions
@@ -379,6 +381,7 @@ def as_prepared(
         returns=returns,
         func=func,
         stacklevel=stacklevel,
+        copy=copy,
     )
 
 
@@ -419,6 +422,7 @@ def _prepare(
     returns: str,
     func: str,
     stacklevel: int,
+    copy: bool = True,
 ) -> PreparedTransactions:
     tx = check_frame(transactions, func=func, arg="transactions", allow_empty=True)
     check_choice(returns, get_args(ReturnsPolicy), func=func, arg="returns")
@@ -529,7 +533,7 @@ def _prepare(
         days = days[keep]
         amount = amount[keep]
         profit = None if profit is None else profit[keep]
-    else:  # numbers read from the input may share its memory: the object owns its rows
+    elif copy:  # numbers read from the input may share its memory: the object owns its rows
         amount = _own(amount, tx)
         profit = None if profit is None else _own(profit, tx)
 
