@@ -12,6 +12,23 @@ import kamseg
 HAS_LIFETIMES = importlib.util.find_spec("lifetimes") is not None
 
 
+def has_cjk_font() -> bool:
+    """Whether matplotlib and a font with Chinese glyphs are installed (Chinese plots)."""
+    if importlib.util.find_spec("matplotlib") is None:
+        return True  # no plots at all: Chinese pages are drawn without images
+    from kamseg.plot import cjk_font
+
+    return cjk_font() is not None
+
+
+@pytest.fixture
+def cjk_font_or_skip() -> None:
+    """Skip a test that draws Chinese plots when no CJK font is installed (a fresh machine);
+    `.ci/run` installs one, so CI runs it."""
+    if not has_cjk_font():
+        pytest.skip("no font with Chinese glyphs installed (CI installs fonts-wqy-microhei)")
+
+
 @pytest.fixture(scope="session")
 def demo_data() -> kamseg.datasets.Dataset:
     """A small synthetic customer base (do not mutate its frames)."""

@@ -9,6 +9,7 @@ import importlib.util
 import os
 import re
 import sys
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -434,7 +435,7 @@ def test_every_resource_is_inline(full_page):
 # --------------------------------------------------------------------------------------
 
 
-def test_chinese_report_translates_headings_and_english_classes(rfm_table):
+def test_chinese_report_translates_headings_and_english_classes(rfm_table, cjk_font_or_skip):
     page = render_report(rfm_table, labels="zh")
     assert '<html lang="zh">' in page
     assert read(page).headings["rfm"] == "RFM 客户细分"
@@ -554,7 +555,12 @@ def test_write_report(tmp_path, rfm_table):
     assert out.read_text(encoding="utf-8") == render_report(rfm_table, title="x")
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
     # a string path works too, and the file is replaced
-    assert write_report(rfm_table, str(out), labels="zh") == out
+    assert write_report(rfm_table, str(out), title="y") == out
+    assert "<title>y" in out.read_text(encoding="utf-8")
+
+
+def test_write_report_in_chinese(tmp_path, rfm_table, cjk_font_or_skip):
+    out = write_report(rfm_table, str(tmp_path / "report.html"), labels="zh")
     assert '<html lang="zh">' in out.read_text(encoding="utf-8")
 
 
@@ -648,6 +654,8 @@ def open_in_chromium(page_path: Path, screenshot: Path, profile: Path) -> dict[s
 
 @pytest.mark.parametrize("labels", ["en", "zh"])
 def test_report_in_headless_chromium(tmp_path, request, labels, transactions):
+    if labels == "zh":
+        request.getfixturevalue("cjk_font_or_skip")
     table = request.getfixturevalue("full_table" if labels == "en" else "full_table_zh")
     out = write_report(
         evil_table(table) if labels == "en" else table,
@@ -674,3 +682,15 @@ def test_report_in_headless_chromium(tmp_path, request, labels, transactions):
     assert seen["width"] <= seen["view"]  # type: ignore[operator]  # no horizontal scroll
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 20_000
+
+
+@pytest.mark.skipif(not HAS_PLOTS, reason="needs matplotlib and kamseg.plot")
+def test_chinese_report_without_a_cjk_font_says_so_once(rfm_table, monkeypatch):
+    monkeypatch.setattr("kamseg.plot._common.cjk_font", lambda: None)  # a fresh machine
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        page = render_report(rfm_table, labels="zh")
+    assert '<html lang="zh">' in page and "<img" in page
+    texts = [str(w.message) for w in caught]
+    assert len([t for t in texts if "no installed font has Chinese glyphs" in t]) == 1
+    assert not [t for t in texts if "missing from font" in t]  # matplotlib's, one per glyph

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kamseg.errors import KamsegError
+from kamseg.errors import KamsegError, KamsegWarning
 from kamseg.labels import (
     ABC_CLASS_LABELS,
     BEHAVIOUR_CLASS_LABELS,
@@ -227,10 +228,25 @@ class _Plots:
     def __init__(self, text: _Text, module: Any) -> None:
         self.text = text
         self.module = module  # kamseg.plot, or None without matplotlib
+        self.font_warned = False  # the missing-CJK-font notice, given once per report
 
     @property
     def available(self) -> bool:
         return self.module is not None
+
+    def _pass_on(self, caught: list[warnings.WarningMessage]) -> None:
+        """Re-emit a figure's warnings, but the missing-CJK-font notice only once per
+        report, and none of matplotlib's missing-glyph warnings it stands for."""
+        for w in caught:
+            if _is_font_notice(w):
+                if self.font_warned:
+                    continue
+                self.font_warned = True
+            elif "missing from font" in str(w.message) and not issubclass(
+                w.category, KamsegWarning
+            ):
+                continue
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     def figure(
         self,
@@ -253,15 +269,27 @@ class _Plots:
         fig = Figure(figsize=figsize, dpi=_DPI, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
-        try:
-            alt = func(data, ax=ax, labels=self.text.lang, **kwargs).get_title() or name
-        except KamsegError as exc:  # the data cannot be drawn: say so, keep the tables
-            message = self.text("plot_failed", error=" ".join(str(exc).split()))
-            return f'<p class="notice">{_e(message)}</p>'
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                alt = func(data, ax=ax, labels=self.text.lang, **kwargs).get_title() or name
+            except KamsegError as exc:  # the data cannot be drawn: say so, keep the tables
+                message = self.text("plot_failed", error=" ".join(str(exc).split()))
+                alt = None  # no figure: the notice instead
+            else:
+                fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+        self._pass_on(caught)
+        if alt is None:
+            return f'<p class="notice">{_e(message)}</p>'
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
         return f'<figure><img src="data:image/png;base64,{encoded}" alt="{_e(alt)}"></figure>'
+
+
+def _is_font_notice(w: warnings.WarningMessage) -> bool:
+    return issubclass(w.category, KamsegWarning) and "no installed font has Chinese" in str(
+        w.message
+    )
 
 
 def _figures(parts: Iterable[str]) -> str:
