@@ -415,3 +415,23 @@ def test_segment_dropna_and_report_read_the_rows_once(tmp_path, capsys):
     partial = tmp_path / "partial.html"
     assert main([*args, "--dropna", "--steps", "rfm,pareto", "--report", str(partial)]) == 0
     assert partial.exists()
+
+
+def test_segment_line_items(tmp_path, capsys):
+    lines = """customer_id,date,qty,unit_price
+007,2024-01-01,2,5
+007,2024-01-10,-1,5
+042,2024-01-05,3,2.5
+042,2024-02-01,1,12
+100,2024-02-03,1,99
+"""
+    src = _write(tmp_path, lines)
+    out = tmp_path / "out.csv"
+    args = ["segment", str(src), "-o", str(out), "--steps", "rfm", "-q"]
+    assert main([*args, "--quantity-col", "qty", "--price-col", "unit_price"]) == 0
+    table = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
+    # net revenue = sum of quantity x price: 10 - 5, 7.5 + 12, 99
+    assert table["revenue"].to_dict() == {"007": 5.0, "042": 19.5, "100": 99.0}
+    assert "1 row(s) have negative amounts" in capsys.readouterr().err
+    assert main([*args, "--quantity-col", "qty"]) == 2
+    assert "go together" in _only_error_line(capsys.readouterr().err)

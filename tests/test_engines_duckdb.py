@@ -294,3 +294,24 @@ def test_one_notice_word_for_word_as_the_pandas_path(
     assert str(on_duckdb[0].message) == str(on_pandas[0].message)
     assert "dropped 4 row(s) with null values" in str(on_pandas[0].message)
     assert on_duckdb[0].filename == on_pandas[0].filename == __file__
+
+
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_line_items_equal_the_pandas_path(
+    tx_returns: pd.DataFrame, tmp_path: Path, kind: str
+) -> None:
+    rng = np.random.default_rng(4)
+    qty = rng.integers(1, 5, size=len(tx_returns)) * np.sign(tx_returns["amount"]).astype(int)
+    lines = tx_returns.assign(qty=qty, unit=(tx_returns["amount"].abs() / np.abs(qty)).round(2))
+    kw: dict[str, Any] = {"quantity_col": "qty", "price_col": "unit", "freq": "W"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = kamseg.summarize(_convert(lines.drop(columns="amount"), kind, tmp_path), **kw)
+        expected = kamseg.summarize(lines.drop(columns="amount"), **kw)
+    _check(got, expected)
+    assert len(caught) == 2 and str(caught[0].message) == str(caught[1].message)
+    # the same as the amount column computed by hand
+    by_hand = lines.assign(amount=lines["qty"] * lines["unit"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        _check(expected, kamseg.summarize(by_hand, freq="W"))

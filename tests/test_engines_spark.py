@@ -214,3 +214,16 @@ def test_bad_amounts_and_empty(spark, tx):
         summarize_spark(empty)
     with pytest.raises(TypeError, match="PySpark DataFrame"):
         summarize_spark(small)  # type: ignore[arg-type]
+
+
+def test_line_items_equal_the_pandas_path(spark: Any, tx_returns: pd.DataFrame) -> None:
+    qty = np.where(tx_returns["amount"] < 0, -2, 3)
+    lines = tx_returns.assign(qty=qty, unit=(tx_returns["amount"].abs() / 3).round(2))
+    lines = lines.drop(columns="amount")
+    lines.loc[lines.index[:2], "unit"] = np.nan
+    _, expected, messages = _both(
+        spark, lines, quantity_col="qty", price_col="unit", dropna=True, freq="M"
+    )
+    assert len(messages) == 1 and "2 in 'unit'" in messages[0]
+    assert expected["revenue"].sum() == pytest.approx((lines["qty"] * lines["unit"]).sum())
+    _same_error(spark, lines, SchemaError, quantity_col="qty", price_col="unit")

@@ -395,3 +395,20 @@ def test_segment_takes_prepared_transactions(small):
         )
     expected, _ = _one_job(small.transactions, small, config)
     pd.testing.assert_frame_equal(out, expected)
+
+
+def test_line_items_equal_the_amounts_worked_out_by_hand(small):
+    tx = small.transactions
+    qty = np.where(np.arange(len(tx)) % 7 == 0, 2, 1)
+    lines = tx.assign(qty=qty, unit_price=tx["amount"] / qty).drop(columns="amount")
+    config = SegmentConfig(profit_col="profit", quantity_col="qty", price_col="unit_price")
+    out, notices = _one_job(lines, small, config)
+    expected, _ = _one_job(
+        lines.assign(amount=lines["qty"] * lines["unit_price"]),
+        small,
+        SegmentConfig(profit_col="profit"),
+    )
+    assert notices == []
+    pd.testing.assert_frame_equal(out, expected)
+    with pytest.raises(ConfigError, match="`quantity_col` and `price_col` go together"):
+        SegmentConfig(quantity_col="qty")

@@ -213,3 +213,37 @@ def test_prepared_rows_do_not_share_the_input_memory(tx: pd.DataFrame) -> None:
     assert p.profit is not None and before[1] is not None
     assert p.profit.tolist() == before[1].tolist()
     assert p.product is not None and p.product[0] == "p"
+
+
+def test_line_items_amount_is_quantity_times_price() -> None:
+    lines = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b"],
+            "date": ["2024-01-01", "2024-01-03", "2024-01-02", "2024-01-02"],
+            "qty": [2, -1, 3, 4],  # a cancels one of its two items
+            "unit_price": [5.0, 5.0, 2.5, None],
+        }
+    )
+    with pytest.raises(SchemaError, match=r"null values found \(1 in 'unit_price'\)"):
+        prepare_transactions(lines, quantity_col="qty", price_col="unit_price")
+    with pytest.warns(KamsegWarning) as caught:
+        p = prepare_transactions(lines, quantity_col="qty", price_col="unit_price", dropna=True)
+    assert len(caught) == 1
+    assert "dropped 1 row(s) with null values (1 in 'unit_price')" in str(caught[0].message)
+    assert "1 row(s) have negative amounts (returns), netted" in str(caught[0].message)
+    assert p.amount.tolist() == [10.0, -5.0, 7.5]  # worked by hand
+    assert (p.quantity_col, p.price_col) == ("qty", "unit_price")
+    assert list(p.frame().columns) == ["customer_id", "date", "amount"]
+    table = kamseg.summarize(p)
+    assert table["revenue"].tolist() == [5.0, 7.5]
+    with (
+        pytest.warns(KamsegWarning, match="dropped 1 row"),  # said before the error
+        pytest.raises(SchemaError, match=r"negative 'qty x unit_price' \(returns\)"),
+    ):
+        prepare_transactions(
+            lines, quantity_col="qty", price_col="unit_price", dropna=True, returns="error"
+        )
+    with pytest.raises(ConfigError, match="`quantity_col` is given without `price_col`"):
+        prepare_transactions(lines, quantity_col="qty")
+    with pytest.raises(ColumnNotFoundError, match="price_col"):
+        prepare_transactions(lines, quantity_col="qty", price_col="price")

@@ -60,6 +60,8 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "profit_col",
         "order_col",
         "product_col",
+        "quantity_col",
+        "price_col",
     ),
     "summary": ("as_of", "freq", "returns", "dropna", "engine", "pandas_max_rows"),
     "steps": ("steps",),
@@ -112,6 +114,9 @@ class SegmentConfig:
         (order lines counted as one order). None: not used.
     product_col
         Product column of the transactions, used with a `catalog` for the need level.
+    quantity_col, price_col
+        Line items (e.g. an invoice export): give both, and each row's amount is quantity ×
+        unit price (`amount_col` is not read). None: the amount is `amount_col`.
     as_of
         Observation date (ISO text); None: the latest transaction date. The ``as_of``
         argument of :func:`kamseg.segment` wins over this.
@@ -188,6 +193,8 @@ class SegmentConfig:
     profit_col: str | None = None
     order_col: str | None = None
     product_col: str = "product"
+    quantity_col: str | None = None
+    price_col: str | None = None
     as_of: str | None = None
     freq: Freq = "D"
     returns: ReturnsPolicy = "net"
@@ -213,10 +220,16 @@ class SegmentConfig:
     def __post_init__(self) -> None:
         for name in ("customer_col", "date_col", "amount_col", "product_col"):
             _check_text(getattr(self, name), name)
-        for name in ("profit_col", "order_col", "as_of"):
+        for name in ("profit_col", "order_col", "quantity_col", "price_col", "as_of"):
             value = getattr(self, name)
             if value is not None:
                 _check_text(value, name)
+        if (self.quantity_col is None) != (self.price_col is None):
+            raise ConfigError(
+                f"{_FUNC}: `quantity_col` and `price_col` go together (line items: the amount "
+                "is quantity x unit price); one of them is missing. Hint: set both, or neither "
+                "to read `amount_col`."
+            )
         _check_text(self.cost_to_serve_col, "cost_to_serve_col")
         _check_text(self.pareto_value_col, "pareto_value_col")
         _choice(self.freq, "freq", get_args(Freq))

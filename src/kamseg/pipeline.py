@@ -89,6 +89,8 @@ def _load_transactions(transactions: Any, config: SegmentConfig) -> Any:
                 config.profit_col,
                 config.order_col,
                 config.product_col,
+                config.quantity_col,
+                config.price_col,
             ]
             available = set(pq.read_schema(files[0]).names)
             wanted = [c for c in dict.fromkeys(names) if c is not None and c in available]
@@ -232,6 +234,8 @@ def segment(
             amount_col=config.amount_col,
             profit_col=config.profit_col,
             order_col=config.order_col,
+            quantity_col=config.quantity_col,
+            price_col=config.price_col,
             product_col=(  # only the need level reads products (with a catalog)
                 config.product_col
                 if catalog is not None
@@ -257,6 +261,8 @@ def segment(
             amount_col=config.amount_col,
             profit_col=config.profit_col,
             order_col=config.order_col,
+            quantity_col=config.quantity_col,
+            price_col=config.price_col,
             as_of=as_of,
             freq=config.freq,
             dropna=config.dropna,
@@ -354,6 +360,8 @@ def segment(
                 customer_col=config.customer_col,
                 date_col=config.date_col,
                 amount_col=config.amount_col,
+                quantity_col=config.quantity_col,
+                price_col=config.price_col,
                 as_of=attrs["as_of"],
                 freq="D",
                 dropna=config.dropna,

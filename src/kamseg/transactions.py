@@ -52,6 +52,7 @@ __all__ = [
     "PreparedTransactions",
     "ReturnsPolicy",
     "as_prepared",
+    "check_line_items",
     "notice_after_as_of",
     "notice_excluded_returns",
     "notice_netted_returns",
@@ -100,6 +101,9 @@ class PreparedTransactions:
         it.
     customer_col, date_col, amount_col, profit_col, order_col, product_col : Hashable
         The input's column names (None for optional columns not given).
+    quantity_col, price_col : Hashable or None
+        For line items, the columns whose product is the amount (then `amount_col` only
+        names the amount in :meth:`frame`).
     dropna : bool
     returns : str
         The options used.
@@ -127,6 +131,8 @@ class PreparedTransactions:
     profit_col: Hashable | None
     order_col: Hashable | None
     product_col: Hashable | None
+    quantity_col: Hashable | None
+    price_col: Hashable | None
     dropna: bool
     returns: str
     n_input: int
@@ -246,6 +252,8 @@ def prepare_transactions(
     profit_col: Hashable | None = None,
     order_col: Hashable | None = None,
     product_col: Hashable | None = None,
+    quantity_col: Hashable | None = None,
+    price_col: Hashable | None = None,
     as_of: Any = None,
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
@@ -263,6 +271,11 @@ def prepare_transactions(
     profit_col, order_col, product_col
         Optional columns: profit per row, order id (lines of one order count as one
         order), product (for the need level with a catalog).
+    quantity_col, price_col
+        Line items: give both, and each row's amount is quantity × unit price (`amount_col`
+        is then not read; it names the amount in :meth:`PreparedTransactions.frame`). A
+        negative quantity (a cancellation or return line) gives a negative amount, handled
+        by `returns`. A null quantity or price is a null amount.
     as_of
         The observation date ("now"). Default: the latest date in the data. Only its day
         counts; later rows are excluded.
@@ -292,7 +305,8 @@ def prepare_transactions(
     EmptyInputError
         If there are no rows, or none left after filtering.
     ConfigError
-        On an unknown `returns`, or an unparseable `as_of`.
+        On an unknown `returns`, an unparseable `as_of`, or only one of `quantity_col` and
+        `price_col`.
 
     Examples
     --------
@@ -328,6 +342,8 @@ dropped: after_as_of 1)
         profit_col=profit_col,
         order_col=order_col,
         product_col=product_col,
+        quantity_col=quantity_col,
+        price_col=price_col,
         as_of=as_of,
         dropna=dropna,
         returns=returns,
@@ -346,6 +362,8 @@ def as_prepared(
     profit_col: Hashable | None = None,
     order_col: Hashable | None = None,
     product_col: Hashable | None = None,
+    quantity_col: Hashable | None = None,
+    price_col: Hashable | None = None,
     as_of: Any = None,
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
@@ -376,6 +394,8 @@ def as_prepared(
         profit_col=profit_col,
         order_col=order_col,
         product_col=product_col,
+        quantity_col=quantity_col,
+        price_col=price_col,
         as_of=as_of,
         dropna=dropna,
         returns=returns,
@@ -383,6 +403,27 @@ def as_prepared(
         stacklevel=stacklevel,
         copy=copy,
     )
+
+
+def check_line_items(
+    quantity_col: Hashable | None, price_col: Hashable | None, *, func: str
+) -> bool:
+    """Whether line items are given (both columns); only one of them is a ConfigError."""
+    if (quantity_col is None) != (price_col is None):
+        given, missing = (
+            ("quantity_col", "price_col") if price_col is None else ("price_col", "quantity_col")
+        )
+        raise ConfigError(
+            f"{func}: `{given}` is given without `{missing}`; line items need both (the "
+            "amount is quantity x unit price). Hint: pass both, or amount_col alone."
+        )
+    return quantity_col is not None
+
+
+def _amount_name(
+    amount_col: Hashable, quantity_col: Hashable | None, price_col: Hashable | None, items: bool
+) -> str:
+    return f"{quantity_col} x {price_col}" if items else str(amount_col)
 
 
 def _own(values: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
@@ -417,6 +458,8 @@ def _prepare(
     profit_col: Hashable | None,
     order_col: Hashable | None,
     product_col: Hashable | None,
+    quantity_col: Hashable | None = None,
+    price_col: Hashable | None = None,
     as_of: Any,
     dropna: bool,
     returns: str,
@@ -428,12 +471,15 @@ def _prepare(
     check_choice(returns, get_args(ReturnsPolicy), func=func, arg="returns")
     if not isinstance(dropna, bool | np.bool_):
         raise ConfigError(f"{func}: `dropna` must be True or False; got {dropna!r}.")
+    line_items = check_line_items(quantity_col, price_col, func=func)
     check_columns(
         tx,
         {
             "customer_col": customer_col,
             "date_col": date_col,
-            "amount_col": amount_col,
+            "amount_col": None if line_items else amount_col,
+            "quantity_col": quantity_col,
+            "price_col": price_col,
             "profit_col": profit_col,
             "order_col": order_col,
             "product_col": product_col,
@@ -449,7 +495,14 @@ def _prepare(
 
     ids = tx[customer_col]
     dates = to_datetime(tx[date_col], func=func, col=str(date_col))
-    amount = to_float(tx[amount_col], func=func, col=str(amount_col))
+    quantity = price = None
+    if line_items:  # line items: the amount is quantity x unit price
+        quantity = to_float(tx[quantity_col], func=func, col=str(quantity_col))
+        price = to_float(tx[price_col], func=func, col=str(price_col))
+        with np.errstate(invalid="ignore", over="ignore"):
+            amount = quantity * price
+    else:
+        amount = to_float(tx[amount_col], func=func, col=str(amount_col))
     profit = (
         None if profit_col is None else to_float(tx[profit_col], func=func, col=str(profit_col))
     )
@@ -461,8 +514,13 @@ def _prepare(
     null_parts = {
         str(customer_col): _null_mask(ids),
         str(date_col): np.asarray(dates.isna().to_numpy(), dtype=bool),
-        str(amount_col): np.isnan(amount),
     }
+    if quantity is not None and price is not None:
+        null_parts[str(quantity_col)] = np.isnan(quantity)
+        null_parts[str(price_col)] = np.isnan(price)
+        del quantity, price
+    else:
+        null_parts[str(amount_col)] = np.isnan(amount)
     if profit is not None:
         null_parts[str(profit_col)] = np.isnan(profit)
     keep: np.ndarray | None = None
@@ -509,7 +567,8 @@ def _prepare(
         if returns == "error":
             notify(func, notices, stacklevel=stacklevel)
             raise SchemaError(
-                f"{func}: {n_negative} row(s) have negative {str(amount_col)!r} (returns); "
+                f"{func}: {n_negative} row(s) have negative "
+                f"{_amount_name(amount_col, quantity_col, price_col, line_items)!r} (returns); "
                 f"examples: {examples(amount[negative])}. Hint: returns='net' nets them into "
                 "the customers' totals, returns='exclude' drops them."
             )
@@ -573,6 +632,8 @@ def _prepare(
         profit_col=profit_col,
         order_col=order_col,
         product_col=product_col,
+        quantity_col=quantity_col if line_items else None,
+        price_col=price_col if line_items else None,
         dropna=bool(dropna),
         returns=str(returns),
         n_input=n_input,

@@ -60,6 +60,8 @@ def summarize(
     amount_col: Hashable = "amount",
     profit_col: Hashable | None = None,
     order_col: Hashable | None = None,
+    quantity_col: Hashable | None = None,
+    price_col: Hashable | None = None,
     as_of: Any = None,
     freq: Freq = "D",
     dropna: bool = False,
@@ -89,6 +91,10 @@ def summarize(
     order_col
         Optional order id column. When given, ``n_orders`` counts distinct order ids per
         customer (several lines of one order count once); otherwise it counts rows.
+    quantity_col, price_col
+        Line items: give both, and each row's amount is quantity × unit price (`amount_col`
+        is not read). Negative quantities (cancellation and return lines) give negative
+        amounts, handled by `returns`.
     as_of
         The observation date ("now"). Default: the latest date in the data. Only its day
         counts: transactions dated on the `as_of` day are included, later ones are excluded
@@ -186,6 +192,8 @@ def summarize(
             amount_col=amount_col,
             profit_col=profit_col,
             order_col=order_col,
+            quantity_col=quantity_col,
+            price_col=price_col,
             as_of=as_of,
             freq=freq,
             dropna=dropna,
@@ -201,6 +209,8 @@ def summarize(
         amount_col=amount_col,
         profit_col=profit_col,
         order_col=order_col,
+        quantity_col=quantity_col,
+        price_col=price_col,
         as_of=as_of,
         dropna=dropna,
         returns=returns,

@@ -22,6 +22,7 @@ from kamseg._validation import check_choice, check_columns, check_int
 from kamseg.errors import EmptyInputError, SchemaError
 from kamseg.summary._common import Freq, ReturnsPolicy, finish
 from kamseg.transactions import (
+    check_line_items,
     notice_after_as_of,
     notice_excluded_returns,
     notice_nulls,
@@ -231,6 +232,8 @@ def summarize_duckdb(
     amount_col: Hashable = "amount",
     profit_col: Hashable | None = None,
     order_col: Hashable | None = None,
+    quantity_col: Hashable | None = None,
+    price_col: Hashable | None = None,
     as_of: Any = None,
     freq: Freq = "D",
     dropna: bool = False,
@@ -298,15 +301,20 @@ def summarize_duckdb(
             amount_col=amount_col,
             profit_col=profit_col,
             order_col=order_col,
+            quantity_col=quantity_col,
+            price_col=price_col,
             as_of=as_of,
             dropna=dropna,
             returns=returns,
         )
         return summarize_prepared(prepared, freq)
+    items = check_line_items(quantity_col, price_col, func=_FUNC)
     args = {
         "customer_col": customer_col,
         "date_col": date_col,
-        "amount_col": amount_col,
+        "amount_col": None if items else amount_col,
+        "quantity_col": quantity_col,
+        "price_col": price_col,
         "profit_col": profit_col,
         "order_col": order_col,
     }
@@ -344,7 +352,13 @@ def _summarize(
     check_columns(pd.DataFrame(columns=rel.columns), args, func=_FUNC)
     types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
     customer_col = args["customer_col"]
-    cust, date, amount = str(customer_col), str(args["date_col"]), str(args["amount_col"])
+    cust, date = str(customer_col), str(args["date_col"])
+    factors = None  # line items: the amount is quantity x price
+    if args.get("quantity_col") is not None:
+        factors = (str(args["quantity_col"]), str(args["price_col"]))
+        amount = f"{factors[0]} x {factors[1]}"  # its name in messages
+    else:
+        amount = str(args["amount_col"])
     profit = None if args["profit_col"] is None else str(args["profit_col"])
     order = None if args["order_col"] is None else str(args["order_col"])
 
@@ -354,7 +368,11 @@ def _summarize(
             f"{_FUNC}: column {date!r} holds {types[date]} values, not dates. Hint: convert "
             "it to a date or timestamp type, or ISO 8601 text."
         )
-    values = {amount: _num_expr(amount, types[amount])}
+    values = (
+        {amount: _num_expr(amount, types[amount])}
+        if factors is None
+        else {c: _num_expr(c, types[c]) for c in factors}
+    )
     if profit is not None:
         values[profit] = _num_expr(profit, types[profit])
     nums: dict[str, str] = {}
@@ -383,7 +401,7 @@ def _summarize(
             bad_sql[col] = f"{_q(col)} IS NOT NULL AND {expr} IS NULL"
     any_null = " OR ".join(null_sql.values())
     late_sql = "FALSE" if as_of_parsed is None else f"{day_sql} > {as_of_parsed}"
-    amount_sql = nums[amount]
+    amount_sql = nums[amount] if factors is None else f"({nums[factors[0]]} * {nums[factors[1]]})"
     stats_sql = ", ".join(
         [
             "count(*)",

@@ -35,6 +35,7 @@ from kamseg.summary._common import (
     periods,
 )
 from kamseg.transactions import (
+    check_line_items,
     notice_after_as_of,
     notice_excluded_returns,
     notice_nulls,
@@ -142,6 +143,8 @@ def summarize_spark(
     amount_col: str = "amount",
     profit_col: str | None = None,
     order_col: str | None = None,
+    quantity_col: str | None = None,
+    price_col: str | None = None,
     as_of: Any = None,
     freq: Freq = "D",
     dropna: bool = False,
@@ -157,8 +160,9 @@ def summarize_spark(
     ----------
     df
         PySpark DataFrame, one row per order or order line. Not modified.
-    customer_col, date_col, amount_col, profit_col, order_col
-        Column names, as in :func:`kamseg.summarize`. Dates may be DATE, TIMESTAMP_NTZ,
+    customer_col, date_col, amount_col, profit_col, order_col, quantity_col, price_col
+        Column names, as in :func:`kamseg.summarize` (line items: amount = quantity ×
+        price). Dates may be DATE, TIMESTAMP_NTZ,
         TIMESTAMP (taken in the session time zone, ``spark.sql.session.timeZone``) or ISO
         8601 text (its calendar date). Amounts may be any numeric type or numeric text.
     as_of, freq, dropna, returns
@@ -202,12 +206,15 @@ def summarize_spark(
         )
     check_choice(freq, get_args(Freq), func=_FUNC, arg="freq")
     check_choice(returns, get_args(ReturnsPolicy), func=_FUNC, arg="returns")
+    items = check_line_items(quantity_col, price_col, func=_FUNC)
     check_columns(
         pd.DataFrame(columns=list(df.columns)),
         {
             "customer_col": customer_col,
             "date_col": date_col,
-            "amount_col": amount_col,
+            "amount_col": None if items else amount_col,
+            "quantity_col": quantity_col,
+            "price_col": price_col,
             "profit_col": profit_col,
             "order_col": order_col,
         },
@@ -217,19 +224,26 @@ def summarize_spark(
     schema = {field.name: field.dataType for field in df.schema.fields}
 
     # --- typed columns; one pass for every count ------------------------------------------
-    raw_date, raw_amount = _col(date_col), _col(amount_col)
+    raw_date = _col(date_col)
     day, date_can_fail = _day_number(raw_date, schema[date_col], name=date_col)
-    amount, amount_can_fail = _number(raw_amount, schema[amount_col], name=amount_col)
+    # the numeric inputs of the amount: the amount itself, or quantity and price
+    factors = [quantity_col, price_col] if items else [amount_col]
+    inputs: list[tuple[str, Column, Column, bool]] = []  # name, raw, number, can fail
+    for name in factors:
+        assert name is not None
+        raw = _col(name)
+        num, can_fail = _number(raw, schema[name], name=name)
+        inputs.append((name, raw, num, can_fail))
+    amount = inputs[0][2] if not items else inputs[0][2] * inputs[1][2]
+    amount_name = amount_col if not items else f"{quantity_col} x {price_col}"
     cols: dict[str, Column] = {"c": _col(customer_col), "d": day, "a": amount}
     if profit_col is not None:
         cols["p"], profit_can_fail = _number(_col(profit_col), schema[profit_col], name=profit_col)
     if order_col is not None:
         cols["o"] = _col(order_col)
-    null_of = {
-        customer_col: cols["c"].isNull(),
-        date_col: raw_date.isNull(),
-        amount_col: raw_amount.isNull() | F.isnan(amount),
-    }
+    null_of = {customer_col: cols["c"].isNull(), date_col: raw_date.isNull()}
+    for name, raw, num, _ in inputs:
+        null_of[name] = raw.isNull() | F.isnan(num)
     if profit_col is not None:
         null_of[profit_col] = _col(profit_col).isNull() | F.isnan(cols["p"])
     any_null = F.lit(False)
@@ -250,9 +264,12 @@ def summarize_spark(
         count(late).alias("n_late"),
         count(negative).alias("n_negative"),
         count(raw_date.isNotNull() & day.isNull()).alias("bad_date"),
-        count(raw_amount.isNotNull() & amount.isNull()).alias("bad_amount"),
-        count(F.abs(amount) == float("inf")).alias("inf_amount"),
     ]
+    for i, (_, raw, num, _) in enumerate(inputs):
+        aggs += [
+            count(raw.isNotNull() & num.isNull()).alias(f"bad_in{i}"),
+            count(F.abs(num) == float("inf")).alias(f"inf_in{i}"),
+        ]
     if profit_col is not None:
         aggs += [
             count(_col(profit_col).isNotNull() & cols["p"].isNull()).alias("bad_profit"),
@@ -270,7 +287,7 @@ def summarize_spark(
             f"examples: {_bad_examples(df, raw_date, raw_date.isNotNull() & day.isNull())}. "
             "Hint: use ISO 8601 text (2024-01-31) or datetime values."
         )
-    checks = [(amount_col, amount, raw_amount, amount_can_fail, "amount")]
+    checks = [(name, num, raw, fail, f"in{i}") for i, (name, raw, num, fail) in enumerate(inputs)]
     if profit_col is not None:
         checks.append((profit_col, cols["p"], _col(profit_col), profit_can_fail, "profit"))
     for name, num, raw, can_fail, key in checks:
@@ -316,7 +333,7 @@ def summarize_spark(
             rows = df.filter(negative).select(amount.alias("v")).limit(_N_EXAMPLE_ROWS)
             floats = [np.float64(row["v"]) for row in rows.collect()]
             raise SchemaError(
-                f"{_FUNC}: {n_negative} row(s) have negative {amount_col!r} (returns); "
+                f"{_FUNC}: {n_negative} row(s) have negative {amount_name!r} (returns); "
                 f"examples: {examples(floats)}. Hint: returns='net' nets them into "
                 "the customers' totals, returns='exclude' drops them."
             )
