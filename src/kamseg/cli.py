@@ -280,7 +280,7 @@ def _shown(value: object) -> str:
 def _cmd_segment(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from kamseg.pipeline import segment
+    from kamseg.pipeline import prepare_with_config, segment
 
     output = Path(args.output)
     _suffix(output, "output")  # fail before the work, not after
@@ -314,23 +314,10 @@ def _cmd_segment(args: argparse.Namespace) -> int:
     say = _progress(args.quiet, args.progress)
     if isinstance(transactions, pd.DataFrame):
         # prepared once, here: the job and the report read the same rows, one notice
-        from kamseg.transactions import as_prepared
-
-        with_products = sides["catalog"] is not None and config.product_col in transactions
-        transactions = as_prepared(
+        transactions = prepare_with_config(
             transactions,
-            func="segment",
-            customer_col=config.customer_col,
-            date_col=config.date_col,
-            amount_col=config.amount_col,
-            profit_col=config.profit_col,
-            order_col=config.order_col,
-            product_col=config.product_col if with_products else None,
-            quantity_col=config.quantity_col,
-            price_col=config.price_col,
-            as_of=config.as_of,
-            dropna=config.dropna,
-            returns=config.returns,
+            config,
+            catalog=sides["catalog"],
             copy=False,  # the table read from the file is the command's alone
         )
     table = segment(transactions, config=config, progress=say, **sides)

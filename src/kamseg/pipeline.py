@@ -98,6 +98,44 @@ def _load_transactions(transactions: Any, config: SegmentConfig) -> Any:
     return transactions
 
 
+def prepare_with_config(
+    transactions: pd.DataFrame | PreparedTransactions,
+    config: SegmentConfig,
+    *,
+    catalog: pd.DataFrame | None = None,
+    as_of: Any = None,
+    copy: bool = True,
+    stacklevel: int = 6,
+) -> PreparedTransactions:
+    """The transactions prepared as `config` says (columns, `dropna`, `returns`, `as_of`:
+    the argument, else ``config.as_of``), as :func:`segment` prepares them; the CLI uses it
+    to hand the same rows to the job and the report. The product column is read only when
+    the need level will need it (a `catalog` and the classes step)."""
+    with_products = (
+        catalog is not None
+        and "classes" in config.steps
+        and isinstance(transactions, pd.DataFrame)
+        and config.product_col in transactions.columns
+    )
+    return as_prepared(
+        transactions,
+        func=_FUNC,
+        customer_col=config.customer_col,
+        date_col=config.date_col,
+        amount_col=config.amount_col,
+        profit_col=config.profit_col,
+        order_col=config.order_col,
+        quantity_col=config.quantity_col,
+        price_col=config.price_col,
+        product_col=config.product_col if with_products else None,
+        as_of=config.as_of if as_of is None else as_of,
+        dropna=config.dropna,
+        returns=config.returns,
+        stacklevel=stacklevel,
+        copy=copy,
+    )
+
+
 def _indexed(table: pd.DataFrame | None, config: SegmentConfig, arg: str) -> pd.DataFrame | None:
     """A master indexed by customer id (a file's id column becomes the index)."""
     if table is None:
@@ -226,28 +264,13 @@ def segment(
     rows: PreparedTransactions | None = None
     if in_pandas:
         # prepared once: every step sees exactly these rows, and each notice is given once
-        rows = as_prepared(
+        rows = prepare_with_config(
             tx,
-            func=_FUNC,
-            customer_col=config.customer_col,
-            date_col=config.date_col,
-            amount_col=config.amount_col,
-            profit_col=config.profit_col,
-            order_col=config.order_col,
-            quantity_col=config.quantity_col,
-            price_col=config.price_col,
-            product_col=(  # only the need level reads products (with a catalog)
-                config.product_col
-                if catalog is not None
-                and "classes" in config.steps
-                and isinstance(tx, pd.DataFrame)
-                and config.product_col in tx.columns
-                else None
-            ),
+            config,
+            catalog=catalog,
             as_of=as_of,
-            dropna=config.dropna,
-            returns=config.returns,
             copy=tx is not transactions,  # a table read here from a path is ours alone
+            stacklevel=7,
         )
         tx = None  # from here on the steps read the prepared rows (and free the table)
         table = summarize(rows, freq=config.freq)
@@ -371,56 +394,59 @@ def segment(
     if run("classes"):
         from kamseg.classification import classify
 
-        view = _View(table, daily)
         with _recording(limited, "classes"):
-            view.result = classify(
-                view.table,
-                transactions=rows,
-                surveys=surveys,
-                complaints=complaints,
-                catalog=catalog if rows is not None and rows.product_col is not None else None,
-                master=master,
-                # one window for every trend of the job (lifecycle, health, warnings)
-                thresholds=LifecycleThresholds(trend_window_days=config.window_days),
-                customer_col=config.customer_col,
-                date_col=config.date_col,
-                product_col=config.product_col,
-                labels=lang,
-                action=config.action,
+            table = _on_daily(
+                table,
+                daily,
+                lambda t: classify(
+                    t,
+                    transactions=rows,
+                    surveys=surveys,
+                    complaints=complaints,
+                    catalog=catalog if rows is not None and rows.product_col is not None else None,
+                    master=master,
+                    # one window for every trend of the job (lifecycle, health, warnings)
+                    thresholds=LifecycleThresholds(trend_window_days=config.window_days),
+                    customer_col=config.customer_col,
+                    date_col=config.date_col,
+                    product_col=config.product_col,
+                    labels=lang,
+                    action=config.action,
+                ),
             )
-        table = view.restored()
         if "is_key_account" in table.columns:  # prospects are not key accounts
             table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
 
     if run("health"):
         from kamseg.health import health_score
 
-        view = _View(table, daily)
         with _recording(limited, "health"):
-            view.result = health_score(
-                view.table,
-                transactions=rows,
-                window_days=config.window_days,
-                labels=lang,
+            table = _on_daily(
+                table,
+                daily,
+                lambda t: health_score(
+                    t, transactions=rows, window_days=config.window_days, labels=lang
+                ),
             )
-        table = view.restored()
 
     if run("warnings"):
         from kamseg.alerts import early_warnings
 
-        view = _View(table, daily)
         with _recording(limited, "warnings"):
-            view.result = early_warnings(
-                view.table,
-                transactions=rows,
-                surveys=surveys,
-                complaints=complaints,
-                window_days=config.window_days,
-                customer_col=config.customer_col,
-                date_col=config.date_col,
-                labels=lang,
+            table = _on_daily(
+                table,
+                daily,
+                lambda t: early_warnings(
+                    t,
+                    transactions=rows,
+                    surveys=surveys,
+                    complaints=complaints,
+                    window_days=config.window_days,
+                    customer_col=config.customer_col,
+                    date_col=config.date_col,
+                    labels=lang,
+                ),
             )
-        table = view.restored()
 
     if "churn" in config.steps:
         if rows is None:
@@ -504,27 +530,20 @@ def _predict_clv(
     )
 
 
-class _View:
-    """A step's view of the table: with `daily` repeat purchases, a daily ``frequency``."""
-
-    def __init__(self, table: pd.DataFrame, daily: pd.Series | None) -> None:
-        self.original = table
-        self.daily = daily
-        self.result: pd.DataFrame | None = None
-        if daily is None:
-            self.table = table
-        else:
-            self.table = table.assign(frequency=daily.reindex(table.index))
-            self.table.attrs = {**table.attrs, "freq": "D"}
-
-    def restored(self) -> pd.DataFrame:
-        """The step's result with the table's own ``frequency`` and ``attrs`` back."""
-        assert self.result is not None
-        if self.daily is None:
-            return self.result
-        out = self.result.assign(frequency=self.original["frequency"].reindex(self.result.index))
-        out.attrs = {**self.result.attrs, "freq": self.original.attrs.get("freq")}
-        return out
+def _on_daily(
+    table: pd.DataFrame, daily: pd.Series | None, step: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """Run `step` on `table`, or, with `daily` repeat purchases (an engine's weekly or
+    monthly summary), on a view whose ``frequency`` is daily; the table's own ``frequency``
+    and ``attrs["freq"]`` come back on the result."""
+    if daily is None:
+        return step(table)
+    view = table.assign(frequency=daily.reindex(table.index))
+    view.attrs = {**table.attrs, "freq": "D"}
+    out = step(view)
+    out = out.assign(frequency=table["frequency"].reindex(out.index))
+    out.attrs = {**out.attrs, "freq": table.attrs.get("freq")}
+    return out
 
 
 @contextlib.contextmanager
