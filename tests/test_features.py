@@ -53,19 +53,25 @@ def reference(tx: pd.DataFrame) -> pd.DataFrame:
     out = {}
     days = tx.assign(age=age).groupby("customer_id")
     gaps = {}
+    last = {}
     for cid, g in days:
-        purchase_days = sorted(set(g["age"]))
-        d, t, k = purchase_days[0], purchase_days[-1], len(purchase_days) - 1
-        if k:
+        # a day that returns bring to <= 0 is no purchase day
+        net = g.groupby("age")["amount"].agg(["sum", "min"])
+        bought = net[(net["sum"] > 0) | (net["min"] >= 0)]
+        purchase_days = sorted(bought.index) or sorted(set(g["age"]))
+        d, t, k = purchase_days[0], purchase_days[-1], len(bought) - 1
+        last[cid] = d
+        if k > 0:
             gaps[cid] = max((t - d) / k, 1.0)
     base = statistics.median(gaps.values()) if gaps else 90.0
     for cid, g in days:
         a = g["age"]
-        d = a.min()
+        d = last[cid]
         gap = gaps.get(cid, base)
         recent = g.loc[a < WINDOW, "amount"].sum()
         previous = g.loc[(a >= WINDOW) & (a < 2 * WINDOW), "amount"].sum()
-        counts = (a >= 2 * WINDOW).any() and (a < 2 * WINDOW).sum() >= MIN_ORDERS
+        orders = ((a < 2 * WINDOW) & (g["amount"] >= 0)).sum()  # a return is no order
+        counts = (a >= 2 * WINDOW).any() and orders >= MIN_ORDERS
         trend = recent / previous - 1 if counts and previous > 0 else np.nan
         out[cid] = {"usual_gap_days": gap, "overdue_ratio": d / gap, "spend_trend": trend}
     return pd.DataFrame.from_dict(out, orient="index")

@@ -47,13 +47,18 @@ def reference(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """The churn features at `cutoff` with plain pandas, from the rules in the docs."""
     t = tx[tx["date"] <= cutoff]
     g = t.groupby("customer_id")
-    first, last = g["date"].min(), g["date"].max()
+    # purchase days: days whose net is > 0 or that have no return
+    daily = t.groupby(["customer_id", "date"], as_index=False)["amount"].agg(["sum", "min"])
+    daily = daily[(daily["sum"] > 0) | (daily["min"] >= 0)].rename(columns={"sum": "amount"})
+    bought = daily.groupby("customer_id")["date"]
+    first = bought.min().reindex(g.size().index).fillna(g["date"].min())
+    last = bought.max().reindex(g.size().index).fillna(g["date"].max())
     d = (cutoff - last).dt.days.astype(float)
     tenure = (cutoff - first).dt.days.astype(float)
-    k = g["date"].nunique().astype(float) - 1
-    daily = t.groupby(["customer_id", "date"], as_index=False)["amount"].sum()
+    k = (bought.size().reindex(first.index, fill_value=0) - 1).clip(lower=0).astype(float)
     repeat = daily[daily["date"] > daily["customer_id"].map(first)]
     monetary = repeat.groupby("customer_id")["amount"].mean().reindex(first.index, fill_value=0.0)
+    orders = (t["amount"] >= 0).groupby(t["customer_id"]).sum().astype(float)  # no returns
     # rhythm: own gap for repeat buyers, the median of theirs for the others
     gap = ((tenure - d) / k).where(k > 0).clip(lower=1.0)
     base = gap[k > 0].median() if (k > 0).any() else 90.0
@@ -68,9 +73,9 @@ def reference(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "days_since_last": d,
-            "n_orders": g.size().astype(float),
+            "n_orders": orders,
             "revenue": g["amount"].sum(),
-            "avg_order_value": g["amount"].sum() / g.size(),
+            "avg_order_value": (g["amount"].sum() / orders).where(orders > 0),
             "tenure_days": tenure,
             "frequency": k,
             "recency": (last - first).dt.days.astype(float),

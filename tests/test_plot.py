@@ -420,7 +420,9 @@ def test_bad_options_raise(table):
         plot.lorenz_curve(table, labels="fr")
     with pytest.raises(TypeError, match="`ax` must be a matplotlib Axes or None; got Figure"):
         plot.lorenz_curve(table, ax=plt.figure())
-    with pytest.raises(TypeError, match="`customers` must be a pandas DataFrame, got Series"):
+    with pytest.raises(
+        TypeError, match=r"`customers` must be a pandas DataFrame, got pandas\.Series"
+    ):
         plot.clv_distribution(table["clv"])
 
 

@@ -187,14 +187,80 @@ def test_summary_after_until_has_only_customers_with_rows(tx: pd.DataFrame) -> N
     # a hand count: a bought 10 on 01-01 and -4 on 01-09; b 8 on 01-05; c not yet
     assert list(early.index) == ["a", "b"]
     assert early["revenue"].tolist() == [6.0, 8.0]
-    assert early["days_since_last"].tolist() == [0, 4]
+    # the return on 01-09 is no purchase: a's last purchase is 01-01
+    assert early["days_since_last"].tolist() == [8, 4]
     assert early.attrs["as_of"] == "2024-01-09"
 
 
-def test_mixed_unorderable_ids_keep_first_seen_order() -> None:
-    tx = pd.DataFrame({"customer_id": [2, "x", 1], "date": ["2024-01-01"] * 3, "amount": 1.0})
-    p = prepare_transactions(tx)
-    assert list(p.ids) == [2, "x", 1] and p.code.tolist() == [0, 1, 2]
+def test_ids_of_mixed_types_are_read_as_text_once_each() -> None:
+    tx = pd.DataFrame(
+        {"customer_id": [2, "x", 1, "1", 2.0], "date": ["2024-01-01"] * 5, "amount": 1.0}
+    )
+    with pytest.warns(KamsegWarning, match=r"mixed types \(int, str\): all 4 read as text"):
+        p = prepare_transactions(tx)
+    # 1 and "1" are one customer, and so are 2 and 2.0
+    assert list(p.ids) == ["2", "x", "1"] and p.code.tolist() == [0, 1, 2, 2, 0]
+
+
+def test_stray_spaces_in_ids_are_stripped_with_a_count() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", " a", "a ", "b", "  "],
+            "date": ["2024-01-01"] * 5,
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    with pytest.raises(SchemaError, match="1 in 'customer_id'"):  # spaces only: no id
+        prepare_transactions(tx)
+    with pytest.warns(KamsegWarning) as caught:
+        p = prepare_transactions(tx, dropna=True)
+    assert len(caught) == 1
+    text = str(caught[0].message)
+    assert "stripped surrounding spaces from 3 customer id(s)" in text
+    assert "dropped 1 row(s) with null values (1 in 'customer_id')" in text
+    assert list(p.ids) == ["a", "b"] and p.code.tolist() == [0, 0, 0, 1]
+    assert kamseg.summarize(p)["revenue"].to_dict() == {"a": 6.0, "b": 4.0}
+
+
+def test_whole_number_float_ids_show_as_integers() -> None:
+    as_float = pd.DataFrame(
+        {"customer_id": [17850.0, np.nan, 13047.0], "date": ["2024-01-01"] * 3, "amount": 1.0}
+    )
+    with pytest.warns(KamsegWarning, match="dropped 1 row"):
+        p = prepare_transactions(as_float, dropna=True)
+    assert p.ids.tolist() == [17850, 13047] and p.ids.dtype == np.int64
+    as_text = as_float.assign(customer_id=["17850.0", "", "13047.0"])
+    with pytest.warns(KamsegWarning, match="dropped 1 row"):
+        p = prepare_transactions(as_text, dropna=True)
+    assert p.ids.tolist() == ["17850", "13047"]
+    kept = as_float.assign(customer_id=[1.5, 2.0, 1.5])  # not whole: stay floats
+    assert prepare_transactions(kept).ids.tolist() == [1.5, 2.0]
+
+
+def test_a_date_far_beyond_the_rest_does_not_move_as_of() -> None:
+    days = pd.date_range("2011-01-01", periods=200, freq="D")
+    tx = pd.DataFrame(
+        {
+            "customer_id": np.arange(200) % 20,
+            "date": [*days[:-1], pd.Timestamp("2099-01-01")],
+            "amount": 1.0,
+        }
+    )
+    with pytest.warns(KamsegWarning) as caught:
+        p = prepare_transactions(tx)
+    assert len(caught) == 1
+    text = str(caught[0].message)
+    assert "excluded 1 transaction(s) dated more than 365 days after the rest" in text
+    assert "latest 2099-01-01" in text and "as_of is 2011-07-18" in text
+    assert "pass as_of" in text
+    assert p.as_of == pd.Timestamp("2011-07-18") and p.dropped == {"far_dates": 1}
+    # an explicit as_of is the user's: the usual exclusion only
+    with pytest.warns(KamsegWarning, match="excluded 1 transaction.s. dated after as_of"):
+        assert prepare_transactions(tx, as_of="2012-01-01").n_rows == 199
+    # a log of fewer than 100 rows is not checked; a late but near date is not a typo
+    assert prepare_transactions(tx.iloc[101:]).as_of == pd.Timestamp("2099-01-01")
+    near = tx.assign(date=[*days[:-1], pd.Timestamp("2012-06-01")])
+    assert prepare_transactions(near).as_of == pd.Timestamp("2012-06-01")
 
 
 def test_public_names() -> None:

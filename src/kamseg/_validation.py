@@ -60,10 +60,16 @@ def examples(values: Iterable[Any], n: int = _N_EXAMPLES) -> str:
 def check_frame(obj: object, *, func: str, arg: str, allow_empty: bool = False) -> pd.DataFrame:
     """Check that `obj` is a pandas DataFrame (and, by default, not empty)."""
     if not isinstance(obj, pd.DataFrame):
-        raise TypeError(
-            f"{func}: `{arg}` must be a pandas DataFrame, got {type(obj).__name__}. "
-            "Hint: build one with pandas.read_csv or pandas.read_parquet."
+        kind = type(obj)
+        where = kind.__module__.split(".")[0]
+        name = kind.__name__ if where == "builtins" else f"{where}.{kind.__name__}"
+        hint = (
+            f"convert it with .{'toPandas' if hasattr(obj, 'toPandas') else 'to_pandas'}() "
+            "first (kamseg.summarize and kamseg.segment take it as it is)"
+            if hasattr(obj, "to_pandas") or hasattr(obj, "toPandas")
+            else "build one with pandas.read_csv or pandas.read_parquet"
         )
+        raise TypeError(f"{func}: `{arg}` must be a pandas DataFrame, got {name}. Hint: {hint}.")
     if not allow_empty and len(obj) == 0:
         raise EmptyInputError(f"{func}: `{arg}` has no rows. Hint: check the filter upstream.")
     return obj

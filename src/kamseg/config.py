@@ -62,11 +62,12 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "product_col",
         "quantity_col",
         "price_col",
+        "master_id_col",
     ),
     "summary": ("as_of", "freq", "returns", "dropna", "engine", "pandas_max_rows"),
     "steps": ("steps",),
     "rfm": ("bins",),
-    "clv": ("clv_model", "horizon", "discount_rate", "cost_to_serve_col"),
+    "clv": ("clv_model", "penalty", "horizon", "discount_rate", "margin", "cost_to_serve_col"),
     "pareto": ("pareto_value_col", "kind", "inactive_days"),
     "key_accounts": ("min_accounts", "max_accounts", "criteria"),
     "health": ("window_days",),
@@ -117,6 +118,11 @@ class SegmentConfig:
     quantity_col, price_col
         Line items (e.g. an invoice export): give both, and each row's amount is quantity ×
         unit price (`amount_col` is not read). None: the amount is `amount_col`.
+    master_id_col
+        Column of the master that holds the customer ids. None: the master's index when it
+        is named (or holds the transactions' ids), else a column named `customer_col`; a
+        master with neither raises :class:`~kamseg.errors.ConfigError` (its row numbers
+        are never taken for ids).
     as_of
         Observation date (ISO text); None: the latest transaction date. The ``as_of``
         argument of :func:`kamseg.segment` wins over this.
@@ -141,11 +147,22 @@ class SegmentConfig:
         Purchase model of the lifetime value (the ``model`` of ``kamseg.clv.fit``):
         ``"mbgnbd"`` (default), ``"bgnbd"`` or ``"pareto_nbd"``; spend is Gamma-Gamma.
         Named with its step because the churn step has a model too.
+    penalty
+        L2 penalty of the purchase model's fit (the ``penalty`` of ``kamseg.clv.fit``; 0:
+        plain maximum likelihood). It does not depend on `freq`: time is rescaled before
+        the fit.
     horizon, discount_rate
         CLV horizon in months and monthly discount rate (of ``kamseg.clv.predict``).
+    margin
+        Gross margin (profit per unit of revenue, at most 1) for the profit CLV and the
+        net profit when the transactions have no `profit_col`. None: each customer's
+        margin from `profit_col`; without one, and with a master cost to serve, 1.0 (the
+        revenue counted as gross profit), said in ``attrs["kamseg_limited"]``.
     cost_to_serve_col
-        Master column with each customer's yearly cost to serve (profit CLV is net of it
-        when the column exists).
+        Master column with each customer's yearly cost to serve. When the column exists,
+        profit CLV is net of it, and so is the ``net_profit`` column (profit so far less
+        the cost to serve over each customer's tenure) that the profit pyramid, the whale
+        curve and the report use.
     pareto_value_col
         Value column of the Pareto/ABC analysis and the value pyramid (the ``value_col`` of
         :func:`kamseg.pareto_table` and :func:`kamseg.pyramid`). Named with its step
@@ -195,6 +212,7 @@ class SegmentConfig:
     product_col: str = "product"
     quantity_col: str | None = None
     price_col: str | None = None
+    master_id_col: str | None = None
     as_of: str | None = None
     freq: Freq = "D"
     returns: ReturnsPolicy = "net"
@@ -204,8 +222,10 @@ class SegmentConfig:
     steps: tuple[Step, ...] = STEPS
     bins: int = 5
     clv_model: PurchaseModel = "mbgnbd"
+    penalty: float = 0.0
     horizon: int = 12
     discount_rate: float = 0.01
+    margin: float | None = None
     cost_to_serve_col: str = "cost_to_serve"
     pareto_value_col: str = "revenue"
     kind: PyramidKind = "value"
@@ -220,7 +240,14 @@ class SegmentConfig:
     def __post_init__(self) -> None:
         for name in ("customer_col", "date_col", "amount_col", "product_col"):
             _check_text(getattr(self, name), name)
-        for name in ("profit_col", "order_col", "quantity_col", "price_col", "as_of"):
+        for name in (
+            "profit_col",
+            "order_col",
+            "quantity_col",
+            "price_col",
+            "master_id_col",
+            "as_of",
+        ):
             value = getattr(self, name)
             if value is not None:
                 _check_text(value, name)
@@ -256,6 +283,28 @@ class SegmentConfig:
                 f"{_FUNC}: `discount_rate` must be a number in [0, 1) per month; got {rate!r}."
             )
         object.__setattr__(self, "discount_rate", float(rate))
+        penalty = self.penalty
+        if (
+            isinstance(penalty, bool)
+            or not isinstance(penalty, int | float)
+            or not 0 <= penalty < float("inf")
+        ):
+            raise ConfigError(
+                f"{_FUNC}: `penalty` must be a number >= 0 (e.g. 0.001); got {penalty!r}."
+            )
+        object.__setattr__(self, "penalty", float(penalty))
+        margin = self.margin
+        if margin is not None:
+            if (
+                isinstance(margin, bool)
+                or not isinstance(margin, int | float)
+                or not (-float("inf") < margin <= 1)
+            ):
+                raise ConfigError(
+                    f"{_FUNC}: `margin` must be a number at most 1 (profit per unit of "
+                    f"revenue, e.g. 0.3); got {margin!r}."
+                )
+            object.__setattr__(self, "margin", float(margin))
         steps: Any = self.steps  # TOML and callers may give a list
         if isinstance(steps, str) or not isinstance(steps, tuple | list):
             raise ConfigError(f"{_FUNC}: `steps` must be a list of step names; got {steps!r}.")
@@ -314,6 +363,11 @@ class SegmentConfig:
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{_FUNC}: config file {str(p)!r} is not UTF-8 text ({exc.reason} at byte "
+                f"{exc.start}). Hint: save it as UTF-8 (TOML files are UTF-8)."
+            ) from exc
         except OSError as exc:
             raise ConfigError(f"{_FUNC}: cannot read config file {str(p)!r}: {exc}") from exc
         try:

@@ -53,12 +53,19 @@ __all__ = [
     "ReturnsPolicy",
     "as_prepared",
     "check_line_items",
+    "compact_codes",
+    "customer_codes",
+    "default_as_of",
     "notice_after_as_of",
     "notice_excluded_returns",
+    "notice_far_dates",
+    "notice_mixed_ids",
     "notice_netted_returns",
     "notice_nulls",
+    "notice_stripped_ids",
     "notify",
     "prepare_transactions",
+    "purchase_periods",
 ]
 
 _FUNC = "prepare_transactions"
@@ -436,17 +443,125 @@ def _own(values: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
     return values.copy() if shared else values
 
 
-def _null_mask(values: pd.Series) -> np.ndarray | None:
-    if values.dtype.kind in "iub":
-        return None
-    return np.asarray(values.isna().to_numpy(), dtype=bool)
+#: Days after the bulk of the dates (their 99th percentile) beyond which a date is taken
+#: for a typo when `as_of` is not given: it does not become "now" (see default_as_of).
+FAR_DATE_DAYS = 365
+
+_WHOLE_FLOAT_TEXT = r"-?\d+\.0+"
 
 
-def _codes(values: Any) -> tuple[np.ndarray, pd.Index]:
-    """Codes of `values` in first-seen order (one hash pass, no sort), and the distinct
-    values; the customer table sorts its rows by id at the end, on one row per customer."""
+def customer_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index, list[str]]:
+    """Customer codes of each row (-1 for a missing id) in first-seen order, the distinct
+    ids, and the notices of their normalisation.
+
+    The ids are numbered in one hash pass; then the *distinct* ids are normalised, so the
+    cost does not grow with the rows:
+
+    - text ids lose surrounding spaces (``" 17850"`` is ``"17850"``), counted in a notice;
+      an id of spaces only is missing;
+    - ids of mixed types (``1`` and ``"1"``, as from concatenated exports) are all read as
+      text, counted in a notice, so one customer is never two;
+    - whole-number floats (``17850.0``, what pandas makes of an integer id column with
+      blanks) become integers, and text ids that all read as whole-number floats
+      (``"17850.0"``) lose the ``.0``: both show as 17850.
+
+    Customers that become one id are merged (their codes joined).
+    """
     codes, uniques = pd.factorize(values, sort=False)
-    return codes.astype(np.int64, copy=False), pd.Index(uniques)
+    codes = codes.astype(np.int64, copy=False)
+    index = pd.Index(uniques)
+    notices: list[str] = []
+    kind = pd.api.types.infer_dtype(index, skipna=True)
+    if index.dtype.kind == "f":
+        finite = np.isfinite(index.to_numpy())
+        whole = finite.all() and bool(
+            (np.mod(index.to_numpy(), 1) == 0).all() and (np.abs(index.to_numpy()) < 2**53).all()
+        )
+        if whole and len(index):
+            index = pd.Index(index.to_numpy().astype(np.int64))
+        return codes, index.rename(values.name), notices
+    if kind in ("string", "mixed-integer", "mixed-integer-float", "mixed", "integer", "floating"):
+        if kind not in ("string", "integer", "floating"):  # e.g. 1 and "1"
+            types = sorted({type(v).__name__ for v in index})
+            index = pd.Index([_id_text(v) for v in index], dtype=object)
+            notices.append(notice_mixed_ids(len(uniques), types))
+            kind = "string"
+        if kind == "string":
+            text = index.str.strip()
+            changed = int((text != index).sum())
+            if changed:
+                notices.append(notice_stripped_ids(changed))
+            filled = text[text != ""]
+            if len(filled) and bool(filled.str.fullmatch(_WHOLE_FLOAT_TEXT).all()):
+                text = text.str.replace(r"\.0+$", "", regex=True)
+            blank = text == ""
+            index = text.where(~blank) if blank.any() else text
+    # ids made equal (or missing) by the normalisation: one code each
+    if len(index) and (not index.is_unique or index.hasnans):
+        merged, index = pd.factorize(index, sort=False)
+        merged = merged.astype(np.int64, copy=False)
+        codes = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
+        index = pd.Index(index)
+    return codes, index.rename(values.name), notices
+
+
+def _id_text(value: Any) -> str:
+    """One id as text: whole numbers without a fraction (1.0 is "1")."""
+    if isinstance(value, float | np.floating) and np.isfinite(value) and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+def compact_codes(codes: np.ndarray, ids: pd.Index) -> tuple[np.ndarray, pd.Index]:
+    """Codes renumbered to the ids that still have a row, in first-seen order of these
+    rows (as if the kept rows alone had been numbered)."""
+    renumbered, used = pd.factorize(codes, sort=False)
+    return renumbered.astype(np.int64, copy=False), ids.take(used)
+
+
+def default_as_of(days: np.ndarray) -> tuple[int, int | None]:
+    """The default "now" of day numbers: the latest day, and None; or, when some days lie
+    more than :data:`FAR_DATE_DAYS` after the 99th percentile of the days (a typo such as
+    2099-01-01 in a log that ends in 2011), the latest of the other days and the latest
+    far day. The percentile is the smallest day on or before which at least 99 % of the
+    rows lie (so fewer than 100 rows are never checked)."""
+    latest = int(days.max())
+    n = days.size
+    k = -(-99 * n // 100) - 1  # ceil(0.99 n) - 1, 0-based
+    if k >= n - 1:
+        return latest, None
+    bulk = int(np.partition(days, k)[k])
+    if latest <= bulk + FAR_DATE_DAYS:
+        return latest, None
+    near = days[days <= bulk + FAR_DATE_DAYS]
+    return int(near.max()), latest
+
+
+def purchase_periods(
+    code: np.ndarray, period: np.ndarray, amount: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct ``(customer code, period)`` pairs of rows, sorted, with each pair's net
+    amount and whether it is a **purchase**.
+
+    A period is a purchase unless returns bring its net to zero or below: a period with a
+    negative row and a net <= 0 (a cancelled order, a credit note) is no purchase, so it
+    counts neither as a repeat purchase nor as the last purchase. Periods without a
+    negative row are purchases whatever their amount (a log without amounts, a free
+    order). Returns ``(code, period, net, is_purchase)``.
+    """
+    if code.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0), np.empty(0, dtype=bool)
+    pmin = int(period.min())
+    span = int(period.max()) - pmin + 1
+    key = code * span + (period - pmin)
+    if amount is None:
+        uniq = np.unique(key)
+        return uniq // span, uniq % span + pmin, np.zeros(uniq.size), np.ones(uniq.size, bool)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    net = np.bincount(inverse, weights=amount, minlength=uniq.size)
+    negative = np.bincount(inverse, weights=amount < 0, minlength=uniq.size) > 0
+    return uniq // span, uniq % span + pmin, net, (net > 0) | ~negative
 
 
 def _prepare(
@@ -510,9 +625,14 @@ def _prepare(
     notices: list[str] = []
     dropped: dict[str, int] = {}
 
+    # --- ids: numbered once; the distinct ids normalised (spaces, types, 17850.0) --------
+    code, uniques, id_notices = customer_codes(tx[customer_col])
+    del ids
+    notices.extend(id_notices)
+
     # --- nulls -------------------------------------------------------------------------
     null_parts = {
-        str(customer_col): _null_mask(ids),
+        str(customer_col): (code < 0) if (code < 0).any() else None,
         str(date_col): np.asarray(dates.isna().to_numpy(), dtype=bool),
     }
     if quantity is not None and price is not None:
@@ -545,8 +665,21 @@ def _prepare(
     if keep is not None and not keep.any():
         notify(func, notices, stacklevel=stacklevel)
         raise EmptyInputError(f"{func}: no rows left after dropping nulls.")
-    max_day = int(days.max()) if keep is None else int(days[keep].max())
-    as_of_day = max_day if parsed_as_of is None else parsed_as_of
+    if parsed_as_of is None:
+        # "now" is the latest date, unless a few dates lie far beyond the rest (typos)
+        kept_days = days if keep is None else days[keep]
+        as_of_day, far_day = default_as_of(kept_days)
+        del kept_days
+        if far_day is not None:
+            far = days > as_of_day
+            if keep is not None:
+                far &= keep
+            n_far = int(far.sum())
+            dropped["far_dates"] = n_far
+            notices.append(notice_far_dates(n_far, far_day, as_of_day))
+            keep = ~far if keep is None else keep & ~far
+    else:
+        as_of_day = parsed_as_of
 
     # --- after as_of, returns ----------------------------------------------------------
     late = days > as_of_day
@@ -588,7 +721,7 @@ def _prepare(
                 f"{np.datetime64(as_of_day, 'D')} after filtering."
             )
         rows = np.flatnonzero(keep).astype(np.int64)
-        ids = ids[keep]
+        code, uniques = compact_codes(code[keep], uniques)
         days = days[keep]
         amount = amount[keep]
         profit = None if profit is None else profit[keep]
@@ -596,8 +729,6 @@ def _prepare(
         amount = _own(amount, tx)
         profit = None if profit is None else _own(profit, tx)
 
-    code, uniques = _codes(ids)
-    del ids
     if n_returns:
         revenue = np.bincount(code, weights=amount, minlength=len(uniques))
         notices.append(notice_netted_returns(n_returns, int((revenue <= 0).sum())))
@@ -648,6 +779,29 @@ def notify(func: str, notices: list[str], *, stacklevel: int) -> None:
     if notices:
         warn(f"{func}: {'; '.join(notices)}.", stacklevel=stacklevel)
         notices.clear()
+
+
+def notice_stripped_ids(n_ids: int) -> str:
+    """The words for text ids with surrounding spaces, stripped."""
+    return f"stripped surrounding spaces from {n_ids} customer id(s)"
+
+
+def notice_mixed_ids(n_ids: int, types: list[str]) -> str:
+    """The words for ids of mixed types, all read as text."""
+    return (
+        f"customer ids of mixed types ({', '.join(types)}): all {n_ids} read as text, so "
+        "that 1 and '1' are one customer"
+    )
+
+
+def notice_far_dates(n_rows: int, far_day: int, as_of_day: int) -> str:
+    """The words for rows dated far beyond the rest, left out of the default `as_of`."""
+    return (
+        f"excluded {n_rows} transaction(s) dated more than {FAR_DATE_DAYS} days after the "
+        f"rest of the data (latest {np.datetime64(far_day, 'D')}), taken for typos; as_of is "
+        f"{np.datetime64(as_of_day, 'D')}, the latest other date. Hint: pass as_of (--as-of) "
+        "to set the observation date yourself"
+    )
 
 
 def notice_nulls(n_rows: int, counts: dict[str, int]) -> str:

@@ -81,7 +81,7 @@ from kamseg.features._windows import (
     WindowActivity,
     window_activity,
 )
-from kamseg.transactions import PreparedTransactions, as_prepared
+from kamseg.transactions import PreparedTransactions, as_prepared, purchase_periods
 
 __all__ = [
     "CHURN_FEATURES",
@@ -194,16 +194,14 @@ def repeat_days(prepared: PreparedTransactions, positions: np.ndarray, n: int) -
     rows without a purchase)."""
     pos = positions[prepared.code]
     ok = pos >= 0
-    pos, day = pos[ok], prepared.day[ok]
     out = np.full(n, np.nan)
-    if pos.size == 0:
+    if not ok.any():
         return out
-    dmin = int(day.min())
-    span = int(day.max()) - dmin + 1
-    key = np.unique(pos * span + (day - dmin))
-    counts = np.bincount(key // span, minlength=n)
-    bought = counts > 0
-    out[bought] = counts[bought] - 1.0
+    # distinct (customer, day) pairs; days that returns bring to <= 0 are no purchases
+    k_pos, _, _, bought = purchase_periods(pos[ok], prepared.day[ok], prepared.amount[ok])
+    counts = np.bincount(k_pos[bought], minlength=n)
+    present = np.bincount(k_pos, minlength=n) > 0
+    out[present] = np.maximum(counts[present] - 1.0, 0.0)
     return out
 
 

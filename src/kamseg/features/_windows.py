@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from kamseg.errors import ConfigError
-from kamseg.transactions import PreparedTransactions
+from kamseg.transactions import PreparedTransactions, purchase_periods
 
 __all__ = [
     "MIN_TREND_ORDERS",
@@ -107,17 +107,16 @@ def window_activity(
     recent = age < window
     spend_recent = np.bincount(pos[recent], weights=amount[recent], minlength=n)
     spend_previous = np.bincount(pos[~recent], weights=amount[~recent], minlength=n)
-    span = 2 * window
-    key = np.unique(pos * span + age)  # distinct (customer, day) pairs
-    k_pos, k_age = key // span, key % span
+    # purchase days: distinct (customer, day) pairs, less those that returns cancel
+    k_pos, k_age, _, bought = purchase_periods(pos, age, amount)
+    k_pos, k_age = k_pos[bought], k_age[bought]
     days_recent = np.bincount(k_pos[k_age < window], minlength=n).astype(np.float64)
     days_previous = np.bincount(k_pos[k_age >= window], minlength=n).astype(np.float64)
     if prepared.order is None:
-        orders = np.bincount(pos, minlength=n)
-    else:
-        n_order = int(prepared.order.max()) + 1
-        pairs = np.unique(pos * n_order + prepared.order[used])
-        orders = np.bincount(pairs // n_order, minlength=n)
+        orders = np.bincount(pos[amount >= 0], minlength=n)
+    else:  # order ids, less the cancellation documents
+        o_pos, _, _, placed = purchase_periods(pos, prepared.order[used], amount)
+        orders = np.bincount(o_pos[placed], minlength=n)
     return WindowActivity(
         window=int(window),
         end_day=end,

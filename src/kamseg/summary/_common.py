@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._types import Freq, ReturnsPolicy
+from kamseg.errors import SchemaError
 from kamseg.transactions import notice_netted_returns, notify
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Freq",
     "ReturnsPolicy",
     "as_datetime",
+    "check_finite_totals",
     "customer_frame",
     "finish",
     "periods",
@@ -91,6 +93,18 @@ def finish(
         notices.append(notice_netted_returns(n_negative, n_flagged))
     notify(_FUNC, notices, stacklevel=stacklevel)
     return with_attrs(result, as_of_day=as_of_day, freq=freq)
+
+
+def check_finite_totals(totals: dict[str, np.ndarray], index: pd.Index) -> None:
+    """Refuse per-customer totals that overflow float64 (e.g. two amounts of 1e308)."""
+    for name, values in totals.items():
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise SchemaError(
+                f"{_FUNC}: the {name} of {int(bad.sum())} customer(s) overflows (the sum of "
+                f"their amounts is beyond 1.8e308), e.g. {list(index[bad][:3])}. Hint: check "
+                "the amounts for misplaced decimal points or wrong units."
+            )
 
 
 def with_attrs(result: pd.DataFrame, *, as_of_day: int, freq: str) -> pd.DataFrame:

@@ -13,8 +13,14 @@ import numpy as np
 import pandas as pd
 
 from kamseg.errors import ConfigError, EmptyInputError
-from kamseg.summary._common import as_datetime, customer_frame, periods, with_attrs
-from kamseg.transactions import PreparedTransactions
+from kamseg.summary._common import (
+    as_datetime,
+    check_finite_totals,
+    customer_frame,
+    periods,
+    with_attrs,
+)
+from kamseg.transactions import PreparedTransactions, purchase_periods
 
 __all__ = ["summarize_prepared"]
 
@@ -80,32 +86,39 @@ def summarize_prepared(
 
     first_day = first_off + dmin
     last_day = last_off + dmin
-    first_period = first_day if lut is None else lut[first_off]
-    last_period = last_day if lut is None else lut[last_off]
+    revenue = np.bincount(codes, weights=amount, minlength=n_cust)
+    returns = bool((amount < 0).any())
+    if returns:  # periods that returns bring to <= 0 are no purchases
+        cancelled = _with_returns(codes, days, amount, prepared.order, freq, first_day, last_day)
+        first_day, last_day, n_periods, repeat_amount, n_orders = cancelled
+        first_period = periods(first_day, freq)
+        last_period = periods(last_day, freq)
+    else:
+        first_period = first_day if lut is None else lut[first_off]
+        last_period = last_day if lut is None else lut[last_off]
+        if lut is None:
+            in_first_period = days == first_day[codes]
+        else:
+            in_first_period = lut[days - dmin] == first_period[codes]
+        repeat_amount = np.bincount(
+            codes, weights=np.where(in_first_period, 0.0, amount), minlength=n_cust
+        )
+        del in_first_period
     as_of_period = int(periods(np.array([as_of_day], dtype=np.int64), freq)[0])
 
-    if lut is None:
-        in_first_period = days == first_day[codes]
-    else:
-        in_first_period = lut[days - dmin] == first_period[codes]
-    revenue = np.bincount(codes, weights=amount, minlength=n_cust)
-    repeat_amount = np.bincount(
-        codes, weights=np.where(in_first_period, 0.0, amount), minlength=n_cust
-    )
-    del in_first_period
+    if not returns:  # (with returns, counted above)
+        if prepared.order is None:
+            n_orders = counts_rows.astype(np.int64)
+        else:
+            n_order_codes = int(prepared.order.max()) + 1
+            pair = codes * n_order_codes + prepared.order
+            pair.sort()
+            distinct = np.empty(pair.size, dtype=bool)
+            distinct[0] = True
+            np.not_equal(pair[1:], pair[:-1], out=distinct[1:])
+            n_orders = np.bincount(pair[distinct] // n_order_codes, minlength=n_cust)
 
-    if prepared.order is None:
-        n_orders = counts_rows.astype(np.int64)
-    else:
-        n_order_codes = int(prepared.order.max()) + 1
-        pair = codes * n_order_codes + prepared.order
-        pair.sort()
-        distinct = np.empty(pair.size, dtype=bool)
-        distinct[0] = True
-        np.not_equal(pair[1:], pair[:-1], out=distinct[1:])
-        n_orders = np.bincount(pair[distinct] // n_order_codes, minlength=n_cust)
-
-    frequency = (n_periods - 1).astype(np.float64)
+    frequency = np.maximum(n_periods - 1, 0).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         monetary = np.where(frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0)
 
@@ -117,7 +130,8 @@ def summarize_prepared(
     }
     if prepared.profit is not None:
         data["profit"] = np.bincount(codes, weights=prepared.profit, minlength=n_cust)
-    data["avg_order_value"] = revenue / n_orders
+    with np.errstate(divide="ignore", invalid="ignore"):  # no order left: NaN
+        data["avg_order_value"] = np.where(n_orders > 0, revenue / np.maximum(n_orders, 1), np.nan)
     data["days_since_last"] = (as_of_day - last_day).astype(np.int64)
     data["tenure_days"] = (as_of_day - first_day).astype(np.int64)
     data["frequency"] = frequency
@@ -125,7 +139,63 @@ def summarize_prepared(
     data["T"] = (as_of_period - first_period).astype(np.float64)
     data["monetary_value"] = monetary
     data["nonpositive_revenue"] = revenue <= 0
+    totals = {"revenue": revenue}
+    if prepared.profit is not None:
+        totals["profit"] = data["profit"]
+    check_finite_totals(totals, index)
 
     # sorted by id (unorderable ids keep their first-seen order), or in code order
     result = customer_frame(data, index) if sort else pd.DataFrame(data, index=index, copy=False)
     return with_attrs(result, as_of_day=as_of_day, freq=freq)
+
+
+def _with_returns(
+    codes: np.ndarray,
+    days: np.ndarray,
+    amount: np.ndarray,
+    order: np.ndarray | None,
+    freq: str,
+    first_any: np.ndarray,
+    last_any: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First and last purchase day, purchase periods, repeat spend and orders per customer
+    when some amounts are negative (the rule of :func:`kamseg.transactions.purchase_periods`).
+
+    A purchase day is a day whose net is > 0 or that has no negative row, in a purchase
+    period; the first and last purchase are the first and last such day (a customer whose
+    every purchase was cancelled keeps the first and last day of any row, `first_any` and
+    `last_any`). The repeat spend sums the net of the purchase periods after the first.
+    Orders are the order ids (each row without `order`) whose net is > 0 or that have no
+    negative row.
+    """
+    n = first_any.size
+    d_code, d_day, d_net, d_buy = purchase_periods(codes, days, amount)
+    if freq == "D":
+        p_code, p_period, p_net, p_buy = d_code, d_day, d_net, d_buy
+        of_day = np.arange(d_code.size)
+    else:
+        p_code, p_period, p_net, p_buy = purchase_periods(codes, periods(days, freq), amount)
+        low = int(p_period.min())
+        span = int(p_period.max()) - low + 1
+        of_day = np.searchsorted(
+            p_code * span + (p_period - low), d_code * span + (periods(d_day, freq) - low)
+        )
+    ok = d_buy & p_buy[of_day]
+    ok_code, ok_day = d_code[ok], d_day[ok]
+    customers = np.arange(n)
+    has = np.bincount(ok_code, minlength=n) > 0
+    first_day, last_day = first_any.copy(), last_any.copy()
+    if has.any():  # the rows are sorted by (customer, day)
+        lo = np.searchsorted(ok_code, customers, side="left")
+        hi = np.searchsorted(ok_code, customers, side="right") - 1
+        first_day[has] = ok_day[lo[has]]
+        last_day[has] = ok_day[hi[has]]
+    n_periods = np.bincount(p_code[p_buy], minlength=n).astype(np.int64)
+    repeat = p_buy & (p_period != periods(first_day, freq)[p_code])
+    repeat_amount = np.bincount(p_code[repeat], weights=p_net[repeat], minlength=n)
+    if order is None:
+        n_orders = np.bincount(codes[amount >= 0], minlength=n)
+    else:
+        o_code, _, _, o_buy = purchase_periods(codes, order, amount)
+        n_orders = np.bincount(o_code[o_buy], minlength=n)
+    return first_day, last_day, n_periods, repeat_amount, n_orders.astype(np.int64)
