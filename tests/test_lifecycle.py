@@ -753,3 +753,13 @@ def test_p_alive_raises_the_precision_of_churned(
     assert p > 0.88 and r > 0.6
     _, r_both = precision_recall(np.isin(stage, ["churned", "declining"]), dropped)
     assert r_both > 0.85
+
+
+def test_an_uninformative_p_alive_does_not_veto_churn_by_rhythm() -> None:
+    df = frame(RHYTHM, p_alive=[0.97, 0.99])  # a model that found no dropout
+    assert stages(lifecycle_stage(df)) == ["declining", "mature"]  # vetoed
+    df.attrs["kamseg_p_alive_informative"] = False  # as kamseg.clv.predict marks it
+    with pytest.warns(KamsegWarning, match=r"P\(alive\) not used: .* found no dropout"):
+        out = lifecycle_stage(df)
+    assert stages(out) == ["churned", "mature"]
+    assert stages(lifecycle_stage(df, use_p_alive=True)) == ["declining", "mature"]

@@ -36,7 +36,7 @@ from kamseg._lifecycle_reasons import VARIANTS as _VARIANTS
 from kamseg._lifecycle_reasons import reason_fields as _reason_fields
 from kamseg._lifecycle_reasons import reasons as _reasons
 from kamseg._lifecycle_reasons import render as _render
-from kamseg._types import ReturnsPolicy
+from kamseg._types import P_ALIVE_INFORMATIVE, ReturnsPolicy
 from kamseg._validation import (
     as_of_day as day_of,
 )
@@ -392,8 +392,11 @@ def lifecycle_stage(
     better, so when it is used it drives the churn call: it confirms or vetoes a churn by
     rhythm (vetoed customers, overdue but with ``p_alive >= T.decline_p_alive``, are
     declining), and a low ``p_alive`` makes a customer churned or declining whatever the
-    rhythm. ``use_p_alive="auto"`` switches it on when the column exists, ``True``
-    requires it, ``False`` ignores it.
+    rhythm. ``use_p_alive="auto"`` switches it on when the column exists, unless the
+    table's ``attrs["kamseg_p_alive_informative"]`` is False (set by
+    :func:`kamseg.clv.predict` when the model found no dropout, so its P(alive) cannot
+    tell who left: then a warning says so and the rhythm decides); ``True`` requires it,
+    ``False`` ignores it.
 
     **Validation.** On ``make_transactions(20000, seed=1)``, with its true dropouts
     (``truth.alive == False``, 39 % of the buyers), the defaults reach a precision of
@@ -606,6 +609,16 @@ gap is 64 days)
 
     # --- rules, first match wins ---------------------------------------------------------
     by_rhythm = bought & (d > limit)
+    if with_p_alive and mode == "auto" and customers.attrs.get(P_ALIVE_INFORMATIVE) is False:
+        # the model found no dropout (kamseg.clv.predict says so in attrs): its P(alive)
+        # tells nobody apart and must not veto the churn calls by rhythm
+        warn(
+            f"{func}: P(alive) not used: the purchase model behind {p_alive_col!r} found no "
+            f"dropout in these data, so it cannot tell who left ({int(by_rhythm.sum())} "
+            "customer(s) overdue by their rhythm are churned by rhythm alone). Hint: "
+            "use_p_alive=True to use it anyway."
+        )
+        with_p_alive = False
     low_p = np.zeros(n, dtype=bool)
     very_low_p = np.zeros(n, dtype=bool)
     if with_p_alive:

@@ -16,9 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kamseg._validation import check_frame, warn
+from kamseg._ids import align_ids
+from kamseg._validation import check_frame, examples, warn
 from kamseg.config import STEPS, SegmentConfig
-from kamseg.errors import ConfigError, ConvergenceError, KamsegWarning
+from kamseg.errors import (
+    ColumnNotFoundError,
+    ConfigError,
+    KamsegError,
+    KamsegWarning,
+    SchemaError,
+)
 from kamseg.lifecycle import LifecycleThresholds
 from kamseg.transactions import PreparedTransactions, as_prepared
 
@@ -79,7 +86,7 @@ def _load_transactions(transactions: Any, config: SegmentConfig) -> Any:
         engine = config.engine
         files = [] if engine == "duckdb" else _parquet_files(str(path))
         if engine == "auto":  # row counts from the files' metadata, no data read
-            rows = sum(int(pq.ParquetFile(f).metadata.num_rows) for f in files)
+            rows = sum(_parquet_rows(f) for f in files)
             engine = "pandas" if rows <= config.pandas_max_rows else "duckdb"
         if engine == "pandas":
             names = [
@@ -92,10 +99,23 @@ def _load_transactions(transactions: Any, config: SegmentConfig) -> Any:
                 config.quantity_col,
                 config.price_col,
             ]
-            available = set(pq.read_schema(files[0]).names)
-            wanted = [c for c in dict.fromkeys(names) if c is not None and c in available]
-            return pd.read_parquet(path, columns=wanted)
+            try:
+                available = set(pq.read_schema(files[0]).names)
+                wanted = [c for c in dict.fromkeys(names) if c is not None and c in available]
+                return pd.read_parquet(path, columns=wanted)
+            except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+                raise SchemaError(f"{_FUNC}: cannot read Parquet {str(path)!r}: {exc}") from exc
     return transactions
+
+
+def _parquet_rows(path: str) -> int:
+    """Rows of a Parquet file from its metadata; an unreadable file is a SchemaError."""
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, ValueError) as exc:  # e.g. pyarrow.ArrowInvalid: not a Parquet file
+        raise SchemaError(f"{_FUNC}: cannot read Parquet {path!r}: {exc}") from exc
 
 
 def prepare_with_config(
@@ -136,15 +156,152 @@ def prepare_with_config(
     )
 
 
-def _indexed(table: pd.DataFrame | None, config: SegmentConfig, arg: str) -> pd.DataFrame | None:
-    """A master indexed by customer id (a file's id column becomes the index)."""
+def _indexed(table: pd.DataFrame | None, config: SegmentConfig) -> pd.DataFrame | None:
+    """The master indexed by customer id: its `master_id_col` (column or index name), else
+    a `customer_col` column, else its index when that holds ids (named, or not row
+    numbers); null or duplicated ids raise here, before any step runs."""
     if table is None:
         return None
-    check_frame(table, func=_FUNC, arg=arg)
-    col = config.customer_col
-    if col in table.columns and table.index.name != col:
-        table = table.set_index(col)
+    check_frame(table, func=_FUNC, arg="master")
+    col = config.master_id_col
+    if col is not None:
+        if col in table.columns:
+            table = table.set_index(col)
+        elif table.index.name != col:
+            raise ColumnNotFoundError(
+                f"{_FUNC}: `master` has no id column {col!r} (master_id_col); its columns "
+                f"are {list(table.columns)[:12]}. Hint: pass the name of the column that "
+                "holds the customer ids."
+            )
+    elif config.customer_col in table.columns and table.index.name != config.customer_col:
+        table = table.set_index(config.customer_col)
+    elif table.index.name is None and isinstance(table.index, pd.RangeIndex):
+        raise ConfigError(
+            f"{_FUNC}: `master` has neither a {config.customer_col!r} column nor an id "
+            f"index (its index is the row numbers 0..{len(table) - 1}); its columns are "
+            f"{list(table.columns)[:12]}. Hint: name the master's id column with "
+            "master_id_col (--master-id-col), or index the master by customer id."
+        )
+    ids = table.index
+    if ids.hasnans:
+        raise SchemaError(
+            f"{_FUNC}: `master` has {int(np.count_nonzero(ids.isna()))} null customer id(s). "
+            "Hint: drop "
+            "those rows first."
+        )
+    if not ids.is_unique:
+        raise SchemaError(
+            f"{_FUNC}: `master` has duplicated customer ids, e.g. "
+            f"{examples(ids[ids.duplicated()])} ({int(ids.duplicated().sum())} duplicate "
+            "row(s)); one row per customer is needed to join its attributes. Hint: "
+            "deduplicate the master first."
+        )
     return table
+
+
+#: Columns the steps of :func:`segment` write (with the prefixes of :data:`_STEP_PREFIXES`):
+#: a master column of one of these names is joined as ``master_<name>`` (with a warning)
+#: instead of being overwritten or refused. tests/test_pipeline.py checks the list against
+#: a run of every step.
+_STEP_COLUMNS = frozenset(
+    [
+        "r_score",
+        "f_score",
+        "m_score",
+        "rfm_cell",
+        "rfm_score",
+        "rfm_segment",
+        "margin",
+        "net_profit",
+        "p_alive",
+        "expected_purchases",
+        "expected_spend",
+        "clv",
+        "profit_clv",
+        "value_rank",
+        "value_share",
+        "cum_value_share",
+        "cum_customer_share",
+        "abc_class",
+        "pyramid_tier",
+        "account_score",
+        "account_rank",
+        "is_key_account",
+        "value_class",
+        "negative_profit",
+        "value_action",
+        "orders_per_year",
+        "behaviour_class",
+        "behaviour_action",
+        "usual_gap_days",
+        "overdue_ratio",
+        "spend_trend",
+        "lifecycle_stage",
+        "lifecycle_reason",
+        "lifecycle_action",
+        "need_level",
+        "need_action",
+        "latent_needs",
+        "satisfaction_class",
+        "satisfaction_score",
+        "n_answers",
+        "recent_complaints",
+        "satisfaction_action",
+        "health_score",
+        "health_band",
+        "health_drivers",
+        "warning_reasons",
+        "n_warnings",
+        "churn_probability",
+        "is_prospect",
+    ]
+)
+_STEP_PREFIXES = ("score_", "health_", "warn_")
+
+
+def _master_columns(master: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The master's attribute columns to join, those named like a column of the job
+    renamed ``master_<name>``; and the names renamed."""
+    taken = set(map(str, table.columns)) | _STEP_COLUMNS
+    clash = [
+        c
+        for c in master.columns
+        if c != "is_prospect" and (str(c) in taken or str(c).startswith(_STEP_PREFIXES))
+    ]
+    extra = master.drop(columns=[c for c in ("is_prospect",) if c in master.columns])
+    return extra.rename(columns={c: f"master_{c}" for c in clash}), [str(c) for c in clash]
+
+
+def _aligned_master(master: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The master with its ids of the customer table's kind (one warning if converted)."""
+    ids, note = align_ids(master.index, table.index, arg="master")
+    if note is not None:
+        warn(f"{_FUNC}: {note}.", stacklevel=4)
+        if not ids.is_unique:
+            raise SchemaError(
+                f"{_FUNC}: `master` has ids that become the same id as text or number, e.g. "
+                f"{examples(ids[ids.duplicated()])}. Hint: deduplicate the master first."
+            )
+        master = master.set_axis(ids, axis=0)
+    return master
+
+
+def _aligned_side(
+    frame: pd.DataFrame | None, table: pd.DataFrame, col: str, arg: str
+) -> pd.DataFrame | None:
+    """A survey or complaint table with its ids of the customer table's kind (converted
+    once here, with one warning, so that no step warns again)."""
+    if frame is None or col not in frame.columns or len(frame) == 0:
+        return frame
+    codes, uniques = pd.factorize(frame[col], sort=False)
+    ids, note = align_ids(pd.Index(uniques), table.index, arg=arg)
+    if note is None and ids.equals(pd.Index(uniques)):
+        return frame
+    if note is not None:
+        warn(f"{_FUNC}: {note}.", stacklevel=4)
+    values = ids.take(np.maximum(codes, 0))
+    column = pd.Series(values, index=frame.index).where(codes >= 0)
+    return frame.assign(**{col: column})
 
 
 def _criteria(config: SegmentConfig, table: pd.DataFrame) -> dict[str, Any]:
@@ -169,7 +326,7 @@ def segment(
     catalog: pd.DataFrame | None = None,
     config: SegmentConfig | None = None,
     as_of: Any = None,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
 ) -> pd.DataFrame:
     """The whole job in one call: one annotated row per customer.
 
@@ -224,7 +381,8 @@ def segment(
     as_of
         Observation date; default ``config.as_of``, else the latest transaction date.
     progress
-        Called with a short message at the start of each step (the CLI prints them).
+        ``True``: a progress bar (tqdm) on stderr; or a function called with a short
+        message at the start of each step (the CLI prints them); None or False: quiet.
 
     Returns
     -------
@@ -248,10 +406,10 @@ def segment(
             f"{_FUNC}: `config` must be a kamseg.SegmentConfig; got {type(config).__name__}. "
             "Hint: SegmentConfig.from_toml(path) reads a file."
         )
-    say: Progress = progress if progress is not None else (lambda message: None)
+    say = _progress(progress)
     as_of = config.as_of if as_of is None else as_of
     lang = config.labels
-    master = _indexed(master, config, "master")
+    master = _indexed(master, config)
     for name, side in (("surveys", surveys), ("complaints", complaints), ("catalog", catalog)):
         if side is not None:
             check_frame(side, func=_FUNC, arg=name)
@@ -295,15 +453,26 @@ def segment(
     steps = ["summary"]
     skipped: dict[str, str] = {}
     limited: dict[str, str] = {}
+    # side tables with the ids of the customer table's kind, converted once
+    surveys = _aligned_side(surveys, table, config.customer_col, "surveys")
+    complaints = _aligned_side(complaints, table, config.customer_col, "complaints")
 
     if master is not None:
-        extra = [c for c in master.columns if c not in table.columns and c != "is_prospect"]
-        if extra:
+        master = _aligned_master(master, table)
+        extra, renamed = _master_columns(master, table)
+        if renamed:
+            warn(
+                f"{_FUNC}: the master's column(s) {renamed} have the names of columns this "
+                f"job writes; they are joined as {['master_' + c for c in renamed]}.",
+                stacklevel=3,
+            )
+        if len(extra.columns):
             from kamseg._validation import match_master
 
             match_master(table, master, func=_FUNC)  # warns about unknown customers
-            table = table.join(master[extra], how="left")
+            table = table.join(extra, how="left")
             table.attrs.update(attrs)  # the later steps read as_of and freq from here
+        master = master.drop(columns=renamed)
 
     def run(step: str) -> bool:
         if step not in config.steps:
@@ -312,37 +481,53 @@ def segment(
         steps.append(step)
         return True
 
+    @contextlib.contextmanager
+    def guarded(step: str) -> Iterator[None]:
+        """Run a step; a data problem (not the configuration) skips it, with a reason."""
+        try:
+            yield
+        except ConfigError:
+            raise
+        except KamsegError as exc:
+            reason = " ".join(str(exc).split()).removeprefix(f"{_FUNC}: ")
+            if step in steps:
+                steps.remove(step)
+            skipped[step] = reason
+            warn(f"{_FUNC}: step {step!r} skipped: {reason}", stacklevel=4)
+
     if run("rfm"):
         from kamseg.rfm import rfm_scores, rfm_segments
 
-        table = rfm_segments(rfm_scores(table, bins=config.bins), labels=lang)
+        with guarded("rfm"):
+            table = rfm_segments(rfm_scores(table, bins=config.bins), labels=lang)
 
+    fitted: tuple[Any, Any] | None = None
     if run("clv"):
         reason = _clv_reason(table)
         if reason is None:
-            try:
+            with guarded("clv"):
                 fitted = _fit_clv(table, config)
-            except ConvergenceError as exc:
-                reason = f"the model did not converge ({exc})"
-                warn(f"{_FUNC}: lifetime value skipped: {reason}")
-            else:
-                table = _predict_clv(table, config, fitted, master)
+                table = _predict_clv(table, config, fitted, master, limited)
         if reason is not None:
             steps.remove("clv")
             skipped["clv"] = reason
+    table = _with_net_profit(table, config, master, limited)
 
     if run("pareto"):
         from kamseg.pareto import pareto_table, pyramid
 
-        value = config.pareto_value_col
-        table = pareto_table(table, value_col=value, labels=lang)
-        table = pyramid(
-            table,
-            kind=config.kind,
-            value_col=value,
-            inactive_days=config.inactive_days or None,
-            labels=lang,
-        )
+        with guarded("pareto"):
+            value = config.pareto_value_col
+            profit = "net_profit" if "net_profit" in table.columns else "profit"
+            ranked = pareto_table(table, value_col=value, labels=lang)
+            table = pyramid(
+                ranked,
+                kind=config.kind,
+                value_col=value,
+                profit_col=profit,
+                inactive_days=config.inactive_days or None,
+                labels=lang,
+            )
 
     if "key_accounts" in config.steps:
         criteria = _criteria(config, table)
@@ -361,14 +546,15 @@ def segment(
             from kamseg.accounts import score_accounts, select_key_accounts
 
             run("key_accounts")
-            scored = score_accounts(
-                table, criteria=criteria, normalize_weights=True, missing="worst"
-            )
-            table = select_key_accounts(
-                scored,
-                min_accounts=config.min_accounts,
-                max_accounts=config.max_accounts,
-            )
+            with guarded("key_accounts"):
+                scored = score_accounts(
+                    table, criteria=criteria, normalize_weights=True, missing="worst"
+                )
+                table = select_key_accounts(
+                    scored,
+                    min_accounts=config.min_accounts,
+                    max_accounts=config.max_accounts,
+                )
 
     # The usual gap between purchases counts purchase days. With transaction rows they are
     # counted from them; an engine's weekly or monthly summary counts periods, so the
@@ -391,10 +577,19 @@ def segment(
                 returns=config.returns,
             )["frequency"]
 
+    # P(alive) vetoes churn calls by rhythm only when the model could tell who dropped out
+    use_p_alive: bool | str = "auto"
+    if fitted is not None and getattr(fitted[0], "dropout_identified", True) is False:
+        use_p_alive = False
+        limited["classes"] = (
+            "P(alive) not used by the lifecycle: the purchase model found no dropout in "
+            "these data, so its P(alive) cannot tell who left"
+        )
+
     if run("classes"):
         from kamseg.classification import classify
 
-        with _recording(limited, "classes"):
+        with guarded("classes"), _recording(limited, "classes"):
             table = _on_daily(
                 table,
                 daily,
@@ -407,6 +602,7 @@ def segment(
                     master=master,
                     # one window for every trend of the job (lifecycle, health, warnings)
                     thresholds=LifecycleThresholds(trend_window_days=config.window_days),
+                    use_p_alive=use_p_alive,
                     customer_col=config.customer_col,
                     date_col=config.date_col,
                     product_col=config.product_col,
@@ -420,7 +616,7 @@ def segment(
     if run("health"):
         from kamseg.health import health_score
 
-        with _recording(limited, "health"):
+        with guarded("health"), _recording(limited, "health"):
             table = _on_daily(
                 table,
                 daily,
@@ -432,7 +628,7 @@ def segment(
     if run("warnings"):
         from kamseg.alerts import early_warnings
 
-        with _recording(limited, "warnings"):
+        with guarded("warnings"), _recording(limited, "warnings"):
             table = _on_daily(
                 table,
                 daily,
@@ -453,21 +649,23 @@ def segment(
             skipped["churn"] = "needs the transaction rows in pandas (engine input)"
         else:
             from kamseg.churn import churn_model, predict_churn
-            from kamseg.errors import EmptyInputError
 
             try:
                 model = churn_model(rows, window_days=config.window_days)
-            except (EmptyInputError, ConfigError) as exc:
+            except KamsegError as exc:
                 skipped["churn"] = f"no model: {' '.join(str(exc).split())}"
             else:
                 run("churn")
-                table = predict_churn(table, model, transactions=rows)
+                with guarded("churn"):
+                    table = predict_churn(table, model, transactions=rows)
     if not in_pandas:
         for step in ("classes", "health", "warnings"):
             if step in steps:
                 limited[step] = "; ".join(
                     x for x in (limited.get(step), "no transaction rows (engine input)") if x
                 )
+    if isinstance(say, _Bar):
+        say.close()
 
     table.attrs.update(attrs)
     table.attrs["kamseg_steps"] = steps
@@ -490,12 +688,11 @@ def _clv_reason(table: pd.DataFrame) -> str | None:
 def _fit_clv(table: pd.DataFrame, config: SegmentConfig) -> tuple[Any, Any]:
     from kamseg import clv
 
-    purchases = clv.fit(table, model=config.clv_model)
-    # Gamma-Gamma on the repeat buyers whose mean repeat spend is positive: returns netted
-    # into a period can leave a customer at <= 0, which the model cannot take (their
-    # expected spend is still predicted, shrunk towards the population mean)
-    repeat = table[(table["frequency"] > 0) & (table["monetary_value"] > 0)]
-    spend = clv.fit(repeat, model="gamma_gamma")
+    purchases = clv.fit(table, model=config.clv_model, penalty=config.penalty)
+    # Gamma-Gamma on the repeat buyers; those whose mean repeat spend is <= 0 are left out
+    # by clv.fit with a counted warning (their expected spend is still predicted, shrunk
+    # towards the population mean)
+    spend = clv.fit(table[table["frequency"] > 0], model="gamma_gamma")
     return purchases, spend
 
 
@@ -504,19 +701,26 @@ def _predict_clv(
     config: SegmentConfig,
     fitted: tuple[Any, Any],
     master: pd.DataFrame | None,
+    limited: dict[str, str],
 ) -> pd.DataFrame:
     from kamseg import clv
 
     purchases, spend = fitted
     kw: dict[str, Any] = {}
-    if "profit" in table.columns:  # each customer's margin so far
-        revenue = table["revenue"].to_numpy()
-        positive = revenue > 0
-        profit = table["profit"].to_numpy()
-        table = table.assign(margin=np.where(positive, profit / np.where(positive, revenue, 1), 0))
-        kw["margin"] = "margin"
     cost = config.cost_to_serve_col
-    if master is not None and cost in table.columns:  # customers missing from the master: 0
+    has_cost = master is not None and cost in table.columns
+    if "profit" in table.columns:  # each customer's margin so far (at most 1)
+        table = table.assign(margin=_margin_so_far(table))
+        kw["margin"] = "margin"
+    elif config.margin is not None:
+        kw["margin"] = config.margin
+    elif has_cost:
+        kw["margin"] = 1.0
+        limited["clv"] = (
+            "no profit column and no margin setting: the profit CLV counts the revenue as "
+            "gross profit (margin 1.0) less the cost to serve; set margin (--margin)"
+        )
+    if has_cost:  # customers missing from the master: 0
         table = table.assign(**{cost: table[cost].fillna(0.0)})
         kw["cost_to_serve"] = cost
     return clv.predict(
@@ -527,6 +731,79 @@ def _predict_clv(
         discount_rate=config.discount_rate,
         freq=config.freq,
         **kw,
+    )
+
+
+def _margin_so_far(table: pd.DataFrame) -> np.ndarray:
+    """Each customer's profit per unit of revenue so far: 0 without revenue, at most 1."""
+    revenue = table["revenue"].to_numpy()
+    positive = revenue > 0
+    profit = table["profit"].to_numpy()
+    margin = np.where(positive, profit / np.where(positive, revenue, 1), 0.0)
+    return np.minimum(margin, 1.0)
+
+
+#: Days of a year, for the cost to serve (yearly) over a customer's tenure.
+_YEAR_DAYS = 365.25
+
+
+def _with_net_profit(
+    table: pd.DataFrame,
+    config: SegmentConfig,
+    master: pd.DataFrame | None,
+    limited: dict[str, str],
+) -> pd.DataFrame:
+    """With a master cost to serve: ``net_profit``, the profit so far (or revenue x margin)
+    less the yearly cost to serve over each customer's tenure (seed 001: profit net of the
+    cost to serve, which the profit pyramid, the whale curve and the report use)."""
+    cost = config.cost_to_serve_col
+    if master is None or cost not in table.columns or "net_profit" in table.columns:
+        return table
+    if "profit" in table.columns:
+        gross = table["profit"].to_numpy(dtype=np.float64)
+    else:
+        margin = 1.0 if config.margin is None else config.margin
+        gross = table["revenue"].to_numpy(dtype=np.float64) * margin
+        if config.margin is None:
+            limited.setdefault(
+                "pareto",
+                "no profit column and no margin setting: net profit is revenue less the "
+                "cost to serve (margin 1.0); set margin (--margin)",
+            )
+    years = table["tenure_days"].to_numpy(dtype=np.float64) / _YEAR_DAYS
+    served = pd.to_numeric(table[cost], errors="coerce").fillna(0.0).to_numpy() * years
+    return table.assign(net_profit=gross - served)
+
+
+class _Bar:
+    """A tqdm bar as a progress callback: one tick per step; closed by :meth:`close`."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def __call__(self, message: str) -> None:
+        self.bar.set_description(f"kamseg segment: {message}")
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _progress(progress: Any) -> Progress:
+    """The progress callback: none, the caller's, or a tqdm bar for ``True``."""
+    if progress is None or progress is False:
+        return lambda message: None
+    if progress is True:
+        try:
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
+        except ImportError as exc:  # pragma: no cover - tqdm is a dependency
+            raise ConfigError(f"{_FUNC}: progress=True needs tqdm (pip install tqdm).") from exc
+        return _Bar(tqdm(total=None, desc="kamseg segment", unit="step", leave=False))
+    if callable(progress):
+        return progress  # type: ignore[no-any-return]
+    raise ConfigError(
+        f"{_FUNC}: `progress` must be True, False, None or a function of one message; got "
+        f"{type(progress).__name__}."
     )
 
 

@@ -174,17 +174,21 @@ def _concentration_section(r: _Report) -> Section | None:
     rows.append([_txt(t("conc_target")), _num(_fmt_pct(conc.customers_for_target))])
     rows.append([_txt(t("conc_hhi")), _num(f"{conc.hhi:.4f}")])
     whale = None
-    if r.has("profit") and len(_with_values(r.buyers, "profit")):
+    # profit net of the cost to serve when the job computed it (seed 001), else profit
+    profit_col = "net_profit" if r.has("net_profit") else "profit"
+    if r.has(profit_col) and len(_with_values(r.buyers, profit_col)):
         from kamseg.pareto import whale_curve
 
-        profits = _with_values(r.buyers, "profit")
-        if float(profits["profit"].sum()) > 0:
-            whale = whale_curve(profits, profit_col="profit")
+        profits = _with_values(r.buyers, profit_col)
+        if float(profits[profit_col].sum()) > 0:
+            whale = whale_curve(profits, profit_col=profit_col)
             rows.append([_txt(t("conc_whale")), _txt(whale.describe(labels=t.lang))])
     headers = [_txt(t("col_measure")), _num(t("col_value"))]
     body = _table(headers, rows)
     lorenz = r.plots.figure("lorenz_curve", r.buyers, value_col="revenue")
-    whales = "" if whale is None else r.plots.figure("whale_curve", r.buyers)
+    whales = (
+        "" if whale is None else r.plots.figure("whale_curve", r.buyers, profit_col=profit_col)
+    )
     body += _figures([lorenz, whales])
     return "concentration", t("sec_concentration"), body
 

@@ -35,6 +35,7 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._ids import normalise_ids, notice_mixed_ids, notice_stripped_ids
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import (
@@ -447,8 +448,6 @@ def _own(values: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
 #: for a typo when `as_of` is not given: it does not become "now" (see default_as_of).
 FAR_DATE_DAYS = 365
 
-_WHOLE_FLOAT_TEXT = r"-?\d+\.0+"
-
 
 def customer_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index, list[str]]:
     """Customer codes of each row (-1 for a missing id) in first-seen order, the distinct
@@ -469,33 +468,7 @@ def customer_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index, list[str]]:
     """
     codes, uniques = pd.factorize(values, sort=False)
     codes = codes.astype(np.int64, copy=False)
-    index = pd.Index(uniques)
-    notices: list[str] = []
-    kind = pd.api.types.infer_dtype(index, skipna=True)
-    if index.dtype.kind == "f":
-        finite = np.isfinite(index.to_numpy())
-        whole = finite.all() and bool(
-            (np.mod(index.to_numpy(), 1) == 0).all() and (np.abs(index.to_numpy()) < 2**53).all()
-        )
-        if whole and len(index):
-            index = pd.Index(index.to_numpy().astype(np.int64))
-        return codes, index.rename(values.name), notices
-    if kind in ("string", "mixed-integer", "mixed-integer-float", "mixed", "integer", "floating"):
-        if kind not in ("string", "integer", "floating"):  # e.g. 1 and "1"
-            types = sorted({type(v).__name__ for v in index})
-            index = pd.Index([_id_text(v) for v in index], dtype=object)
-            notices.append(notice_mixed_ids(len(uniques), types))
-            kind = "string"
-        if kind == "string":
-            text = index.str.strip()
-            changed = int((text != index).sum())
-            if changed:
-                notices.append(notice_stripped_ids(changed))
-            filled = text[text != ""]
-            if len(filled) and bool(filled.str.fullmatch(_WHOLE_FLOAT_TEXT).all()):
-                text = text.str.replace(r"\.0+$", "", regex=True)
-            blank = text == ""
-            index = text.where(~blank) if blank.any() else text
+    index, notices = normalise_ids(pd.Index(uniques))
     # ids made equal (or missing) by the normalisation: one code each
     if len(index) and (not index.is_unique or index.hasnans):
         merged, index = pd.factorize(index, sort=False)
@@ -503,13 +476,6 @@ def customer_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index, list[str]]:
         codes = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
         index = pd.Index(index)
     return codes, index.rename(values.name), notices
-
-
-def _id_text(value: Any) -> str:
-    """One id as text: whole numbers without a fraction (1.0 is "1")."""
-    if isinstance(value, float | np.floating) and np.isfinite(value) and value == int(value):
-        return str(int(value))
-    return str(value)
 
 
 def compact_codes(codes: np.ndarray, ids: pd.Index) -> tuple[np.ndarray, pd.Index]:
@@ -779,19 +745,6 @@ def notify(func: str, notices: list[str], *, stacklevel: int) -> None:
     if notices:
         warn(f"{func}: {'; '.join(notices)}.", stacklevel=stacklevel)
         notices.clear()
-
-
-def notice_stripped_ids(n_ids: int) -> str:
-    """The words for text ids with surrounding spaces, stripped."""
-    return f"stripped surrounding spaces from {n_ids} customer id(s)"
-
-
-def notice_mixed_ids(n_ids: int, types: list[str]) -> str:
-    """The words for ids of mixed types, all read as text."""
-    return (
-        f"customer ids of mixed types ({', '.join(types)}): all {n_ids} read as text, so "
-        "that 1 and '1' are one customer"
-    )
 
 
 def notice_far_dates(n_rows: int, far_day: int, as_of_day: int) -> str:

@@ -54,6 +54,7 @@ def select_key_accounts(
     min_score: float | None = None,
     rank_col: Hashable = "account_rank",
     score_col: Hashable = "account_score",
+    exclude_col: Hashable | None = "nonpositive_revenue",
     overwrite: bool = False,
 ) -> pd.DataFrame:
     """Mark the key accounts: the best-ranked few, 5 to 25 by default.
@@ -73,6 +74,11 @@ def select_key_accounts(
     rank_col, score_col
         The rank and score columns (defaults ``"account_rank"``, ``"account_score"``);
         `score_col` is read only when `min_score` is given.
+    exclude_col
+        A boolean column whose true rows are never key accounts, read when it exists.
+        Default ``"nonpositive_revenue"`` (from :func:`kamseg.summarize`): a customer whose
+        returns and cancellations leave a net revenue <= 0 is no key account, however it
+        ranks. None: every row may be chosen.
     overwrite
         Replace an existing ``is_key_account`` column instead of raising.
 
@@ -146,16 +152,22 @@ def select_key_accounts(
         else _numeric_column(customers, score_col, func=func)
     )
     n = len(customers)
-    lo = min(lo, n)
+    eligible = np.ones(n, dtype=bool)
+    if exclude_col is not None and exclude_col in customers.columns:
+        flags = customers[exclude_col]
+        eligible = ~np.asarray(flags.fillna(False).astype(bool), dtype=bool)
     order = np.lexsort((np.arange(n), rank))  # by rank, then row order
+    order = order[eligible[order]]  # excluded rows are never chosen
+    lo = min(lo, order.size)
+    n_eligible = order.size
     ranks_sorted = rank[order]
     starts = np.flatnonzero(np.r_[True, ranks_sorted[1:] != ranks_sorted[:-1]])
-    ends = np.r_[starts[1:], n]
+    ends = np.r_[starts[1:], n_eligible]
 
     chosen: list[np.ndarray] = []
     count = 0
     g = 0
-    while g < starts.size:  # 1. score and size
+    while g < starts.size and n_eligible:  # 1. score and size
         grp = order[starts[g] : ends[g]]
         if (score[grp] < limit).any() or count + grp.size > hi:
             break
