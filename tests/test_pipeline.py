@@ -412,3 +412,14 @@ def test_line_items_equal_the_amounts_worked_out_by_hand(small):
     pd.testing.assert_frame_equal(out, expected)
     with pytest.raises(ConfigError, match="`quantity_col` and `price_col` go together"):
         SegmentConfig(quantity_col="qty")
+
+
+def test_the_list_of_the_jobs_columns_is_complete(full, data) -> None:
+    # a master column of one of these names is joined as master_<name>: the list must hold
+    # every column the steps write
+    from kamseg.pipeline import _STEP_COLUMNS, _STEP_PREFIXES
+
+    summary = set(kamseg.summarize(data.transactions).columns) | {"profit"}
+    written = set(full.columns) - summary - set(data.master.columns)
+    missing = {c for c in written if c not in _STEP_COLUMNS and not c.startswith(_STEP_PREFIXES)}
+    assert missing == set()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kamseg._ids import align_ids
 from kamseg._validation import (
     as_of_day,
     check_columns,
@@ -129,7 +130,11 @@ def side_table(
             stacklevel=4,
         )
     codes, uniques = pd.factorize(ids, sort=False)
-    pos = np.asarray(customers.index.get_indexer(uniques), dtype=np.int64)[codes]
+    # ids of the customers' kind (17850 and "17850" are one customer), said once
+    aligned, note = align_ids(pd.Index(uniques), customers.index, arg=arg)
+    if note is not None:
+        warn(f"{func}: {note}.", stacklevel=4)
+    pos = np.asarray(customers.index.get_indexer(aligned), dtype=np.int64)[codes]
     unknown = keep & (pos < 0)
     if unknown.any():
         warn(

@@ -1,0 +1,181 @@
+"""kamseg.segment on hostile inputs (issue 13): each case handled as DESIGN.md's bad-input
+table says, in one call, with each notice given once."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg import SegmentConfig
+from kamseg.errors import ColumnNotFoundError, ConfigError, SchemaError
+
+STEPS = ("rfm", "clv", "pareto", "key_accounts")
+
+
+@pytest.fixture(scope="module")
+def data() -> kamseg.datasets.Dataset:
+    return kamseg.datasets.make_transactions(n_customers=300, seed=11)
+
+
+def run(tx: pd.DataFrame, **kw: object) -> tuple[pd.DataFrame, list[str]]:
+    """segment(...) and the text of every warning it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = kamseg.segment(tx, **kw)  # type: ignore[arg-type]
+    return out, [str(w.message) for w in caught]
+
+
+def test_master_id_column_of_another_name(data) -> None:
+    master = data.master.reset_index().rename(columns={"customer_id": "cid"})
+    config = SegmentConfig(steps=STEPS, master_id_col="cid")
+    out, notices = run(data.transactions, master=master, config=config)
+    expected, _ = run(data.transactions, master=data.master, config=SegmentConfig(steps=STEPS))
+    assert notices == []
+    pd.testing.assert_series_equal(out["industry"], expected["industry"])
+    # without master_id_col the row numbers are never taken for ids
+    with pytest.raises(ConfigError, match=r"neither a 'customer_id' column nor an id index"):
+        run(data.transactions, master=master, config=SegmentConfig(steps=STEPS))
+    with pytest.raises(ColumnNotFoundError, match="no id column 'id'"):
+        run(data.transactions, master=master, config=SegmentConfig(master_id_col="id"))
+
+
+def test_duplicated_master_ids_are_refused_before_any_step(data) -> None:
+    master = pd.concat([data.master, data.master.iloc[:2]])
+    seen: list[str] = []
+    with pytest.raises(SchemaError, match=r"duplicated customer ids.*2 duplicate row"):
+        kamseg.segment(data.transactions, master=master, progress=seen.append)
+    assert seen == []  # not even the summary ran
+
+
+def test_master_columns_named_like_the_jobs_are_kept_apart(data) -> None:
+    master = data.master.assign(revenue=1.0, rfm_score=99)
+    out, notices = run(data.transactions, master=master, config=SegmentConfig(steps=STEPS))
+    assert len(notices) == 1
+    assert "['revenue', 'rfm_score']" in notices[0] and "master_revenue" in notices[0]
+    assert (out["master_revenue"].dropna() == 1.0).all()
+    assert (out["master_rfm_score"].dropna() == 99).all()
+    assert out["rfm_score"].max() < 99  # the job's own column
+    assert out["revenue"].sum() == pytest.approx(data.transactions["amount"].sum())
+
+
+def test_cost_to_serve_without_profit_column(data) -> None:
+    # the README's --master command: no profit column, a master cost to serve
+    out, notices = run(data.transactions, master=data.master, config=SegmentConfig(steps=STEPS))
+    assert notices == []
+    assert {"clv", "profit_clv", "net_profit"} <= set(out.columns)
+    assert "margin 1.0" in out.attrs["kamseg_limited"]["clv"]
+    # net profit: revenue x margin less the yearly cost over the tenure, by hand
+    config = SegmentConfig(steps=STEPS, margin=0.3)
+    out, _ = run(data.transactions, master=data.master, config=config)
+    row = out.dropna(subset=["net_profit"]).iloc[0]
+    by_hand = 0.3 * row["revenue"] - row["cost_to_serve"] * row["tenure_days"] / 365.25
+    assert row["net_profit"] == pytest.approx(by_hand)
+    assert "clv" not in out.attrs["kamseg_limited"]
+    assert (out["profit_clv"] <= 0.3 * out["clv"] + 1e-9).all()
+    with pytest.raises(ConfigError, match="margin"):
+        SegmentConfig(margin=1.5)
+
+
+def test_profit_pyramid_and_whale_use_profit_net_of_cost_to_serve(data) -> None:
+    config = SegmentConfig(profit_col="profit", steps=("pareto",), kind="profit")
+    out, _ = run(data.transactions, master=data.master, config=config)
+    buyers = out.dropna(subset=["net_profit"])
+    expected = buyers["profit"] - buyers["cost_to_serve"] * buyers["tenure_days"] / 365.25
+    np.testing.assert_allclose(buyers["net_profit"], expected)
+    assert (buyers["net_profit"] < 0).any()  # the cost to serve makes some unprofitable
+    whale = kamseg.whale_curve(buyers, profit_col="net_profit")
+    assert whale.peak_profit_share > 1.0  # not a flat "100 % earn 100 %" curve
+
+
+def test_side_table_ids_of_another_type_are_converted_once(data) -> None:
+    tx = data.transactions.assign(customer_id=data.transactions["customer_id"].astype(str))
+    master = data.master.set_axis(data.master.index.astype(str))
+    surveys = data.surveys  # integer ids against text ids
+    config = SegmentConfig(steps=("classes", "warnings"))
+    out, notices = run(tx, master=master, surveys=surveys, config=config)
+    mismatch = [n for n in notices if "ids of `surveys`" in n]
+    assert len(mismatch) == 1 and "number" in mismatch[0] and "text" in mismatch[0]
+    assert out["satisfaction_class"].notna().sum() > 0
+    plain, _ = run(data.transactions, master=data.master, surveys=surveys, config=config)
+    assert (
+        out["satisfaction_class"].value_counts().equals(plain["satisfaction_class"].value_counts())
+    )
+
+
+def test_one_customer_as_1_and_text_1(data) -> None:
+    tx = data.transactions.copy()
+    ids = tx["customer_id"].astype(object)
+    ids[ids.index % 2 == 0] = ids[ids.index % 2 == 0].astype(str)
+    tx["customer_id"] = ids
+    out, notices = run(tx, config=SegmentConfig(steps=("rfm",)))
+    assert len(notices) == 1 and "mixed types (int, str)" in notices[0]
+    assert len(out) == data.transactions["customer_id"].nunique()
+
+
+def test_a_typo_date_does_not_make_everyone_churned(data) -> None:
+    tx = data.transactions.copy()
+    tx.loc[tx.index[0], "date"] = pd.Timestamp("2099-01-01")
+    config = SegmentConfig(steps=("rfm", "classes"))
+    out, notices = run(tx, config=config)
+    clean, _ = run(data.transactions.drop(index=tx.index[0]), config=config)
+    assert len(notices) == 1 and "taken for typos" in notices[0] and "--as-of" in notices[0]
+    assert out.attrs["as_of"] == clean.attrs["as_of"]
+    pd.testing.assert_series_equal(out["lifecycle_stage"], clean["lifecycle_stage"])
+
+
+def test_a_steps_data_problem_skips_the_step_not_the_job(data) -> None:
+    surveys = data.surveys.copy()
+    surveys.loc[surveys.index[0], "date"] = None
+    config = SegmentConfig(steps=("rfm", "classes", "warnings"))
+    out, notices = run(data.transactions, surveys=surveys, config=config)
+    assert out.attrs["kamseg_steps"] == ["summary", "rfm"]
+    assert set(out.attrs["kamseg_skipped"]) == {"classes", "warnings"}
+    assert "null" in out.attrs["kamseg_skipped"]["classes"]
+    assert sum("step 'classes' skipped" in n for n in notices) == 1
+    assert "rfm_segment" in out.columns
+    # invalid configuration still raises
+    with pytest.raises(ConfigError):
+        kamseg.segment(data.transactions, config=SegmentConfig(criteria={"nope": 1.0}))
+
+
+def test_progress_true_shows_a_bar_and_other_values_are_refused(data, capsys) -> None:
+    out = kamseg.segment(data.transactions, config=SegmentConfig(steps=("rfm",)), progress=True)
+    assert "rfm_segment" in out.columns
+    assert "kamseg segment" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="progress"):
+        kamseg.segment(data.transactions, progress="yes")  # type: ignore[arg-type]
+
+
+def test_net_nonpositive_customers_are_never_key_accounts(data) -> None:
+    tx = data.transactions
+    big = pd.DataFrame(
+        {
+            "customer_id": [-1, -1, -1, -1],
+            "date": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-03-01", "2024-03-02"]),
+            "amount": [500_000.0, -500_000.0, 300_000.0, -300_000.0],
+        }
+    )
+    with_big = pd.concat([tx[["customer_id", "date", "amount"]], big], ignore_index=True)
+    out, notices = run(with_big, config=SegmentConfig(steps=("rfm", "pareto", "key_accounts")))
+    assert bool(out.loc[-1, "nonpositive_revenue"]) and not bool(out.loc[-1, "is_key_account"])
+    assert out["is_key_account"].sum() >= 5
+    assert len(notices) == 1 and "2 row(s) have negative amounts" in notices[0]
+
+
+def test_totals_beyond_float_range_are_refused() -> None:
+    tx = pd.DataFrame(
+        {"customer_id": [1, 1, 2], "date": ["2024-01-01", "2024-01-02", "2024-01-02"]}
+    ).assign(amount=[1e308, 1e308, 5.0])
+    with pytest.raises(SchemaError, match="overflows"):
+        kamseg.segment(tx)
+
+
+def test_a_polars_frame_to_a_pandas_function_says_how_to_convert() -> None:
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({"recency": [1], "frequency": [1], "monetary_value": [1.0]})
+    with pytest.raises(TypeError, match=r"got polars\.DataFrame\. Hint: convert it with "):
+        kamseg.rfm_scores(frame)  # type: ignore[arg-type]
