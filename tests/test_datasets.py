@@ -479,6 +479,7 @@ def test_imports_stay_light() -> None:
     code = (
         "import sys, kamseg.datasets as d\n"
         "d.make_transactions(50, seed=0)\n"
+        "d.make_invoice_lines(50, seed=0)\n"
         "heavy = {'lifetimes', 'scipy', 'sklearn', 'matplotlib'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )

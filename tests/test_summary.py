@@ -490,7 +490,7 @@ def _reference_with_returns(tx: pd.DataFrame, freq: str, as_of: pd.Timestamp) ->
     for cid, rows in tx.groupby("customer_id"):
         mine = ok[ok["customer_id"] == cid]
         first = mine["date"].min() if len(mine) else rows["date"].min()
-        last = mine["date"].max() if len(mine) else rows["date"].max()
+        last = mine["date"].max() if len(mine) else first  # no purchase: recency 0
         periods = p.loc[cid]
         bought = periods[periods["buy"]]
         freq_ = max(len(bought) - 1, 0)
@@ -528,3 +528,24 @@ def test_purchase_rule_with_returns_equals_a_plain_reference(rows, freq):
     pd.testing.assert_frame_equal(
         got[cols], expected.loc[got.index], check_dtype=False, check_names=False, atol=1e-9
     )
+
+
+def test_a_full_cancellation_nets_to_exactly_zero_whatever_the_order_of_the_sum() -> None:
+    # 0.1 + 0.2 - 0.3 is 5.6e-17 in floating point, and -2.8e-17 in another order
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a"] * 3 + ["b"] * 3,
+            "date": ["2024-01-01", "2024-01-01", "2024-01-02"] * 2,
+            "amount": [0.1, 0.2, -0.3, 0.2, 0.1, -0.3],
+        }
+    )
+    assert 0.1 + 0.2 - 0.3 > 0
+    with pytest.warns(KamsegWarning, match="2 customer.s. have net revenue <= 0"):
+        out = kamseg.summarize(tx)
+    assert out["revenue"].tolist() == [0.0, 0.0]
+    assert out["nonpositive_revenue"].all()
+    # same-day cancellation: the day nets to 0 and is no purchase
+    same_day = tx.assign(date="2024-01-01")
+    with pytest.warns(KamsegWarning):
+        out = kamseg.summarize(same_day)
+    assert out["frequency"].tolist() == [0.0, 0.0] and out["recency"].tolist() == [0.0, 0.0]

@@ -1,7 +1,11 @@
-r"""Example data: a seeded synthetic B2B customer base and the real CDNOW data.
+r"""Example data: a seeded synthetic B2B customer base, a messy invoice-line export, and
+the real CDNOW data.
 
 :func:`make_transactions` draws a customer base with known ground truth, so that every
 analysis in kamseg can be checked against the values that generated the data.
+:func:`make_invoice_lines` draws invoice lines shaped like the UCI "Online Retail" export
+(cancellation invoices, guest lines, float ids, a mistyped date, ...) with the true segment
+and net revenue of every customer (model in :mod:`kamseg._invoices`).
 :func:`load_cdnow` and :func:`load_cdnow_summary` read the CDNOW music-CD data that the
 ``lifetimes`` package ships (install with ``pip install "kamseg[lifetimes]"``).
 
@@ -68,7 +72,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import math
+import functools
 import types
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,14 +81,24 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from kamseg._invoices import (
+    INVOICE_SEGMENTS,
+    InvoiceData,
+    check_day,
+    check_number,
+    make_invoice_lines,
+)
 from kamseg._validation import check_int
 from kamseg.errors import ConfigError
 
 __all__ = [
     "CATALOG",
+    "INVOICE_SEGMENTS",
     "Dataset",
+    "InvoiceData",
     "load_cdnow",
     "load_cdnow_summary",
+    "make_invoice_lines",
     "make_transactions",
 ]
 
@@ -201,54 +215,9 @@ class Dataset:
 
 # --------------------------------------------------------------------------- validation
 
-
-def _check_float(
-    value: Any,
-    *,
-    arg: str,
-    low: float,
-    high: float = math.inf,
-    low_inclusive: bool = False,
-    high_inclusive: bool = False,
-) -> float:
-    """Check that `value` is a real number in the given interval; return it as ``float``."""
-    lo = "[" if low_inclusive else "("
-    hi = "]" if high_inclusive else ")"
-    interval = f"{lo}{low:g}, {high:g}{hi}"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ConfigError(f"{_FUNC}: `{arg}` must be a number in {interval}; got {value!r}.")
-    x = float(value)
-    ok = (x >= low if low_inclusive else x > low) and (x <= high if high_inclusive else x < high)
-    if not ok or math.isnan(x):
-        raise ConfigError(
-            f"{_FUNC}: `{arg}` must be a number in {interval}; got {value!r}. "
-            "Hint: see the parameter list in the docstring."
-        )
-    return x
-
-
-def _check_day(value: Any, *, arg: str) -> pd.Timestamp:
-    """Parse a date argument into a naive, midnight Timestamp with microsecond unit."""
-    if isinstance(value, bool | int | float | np.number):
-        raise ConfigError(
-            f"{_FUNC}: `{arg}` must be a date; got the number {value!r}. "
-            "Hint: use ISO 8601 text such as '2024-12-31'."
-        )
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"{_FUNC}: `{arg}` must be a date; got {value!r} ({exc}). "
-            "Hint: use ISO 8601 text such as '2024-12-31'."
-        ) from exc
-    if pd.isna(ts):
-        raise ConfigError(f"{_FUNC}: `{arg}` must be a date; got {value!r}.")
-    if ts.tzinfo is not None:
-        raise ConfigError(
-            f"{_FUNC}: `{arg}` must be a naive date (no time zone); got {value!r}. "
-            "Hint: pass the local calendar date, e.g. '2024-12-31'."
-        )
-    return ts.normalize().as_unit("us")
+# the argument checks are shared with make_invoice_lines, one module down
+_check_float = functools.partial(check_number, func=_FUNC)
+_check_day = functools.partial(check_day, func=_FUNC)
 
 
 # --------------------------------------------------------------------------- generator

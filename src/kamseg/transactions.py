@@ -57,6 +57,7 @@ __all__ = [
     "compact_codes",
     "customer_codes",
     "default_as_of",
+    "net_sums",
     "notice_after_as_of",
     "notice_excluded_returns",
     "notice_far_dates",
@@ -503,6 +504,22 @@ def default_as_of(days: np.ndarray) -> tuple[int, int | None]:
     return int(near.max()), latest
 
 
+#: Relative size below which a net sum is rounding error (a cancellation that offsets a
+#: purchase exactly can leave ±1e-14 in floating point, depending on the order of the sum).
+NET_TOLERANCE = 1e-9
+
+
+def net_sums(groups: np.ndarray, amount: np.ndarray, n: int) -> np.ndarray:
+    """Sums of `amount` by group (0..n-1), with sums that are only rounding error (below
+    :data:`NET_TOLERANCE` times the sum of the absolute amounts) set to exactly 0, so that
+    a fully cancelled order or customer nets to 0, not to ±1e-14."""
+    net = np.bincount(groups, weights=amount, minlength=n)
+    if (amount < 0).any():
+        gross = np.bincount(groups, weights=np.abs(amount), minlength=n)
+        net[np.abs(net) <= NET_TOLERANCE * gross] = 0.0
+    return net
+
+
 def purchase_periods(
     code: np.ndarray, period: np.ndarray, amount: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -525,7 +542,7 @@ def purchase_periods(
         uniq = np.unique(key)
         return uniq // span, uniq % span + pmin, np.zeros(uniq.size), np.ones(uniq.size, bool)
     uniq, inverse = np.unique(key, return_inverse=True)
-    net = np.bincount(inverse, weights=amount, minlength=uniq.size)
+    net = net_sums(inverse, amount, uniq.size)
     negative = np.bincount(inverse, weights=amount < 0, minlength=uniq.size) > 0
     return uniq // span, uniq % span + pmin, net, (net > 0) | ~negative
 
@@ -696,7 +713,7 @@ def _prepare(
         profit = None if profit is None else _own(profit, tx)
 
     if n_returns:
-        revenue = np.bincount(code, weights=amount, minlength=len(uniques))
+        revenue = net_sums(code, amount, len(uniques))
         notices.append(notice_netted_returns(n_returns, int((revenue <= 0).sum())))
     notify(func, notices, stacklevel=stacklevel)
 

@@ -20,7 +20,7 @@ from kamseg.summary._common import (
     periods,
     with_attrs,
 )
-from kamseg.transactions import PreparedTransactions, purchase_periods
+from kamseg.transactions import PreparedTransactions, net_sums, purchase_periods
 
 __all__ = ["summarize_prepared"]
 
@@ -86,10 +86,10 @@ def summarize_prepared(
 
     first_day = first_off + dmin
     last_day = last_off + dmin
-    revenue = np.bincount(codes, weights=amount, minlength=n_cust)
+    revenue = net_sums(codes, amount, n_cust)
     returns = bool((amount < 0).any())
     if returns:  # periods that returns bring to <= 0 are no purchases
-        cancelled = _with_returns(codes, days, amount, prepared.order, freq, first_day, last_day)
+        cancelled = _with_returns(codes, days, amount, prepared.order, freq, first_day)
         first_day, last_day, n_periods, repeat_amount, n_orders = cancelled
         first_period = periods(first_day, freq)
         last_period = periods(last_day, freq)
@@ -129,7 +129,7 @@ def summarize_prepared(
         "revenue": revenue,
     }
     if prepared.profit is not None:
-        data["profit"] = np.bincount(codes, weights=prepared.profit, minlength=n_cust)
+        data["profit"] = net_sums(codes, prepared.profit, n_cust)
     with np.errstate(divide="ignore", invalid="ignore"):  # no order left: NaN
         data["avg_order_value"] = np.where(n_orders > 0, revenue / np.maximum(n_orders, 1), np.nan)
     data["days_since_last"] = (as_of_day - last_day).astype(np.int64)
@@ -156,15 +156,14 @@ def _with_returns(
     order: np.ndarray | None,
     freq: str,
     first_any: np.ndarray,
-    last_any: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """First and last purchase day, purchase periods, repeat spend and orders per customer
     when some amounts are negative (the rule of :func:`kamseg.transactions.purchase_periods`).
 
     A purchase day is a day whose net is > 0 or that has no negative row, in a purchase
     period; the first and last purchase are the first and last such day (a customer whose
-    every purchase was cancelled keeps the first and last day of any row, `first_any` and
-    `last_any`). The repeat spend sums the net of the purchase periods after the first.
+    every purchase was cancelled has both on the first day of its rows, `first_any`). The
+    repeat spend sums the net of the purchase periods after the first.
     Orders are the order ids (each row without `order`) whose net is > 0 or that have no
     negative row.
     """
@@ -184,7 +183,9 @@ def _with_returns(
     ok_code, ok_day = d_code[ok], d_day[ok]
     customers = np.arange(n)
     has = np.bincount(ok_code, minlength=n) > 0
-    first_day, last_day = first_any.copy(), last_any.copy()
+    # no purchase at all (everything cancelled): first and last "purchase" on the first day
+    # of the customer's rows, so that recency = frequency = 0
+    first_day, last_day = first_any.copy(), first_any.copy()
     if has.any():  # the rows are sorted by (customer, day)
         lo = np.searchsorted(ok_code, customers, side="left")
         hi = np.searchsorted(ok_code, customers, side="right") - 1
