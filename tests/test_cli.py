@@ -360,7 +360,7 @@ def test_segment_progress_is_silent_when_stderr_is_not_a_terminal(tmp_path, caps
     [
         (["--report", "r.pdf"], "the report is HTML"),
         (["--steps", "rfm,nps"], "`steps` must be one of"),
-        (["--config", "missing.toml"], "cannot read config file"),
+        (["--config", "missing.toml"], "config 'missing.toml': no such file"),
         (["--customer-col", "client"], "date"),  # the file has no 'date' column
         (["--bins", "1"], "`bins` must be between 2 and 10"),
         (["--min-accounts", "30"], "`max_accounts` must be at least 30"),

@@ -1,20 +1,28 @@
 """Command-line interface: ``kamseg demo``, ``kamseg segment`` and ``kamseg rfm``.
 
 Exit codes: 0 success; 2 bad input, bad options or a file that cannot be read or written
-(one line on stderr, no traceback, no partial output file); 1 an unexpected internal error.
+(one line on stderr, no traceback, nothing written); 1 an unexpected internal error.
 Data-quality warnings are printed to stderr as ``kamseg: warning: ...`` lines.
+
+Files: every output of a run (table, report, settings) is written to a hidden temporary
+file and all are moved into place only when the whole run has succeeded; an output path
+that is one of the inputs is refused before any work; CSV id columns are read as text (only
+an empty cell is a missing id); text in CSV output that a spreadsheet would run as a
+formula is escaped (``--no-escape-formulas`` keeps it as it is).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, get_args
 
+from kamseg._files import StagedWrites, read_csv, staged_writes
 from kamseg._types import Freq, ReturnsPolicy
 from kamseg.config import Engine, PurchaseModel, PyramidKind, SegmentConfig
 from kamseg.labels import Language
@@ -26,7 +34,9 @@ __all__ = ["main"]
 
 _PROG = "kamseg"
 _READERS = (".csv", ".parquet", ".pq")
+_USE = "use .csv, .parquet or .pq"
 _ON_OFF = argparse.BooleanOptionalAction  # --dropna / --no-dropna
+_GLOB = "*?["
 
 
 class _UsageError(Exception):
@@ -35,43 +45,190 @@ class _UsageError(Exception):
 
 def _suffix(path: Path, arg: str) -> str:
     suffix = path.suffix.lower()
-    if suffix not in _READERS:
+    if suffix in _READERS:
+        return suffix
+    if not suffix:
         raise _UsageError(
-            f"{arg} {str(path)!r}: unknown file type {suffix or '(none)'!r}; use .csv or .parquet"
+            f"{arg} {str(path)!r}: no file extension, and the file type is read from it; {_USE}"
         )
-    return suffix
+    raise _UsageError(f"{arg} {str(path)!r}: unknown file type {suffix!r}; {_USE}")
 
 
-def read_table(path: str | Path, *, str_columns: Sequence[str] = ()) -> pd.DataFrame:
-    """Read a CSV or Parquet file, chosen by extension; `str_columns` are read as text."""
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _reader_errors() -> tuple[type[BaseException], ...]:
+    """The exception types of the Parquet readers (pyarrow, DuckDB) that are imported.
+
+    Looked up when an exception is matched, so neither is imported for it."""
+    found: list[type[BaseException]] = []
+    arrow = sys.modules.get("pyarrow.lib")
+    if arrow is not None:
+        found.append(arrow.ArrowException)
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None:
+        found.append(duckdb.Error)
+    return tuple(found)
+
+
+def _not_utf8(arg: str, path: Path, exc: UnicodeDecodeError, kind: str) -> _UsageError:
+    byte = exc.object[exc.start : exc.start + 1].hex() if exc.object else "?"
+    return _UsageError(
+        f"{arg} {str(path)!r}: not UTF-8 text (byte 0x{byte} is not UTF-8; e.g. GBK or "
+        f"Latin-1). Hint: save the {kind} as UTF-8 (in Excel: CSV UTF-8)"
+    )
+
+
+def read_table(
+    path: str | Path, *, str_columns: Sequence[str] = (), arg: str = "input"
+) -> pd.DataFrame:
+    """Read a CSV or Parquet file, chosen by extension.
+
+    In a CSV file the `str_columns` (ids) are read as text, and only their empty cells are
+    missing; the other columns get pandas' usual types and NA strings. Any problem (no such
+    file, a folder, an empty file, text that is not UTF-8, a damaged Parquet file) raises
+    an error naming `arg` and the path.
+    """
     import pandas as pd
 
     p = Path(path)
-    suffix = _suffix(p, "input")
+    suffix = _suffix(p, arg)
     if not p.exists():
-        raise _UsageError(f"input {str(p)!r}: no such file")
+        raise _UsageError(f"{arg} {str(p)!r}: no such file")
+    if suffix == ".csv" and p.is_dir():
+        raise _UsageError(f"{arg} {str(p)!r}: is a folder, not a CSV file")
+    if p.is_file() and p.stat().st_size == 0:
+        raise _UsageError(f"{arg} {str(p)!r}: the file is empty")
     try:
         if suffix == ".csv":
-            return pd.read_csv(p, dtype=dict.fromkeys(str_columns, str))
+            return read_csv(p, id_columns=str_columns)
         return pd.read_parquet(p)
-    except (OSError, ValueError) as exc:
-        raise _UsageError(f"input {str(p)!r}: cannot read: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(arg, p, exc, "file") from exc
+    except Exception as exc:
+        if not isinstance(exc, (OSError, ValueError, *_reader_errors())):
+            raise
+        raise _UsageError(f"{arg} {str(p)!r}: cannot read: {_first_line(exc)}") from exc
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> None:
+@contextmanager
+def _reading(arg: str, path: Path | None) -> Iterator[None]:
+    """Errors of the Parquet readers inside the block, as one line naming the file."""
+    if path is None:
+        yield
+        return
+    try:
+        yield
+    except _reader_errors() as exc:
+        raise _UsageError(
+            f"{arg} {str(path)!r}: cannot read as Parquet: {_first_line(exc)}"
+        ) from exc
+
+
+def _load_config(path: str) -> SegmentConfig:
+    """The settings of a TOML file; a missing, non-UTF-8 or invalid file is one line."""
+    p = Path(path)
+    if not p.exists():
+        raise _UsageError(f"config {path!r}: no such file")
+    if p.is_dir():
+        raise _UsageError(f"config {path!r}: is a folder, not a TOML file")
+    try:
+        p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8("config", p, exc, "settings file") from exc
+    return SegmentConfig.from_toml(p)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` are one file: ``os.path.samefile`` when both exist (links,
+    case-insensitive disks), else the resolved paths."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):  # e.g. a link loop
+        return a.absolute() == b.absolute()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None]) -> None:
+    """Refuse, before any work, an output that cannot be written or would overwrite an
+    input (or another output): the files are compared after resolving links."""
+    import fnmatch
+    import glob
+
+    named = [(arg, path) for arg, path in outputs.items() if path is not None]
+    for i, (arg, path) in enumerate(named):
+        if path.is_dir():
+            raise _UsageError(f"{arg} {str(path)!r}: is a folder; name a file")
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.is_dir():
+            raise _UsageError(f"{arg} {str(path)!r}: folder {str(folder)!r} does not exist")
+        for other_arg, other in named[:i]:
+            if _same_file(path, other):
+                raise _UsageError(
+                    f"{other_arg} {str(other)!r} and {arg} {str(path)!r} are the same file. "
+                    "Hint: give each output its own path"
+                )
+        for in_arg, source in inputs.items():
+            if source is None:
+                continue
+            text = str(source)
+            if source.is_dir():  # a folder of Parquet files: the next run would read it
+                clash = path.suffix.lower() == ".parquet" and _inside(path, source)
+            elif any(ch in text for ch in _GLOB) and not source.exists():
+                clash = any(_same_file(path, Path(f)) for f in glob.glob(text, recursive=True))
+                clash = clash or fnmatch.fnmatch(str(path.resolve()), str(source.resolve()))
+            else:
+                clash = _same_file(path, source)
+            if clash:
+                raise _UsageError(
+                    f"{arg} {str(path)!r} would overwrite the {in_arg} {text!r}. "
+                    "Hint: write the output to another path"
+                )
+
+
+def _stage(stage: StagedWrites, arg: str, path: Path, write: Callable[[Path], object]) -> None:
+    """Write `path` in `stage`; a write that fails is one line naming `path`."""
+    try:
+        stage.write(path, write)
+    except OSError as exc:
+        raise _UsageError(f"{arg} {str(path)!r}: cannot write: {exc.strerror or exc}") from exc
+    except _reader_errors() as exc:  # e.g. a column pyarrow cannot store
+        raise _UsageError(f"{arg} {str(path)!r}: cannot write: {_first_line(exc)}") from exc
+
+
+def _stage_table(
+    stage: StagedWrites, df: pd.DataFrame, path: Path, *, arg: str, escape: bool
+) -> None:
+    """Stage `df` (with its index) as CSV or Parquet by extension; in CSV, text that a
+    spreadsheet would run as a formula is escaped when `escape` (see escape_formulas)."""
+    if _suffix(path, arg) == ".csv":
+        from kamseg._files import escape_formulas
+
+        frame = escape_formulas(df) if escape else df
+        _stage(stage, arg, path, frame.to_csv)
+    else:
+        _stage(stage, arg, path, df.to_parquet)
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, escape: bool = True) -> None:
     """Write `df` (with its index) to CSV or Parquet by extension, atomically.
 
     The table goes to a temporary file in the target folder that is renamed over `path`
-    only once it is complete, so a failure never leaves a partial output file.
+    only once it is complete, so a failure never leaves a partial output file. In CSV,
+    text cells that start like a formula are escaped (:func:`kamseg._files.escape_formulas`)
+    unless `escape` is False.
     """
     p = Path(path)
-    suffix = _suffix(p, "output")
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise _UsageError(f"output {str(p)!r}: folder {str(folder)!r} does not exist")
-    from kamseg._files import atomic_write
-
-    atomic_write(p, df.to_csv if suffix == ".csv" else df.to_parquet)
+    _check_outputs({"output": p}, {})
+    with staged_writes() as stage:
+        _stage_table(stage, df, p, arg="output", escape=escape)
 
 
 @contextmanager
@@ -167,6 +324,20 @@ def _progress(quiet: bool, force: bool = False) -> Callable[[str], None]:
     return say
 
 
+def _report_rows(table: pd.DataFrame, transactions: object) -> object:
+    """The rows for the report's key-account performance: the transactions when they are
+    in memory and the table has key accounts, else None (the section is left out)."""
+    import pandas as pd
+
+    from kamseg.transactions import PreparedTransactions
+
+    if not isinstance(transactions, pd.DataFrame | PreparedTransactions):
+        return None
+    if "is_key_account" not in table.columns or not table["is_key_account"].any():
+        return None
+    return transactions
+
+
 def _write_outputs(
     table: pd.DataFrame,
     output: Path,
@@ -175,25 +346,52 @@ def _write_outputs(
     transactions: object,
     labels: Language,
     say: Callable[[str], None],
+    escape: bool,
+    config: SegmentConfig | None = None,
+    config_path: Path | None = None,
+    csv_copy: Path | None = None,
 ) -> None:
-    say(f"writing {output}")
-    write_table(table, output)
-    if report is not None:
-        import pandas as pd
+    """Write the table, the report and the settings used, all or none of them.
 
-        from kamseg.report import write_report
+    Each file is written to a hidden temporary file next to its target; they are renamed
+    into place only once every one of them is complete, so a failure (a full disk, a report
+    that cannot be drawn) leaves no new file behind and every existing file as it was."""
+    with staged_writes() as stage:
+        say(f"writing {output}")
+        _stage_table(stage, table, output, arg="output", escape=escape)
+        if report is not None:
+            from kamseg.report import write_report
 
-        say(f"writing {report}")
-        from kamseg.transactions import PreparedTransactions
+            say(f"writing {report}")
+            rows: Any = _report_rows(table, transactions)
 
-        # the key-account performance needs the rows and the key-account list
-        rows = (
-            transactions if isinstance(transactions, pd.DataFrame | PreparedTransactions) else None
-        )
-        if "is_key_account" not in table.columns:
-            rows = None
-        write_report(table, report, transactions=rows, labels=labels)
+            def render(tmp: Path) -> None:
+                write_report(table, tmp, transactions=rows, labels=labels)
+
+            _stage(stage, "report", report, render)
+        if csv_copy is not None:
+            say(f"writing {csv_copy}")
+            _stage_table(stage, table, csv_copy, arg="output", escape=escape)
+        if config is not None and config_path is not None:
+            settings = config
+
+            def save(tmp: Path) -> None:
+                settings.to_toml(tmp)
+
+            say(f"writing {config_path}")
+            _stage(stage, "save-config", config_path, save)
     say("done")
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Create `folder` (and its parents); return the folders created, deepest first."""
+    created = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        created.append(p)
+        p = p.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return created
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -201,7 +399,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from kamseg.pipeline import segment
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"--out {str(out)!r}: is a file, not a folder")
+    names = ("customers.parquet", "report.html", "customers.csv", "kamseg.toml")
+    for name in names if out.is_dir() else ():
+        _check_outputs({"output": out / name}, {})  # e.g. a folder in the way
     say = _progress(args.quiet)
     say("making the demo data")
     data = make_transactions(n_customers=args.n_customers, seed=args.seed)
@@ -215,16 +417,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         config=config,
         progress=say,
     )
-    _write_outputs(
-        table,
-        out / "customers.parquet",
-        out / "report.html",
-        transactions=data.transactions,
-        labels=args.labels,
-        say=say,
-    )
-    write_table(table, out / "customers.csv")
-    config.to_toml(out / "kamseg.toml")
+    created = _make_folder(out)  # after the work: a failed run leaves no empty folder
+    try:
+        _write_outputs(
+            table,
+            out / "customers.parquet",
+            out / "report.html",
+            transactions=data.transactions,
+            labels=args.labels,
+            say=say,
+            escape=True,
+            config=config,
+            config_path=out / "kamseg.toml",
+            csv_copy=out / "customers.csv",
+        )
+    except BaseException:
+        for folder in created:
+            with suppress(OSError):
+                folder.rmdir()  # only if still empty
+        raise
     print(f"kamseg demo: {len(data.transactions):,} transactions of synthetic demo data")
     _print_summary(table)
     print(
@@ -248,6 +459,7 @@ _SETTING_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("product_col", "product column, used with --catalog", {}),
     ("quantity_col", "line items: quantity column (amount = quantity x price)", {}),
     ("price_col", "line items: unit price column", {}),
+    ("master_id_col", "master column of the customer ids (none: --customer-col)", {}),
     ("as_of", "observation date (none: the latest date)", {"metavar": "DATE"}),
     ("freq", "BTYD period", {"choices": get_args(Freq)}),
     ("returns", "negative amounts", {"choices": get_args(ReturnsPolicy)}),
@@ -256,8 +468,14 @@ _SETTING_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("pandas_max_rows", "engine auto: DuckDB above N rows", {"type": int, "metavar": "N"}),
     ("bins", "RFM scores per dimension, 2..10", {"type": int, "metavar": "N"}),
     ("clv_model", "CLV purchase model", {"choices": get_args(PurchaseModel)}),
+    ("penalty", "L2 penalty of the purchase model's fit", {"type": float, "metavar": "X"}),
     ("horizon", "CLV horizon in months", {"type": int, "metavar": "MONTHS"}),
     ("discount_rate", "CLV discount rate per month", {"type": float, "metavar": "RATE"}),
+    (
+        "margin",
+        "gross margin, at most 1, when there is no profit column",
+        {"type": float, "metavar": "RATE"},
+    ),
     ("cost_to_serve_col", "master column of the yearly cost to serve", {}),
     ("pareto_value_col", "value column of the Pareto/ABC analysis and the pyramid", {}),
     ("kind", "pyramid kind", {"choices": get_args(PyramidKind)}),
@@ -277,6 +495,27 @@ def _shown(value: object) -> str:
     return "none" if value is None else str(value)
 
 
+def _read_transactions(source: Path, config: SegmentConfig) -> object:
+    """The transactions of ``kamseg segment``: a table read here (CSV; Parquet when the
+    engine is pandas), or the Parquet path, folder or glob for the engine to read."""
+    suffix = source.suffix.lower()
+    if suffix in (".csv", ".pq"):
+        return read_table(source, str_columns=[config.customer_col])
+    if suffix not in (".parquet", ""):
+        _suffix(source, "input")  # raises: unknown file type
+    if not (any(ch in str(source) for ch in _GLOB) and not source.exists()):
+        if not source.exists():
+            raise _UsageError(f"input {str(source)!r}: no such file or folder")
+        if not source.is_dir():
+            _suffix(source, "input")  # a file without an extension
+            if source.stat().st_size == 0:
+                raise _UsageError(f"input {str(source)!r}: the file is empty")
+    from kamseg.pipeline import load_transactions
+
+    with _reading("input", source):
+        return load_transactions(str(source), config)
+
+
 def _cmd_segment(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -287,7 +526,15 @@ def _cmd_segment(args: argparse.Namespace) -> int:
     report = None if args.report is None else Path(args.report)
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         raise _UsageError(f"report {str(report)!r}: the report is HTML; name it *.html")
-    config = SegmentConfig() if args.config is None else SegmentConfig.from_toml(args.config)
+    save = None if args.save_config is None else Path(args.save_config)
+    source = Path(args.input)
+    inputs: dict[str, Path | None] = {"input": source}
+    for name in ("master", "surveys", "complaints", "catalog", "config"):
+        path = getattr(args, name)
+        inputs[name] = None if path is None else Path(path)
+    _check_outputs({"output": output, "report": report, "save-config": save}, inputs)
+
+    config = SegmentConfig() if args.config is None else _load_config(args.config)
     changes = {
         name: getattr(args, name)
         for name, _, _ in _SETTING_OPTIONS
@@ -296,21 +543,20 @@ def _cmd_segment(args: argparse.Namespace) -> int:
     if args.steps is not None:
         changes["steps"] = tuple(s.strip() for s in args.steps.split(",") if s.strip())
     config = config.replace(**changes)
-    if args.save_config is not None:
-        config.to_toml(args.save_config)
+    if save is not None:
+        config.to_toml_text()  # settings that TOML cannot hold fail here, before the work
 
-    source = Path(args.input)
-    suffix = source.suffix.lower()
-    if suffix == ".csv" or suffix not in (".parquet", ".pq", ""):
-        transactions: object = read_table(source, str_columns=[config.customer_col])
-    elif not source.exists() and not any(ch in str(source) for ch in "*?["):
-        raise _UsageError(f"input {str(source)!r}: no such file")
-    else:
-        transactions = str(source)
+    transactions = _read_transactions(source, config)
+    id_columns = {
+        "master": config.master_id_col or config.customer_col,
+        "surveys": config.customer_col,
+        "complaints": config.customer_col,
+    }
     sides = {}
     for name in ("master", "surveys", "complaints", "catalog"):
         path = getattr(args, name)
-        sides[name] = None if path is None else read_table(path, str_columns=[config.customer_col])
+        ids = [id_columns[name]] if name in id_columns else []
+        sides[name] = None if path is None else read_table(path, str_columns=ids, arg=name)
     say = _progress(args.quiet, args.progress)
     if isinstance(transactions, pd.DataFrame):
         # prepared once, here: the job and the report read the same rows, one notice
@@ -320,8 +566,20 @@ def _cmd_segment(args: argparse.Namespace) -> int:
             catalog=sides["catalog"],
             copy=False,  # the table read from the file is the command's alone
         )
-    table = segment(transactions, config=config, progress=say, **sides)
-    _write_outputs(table, output, report, transactions=transactions, labels=config.labels, say=say)
+    read_by_engine = isinstance(transactions, str)
+    with _reading("input", source if read_by_engine else None):
+        table = segment(transactions, config=config, progress=say, **sides)
+    _write_outputs(
+        table,
+        output,
+        report,
+        transactions=transactions,
+        labels=config.labels,
+        say=say,
+        escape=args.escape_formulas,
+        config=config if save is not None else None,
+        config_path=save,
+    )
     if not args.quiet:
         _print_summary(table)
     return 0
@@ -331,8 +589,14 @@ def _cmd_rfm(args: argparse.Namespace) -> int:
     from kamseg.rfm import rfm_scores, rfm_segments
     from kamseg.summary import summarize
 
-    _suffix(Path(args.output), "output")  # fail before the work, not after
-    tx = read_table(args.input, str_columns=[args.customer_col])
+    output = Path(args.output)
+    _suffix(output, "output")  # fail before the work, not after
+    report = None if args.report is None else Path(args.report)
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise _UsageError(f"report {str(report)!r}: the report is HTML; name it *.html")
+    source = Path(args.input)
+    _check_outputs({"output": output, "report": report}, {"input": source})
+    tx = read_table(source, str_columns=[args.customer_col])
     customers = summarize(
         tx,
         customer_col=args.customer_col,
@@ -345,7 +609,15 @@ def _cmd_rfm(args: argparse.Namespace) -> int:
         returns=args.returns,
     )
     table = rfm_segments(rfm_scores(customers, bins=args.bins), labels=args.labels)
-    write_table(table, args.output)
+    _write_outputs(
+        table,
+        output,
+        report,
+        transactions=None,  # no key accounts: no performance section
+        labels=args.labels,
+        say=lambda message: None,
+        escape=args.escape_formulas,
+    )
     if not args.quiet:
         print(_segment_table(table))
     return 0
@@ -399,7 +671,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     seg.add_argument("input", help="transactions: .csv, .parquet, or a folder/glob of Parquet")
     seg.add_argument("-o", "--output", required=True, help="output file, .csv or .parquet")
-    seg.add_argument("--master", help="customer master (.csv/.parquet), ids in --customer-col")
+    seg.add_argument("--master", help="customer master (.csv/.parquet), ids in --master-id-col")
     seg.add_argument("--surveys", help="survey answers (nps, csat)")
     seg.add_argument("--complaints", help="complaints")
     seg.add_argument("--catalog", help="product catalogue (need levels)")
@@ -421,6 +693,13 @@ def _parser() -> argparse.ArgumentParser:
         settings.add_argument(
             f"--{name.replace('_', '-')}", dest=name, default=None, help=text, **keywords
         )
+    seg.add_argument(
+        "--escape-formulas",
+        action=_ON_OFF,
+        default=True,
+        help="CSV output: prefix text cells that start with = + - @ (a formula in a "
+        "spreadsheet) with ' (default: on)",
+    )
     seg.add_argument(
         "--progress",
         action="store_true",
@@ -454,6 +733,14 @@ def _parser() -> argparse.ArgumentParser:
         help="negative amounts: net them (default), exclude them, or fail",
     )
     rfm.add_argument("--dropna", action="store_true", help="drop rows with nulls (warns)")
+    rfm.add_argument("--report", metavar="FILE", help="also write an HTML report")
+    rfm.add_argument(
+        "--escape-formulas",
+        action=_ON_OFF,
+        default=True,
+        help="CSV output: prefix text cells that start with = + - @ (a formula in a "
+        "spreadsheet) with ' (default: on)",
+    )
     rfm.add_argument("-q", "--quiet", action="store_true", help="do not print the summary")
     rfm.set_defaults(func=_cmd_rfm)
     return parser

@@ -362,7 +362,7 @@ class SegmentConfig:
         """Config read from a TOML file."""
         p = Path(path)
         try:
-            text = p.read_text(encoding="utf-8")
+            text = p.read_text(encoding="utf-8-sig")  # a byte-order mark is allowed
         except UnicodeDecodeError as exc:
             raise ConfigError(
                 f"{_FUNC}: config file {str(p)!r} is not UTF-8 text ({exc.reason} at byte "

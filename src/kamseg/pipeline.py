@@ -29,7 +29,7 @@ from kamseg.errors import (
 from kamseg.lifecycle import LifecycleThresholds
 from kamseg.transactions import PreparedTransactions, as_prepared
 
-__all__ = ["COLUMN_GROUPS", "segment"]
+__all__ = ["COLUMN_GROUPS", "load_transactions", "prepare_with_config", "segment"]
 
 _FUNC = "segment"
 
@@ -52,6 +52,7 @@ Progress = Callable[[str], None]
 def _is_parquet_path(obj: object) -> bool:
     return isinstance(obj, str | os.PathLike) and Path(os.fspath(obj)).suffix.lower() in (
         ".parquet",
+        ".pq",
         "",
     )
 
@@ -68,14 +69,19 @@ def _parquet_files(path: str) -> list[str]:
     return files
 
 
-def _load_transactions(transactions: Any, config: SegmentConfig) -> Any:
+def load_transactions(transactions: Any, config: SegmentConfig) -> Any:
     """Pandas transactions when the config says so; otherwise the input as given."""
     if isinstance(transactions, pd.DataFrame):
         return transactions
     if isinstance(transactions, str | os.PathLike):
         path = os.fspath(transactions)
         if str(path).lower().endswith(".csv"):
-            return pd.read_csv(path, dtype={config.customer_col: str})
+            from kamseg._files import read_csv
+
+            try:  # ids as text, only empty cells missing
+                return read_csv(path, id_columns=[config.customer_col])
+            except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+                raise SchemaError(f"{_FUNC}: cannot read CSV {str(path)!r}: {exc}") from exc
         if not _is_parquet_path(path):
             raise ConfigError(
                 f"{_FUNC}: a transactions path must be a .parquet or .csv file (or a folder "
@@ -416,7 +422,7 @@ def segment(
 
     from kamseg.summary import summarize
 
-    tx = _load_transactions(transactions, config)
+    tx = load_transactions(transactions, config)
     in_pandas = isinstance(tx, pd.DataFrame | PreparedTransactions)
     say("summary: transactions -> customers")
     rows: PreparedTransactions | None = None
