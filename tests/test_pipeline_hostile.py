@@ -179,3 +179,23 @@ def test_a_polars_frame_to_a_pandas_function_says_how_to_convert() -> None:
     frame = pl.DataFrame({"recency": [1], "frequency": [1], "monetary_value": [1.0]})
     with pytest.raises(TypeError, match=r"got polars\.DataFrame\. Hint: convert it with "):
         kamseg.rfm_scores(frame)  # type: ignore[arg-type]
+
+
+def test_a_one_year_export_gets_a_churn_model_with_a_shorter_window() -> None:
+    lines = kamseg.datasets.make_invoice_lines(300, seed=2).lines
+    config = SegmentConfig(
+        customer_col="CustomerID",
+        date_col="InvoiceDate",
+        quantity_col="Quantity",
+        price_col="UnitPrice",
+        order_col="InvoiceNo",
+        dropna=True,
+        steps=("churn",),
+    )
+    out, _ = run(lines, config=config)
+    # 2010-12-01 to 2011-12-09: 373 days of history, three windows of 124 days
+    assert out.attrs["kamseg_steps"] == ["summary", "churn"]
+    assert out.attrs["kamseg_limited"]["churn"] == (
+        "a history of 373 days: churn window 124 days instead of window_days 180"
+    )
+    assert out["churn_probability"].between(0, 1).all()

@@ -9,6 +9,7 @@ imported when a model is fitted or scored, not at import.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._validation import as_of_day, warn
-from kamseg.errors import ConfigError, EmptyInputError, SchemaError
+from kamseg.errors import ConfigError, EmptyInputError, KamsegWarning, SchemaError
 from kamseg.transactions import PreparedTransactions
 
 __all__ = [
@@ -110,7 +111,10 @@ def btyd_baselines(feats: pd.DataFrame, window: int, *, func: str) -> dict[str, 
     out: dict[str, np.ndarray | None] = {}
     for model in ("bgnbd", "mbgnbd"):
         try:
-            fitted = clv.fit(table, model=model)
+            with warnings.catch_warnings():
+                # a boundary fit is fine for a baseline; its warning would be noise here
+                warnings.simplefilter("ignore", KamsegWarning)
+                fitted = clv.fit(table, model=model)
         except (ConvergenceError, SchemaError) as exc:
             warn(
                 f"{func}: the {model} baseline could not be fitted ({exc}); its rows are NaN.",
@@ -119,13 +123,16 @@ def btyd_baselines(feats: pd.DataFrame, window: int, *, func: str) -> dict[str, 
             out[f"{model} 1-p_alive"] = out[f"{model} P(no purchase)"] = None
             continue
         p_alive = clv.predict(table, fitted, freq="D")["p_alive"].to_numpy(dtype=np.float64)
+        out[f"{model} 1-p_alive"] = 1.0 - p_alive
+        if not {"r", "alpha"} <= set(fitted.params):  # a limit model without them
+            out[f"{model} P(no purchase)"] = None
+            continue
         r, alpha = fitted.params["r"], fitted.params["alpha"]
         x = table["frequency"].to_numpy(dtype=np.float64)
         big_t = table["T"].to_numpy(dtype=np.float64)
         # alive customers buy nothing in (T, T + w] with probability
         # E[exp(-lambda w) | x, T] = ((alpha + T) / (alpha + T + w)) ** (r + x)
         quiet = np.exp((r + x) * np.log((alpha + big_t) / (alpha + big_t + window)))
-        out[f"{model} 1-p_alive"] = 1.0 - p_alive
         out[f"{model} P(no purchase)"] = 1.0 - p_alive * (1.0 - quiet)
     return out
 

@@ -656,8 +656,18 @@ def segment(
         else:
             from kamseg.churn import churn_model, predict_churn
 
+            # a short history (e.g. a one-year export) gets a shorter churn window: the
+            # automatic cut-offs need three windows (history, training labels, evaluation)
+            history = int(rows.as_of_day - rows.day.min()) if rows.n_rows else 0
+            window = config.window_days
+            if history < 3 * window and history // 3 >= _MIN_CHURN_WINDOW:
+                window = history // 3
+                limited["churn"] = (
+                    f"a history of {history} days: churn window {window} days instead of "
+                    f"window_days {config.window_days}"
+                )
             try:
-                model = churn_model(rows, window_days=config.window_days)
+                model = churn_model(rows, window_days=window)
             except KamsegError as exc:
                 skipped["churn"] = f"no model: {' '.join(str(exc).split())}"
             else:
@@ -748,6 +758,9 @@ def _margin_so_far(table: pd.DataFrame) -> np.ndarray:
     margin = np.where(positive, profit / np.where(positive, revenue, 1), 0.0)
     return np.minimum(margin, 1.0)
 
+
+#: Shortest churn window the job picks by itself for a short history (days).
+_MIN_CHURN_WINDOW = 30
 
 #: Days of a year, for the cost to serve (yearly) over a customer's tenure.
 _YEAR_DAYS = 365.25
