@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -100,9 +101,12 @@ def check_finite_totals(totals: dict[str, np.ndarray], index: pd.Index) -> None:
     for name, values in totals.items():
         bad = ~np.isfinite(values)
         if bad.any():
+            shown = index[bad]
+            with contextlib.suppress(TypeError):  # the same examples from every engine
+                shown = shown.sort_values()
             raise SchemaError(
                 f"{_FUNC}: the {name} of {int(bad.sum())} customer(s) overflows (the sum of "
-                f"their amounts is beyond 1.8e308), e.g. {list(index[bad][:3])}. Hint: check "
+                f"their amounts is beyond 1.8e308), e.g. {list(shown[:3])}. Hint: check "
                 "the amounts for misplaced decimal points or wrong units."
             )
 

@@ -2,9 +2,15 @@
 
 One SQL query defines the summary for every input DuckDB can scan: Parquet files and globs
 (read out of core), PyArrow Tables, Polars DataFrames and LazyFrames (through Arrow) and
-DuckDB relations. Validation (missing columns, types, nulls, infinities, dates after
-`as_of`, negative amounts) runs as one aggregate query with the same errors and warnings,
-with counts, as the pandas path. Only the customer table comes back to pandas.
+DuckDB relations. Validation (missing columns, types, nulls, infinities, customer ids to
+normalise, dates after `as_of`, negative amounts) runs as one aggregate query with the same
+errors and warnings, with counts, as the pandas path; a second, small one (rows per day)
+finds dates far beyond the rest when `as_of` is not given. Only the customer table comes
+back to pandas.
+
+These are the SQL twins of the rules of :mod:`kamseg.transactions` (:func:`customer_codes`,
+:func:`default_as_of`, :func:`purchase_periods`) and :mod:`kamseg.summary._pandas`: a
+change there is a change here, checked by the engine tests.
 """
 
 from __future__ import annotations
@@ -20,12 +26,35 @@ import pandas as pd
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, check_int
 from kamseg.errors import EmptyInputError, SchemaError
-from kamseg.summary._common import Freq, ReturnsPolicy, finish
+from kamseg.summary._common import Freq, ReturnsPolicy, check_finite_totals, finish
+from kamseg.summary._sql import (
+    _EPOCH,
+    WHOLE_FLOAT_TEXT,
+    _blank,
+    _id_checks,
+    _id_key,
+    _lit,
+    _period,
+    _q,
+    _spaced,
+    _summary_sql,
+    _trim,
+    far_bulk_rank,
+)
+from kamseg.summary._sql import (
+    TEXT_TYPES as _TEXT,
+)
+from kamseg.summary._sql import (
+    VIEW as _VIEW,
+)
 from kamseg.transactions import (
+    FAR_DATE_DAYS,
     check_line_items,
     notice_after_as_of,
     notice_excluded_returns,
+    notice_far_dates,
     notice_nulls,
+    notice_stripped_ids,
     notify,
 )
 
@@ -37,11 +66,9 @@ __all__ = ["summarize_duckdb"]
 _FUNC = "summarize"
 #: Transactions aggregated per pass when `partitions` is not given (see summarize_duckdb).
 ROWS_PER_PASS = 16_000_000
-_VIEW = "kamseg_tx"
 # the notice points at the caller of kamseg.summarize:
 # warn <- notify <- _summarize <- summarize_duckdb <- _summarize_on_engine <- summarize <- caller
 _STACK = 7
-_EPOCH = "DATE '1970-01-01'"
 _NUMERIC = (
     "TINYINT",
     "SMALLINT",
@@ -56,17 +83,6 @@ _NUMERIC = (
     "FLOAT",
     "DOUBLE",
 )
-_TEXT = ("VARCHAR",)
-
-
-def _q(name: Hashable) -> str:
-    """Quote a column name as an SQL identifier."""
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    """Quote a string as an SQL literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _import_duckdb(extra: str = "duckdb") -> Any:
@@ -213,15 +229,6 @@ def _num_expr(col: str, dtype: str) -> tuple[str, bool] | None:
 def _examples(rel: duckdb.DuckDBPyRelation, col: str, where: str) -> str:
     rows = _run(rel, f"SELECT DISTINCT {_q(col)} FROM {_VIEW} WHERE {where} LIMIT 3").fetchall()
     return ", ".join(repr(r[0]) for r in rows)
-
-
-def _period(day: str, freq: str) -> str:
-    if freq == "D":
-        return day
-    if freq == "W":
-        return f"CAST(floor(({day} + 3) / 7) AS BIGINT)"
-    date = f"({_EPOCH} + CAST({day} AS INTEGER))"
-    return f"(datepart('year', {date}) * 12 + datepart('month', {date}) - 23641)"
 
 
 def summarize_duckdb(
@@ -388,9 +395,8 @@ def _summarize(
 
     # --- one aggregate pass: counts of everything that can be wrong ---------------------
     day_sql = day[0]
-    null_sql = {cust: f"{_q(cust)} IS NULL", date: f"{_q(date)} IS NULL"}
-    if types[cust] in ("FLOAT", "DOUBLE"):
-        null_sql[cust] = f"({_q(cust)} IS NULL OR isnan({_q(cust)}))"
+    id_null, id_facts_sql = _id_checks(cust, types[cust])
+    null_sql = {cust: id_null, date: f"{_q(date)} IS NULL"}
     for col, expr in nums.items():
         null_sql[col] = f"({expr} IS NULL OR isnan({expr}))"
     bad_sql: dict[str, str] = {}
@@ -400,21 +406,21 @@ def _summarize(
         if text[col]:
             bad_sql[col] = f"{_q(col)} IS NOT NULL AND {expr} IS NULL"
     any_null = " OR ".join(null_sql.values())
+    valid_sql = f"NOT ({any_null})"
     late_sql = "FALSE" if as_of_parsed is None else f"{day_sql} > {as_of_parsed}"
     amount_sql = nums[amount] if factors is None else f"({nums[factors[0]]} * {nums[factors[1]]})"
-    stats_sql = ", ".join(
-        [
-            "count(*)",
-            *(f"count(*) FILTER (WHERE {c})" for c in null_sql.values()),
-            *(f"count(*) FILTER (WHERE {c})" for c in bad_sql.values()),
-            *(f"count(*) FILTER (WHERE isinf({e}))" for e in nums.values()),
-            f"count(*) FILTER (WHERE {any_null})",
-            f"max({day_sql}) FILTER (WHERE NOT ({any_null}))",
-            f"count(*) FILTER (WHERE NOT ({any_null}) AND {late_sql})",
-            f"count(*) FILTER (WHERE NOT ({any_null}) AND NOT ({late_sql}) AND {amount_sql} < 0)",
-        ]
-    )
-    row = _run(rel, f"SELECT {stats_sql} FROM {_VIEW}").fetchall()[0]
+    stats_sql = [
+        "count(*)",
+        *(f"count(*) FILTER (WHERE {c})" for c in null_sql.values()),
+        *(f"count(*) FILTER (WHERE {c})" for c in bad_sql.values()),
+        *(f"count(*) FILTER (WHERE isinf({e}))" for e in nums.values()),
+        f"count(*) FILTER (WHERE {any_null})",
+        f"max({day_sql}) FILTER (WHERE {valid_sql})",
+        f"count(*) FILTER (WHERE {valid_sql} AND {late_sql})",
+        f"count(*) FILTER (WHERE {valid_sql} AND NOT ({late_sql}) AND {amount_sql} < 0)",
+        *id_facts_sql.values(),
+    ]
+    row = _run(rel, f"SELECT {', '.join(stats_sql)} FROM {_VIEW}").fetchall()[0]
     assert row is not None
     it = iter(row)
     n_rows = int(next(it))
@@ -423,6 +429,7 @@ def _summarize(
     infs = {c: int(next(it)) for c in nums}
     n_any_null, max_day = int(next(it)), next(it)
     n_late, n_negative = int(next(it)), int(next(it))
+    id_stats = {name: next(it) for name in id_facts_sql}
 
     if n_rows == 0:
         raise EmptyInputError(
@@ -447,8 +454,12 @@ def _summarize(
                 f"{_FUNC}: {n} value(s) of column {col!r} are infinite. "
                 "Hint: replace them with real amounts or drop those rows."
             )
+    # one notice for every change and drop, in the order of the pandas path
+    notices: list[str] = []
+    id_facts = _id_facts(rel, cust, types[cust], id_stats)
+    if id_facts["n_stripped"]:
+        notices.append(notice_stripped_ids(int(id_facts["n_stripped"])))
     counts = {c: n for c, n in nulls.items() if n}
-    notices: list[str] = []  # one notice for every drop, as the pandas path gives
     if counts:
         desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
         if not dropna:
@@ -460,14 +471,31 @@ def _summarize(
         if max_day is None:
             notify(_FUNC, notices, stacklevel=_STACK)
             raise EmptyInputError(f"{_FUNC}: no rows left after dropping nulls.")
-    as_of_day = int(max_day) if as_of_parsed is None else as_of_parsed
+    n_far = 0
+    if as_of_parsed is None:
+        # "now" is the latest date, unless a few dates lie far beyond the rest (typos)
+        as_of_day = int(max_day)
+        far = _far_dates(
+            rel,
+            day=day_sql,
+            valid=valid_sql if counts else "TRUE",
+            negative=f"{amount_sql} < 0",
+            n_valid=n_rows - n_any_null,
+        )
+        if far is not None:
+            as_of_day, far_day, n_far, n_far_negative = far
+            notices.append(notice_far_dates(n_far, far_day, as_of_day))
+            n_negative -= n_far_negative
+            late_sql = f"{day_sql} > {as_of_day}"
+    else:
+        as_of_day = as_of_parsed
     as_of_text = str(np.datetime64(as_of_day, "D"))
     if n_late:
         notices.append(notice_after_as_of(n_late, as_of_day))
     if n_negative:
         if returns == "error":
             notify(_FUNC, notices, stacklevel=_STACK)
-            where = f"NOT ({any_null}) AND NOT ({late_sql}) AND {amount_sql} < 0"
+            where = f"{valid_sql} AND NOT ({late_sql}) AND {amount_sql} < 0"
             shown_neg = _run(
                 rel, f"SELECT {amount_sql} FROM {_VIEW} WHERE {where} LIMIT 50"
             ).fetchall()
@@ -481,7 +509,8 @@ def _summarize(
             )
         if returns == "exclude":
             notices.append(notice_excluded_returns(n_negative))
-    n_kept = n_rows - n_any_null - n_late - (n_negative if returns == "exclude" else 0)
+    n_excluded = n_negative if returns == "exclude" else 0
+    n_kept = n_rows - n_any_null - n_far - n_late - n_excluded
     if n_kept == 0:
         notify(_FUNC, notices, stacklevel=_STACK)
         raise EmptyInputError(
@@ -489,35 +518,37 @@ def _summarize(
         )
 
     # --- the summary ------------------------------------------------------------------------
-    filters = [f"NOT ({any_null})"] if counts else []
-    if n_late:
+    filters = [valid_sql] if counts else []
+    if n_late or n_far:
         filters.append(f"NOT ({late_sql})")
-    if n_negative and returns == "exclude":
+    if n_excluded:
         filters.append(f"{amount_sql} >= 0")
+    key = _id_key(cust, types[cust], id_facts)
     as_of_period = _period(str(as_of_day), freq)
     n_parts = partitions if partitions is not None else -(-n_kept // ROWS_PER_PASS)
     tables = []
     for part in range(n_parts):
         conditions = list(filters)
         if n_parts > 1:  # the customers of one hash partition per pass
-            conditions.append(f"hash({_q(cust)}) % {n_parts} = {part}")
+            conditions.append(f"hash({key}) % {n_parts} = {part}")
         sql = _summary_sql(
-            cust=_q(cust),
+            cust=key,
             day=day_sql,
             amount=amount_sql,
             profit=None if profit is None else nums[profit],
             order=None if order is None else _q(order),
             where=" AND ".join(conditions) or "TRUE",
-            period=_period("d", freq),
+            freq=freq,
             as_of_day=as_of_day,
             as_of_period=as_of_period,
+            netted=n_negative > 0 and returns == "net",
         )
         tables.append(_run(rel, sql).to_arrow_table())
     table = _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
     del tables
     result = _to_pandas(table, customer_col, profit is not None)
 
-    return finish(
+    result = finish(
         result,
         stacklevel=_STACK + 1,  # one frame more: finish
         notices=notices,
@@ -526,65 +557,66 @@ def _summarize(
         as_of_day=as_of_day,
         freq=freq,
     )
+    totals = {c: result[c].to_numpy() for c in ("revenue", "profit") if c in result}
+    check_finite_totals(totals, result.index)
+    return result
 
 
-def _summary_sql(
-    *,
-    cust: str,
-    day: str,
-    amount: str,
-    profit: str | None,
-    order: str | None,
-    where: str,
-    period: str,
-    as_of_day: int,
-    as_of_period: str,
-) -> str:
-    """The one definition of the customer table, in SQL (see :func:`kamseg.summarize`)."""
-    p_base = f", {profit} AS p" if profit else ""
-    p_period = ", sum(p) AS p" if profit else ""
-    p_cust = ", sum(p) AS profit" if profit else ""
-    p_out = ", profit" if profit else ""
-    o_base = f", {order} AS o" if order else ""
-    if order:
-        orders_cte = """,
-orders AS (
-    SELECT c, count(DISTINCT o) + max(CAST(o IS NULL AS BIGINT)) AS n_orders
-    FROM base GROUP BY c
-)"""
-        n_orders = "orders.n_orders"
-        join = "JOIN orders USING (c)"
-    else:
-        orders_cte, n_orders, join = "", "per_cust.n_rows", ""
-    return f"""
-WITH base AS (
-    SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}
-    FROM {_VIEW} WHERE {where}
+def _id_facts(
+    rel: duckdb.DuckDBPyRelation, col: str, dtype: str, stats: dict[str, Any]
+) -> dict[str, Any]:
+    """How the ids of `col` are normalised, as :func:`kamseg.transactions.customer_codes`
+    does, from the aggregates of :func:`_id_checks` (`stats`) and, only for ids that need
+    it, a second look at the rows: ``n_stripped``, the distinct text ids with surrounding
+    spaces; ``whole_text``, whether every text id reads as a whole-number float
+    ("17850.0"); ``whole_float``, whether every float id is a whole number."""
+    q = _q(col)
+    facts = {"n_stripped": 0, "whole_text": False, "whole_float": bool(stats.get("whole_float"))}
+    if dtype not in _TEXT:
+        return facts
+    if stats["n_spaced"]:
+        sql = f"SELECT count(DISTINCT {q}) FROM {_VIEW} WHERE {_spaced(q)}"
+        facts["n_stripped"] = int(_run(rel, sql).fetchall()[0][0])
+    # every id with text holds ".0" (ids of spaces only are null): look closer
+    if stats["n_no_dot_zero"] == stats["n_blank"]:
+        whole = f"regexp_full_match({_trim(q)}, {_lit(WHOLE_FLOAT_TEXT)})"
+        sql = f"SELECT bool_and({whole}) FROM {_VIEW} WHERE NOT ({q} IS NULL OR {_blank(q)})"
+        facts["whole_text"] = bool(_run(rel, sql).fetchall()[0][0])
+    return facts
+
+
+def _far_dates(
+    rel: duckdb.DuckDBPyRelation, *, day: str, valid: str, negative: str, n_valid: int
+) -> tuple[int, int, int, int] | None:
+    """:func:`kamseg.transactions.default_as_of` in SQL, from the rows per distinct day.
+
+    The bulk of the days is the k-th smallest (k = ceil(0.99 n)): the first day whose
+    running count of rows reaches k. When the latest day lies more than
+    :data:`~kamseg.transactions.FAR_DATE_DAYS` after it, returns the latest other day (the
+    default as_of), the latest day, and the rows (and negative rows) after the former;
+    otherwise None.
+    """
+    k = far_bulk_rank(n_valid)
+    if k is None:
+        return None
+    sql = f"""
+WITH per_day AS (
+    SELECT {day} AS d, count(*) AS n, count(*) FILTER (WHERE {negative}) AS n_neg
+    FROM {_VIEW} WHERE {valid} GROUP BY 1
 ),
-per_period AS (
-    SELECT c, {period} AS per, min(d) AS d0, max(d) AS d1, count(*) AS n, sum(a) AS a{p_period}
-    FROM base GROUP BY ALL
-),
-per_cust AS (
-    SELECT c, min(d0) AS first_day, max(d1) AS last_day, sum(n) AS n_rows,
-           sum(a) AS revenue{p_cust}, count(*) AS n_periods,
-           min(per) AS first_period, max(per) AS last_period,
-           sum(a) - arg_min(a, per) AS repeat_amount
-    FROM per_period GROUP BY c
-){orders_cte}
-SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
-       CAST(revenue AS DOUBLE) AS revenue{p_out},
-       CAST(revenue AS DOUBLE) / CAST({n_orders} AS DOUBLE) AS avg_order_value,
-       CAST({as_of_day} - last_day AS BIGINT) AS days_since_last,
-       CAST({as_of_day} - first_day AS BIGINT) AS tenure_days,
-       CAST(n_periods - 1 AS DOUBLE) AS frequency,
-       CAST(last_period - first_period AS DOUBLE) AS recency,
-       CAST({as_of_period} - first_period AS DOUBLE) AS "T",
-       CASE WHEN n_periods > 1 THEN repeat_amount / CAST(n_periods - 1 AS DOUBLE)
-            ELSE 0.0 END AS monetary_value,
-       revenue <= 0 AS nonpositive_revenue
-FROM per_cust {join}
+bulk AS (
+    SELECT min(d) + {FAR_DATE_DAYS} AS edge
+    FROM (SELECT d, sum(n) OVER (ORDER BY d) AS below FROM per_day)
+    WHERE below >= {k}
+)
+SELECT max(d), max(d) FILTER (WHERE d <= edge), sum(n) FILTER (WHERE d > edge),
+       sum(n_neg) FILTER (WHERE d > edge)
+FROM per_day, bulk
 """
+    latest, near, n_far, n_far_negative = _run(rel, sql).fetchall()[0]
+    if not n_far:
+        return None
+    return int(near), int(latest), int(n_far), int(n_far_negative)
 
 
 def _to_pandas(table: Any, customer_col: Hashable, has_profit: bool) -> pd.DataFrame:

@@ -3,8 +3,13 @@
 Same semantics and the same result as :func:`kamseg.summarize` on pandas (columns, dtypes,
 index sorted by customer id, warnings, errors), but every per-transaction step runs in Spark:
 two aggregations over the transactions (one for the validation counts, one for the per-customer
-figures). Only the customer table (one row per customer) is collected to the driver, through
-Arrow.
+figures), and small extra jobs only when the data need them: the rows per day when `as_of` is
+not given (a date far beyond the rest is no "now"), the distinct ids with stray spaces, the
+check of "17850.0"-like text ids. Only the customer table (one row per customer, through
+Arrow) and the counts per day are collected to the driver. The rules are those of
+:mod:`kamseg.transactions` (ids, far dates, :func:`~kamseg.transactions.purchase_periods`,
+:func:`~kamseg.transactions.net_sums`), written again for Spark, as for DuckDB in
+:mod:`kamseg.summary._duckdb`.
 
 PySpark is imported lazily; install it with ``pip install "kamseg[spark]"``.
 
@@ -17,7 +22,7 @@ that kamseg (or you) write for Spark should use ``df.to_parquet(path, coerce_tim
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
@@ -30,15 +35,26 @@ from kamseg.summary._common import (
     Freq,
     ReturnsPolicy,
     as_datetime,
+    check_finite_totals,
     customer_frame,
     finish,
     periods,
 )
+from kamseg.summary._sql import (
+    MAX_EXACT_FLOAT,
+    WHITESPACE,
+    WHOLE_FLOAT_TEXT,
+    far_bulk_rank,
+)
 from kamseg.transactions import (
+    FAR_DATE_DAYS,
+    NET_TOLERANCE,
     check_line_items,
     notice_after_as_of,
     notice_excluded_returns,
+    notice_far_dates,
     notice_nulls,
+    notice_stripped_ids,
     notify,
 )
 
@@ -236,12 +252,13 @@ def summarize_spark(
         inputs.append((name, raw, num, can_fail))
     amount = inputs[0][2] if not items else inputs[0][2] * inputs[1][2]
     amount_name = amount_col if not items else f"{quantity_col} x {price_col}"
+    id_null, id_aggs, id_key = _id_checks(_col(customer_col), schema[customer_col])
     cols: dict[str, Column] = {"c": _col(customer_col), "d": day, "a": amount}
     if profit_col is not None:
         cols["p"], profit_can_fail = _number(_col(profit_col), schema[profit_col], name=profit_col)
     if order_col is not None:
         cols["o"] = _col(order_col)
-    null_of = {customer_col: cols["c"].isNull(), date_col: raw_date.isNull()}
+    null_of = {customer_col: id_null, date_col: raw_date.isNull()}
     for name, raw, num, _ in inputs:
         null_of[name] = raw.isNull() | F.isnan(num)
     if profit_col is not None:
@@ -275,7 +292,16 @@ def summarize_spark(
             count(_col(profit_col).isNotNull() & cols["p"].isNull()).alias("bad_profit"),
             count(F.abs(cols["p"]) == float("inf")).alias("inf_profit"),
         ]
-    stats = df.agg(*aggs).collect()[0].asDict()
+    aggs += [agg.alias(name) for name, agg in id_aggs.items()]
+    if parsed_as_of is None:
+        # by day (distinct days are few), combined here: the counts of valid rows per day
+        # give the default as_of (see _far_dates) without a second pass over the data
+        aggs += [count(valid).alias("_n_valid"), count(valid & (amount < 0)).alias("_n_neg")]
+        per_day = df.groupBy(day.alias("_day")).agg(*aggs).collect()
+        stats = _combine(per_day, list(per_day[0].asDict())) if per_day else {"n_rows": 0}
+    else:
+        per_day = []
+        stats = df.agg(*aggs).collect()[0].asDict()
 
     if stats["n_rows"] == 0:
         raise EmptyInputError(
@@ -304,10 +330,13 @@ def summarize_spark(
                 "Hint: replace them with real amounts or drop those rows."
             )
 
-    # --- nulls, after as_of, returns: the pandas path's messages --------------------------
+    # --- ids, nulls, far dates, after as_of, returns: the pandas path's notices, in order --
+    notices: list[str] = []
+    cols["c"] = id_key(df, stats)
+    if stats.get("n_stripped"):
+        notices.append(notice_stripped_ids(stats["n_stripped"]))
     null_counts = {name: stats[f"null_{i}"] for i, name in enumerate(null_of)}
     counts = {name: n for name, n in null_counts.items() if n}
-    notices: list[str] = []  # one notice for every drop, as the pandas path gives
     if counts:
         desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
         if not dropna:
@@ -319,14 +348,26 @@ def summarize_spark(
         if stats["max_day"] is None:
             notify(_FUNC, notices, stacklevel=_STACK)
             raise EmptyInputError(f"{_FUNC}: no rows left after dropping nulls.")
-    as_of_day = int(stats["max_day"]) if parsed_as_of is None else parsed_as_of
     n_kept = stats["n_rows"] - stats["n_null"]
+    n_negative = stats["n_negative"]
+    keep = valid & ~late
+    if parsed_as_of is None:
+        # "now" is the latest date, unless a few dates lie far beyond the rest (typos)
+        as_of_day = int(stats["max_day"])
+        far = _far_dates(per_day, n_valid=n_kept)
+        if far is not None:
+            as_of_day, far_day, n_far, n_far_negative = far
+            notices.append(notice_far_dates(n_far, far_day, as_of_day))
+            keep = keep & (day <= F.lit(as_of_day))
+            negative = negative & (day <= F.lit(as_of_day))
+            n_negative -= n_far_negative
+            n_kept -= n_far
+    else:
+        as_of_day = parsed_as_of
     n_late = stats["n_late"]
     if n_late:
         notices.append(notice_after_as_of(n_late, as_of_day))
         n_kept -= n_late
-    n_negative = stats["n_negative"]
-    keep = valid & ~late
     if n_negative:
         if returns == "error":
             notify(_FUNC, notices, stacklevel=_STACK)
@@ -350,9 +391,157 @@ def summarize_spark(
 
     # --- per-customer aggregates in Spark ---------------------------------------------------
     tx = df.filter(keep).select(*(col.alias(name) for name, col in cols.items()))
+    netted = bool(n_negative) and returns == "net"
+    table = _per_customer_netted(tx, freq) if netted else _per_customer(tx, freq)
+    got = table.toArrow() if hasattr(table, "toArrow") else None
+    frame = got.to_pandas() if got is not None else table.toPandas()
+
+    # --- the customer table, built exactly as the pandas path ------------------------------
+    first = frame["first_day"].to_numpy(dtype=np.int64)
+    last = frame["last_day"].to_numpy(dtype=np.int64)
+    revenue = frame["revenue"].to_numpy(dtype=np.float64)
+    n_orders = frame["n_orders"].to_numpy(dtype=np.int64)
+    n_periods = frame["n_periods"].to_numpy(dtype=np.int64)
+    frequency = np.maximum(n_periods - 1, 0).astype(np.float64)
+    repeat_amount = frame["repeat_amount"].to_numpy(dtype=np.float64, na_value=0.0)
+    first_period = periods(first, freq)
+    last_period = periods(last, freq)
+    as_of_period = int(periods(np.array([as_of_day], dtype=np.int64), freq)[0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        monetary = np.where(frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0)
+        # no order left (every order cancelled): NaN
+        avg_order_value = np.where(n_orders > 0, revenue / np.maximum(n_orders, 1), np.nan)
+
+    data: dict[str, Any] = {
+        "first_purchase": as_datetime(first),
+        "last_purchase": as_datetime(last),
+        "n_orders": n_orders,
+        "revenue": revenue,
+    }
+    if profit_col is not None:
+        data["profit"] = frame["profit"].to_numpy(dtype=np.float64)
+    data["avg_order_value"] = avg_order_value
+    data["days_since_last"] = (as_of_day - last).astype(np.int64)
+    data["tenure_days"] = (as_of_day - first).astype(np.int64)
+    data["frequency"] = frequency
+    data["recency"] = (last_period - first_period).astype(np.float64)
+    data["T"] = (as_of_period - first_period).astype(np.float64)
+    data["monetary_value"] = monetary
+    data["nonpositive_revenue"] = revenue <= 0
+
+    result = customer_frame(data, pd.Index(frame["c"], name=customer_col))
+    result = finish(
+        result,
+        notices=notices,
+        n_negative=n_negative,
+        returns=returns,
+        as_of_day=as_of_day,
+        freq=freq,
+    )
+    totals = {c: result[c].to_numpy() for c in ("revenue", "profit") if c in result}
+    check_finite_totals(totals, result.index)
+    return result
+
+
+def _id_checks(
+    raw: Column, dtype: Any
+) -> tuple[Column, dict[str, Column], Callable[[SparkDataFrame, dict[str, Any]], Column]]:
+    """The null test of the customer id column `raw`, cheap aggregates for the one
+    validation pass, and a function from the data and those aggregates' values to the
+    normalised id column, as :func:`kamseg.transactions.customer_codes` normalises ids.
+
+    Text ids are trimmed (an empty id is null; the distinct ids changed are counted, in a
+    second job only when some are) and, when all read as whole-number floats ("17850.0",
+    checked in a second job only when every id holds ".0"), lose the ``.0``; whole-number
+    float ids become integers. The notice of the stripped ids is appended to `stats` as
+    ``n_stripped``.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if isinstance(dtype, T.StringType):
+        trimmed = F.btrim(raw, F.lit(WHITESPACE))
+        spaced = trimmed != raw
+        blank = trimmed == ""
+        aggs = {
+            "n_spaced": F.count(F.when(spaced, 1)),
+            "n_blank": F.count(F.when(blank, 1)),
+            "n_no_dot_zero": F.count(F.when(~raw.contains(".0"), 1)),
+        }
+
+        def text_key(df: SparkDataFrame, stats: dict[str, Any]) -> Column:
+            stats["n_stripped"] = 0
+            if stats["n_spaced"]:
+                n = df.filter(spaced).agg(F.count_distinct(raw).alias("n")).collect()[0]["n"]
+                stats["n_stripped"] = int(n)
+            key = trimmed if stats["n_spaced"] else raw
+            if stats["n_no_dot_zero"] == stats["n_blank"]:  # every id with text holds ".0"
+                whole = F.bool_and(trimmed.rlike(f"^{WHOLE_FLOAT_TEXT}$")).alias("whole")
+                if df.filter(raw.isNotNull() & ~blank).agg(whole).collect()[0]["whole"]:
+                    return F.regexp_replace(key, r"\.0+$", "")
+            return key
+
+        return raw.isNull() | blank, aggs, text_key
+    if isinstance(dtype, T.FloatType | T.DoubleType):
+        whole = (F.abs(raw) < MAX_EXACT_FLOAT) & (raw % 1 == 0)
+        aggs = {"whole_float": F.bool_and(F.when(~F.isnan(raw), whole))}
+
+        def float_key(df: SparkDataFrame, stats: dict[str, Any]) -> Column:
+            return raw.cast("long") if stats["whole_float"] else raw
+
+        return raw.isNull() | F.isnan(raw), aggs, float_key
+    return raw.isNull(), {}, lambda df, stats: raw
+
+
+def _combine(rows: list[Any], names: list[str]) -> dict[str, Any]:
+    """The validation aggregates of the whole table from those of each day (`rows`):
+    counts add up, ``max_day`` is the largest, ``whole_float`` (a bool_and) holds if it
+    holds every day; nulls (no value that day) are left out."""
+    out: dict[str, Any] = {}
+    for name in names:
+        values = [row[name] for row in rows if row[name] is not None]
+        if name == "max_day":
+            out[name] = max(values, default=None)
+        elif name == "whole_float":
+            out[name] = all(values) if values else None
+        else:
+            out[name] = sum(values)
+    return out
+
+
+def _far_dates(per_day: list[Any], *, n_valid: int) -> tuple[int, int, int, int] | None:
+    """:func:`kamseg.transactions.default_as_of` from the valid rows (and the negative ones)
+    per distinct day, collected with the validation counts (a window over them in Spark
+    would move them to one partition anyway).
+
+    Returns the default as_of (the latest day not far beyond the bulk), the latest day and
+    the rows (and negative rows) after the former; None when no day is far.
+    """
+    k = far_bulk_rank(n_valid)
+    if k is None:
+        return None
+    rows = [r for r in per_day if r["_day"] is not None and r["_n_valid"]]
+    d = np.array([r["_day"] for r in rows], dtype=np.int64)
+    n = np.array([r["_n_valid"] for r in rows], dtype=np.int64)
+    n_neg = np.array([r["_n_neg"] for r in rows], dtype=np.int64)
+    order = np.argsort(d)
+    d, n, n_neg = d[order], n[order], n_neg[order]
+    edge = int(d[np.searchsorted(np.cumsum(n), k)]) + FAR_DATE_DAYS  # k-th smallest day
+    far = d > edge
+    if not far.any():
+        return None
+    return int(d[~far].max()), int(d[-1]), int(n[far].sum()), int(n_neg[far].sum())
+
+
+def _per_customer(tx: SparkDataFrame, freq: str) -> SparkDataFrame:
+    """First and last day, revenue, periods, repeat spend, orders (and profit) of each
+    customer `c` of rows ``c, d, a[, p][, o]`` without negative amounts."""
+    from pyspark.sql import functions as F
+
     # one row per (customer, period), then one per customer: the first period's amount is
     # min_by(amount, period), so no window over the transactions is needed
-    p_sum = [F.sum("p").alias("p")] if profit_col is not None else []
+    has_profit = "p" in tx.columns
+    p_sum = [F.sum("p").alias("p"), F.sum(F.abs("p")).alias("gp")] if has_profit else []
     per_period = tx.groupBy("c", _period(F.col("d"), freq).alias("per")).agg(
         F.min("d").alias("d0"),
         F.max("d").alias("d1"),
@@ -368,55 +557,101 @@ def summarize_spark(
         (F.sum("a") - F.min_by("a", "per")).alias("repeat_amount"),
         F.sum("n").alias("n_orders"),
     ]
-    if profit_col is not None:
-        out.append(F.sum("p").alias("profit"))
+    if has_profit:  # profits can be negative without returns: netted as the pandas path
+        out.append(_snap(F.sum("p"), F.sum("gp")).alias("profit"))
     table = per_period.groupBy("c").agg(*out)
-    if order_col is not None:  # null order ids count as one order, as pandas.factorize
+    if "o" in tx.columns:  # null order ids count as one order, as pandas.factorize
         n_null_order = F.max(F.when(F.col("o").isNull(), 1).otherwise(0))
         orders = tx.groupBy("c").agg((F.count_distinct("o") + n_null_order).alias("n_orders"))
         table = table.drop("n_orders").join(orders, on="c")
-    got = table.toArrow() if hasattr(table, "toArrow") else None
-    frame = got.to_pandas() if got is not None else table.toPandas()
+    return table
 
-    # --- the customer table, built exactly as the pandas path ------------------------------
-    first = frame["first_day"].to_numpy(dtype=np.int64)
-    last = frame["last_day"].to_numpy(dtype=np.int64)
-    revenue = frame["revenue"].to_numpy(dtype=np.float64)
-    n_orders = frame["n_orders"].to_numpy(dtype=np.int64)
-    frequency = (frame["n_periods"].to_numpy(dtype=np.int64) - 1).astype(np.float64)
-    repeat_amount = frame["repeat_amount"].to_numpy(dtype=np.float64)
-    first_period = periods(first, freq)
-    last_period = periods(last, freq)
-    as_of_period = int(periods(np.array([as_of_day], dtype=np.int64), freq)[0])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        monetary = np.where(frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0)
 
-    data: dict[str, Any] = {
-        "first_purchase": as_datetime(first),
-        "last_purchase": as_datetime(last),
-        "n_orders": n_orders,
-        "revenue": revenue,
-    }
-    if profit_col is not None:
-        data["profit"] = frame["profit"].to_numpy(dtype=np.float64)
-    data["avg_order_value"] = revenue / n_orders
-    data["days_since_last"] = (as_of_day - last).astype(np.int64)
-    data["tenure_days"] = (as_of_day - first).astype(np.int64)
-    data["frequency"] = frequency
-    data["recency"] = (last_period - first_period).astype(np.float64)
-    data["T"] = (as_of_period - first_period).astype(np.float64)
-    data["monetary_value"] = monetary
-    data["nonpositive_revenue"] = revenue <= 0
+def _snap(net: Column, gross: Column) -> Column:
+    """Spark twin of :func:`kamseg.transactions.net_sums`: a net sum that is only rounding
+    error (at most :data:`~kamseg.transactions.NET_TOLERANCE` times the sum of the absolute
+    amounts, `gross`) is exactly 0. Sums without a negative term never change, and an
+    overflowing (infinite) sum stays infinite, to be refused."""
+    from pyspark.sql import functions as F
 
-    result = customer_frame(data, pd.Index(frame["c"], name=customer_col))
-    return finish(
-        result,
-        notices=notices,
-        n_negative=n_negative,
-        returns=returns,
-        as_of_day=as_of_day,
-        freq=freq,
+    zero = (F.abs(net) != float("inf")) & (F.abs(net) <= F.lit(NET_TOLERANCE) * gross)
+    return F.when(zero, F.lit(0.0)).otherwise(net)
+
+
+def _per_customer_netted(tx: SparkDataFrame, freq: str) -> SparkDataFrame:
+    """:func:`_per_customer` when returns are netted: only purchase periods count, as
+    :func:`kamseg.transactions.purchase_periods` and the pandas path define them.
+
+    A (customer, period) with a negative row and a net <= 0 is no purchase; a day is a
+    purchase day when its net is > 0 or it has no negative row; the first and last purchase
+    are the first and last purchase day in a purchase period (for a customer without any,
+    both are the first day of its rows). Orders: rows with an amount >= 0, or order ids
+    whose net is > 0 or that have no negative line. Each level keeps the plain sum of its
+    amounts (``s``) and of their absolute values (``g``), so that its net (``a``) is
+    snapped to 0 as the pandas path's :func:`~kamseg.transactions.net_sums` of the rows.
+    """
+    from pyspark.sql import functions as F
+
+    buy = (F.col("a") > 0) | ~F.col("neg")  # of a day, a period or an order
+    has_profit = "p" in tx.columns
+    p_sums = [F.sum("p").alias("p"), F.sum(F.abs("p")).alias("gp")] if has_profit else []
+    per_day = tx.groupBy("c", "d").agg(
+        F.sum("a").alias("s"),
+        F.sum(F.abs("a")).alias("g"),
+        F.bool_or(F.col("a") < 0).alias("neg"),
+        F.count(F.when(F.col("a") >= 0, 1)).alias("n_orders"),
+        *p_sums,
     )
+    per_day = per_day.withColumn("a", _snap(F.col("s"), F.col("g")))
+    if freq == "D":  # a day is its own period
+        ok = F.when(buy, F.col("d"))
+        per_period = per_day.select(
+            "c",
+            F.col("d").alias("per"),
+            "s",
+            "g",
+            "a",
+            "neg",
+            F.col("d").alias("d0"),
+            ok.alias("ok0"),
+            ok.alias("ok1"),
+            "n_orders",
+            *(["p", "gp"] if has_profit else []),
+        )
+    else:
+        p_sums = [F.sum("p").alias("p"), F.sum("gp").alias("gp")] if has_profit else []
+        per_period = per_day.groupBy("c", _period(F.col("d"), freq).alias("per")).agg(
+            F.sum("s").alias("s"),
+            F.sum("g").alias("g"),
+            F.bool_or("neg").alias("neg"),
+            F.min("d").alias("d0"),
+            F.min(F.when(buy, F.col("d"))).alias("ok0"),
+            F.max(F.when(buy, F.col("d"))).alias("ok1"),
+            F.sum("n_orders").alias("n_orders"),
+            *p_sums,
+        )
+        per_period = per_period.withColumn("a", _snap(F.col("s"), F.col("g")))
+    first_buy = F.min(F.when(buy, F.struct("per", "a")))  # the first purchase period
+    out = [
+        F.coalesce(F.min(F.when(buy, F.col("ok0"))), F.min("d0")).alias("first_day"),
+        # no purchase at all (all cancelled): first and last "purchase" on the first day
+        F.coalesce(F.max(F.when(buy, F.col("ok1"))), F.min("d0")).alias("last_day"),
+        _snap(F.sum("s"), F.sum("g")).alias("revenue"),
+        F.count(F.when(buy, 1)).alias("n_periods"),
+        (F.sum(F.when(buy, F.col("a"))) - first_buy.getField("a")).alias("repeat_amount"),
+        F.sum("n_orders").alias("n_orders"),
+    ]
+    if has_profit:
+        out.append(_snap(F.sum("p"), F.sum("gp")).alias("profit"))
+    table = per_period.groupBy("c").agg(*out)
+    if "o" in tx.columns:  # null order ids are one order, as pandas.factorize
+        per_order = tx.groupBy("c", "o").agg(
+            _snap(F.sum("a"), F.sum(F.abs("a"))).alias("a"),
+            F.bool_or(F.col("a") < 0).alias("neg"),
+        )
+        orders = per_order.groupBy("c").agg(F.count(F.when(buy, 1)).alias("n_orders"))
+        table = table.drop("n_orders").join(orders, on="c")
+    return table
 
 
 def _nanosecond_columns(path: str) -> dict[str, str | None]:

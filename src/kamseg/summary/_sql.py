@@ -1,0 +1,305 @@
+"""The SQL texts of the DuckDB summary (and the constants its Spark twin shares).
+
+Split from :mod:`kamseg.summary._duckdb`, which runs them: quoting, period numbers, the
+customer-id cleaning expressions, the far-date rank, and the two summary queries (without
+and with netted returns). They are the SQL twins of the rules of :mod:`kamseg.transactions`
+(:func:`~kamseg.transactions.customer_codes`, :func:`~kamseg.transactions.default_as_of`,
+:func:`~kamseg.transactions.purchase_periods`, :func:`~kamseg.transactions.net_sums`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from kamseg.transactions import NET_TOLERANCE
+
+#: Name of the view of the input rows in the queries.
+VIEW = "kamseg_tx"
+#: DuckDB types of text and floating-point id columns.
+TEXT_TYPES = ("VARCHAR",)
+FLOAT_TYPES = ("FLOAT", "DOUBLE")
+
+_EPOCH = "DATE '1970-01-01'"
+
+
+#: What Python's str.strip() strips (the characters of str.isspace), so that the SQL engines
+#: trim ids as pandas does.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+#: Text ids that read as whole-number floats ("17850.0"), as kamseg._ids._WHOLE_FLOAT_TEXT
+#: (\p{Nd}: any decimal digit, as Python's \d).
+WHOLE_FLOAT_TEXT = r"-?\p{Nd}+\.0+"
+
+
+#: Float ids below this size are whole numbers exactly representable as int64 (2**53).
+MAX_EXACT_FLOAT = 2**53
+
+
+def _q(name: Hashable) -> str:
+    """Quote a column name as an SQL identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    """Quote a string as an SQL literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _period(day: str, freq: str) -> str:
+    if freq == "D":
+        return day
+    if freq == "W":
+        return f"CAST(floor(({day} + 3) / 7) AS BIGINT)"
+    date = f"({_EPOCH} + CAST({day} AS INTEGER))"
+    return f"(datepart('year', {date}) * 12 + datepart('month', {date}) - 23641)"
+
+
+def _trim(q: str) -> str:
+    """`q` trimmed as Python's str.strip() trims.
+
+    (Slow: about 1 µs a row. Guard it with :func:`_spaced`, which is 30 times faster.)"""
+    return f"trim({q}, {_lit(WHITESPACE)})"
+
+
+def _spaced(q: str) -> str:
+    """Whether text `q` begins or ends with a space (the rows :func:`_trim` changes)."""
+    codes = ", ".join(str(ord(c)) for c in WHITESPACE)
+    return f"(ord({q}) IN ({codes}) OR ord({q}[-1]) IN ({codes}))"
+
+
+def _blank(q: str) -> str:
+    """Whether text `q` is empty after trimming (CASE evaluates the trim only when needed;
+    AND and OR may evaluate both sides)."""
+    return f"(CASE WHEN {q} = '' THEN TRUE WHEN {_spaced(q)} THEN {_trim(q)} = '' ELSE FALSE END)"
+
+
+def _id_checks(col: str, dtype: str) -> tuple[str, dict[str, str]]:
+    """The SQL null test of the customer id column `col`, and the aggregates (cheap ones,
+    for the one validation pass) that tell how its ids are normalised: see
+    :func:`_id_facts`."""
+    q = _q(col)
+    if dtype in TEXT_TYPES:
+        return f"({q} IS NULL OR {_blank(q)})", {
+            "n_spaced": f"count(*) FILTER (WHERE {_spaced(q)})",
+            "n_blank": f"count(*) FILTER (WHERE {_blank(q)})",
+            "n_no_dot_zero": f"count(*) FILTER (WHERE NOT contains({q}, '.0'))",
+        }
+    if dtype in FLOAT_TYPES:
+        whole = f"abs({q}) < {MAX_EXACT_FLOAT} AND {q} = trunc({q})"
+        return f"({q} IS NULL OR isnan({q}))", {
+            "whole_float": f"bool_and({whole}) FILTER (WHERE NOT isnan({q}))"
+        }
+    return f"{q} IS NULL", {}
+
+
+def _id_key(col: str, dtype: str, facts: dict[str, Any]) -> str:
+    """The SQL customer id of `col`, normalised as `facts` (from :func:`_id_facts`) say."""
+    q = _q(col)
+    if dtype in TEXT_TYPES:
+        key = f"(CASE WHEN {_spaced(q)} THEN {_trim(q)} ELSE {q} END)"
+        if facts["whole_text"]:
+            return f"regexp_replace({key}, '\\.0+$', '')"
+        return key if facts["n_stripped"] else q
+    if dtype in FLOAT_TYPES and facts["whole_float"]:
+        return f"CAST({q} AS BIGINT)"
+    return q
+
+
+def far_bulk_rank(n_valid: int) -> int | None:
+    """The rank (1-based) of the day that ends the bulk of `n_valid` days, ceil(0.99 n), as
+    :func:`kamseg.transactions.default_as_of`; None when there are too few days to check
+    (fewer than 100)."""
+    k = -(-99 * n_valid // 100)
+    return k if k < n_valid else None
+
+
+def _snap(net: str, gross: str) -> str:
+    """SQL twin of :func:`kamseg.transactions.net_sums`: a net sum that is only rounding
+    error (at most :data:`~kamseg.transactions.NET_TOLERANCE` times the sum of the absolute
+    amounts, `gross`) is exactly 0. Sums without a negative term never change, and an
+    overflowing (infinite) sum stays infinite, to be refused."""
+    zero = f"isfinite({net}) AND abs({net}) <= {NET_TOLERANCE!r} * {gross}"
+    return f"(CASE WHEN {zero} THEN 0.0 ELSE {net} END)"
+
+
+def _summary_sql(
+    *,
+    cust: str,
+    day: str,
+    amount: str,
+    profit: str | None,
+    order: str | None,
+    where: str,
+    freq: str,
+    as_of_day: int,
+    as_of_period: str,
+    netted: bool,
+) -> str:
+    """The one definition of the customer table, in SQL (see :func:`kamseg.summarize`).
+
+    With `netted` returns (some amounts negative), only purchase periods count, as
+    :func:`kamseg.transactions.purchase_periods` and the pandas path define them: a
+    (customer, period) with a negative row and a net <= 0 is no purchase; a day is a
+    purchase day when its net is > 0 or it has no negative row, and a purchase day in a
+    purchase period is a day that can be the first or last purchase.
+    """
+    if netted:
+        return _summary_sql_netted(
+            cust=cust,
+            day=day,
+            amount=amount,
+            profit=profit,
+            order=order,
+            where=where,
+            freq=freq,
+            as_of_day=as_of_day,
+            as_of_period=as_of_period,
+        )
+    p_base = f", {profit} AS p" if profit else ""
+    p_period = ", sum(p) AS p, sum(abs(p)) AS gp" if profit else ""
+    p_cust = f", {_snap('sum(p)', 'sum(gp)')} AS profit" if profit else ""
+    p_out = ", CAST(profit AS DOUBLE) AS profit" if profit else ""
+    o_base = f", {order} AS o" if order else ""
+    if order:
+        orders_cte = """,
+orders AS (
+    SELECT c, count(DISTINCT o) + max(CAST(o IS NULL AS BIGINT)) AS n_orders
+    FROM base GROUP BY c
+)"""
+        n_orders = "orders.n_orders"
+        join = "JOIN orders USING (c)"
+    else:
+        orders_cte, n_orders, join = "", "per_cust.n_rows", ""
+    return f"""
+WITH base AS (
+    SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}
+    FROM {VIEW} WHERE {where}
+),
+per_period AS (
+    SELECT c, {_period("d", freq)} AS per, min(d) AS d0, max(d) AS d1, count(*) AS n,
+           sum(a) AS a{p_period}
+    FROM base GROUP BY ALL
+),
+per_cust AS (
+    SELECT c, min(d0) AS first_day, max(d1) AS last_day, sum(n) AS n_rows,
+           sum(a) AS revenue{p_cust}, count(*) AS n_periods,
+           min(per) AS first_period, max(per) AS last_period,
+           sum(a) - arg_min(a, per) AS repeat_amount
+    FROM per_period GROUP BY c
+){orders_cte}
+SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
+       CAST(revenue AS DOUBLE) AS revenue{p_out},
+       CAST(revenue AS DOUBLE) / CAST({n_orders} AS DOUBLE) AS avg_order_value,
+       CAST({as_of_day} - last_day AS BIGINT) AS days_since_last,
+       CAST({as_of_day} - first_day AS BIGINT) AS tenure_days,
+       CAST(n_periods - 1 AS DOUBLE) AS frequency,
+       CAST(last_period - first_period AS DOUBLE) AS recency,
+       CAST({as_of_period} - first_period AS DOUBLE) AS "T",
+       CASE WHEN n_periods > 1 THEN repeat_amount / CAST(n_periods - 1 AS DOUBLE)
+            ELSE 0.0 END AS monetary_value,
+       revenue <= 0 AS nonpositive_revenue
+FROM per_cust {join}
+"""
+
+
+def _summary_sql_netted(
+    *,
+    cust: str,
+    day: str,
+    amount: str,
+    profit: str | None,
+    order: str | None,
+    where: str,
+    freq: str,
+    as_of_day: int,
+    as_of_period: str,
+) -> str:
+    """:func:`_summary_sql` when returns are netted: purchase days and periods first.
+
+    Each level keeps the plain sum of its amounts (``s``) and of their absolute values
+    (``g``), so that its net (``a``) is :func:`_snap`-ped as the pandas path's
+    :func:`~kamseg.transactions.net_sums` of the rows: a full cancellation nets to 0.
+    """
+    p_base = f", {profit} AS p" if profit else ""
+    p_sum = ", sum(p) AS p, sum(gp) AS gp" if profit else ""
+    p_cust = f", {_snap('sum(p)', 'sum(gp)')} AS profit" if profit else ""
+    p_out = ", CAST(profit AS DOUBLE) AS profit" if profit else ""
+    o_base = f", {order} AS o" if order else ""
+    buy = "(a > 0 OR NOT neg)"  # a purchase: net > 0, or no negative row
+    if freq == "D":  # a day is its own period
+        per_period = f"""
+    SELECT c, d AS per, s, g, a, neg, d AS d0, CASE WHEN {buy} THEN d END AS ok0,
+           CASE WHEN {buy} THEN d END AS ok1, n_orders{", p, gp" if profit else ""}
+    FROM per_day"""
+    else:
+        per_period = f"""
+    SELECT *, {_snap("s", "g")} AS a FROM (
+        SELECT c, {_period("d", freq)} AS per, sum(s) AS s, sum(g) AS g, bool_or(neg) AS neg,
+               min(d) AS d0, min(d) FILTER (WHERE {buy}) AS ok0,
+               max(d) FILTER (WHERE {buy}) AS ok1, sum(n_orders) AS n_orders{p_sum}
+        FROM per_day GROUP BY ALL
+    )"""
+    if order:  # orders whose net is > 0 or that have no negative line
+        orders_cte = f""",
+orders AS (
+    SELECT c, count(*) FILTER (WHERE {buy}) AS n_orders
+    FROM (
+        SELECT c, {_snap("sum(a)", "sum(abs(a))")} AS a, bool_or(a < 0) AS neg
+        FROM base GROUP BY c, o
+    )
+    GROUP BY c
+)"""
+        n_orders = "orders.n_orders"
+        join = "JOIN orders USING (c)"
+    else:  # each row is an order
+        orders_cte, n_orders, join = "", "per_cust.n_orders", ""
+    return f"""
+WITH base AS (
+    SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}
+    FROM {VIEW} WHERE {where}
+),
+per_day AS (
+    SELECT *, {_snap("s", "g")} AS a FROM (
+        SELECT c, d, sum(a) AS s, sum(abs(a)) AS g, bool_or(a < 0) AS neg,
+               count(*) FILTER (WHERE a >= 0) AS n_orders
+               {", sum(p) AS p, sum(abs(p)) AS gp" if profit else ""}
+        FROM base GROUP BY c, d
+    )
+),
+per_period AS ({per_period}
+),
+per_cust AS (
+    -- no purchase at all (all cancelled): first and last "purchase" on the first day
+    SELECT c, coalesce(min(ok0) FILTER (WHERE {buy}), min(d0)) AS first_day,
+           coalesce(max(ok1) FILTER (WHERE {buy}), min(d0)) AS last_day,
+           {_snap("sum(s)", "sum(g)")} AS revenue{p_cust}, sum(n_orders) AS n_orders,
+           count(*) FILTER (WHERE {buy}) AS n_periods,
+           sum(a) FILTER (WHERE {buy}) - arg_min(a, per) FILTER (WHERE {buy})
+               AS repeat_amount
+    FROM per_period GROUP BY c
+){orders_cte},
+out AS (
+    SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
+           CAST(revenue AS DOUBLE) AS revenue{p_out},
+           greatest(n_periods - 1, 0) AS n_repeat,
+           {_period("first_day", freq)} AS first_period, repeat_amount
+    FROM per_cust {join}
+)
+SELECT c, first_day, last_day, n_orders, revenue{", profit" if profit else ""},
+       CASE WHEN n_orders > 0 THEN revenue / CAST(n_orders AS DOUBLE)
+            ELSE CAST('NaN' AS DOUBLE) END AS avg_order_value,
+       CAST({as_of_day} - last_day AS BIGINT) AS days_since_last,
+       CAST({as_of_day} - first_day AS BIGINT) AS tenure_days,
+       CAST(n_repeat AS DOUBLE) AS frequency,
+       CAST({_period("last_day", freq)} - first_period AS DOUBLE) AS recency,
+       CAST({as_of_period} - first_period AS DOUBLE) AS "T",
+       CASE WHEN n_repeat > 0 THEN repeat_amount / CAST(n_repeat AS DOUBLE)
+            ELSE 0.0 END AS monetary_value,
+       revenue <= 0 AS nonpositive_revenue
+FROM out
+"""
