@@ -1,4 +1,7 @@
-"""Tests of kamseg.engines.summarize_duckdb: every input kind equals the pandas path."""
+"""Tests of kamseg.engines.summarize_duckdb: every input kind equals the pandas path.
+
+The preparation rules (cancellations, far dates, customer ids, overflow) on every engine are
+tested in test_engines_rules.py."""
 
 from __future__ import annotations
 

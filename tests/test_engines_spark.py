@@ -1,4 +1,7 @@
-"""Tests of the Spark summary: equal to kamseg.summarize on pandas, same warnings and errors."""
+"""Tests of the Spark summary: equal to kamseg.summarize on pandas, same warnings and errors.
+
+The preparation rules (cancellations, far dates, customer ids, overflow) on every engine are
+tested in test_engines_rules.py."""
 
 from __future__ import annotations
 

@@ -549,3 +549,17 @@ def test_a_full_cancellation_nets_to_exactly_zero_whatever_the_order_of_the_sum(
     with pytest.warns(KamsegWarning):
         out = kamseg.summarize(same_day)
     assert out["frequency"].tolist() == [0.0, 0.0] and out["recency"].tolist() == [0.0, 0.0]
+
+
+def test_an_overflow_is_refused_even_with_returns_and_categorical_ids_are_stripped() -> None:
+    tx = pd.DataFrame(
+        {"customer_id": [1, 1, 1], "date": ["2024-01-01"] * 3, "amount": [1e308, 1e308, -1.0]}
+    )
+    with pytest.raises(SchemaError, match="overflows"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        kamseg.summarize(tx)
+    ids = pd.DataFrame(
+        {"customer_id": pd.Categorical([" a", "a", "b"]), "date": ["2024-01-01"] * 3}
+    ).assign(amount=1.0)
+    with pytest.warns(KamsegWarning, match="stripped surrounding spaces from 1 customer id"):
+        assert kamseg.summarize(ids).index.tolist() == ["a", "b"]

@@ -40,6 +40,8 @@ def normalise_ids(index: pd.Index) -> tuple[pd.Index, list[str]]:
     The result may hold duplicates (ids made equal) and missing values; the caller merges.
     """
     notices: list[str] = []
+    if isinstance(index.dtype, pd.CategoricalDtype):  # the values, not the codes
+        index = pd.Index(index.astype(index.dtype.categories.dtype), name=index.name)
     if index.dtype.kind == "f":
         values = index.to_numpy()
         known = values[~np.isnan(values)]

@@ -516,7 +516,7 @@ def net_sums(groups: np.ndarray, amount: np.ndarray, n: int) -> np.ndarray:
     net = np.bincount(groups, weights=amount, minlength=n)
     if (amount < 0).any():
         gross = np.bincount(groups, weights=np.abs(amount), minlength=n)
-        net[np.abs(net) <= NET_TOLERANCE * gross] = 0.0
+        net[np.isfinite(net) & (np.abs(net) <= NET_TOLERANCE * gross)] = 0.0
     return net
 
 
