@@ -279,12 +279,47 @@ def test_parameter_recovery_on_synthetic_data():
 # --- bad input ----------------------------------------------------------------------------
 
 
-def test_gamma_gamma_refuses_nonpositive_spend(cdnow_spend):
+def test_gamma_gamma_leaves_out_nonpositive_spend_with_one_notice(cdnow_spend, gg):
     bad = cdnow_spend.copy()
-    bad.iloc[0, bad.columns.get_loc("monetary_value")] = -5.0
-    bad.iloc[0, bad.columns.get_loc("frequency")] = 2.0
-    with pytest.raises(SchemaError, match=r"Gamma-Gamma needs a positive mean spend.*1 have"):
-        kamseg.clv.fit(bad, model="gamma_gamma")
+    repeat = np.flatnonzero(bad["frequency"].to_numpy() > 0)
+    col = bad.columns.get_loc("monetary_value")
+    bad.iloc[repeat[:3], col] = [-5.0, 0.0, -0.01]  # net returns
+    bad.iloc[np.flatnonzero(bad["frequency"].to_numpy() == 0)[:2], col] = -1.0  # not repeat
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = kamseg.clv.fit(bad, model="gamma_gamma")
+    assert len(caught) == 1
+    assert caught[0].category is kamseg.errors.KamsegWarning
+    assert caught[0].filename == __file__
+    assert str(caught[0].message).startswith(
+        "clv.fit: gamma_gamma: left out 3 repeat customer(s) with 'monetary_value' <= 0 "
+        "(net returns or free items;"
+    )
+    assert "fitted on the other 943 repeat customer(s)" in str(caught[0].message)
+    # the same fit as on the table without them, done by hand
+    kept = bad[(bad["frequency"] > 0) & (bad["monetary_value"] > 0)]
+    assert len(kept) == 943
+    by_hand = kamseg.clv.fit(kept, model="gamma_gamma")
+    for k, v in by_hand.params.items():
+        assert fitted.params[k] == pytest.approx(v, rel=1e-9)
+    assert fitted.n_obs == 943
+    assert fitted.params != gg.params
+
+
+def test_gamma_gamma_errors(cdnow_spend):
+    null = cdnow_spend.copy()
+    null.iloc[0, null.columns.get_loc("frequency")] = 2.0
+    null.iloc[0, null.columns.get_loc("monetary_value")] = np.nan
+    with pytest.raises(SchemaError, match=r"1 have a null 'monetary_value'"):
+        kamseg.clv.fit(null, model="gamma_gamma")
+    few = pd.DataFrame(
+        {"frequency": [2.0, 3.0, 1.0, 0.0], "monetary_value": [10.0, -4.0, 0.0, 0.0]}
+    )
+    with (
+        pytest.warns(kamseg.errors.KamsegWarning, match="left out 2 repeat customer"),
+        pytest.raises(SchemaError, match=r"found 1 \(2 more left out for 'monetary_value' <= 0\)"),
+    ):
+        kamseg.clv.fit(few, model="gamma_gamma")
 
 
 @pytest.mark.parametrize(
@@ -317,9 +352,14 @@ def test_bad_options(cdnow_summary, bgnbd):
 
 
 def test_failed_fit_raises_convergence_error():
-    # one customer who never came back: the likelihood has no finite maximum
+    # one customer who never came back: the likelihood has no finite maximum, not even on
+    # a boundary of the model (the purchase rate goes to 0)
     tiny = pd.DataFrame({"frequency": [0.0], "recency": [0.0], "T": [10.0]})
-    with pytest.raises(ConvergenceError):
+    hint = (
+        r"Hint: .*pass an L2 penalty, e.g. penalty=0.001 \(clv.fit\), "
+        r"SegmentConfig\(penalty=...\) or --penalty in kamseg segment"
+    )
+    with pytest.raises(ConvergenceError, match=hint):
         kamseg.clv.fit(tiny, model="bgnbd")
 
 
@@ -368,3 +408,101 @@ def test_model_modules_take_a_fit_result(bgnbd, gg):
     # population mean spend p*gamma/(q-1), by hand from the fitted values
     p, q, g = (gg.params[k] for k in ("p", "q", "gamma"))
     assert kamseg.clv.gamma_gamma.population_mean_spend(gg) == pytest.approx(p * g / (q - 1))
+
+
+# --- periods, margins ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def weekly_and_daily():
+    data = kamseg.datasets.make_transactions(n_customers=400, seed=3)
+    weekly = kamseg.summarize(data.transactions, freq="W")
+    daily = kamseg.summarize(data.transactions, freq="D")
+    return weekly, daily
+
+
+def test_predict_refuses_a_period_mismatch(weekly_and_daily):
+    weekly, daily = weekly_and_daily
+    fitted = kamseg.clv.fit(weekly, model="bgnbd")
+    assert fitted.freq == "W"
+    both = r"the model was fitted on 'W', customers.attrs\['freq'\] is 'D'"
+    with pytest.raises(ConfigError, match=rf"period mismatch: {both}"):
+        kamseg.clv.predict(daily, fitted, spend="monetary_value")
+    with pytest.raises(ConfigError, match=r"fitted on 'W', .*`freq` is 'D'"):
+        kamseg.clv.predict(weekly, fitted, freq="D")
+    # a table without attrs and a fit without freq: today's behaviour
+    bare = weekly.copy()
+    bare.attrs = {}
+    same = kamseg.clv.predict(bare, fitted)
+    pd.testing.assert_series_equal(same["p_alive"], kamseg.clv.predict(weekly, fitted)["p_alive"])
+    unknown = dataclasses.replace(fitted, freq=None)
+    kamseg.clv.predict(weekly, unknown)  # the table says W
+    kamseg.clv.predict(daily, kamseg.clv.fit(daily, model="bgnbd"), freq="D")
+
+
+def test_predict_margins_at_most_one(weekly_and_daily):
+    weekly, _ = weekly_and_daily
+    fitted = kamseg.clv.fit(weekly, model="bgnbd")
+    spend = weekly["monetary_value"].clip(lower=1.0)
+    table = weekly.assign(spend=spend)
+    with pytest.raises(ConfigError, match=r"`margin` is a share of revenue .* got 1.5"):
+        kamseg.clv.predict(table, fitted, spend="spend", margin=1.5)
+    margins = np.full(len(table), 0.2)
+    margins[[3, 7]] = [1.2, 3.0]
+    with pytest.raises(ConfigError, match=r"column 'm' \(argument `margin`\).* 2 customer\(s\)"):
+        kamseg.clv.predict(table.assign(m=margins), fitted, spend="spend", margin="m")
+    # 1 and negative margins (loss-making customers) are allowed: profit = margin * clv
+    margins[[3, 7]] = [1.0, -0.5]
+    out = kamseg.clv.predict(table.assign(m=margins), fitted, spend="spend", margin="m")
+    np.testing.assert_allclose(out["profit_clv"], margins * out["clv"], rtol=1e-15)
+    assert out["profit_clv"].iloc[7] < 0
+
+
+# --- extreme values -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "column", "value", "error"),
+    [
+        ("gamma_gamma", "monetary_value", 1e302, SchemaError),
+        ("bgnbd", "T", 1e302, SchemaError),
+        ("pareto_nbd", "frequency", 1e300, SchemaError),
+        ("mbgnbd", "recency", 1e150, SchemaError),
+    ],
+)
+def test_extreme_values_give_a_typed_error_and_no_numpy_warnings(
+    cdnow_spend, model, column, value, error
+):
+    table = cdnow_spend.copy()
+    repeat = table["frequency"] > 0
+    table.loc[repeat, column] = value
+    if column in ("recency", "frequency"):
+        table.loc[repeat, "T"] = np.maximum(table.loc[repeat, "T"], table.loc[repeat, "recency"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning would fail here
+        with pytest.raises(error, match=rf"beyond 1e\+100 in size.*{column!r}|{column!r}.*beyond"):
+            kamseg.clv.fit(table, model=model)
+
+
+@pytest.mark.parametrize("model", ["gamma_gamma", "bgnbd", "mbgnbd", "pareto_nbd"])
+@pytest.mark.parametrize("scale", [1e20, 1e60, 1e90])
+def test_huge_but_accepted_values_fit_or_fail_cleanly(cdnow_spend, model, scale):
+    # money and periods in absurd units: an estimate in those units, or ConvergenceError;
+    # never a numpy RuntimeWarning
+    table = cdnow_spend.copy()
+    if model == "gamma_gamma":
+        table["monetary_value"] *= scale
+    else:
+        table["recency"] *= scale
+        table["T"] *= scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            fitted = kamseg.clv.fit(table, model=model)
+        except ConvergenceError:
+            return
+    assert np.all(np.isfinite(fitted.values()))
+    if model != "gamma_gamma":  # time rescaled: the same fit, alpha and beta in the new unit
+        plain = kamseg.clv.fit(cdnow_spend, model=model)
+        assert fitted.params["r"] == pytest.approx(plain.params["r"], rel=1e-6)
+        assert fitted.params["alpha"] == pytest.approx(plain.params["alpha"] * scale, rel=1e-6)

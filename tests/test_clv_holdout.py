@@ -725,6 +725,8 @@ COMPARE_COLUMNS = [
     "rmse",
     "correlation",
     "aggregate_error",
+    "boundary",
+    "dropout_identified",
     "note",
 ]
 
@@ -738,6 +740,8 @@ def test_compare_models(cdnow_weekly, bgnbd_weekly):
     assert table["aic"].is_monotonic_increasing
     assert (table["n_params"] == 4).all()
     assert (table["note"] == "").all()
+    assert (table["boundary"] == "").all()  # CDNOW: ordinary maxima
+    assert table["dropout_identified"].tolist() == [True] * len(models)
     row = table.loc["bgnbd"]
     assert row["log_likelihood"] == pytest.approx(bgnbd_weekly.log_likelihood)
     assert row["aic"] == pytest.approx(2 * 4 - 2 * bgnbd_weekly.log_likelihood)
@@ -763,6 +767,7 @@ def test_compare_models_reports_a_failing_fit(monkeypatch, cdnow_weekly):
     assert failed[["log_likelihood", "aic", "bic", "mae", "rmse"]].isna().all()
     assert failed["n_params"] == 4
     assert "did not converge" in failed["note"]
+    assert failed["boundary"] == "" and failed["dropout_identified"] is None
     assert table.loc["bgnbd", "note"] == ""
 
 

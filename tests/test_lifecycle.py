@@ -685,7 +685,8 @@ def test_one_stage_per_customer_reference_and_row_order(
         if age < 2 * th.trend_window_days:
             r, p, c = spend.get(i, (0.0, 0.0, 0))
             recent = age < th.trend_window_days
-            spend[i] = (r + amount * recent, p + amount * (not recent), c + 1)
+            # a return is no order (it nets the spend, not the count)
+            spend[i] = (r + amount * recent, p + amount * (not recent), c + (amount >= 0))
     # the trend's tenure rule reads the transactions: a purchase two windows old or more
     covers = {i for i, age, _ in tx_rows if age >= 2 * th.trend_window_days}
     expected = ref_stages(rows, p_alive, spend, th, covers)

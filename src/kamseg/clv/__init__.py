@@ -21,6 +21,11 @@ parameters in the model's order.
 ``calibration_holdout``, ``evaluate_holdout`` and ``compare_models`` test the models on a
 later period than the one they were fitted on.
 
+When a transaction model's likelihood is highest on the boundary of its parameter space
+(e.g. no dropout in the data), ``fit`` returns the limit model, flagged in
+``FitResult.boundary``, and ``FitResult.dropout_identified`` says whether P(alive) can tell
+lapsed customers (see the CLV page of the docs).
+
 This subpackage imports scipy; ``import kamseg`` does not load it until it is used.
 """
 

@@ -10,6 +10,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._types import P_ALIVE_INFORMATIVE
 from kamseg._validation import (
     check_choice,
     check_columns,
@@ -17,14 +18,26 @@ from kamseg._validation import (
     check_no_overwrite,
     examples,
     to_float,
+    warn,
 )
-from kamseg.clv._base import FitResult, ModelSpec, Prepared, collapse, maximize
-from kamseg.errors import ConfigError, SchemaError
+from kamseg.clv._base import (
+    TRANSACTION_MODELS,
+    FitFailure,
+    FitResult,
+    ModelSpec,
+    Prepared,
+    collapse,
+    maximize,
+)
+from kamseg.errors import ConfigError, ConvergenceError, SchemaError
 
-__all__ = ["MONTH_IN_PERIODS", "ModelName", "fit", "predict"]
+__all__ = ["MAX_MAGNITUDE", "MONTH_IN_PERIODS", "ModelName", "fit", "predict"]
 
 ModelName = Literal["bgnbd", "mbgnbd", "pareto_nbd", "bgbb", "gamma_gamma", "sbg"]
-TRANSACTION_MODELS = ("bgnbd", "mbgnbd", "pareto_nbd")
+
+#: Largest count, period or amount `fit` accepts: beyond it the likelihood's arithmetic
+#: (products, squares) leaves the range of float64, and no real table comes near it.
+MAX_MAGNITUDE = 1e100
 
 #: Periods in one month, per data period, as lifetimes counts them: 30 days, 4.345 weeks.
 MONTH_IN_PERIODS: dict[str, float] = {"D": 30.0, "W": 4.345, "M": 1.0}
@@ -90,6 +103,19 @@ def _rfm_arrays(
     return x, t_x, T
 
 
+def _check_magnitude(columns: dict[str, np.ndarray], *, func: str) -> None:
+    """Refuse values beyond :data:`MAX_MAGNITUDE` (they overflow the likelihood)."""
+    for col, values in columns.items():
+        big = np.abs(values) > MAX_MAGNITUDE
+        if big.any():
+            raise SchemaError(
+                f"{func}: {int(big.sum())} value(s) of column {col!r} are beyond "
+                f"{MAX_MAGNITUDE:.0e} in size (largest {float(np.nanmax(np.abs(values))):.3g}); "
+                "a model cannot be fitted to numbers this large. Hint: check the column, or "
+                "express it in larger units (e.g. thousands)."
+            )
+
+
 def fit(
     customers: Any,
     *,
@@ -112,7 +138,8 @@ def fit(
           `recency_col`, `T_col` (e.g. from :func:`kamseg.summarize`, in its ``freq``
           periods);
         - ``"gamma_gamma"``: a customer table with `frequency_col` and `monetary_col`;
-          customers with frequency 0 are left out (the model describes repeat spend);
+          customers with frequency 0 are left out (the model describes repeat spend), and
+          so are repeat customers whose `monetary_col` is <= 0, with a warning;
         - ``"bgbb"``: a table with `frequency_col`, `recency_col` and `n_col` (number of
           purchase opportunities), optionally `weights_col` (customers per row);
         - ``"sbg"``: not a customer table but the number of customers still active at the
@@ -125,7 +152,11 @@ def fit(
         contract retention, Fader & Hardie 2007).
     penalty
         L2 penalty: the fit minimises ``-LL/n + penalty * sum(params**2)``, like
-        lifetimes' ``penalizer_coef``. 0 (default) is plain maximum likelihood.
+        lifetimes' ``penalizer_coef``. 0 (default) is plain maximum likelihood. The
+        transaction models are fitted, as in lifetimes, on time rescaled so that the
+        longest history (max T) is 1, and their α, β (and λ, μ of a boundary fit) are
+        converted back: the same penalty gives the same estimates (in the table's
+        periods) whether the table counts days, weeks or months.
     initial
         Optional starting values, in the order of the model's parameters.
 
@@ -135,15 +166,33 @@ def fit(
         Immutable: ``params`` (by the papers' names: r, alpha, a, b; r, alpha, s, beta;
         alpha, beta, gamma, delta; p, q, gamma; gamma, delta), ``std_errors``,
         ``log_likelihood``, ``aic``, ``bic``, ``n_obs``, ``n_iter``, ``message``,
-        ``covariance``, and ``summary()`` / ``conf_int()``.
+        ``covariance``, and ``summary()`` / ``conf_int()``. For the transaction models
+        also ``boundary`` (None, or the limit reached, see below), ``dropout_share``,
+        ``dropout_lr`` and ``dropout_identified``.
+
+    Warns
+    -----
+    KamsegWarning
+        - Once, when a transaction model's likelihood is highest on the boundary of its
+          parameter space. The limit model is returned, flagged by ``boundary``:
+          ``"no dropout"`` (the NBD model, parameters r, alpha: P(alive) = 1),
+          ``"all-or-nothing dropout"`` (a share ``pi`` leaves at the first opportunity,
+          the others never), ``"no heterogeneity in purchase rates"`` (one rate
+          ``lambda`` for everyone),
+          ``"no heterogeneity in dropout"`` (one dropout probability ``p``, or for
+          Pareto/NBD one rate ``mu``), or two of them joined by ``"; "``. Its predictions
+          (:func:`predict`, the model modules) use the limit formulas.
+        - Once, for ``"gamma_gamma"``, counting the repeat customers left out because
+          their `monetary_col` is <= 0 (net returns, free items).
 
     Raises
     ------
     ConvergenceError
-        If the maximum likelihood fit fails (never NaN parameters reported as success).
+        If the optimisation fails with neither an ordinary maximum nor one on the
+        boundary (never NaN parameters reported as success).
     SchemaError
-        On impossible data (negative counts, recency > T, non-positive spend for
-        Gamma-Gamma, ...).
+        On impossible data (negative counts, recency > T, null spend for Gamma-Gamma, fewer
+        than 2 repeat customers with positive spend, values beyond 1e100, ...).
     ConfigError
         On an unknown model or a negative penalty.
 
@@ -168,6 +217,7 @@ def fit(
         x, t_x, T = _rfm_arrays(
             customers, func=func, frequency_col=frequency_col, recency_col=recency_col, T_col=T_col
         )
+        _check_magnitude({str(frequency_col): x, str(recency_col): t_x, str(T_col): T}, func=func)
         if not (T > 0).any():
             raise SchemaError(
                 f"{func}: every customer has T = 0 (first purchase on the as_of day); "
@@ -211,7 +261,20 @@ def fit(
             f"{func}: `initial` must be {len(spec.param_names)} positive numbers "
             f"({', '.join(spec.param_names)}); got {initial!r}."
         )
-    return maximize(spec, prepared, penalty=float(penalty), initial=start, freq=freq)
+    if model in TRANSACTION_MODELS:
+        from kamseg.clv._boundary import fit_transactions
+
+        result, message = fit_transactions(
+            spec, prepared, penalty=float(penalty), initial=start, freq=freq
+        )
+        if message is not None:
+            warn(message)
+        return result
+    try:
+        with np.errstate(all="ignore"):
+            return maximize(spec, prepared, penalty=float(penalty), initial=start, freq=freq)
+    except FitFailure as exc:
+        raise ConvergenceError(str(exc)) from None
 
 
 def _spend_data(
@@ -223,24 +286,38 @@ def _spend_data(
     )
     x = to_float(customers[frequency_col], func=func, col=str(frequency_col))
     m = to_float(customers[monetary_col], func=func, col=str(monetary_col))
+    _check_magnitude({str(frequency_col): x, str(monetary_col): m}, func=func)
     repeat = x > 0
-    bad = repeat & ~(m > 0)
-    if bad.any():
+    null = repeat & np.isnan(m)
+    if null.any():
         raise SchemaError(
-            f"{func}: Gamma-Gamma needs a positive mean spend for every repeat customer; "
-            f"{int(bad.sum())} have {monetary_col!r} <= 0 or null (examples (index): "
-            f"{examples(customers.index[bad])}). Hint: fit on "
-            f"customers[customers[{str(monetary_col)!r}] > 0]; returns netted into the totals or "
-            "free items can make mean spend non-positive."
+            f"{func}: Gamma-Gamma needs the mean spend of every repeat customer; "
+            f"{int(null.sum())} have a null {monetary_col!r} (examples (index): "
+            f"{examples(customers.index[null])}). Hint: fill or drop them first."
         )
-    if repeat.sum() < 2:
+    nonpositive = repeat & (m <= 0)
+    kept = repeat & (m > 0)
+    if nonpositive.any():
+        warn(
+            f"{func}: gamma_gamma: left out {int(nonpositive.sum())} repeat customer(s) with "
+            f"{monetary_col!r} <= 0 (net returns or free items; examples (index): "
+            f"{examples(customers.index[nonpositive])}): the model describes positive spend, "
+            f"so it is fitted on the other {int(kept.sum())} repeat customer(s).",
+            stacklevel=4,
+        )
+    if kept.sum() < 2:
+        left_out = (
+            f" ({int(nonpositive.sum())} more left out for {monetary_col!r} <= 0)"
+            if nonpositive.any()
+            else ""
+        )
         raise SchemaError(
-            f"{func}: Gamma-Gamma needs customers with repeat purchases; found "
-            f"{int(repeat.sum())}."
+            f"{func}: Gamma-Gamma needs at least 2 customers with repeat purchases and a "
+            f"positive mean spend; found {int(kept.sum())}{left_out}."
         )
     # mean spends are continuous, so identical rows are rare: no collapsing (a sort of
     # float pairs would cost more than it saves)
-    return Prepared({"x": x[repeat], "m": m[repeat]}, np.ones(int(repeat.sum())))
+    return Prepared({"x": x[kept], "m": m[kept]}, np.ones(int(kept.sum())))
 
 
 # --- prediction -----------------------------------------------------------------------------
@@ -252,8 +329,13 @@ PurchaseSummary = Callable[
 ]
 
 
-def _purchase_summary(model: str) -> PurchaseSummary:
+def _purchase_summary(fitted: FitResult) -> PurchaseSummary:
     """``f(params, x, t_x, T, steps, discount) -> (p_alive, expected, discounted)``."""
+    model = fitted.model
+    if fitted.boundary is not None:
+        from kamseg.clv import _limits
+
+        return functools.partial(_limits.purchase_summary, _limits.face_of(fitted))
     if model in ("bgnbd", "mbgnbd"):
         from kamseg.clv import _bgnbd
 
@@ -334,10 +416,13 @@ def predict(
     freq
         The period of `frequency`/`recency`/`T`: "D", "W" or "M". Default: the period the
         model was fitted on, else ``customers.attrs["freq"]`` (set by summarize). A month is
-        30 days, 4.345 weeks or 1 calendar month, as in lifetimes.
+        30 days, 4.345 weeks or 1 calendar month, as in lifetimes. When the fit's period
+        (``fitted.freq``), ``customers.attrs["freq"]`` and `freq` are known, they must
+        agree.
     margin
         Profit margin on revenue, a constant (e.g. 0.25) or a column of per-customer
-        margins. With `margin`, ``profit_clv`` is added.
+        margins, at most 1; negative margins (loss-making customers) are allowed. With
+        `margin` (and `spend`), ``profit_clv`` is added.
     cost_to_serve
         Yearly cost to serve each customer while alive, a constant or a column; it
         accrues monthly (``cost/12``), weighted by today's ``p_alive`` and discounted like
@@ -369,6 +454,26 @@ def predict(
           expected cost to serve;
         - ``clv_lower``, ``clv_upper`` (float64, with `interval`).
 
+        For a boundary fit (``fitted.boundary``) the columns come from the limit model's
+        formulas: with no dropout ``p_alive`` is 1 and ``expected_purchases`` the NBD
+        expectation ``(r + frequency) / (alpha + T) * t``.
+
+        ``attrs["kamseg_p_alive_informative"]`` is ``fitted.dropout_identified is not
+        False``: False when the model found no (or negligible) dropout, so that its
+        P(alive) cannot tell who left (:func:`kamseg.lifecycle_stage` then does not use it).
+
+    Raises
+    ------
+    ConfigError
+        If `fitted` is not a transaction model fit; if the periods of the fit,
+        ``customers.attrs["freq"]`` and `freq` disagree, or none is known; on a bad
+        `horizon`, `discount_rate` or `interval`; if a margin is above 1; if
+        `cost_to_serve` is given without `margin`.
+    ColumnNotFoundError
+        If a named column is missing.
+    SchemaError
+        On impossible values in the table, or null margins, spends or costs.
+
     Examples
     --------
     >>> import kamseg
@@ -397,6 +502,7 @@ def predict(
         raise ConfigError(
             f"{func}: `discount_rate` is per month and must be in [0, 1); got {discount_rate!r}."
         )
+    _check_periods(customers, fitted, freq, func=func)
     period = freq or fitted.freq or customers.attrs.get("freq")
     if period not in MONTH_IN_PERIODS:
         raise ConfigError(
@@ -410,6 +516,10 @@ def predict(
             f"{func}: `cost_to_serve` needs `margin` (profit CLV); pass margin=1.0 if the "
             "spend is already profit."
         )
+    margins = None
+    if margin is not None:
+        margins = _per_customer(customers, margin, func=func, arg="margin")
+        _check_margins(customers, margins, margin, func=func)
     new_cols = ["p_alive", "expected_purchases"]
     if spend is not None:
         new_cols += ["expected_spend", "clv"]
@@ -421,7 +531,7 @@ def predict(
 
     steps = np.arange(1, horizon + 1, dtype=np.float64) * MONTH_IN_PERIODS[period]
     discount = (1.0 + discount_rate) ** -np.arange(1, horizon + 1, dtype=np.float64)
-    summary_fn = _purchase_summary(fitted.model)
+    summary_fn = _purchase_summary(fitted)
 
     def purchases(params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -431,6 +541,8 @@ def predict(
     # a shallow copy: new columns go to the copy only, and the input's data are shared
     # read-only (copy-on-write in pandas 3), so nothing is duplicated
     out = customers.copy(deep=False)
+    # lifecycle_stage reads this: a P(alive) that cannot tell who left is not used there
+    out.attrs = {**customers.attrs, P_ALIVE_INFORMATIVE: fitted.dropout_identified is not False}
     out["p_alive"] = alive
     out["expected_purchases"] = expected
     if spend is None:
@@ -441,8 +553,8 @@ def predict(
     clv = spend_per * discounted
     out["expected_spend"] = spend_per
     out["clv"] = clv
-    if margin is not None:
-        profit = _per_customer(customers, margin, func=func, arg="margin") * clv
+    if margins is not None:
+        profit = margins * clv
         if cost_to_serve is not None:
             cost = _per_customer(customers, cost_to_serve, func=func, arg="cost_to_serve")
             profit = profit - cost / 12.0 * discount.sum() * alive
@@ -454,6 +566,47 @@ def predict(
         out["clv_lower"] = lower
         out["clv_upper"] = upper
     return out
+
+
+def _check_periods(
+    customers: pd.DataFrame, fitted: FitResult, freq: str | None, *, func: str
+) -> None:
+    """Refuse a table or a `freq` in other periods than the fit (when both are known)."""
+    known = {
+        "the model was fitted on": fitted.freq,
+        "customers.attrs['freq'] is": customers.attrs.get("freq"),
+        "`freq` is": freq,
+    }
+    given = {k: v for k, v in known.items() if v is not None}
+    if len(set(given.values())) > 1:
+        shown = ", ".join(f"{k} {v!r}" for k, v in given.items())
+        raise ConfigError(
+            f"{func}: period mismatch: {shown}. frequency, recency and T count periods, so "
+            "a model fitted on one period applied to a table in another gives wrong "
+            "predictions. Hint: summarize the customers with the freq of the fit "
+            "(kamseg.summarize(..., freq=...)), or fit the model on this table."
+        )
+
+
+def _check_margins(
+    customers: pd.DataFrame, margins: np.ndarray, margin: float | Hashable, *, func: str
+) -> None:
+    """Refuse margins above 1 (profit cannot exceed revenue); negative ones are losses."""
+    above = margins > 1.0
+    if not above.any():
+        return
+    if isinstance(margin, int | float) and not isinstance(margin, bool):
+        raise ConfigError(
+            f"{func}: `margin` is a share of revenue and must be at most 1 (profit CLV "
+            f"cannot exceed CLV); got {margin!r}. Hint: pass 0.25 for a 25 % margin."
+        )
+    raise ConfigError(
+        f"{func}: column {margin!r} (argument `margin`) is a share of revenue and must be at "
+        f"most 1 (profit CLV cannot exceed CLV); {int(above.sum())} customer(s) have more, "
+        f"e.g. (index) {examples(customers.index[above])} with "
+        f"{examples(margins[above].tolist())}. Hint: margins are profit / revenue, e.g. "
+        "0.25; negative margins (loss-making customers) are allowed."
+    )
 
 
 def _spend_function(

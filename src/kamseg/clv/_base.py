@@ -23,6 +23,11 @@ import pandas as pd
 from kamseg.errors import ConvergenceError
 
 __all__ = [
+    "DROPOUT_LR_MIN",
+    "DROPOUT_SHARE_MIN",
+    "PENALTY_HINT",
+    "TRANSACTION_MODELS",
+    "FitFailure",
     "FitResult",
     "ModelSpec",
     "Prepared",
@@ -36,6 +41,36 @@ __all__ = [
 ]
 
 ModelKind = Literal["transactions", "spend", "retention"]
+
+#: The purchase models with an unobserved dropout process.
+TRANSACTION_MODELS = ("bgnbd", "mbgnbd", "pareto_nbd")
+
+#: How every "did not converge" message tells the user to pass a penalty.
+PENALTY_HINT = (
+    "pass an L2 penalty, e.g. penalty=0.001 (clv.fit), SegmentConfig(penalty=...) or "
+    "--penalty in kamseg segment"
+)
+
+#: Dropout counts as identified only if the fitted model expects at least this share of the
+#: fitted customers to have dropped out by their own T (the mean of 1 - P(alive)), and
+#: judges at least this share more likely gone than alive (P(alive) < 0.5) ...
+DROPOUT_SHARE_MIN = 0.01
+
+#: ... and only if the data reject the no-dropout limit: a likelihood-ratio statistic
+#: 2 (LL - LL without dropout) of at least the 5 % critical value of the boundary
+#: distribution ½χ²₀ + ½χ²₁ (the 90 % quantile of χ²₁).
+DROPOUT_LR_MIN = 2.705543454095404
+
+
+class FitFailure(ConvergenceError):
+    """A :class:`~kamseg.errors.ConvergenceError` that also carries where the optimiser
+    ended: `log_likelihood` (-inf when it ended at non-finite parameters) and `params`
+    (in the units of the reported parameters)."""
+
+    def __init__(self, message: str, *, log_likelihood: float, params: np.ndarray) -> None:
+        super().__init__(message)
+        self.log_likelihood = log_likelihood
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -126,6 +161,38 @@ class FitResult:
         Covariance of the log-parameters (used for intervals and simulation), read-only.
     freq
         Period of the data the model was fitted on ("D", "W", "M"), when known.
+    boundary
+        None for an ordinary (interior) maximum. For a transaction model whose likelihood
+        is highest on the boundary of its parameter space, the limit it reached, one or two
+        of these joined by ``"; "``:
+
+        - ``"no dropout"``: nobody is expected to stop buying (BG/NBD, MBG/NBD: a/(a+b) -> 0;
+          Pareto/NBD: s/β -> 0). The model is the NBD (gamma-Poisson) purchase model,
+          parameters ``r``, ``alpha``; P(alive) = 1.
+        - ``"all-or-nothing dropout"``: a share ``pi`` of the customers drops out at the
+          first opportunity (BG/NBD: right after the first repeat purchase; MBG/NBD,
+          Pareto/NBD: right after the first purchase), the others never (a, b -> 0;
+          s, β -> 0); ``pi`` replaces the pair.
+        - ``"no heterogeneity in purchase rates"``: every customer buys at the same rate
+          ``lambda`` = r/α (r, α -> ∞); ``lambda`` replaces ``r`` and ``alpha``.
+        - ``"no heterogeneity in dropout"``: every customer has the same dropout probability
+          ``p`` = a/(a+b) after each purchase (BG/NBD, MBG/NBD: a, b -> ∞) or the same
+          dropout rate ``mu`` = s/β (Pareto/NBD: s, β -> ∞); it replaces the pair.
+
+        `params` then holds the parameters of that limit model (e.g. ``r``, ``alpha`` for
+        "no dropout") and `aic`/`bic` count them; predictions use the limit formulas.
+    dropout_share
+        Transaction models: the share of the fitted customers the model expects to have
+        dropped out by their own T, the weighted mean of ``1 - P(alive)`` (0 with no
+        dropout). None for other models.
+    lapsed_share
+        Transaction models: the share of the fitted customers more likely gone than alive,
+        ``P(alive) < 0.5`` (0 with no dropout). None for other models.
+    dropout_lr
+        Transaction models: the likelihood-ratio statistic ``2 (LL - LL0)`` against the
+        best fit without dropout (NBD, or Poisson when that is better), 0 at the no-dropout
+        boundary. None for other models. (With a penalty, both log-likelihoods are those of
+        the penalised estimates.)
     """
 
     model: str
@@ -140,10 +207,45 @@ class FitResult:
     covariance: np.ndarray
     log_covariance: np.ndarray
     freq: str | None = None
+    boundary: str | None = None
+    dropout_share: float | None = None
+    lapsed_share: float | None = None
+    dropout_lr: float | None = None
 
     @property
     def n_params(self) -> int:
+        """Number of estimated parameters (of the limit model for a boundary fit)."""
         return len(self.params)
+
+    @property
+    def dropout_identified(self) -> bool | None:
+        """Whether the data identify dropout, so that P(alive) can tell lapsed customers.
+
+        For ``"bgnbd"``, ``"mbgnbd"`` and ``"pareto_nbd"``: False at the ``"no dropout"``
+        boundary, and False when the fitted dropout is negligible or cannot be told apart:
+
+        - the model expects fewer than 1 % of the fitted customers to have dropped out by
+          their own T (`dropout_share` < 0.01);
+        - it judges fewer than 1 % of them more likely gone than alive (`lapsed_share`
+          < 0.01: P(alive) flags almost nobody, e.g. every P(alive) above 0.88);
+        - or the data do not reject the no-dropout model (`dropout_lr` below 2.71, the 5 %
+          critical value of the ½χ²₀ + ½χ²₁ distribution of a likelihood ratio at a
+          boundary; approximate, since b or β is not identified without dropout).
+
+        True otherwise. None for the other models, and for a result built without these
+        diagnostics.
+        """
+        if self.model not in TRANSACTION_MODELS:
+            return None
+        if self.boundary is not None and "no dropout" in self.boundary.split("; "):
+            return False
+        if self.dropout_share is None or self.lapsed_share is None or self.dropout_lr is None:
+            return None
+        return (
+            self.dropout_share >= DROPOUT_SHARE_MIN
+            and self.lapsed_share >= DROPOUT_SHARE_MIN
+            and self.dropout_lr >= DROPOUT_LR_MIN
+        )
 
     @property
     def aic(self) -> float:
@@ -185,9 +287,10 @@ class FitResult:
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
+        at = "" if self.boundary is None else f", boundary={self.boundary!r}"
         return (
             f"FitResult(model={self.model!r}, {shown}, log_likelihood={self.log_likelihood:.2f}, "
-            f"n_obs={self.n_obs:g})"
+            f"n_obs={self.n_obs:g}{at})"
         )
 
 
@@ -345,22 +448,43 @@ def maximize(
     initial: np.ndarray | None = None,
     freq: str | None = None,
     max_iter: int = 1000,
+    to_units: np.ndarray | None = None,
+    ll_offset: float = 0.0,
+    box: float | None = None,
 ) -> FitResult:
     """Fit `spec` to `data` by (optionally L2-penalised) maximum likelihood.
 
     The objective is ``-LL / n + penalty * sum(params ** 2)`` (the penalty of lifetimes'
     ``penalizer_coef``), minimised by BFGS over ``log(params)``.
 
+    `data` may be in other units than the reported parameters (the transaction models
+    fit on time rescaled so that the longest T is 1): `to_units` multiplies each fitted
+    parameter into the reported one (the covariance follows), and `ll_offset` is added to
+    the log-likelihood (the Jacobian of the time rescaling). `initial` is in the units of
+    `data`.
+
+    With `box`, the search stays where every ``|log(param)| <= box`` (the objective is
+    a wall outside) and ends after the Newton steps, without the derivative-free last
+    resort: a quick fit for limit models and for checks near a boundary.
+
     Raises
     ------
-    ConvergenceError
-        If the optimiser fails, the estimates are not finite, or the gradient at the
-        reported optimum is not close to zero.
+    FitFailure
+        (a :class:`~kamseg.errors.ConvergenceError`) If the optimiser fails, the estimates
+        are not finite, or the gradient at the reported optimum is not close to zero.
     """
     from scipy.optimize import minimize
 
-    objective, total_ll = _make_objective(spec, data, penalty)
+    objective, total_ll = _make_objective(spec, data, penalty, box=box)
     n = data.n_obs
+    units = np.ones(len(spec.param_names)) if to_units is None else np.asarray(to_units)
+
+    def failure(message: str, theta: np.ndarray) -> FitFailure:
+        with np.errstate(all="ignore"):
+            params = np.exp(theta)
+            ll = total_ll(params) + ll_offset if np.all(np.isfinite(params)) else -math.inf
+        ll = ll if math.isfinite(ll) else -math.inf
+        return FitFailure(message, log_likelihood=ll, params=params * units)
 
     start = spec.initial(data) if initial is None else np.asarray(initial, dtype=np.float64)
     theta = np.log(start)
@@ -369,7 +493,7 @@ def maximize(
     #    BFGS then needs a few iterations instead of ~20, each costing a pass over the data
     sub = _subsample(data, target=_WARM_START_ROWS)
     if sub is not None:
-        sub_objective, _ = _make_objective(spec, sub, penalty)
+        sub_objective, _ = _make_objective(spec, sub, penalty, box=box)
         warm = minimize(sub_objective, theta, jac=True, method="BFGS", options=options)
         if np.all(np.isfinite(warm.x)) and sub_objective(warm.x)[0] < 1e299:
             theta = warm.x
@@ -386,9 +510,10 @@ def maximize(
     theta = res.x
     n_iter = int(res.nit)
     if not np.all(np.isfinite(theta)) or objective(theta)[0] >= 1e299:
-        raise ConvergenceError(
+        raise failure(
             f"fit({spec.name!r}): the optimiser ended at non-finite parameters "
-            f"({res.message}). Hint: check the data, or pass penalty=0.001 to regularise."
+            f"({res.message}). Hint: check the data, or {PENALTY_HINT}, to regularise.",
+            np.where(np.isfinite(theta), theta, np.nan),
         )
     # 2) Newton steps with a finite-difference Hessian of the analytic gradient: quadratic
     #    convergence, so the estimates are exact to many digits at a small fixed cost
@@ -396,6 +521,12 @@ def maximize(
     if float(np.max(np.abs(grad))) > 1e-6:
         theta, grad, newton_iter = _newton_polish(objective, theta)
         n_iter += newton_iter
+    if float(np.max(np.abs(grad))) > 1e-6 and box is not None:
+        raise failure(
+            f"fit({spec.name!r}) did not converge: gradient {np.round(grad, 8).tolist()}. "
+            f"Hint: {PENALTY_HINT}.",
+            theta,
+        )
     if float(np.max(np.abs(grad))) > 1e-6:
         # a last resort from the reached point: derivative-free, then Newton again
         res = minimize(
@@ -407,19 +538,25 @@ def maximize(
         theta, grad, newton_iter = _newton_polish(objective, res.x)
         n_iter += int(res.nit) + newton_iter
         if float(np.max(np.abs(grad))) > 1e-6 or not np.all(np.isfinite(theta)):
-            raise ConvergenceError(
+            shown = np.round(np.exp(theta) * units, 6).tolist()
+            raise failure(
                 f"fit({spec.name!r}) did not converge: gradient {np.round(grad, 8).tolist()} "
-                f"at log-parameters {np.round(theta, 4).tolist()} ({res.message}). "
-                "Hint: pass penalty=0.001, or check that the data suit this model."
+                f"at parameters {shown} ({res.message}). Hint: {PENALTY_HINT}, or check "
+                "that the data suit this model.",
+                theta,
             )
-    params = np.exp(theta)
-    ll = total_ll(params)
-    cov, log_cov = _covariances(spec, data, params)
-    if not np.all(np.isfinite(cov)):
-        raise ConvergenceError(
+    params_fit = np.exp(theta)
+    ll = total_ll(params_fit) + ll_offset
+    cov, log_cov = _covariances(spec, data, params_fit)
+    with np.errstate(all="ignore"):
+        params = params_fit * units
+        cov = cov * np.outer(units, units)
+    if not (np.all(np.isfinite(cov)) and np.all(np.isfinite(params)) and math.isfinite(ll)):
+        raise failure(
             f"fit({spec.name!r}): the likelihood has no proper maximum here (its curvature "
             f"is singular at {np.round(params, 6).tolist()}), so the parameters are not "
-            "identified by these data. Hint: fit on more customers, or pass penalty=0.001."
+            f"identified by these data. Hint: fit on more customers, or {PENALTY_HINT}.",
+            theta,
         )
     names = spec.param_names
     se = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
@@ -464,7 +601,7 @@ def _subsample(data: Prepared, *, target: int) -> Prepared | None:
 
 
 def _make_objective(
-    spec: ModelSpec, data: Prepared, penalty: float
+    spec: ModelSpec, data: Prepared, penalty: float, *, box: float | None = None
 ) -> tuple[Callable[[np.ndarray], tuple[float, np.ndarray]], Callable[[np.ndarray], float]]:
     """(objective(log params) -> (value, gradient), total log-likelihood(params))."""
     n = data.n_obs
@@ -480,7 +617,12 @@ def _make_objective(
         return total_ll(params), g
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        params = np.exp(theta)
+        with np.errstate(all="ignore"):
+            params = np.exp(theta)
+        if not np.all((params > 0) & np.isfinite(params)):  # under- or overflow
+            return 1e300, np.zeros_like(theta)
+        if box is not None and float(np.max(np.abs(theta))) > box:
+            return 1e300, np.zeros_like(theta)
         with np.errstate(all="ignore"):
             ll, g_nat = ll_and_grad(params)
         if not math.isfinite(ll):
@@ -543,14 +685,14 @@ def _covariances(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inverse observed information on the natural and on the log scale."""
     k = params.size
-    w = data.weights
+    if spec.value_and_grad is None and spec.gradient is None:
+        return _numeric_covariances(spec, data, params)
 
     def grad_nat(p: np.ndarray) -> np.ndarray:
         if spec.value_and_grad is not None:
             return spec.value_and_grad(p, data)[1]
-        if spec.gradient is not None:
-            return spec.gradient(p, data)
-        return _numeric_gradient(lambda q: float(np.dot(w, spec.loglik(q, data))), p)
+        assert spec.gradient is not None
+        return spec.gradient(p, data)
 
     hess = np.empty((k, k))
     with np.errstate(all="ignore"):
@@ -575,3 +717,48 @@ def _covariances(
     # d(log p) = dp / p  ->  cov_log = D^-1 cov D^-1 with D = diag(p)
     log_cov = cov / np.outer(params, params)
     return cov, log_cov
+
+
+def _numeric_covariances(
+    spec: ModelSpec, data: Prepared, params: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Covariances from second differences of the log-likelihood in log(params) (for
+    models without an analytic gradient: differences of numeric gradients are too noisy).
+
+    At a maximum the gradient vanishes, so the Hessian in log(params) is
+    ``D H D`` with ``D = diag(params)``: the log-scale covariance is its negative inverse,
+    the natural-scale one ``D cov_log D``.
+    """
+    k = params.size
+    w = data.weights
+    theta = np.log(params)
+    h = 1e-4
+
+    def ll(t: np.ndarray) -> float:
+        return float(np.dot(w, spec.loglik(np.exp(t), data)))
+
+    with np.errstate(all="ignore"):
+        center = ll(theta)
+        hess = np.empty((k, k))
+        for i in range(k):
+            for j in range(i, k):
+                ei, ej = np.eye(k)[i] * h, np.eye(k)[j] * h
+                if i == j:
+                    value = (ll(theta + ei) - 2 * center + ll(theta - ei)) / h**2
+                else:
+                    value = (
+                        ll(theta + ei + ej)
+                        - ll(theta + ei - ej)
+                        - ll(theta - ei + ej)
+                        + ll(theta - ei - ej)
+                    ) / (4 * h**2)
+                hess[i, j] = hess[j, i] = value
+    info = -hess
+    try:
+        np.linalg.cholesky(info)
+        log_cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        log_cov = np.full((k, k), np.nan)
+    if not np.all(np.isfinite(log_cov)):
+        log_cov = np.full((k, k), np.nan)
+    return log_cov * np.outer(params, params), log_cov

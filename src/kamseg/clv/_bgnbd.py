@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
+from kamseg.clv import _limits
 from kamseg.clv._base import ModelSpec, Prepared, as_params, chunked_sum, factorize, unique_rows
 
 __all__ = [
@@ -216,7 +217,14 @@ MBGNBD = ModelSpec(
 def p_alive(
     params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, modified: bool = False
 ) -> np.ndarray:
-    """Probability that a customer with history (x, t_x, T) is still alive at T."""
+    """Probability that a customer with history (x, t_x, T) is still alive at T.
+
+    `params` may be a fit at the boundary (``FitResult.boundary``): its limit formulas are
+    used (`modified` is then taken from the fit).
+    """
+    face = _limits.boundary_face(params)
+    if face is not None:
+        return _limits.p_alive(face, params.values(), x, t_x, T)
     params = as_params(params)
     r, alpha, a, b = (float(v) for v in params)
     x = np.asarray(x, dtype=np.float64)
@@ -229,30 +237,6 @@ def p_alive(
     log_odds = np.where(has, log_odds, -np.inf)
     # 1 / (1 + e^log_odds), computed without overflow
     out: np.ndarray = np.exp(-np.logaddexp(0.0, log_odds))
-    return out
-
-
-def _alive_part(
-    params: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray, modified: bool
-) -> np.ndarray:
-    """E[Y(t) | alive at T, x, T]; t broadcasts against the rows (e.g. shape (k, 1))."""
-    r, alpha, a, b = (float(v) for v in params)
-    shift = 1.0 if modified else 0.0
-    A = r + x
-    B = b + x + shift
-    C = a + b + x - 1.0 + shift
-    z = t / (alpha + T + t)
-    log_1mz = np.log(alpha + T) - np.log(alpha + T + t)
-    with np.errstate(over="ignore", invalid="ignore"):
-        h = hyp2f1(A, B, C, z)
-        term = np.exp(np.log(h) + A * log_1mz)
-        # Pfaff transformation when the direct series overflows:
-        # (1-z)^A 2F1(A, B; C; z) = 2F1(A, C-B; C; z/(z-1))
-        bad = ~np.isfinite(term)
-        if np.any(bad):
-            alt = hyp2f1(A, C - B, C, -t / (alpha + T))
-            term = np.where(bad, alt, term)
-    out: np.ndarray = (a + b + x - 1.0 + shift) / (a - 1.0) * (1.0 - term)
     return out
 
 
@@ -269,14 +253,18 @@ def conditional_expected_purchases(
 
     With an array `t` of k horizons the result has shape (k, n_customers). The
     hypergeometric part depends on (x, T) only, so it is computed once per distinct pair.
+    A boundary fit (``FitResult.boundary``) uses its limit formulas.
     """
+    face = _limits.boundary_face(params)
+    if face is not None:
+        return _limits.conditional_expected_purchases(face, params.values(), t, x, t_x, T)
     params = as_params(params)
     x = np.asarray(x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
     pairs, inverse = unique_rows({"x": x, "T": T})
     ts = np.asarray(t, dtype=np.float64)
     tt = ts.reshape(-1, 1) if ts.ndim else ts
-    part = _alive_part(params, tt, pairs["x"], pairs["T"], modified)
+    part = _limits.bgnbd_alive_part(params, tt, pairs["x"], pairs["T"], modified)
     alive = p_alive(params, x, t_x, T, modified=modified)
     out: np.ndarray = part[..., inverse] * alive
     return out
@@ -297,13 +285,17 @@ def purchase_summary(
     ``steps`` are the cumulative horizons t_1 < ... < t_k (in periods) and ``discount`` the
     factor applied to the purchases expected in (t_{m-1}, t_m]. Because
     E[Y(t) | x, t_x, T] = P(alive) · g(t; x, T), the hypergeometric part g is computed once
-    per distinct (x, T) pair and horizon, then spread to the customers.
+    per distinct (x, T) pair and horizon, then spread to the customers. A boundary fit
+    (``FitResult.boundary``) uses its limit formulas.
     """
+    face = _limits.boundary_face(params)
+    if face is not None:
+        return _limits.purchase_summary(face, params.values(), x, t_x, T, steps, discount)
     params = as_params(params)
     x = np.asarray(x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
     pairs, inverse = unique_rows({"x": x, "T": T})
-    cum = _alive_part(params, steps.reshape(-1, 1), pairs["x"], pairs["T"], modified)
+    cum = _limits.bgnbd_alive_part(params, steps.reshape(-1, 1), pairs["x"], pairs["T"], modified)
     monthly = np.diff(cum, axis=0, prepend=0.0)
     alive = p_alive(params, x, t_x, T, modified=modified)
     return alive, alive * cum[-1][inverse], alive * (discount @ monthly)[inverse]
@@ -312,7 +304,13 @@ def purchase_summary(
 def expected_purchases(
     params: Any, t: float | np.ndarray, *, modified: bool = False
 ) -> np.ndarray:
-    """Expected purchases of a new customer in their first `t` periods, E[X(t)]."""
+    """Expected purchases of a new customer in their first `t` periods, E[X(t)].
+
+    A boundary fit (``FitResult.boundary``) uses its limit formulas.
+    """
+    face = _limits.boundary_face(params)
+    if face is not None:
+        return _limits.expected_purchases(face, params.values(), t)
     params = as_params(params)
     r, alpha, a, b = (float(v) for v in params)
     t = np.asarray(t, dtype=np.float64)

@@ -29,8 +29,8 @@ from kamseg._validation import (
     to_float,
     warn,
 )
-from kamseg.clv._api import TRANSACTION_MODELS, _rfm_arrays, _spec, fit
-from kamseg.clv._base import FitResult
+from kamseg.clv._api import _rfm_arrays, _spec, fit
+from kamseg.clv._base import TRANSACTION_MODELS, FitResult
 from kamseg.errors import ConfigError, ConvergenceError, EmptyInputError, SchemaError
 from kamseg.summary import periods, summarize
 from kamseg.transactions import PreparedTransactions, as_prepared
@@ -413,11 +413,19 @@ def holdout_predictions(
     fitted: FitResult, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, duration: np.ndarray
 ) -> np.ndarray:
     """Conditional expected purchases of each customer over their own `duration`."""
+    from kamseg.clv import _limits
+
     predicted = np.empty(x.size, dtype=np.float64)
     params = fitted.values()
+    face = _limits.boundary_face(fitted)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in np.unique(duration):
             rows = duration == t
+            if face is not None:
+                predicted[rows] = _limits.conditional_expected_purchases(
+                    face, params, float(t), x[rows], t_x[rows], T[rows]
+                )
+                continue
             predicted[rows] = _conditional_expected(
                 fitted.model, params, float(t), x[rows], t_x[rows], T[rows]
             )
@@ -617,17 +625,25 @@ def compare_models(
         Indexed by ``model`` (str), one row per model, sorted by AIC (best first; models
         whose fit failed last):
 
-        - ``n_params`` (int64): number of parameters;
+        - ``n_params`` (int64): number of parameters (of the limit model for a boundary
+          fit);
         - ``log_likelihood``, ``aic``, ``bic`` (float64): of the calibration fit;
         - ``mae``, ``rmse``, ``correlation``, ``aggregate_error`` (float64): holdout
           metrics from :func:`evaluate_holdout`;
+        - ``boundary`` (str): empty for an ordinary maximum; for a fit on the boundary of
+          the parameter space, the limit model it returned (``FitResult.boundary``, e.g.
+          ``"no dropout"``), whose parameters ``n_params`` counts;
+        - ``dropout_identified`` (object: True, False, or None for a failed fit): whether
+          the data identify dropout (``FitResult.dropout_identified``), i.e. whether the
+          model's P(alive) can tell lapsed customers;
         - ``note`` (str): empty for a successful fit; for a fit that raised
           :class:`~kamseg.errors.ConvergenceError`, the reason (its other values are NaN).
 
     Warns
     -----
     KamsegWarning
-        For each model whose fit did not converge, naming it.
+        For each model whose fit did not converge, naming it; the fit's own warning for
+        each boundary fit.
 
     Raises
     ------
@@ -647,7 +663,7 @@ def compare_models(
     >>> table = compare_models(ch, models=("bgnbd", "mbgnbd"))
     >>> sorted(table.index), table.columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
     (['bgnbd', 'mbgnbd'], ['n_params', 'log_likelihood', 'aic', 'bic', 'mae', 'rmse',
-     'correlation', 'aggregate_error', 'note'])
+     'correlation', 'aggregate_error', 'boundary', 'dropout_identified', 'note'])
     >>> bool(table.aic.is_monotonic_increasing)
     True
     """
@@ -687,6 +703,7 @@ def compare_models(
             warn(f"{func}: the {model!r} fit did not converge; its row is NaN. {exc}")
             row.update(dict.fromkeys(("log_likelihood", "aic", "bic"), math.nan))
             row.update(dict.fromkeys(METRIC_COLUMNS, math.nan))
+            row.update(boundary="", dropout_identified=None)
             row["note"] = f"did not converge: {exc}"
             rows.append(row)
             continue
@@ -700,13 +717,17 @@ def compare_models(
             duration_holdout_col=duration_holdout_col,
         )
         row.update(
+            n_params=fitted.n_params,
             log_likelihood=fitted.log_likelihood,
             aic=fitted.aic,
             bic=fitted.bic,
             **{name: float(report.metrics[name]) for name in METRIC_COLUMNS},
+            boundary=fitted.boundary or "",
+            dropout_identified=fitted.dropout_identified,
             note="",
         )
         rows.append(row)
     table = pd.DataFrame(rows).set_index("model")
     table["n_params"] = table["n_params"].astype(np.int64)
+    table["dropout_identified"] = table["dropout_identified"].astype(object)
     return table.sort_values("aic", na_position="last", kind="stable")

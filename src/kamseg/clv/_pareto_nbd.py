@@ -80,11 +80,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import (  # type: ignore[import-untyped, unused-ignore]
     digamma,
-    expit,
     gammaln,
 )
 
-from kamseg.clv._base import ModelSpec, Prepared
+from kamseg.clv import _limits
+from kamseg.clv._base import ModelSpec, Prepared, as_params
+from kamseg.clv._pareto_integral import _log_integral
 from kamseg.errors import ConfigError
 
 __all__ = [
@@ -96,26 +97,9 @@ __all__ = [
     "p_alive",
 ]
 
-#: Truncate the integral where the integrand has fallen by e^-_CUT below its maximum.
-_CUT = 40.0
-#: Widest quadrature panel, in w = ln(τ + min(α, β)).
-_PANEL = 2.0
-#: Largest variation of φ over one panel.
-_DROP = 8.0
-#: Gauss-Legendre nodes per panel.
-_NODES = 12
-#: Most Newton-bisection iterations for a truncation point (each at least halves the bracket).
-_CUT_STEPS = 60
-#: Most panels per row, 2^_MAX_LEVEL (only reached at absurd parameters).
-_MAX_LEVEL = 12
-#: Quadrature nodes evaluated at once (rows x nodes), to bound memory.
-_BLOCK = 1 << 18
-
-_GL_U, _GL_W = np.polynomial.legendre.leggauss(_NODES)
-
 
 def _unpack(params: ArrayLike) -> tuple[float, float, float, float]:
-    values = np.asarray(params, dtype=np.float64).reshape(-1)
+    values = as_params(params).reshape(-1)
     if values.size != 4:
         raise ConfigError(
             f"pareto_nbd: expected 4 parameters (r, alpha, s, beta); got {values.size}."
@@ -139,164 +123,6 @@ def _rows(*arrays: ArrayLike) -> tuple[tuple[int, ...], list[np.ndarray]]:
     """Broadcast the customer arrays; return their shape and flat float64 copies."""
     b = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in arrays))
     return b[0].shape, [np.ravel(v) for v in b]
-
-
-class _Phi:
-    """The log-integrand φ(w) = (1-p) w - q ln(e^w + d) and its derivative."""
-
-    def __init__(self, d: float) -> None:
-        self.d = d
-        self.log_d = float(np.log(d)) if d > 0 else -np.inf
-
-    def lae(self, w: np.ndarray) -> np.ndarray:
-        """ln(e^w + d)."""
-        if self.d > 0:
-            out: np.ndarray = np.logaddexp(w, self.log_d)
-            return out
-        return w
-
-    def sigma(self, w: np.ndarray) -> np.ndarray:
-        """e^w / (e^w + d)."""
-        if self.d > 0:
-            out: np.ndarray = expit(w - self.log_d)
-            return out
-        return np.ones_like(w)
-
-    def value(self, w: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        out: np.ndarray = (1.0 - p) * w - q * self.lae(w)
-        return out
-
-    def slope(self, w: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        out: np.ndarray = (1.0 - p) - q * self.sigma(w)
-        return out
-
-
-def _cut(
-    phi: _Phi,
-    inside: np.ndarray,
-    outside: np.ndarray,
-    target: np.ndarray,
-    p: np.ndarray,
-    q: np.ndarray,
-) -> np.ndarray:
-    """A point just beyond the root of φ(w) = target, between `inside` and `outside`.
-
-    φ(inside) >= target > φ(outside), with `inside` the maximum of the concave φ. Each
-    iteration takes a Newton step from the outer point, which by concavity stays outside
-    (the tangent lies above φ), then bisects between the inner point and that step, so the
-    bracket at least halves. Stops when φ at the outer point is within `_DROP` of the
-    target (the quadrature then spends at most one panel on the part beyond the root).
-    """
-    inner, outer = inside.copy(), outside.copy()
-    active = np.arange(inner.size)
-    for _ in range(_CUT_STEPS):
-        wi, wo, pa, qa, ta = inner[active], outer[active], p[active], q[active], target[active]
-        fo = phi.value(wo, pa, qa)
-        going = (fo < ta - _DROP) & (np.abs(wo - wi) > 1e-13 * (1.0 + np.abs(wo)))
-        if not np.any(going):
-            break
-        active, wi, wo, pa, qa, ta = (v[going] for v in (active, wi, wo, pa, qa, ta))
-        newton = wo + (ta - fo[going]) / phi.slope(wo, pa, qa)
-        wo = np.where(np.isfinite(newton) & ((newton - wi) * (wo - newton) > 0), newton, wo)
-        mid = 0.5 * (wi + wo)
-        below = phi.value(mid, pa, qa) < ta
-        outer[active] = np.where(below, mid, wo)
-        inner[active] = np.where(below, wi, mid)
-    return outer
-
-
-def _log_integral(
-    r: float,
-    alpha: float,
-    s: float,
-    beta: float,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    *,
-    moments: bool = False,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """ln I with I = ∫_{t_x}^{T} (α+τ)^-(r+x) (β+τ)^-(s+1) dτ, per row (-inf if t_x >= T).
-
-    With `moments`, also the expectations of ln(α+τ), 1/(α+τ), ln(β+τ), 1/(β+τ) under the
-    normalised integrand (shape (4, n); NaN where I = 0), for the gradient.
-    """
-    n = x.shape[0]
-    log_i = np.full(n, -np.inf)
-    mom = np.full((4, n), np.nan) if moments else None
-    rows = np.flatnonzero(t_x < T)
-    if rows.size == 0:
-        return log_i, mom
-    c = min(alpha, beta)
-    d = abs(alpha - beta)
-    a = r + x[rows]
-    b = np.full(rows.size, s + 1.0)
-    alpha_low = alpha <= beta
-    p, q = (a, b) if alpha_low else (b, a)
-    phi = _Phi(d)
-    tx, TT = t_x[rows], T[rows]
-    w0 = np.log(tx + c)
-    width = np.log1p((TT - tx) / (tx + c))
-    w1 = w0 + width
-
-    # maximum of the concave φ on [w0, w1]
-    w_max = w0.copy()
-    if d > 0:
-        rising = p < 1.0
-        if np.any(rising):
-            k = np.where(rising, (1.0 - p) / q, 0.5)
-            w_star = phi.log_d + np.log(k) - np.log1p(-k)
-            w_max = np.where(rising, np.clip(w_star, w0, w1), w0)
-    phi_max = phi.value(w_max, p, q)
-    target = phi_max - _CUT
-
-    # truncation points
-    lo, hi = w0.copy(), w1.copy()
-    cut_hi = phi.value(w1, p, q) < target
-    if np.any(cut_hi):
-        i = np.flatnonzero(cut_hi)
-        hi[i] = _cut(phi, w_max[i], w1[i], target[i], p[i], q[i])
-    cut_lo = (w_max > w0) & (phi.value(w0, p, q) < target)
-    if np.any(cut_lo):
-        i = np.flatnonzero(cut_lo)
-        lo[i] = _cut(phi, w_max[i], w0[i], target[i], p[i], q[i])
-    length = np.where(cut_lo | cut_hi, hi - lo, width)
-    length = np.where(np.isfinite(length) & (length > 0), length, 0.0)
-
-    # composite Gauss-Legendre: 2^k panels per row, rows grouped by k; a panel spans at
-    # most _PANEL in w and at most _DROP of variation of φ
-    variation = 2.0 * phi_max - phi.value(lo, p, q) - phi.value(lo + length, p, q)
-    # (at most 2 (_CUT + _DROP) once the cuts converged; only absurd parameters, where φ
-    # is rounded to more than _CUT, leave it larger, and there the cap bounds the cost)
-    variation = np.clip(np.where(np.isfinite(variation), variation, 0.0), 0.0, 2 * (_CUT + _DROP))
-    need = np.maximum(np.maximum(length / _PANEL, variation / _DROP), 1.0)
-    level = np.ceil(np.log2(need)).astype(np.int64)
-    level = np.clip(level, 0, _MAX_LEVEL)
-    for k in np.unique(level):
-        group = np.flatnonzero(level == k)
-        panels = 1 << int(k)
-        offsets = ((np.arange(panels)[:, None] + (_GL_U[None, :] + 1.0) / 2.0) / panels).ravel()
-        weights = np.tile(_GL_W, panels) / (2.0 * panels)
-        per_block = max(1, _BLOCK // offsets.size)
-        for start in range(0, group.size, per_block):
-            g = group[start : start + per_block]
-            w = lo[g, None] + length[g, None] * offsets[None, :]
-            near = np.exp(w)  # τ + c, the factor with the smaller scale
-            far = near + d if d > 0 else near  # τ + max(α, β)
-            log_far = np.log(far) if d > 0 else w
-            rel = (1.0 - p[g, None]) * w - q[g, None] * log_far - phi_max[g, None]
-            mass = np.exp(np.minimum(rel, 0.0)) * weights
-            total = mass.sum(axis=1)
-            log_i[rows[g]] = phi_max[g] + np.log(length[g] * total)
-            if mom is not None:
-                share = mass / total[:, None]
-                pairs = ((w, near), (log_far, far))
-                (log_a, a_tau), (log_b, b_tau) = pairs if alpha_low else pairs[::-1]
-                mom[0, rows[g]] = (share * log_a).sum(axis=1)
-                mom[1, rows[g]] = (share / a_tau).sum(axis=1)
-                mom[2, rows[g]] = (share * log_b).sum(axis=1)
-                mom[3, rows[g]] = (share / b_tau).sum(axis=1)
-    return log_i, mom
 
 
 def _parts(
@@ -452,6 +278,9 @@ def p_alive(params: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np
     >>> float(p_alive(params, x=10.0, t_x=38.0, T=38.0))  # bought at the end: alive
     1.0
     """
+    face = _limits.boundary_face(params)
+    if face is not None:
+        return _limits.p_alive(face, as_params(params), *np.broadcast_arrays(x, t_x, T))
     _checked(params)
     shape, (xf, tf, Tf) = _rows(x, t_x, T)
     out: np.ndarray = np.exp(_log_p_alive(params, xf, tf, Tf)).reshape(shape)
@@ -508,6 +337,9 @@ def conditional_expected_purchases(
     array([[0.058, 1.129],
            [0.194, 3.758]])
     """
+    face = _limits.boundary_face(params)
+    if face is not None:
+        return _limits.conditional_expected_purchases(face, as_params(params), t, x, t_x, T)
     r, alpha, s, beta = _checked(params)
     shape, (xf, tf, Tf) = _rows(x, t_x, T)
     log_alive = _log_p_alive(params, xf, tf, Tf).reshape(shape)
@@ -556,6 +388,10 @@ def conditional_probability_alive_at(
     >>> conditional_probability_alive_at(params, 5.0, 30.0, 30.0, [0.0, 52.0]).round(3)
     array([1.   , 0.612])
     """
+    face = _limits.boundary_face(params)
+    if face is not None:
+        xs, txs, Ts = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(x, t_x, T))
+        return _limits.p_alive_at(face, as_params(params), xs, txs, Ts, np.asarray(t))
     _, _, s, beta = _checked(params)
     shape, (xf, tf, Tf) = _rows(x, t_x, T)
     log_alive = _log_p_alive(params, xf, tf, Tf).reshape(shape)
@@ -597,6 +433,9 @@ def expected_purchases(params: ArrayLike, t: ArrayLike) -> np.ndarray:
     >>> expected_purchases(params, [39.0, 78.0]).round(4)
     array([1.2132, 1.9096])
     """
+    face = _limits.boundary_face(params)
+    if face is not None:
+        return _limits.expected_purchases(face, as_params(params), t)
     r, alpha, s, beta = _checked(params)
     tt = np.asarray(t, dtype=np.float64)
     out: np.ndarray = r * beta / alpha * _growth(s - 1.0, tt / beta)
