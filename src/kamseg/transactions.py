@@ -340,8 +340,10 @@ dropped: after_as_of 1)
     >>> kamseg.summarize(prepared)[["n_orders", "revenue"]]  # no second warning
                  n_orders  revenue
     customer_id
-    a                   2      6.0
+    a                   1      6.0
     b                   1      8.0
+
+    The return is no order: ``a`` placed one order of 10 and returned 4 of it.
     """
     return _prepare(
         transactions,
