@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -54,3 +56,25 @@ def tiny_tx() -> pd.DataFrame:
             "profit": [2.0, 1.0, 6.0, -1.0],
         }
     )
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    """One local Spark session for every Spark test (skips without PySpark or java)."""
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs java on PATH")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("kamseg-tests")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "512m")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

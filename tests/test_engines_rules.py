@@ -8,7 +8,6 @@ checked against values worked out by hand.
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -32,28 +31,6 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 ENGINES = ["duckdb", "spark"]
-
-
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    """A local Spark session (skips without PySpark or java)."""
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs java on PATH")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("kamseg-rules")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "512m")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _source(engine: str, df: pd.DataFrame, request: pytest.FixtureRequest) -> Any:

@@ -22,29 +22,12 @@ if shutil.which("java") is None:
     pytest.skip("Spark needs java on PATH", allow_module_level=True)
 
 from pyspark.errors import AnalysisException
-from pyspark.sql import SparkSession
 
 from kamseg.engines import read_parquet_for_spark, summarize_spark
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:PySpark does not yet fully support pandas:FutureWarning",
 )
-
-
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("kamseg-tests")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "512m")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
