@@ -705,15 +705,7 @@ def _covariances(
             up[i] += h
             hess[:, i] = (grad_nat(up) - g0) / h
     hess = (hess + hess.T) / 2
-    info = -hess
-    try:
-        # a proper maximum has a positive definite information matrix
-        np.linalg.cholesky(info)
-        cov = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        cov = np.full((k, k), np.nan)
-    if not np.all(np.isfinite(cov)):
-        cov = np.full((k, k), np.nan)
+    cov = _inverse_information(-hess)
     # d(log p) = dp / p  ->  cov_log = D^-1 cov D^-1 with D = diag(p)
     log_cov = cov / np.outer(params, params)
     return cov, log_cov
@@ -753,12 +745,17 @@ def _numeric_covariances(
                         + ll(theta - ei - ej)
                     ) / (4 * h**2)
                 hess[i, j] = hess[j, i] = value
-    info = -hess
+    log_cov = _inverse_information(-hess)
+    return log_cov * np.outer(params, params), log_cov
+
+
+def _inverse_information(info: np.ndarray) -> np.ndarray:
+    """The covariance: the inverse of the information matrix, or NaN when that is not
+    positive definite (no proper maximum) or the inverse is not finite."""
+    k = info.shape[0]
     try:
         np.linalg.cholesky(info)
-        log_cov = np.linalg.inv(info)
+        cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:
-        log_cov = np.full((k, k), np.nan)
-    if not np.all(np.isfinite(log_cov)):
-        log_cov = np.full((k, k), np.nan)
-    return log_cov * np.outer(params, params), log_cov
+        return np.full((k, k), np.nan)
+    return cov if np.all(np.isfinite(cov)) else np.full((k, k), np.nan)
