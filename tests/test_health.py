@@ -622,3 +622,25 @@ def test_early_warnings_overwrite_and_no_mutation(demo_data: kamseg.datasets.Dat
             surveys=demo_data.surveys,
             complaints=demo_data.complaints,
         )
+
+
+def test_an_uninformative_p_alive_is_left_out_by_default() -> None:
+    customers = pd.DataFrame(
+        {
+            "days_since_last": [10, 300],
+            "tenure_days": [400, 400],
+            "frequency": [8, 8],
+            "p_alive": [0.99, 0.98],
+        },
+        index=pd.Index(["a", "b"], name="customer_id"),
+    )
+    with pytest.warns(KamsegWarning, match="skipped the component"):  # no trends etc.
+        informative = health_score(customers)
+    assert "health_p_alive" in informative.columns
+    customers.attrs["kamseg_p_alive_informative"] = False  # as kamseg.clv.predict marks it
+    with pytest.warns(KamsegWarning, match="p_alive .needs a 'p_alive' that tells customers"):
+        out = health_score(customers)
+    assert "health_p_alive" not in out.columns
+    np.testing.assert_allclose(out["health_score"], 100 * out["health_recency"])
+    # named explicitly, it is used
+    assert "health_p_alive" in health_score(customers, components=["recency", "p_alive"])

@@ -199,3 +199,22 @@ def test_a_one_year_export_gets_a_churn_model_with_a_shorter_window() -> None:
         "a history of 373 days: churn window 124 days instead of window_days 180"
     )
     assert out["churn_probability"].between(0, 1).all()
+
+
+def test_a_p_alive_without_dropout_neither_vetoes_churn_nor_counts_in_health(
+    data, monkeypatch
+) -> None:
+    # the wiring: a purchase model that found no dropout (FitResult.dropout_identified
+    # False, as on the online-retail export) leaves the churn calls to the rhythm
+    # and the health score without its P(alive)
+    config = SegmentConfig(steps=("clv", "classes", "health"))
+    informed, _ = run(data.transactions, config=config)
+    assert "health_p_alive" in informed.columns
+    monkeypatch.setattr(kamseg.clv.FitResult, "dropout_identified", property(lambda s: False))
+    out, notices = run(data.transactions, config=config)
+    assert "found no dropout" in out.attrs["kamseg_limited"]["classes"]
+    assert "health_p_alive" not in out.columns
+    assert not out["lifecycle_reason"].astype(str).str.contains("P\\(alive\\)").any()
+    by_rhythm, _ = run(data.transactions, config=SegmentConfig(steps=("classes",)))
+    pd.testing.assert_series_equal(out["lifecycle_stage"], by_rhythm["lifecycle_stage"])
+    assert not any("P(alive) not used" in n for n in notices)  # said once, in attrs

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._tables import check_range, float_column, join_text, text_column
-from kamseg._types import ReturnsPolicy
+from kamseg._types import P_ALIVE_INFORMATIVE, ReturnsPolicy
 from kamseg._validation import (
     check_choice,
     check_columns,
@@ -458,7 +458,11 @@ def health_score(
             )
         if c in trend_cols:
             return trend_cols[c] in customers or transactions is not None
+        if c == "p_alive" and chosen is None and not p_alive_informative:
+            return False  # a P(alive) that tells nobody apart is left out by default
         return direct[c] in customers
+
+    p_alive_informative = customers.attrs.get(P_ALIVE_INFORMATIVE) is not False
 
     if chosen is None:
         used: list[str] = [c for c in HEALTH_COMPONENTS if available(c)]
@@ -468,7 +472,9 @@ def health_score(
                 "recency": "'overdue_ratio' or the summary columns",
                 "frequency_trend": "'frequency_trend' or transactions=",
                 "spend_trend": "'spend_trend' or transactions=",
-                "p_alive": "'p_alive' (kamseg.clv.predict)",
+                "p_alive": "'p_alive' (kamseg.clv.predict)"
+                if p_alive_informative
+                else "a 'p_alive' that tells customers apart: the purchase model found no dropout",
                 "satisfaction": "'satisfaction_score' (kamseg.satisfaction_class)",
                 "complaints": "'recent_complaints' (kamseg.satisfaction_class with complaints)",
             }

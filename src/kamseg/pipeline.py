@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._ids import align_ids
+from kamseg._types import P_ALIVE_INFORMATIVE
 from kamseg._validation import check_frame, examples, warn
 from kamseg.config import STEPS, SegmentConfig
 from kamseg.errors import (
@@ -622,6 +623,9 @@ def segment(
     if run("health"):
         from kamseg.health import health_score
 
+        if use_p_alive is False:  # the health score leaves such a P(alive) out too
+            table.attrs[P_ALIVE_INFORMATIVE] = False
+
         with guarded("health"), _recording(limited, "health"):
             table = _on_daily(
                 table,
@@ -854,6 +858,7 @@ def _recording(limited: dict[str, str], step: str) -> Iterator[None]:
         if issubclass(w.category, KamsegWarning) and text.startswith(
             ("skipped", "check(s) not made")
         ):
-            limited[step] = text.split(". Hint:")[0].rstrip(".")
+            part = text.split(". Hint:")[0].rstrip(".")
+            limited[step] = "; ".join(x for x in (limited.get(step), part) if x)
             continue
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
