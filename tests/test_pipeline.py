@@ -417,7 +417,8 @@ def test_line_items_equal_the_amounts_worked_out_by_hand(small):
 def test_the_list_of_the_jobs_columns_is_complete(full, data) -> None:
     # a master column of one of these names is joined as master_<name>: the list must hold
     # every column the steps write
-    from kamseg.pipeline import _STEP_COLUMNS, _STEP_PREFIXES
+    from kamseg._segment_inputs import STEP_COLUMNS as _STEP_COLUMNS
+    from kamseg._segment_inputs import STEP_PREFIXES as _STEP_PREFIXES
 
     summary = set(kamseg.summarize(data.transactions).columns) | {"profit"}
     written = set(full.columns) - summary - set(data.master.columns)
