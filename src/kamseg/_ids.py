@@ -15,6 +15,8 @@ import pandas as pd
 
 __all__ = [
     "align_ids",
+    "compact_codes",
+    "customer_codes",
     "id_kind",
     "id_text",
     "normalise_ids",
@@ -127,3 +129,39 @@ def notice_mixed_ids(n_ids: int, types: list[str]) -> str:
         f"customer ids of mixed types ({', '.join(types)}): all {n_ids} read as text, so "
         "that 1 and '1' are one customer"
     )
+
+
+def customer_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index, list[str]]:
+    """Customer codes of each row (-1 for a missing id) in first-seen order, the distinct
+    ids, and the notices of their normalisation.
+
+    The ids are numbered in one hash pass; then the *distinct* ids are normalised, so the
+    cost does not grow with the rows:
+
+    - text ids lose surrounding spaces (``" 17850"`` is ``"17850"``), counted in a notice;
+      an id of spaces only is missing;
+    - ids of mixed types (``1`` and ``"1"``, as from concatenated exports) are all read as
+      text, counted in a notice, so one customer is never two;
+    - whole-number floats (``17850.0``, what pandas makes of an integer id column with
+      blanks) become integers, and text ids that all read as whole-number floats
+      (``"17850.0"``) lose the ``.0``: both show as 17850.
+
+    Customers that become one id are merged (their codes joined).
+    """
+    codes, uniques = pd.factorize(values, sort=False)
+    codes = codes.astype(np.int64, copy=False)
+    index, notices = normalise_ids(pd.Index(uniques))
+    # ids made equal (or missing) by the normalisation: one code each
+    if len(index) and (not index.is_unique or index.hasnans):
+        merged, index = pd.factorize(index, sort=False)
+        merged = merged.astype(np.int64, copy=False)
+        codes = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
+        index = pd.Index(index)
+    return codes, index.rename(values.name), notices
+
+
+def compact_codes(codes: np.ndarray, ids: pd.Index) -> tuple[np.ndarray, pd.Index]:
+    """Codes renumbered to the ids that still have a row, in first-seen order of these
+    rows (as if the kept rows alone had been numbered)."""
+    renumbered, used = pd.factorize(codes, sort=False)
+    return renumbered.astype(np.int64, copy=False), ids.take(used)

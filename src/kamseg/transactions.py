@@ -17,9 +17,13 @@ The rules (DESIGN.md, "Bad input"):
   :class:`~kamseg.errors.SchemaError` with the count and examples;
 - null customer ids, dates, amounts (or profits): :class:`~kamseg.errors.SchemaError` by
   default; ``dropna=True`` drops those rows;
-- rows dated after `as_of` (default: the latest date) are excluded;
-- negative amounts (returns): netted into the customers' totals (``returns="net"``),
-  dropped (``"exclude"``) or refused (``"error"``);
+- customer ids: stray spaces stripped, mixed types read as text, whole-number floats as
+  integers (:func:`customer_codes`), each counted;
+- rows dated after `as_of` (default: the latest date, unless a few dates lie far beyond
+  the rest: :func:`default_as_of`) are excluded;
+- negative amounts (returns, cancellations): netted into the customers' totals, a period
+  they bring to <= 0 being no purchase (``returns="net"``, :func:`purchase_periods`),
+  dropped (``"exclude"``: gross sales) or refused (``"error"``);
 - nothing left: :class:`~kamseg.errors.EmptyInputError`.
 
 Every row dropped, and every return netted, is counted in **one**
@@ -35,7 +39,12 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
-from kamseg._ids import normalise_ids, notice_mixed_ids, notice_stripped_ids
+from kamseg._ids import (
+    compact_codes,
+    customer_codes,
+    notice_mixed_ids,
+    notice_stripped_ids,
+)
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import (
@@ -293,9 +302,10 @@ def prepare_transactions(
         :class:`~kamseg.errors.SchemaError` by default; with ``dropna=True`` they are
         dropped.
     returns
-        Negative amounts (returns, credit notes): ``"net"`` (default) keeps them, netted
-        into the customers' totals; ``"exclude"`` drops them; ``"error"`` raises
-        :class:`~kamseg.errors.SchemaError`.
+        Negative amounts (returns, cancellations): ``"net"`` (default) keeps them,
+        netted into the customers' totals, and a period they bring to <= 0 is no purchase
+        (:func:`purchase_periods`); ``"exclude"`` drops them, so the totals are gross
+        sales; ``"error"`` raises :class:`~kamseg.errors.SchemaError`.
 
     Returns
     -------
@@ -450,42 +460,6 @@ def _own(values: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
 #: Days after the bulk of the dates (their 99th percentile) beyond which a date is taken
 #: for a typo when `as_of` is not given: it does not become "now" (see default_as_of).
 FAR_DATE_DAYS = 365
-
-
-def customer_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index, list[str]]:
-    """Customer codes of each row (-1 for a missing id) in first-seen order, the distinct
-    ids, and the notices of their normalisation.
-
-    The ids are numbered in one hash pass; then the *distinct* ids are normalised, so the
-    cost does not grow with the rows:
-
-    - text ids lose surrounding spaces (``" 17850"`` is ``"17850"``), counted in a notice;
-      an id of spaces only is missing;
-    - ids of mixed types (``1`` and ``"1"``, as from concatenated exports) are all read as
-      text, counted in a notice, so one customer is never two;
-    - whole-number floats (``17850.0``, what pandas makes of an integer id column with
-      blanks) become integers, and text ids that all read as whole-number floats
-      (``"17850.0"``) lose the ``.0``: both show as 17850.
-
-    Customers that become one id are merged (their codes joined).
-    """
-    codes, uniques = pd.factorize(values, sort=False)
-    codes = codes.astype(np.int64, copy=False)
-    index, notices = normalise_ids(pd.Index(uniques))
-    # ids made equal (or missing) by the normalisation: one code each
-    if len(index) and (not index.is_unique or index.hasnans):
-        merged, index = pd.factorize(index, sort=False)
-        merged = merged.astype(np.int64, copy=False)
-        codes = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
-        index = pd.Index(index)
-    return codes, index.rename(values.name), notices
-
-
-def compact_codes(codes: np.ndarray, ids: pd.Index) -> tuple[np.ndarray, pd.Index]:
-    """Codes renumbered to the ids that still have a row, in first-seen order of these
-    rows (as if the kept rows alone had been numbered)."""
-    renumbered, used = pd.factorize(codes, sort=False)
-    return renumbered.astype(np.int64, copy=False), ids.take(used)
 
 
 def default_as_of(days: np.ndarray) -> tuple[int, int | None]:
