@@ -121,9 +121,10 @@ def _by_hand(freq: str) -> pd.DataFrame:
     e: Jan 5 0.1 + 0.2, Jan 8 -0.3: revenue and order o8 net to exactly 0 (rounding error is
     0); Jan 5 nets 0.3: first = last = Jan 5, T 46.
 
-    Weekly: a's first week (Jan 1-7) nets 0 with the cancellation: no purchase week, so Jan 1
-    is no purchase; the first purchase is Jan 9 (week 2), the last Jan 22 (week 4), one
-    repeat week (spend 30); recency 2, T = week 8 - week 2 = 6, tenure Jan 9 -> Feb 20 = 42.
+    Weekly: the days (first and last purchase, tenure, days since last) are the daily ones;
+    the periods follow the rule of weeks. a's first week (Jan 1-7) nets 0 with the
+    cancellation: no purchase week; the first purchase week is week 2 (Jan 9), the last week
+    4 (Jan 22), one repeat week (spend 30); recency 2, T = week 8 - week 2 = 6.
     b: week 2, T 6. c: week 3 (+30) and week 8 (+15): frequency 1, recency = T = 5.
     d: week 1 nets +20 (the cancellation is in week 2): T 7. e: week 1 nets 0.3: T 7.
 
@@ -144,14 +145,6 @@ def _by_hand(freq: str) -> pd.DataFrame:
     }
     other = {
         "W": {
-            "first_purchase": [
-                "2024-01-09",
-                "2024-01-10",
-                "2024-01-15",
-                "2024-01-03",
-                "2024-01-05",
-            ],
-            "tenure_days": [42, 41, 36, 48, 46],
             "frequency": [1.0, 0.0, 1.0, 0.0, 0.0],
             "recency": [2.0, 0.0, 5.0, 0.0, 0.0],
             "T": [6.0, 6.0, 5.0, 7.0, 7.0],

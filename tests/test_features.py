@@ -58,7 +58,8 @@ def reference(tx: pd.DataFrame) -> pd.DataFrame:
         # a day that returns bring to <= 0 is no purchase day
         net = g.groupby("age")["amount"].agg(["sum", "min"])
         bought = net[(net["sum"] > 0) | (net["min"] >= 0)]
-        purchase_days = sorted(bought.index) or sorted(set(g["age"]))
+        # no purchase day: first and last "purchase" on the first day of the rows
+        purchase_days = sorted(bought.index) or [max(g["age"])]
         d, t, k = purchase_days[0], purchase_days[-1], len(bought) - 1
         last[cid] = d
         if k > 0:

@@ -52,7 +52,7 @@ def reference(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     daily = daily[(daily["sum"] > 0) | (daily["min"] >= 0)].rename(columns={"sum": "amount"})
     bought = daily.groupby("customer_id")["date"]
     first = bought.min().reindex(g.size().index).fillna(g["date"].min())
-    last = bought.max().reindex(g.size().index).fillna(g["date"].max())
+    last = bought.max().reindex(g.size().index).fillna(first)  # no purchase: recency 0
     d = (cutoff - last).dt.days.astype(float)
     tenure = (cutoff - first).dt.days.astype(float)
     k = (bought.size().reindex(first.index, fill_value=0) - 1).clip(lower=0).astype(float)

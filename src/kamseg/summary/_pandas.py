@@ -90,9 +90,8 @@ def summarize_prepared(
     returns = bool((amount < 0).any())
     if returns:  # periods that returns bring to <= 0 are no purchases
         cancelled = _with_returns(codes, days, amount, prepared.order, freq, first_day)
-        first_day, last_day, n_periods, repeat_amount, n_orders = cancelled
-        first_period = periods(first_day, freq)
-        last_period = periods(last_day, freq)
+        first_day, last_day, first_period, last_period, n_periods = cancelled[:5]
+        repeat_amount, n_orders = cancelled[5:]
     else:
         first_period = first_day if lut is None else lut[first_off]
         last_period = last_day if lut is None else lut[last_off]
@@ -149,6 +148,22 @@ def summarize_prepared(
     return with_attrs(result, as_of_day=as_of_day, freq=freq)
 
 
+def _first_last(
+    code: np.ndarray, value: np.ndarray, n: int, fallback: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """First and last `value` per customer of pairs sorted by (code, value); `fallback`
+    for both where a customer has none."""
+    first, last = fallback.copy(), fallback.copy()
+    has = np.bincount(code, minlength=n) > 0
+    if has.any():
+        customers = np.arange(n)
+        lo = np.searchsorted(code, customers, side="left")
+        hi = np.searchsorted(code, customers, side="right") - 1
+        first[has] = value[lo[has]]
+        last[has] = value[hi[has]]
+    return first, last
+
+
 def _with_returns(
     codes: np.ndarray,
     days: np.ndarray,
@@ -156,47 +171,43 @@ def _with_returns(
     order: np.ndarray | None,
     freq: str,
     first_any: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """First and last purchase day, purchase periods, repeat spend and orders per customer
-    when some amounts are negative (the rule of :func:`kamseg.transactions.purchase_periods`).
+) -> tuple[np.ndarray, ...]:
+    """Per customer, when some amounts are negative (the rule of
+    :func:`kamseg.transactions.purchase_periods`): the first and last purchase day, the
+    first and last purchase period, the purchase periods, the repeat spend and the orders.
 
-    A purchase day is a day whose net is > 0 or that has no negative row, in a purchase
-    period; the first and last purchase are the first and last such day (a customer whose
-    every purchase was cancelled has both on the first day of its rows, `first_any`). The
-    repeat spend sums the net of the purchase periods after the first.
-    Orders are the order ids (each row without `order`) whose net is > 0 or that have no
-    negative row.
+    The days follow the rule at the day level and the periods at the period level, so the
+    day columns (``last_purchase``, ``days_since_last``, ...) are the same whatever
+    `freq`. A customer without a purchase day has both on the first day of its rows
+    (`first_any`); one without a purchase period has both periods at its first purchase
+    day's, so that recency = frequency = 0. The repeat spend sums the net of the purchase
+    periods after the first. Orders are the order ids (each row without `order`) whose net
+    is > 0 or that have no negative row.
     """
     n = first_any.size
     d_code, d_day, d_net, d_buy = purchase_periods(codes, days, amount)
+    first_day, last_day = _first_last(d_code[d_buy], d_day[d_buy], n, first_any)
     if freq == "D":
         p_code, p_period, p_net, p_buy = d_code, d_day, d_net, d_buy
-        of_day = np.arange(d_code.size)
     else:
         p_code, p_period, p_net, p_buy = purchase_periods(codes, periods(days, freq), amount)
-        low = int(p_period.min())
-        span = int(p_period.max()) - low + 1
-        of_day = np.searchsorted(
-            p_code * span + (p_period - low), d_code * span + (periods(d_day, freq) - low)
-        )
-    ok = d_buy & p_buy[of_day]
-    ok_code, ok_day = d_code[ok], d_day[ok]
-    customers = np.arange(n)
-    has = np.bincount(ok_code, minlength=n) > 0
-    # no purchase at all (everything cancelled): first and last "purchase" on the first day
-    # of the customer's rows, so that recency = frequency = 0
-    first_day, last_day = first_any.copy(), first_any.copy()
-    if has.any():  # the rows are sorted by (customer, day)
-        lo = np.searchsorted(ok_code, customers, side="left")
-        hi = np.searchsorted(ok_code, customers, side="right") - 1
-        first_day[has] = ok_day[lo[has]]
-        last_day[has] = ok_day[hi[has]]
+    first_period, last_period = _first_last(
+        p_code[p_buy], p_period[p_buy], n, periods(first_day, freq)
+    )
     n_periods = np.bincount(p_code[p_buy], minlength=n).astype(np.int64)
-    repeat = p_buy & (p_period != periods(first_day, freq)[p_code])
+    repeat = p_buy & (p_period != first_period[p_code])
     repeat_amount = np.bincount(p_code[repeat], weights=p_net[repeat], minlength=n)
     if order is None:
         n_orders = np.bincount(codes[amount >= 0], minlength=n)
     else:
         o_code, _, _, o_buy = purchase_periods(codes, order, amount)
         n_orders = np.bincount(o_code[o_buy], minlength=n)
-    return first_day, last_day, n_periods, repeat_amount, n_orders.astype(np.int64)
+    return (
+        first_day,
+        last_day,
+        first_period,
+        last_period,
+        n_periods,
+        repeat_amount,
+        n_orders.astype(np.int64),
+    )

@@ -406,6 +406,14 @@ def summarize_spark(
     repeat_amount = frame["repeat_amount"].to_numpy(dtype=np.float64, na_value=0.0)
     first_period = periods(first, freq)
     last_period = periods(last, freq)
+    if "first_buy" in frame.columns:  # netted: the purchase periods (none: recency 0)
+        bought = frame["first_buy"].notna().to_numpy()
+        first_period = np.where(
+            bought, frame["first_buy"].to_numpy(dtype=np.float64, na_value=0), first_period
+        ).astype(np.int64)
+        last_period = np.where(
+            bought, frame["last_buy"].to_numpy(dtype=np.float64, na_value=0), first_period
+        ).astype(np.int64)
     as_of_period = int(periods(np.array([as_of_day], dtype=np.int64), freq)[0])
     with np.errstate(divide="ignore", invalid="ignore"):
         monetary = np.where(frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0)
@@ -633,9 +641,12 @@ def _per_customer_netted(tx: SparkDataFrame, freq: str) -> SparkDataFrame:
         per_period = per_period.withColumn("a", _snap(F.col("s"), F.col("g")))
     first_buy = F.min(F.when(buy, F.struct("per", "a")))  # the first purchase period
     out = [
-        F.coalesce(F.min(F.when(buy, F.col("ok0"))), F.min("d0")).alias("first_day"),
-        # no purchase at all (all cancelled): first and last "purchase" on the first day
-        F.coalesce(F.max(F.when(buy, F.col("ok1"))), F.min("d0")).alias("last_day"),
+        # the days by the rule of days, the periods by the rule of periods; no purchase day
+        # at all (all cancelled): first and last "purchase" on the first day
+        F.coalesce(F.min("ok0"), F.min("d0")).alias("first_day"),
+        F.coalesce(F.max("ok1"), F.min("d0")).alias("last_day"),
+        F.min(F.when(buy, F.col("per"))).alias("first_buy"),
+        F.max(F.when(buy, F.col("per"))).alias("last_buy"),
         _snap(F.sum("s"), F.sum("g")).alias("revenue"),
         F.count(F.when(buy, 1)).alias("n_periods"),
         (F.sum(F.when(buy, F.col("a"))) - first_buy.getField("a")).alias("repeat_amount"),

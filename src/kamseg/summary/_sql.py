@@ -275,8 +275,10 @@ per_period AS ({per_period}
 ),
 per_cust AS (
     -- no purchase at all (all cancelled): first and last "purchase" on the first day
-    SELECT c, coalesce(min(ok0) FILTER (WHERE {buy}), min(d0)) AS first_day,
-           coalesce(max(ok1) FILTER (WHERE {buy}), min(d0)) AS last_day,
+    -- the days by the rule of days, the periods by the rule of periods
+    SELECT c, coalesce(min(ok0), min(d0)) AS first_day,
+           coalesce(max(ok1), min(d0)) AS last_day,
+           min(per) FILTER (WHERE {buy}) AS first_buy, max(per) FILTER (WHERE {buy}) AS last_buy,
            {_snap("sum(s)", "sum(g)")} AS revenue{p_cust}, sum(n_orders) AS n_orders,
            count(*) FILTER (WHERE {buy}) AS n_periods,
            sum(a) FILTER (WHERE {buy}) - arg_min(a, per) FILTER (WHERE {buy})
@@ -287,7 +289,9 @@ out AS (
     SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
            CAST(revenue AS DOUBLE) AS revenue{p_out},
            greatest(n_periods - 1, 0) AS n_repeat,
-           {_period("first_day", freq)} AS first_period, repeat_amount
+           coalesce(first_buy, {_period("first_day", freq)}) AS first_period,
+           coalesce(last_buy, first_buy, {_period("first_day", freq)}) AS last_period,
+           repeat_amount
     FROM per_cust {join}
 )
 SELECT c, first_day, last_day, n_orders, revenue{", profit" if profit else ""},
@@ -296,7 +300,7 @@ SELECT c, first_day, last_day, n_orders, revenue{", profit" if profit else ""},
        CAST({as_of_day} - last_day AS BIGINT) AS days_since_last,
        CAST({as_of_day} - first_day AS BIGINT) AS tenure_days,
        CAST(n_repeat AS DOUBLE) AS frequency,
-       CAST({_period("last_day", freq)} - first_period AS DOUBLE) AS recency,
+       CAST(last_period - first_period AS DOUBLE) AS recency,
        CAST({as_of_period} - first_period AS DOUBLE) AS "T",
        CASE WHEN n_repeat > 0 THEN repeat_amount / CAST(n_repeat AS DOUBLE)
             ELSE 0.0 END AS monetary_value,
