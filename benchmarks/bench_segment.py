@@ -20,6 +20,11 @@ process:
   ``customer_lifetime_value``: the part of the job lifetimes covers (no RFM, Pareto or
   output file).
 
+With ``--steps all``, kamseg runs **every** step with every side table (master, surveys,
+complaints, catalogue, written to Parquet next to the transactions) and the order and
+product columns: the whole job of ``kamseg demo``, the issue 14 benchmark against
+lifetimes' part of it. The time of each step is printed.
+
 The issue 7 target for 100M transactions on 2 cores / 24 GiB: under 180 s and 8 GiB.
 """
 
@@ -94,9 +99,15 @@ def main() -> int:
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tmp", default=None, help="folder for the data (default: a temp dir)")
+    parser.add_argument(
+        "--steps",
+        default="rfm,clv,pareto",
+        help="kamseg's steps (default: %(default)s); 'all': every step, every side table",
+    )
     args = parser.parse_args()
 
     import kamseg
+    from kamseg.config import STEPS
 
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     print(f"machine: {os.cpu_count()} cores, {mem_gb:.0f} GiB; kamseg {kamseg.__version__}")
@@ -104,10 +115,19 @@ def main() -> int:
         for size in args.sizes:
             t0 = time.perf_counter()
             data = kamseg.datasets.make_transactions(n_customers=max(size // 9, 1), seed=args.seed)
-            tx = data.transactions[["customer_id", "date", "amount", "profit"]]
+            every = args.steps == "all"
+            columns = ["customer_id", "date", "amount", "profit"]
+            tx = data.transactions[[*columns, "order_id", "product"] if every else columns]
             n_tx, n_cust = len(tx), tx["customer_id"].nunique()
             path = str(Path(tmp) / f"tx_{size}.parquet")
             tx.to_parquet(path, row_group_size=1_000_000)
+            sides: list[str] = []
+            if every:  # the side tables, as kamseg demo has them
+                for name in ("master", "surveys", "complaints", "catalog"):
+                    side = str(Path(tmp) / f"{name}_{size}.parquet")
+                    getattr(data, name).to_parquet(side)
+                    sides += [f"--{name}", side]
+                sides += ["--order-col", "order_id", "--product-col", "product"]
             del data, tx
             gen = time.perf_counter() - t0
             print(f"\n{n_tx:,} transactions, {n_cust:,} customers (made in {gen:.0f} s)")
@@ -115,7 +135,8 @@ def main() -> int:
             if "kamseg" in args.tools:
                 out = str(Path(tmp) / "customers.parquet")
                 cmd = [sys.executable, "-m", "kamseg", "segment", path, "--profit-col"]
-                cmd += ["profit", "--steps", "rfm,clv,pareto", "--freq", "W"]
+                steps = ",".join(STEPS) if every else args.steps
+                cmd += ["profit", "--steps", steps, "--freq", "W", *sides]
                 cmd += ["-o", out, "--progress"]  # weekly periods, as lifetimes' part below
                 seconds, peak, log = _run(cmd)
                 marks = re.findall(r"\[\s*([\d.]+) s\] done", log)
