@@ -644,3 +644,16 @@ def test_an_uninformative_p_alive_is_left_out_by_default() -> None:
     np.testing.assert_allclose(out["health_score"], 100 * out["health_recency"])
     # named explicitly, it is used
     assert "health_p_alive" in health_score(customers, components=["recency", "p_alive"])
+
+
+# --- the warnings' number texts, made once per distinct value ---------------------------
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=50))
+@settings(max_examples=200, deadline=None)
+def test_warning_numbers_are_the_f_string_texts(values: list[float]) -> None:
+    from kamseg.alerts import _fmt
+
+    edges = [-0.0, 0.0, -0.3, -0.5, 0.5, 1.5, 2.5, -2.5, 1e20, 123456.5]
+    x = np.asarray(values + edges, dtype=np.float64)
+    assert _fmt(x) == [f"{v:.0f}" for v in x.tolist()]

@@ -75,8 +75,14 @@ def _knn_kernel(
         num = np.einsum("bl,blc->bc", w, bought[cand])
         den = w.sum(axis=1)
 
-        # rows whose tie at the threshold reaches beyond the candidates: use the whole row
-        wide = np.count_nonzero(sim == thr[:, None], axis=1) > eq.sum(axis=1)
+        # rows whose tie at the threshold reaches beyond the candidates: use the whole row.
+        # The other reference profiles are no more similar than the least similar candidate
+        # (argpartition), so only rows whose threshold is not above it can have such a tie.
+        wide = np.zeros(b, dtype=bool)
+        check = np.flatnonzero(thr <= cs.min(axis=1, initial=np.inf))
+        if check.size:
+            in_row = np.count_nonzero(sim[check] == thr[check, None], axis=1)
+            wide[check] = in_row > eq[check].sum(axis=1)
         if wide.any():
             idx = np.flatnonzero(wide)
             s = sim[idx]

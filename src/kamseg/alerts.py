@@ -93,12 +93,38 @@ _WARN_TEXT: Mapping[str, tuple[str, str]] = MappingProxyType(
 )
 
 
-def _fmt(x: float, digits: int = 0) -> str:
-    return f"{x:.{digits}f}"
+def _fmt(x: np.ndarray) -> list[str]:
+    """Each number with no decimals, as ``f"{x:.0f}"``, formatted once per distinct text.
+
+    ``f"{x:.0f}"`` rounds the exact value half to even, as :func:`numpy.rint` does, so it
+    is the text of ``rint(x)``; negative zeros (``"-0"``) and NaN are set apart.
+    """
+    r = np.rint(np.asarray(x, dtype=np.float64))
+    neg_zero = (r == 0) & np.signbit(r)
+    codes, distinct = pd.factorize(np.where(neg_zero, np.nan, r))  # NaN and -0: code -1
+    texts = np.array([f"{v:.0f}" for v in distinct.tolist()] + ["nan"], dtype=object)
+    out = texts[codes]
+    out[neg_zero] = "-0"
+    result: list[str] = out.tolist()
+    return result
 
 
-def _ratio_text(r: float) -> str:
-    return f"{r:.1f}" if r < 10 else f"{r:.0f}"
+def _ratio_text(r: np.ndarray) -> list[str]:
+    return [f"{v:.1f}" if v < 10 else f"{v:.0f}" for v in r.tolist()]
+
+
+def _day_text(days: np.ndarray) -> np.ndarray:
+    """ISO date of each day number, formatted once per distinct day."""
+    distinct, inverse = np.unique(days, return_inverse=True)
+    text = np.array([str(np.datetime64(int(d), "D")) for d in distinct.tolist()], dtype=object)
+    out: np.ndarray = text[inverse.reshape(-1)]
+    return out
+
+
+def _filled(n: int, at: np.ndarray, texts: list[str]) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    out[at] = texts
+    return out
 
 
 def early_warnings(
@@ -307,15 +333,18 @@ of 30 days; 2 open complaints, oldest 2024-08-01
             trend = activity.spend_trend(min_orders)
         with np.errstate(invalid="ignore"):
             spend_flag = trend < -float(spend_drop)
-        spend_text = empty.copy()
-        for i in np.flatnonzero(spend_flag):
-            pct = _fmt(-100.0 * trend[i])
-            if recent is None or previous is None:
-                spend_text[i] = _WARN_TEXT["spend_col"][lang_i].format(pct=pct)
-            else:
-                spend_text[i] = _WARN_TEXT["spend"][lang_i].format(
-                    w=window, pct=pct, a=_fmt(previous[i]), b=_fmt(recent[i])
-                )
+        at = np.flatnonzero(spend_flag)
+        pcts = _fmt(-100.0 * trend[at])
+        if recent is None or previous is None:
+            tmpl = _WARN_TEXT["spend_col"][lang_i].format
+            texts = [tmpl(pct=p) for p in pcts]
+        else:
+            tmpl = _WARN_TEXT["spend"][lang_i].format
+            texts = [
+                tmpl(w=window, pct=p, a=a, b=b)
+                for p, a, b in zip(pcts, _fmt(previous[at]), _fmt(recent[at]), strict=True)
+            ]
+        spend_text = _filled(n, at, texts)
     else:
         skipped.append("spend_drop (needs 'spend_trend' or transactions=)")
 
@@ -332,15 +361,17 @@ of 30 days; 2 open complaints, oldest 2024-08-01
         )
         with np.errstate(invalid="ignore"):
             overdue_flag = ratio > float(overdue_multiple)
-        overdue_text = empty.copy()
-        for i in np.flatnonzero(overdue_flag):
-            r = _ratio_text(ratio[i])
-            if np.isnan(days[i]) or np.isnan(gap[i]):
-                overdue_text[i] = _WARN_TEXT["overdue_ratio"][lang_i].format(r=r)
-            else:
-                overdue_text[i] = _WARN_TEXT["overdue"][lang_i].format(
-                    d=_fmt(days[i]), r=r, g=_fmt(gap[i])
-                )
+        at = np.flatnonzero(overdue_flag)
+        bare = (np.isnan(days[at]) | np.isnan(gap[at])).tolist()
+        only_ratio = _WARN_TEXT["overdue_ratio"][lang_i].format
+        full = _WARN_TEXT["overdue"][lang_i].format
+        texts = [
+            only_ratio(r=r) if b else full(d=d, r=r, g=g)
+            for b, r, d, g in zip(
+                bare, _ratio_text(ratio[at]), _fmt(days[at]), _fmt(gap[at]), strict=True
+            )
+        ]
+        overdue_text = _filled(n, at, texts)
     else:
         skipped.append("overdue (needs 'overdue_ratio' or the summary columns)")
 
@@ -366,18 +397,20 @@ of 30 days; 2 open complaints, oldest 2024-08-01
         if detractor == "became":
             is_det &= ~is_detractor(latest.previous)  # a first answer (NaN) counts too
         detractor_flag = is_det
-        detractor_text = empty.copy()
-        for i in np.flatnonzero(is_det):
-            day_text = str(np.datetime64(int(latest.day[i]), "D"))
-            answer = f"{latest.value[i]:g}"
-            if np.isnan(latest.previous[i]):
-                detractor_text[i] = _WARN_TEXT["detractor_first"][lang_i].format(
-                    x=answer, day=day_text
-                )
-            else:
-                detractor_text[i] = _WARN_TEXT["detractor_was"][lang_i].format(
-                    x=answer, day=day_text, prev=f"{latest.previous[i]:g}"
-                )
+        at = np.flatnonzero(is_det)
+        first = _WARN_TEXT["detractor_first"][lang_i].format
+        was = _WARN_TEXT["detractor_was"][lang_i].format
+        prev = latest.previous[at]
+        texts = [
+            first(x=f"{x:g}", day=day) if p != p else was(x=f"{x:g}", day=day, prev=f"{p:g}")
+            for x, day, p in zip(
+                latest.value[at].tolist(),
+                _day_text(latest.day[at]).tolist(),
+                prev.tolist(),
+                strict=True,
+            )
+        ]
+        detractor_text = _filled(n, at, texts)
     else:
         skipped.append("detractor (needs surveys=)")
 
@@ -404,29 +437,36 @@ of 30 days; 2 open complaints, oldest 2024-08-01
         oldest = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(oldest, pos[is_open], day[is_open])
         complaint_flag = count > 0
-        complaint_text = empty.copy()
-        for i in np.flatnonzero(complaint_flag):
-            complaint_text[i] = _WARN_TEXT["complaint"][lang_i].format(
-                k=int(count[i]),
-                s="" if count[i] == 1 else "s",
-                day=str(np.datetime64(int(oldest[i]), "D")),
-            )
+        at = np.flatnonzero(complaint_flag)
+        tmpl = _WARN_TEXT["complaint"][lang_i].format
+        texts = [
+            tmpl(k=k, s="" if k == 1 else "s", day=day)
+            for k, day in zip(count[at].tolist(), _day_text(oldest[at]).tolist(), strict=True)
+        ]
+        complaint_text = _filled(n, at, texts)
     else:
         skipped.append("open_complaint (needs complaints=)")
 
     if skipped:
         warn(f"{func}: check(s) not made, their flags are False: {'; '.join(skipped)}.")
     flags = np.vstack([spend_flag, overdue_flag, detractor_flag, complaint_flag])
-    reasons = join_text(
-        [spend_text, overdue_text, detractor_text, complaint_text], "; " if en else "；"
-    )
+    # a raised flag always has a text: a customer with one flag has that text as it is,
+    # and only those with two or more flags need their texts joined
+    parts = (spend_text, overdue_text, detractor_text, complaint_text)
+    n_flags = flags.sum(axis=0)
+    reasons = np.full(n, "", dtype=object)
+    for flag, text in zip(flags, parts, strict=True):
+        one = flag & (n_flags == 1)
+        reasons[one] = text[one]
+    several = np.flatnonzero(n_flags > 1)
+    reasons[several] = join_text([t[several] for t in parts], "; " if en else "；")
     out = customers.assign(
         warn_spend_drop=spend_flag,
         warn_overdue=overdue_flag,
         warn_detractor=detractor_flag,
         warn_open_complaint=complaint_flag,
         warning_reasons=text_column(reasons, customers.index),
-        n_warnings=flags.sum(axis=0).astype(np.int64),
+        n_warnings=n_flags.astype(np.int64),
     )
     out.attrs = {**customers.attrs, "kamseg_warnings_checked": checked}
     return out

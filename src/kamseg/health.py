@@ -599,20 +599,38 @@ def health_score(
         [_COMPONENT_NAMES.get(c, {}).get(lang, c) for c in names] or [""], dtype=object
     )
     order = np.argsort(-shortfall, axis=0, kind="stable")
-    parts = []
+    # each driver is (component, points) or nothing: the text is made once per distinct
+    # combination of drivers (a few hundred) and taken for every customer
+    combo = np.zeros(n, dtype=np.int64)
+    idxs: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    points_: list[np.ndarray] = []
     for j in range(min(top, len(names))):
         idx = order[j]
         value = shortfall[idx, np.arange(n)]
         points = np.floor(value + 0.5).astype(np.int64)
+        code, distinct = pd.factorize(np.where(value >= 0.5, points * len(names) + idx, -1))
+        combo = pd.factorize(combo * len(distinct) + code)[0].astype(np.int64)
+        idxs.append(idx)
+        values.append(value)
+        points_.append(points)
+    n_combos = int(combo.max(initial=-1)) + 1
+    rep = np.zeros(n_combos, dtype=np.int64)
+    rep[combo] = np.arange(n)  # any customer of each combination: they share the text
+    parts = []
+    for idx, value, points in zip(idxs, values, points_, strict=True):
+        idx, value, points = idx[rep], value[rep], points[rep]
         text = shown[idx] + f" {_MINUS}" + points.astype(str).astype(object)
         parts.append(np.where(value >= 0.5, text, ""))
     sep = "; " if lang == "en" else "；"
-    drivers = join_text(parts, sep) if parts else np.full(n, "", dtype=object)
+    texts = join_text(parts, sep) if parts else np.full(n_combos, "", dtype=object)
+    by_combo = text_column(texts, pd.RangeIndex(n_combos))
+    drivers = pd.Series(by_combo.array.take(combo), index=customers.index)
 
     columns: dict[str, Any] = {
         "health_score": score,
         "health_band": band,
-        "health_drivers": text_column(drivers, customers.index),
+        "health_drivers": drivers,
     }
     columns.update({f"health_{c}": subs[c].astype(np.float64) for c in names})
     out = customers.assign(**columns)

@@ -346,8 +346,17 @@ def category_profile(
     shape = (rows.n_customers, n_cat)
     if basis == "spend":
         amount = rows.amount[ok]
-        order = np.lexsort((amount, cell))
-        spend = np.bincount(cell[order], weights=amount[order], minlength=size)
+        # Floating addition is commutative, so a cell of one or two rows has the same sum
+        # in any order: only the rows of cells with three or more are put in the canonical
+        # order (by cell, then amount; two stable sorts, cheaper than one lexsort).
+        multi = np.bincount(cell, minlength=size)[cell] > 2
+        spend = np.bincount(cell[~multi], weights=amount[~multi], minlength=size)
+        if multi.any():
+            m_cell, m_amount = cell[multi], amount[multi]
+            order = np.argsort(m_amount, kind="stable")
+            order = order[np.argsort(m_cell[order], kind="stable")]
+            # each cell is summed in one of the two bincounts, and 0.0 in the other
+            spend += np.bincount(m_cell[order], weights=m_amount[order], minlength=size)
         values = np.maximum(spend, 0.0).reshape(shape)
         bought = values > 0
     else:
