@@ -37,6 +37,7 @@ __all__ = [
     "collapse",
     "factorize",
     "maximize",
+    "unique_levels",
     "unique_rows",
 ]
 
@@ -330,7 +331,8 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct values and, per element, the index of its value.
 
     Small non-negative integers (counts, ages in days or weeks, packed keys of those) take
-    a linear-time path through ``bincount``; anything else goes through ``np.unique``.
+    a linear-time path through ``bincount``; anything else goes through ``np.unique`` of
+    the one-dimensional array (a fast native sort).
     """
     v = np.asarray(values)
     if v.size and v.min() >= 0 and v.max() < 4 * v.size + 1024:
@@ -340,37 +342,83 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             uniq = np.flatnonzero(present)
             lookup = np.cumsum(present) - 1
             return uniq.astype(v.dtype if v.dtype.kind == "f" else np.float64), lookup[iv]
+    if v.dtype.kind in "iu" and v.size > 1 and v.min() >= 0:
+        bits = int(v.size - 1).bit_length()
+        if int(v.max()) < 2 ** (62 - bits):
+            return _factorize_packed(v.astype(np.int64), bits)
     uniq, inverse = np.unique(v, return_inverse=True)
     return uniq, inverse.reshape(-1)
 
 
-def unique_rows(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Distinct rows of equal-length columns, and for each input row its distinct row.
+def _factorize_packed(v: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`factorize` of non-negative int64 values below ``2**(62 - bits)``: each value
+    carries its position in its low `bits` bits, so one plain sort of the packed values
+    (much faster than the argsort inside ``np.unique``) yields both order and positions."""
+    packed = np.sort((v << bits) | np.arange(v.size, dtype=np.int64))
+    ordered = packed >> bits
+    starts = np.empty(v.size, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    inverse = np.empty(v.size, dtype=np.intp)
+    inverse[packed & ((1 << bits) - 1)] = np.cumsum(starts) - 1
+    return ordered[starts], inverse
 
-    Rows of non-negative integers (the usual frequency/recency/T in days or weeks) are
-    packed into one int64 key and sorted once; other rows go through ``np.unique(axis=0)``.
+
+#: Packed row keys stay below this (int64 products of the column cardinalities).
+_KEY_LIMIT = 2**62
+
+
+def unique_levels(
+    columns: Mapping[str, np.ndarray],
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Distinct rows of equal-length columns, for each input row its distinct row, and per
+    column its sorted distinct values with each distinct row's index into them.
+
+    Each column is factorised on its own (one-dimensional, cheap), the codes are packed
+    into one int64 key per row (mixed-radix, so the key order is the lexicographic order
+    of the rows) and the keys are factorised. The distinct rows come out sorted
+    lexicographically, exactly as ``np.unique(rows, axis=0)`` returns them, without its
+    slow sort of row records.
     """
     names = list(columns)
-    stacked = np.column_stack([np.asarray(columns[n], dtype=np.float64) for n in names])
-    if len(stacked) == 0:
-        return {n: stacked[:, i] for i, n in enumerate(names)}, np.zeros(0, dtype=np.intp)
-    integral = bool(np.all(stacked == np.round(stacked))) and stacked.min() >= 0
-    spans = stacked.max(axis=0) + 1 if integral else None
-    if spans is not None and float(np.prod(spans)) < 2.0**62:
-        ispans = spans.astype(np.int64)
-        key = np.zeros(len(stacked), dtype=np.int64)
-        for i in range(stacked.shape[1]):
-            key = key * ispans[i] + stacked[:, i].astype(np.int64)
-        uniq_f, inverse = factorize(key)
-        uniq = uniq_f.astype(np.int64)
-        rows = np.empty((len(uniq), stacked.shape[1]))
-        rest = uniq.copy()
-        for i in range(stacked.shape[1] - 1, -1, -1):
-            rows[:, i] = rest % ispans[i]
-            rest //= ispans[i]
-    else:
-        rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return {n: rows[:, i].copy() for i, n in enumerate(names)}, np.asarray(inverse).reshape(-1)
+    cols = [np.asarray(columns[n], dtype=np.float64) for n in names]
+    n_rows = cols[0].size if cols else 0
+    if n_rows == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return (
+            {n: c[:0].copy() for n, c in zip(names, cols, strict=True)},
+            empty,
+            {n: (c[:0].copy(), empty) for n, c in zip(names, cols, strict=True)},
+        )
+    levels = [factorize(c) for c in cols]
+    key = levels[0][1].astype(np.int64)
+    span = len(levels[0][0])
+    for uniq, codes in levels[1:]:
+        if span * len(uniq) >= _KEY_LIMIT:  # re-number the distinct prefixes first
+            prefix, key = factorize(key)
+            key = key.astype(np.int64)
+            span = len(prefix)
+        key = key * len(uniq) + codes
+        span *= len(uniq)
+    distinct, inverse = factorize(key)
+    inverse = np.asarray(inverse, dtype=np.intp).reshape(-1)
+    # one representative input row per distinct row gives that row's code in each column
+    first = np.empty(len(distinct), dtype=np.intp)
+    first[inverse] = np.arange(n_rows, dtype=np.intp)
+    rows: dict[str, np.ndarray] = {}
+    row_levels: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, (uniq, codes) in zip(names, levels, strict=True):
+        row_codes = np.asarray(codes)[first]
+        rows[name] = uniq[row_codes]
+        row_levels[name] = (uniq, row_codes)
+    return rows, inverse, row_levels
+
+
+def unique_rows(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Distinct rows of equal-length columns (sorted lexicographically), and for each input
+    row its distinct row. See :func:`unique_levels`."""
+    rows, inverse, _ = unique_levels(columns)
+    return rows, inverse
 
 
 def as_params(params: Any) -> np.ndarray:
@@ -421,12 +469,20 @@ def checked_params(params: Any, *, model: str, names: tuple[str, ...], func: str
 
 
 def collapse(columns: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> Prepared:
-    """Collapse identical rows of `columns` into distinct rows with summed weights."""
-    rows, inverse = unique_rows(columns)
+    """Collapse identical rows of `columns` into distinct rows with summed weights.
+
+    ``extra["levels"]`` keeps, per column, its sorted distinct values and each distinct
+    row's index into them, for models that compute terms once per distinct value.
+    """
+    rows, inverse, levels = unique_levels(columns)
     n_rows = len(next(iter(rows.values()))) if rows else 0
-    w = np.ones(inverse.size) if weights is None else np.asarray(weights, dtype=np.float64)
-    wsum = np.bincount(inverse, weights=w, minlength=n_rows)
-    return Prepared(rows, wsum)
+    counts = np.bincount(
+        inverse,
+        weights=None if weights is None else np.asarray(weights, dtype=np.float64),
+        minlength=n_rows,
+    )
+    wsum = np.asarray(counts, dtype=np.float64)  # whole counts are exact in float64
+    return Prepared(rows, wsum, {"levels": levels})
 
 
 def _numeric_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ per distinct T and t_x; the gradient is analytic. Predictions follow the papers:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -53,8 +54,10 @@ def _lookups(data: Prepared) -> dict[str, np.ndarray]:
     """Distinct x, t_x, T values and the row -> distinct index maps (cached on `data`)."""
     cache = data.extra
     if "ux" not in cache:
+        # the collapse already factorised each column (same sorted values, same indices)
+        levels = cache.get("levels", {})
         for name, key in (("x", "x"), ("t_x", "t"), ("T", "T")):
-            values, inverse = factorize(data[name])
+            values, inverse = levels[name] if name in levels else factorize(data[name])
             cache[f"u{key}"] = values
             cache[f"i{key}"] = inverse
         cache["wx"] = np.bincount(cache["ix"], weights=data.weights, minlength=cache["ux"].size)
@@ -156,18 +159,21 @@ def _value_and_grad(
     denom_x = np.where(has_u4, b + ux - 1.0 + shift, 1.0)
     log_ratio_x = np.where(has_u4, np.log(a) - np.log(denom_x), -np.inf)
     inv_denom_x = np.where(has_u4, 1.0 / denom_x, 0.0)
-    log_aT_u, inv_aT_u = np.log(alpha + lk["uT"]), 1.0 / (alpha + lk["uT"])
-    log_at_u, inv_at_u = np.log(alpha + lk["ut"]), 1.0 / (alpha + lk["ut"])
-    x_all, w_all, ix_all, iT_all, it_all = data["x"], data.weights, lk["ix"], lk["iT"], lk["it"]
+    x_all, w_all, ix_all = data["x"], data.weights, lk["ix"]
+    # log(α+T), 1/(α+T) and the same of t_x: once per distinct value, then looked up; but
+    # when nearly every row has its own value (continuous time) a lookup only adds a
+    # gather, so they are computed row by row (the same numbers either way)
+    by_T = _by_value(alpha, lk["uT"], lk["iT"], data["T"])
+    by_t = _by_value(alpha, lk["ut"], lk["it"], data["t_x"])
 
     def part(sl: slice) -> np.ndarray:
         # plain ufunc reductions, not np.dot: BLAS threads inside two Python threads
         # oversubscribe the cores
         w = w_all[sl]
-        ix, iT, it = ix_all[sl], iT_all[sl], it_all[sl]
+        ix = ix_all[sl]
         rx = r + x_all[sl]
-        log_aT = log_aT_u[iT]
-        log_at = log_at_u[it]
+        log_aT, inv_aT = by_T(sl)
+        log_at, inv_at = by_t(sl)
         u3 = -rx * log_aT
         u4 = log_ratio_x[ix] - rx * log_at
         tail = np.logaddexp(u3, u4)
@@ -178,7 +184,7 @@ def _value_and_grad(
             [
                 (w * (lg_x[ix] + tail)).sum(),
                 -(ww3 * log_aT).sum() - (ww4 * log_at).sum(),
-                -(rx * (ww3 * inv_aT_u[iT] + ww4 * inv_at_u[it])).sum(),
+                -(rx * (ww3 * inv_aT + ww4 * inv_at)).sum(),
                 ww4.sum() / a,
                 -(ww4 * inv_denom_x[ix]).sum(),
             ]
@@ -186,6 +192,27 @@ def _value_and_grad(
 
     sums = chunked_sum(part, x_all.size)
     return float(sums[0]), g + sums[1:]
+
+
+def _by_value(
+    alpha: float, values: np.ndarray, index: np.ndarray, rows: np.ndarray
+) -> Callable[[slice], tuple[np.ndarray, np.ndarray]]:
+    """``rows slice -> (log(α + v), 1 / (α + v))`` of the rows' values `v`: looked up from
+    the distinct `values` when they are few, computed per row when nearly all distinct."""
+    if 2 * values.size > rows.size:
+
+        def direct(sl: slice) -> tuple[np.ndarray, np.ndarray]:
+            shifted = alpha + rows[sl]
+            return np.log(shifted), 1.0 / shifted
+
+        return direct
+    log_u, inv_u = np.log(alpha + values), 1.0 / (alpha + values)
+
+    def lookup(sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        i = index[sl]
+        return log_u[i], inv_u[i]
+
+    return lookup
 
 
 def _initial(data: Prepared) -> np.ndarray:

@@ -68,7 +68,15 @@ def _scaled(prepared: Prepared) -> tuple[Prepared, float]:
     T = prepared["T"]
     scale = 1.0 / float(T.max())
     arrays = {"x": prepared["x"], "t_x": prepared["t_x"] * scale, "T": T * scale}
-    return Prepared(arrays, prepared.weights), scale
+    extra: dict[str, object] = {}
+    levels = prepared.extra.get("levels")
+    if levels is not None:
+        # rescaled distinct values, indexed as before: row by row the same numbers
+        extra["levels"] = {
+            name: (values * scale if name in ("t_x", "T") else values, codes)
+            for name, (values, codes) in levels.items()
+        }
+    return Prepared(arrays, prepared.weights, extra), scale
 
 
 def _initial(face: Face, data: Prepared) -> np.ndarray:

@@ -382,8 +382,15 @@ def _nbd_value_and_grad(params: np.ndarray, data: Prepared) -> tuple[float, np.n
     r, alpha = (float(v) for v in params)
     x, T, w = data["x"], data["T"], data.weights
     log_aT = np.log(alpha + T)
-    ll = gammaln(r + x) - gammaln(r) + r * math.log(alpha) - (r + x) * log_aT
-    g_r = digamma(r + x) - digamma(r) + math.log(alpha) - log_aT
+    levels = data.extra.get("levels", {})
+    if "x" in levels:
+        # Γ and ψ once per distinct x (a few hundred values), looked up per row
+        ux, ix = levels["x"]
+        lg_x, dg_x = gammaln(r + ux)[ix], digamma(r + ux)[ix]
+    else:
+        lg_x, dg_x = gammaln(r + x), digamma(r + x)
+    ll = lg_x - gammaln(r) + r * math.log(alpha) - (r + x) * log_aT
+    g_r = dg_x - digamma(r) + math.log(alpha) - log_aT
     g_alpha = r / alpha - (r + x) / (alpha + T)
     return float(np.dot(w, ll)), np.array([np.dot(w, g_r), np.dot(w, g_alpha)])
 

@@ -126,9 +126,18 @@ def _rows(*arrays: ArrayLike) -> tuple[tuple[int, ...], list[np.ndarray]]:
 
 
 def _parts(
-    params: ArrayLike, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, moments: bool
+    params: ArrayLike,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    *,
+    moments: bool,
+    x_levels: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Log-likelihood per row and the pieces its gradient and the predictions reuse."""
+    """Log-likelihood per row and the pieces its gradient and the predictions reuse.
+
+    `x_levels` (the distinct x and each row's index into them) lets Γ(r+x) be computed
+    once per distinct x."""
     r, alpha, s, beta = _unpack(params)
     log_i, mom = _log_integral(r, alpha, s, beta, x, t_x, T, moments=moments)
     log_aT = np.log(alpha + T)
@@ -137,7 +146,8 @@ def _parts(
     alive = -(r + x) * log_aT - s * log_bT
     dead = np.log(s) + log_i
     tail = np.logaddexp(alive, dead)
-    ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + tail
+    lg_x = gammaln(r + x) if x_levels is None else gammaln(r + x_levels[0])[x_levels[1]]
+    ll = lg_x - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + tail
     out = {"ll": ll, "alive": alive, "dead": dead, "tail": tail}
     out |= {"log_aT": log_aT, "log_bT": log_bT}
     if mom is not None:
@@ -193,7 +203,14 @@ def _cached(params: np.ndarray, data: Prepared, moments: bool) -> dict[str, np.n
     hit = cache.get("pareto_nbd")
     if hit is not None and hit[0] == key and (hit[1] or not moments):
         return hit[2]  # type: ignore[no-any-return]
-    parts = _parts(params, data["x"], data["t_x"], data["T"], moments=moments)
+    parts = _parts(
+        params,
+        data["x"],
+        data["t_x"],
+        data["T"],
+        moments=moments,
+        x_levels=data.extra.get("levels", {}).get("x"),
+    )
     if isinstance(cache, dict):
         cache["pareto_nbd"] = (key, moments, parts)
     return parts
@@ -214,7 +231,9 @@ def _gradient(params: np.ndarray, data: Prepared) -> np.ndarray:
     has = share_dead > 0
     m = np.where(has, mom, 0.0)
     rx = r + x
-    g_r = digamma(rx) - digamma(r) + np.log(alpha) - share_alive * parts["log_aT"]
+    x_levels = data.extra.get("levels", {}).get("x")
+    dg_x = digamma(rx) if x_levels is None else digamma(r + x_levels[0])[x_levels[1]]
+    g_r = dg_x - digamma(r) + np.log(alpha) - share_alive * parts["log_aT"]
     g_r -= share_dead * m[0]
     g_alpha = r / alpha - share_alive * rx / (alpha + T) - share_dead * rx * m[1]
     g_s = np.log(beta) - share_alive * parts["log_bT"] + share_dead * (1.0 / s - m[2])
