@@ -48,6 +48,7 @@ def test_defaults():
         "value",
     )
     assert (config.min_accounts, config.max_accounts, config.action) == (5, 25, True)
+    assert config.n_jobs is None  # the cores this process may use
 
 
 def test_hand_written_toml_is_read_into_the_fields():
@@ -73,6 +74,7 @@ def test_hand_written_toml_is_read_into_the_fields():
         SegmentConfig.from_toml_text(HAND_WRITTEN),
         SegmentConfig(profit_col='pro"fit\\x', as_of="2024-01-01", discount_rate=0.0),
         SegmentConfig(customer_col="客户", labels="zh", steps=()),
+        SegmentConfig(n_jobs=1),
     ],
 )
 def test_toml_round_trip(config, tmp_path):
@@ -126,6 +128,8 @@ def test_replace_validates_again():
         ({"inactive_days": -1}, "`inactive_days` must be at least 0"),
         ({"criteria": {}}, "`criteria` must be a non-empty table"),
         ({"criteria": ["revenue"]}, "`criteria` must be a non-empty table"),
+        ({"n_jobs": 0}, "`n_jobs` must be at least 1; got 0"),
+        ({"n_jobs": 2.0}, "`n_jobs` must be an integer"),
     ],
 )
 def test_bad_values_raise_config_error(changes, message):

@@ -407,7 +407,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     say = _progress(args.quiet)
     say("making the demo data")
     data = make_transactions(n_customers=args.n_customers, seed=args.seed)
-    config = SegmentConfig(profit_col="profit", order_col="order_id", labels=args.labels)
+    config = SegmentConfig(
+        profit_col="profit", order_col="order_id", labels=args.labels, n_jobs=args.n_jobs
+    )
     table = segment(
         data.transactions,
         master=data.master,
@@ -485,6 +487,12 @@ _SETTING_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("window_days", "window of health, warnings, churn", {"type": int, "metavar": "DAYS"}),
     ("labels", "names of segments, tiers and classes", {"choices": get_args(Language)}),
     ("action", "add each class's recommended action", {"action": _ON_OFF}),
+    (
+        "n_jobs",
+        "threads of BLAS and OpenMP, e.g. 1 on a shared machine (none: the cores this "
+        "process may use)",
+        {"type": int, "metavar": "N"},
+    ),
 )
 
 
@@ -656,6 +664,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-customers", type=int, default=2000, help="default: %(default)s")
     demo.add_argument("--seed", type=int, default=42, help="default: %(default)s")
     demo.add_argument("--labels", choices=["en", "zh"], default="en", help="class names")
+    demo.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="threads of BLAS and OpenMP (default: the cores this process may use)",
+    )
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     demo.set_defaults(func=_cmd_demo)
 

@@ -72,6 +72,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "key_accounts": ("min_accounts", "max_accounts", "criteria"),
     "health": ("window_days",),
     "output": ("labels", "action"),
+    "run": ("n_jobs",),
 }
 
 
@@ -189,6 +190,11 @@ class SegmentConfig:
     action
         Add each dimension's recommended action (``value_action``, ...), the ``action`` of
         :func:`kamseg.classify`.
+    n_jobs
+        Threads of the native libraries (the BLAS of numpy and scipy, scikit-learn's
+        OpenMP) for the whole job, at least 1. None: the cores this process may use (its
+        CPU affinity, else ``os.cpu_count()``). On a machine shared with other work, 1
+        avoids threads that wait on each other while the other work holds a core.
 
     Examples
     --------
@@ -236,6 +242,7 @@ class SegmentConfig:
     window_days: int = 180
     labels: Language = "en"
     action: bool = True
+    n_jobs: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("customer_col", "date_col", "amount_col", "product_col"):
@@ -277,6 +284,8 @@ class SegmentConfig:
         _integer(self.min_accounts, "min_accounts", 1, None)
         _integer(self.max_accounts, "max_accounts", self.min_accounts, None)
         _integer(self.window_days, "window_days", 1, None)
+        if self.n_jobs is not None:
+            _integer(self.n_jobs, "n_jobs", 1, None)
         rate = self.discount_rate
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
             raise ConfigError(

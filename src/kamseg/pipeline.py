@@ -24,6 +24,7 @@ from kamseg._segment_inputs import (
     master_columns,
     progress_callback,
 )
+from kamseg._threads import limited_threads
 from kamseg._types import P_ALIVE_INFORMATIVE
 from kamseg._validation import check_frame, warn
 from kamseg.config import STEPS, SegmentConfig
@@ -242,7 +243,8 @@ def segment(
         Side tables of :func:`kamseg.classify` and :func:`kamseg.early_warnings`.
     config
         :class:`kamseg.SegmentConfig` (column names, steps, options); default settings
-        when None.
+        when None. Its ``n_jobs`` sizes the thread pools of BLAS and OpenMP once for the
+        whole job (None: the cores this process may use); they are restored after.
     as_of
         Observation date; default ``config.as_of``, else the latest transaction date.
     progress
@@ -272,284 +274,303 @@ def segment(
             "Hint: SegmentConfig.from_toml(path) reads a file."
         )
     say = progress_callback(progress)
-    as_of = config.as_of if as_of is None else as_of
-    lang = config.labels
-    master = indexed_master(master, config)
-    for name, side in (("surveys", surveys), ("complaints", complaints), ("catalog", catalog)):
-        if side is not None:
-            check_frame(side, func=_FUNC, arg=name)
+    # One limit for the whole job (never one per step): the libraries the steps use are
+    # loaded first, since a limit reaches only the libraries loaded when it is entered.
+    _load_thread_pools(config.steps)
+    with limited_threads(config.n_jobs):
+        as_of = config.as_of if as_of is None else as_of
+        lang = config.labels
+        master = indexed_master(master, config)
+        for name, side in (("surveys", surveys), ("complaints", complaints), ("catalog", catalog)):
+            if side is not None:
+                check_frame(side, func=_FUNC, arg=name)
 
-    from kamseg.summary import summarize
+        from kamseg.summary import summarize
 
-    tx = load_transactions(transactions, config)
-    in_pandas = isinstance(tx, pd.DataFrame | PreparedTransactions)
-    say("summary: transactions -> customers")
-    rows: PreparedTransactions | None = None
-    if in_pandas:
-        # prepared once: every step sees exactly these rows, and each notice is given once
-        rows = prepare_with_config(
-            tx,
-            config,
-            catalog=catalog,
-            as_of=as_of,
-            copy=tx is not transactions,  # a table read here from a path is ours alone
-            stacklevel=7,
-        )
-        tx = None  # from here on the steps read the prepared rows (and free the table)
-        table = summarize(rows, freq=config.freq)
-        if not {"classes", "health", "warnings", "churn"} & set(config.steps):
-            rows = None  # no later step reads transaction rows
-    else:
-        table = summarize(
-            tx,
-            customer_col=config.customer_col,
-            date_col=config.date_col,
-            amount_col=config.amount_col,
-            profit_col=config.profit_col,
-            order_col=config.order_col,
-            quantity_col=config.quantity_col,
-            price_col=config.price_col,
-            as_of=as_of,
-            freq=config.freq,
-            dropna=config.dropna,
-            returns=config.returns,
-        )
-    attrs = dict(table.attrs)  # as_of, freq, ...: joins below need not keep them
-    steps = ["summary"]
-    skipped: dict[str, str] = {}
-    limited: dict[str, str] = {}
-    # side tables with the ids of the customer table's kind, converted once
-    surveys = aligned_side(surveys, table, config.customer_col, "surveys")
-    complaints = aligned_side(complaints, table, config.customer_col, "complaints")
-
-    if master is not None:
-        master = aligned_master(master, table)
-        extra, renamed = master_columns(master, table)
-        if renamed:
-            warn(
-                f"{_FUNC}: the master's column(s) {renamed} have the names of columns this "
-                f"job writes; they are joined as {['master_' + c for c in renamed]}.",
-                stacklevel=3,
+        tx = load_transactions(transactions, config)
+        in_pandas = isinstance(tx, pd.DataFrame | PreparedTransactions)
+        say("summary: transactions -> customers")
+        rows: PreparedTransactions | None = None
+        if in_pandas:
+            # prepared once: every step sees exactly these rows, and each notice is given once
+            rows = prepare_with_config(
+                tx,
+                config,
+                catalog=catalog,
+                as_of=as_of,
+                copy=tx is not transactions,  # a table read here from a path is ours alone
+                stacklevel=7,
             )
-        if len(extra.columns):
-            from kamseg._validation import match_master
-
-            match_master(table, master, func=_FUNC)  # warns about unknown customers
-            table = table.join(extra, how="left")
-            table.attrs.update(attrs)  # the later steps read as_of and freq from here
-        master = master.drop(columns=renamed)
-
-    def run(step: str) -> bool:
-        if step not in config.steps:
-            return False
-        say(f"{step}")
-        steps.append(step)
-        return True
-
-    @contextlib.contextmanager
-    def guarded(step: str) -> Iterator[None]:
-        """Run a step; a data problem (not the configuration) skips it, with a reason."""
-        try:
-            yield
-        except ConfigError:
-            raise
-        except KamsegError as exc:
-            reason = " ".join(str(exc).split()).removeprefix(f"{_FUNC}: ")
-            if step in steps:
-                steps.remove(step)
-            skipped[step] = reason
-            warn(f"{_FUNC}: step {step!r} skipped: {reason}", stacklevel=4)
-
-    if run("rfm"):
-        from kamseg.rfm import rfm_scores, rfm_segments
-
-        with guarded("rfm"):
-            table = rfm_segments(rfm_scores(table, bins=config.bins), labels=lang)
-
-    fitted: tuple[Any, Any] | None = None
-    if run("clv"):
-        reason = _clv_reason(table)
-        if reason is None:
-            with guarded("clv"):
-                fitted = _fit_clv(table, config)
-                table = _predict_clv(table, config, fitted, master, limited)
-        if reason is not None:
-            steps.remove("clv")
-            skipped["clv"] = reason
-    table = _with_net_profit(table, config, master, limited)
-
-    if run("pareto"):
-        from kamseg.pareto import pareto_table, pyramid
-
-        with guarded("pareto"):
-            value = config.pareto_value_col
-            profit = "net_profit" if "net_profit" in table.columns else "profit"
-            ranked = pareto_table(table, value_col=value, labels=lang)
-            table = pyramid(
-                ranked,
-                kind=config.kind,
-                value_col=value,
-                profit_col=profit,
-                inactive_days=config.inactive_days or None,
-                labels=lang,
-            )
-
-    if "key_accounts" in config.steps:
-        criteria = _criteria(config, table)
-        missing = [c for c in criteria if c not in table.columns]
-        if missing:
-            raise ConfigError(
-                f"{_FUNC}: key-account criteria name column(s) {missing} that the table does "
-                f"not have. Hint: columns are {list(table.columns)}; criteria come from the "
-                "master (join) or earlier steps."
-            )
-        if len(table) < config.min_accounts:
-            skipped["key_accounts"] = (
-                f"{len(table)} customer(s), fewer than min_accounts {config.min_accounts}"
-            )
+            tx = None  # from here on the steps read the prepared rows (and free the table)
+            table = summarize(rows, freq=config.freq)
+            if not {"classes", "health", "warnings", "churn"} & set(config.steps):
+                rows = None  # no later step reads transaction rows
         else:
-            from kamseg.accounts import score_accounts, select_key_accounts
-
-            run("key_accounts")
-            with guarded("key_accounts"):
-                scored = score_accounts(
-                    table, criteria=criteria, normalize_weights=True, missing="worst"
-                )
-                table = select_key_accounts(
-                    scored,
-                    min_accounts=config.min_accounts,
-                    max_accounts=config.max_accounts,
-                )
-
-    # The usual gap between purchases counts purchase days. With transaction rows they are
-    # counted from them; an engine's weekly or monthly summary counts periods, so the
-    # rhythm steps read the daily repeat purchases of a second, daily engine summary.
-    daily = None
-    rhythm_steps = {"classes", "health", "warnings"} & set(config.steps)
-    if rows is None and config.freq != "D" and rhythm_steps:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", KamsegWarning)  # given by the first summary
-            daily = summarize(
+            table = summarize(
                 tx,
                 customer_col=config.customer_col,
                 date_col=config.date_col,
                 amount_col=config.amount_col,
+                profit_col=config.profit_col,
+                order_col=config.order_col,
                 quantity_col=config.quantity_col,
                 price_col=config.price_col,
-                as_of=attrs["as_of"],
-                freq="D",
+                as_of=as_of,
+                freq=config.freq,
                 dropna=config.dropna,
                 returns=config.returns,
-            )["frequency"]
-
-    # P(alive) vetoes churn calls by rhythm only when the model could tell who dropped out
-    use_p_alive: bool | str = "auto"
-    if fitted is not None and getattr(fitted[0], "dropout_identified", True) is False:
-        use_p_alive = False
-        limited["classes"] = (
-            "P(alive) not used by the lifecycle: the purchase model found no dropout in "
-            "these data, so its P(alive) cannot tell who left"
-        )
-
-    if run("classes"):
-        from kamseg.classification import classify
-
-        with guarded("classes"), _recording(limited, "classes"):
-            table = _on_daily(
-                table,
-                daily,
-                lambda t: classify(
-                    t,
-                    transactions=rows,
-                    surveys=surveys,
-                    complaints=complaints,
-                    catalog=catalog if rows is not None and rows.product_col is not None else None,
-                    master=master,
-                    # one window for every trend of the job (lifecycle, health, warnings)
-                    thresholds=LifecycleThresholds(trend_window_days=config.window_days),
-                    use_p_alive=use_p_alive,
-                    customer_col=config.customer_col,
-                    date_col=config.date_col,
-                    product_col=config.product_col,
-                    labels=lang,
-                    action=config.action,
-                ),
             )
-        if "is_key_account" in table.columns:  # prospects are not key accounts
-            table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
+        attrs = dict(table.attrs)  # as_of, freq, ...: joins below need not keep them
+        steps = ["summary"]
+        skipped: dict[str, str] = {}
+        limited: dict[str, str] = {}
+        # side tables with the ids of the customer table's kind, converted once
+        surveys = aligned_side(surveys, table, config.customer_col, "surveys")
+        complaints = aligned_side(complaints, table, config.customer_col, "complaints")
 
-    if run("health"):
-        from kamseg.health import health_score
-
-        if use_p_alive is False:  # the health score leaves such a P(alive) out too
-            table.attrs[P_ALIVE_INFORMATIVE] = False
-
-        with guarded("health"), _recording(limited, "health"):
-            table = _on_daily(
-                table,
-                daily,
-                lambda t: health_score(
-                    t, transactions=rows, window_days=config.window_days, labels=lang
-                ),
-            )
-
-    if run("warnings"):
-        from kamseg.alerts import early_warnings
-
-        with guarded("warnings"), _recording(limited, "warnings"):
-            table = _on_daily(
-                table,
-                daily,
-                lambda t: early_warnings(
-                    t,
-                    transactions=rows,
-                    surveys=surveys,
-                    complaints=complaints,
-                    window_days=config.window_days,
-                    customer_col=config.customer_col,
-                    date_col=config.date_col,
-                    labels=lang,
-                ),
-            )
-
-    if "churn" in config.steps:
-        if rows is None:
-            skipped["churn"] = "needs the transaction rows in pandas (engine input)"
-        else:
-            from kamseg.churn import churn_model, predict_churn
-
-            # a short history (e.g. a one-year export) gets a shorter churn window: the
-            # automatic cut-offs need three windows (history, training labels, evaluation)
-            history = int(rows.as_of_day - rows.day.min()) if rows.n_rows else 0
-            window = config.window_days
-            if history < 3 * window and history // 3 >= _MIN_CHURN_WINDOW:
-                window = history // 3
-                limited["churn"] = (
-                    f"a history of {history} days: churn window {window} days instead of "
-                    f"window_days {config.window_days}"
+        if master is not None:
+            master = aligned_master(master, table)
+            extra, renamed = master_columns(master, table)
+            if renamed:
+                warn(
+                    f"{_FUNC}: the master's column(s) {renamed} have the names of columns this "
+                    f"job writes; they are joined as {['master_' + c for c in renamed]}.",
+                    stacklevel=3,
                 )
+            if len(extra.columns):
+                from kamseg._validation import match_master
+
+                match_master(table, master, func=_FUNC)  # warns about unknown customers
+                table = table.join(extra, how="left")
+                table.attrs.update(attrs)  # the later steps read as_of and freq from here
+            master = master.drop(columns=renamed)
+
+        def run(step: str) -> bool:
+            if step not in config.steps:
+                return False
+            say(f"{step}")
+            steps.append(step)
+            return True
+
+        @contextlib.contextmanager
+        def guarded(step: str) -> Iterator[None]:
+            """Run a step; a data problem (not the configuration) skips it, with a reason."""
             try:
-                model = churn_model(rows, window_days=window)
+                yield
+            except ConfigError:
+                raise
             except KamsegError as exc:
-                skipped["churn"] = f"no model: {' '.join(str(exc).split())}"
-            else:
-                run("churn")
-                with guarded("churn"):
-                    table = predict_churn(table, model, transactions=rows)
-    if not in_pandas:
-        for step in ("classes", "health", "warnings"):
-            if step in steps:
-                limited[step] = "; ".join(
-                    x for x in (limited.get(step), "no transaction rows (engine input)") if x
-                )
-    if isinstance(say, ProgressBar):
-        say.close()
+                reason = " ".join(str(exc).split()).removeprefix(f"{_FUNC}: ")
+                if step in steps:
+                    steps.remove(step)
+                skipped[step] = reason
+                warn(f"{_FUNC}: step {step!r} skipped: {reason}", stacklevel=4)
 
-    table.attrs.update(attrs)
-    table.attrs["kamseg_steps"] = steps
-    table.attrs["kamseg_skipped"] = skipped
-    table.attrs["kamseg_limited"] = limited
-    return table
+        if run("rfm"):
+            from kamseg.rfm import rfm_scores, rfm_segments
+
+            with guarded("rfm"):
+                table = rfm_segments(rfm_scores(table, bins=config.bins), labels=lang)
+
+        fitted: tuple[Any, Any] | None = None
+        if run("clv"):
+            reason = _clv_reason(table)
+            if reason is None:
+                with guarded("clv"):
+                    fitted = _fit_clv(table, config)
+                    table = _predict_clv(table, config, fitted, master, limited)
+            if reason is not None:
+                steps.remove("clv")
+                skipped["clv"] = reason
+        table = _with_net_profit(table, config, master, limited)
+
+        if run("pareto"):
+            from kamseg.pareto import pareto_table, pyramid
+
+            with guarded("pareto"):
+                value = config.pareto_value_col
+                profit = "net_profit" if "net_profit" in table.columns else "profit"
+                ranked = pareto_table(table, value_col=value, labels=lang)
+                table = pyramid(
+                    ranked,
+                    kind=config.kind,
+                    value_col=value,
+                    profit_col=profit,
+                    inactive_days=config.inactive_days or None,
+                    labels=lang,
+                )
+
+        if "key_accounts" in config.steps:
+            criteria = _criteria(config, table)
+            missing = [c for c in criteria if c not in table.columns]
+            if missing:
+                raise ConfigError(
+                    f"{_FUNC}: key-account criteria name column(s) {missing} that the table does "
+                    f"not have. Hint: columns are {list(table.columns)}; criteria come from the "
+                    "master (join) or earlier steps."
+                )
+            if len(table) < config.min_accounts:
+                skipped["key_accounts"] = (
+                    f"{len(table)} customer(s), fewer than min_accounts {config.min_accounts}"
+                )
+            else:
+                from kamseg.accounts import score_accounts, select_key_accounts
+
+                run("key_accounts")
+                with guarded("key_accounts"):
+                    scored = score_accounts(
+                        table, criteria=criteria, normalize_weights=True, missing="worst"
+                    )
+                    table = select_key_accounts(
+                        scored,
+                        min_accounts=config.min_accounts,
+                        max_accounts=config.max_accounts,
+                    )
+
+        # The usual gap between purchases counts purchase days. With transaction rows they are
+        # counted from them; an engine's weekly or monthly summary counts periods, so the
+        # rhythm steps read the daily repeat purchases of a second, daily engine summary.
+        daily = None
+        rhythm_steps = {"classes", "health", "warnings"} & set(config.steps)
+        if rows is None and config.freq != "D" and rhythm_steps:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", KamsegWarning)  # given by the first summary
+                daily = summarize(
+                    tx,
+                    customer_col=config.customer_col,
+                    date_col=config.date_col,
+                    amount_col=config.amount_col,
+                    quantity_col=config.quantity_col,
+                    price_col=config.price_col,
+                    as_of=attrs["as_of"],
+                    freq="D",
+                    dropna=config.dropna,
+                    returns=config.returns,
+                )["frequency"]
+
+        # P(alive) vetoes churn calls by rhythm only when the model could tell who dropped out
+        use_p_alive: bool | str = "auto"
+        if fitted is not None and getattr(fitted[0], "dropout_identified", True) is False:
+            use_p_alive = False
+            limited["classes"] = (
+                "P(alive) not used by the lifecycle: the purchase model found no dropout in "
+                "these data, so its P(alive) cannot tell who left"
+            )
+
+        if run("classes"):
+            from kamseg.classification import classify
+
+            with guarded("classes"), _recording(limited, "classes"):
+                table = _on_daily(
+                    table,
+                    daily,
+                    lambda t: classify(
+                        t,
+                        transactions=rows,
+                        surveys=surveys,
+                        complaints=complaints,
+                        catalog=catalog
+                        if rows is not None and rows.product_col is not None
+                        else None,
+                        master=master,
+                        # one window for every trend of the job (lifecycle, health, warnings)
+                        thresholds=LifecycleThresholds(trend_window_days=config.window_days),
+                        use_p_alive=use_p_alive,
+                        customer_col=config.customer_col,
+                        date_col=config.date_col,
+                        product_col=config.product_col,
+                        labels=lang,
+                        action=config.action,
+                    ),
+                )
+            if "is_key_account" in table.columns:  # prospects are not key accounts
+                table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
+
+        if run("health"):
+            from kamseg.health import health_score
+
+            if use_p_alive is False:  # the health score leaves such a P(alive) out too
+                table.attrs[P_ALIVE_INFORMATIVE] = False
+
+            with guarded("health"), _recording(limited, "health"):
+                table = _on_daily(
+                    table,
+                    daily,
+                    lambda t: health_score(
+                        t, transactions=rows, window_days=config.window_days, labels=lang
+                    ),
+                )
+
+        if run("warnings"):
+            from kamseg.alerts import early_warnings
+
+            with guarded("warnings"), _recording(limited, "warnings"):
+                table = _on_daily(
+                    table,
+                    daily,
+                    lambda t: early_warnings(
+                        t,
+                        transactions=rows,
+                        surveys=surveys,
+                        complaints=complaints,
+                        window_days=config.window_days,
+                        customer_col=config.customer_col,
+                        date_col=config.date_col,
+                        labels=lang,
+                    ),
+                )
+
+        if "churn" in config.steps:
+            if rows is None:
+                skipped["churn"] = "needs the transaction rows in pandas (engine input)"
+            else:
+                from kamseg.churn import churn_model, predict_churn
+
+                # a short history (e.g. a one-year export) gets a shorter churn window: the
+                # automatic cut-offs need three windows (history, training labels, evaluation)
+                history = int(rows.as_of_day - rows.day.min()) if rows.n_rows else 0
+                window = config.window_days
+                if history < 3 * window and history // 3 >= _MIN_CHURN_WINDOW:
+                    window = history // 3
+                    limited["churn"] = (
+                        f"a history of {history} days: churn window {window} days instead of "
+                        f"window_days {config.window_days}"
+                    )
+                run("churn")  # said before the training, which is most of the step
+                try:
+                    model = churn_model(rows, window_days=window)
+                except KamsegError as exc:
+                    steps.remove("churn")
+                    skipped["churn"] = f"no model: {' '.join(str(exc).split())}"
+                else:
+                    with guarded("churn"):
+                        table = predict_churn(table, model, transactions=rows)
+        if not in_pandas:
+            for step in ("classes", "health", "warnings"):
+                if step in steps:
+                    limited[step] = "; ".join(
+                        x for x in (limited.get(step), "no transaction rows (engine input)") if x
+                    )
+        if isinstance(say, ProgressBar):
+            say.close()
+
+        table.attrs.update(attrs)
+        table.attrs["kamseg_steps"] = steps
+        table.attrs["kamseg_skipped"] = skipped
+        table.attrs["kamseg_limited"] = limited
+        return table
+
+
+def _load_thread_pools(steps: tuple[str, ...]) -> None:
+    """Load the native libraries whose thread pools the steps use, so that the job's
+    thread limit reaches them: scikit-learn's OpenMP runtime (churn; it loads scipy's BLAS
+    too) or scipy's BLAS (clv). numpy's BLAS is loaded already."""
+    import importlib
+
+    if "churn" in steps:
+        importlib.import_module("sklearn")
+    elif "clv" in steps:
+        importlib.import_module("scipy.linalg")
 
 
 def _clv_reason(table: pd.DataFrame) -> str | None:

@@ -1,0 +1,93 @@
+"""The thread pools of the native libraries (BLAS, OpenMP), sized once for a whole job.
+
+scikit-learn's OpenMP runtime (the churn model's gradient boosting) and the BLAS libraries
+of numpy and scipy each start one thread per core by default. On a machine where other work
+runs, those threads wait on each other at every parallel region while the other work holds
+a core, and a job that takes 5 s alone can take 50 s. :func:`limited_threads` sizes every
+pool once, around the whole job (:func:`kamseg.segment` enters it; the steps inside open
+no pools of their own).
+
+A limit reaches only the libraries loaded when it is entered: load them first (the pipeline
+imports scikit-learn and scipy before it enters the limit when its steps need them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from kamseg.errors import ConfigError
+
+__all__ = ["available_cores", "limited_threads", "resolve_n_jobs"]
+
+#: The thread count of the :func:`limited_threads` block this code runs in, or None.
+_ACTIVE: ContextVar[int | None] = ContextVar("kamseg_threads", default=None)
+
+
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system tells it (a
+    container or ``taskset`` may allow fewer than the machine has), else ``os.cpu_count()``.
+
+    Examples
+    --------
+    >>> available_cores() >= 1
+    True
+    """
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):  # e.g. macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """The thread count of `n_jobs`: the number itself (at least 1), or
+    :func:`available_cores` for None.
+
+    Examples
+    --------
+    >>> resolve_n_jobs(3)
+    3
+    >>> resolve_n_jobs(None) == available_cores()
+    True
+    """
+    if n_jobs is None:
+        return available_cores()
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ConfigError(
+            f"n_jobs: must be an integer >= 1, or None for the cores this process may use "
+            f"({available_cores()}); got {n_jobs!r}."
+        )
+    return n_jobs
+
+
+@contextmanager
+def limited_threads(n_jobs: int | None) -> Iterator[int]:
+    """Limit the BLAS and OpenMP thread pools of the loaded libraries to `n_jobs` threads
+    (None: :func:`available_cores`) inside the block; restore them after. Yields the
+    thread count.
+
+    Inside another ``limited_threads`` block, the outer limit stays (the job's one limit
+    is never changed by a part of it) and its thread count is yielded.
+
+    Examples
+    --------
+    >>> with limited_threads(1) as n:
+    ...     with limited_threads(4) as inner:
+    ...         (n, inner)
+    (1, 1)
+    """
+    outer = _ACTIVE.get()
+    if outer is not None:
+        yield outer
+        return
+    n = resolve_n_jobs(n_jobs)
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    token = _ACTIVE.set(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield n
+    finally:
+        _ACTIVE.reset(token)

@@ -1,0 +1,192 @@
+"""Tests of kamseg._threads and of the thread limit of kamseg.segment (``n_jobs``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import threadpoolctl
+
+import kamseg
+from kamseg._threads import available_cores, limited_threads, resolve_n_jobs
+from kamseg.cli import main
+from kamseg.errors import ConfigError
+
+# every step; churn runs scikit-learn's OpenMP gradient boosting, clv scipy's BLAS
+STEPS = ("rfm", "clv", "pareto", "key_accounts", "classes", "health", "warnings", "churn")
+
+
+def _pools() -> dict[str, int]:
+    """Thread count of each loaded BLAS/OpenMP library, by file."""
+    return {info["filepath"]: info["num_threads"] for info in threadpoolctl.threadpool_info()}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return kamseg.datasets.make_transactions(n_customers=300, seed=3)
+
+
+def _segment(demo, config, progress):
+    return kamseg.segment(
+        demo.transactions,
+        master=demo.master,
+        surveys=demo.surveys,
+        complaints=demo.complaints,
+        catalog=demo.catalog,
+        config=config,
+        progress=progress,
+    )
+
+
+def test_available_cores_is_the_affinity_of_the_process():
+    if hasattr(os, "sched_getaffinity"):
+        assert available_cores() == len(os.sched_getaffinity(0))
+    else:  # pragma: no cover - macOS, Windows
+        assert available_cores() == (os.cpu_count() or 1)
+
+
+def test_available_cores_without_affinity_is_the_cpu_count(monkeypatch):
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 7)
+    assert available_cores() == 7
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # "cannot tell"
+    assert available_cores() == 1
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_resolve_n_jobs_refuses_what_is_not_a_thread_count(bad):
+    with pytest.raises(ConfigError, match=r"n_jobs: must be an integer >= 1.*got"):
+        resolve_n_jobs(bad)
+
+
+def test_resolve_n_jobs():
+    assert resolve_n_jobs(1) == 1
+    assert resolve_n_jobs(64) == 64
+    assert resolve_n_jobs(None) == available_cores()
+
+
+def test_limited_threads_limits_every_pool_and_restores_them():
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS: more than one pool to limit)
+
+    before = _pools()
+    assert before  # numpy's BLAS at least
+    with limited_threads(1) as n:
+        assert n == 1
+        assert set(_pools().values()) == {1}
+    assert _pools() == before
+
+
+def test_limited_threads_inside_another_keeps_the_outer_limit():
+    before = _pools()
+    with limited_threads(1):
+        with limited_threads(3) as inner:
+            assert inner == 1
+            assert set(_pools().values()) == {1}
+        assert set(_pools().values()) == {1}  # the inner block did not restore anything
+    assert _pools() == before
+
+
+def test_limited_threads_restores_the_pools_after_an_error():
+    before = _pools()
+    with pytest.raises(RuntimeError, match="boom"), limited_threads(1):
+        raise RuntimeError("boom")
+    assert _pools() == before
+    with limited_threads(2) as n:  # and the next block is not taken for an inner one
+        assert n == 2
+
+
+@pytest.mark.parametrize("n_jobs", [1, None])
+def test_segment_runs_every_step_inside_the_limit(demo, n_jobs):
+    before = _pools()
+    seen: dict[str, dict[str, int]] = {}
+    config = kamseg.SegmentConfig(profit_col="profit", order_col="order_id", n_jobs=n_jobs)
+    table = _segment(demo, config, lambda message: seen.setdefault(message, _pools()))
+    assert table.attrs["kamseg_steps"] == ["summary", *STEPS]
+    expected = available_cores() if n_jobs is None else n_jobs
+    for step in STEPS:
+        assert set(seen[step].values()) == {expected}, step
+    apis = {info["user_api"] for info in threadpoolctl.threadpool_info()}
+    assert {"blas", "openmp"} <= apis  # scikit-learn's OpenMP was there to be limited
+    after = _pools()
+    for path, threads in before.items():
+        assert after[path] == threads  # restored
+
+
+def test_segment_enters_one_limit_for_the_whole_job(demo, monkeypatch):
+    entered = []
+    real = threadpoolctl.threadpool_limits
+
+    def counting(*args, **kwargs):
+        entered.append(kwargs.get("limits", args[0] if args else None))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", counting)
+    config = kamseg.SegmentConfig(profit_col="profit", order_col="order_id", n_jobs=1)
+    table = _segment(demo, config, None)
+    assert "churn" in table.attrs["kamseg_steps"]
+    assert entered == [1]
+
+
+def test_segment_limits_libraries_it_loads_itself():
+    """In a fresh process scikit-learn is not loaded yet when the job starts: its OpenMP
+    runtime is loaded before the limit, so the churn step runs limited too."""
+    code = textwrap.dedent(
+        """
+        import sys, warnings
+        warnings.simplefilter("ignore")
+        import threadpoolctl, kamseg
+        assert "sklearn" not in sys.modules
+        data = kamseg.datasets.make_transactions(n_customers=300, seed=3)
+        seen = {}
+        def progress(message):
+            seen[message] = [(i["user_api"], i["num_threads"])
+                             for i in threadpoolctl.threadpool_info()]
+        config = kamseg.SegmentConfig(n_jobs=1, steps=("clv", "churn"))
+        kamseg.segment(data.transactions, config=config, progress=progress)
+        print(sorted(set(seen["churn"])), sorted(set(seen["clv"])))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["[('blas',", "1),", "('openmp',", "1)]"] * 2
+
+
+def test_config_n_jobs_round_trips_through_toml():
+    config = kamseg.SegmentConfig(n_jobs=2)
+    text = config.to_toml_text()
+    assert text.endswith("[run]\nn_jobs = 2\n")
+    assert kamseg.SegmentConfig.from_toml_text(text) == config
+    assert kamseg.SegmentConfig.from_toml_text("n_jobs = 3\n").n_jobs == 3  # top level
+    assert "[run]" not in kamseg.SegmentConfig().to_toml_text()  # None: left out
+    assert kamseg.SegmentConfig.from_toml_text("[run]\n").n_jobs is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, "`n_jobs` must be at least 1; got 0"),
+        (-2, "`n_jobs` must be at least 1"),
+        (1.0, "`n_jobs` must be an integer"),
+        (True, "`n_jobs` must be an integer"),
+        ("2", "`n_jobs` must be an integer"),
+    ],
+)
+def test_config_n_jobs_is_validated(value, message):
+    with pytest.raises(ConfigError, match=message):
+        kamseg.SegmentConfig(n_jobs=value)
+
+
+def test_cli_n_jobs_option(tmp_path, demo, capsys):
+    source = tmp_path / "tx.csv"
+    demo.transactions.head(2000).to_csv(source, index=False)
+    out, saved = tmp_path / "out.csv", tmp_path / "used.toml"
+    args = ["segment", str(source), "-o", str(out), "--steps", "rfm", "-q"]
+    assert main([*args, "--n-jobs", "1", "--save-config", str(saved)]) == 0
+    assert kamseg.SegmentConfig.from_toml(saved).n_jobs == 1
+    assert main([*args, "--n-jobs", "0"]) == 2
+    assert "`n_jobs` must be at least 1; got 0" in capsys.readouterr().err
