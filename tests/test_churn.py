@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import kamseg
-from kamseg._churn_eval import precision_at_k
+from kamseg._churn_eval import MAX_TRAIN_ROWS, precision_at_k, stratified_sample
 from kamseg.churn import (
     CHURN_FEATURES,
     ChurnModel,
@@ -445,6 +445,77 @@ def test_single_class_training_data() -> None:
     )
     with pytest.raises(EmptyInputError, match="same label"):
         churn_model(tx, window_days=60)
+
+
+# --------------------------------------------------------------------------------------
+# the bounded, stratified training sample
+# --------------------------------------------------------------------------------------
+
+
+def test_stratified_sample_by_hand() -> None:
+    # strata of 10, 30 and 60 rows, interleaved; 50 rows kept: 5, 15 and 30 (half of each)
+    strata = np.tile(np.repeat([2, 0, 1], [1, 3, 6]), 10)
+    keep = stratified_sample(strata, 50, 0)
+    assert keep.size == 50
+    assert (np.diff(keep) > 0).all()  # in row order, no repeat
+    assert np.bincount(strata[keep]).tolist() == [15, 30, 5]
+    np.testing.assert_array_equal(keep, stratified_sample(strata, 50, 0))  # seeded
+    assert not np.array_equal(keep, stratified_sample(strata, 50, 1))
+    # three strata of one row and two to keep: no whole quota, the leftovers go to the
+    # largest remainders (all 2/3), ties to the lower stratum
+    assert stratified_sample(np.array([5, 3, 4]), 2, 0).tolist() == [1, 2]
+    # no bound, or no more rows than the bound: every row
+    assert stratified_sample(strata, None, 0).tolist() == list(range(100))
+    assert stratified_sample(strata, 100, 0).tolist() == list(range(100))
+
+
+def test_max_train_rows(data: kamseg.datasets.Dataset, model: ChurnModel) -> None:
+    assert MAX_TRAIN_ROWS == 200_000
+    # the fixture's rows are fewer than the default bound: all of them are used
+    assert model.n_train == model.n_train_rows
+    small = churn_model(data.transactions, max_cutoffs=8, seed=0, max_train_rows=3000)
+    assert small.n_train == 3000
+    assert small.n_train_rows == model.n_train_rows
+    assert f"{3000:,} rows" in repr(small)
+    assert small.evaluation.loc["gbm", "auc"] > 0.8
+    # the same rows with a bound above their number, or none: the same model
+    unbounded = churn_model(data.transactions, max_cutoffs=8, seed=0, max_train_rows=None)
+    pd.testing.assert_frame_equal(unbounded.evaluation, model.evaluation)
+    for bad in (99, 2.5, True):
+        with pytest.raises(ConfigError, match="max_train_rows"):
+            churn_model(data.transactions, max_train_rows=bad)  # type: ignore[arg-type]
+
+
+def test_sample_keeps_label_share_of_each_cutoff(data: kamseg.datasets.Dataset) -> None:
+    from kamseg.churn import _sampled_training
+    from kamseg.features._cutoffs import CutoffHistory
+
+    prepared = kamseg.prepare_transactions(data.transactions)
+    days = ["2023-08-31", "2023-12-08", "2024-03-17"]
+    rows = churn_training_data(prepared, cutoffs=days, window_days=90)
+    n_keep = len(rows) // 4
+    x, codes, y, total = _sampled_training(
+        CutoffHistory(prepared),
+        [int(np.datetime64(d, "D").astype(np.int64)) for d in days],
+        90,
+        names=CHURN_FEATURES,
+        max_rows=n_keep,
+        seed=3,
+        func="test",
+    )
+    assert total == len(rows) and y.size == n_keep == len(x) == len(codes)
+    # the kept rows are those of a stratified sample of churn_training_data's rows, by
+    # cut-off and label, features and label alike
+    strata = 2 * rows["cutoff"].rank(method="dense").to_numpy(dtype=np.int64) + rows["churned"]
+    kept = rows.iloc[stratified_sample(strata.to_numpy(), n_keep, 3)]
+    np.testing.assert_array_equal(x, kept[list(CHURN_FEATURES)].to_numpy())
+    np.testing.assert_array_equal(y, kept["churned"].to_numpy())
+    assert prepared.ids.take(codes).tolist() == kept["customer_id"].tolist()
+    # each cut-off keeps its share of the rows and of the churners, within a row or two
+    for _, group in rows.groupby("cutoff"):
+        share = kept[kept["cutoff"] == group["cutoff"].iloc[0]]
+        assert len(share) == pytest.approx(len(group) / 4, abs=2)
+        assert share["churned"].sum() == pytest.approx(group["churned"].sum() / 4, abs=1)
 
 
 def test_precision_at_k_by_hand() -> None:

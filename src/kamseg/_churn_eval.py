@@ -30,7 +30,11 @@ __all__ = [
     "evaluate",
     "iso",
     "precision_at_k",
+    "stratified_sample",
 ]
+
+#: Default bound on the training rows of the churn model (customer x cut-off rows).
+MAX_TRAIN_ROWS = 200_000
 
 
 def estimator(
@@ -56,6 +60,32 @@ def estimator(
     model = CalibratedClassifierCV(booster, method=calibration, cv=folds)
     model.fit(x, y)
     return model
+
+
+def stratified_sample(strata: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
+    """Positions of at most `max_rows` rows, in order, drawn without replacement from each
+    stratum (``strata``: a stratum number per row) in proportion to its size.
+
+    Each stratum gets ``floor(size * max_rows / n)`` rows, the rows left over go to the
+    largest remainders (ties: lower stratum first); the rows of a stratum are those with
+    the smallest uniform keys drawn with `seed`. All rows when `max_rows` is None or not
+    smaller than their number.
+    """
+    n = strata.size
+    if max_rows is None or n <= max_rows:
+        return np.arange(n, dtype=np.int64)
+    _, inverse, sizes = np.unique(strata, return_inverse=True, return_counts=True)
+    share = sizes * (max_rows / n)
+    quota = np.floor(share).astype(np.int64)
+    left = max_rows - int(quota.sum())
+    if left > 0:
+        quota[np.argsort(-(share - quota), kind="stable")[:left]] += 1
+    # sorted by stratum, then by a uniform key in [0, 0.5) (one float sort, not a lexsort)
+    order = np.argsort(inverse + 0.5 * np.random.default_rng(seed).random(n), kind="stable")
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n, dtype=np.int64) - starts[inverse[order]]
+    return np.flatnonzero(rank < quota[inverse])
 
 
 def precision_at_k(y: np.ndarray, score: np.ndarray, k: int) -> float:

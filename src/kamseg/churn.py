@@ -8,15 +8,16 @@ the history itself, which customers stop buying:
    transactions up to the cut-off only (:func:`churn_features`), and the label says
    whether the customer then made **no purchase in the following** ``window_days``
    (``churned``).
-2. **Model** (:func:`churn_model`). A scikit-learn ``HistGradientBoostingClassifier``
-   wrapped in ``CalibratedClassifierCV`` (isotonic or sigmoid, folds grouped by customer)
-   so that its output is a probability. It is trained on cut-offs whose label windows end
-   on or before the evaluation cut-off, and evaluated on that later cut-off, whose
-   window ends with the data: ROC AUC, precision among the top k, Brier score, for all
-   customers and for the active ones (a purchase in the last window). The same tables
-   score the BTYD baselines, ``1 - p_alive`` and the exact probability of no
-   purchase in the window, of BG/NBD and MBG/NBD fits (:mod:`kamseg.clv`) made on the
-   same data at the evaluation cut-off.
+2. **Model** (:func:`churn_model`). On a bounded sample of the training rows (at most
+   ``max_train_rows``, 200,000 by default, stratified by cut-off and label, seeded), a
+   scikit-learn ``HistGradientBoostingClassifier`` wrapped in ``CalibratedClassifierCV``
+   (isotonic or sigmoid, folds grouped by customer) so that its output is a probability.
+   It is trained on cut-offs whose label windows end on or before the evaluation
+   cut-off, and evaluated on that later cut-off, whose window ends with the data: ROC
+   AUC, precision among the top k, Brier score, for all customers and for the active
+   ones (a purchase in the last window). The same tables score the BTYD baselines,
+   ``1 - p_alive`` and the exact probability of no purchase in the window, of BG/NBD and
+   MBG/NBD fits (:mod:`kamseg.clv`) made on the same data at the evaluation cut-off.
 3. **Prediction** (:func:`predict_churn`) appends ``churn_probability``, the probability
    of no purchase in the next ``window_days``, to a customer table at any `as_of`.
 
@@ -38,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._churn_eval import (
+    MAX_TRAIN_ROWS,
     auto_cutoffs,
     btyd_baselines,
     check_cutoffs,
@@ -46,6 +48,7 @@ from kamseg._churn_eval import (
     estimator,
     evaluate,
     iso,
+    stratified_sample,
 )
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import (
@@ -58,7 +61,12 @@ from kamseg._validation import (
 )
 from kamseg.errors import ConfigError, EmptyInputError, SchemaError
 from kamseg.features import prepared_for
-from kamseg.features._cutoffs import CHURN_FEATURES, features_at, features_at_cutoffs
+from kamseg.features._cutoffs import (
+    CHURN_FEATURES,
+    CutoffHistory,
+    features_at,
+    features_at_cutoffs,
+)
 from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
@@ -245,6 +253,56 @@ def _training_rows(
     return feats, codes, churned
 
 
+def _sampled_training(
+    hist: CutoffHistory,
+    cutoffs: Sequence[int],
+    window: int,
+    *,
+    names: Sequence[str],
+    max_rows: int | None,
+    seed: int,
+    func: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The training matrix of a stratified sample of the customer x cut-off rows (at most
+    `max_rows`, by cut-off and label), their customer codes and labels, and the number of
+    rows sampled from. Labels first, for every row; features only at the rows kept."""
+    prepared = hist.prepared
+    codes_at: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    for c in cutoffs:
+        hist.check(c, func=func)
+        codes = hist.customers_at(c)
+        codes_at.append(codes)
+        labels.append(_labels_at(prepared, codes, c, window))
+    y = np.concatenate(labels)
+    _check_two_classes(y, func=func)
+    sizes = np.array([c.size for c in codes_at], dtype=np.int64)
+    strata = 2 * np.repeat(np.arange(sizes.size, dtype=np.int64), sizes) + y
+    keep = stratified_sample(strata, max_rows, seed)
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    x_parts: list[np.ndarray] = []
+    code_parts: list[np.ndarray] = []
+    for i, c in enumerate(cutoffs):
+        rows = keep[(keep >= bounds[i]) & (keep < bounds[i + 1])] - bounds[i]
+        if rows.size == 0:
+            continue
+        codes, columns = hist.features(c, func=func)
+        x_parts.append(np.column_stack([columns[name][rows] for name in names]))
+        code_parts.append(codes[rows])
+    y_kept = y[keep]
+    _check_two_classes(y_kept, func=func)
+    return np.concatenate(x_parts), np.concatenate(code_parts), y_kept, int(y.size)
+
+
+def _check_two_classes(y: np.ndarray, *, func: str) -> None:
+    if y.all() or not y.any():
+        raise EmptyInputError(
+            f"{func}: every training row has the same label (churned={bool(y[0])}); "
+            "there is nothing to learn. Hint: use more or other cut-offs, or another "
+            "window_days."
+        )
+
+
 def churn_training_data(
     transactions: _Transactions,
     *,
@@ -375,7 +433,8 @@ class ChurnModel:
         `window_days` days up to the evaluation cut-off: the harder and more useful case
         for early warning (customers who left long ago are easy to call).
     n_train : int
-        Training rows (customer x cut-off).
+        Training rows (customer x cut-off) the estimator was fitted on: all of them, or a
+        sample of at most ``max_train_rows`` (see :func:`churn_model`).
     calibration : str
         ``"isotonic"`` or ``"sigmoid"``.
     seed : int
@@ -383,6 +442,8 @@ class ChurnModel:
     customer_col, date_col, amount_col : Hashable
         The transaction columns the model was fitted with (used again by
         :func:`predict_churn`).
+    n_train_rows : int or None
+        All the customer x cut-off rows of the training cut-offs, before sampling.
     """
 
     estimator: Any
@@ -398,6 +459,7 @@ class ChurnModel:
     customer_col: Hashable = "customer_id"
     date_col: Hashable = "date"
     amount_col: Hashable = "amount"
+    n_train_rows: int | None = None
 
     def __repr__(self) -> str:
         gbm = self.evaluation.loc["gbm"] if "gbm" in self.evaluation.index else None
@@ -434,6 +496,7 @@ def churn_model(
     top_k: float = 0.1,
     baselines: bool = True,
     seed: int = 0,
+    max_train_rows: int | None = MAX_TRAIN_ROWS,
 ) -> ChurnModel:
     """Fit a calibrated gradient boosting churn model and evaluate it on a later window.
 
@@ -474,7 +537,14 @@ def churn_model(
         Also fit the BTYD baselines (BG/NBD and MBG/NBD at the evaluation cut-off, on
         daily periods) and score them in ``evaluation``.
     seed
-        Random seed of the gradient boosting (the result is deterministic).
+        Random seed of the gradient boosting and of the training sample (the result is
+        deterministic).
+    max_train_rows
+        Bound on the training rows (default 200,000; None: no bound). When the training
+        cut-offs have more customer x cut-off rows, the model is fitted on a sample of
+        exactly `max_train_rows` of them, drawn without replacement with `seed`,
+        stratified by cut-off and label: each (cut-off, churned) group keeps its share of
+        the rows. Labels are computed for every row, features for the rows kept.
 
     Returns
     -------
@@ -559,6 +629,11 @@ def churn_model(
     step = check_int(step_days, func=func, arg="step_days", low=1)
     n_max = check_int(max_cutoffs, func=func, arg="max_cutoffs", low=1)
     seed = check_int(seed, func=func, arg="seed", low=0)
+    max_rows = (
+        None
+        if max_train_rows is None
+        else check_int(max_train_rows, func=func, arg="max_train_rows", low=100)
+    )
     check_choice(calibration, get_args(Calibration), func=func, arg="calibration")
     if isinstance(top_k, bool) or not (
         (isinstance(top_k, int | np.integer) and top_k >= 1)
@@ -594,18 +669,15 @@ def churn_model(
         )
     else:
         train_days, eval_day = check_cutoffs(cutoffs, prepared, window=window, func=func)
-    rows, codes, y = _training_rows(prepared, train_days, window, func=func)
-    eval_feats = features_at(prepared, eval_day, func=func)
-    if y.all() or not y.any():
-        raise EmptyInputError(
-            f"{func}: every training row has the same label (churned={bool(y[0])}); "
-            "there is nothing to learn. Hint: use more or other cut-offs, or another "
-            "window_days."
-        )
-    x = rows[list(names)].to_numpy(dtype=np.float64)
+    hist = CutoffHistory(prepared)
+    x, codes, y, n_total = _sampled_training(
+        hist, train_days, window, names=names, max_rows=max_rows, seed=seed, func=func
+    )
+    e_codes, e_columns = hist.features(eval_day, func=func)
+    eval_feats = pd.DataFrame(e_columns, index=prepared.ids.take(e_codes), copy=False)
     fitted = estimator(calibration, seed, codes, x, y.astype(np.int64))
 
-    y_eval = _labels_at(prepared, _codes(prepared, eval_feats.index), eval_day, window)
+    y_eval = _labels_at(prepared, e_codes, eval_day, window)
     scores: dict[str, np.ndarray | None] = {
         "gbm": np.asarray(
             fitted.predict_proba(eval_feats[list(names)].to_numpy(dtype=np.float64))[:, 1]
@@ -634,9 +706,10 @@ def churn_model(
         eval_cutoff=stamp(eval_day),
         evaluation=evaluation,
         evaluation_active=evaluation_active,
-        n_train=len(rows),
+        n_train=int(y.size),
         calibration=str(calibration),
         seed=seed,
+        n_train_rows=n_total,
         customer_col=prepared.customer_col,
         date_col=prepared.date_col,
         amount_col=prepared.amount_col,

@@ -6,6 +6,15 @@ the same whether or not later transactions exist. Each feature is a measure defi
 elsewhere in kamseg: the daily customer table (:func:`kamseg.summarize`), the overdue ratio
 (:func:`~kamseg.features.rhythm`) and the spend in two trailing windows
 (:func:`~kamseg.features.window_activity`). :mod:`kamseg.churn` learns from them.
+
+Many cut-offs are computed in one pass over the history (:class:`CutoffHistory`), not by
+rebuilding the customer table at each: the purchase days are found once and sorted by
+(customer, day), so a cut-off's counts, first and last purchase days are read with
+:func:`numpy.searchsorted` and cumulative counts, and its sums are masked
+:func:`numpy.bincount` passes over the rows in input order, the order in which the
+customer table adds them. The values are exactly those of :func:`kamseg.summarize`, the
+rhythm and the window activity at each cut-off (checked bit for bit against the former
+per-cut-off build, with returns and order ids, sorted and shuffled rows).
 """
 
 from __future__ import annotations
@@ -19,8 +28,7 @@ import pandas as pd
 from kamseg._validation import as_of_day
 from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.features._rhythm import rhythm
-from kamseg.features._windows import window_activity
-from kamseg.transactions import PreparedTransactions
+from kamseg.transactions import NET_TOLERANCE, PreparedTransactions, purchase_periods
 
 __all__ = ["CHURN_FEATURES", "SPEND_WINDOW_DAYS", "features_at", "features_at_cutoffs"]
 
@@ -90,39 +98,157 @@ def _id_rank(prepared: PreparedTransactions) -> np.ndarray:
     return rank
 
 
-def _arrays(
-    prepared: PreparedTransactions, day: int, *, func: str, rank: np.ndarray
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Customer codes with a row on or before `day`, in id order (`rank`), and their
-    features."""
-    from kamseg.summary._pandas import summarize_prepared
+def _by_id(prepared: PreparedTransactions) -> np.ndarray:
+    """The customer codes in id order."""
+    return np.argsort(_id_rank(prepared), kind="stable")
 
-    cut = prepared.until(np.datetime64(day, "D"))
-    if cut.n_rows == 0:
-        raise EmptyInputError(
-            f"{func}: no transaction on or before {np.datetime64(day, 'D')}. Hint: choose a "
-            "later cut-off."
+
+class CutoffHistory:
+    """What every cut-off reads, computed once from the whole history.
+
+    The purchase days are the (customer, day) pairs of :func:`~kamseg.transactions.\
+purchase_periods`, sorted once: whether a day is a purchase (returns that bring it to a net
+    <= 0 cancel it) depends on that day's rows only, all on the same side of any cut-off, so
+    the pairs of a customer on or before a cut-off are a prefix of its block, found by
+    :func:`numpy.searchsorted`, and their counts, first and last days are read from
+    cumulative arrays. The sums of amounts up to a cut-off (revenue, spend in the windows,
+    repeat spend) are masked :func:`numpy.bincount` passes over the rows in input order:
+    added in the order of the customer table's own sums, so the values are exactly those of
+    :func:`kamseg.summarize` and :func:`~kamseg.features.window_activity`.
+    """
+
+    def __init__(self, prepared: PreparedTransactions) -> None:
+        self.prepared = prepared
+        self.n = n = len(prepared.ids)
+        code, day, amount = prepared.code, prepared.day, prepared.amount
+        self.empty = day.size == 0
+        self.first_row_day = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(self.first_row_day, code, day)
+        self.dmin = int(day.min()) if day.size else 0
+        self.span = (int(day.max()) - self.dmin + 2) if day.size else 2
+        negative = amount < 0
+        # the day of the first return: before it, the customer table sums rows, not days
+        self.first_return_day = int(day[negative].min()) if negative.any() else None
+        self.gross = np.abs(amount) if negative.any() else None
+        # spend after the first day a customer has a row (the repeat spend without returns)
+        self.later_amount = np.where(day != self.first_row_day[code], amount, 0.0)
+        self.kept = (amount >= 0).astype(np.float64)
+        d_code, d_day, d_net, d_buy = purchase_periods(code, day, amount)
+        self.d_code, self.d_day = d_code, d_day
+        self.d_key = d_code * self.span + (d_day - self.dmin)
+        self.d_start = np.searchsorted(d_code, np.arange(n), side="left")
+        self.d_buys = np.concatenate(([0], np.cumsum(d_buy)))
+        idx = np.arange(d_buy.size, dtype=np.int64)
+        # the latest purchase pair at or before each pair (-1: none), the earliest at or
+        # after it (size: none)
+        self.buy_before = np.maximum.accumulate(np.where(d_buy, idx, -1)) if idx.size else idx
+        after = np.where(d_buy, idx, d_buy.size)[::-1]
+        self.buy_after = np.append(
+            np.minimum.accumulate(after)[::-1] if idx.size else idx, d_buy.size
         )
-    # the customer table numbers the customers with rows in code order, as here
-    summary = summarize_prepared(cut, "D", sort=False)
-    present = np.bincount(cut.code, minlength=len(cut.ids)) > 0
-    codes = np.flatnonzero(present).astype(np.int64)
-    positions = np.where(present, np.cumsum(present) - 1, -1).astype(np.int64)
-    out = {name: summary[name].to_numpy(dtype=np.float64) for name in _SUMMARY_FEATURES}
+        # the net of the purchase days after each customer's first one (the repeat spend
+        # with returns)
+        first_buy = np.zeros(d_buy.size, dtype=bool)
+        firsts = self.buy_after[self.d_start]
+        first_buy[firsts[firsts < d_buy.size]] = True
+        self.d_repeat = np.where(d_buy & ~first_buy, d_net, 0.0)
+        self.customers = np.arange(n, dtype=np.int64)
+        self.by_id = _by_id(prepared)
+
+    def check(self, day: int, *, func: str) -> None:
+        """Raise EmptyInputError if no row is dated on or before `day`."""
+        if self.empty or self.dmin > day:
+            raise EmptyInputError(
+                f"{func}: no transaction on or before {np.datetime64(day, 'D')}. Hint: "
+                "choose a later cut-off."
+            )
+
+    def customers_at(self, day: int) -> np.ndarray:
+        """The codes of the customers with a row on or before `day`, in id order."""
+        return np.asarray(self.by_id[self.first_row_day[self.by_id] <= day])
+
+    def features(self, day: int, *, func: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The customers of :meth:`customers_at` and their features at `day` (the
+        :data:`CHURN_FEATURES`, float64 arrays)."""
+        return _arrays(self, day, func=func)
+
+    def pairs_until(self, day: int) -> np.ndarray:
+        """End (exclusive) of each customer's purchase-day pairs dated on or before `day`."""
+        offset = min(max(day - self.dmin, -1), self.span - 1)
+        return np.searchsorted(self.d_key, self.customers * self.span + offset, side="right")
+
+    def sums(self, weights: np.ndarray, keep: np.ndarray, *, pairs: bool = False) -> np.ndarray:
+        """Per customer, the sum of `weights` where `keep` (of the rows, or of the pairs)."""
+        owner = self.d_code if pairs else self.prepared.code
+        return np.bincount(owner, weights=np.where(keep, weights, 0.0), minlength=self.n)
+
+
+def _arrays(
+    hist: CutoffHistory, day: int, *, func: str
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Customer codes with a row on or before `day`, in id order, and their features."""
+    prepared = hist.prepared
+    hist.check(day, func=func)
+    codes = hist.customers_at(day)
+    up_to = prepared.day <= day
+    # net revenue (rounding error of fully returned spend set to 0, as net_sums) and orders
+    revenue = hist.sums(prepared.amount, up_to)
+    returns = hist.first_return_day is not None and hist.first_return_day <= day
+    if returns and hist.gross is not None:
+        gross = hist.sums(hist.gross, up_to)
+        revenue[np.isfinite(revenue) & (np.abs(revenue) <= NET_TOLERANCE * gross)] = 0.0
+    if prepared.order is None:
+        n_orders = hist.sums(hist.kept, up_to)[codes]
+    else:  # order ids, less the cancellation documents (an order may span days)
+        o_code, _, _, placed = purchase_periods(
+            prepared.code[up_to], prepared.order[up_to], prepared.amount[up_to]
+        )
+        n_orders = np.bincount(o_code[placed], minlength=hist.n)[codes].astype(np.float64)
+    # net spend in the last window and the one before it (the rows of window_activity)
+    age = day - prepared.day
+    s90 = hist.sums(prepared.amount, up_to & (age < SPEND_WINDOW_DAYS))[codes]
+    s_before = hist.sums(
+        prepared.amount, (age >= SPEND_WINDOW_DAYS) & (age < 2 * SPEND_WINDOW_DAYS)
+    )[codes]
+    s180 = s90 + s_before
+    # the purchase days up to `day`: how many, the first and last, the spend after the first
+    d_lo = hist.d_start[codes]
+    d_hi = hist.pairs_until(day)[codes]
+    n_days = hist.d_buys[d_hi] - hist.d_buys[d_lo]
+    bought = n_days > 0
+    first_buy = np.where(bought, hist.buy_after[d_lo], 0)
+    last_buy = np.where(bought, hist.buy_before[np.maximum(d_hi - 1, 0)], 0)
+    first_day = np.where(bought, hist.d_day[first_buy], hist.first_row_day[codes])
+    last_day = np.where(bought, hist.d_day[last_buy], first_day)
+    if returns:  # the customer table sums the purchase days
+        repeat_amount = hist.sums(hist.d_repeat, hist.d_day <= day, pairs=True)[codes]
+    else:  # and without a return, the rows
+        repeat_amount = hist.sums(hist.later_amount, up_to)[codes]
+    revenue = revenue[codes]
+    frequency = np.maximum(n_days - 1, 0).astype(np.float64)
+    out: dict[str, np.ndarray] = {}
+    out["days_since_last"] = (day - last_day).astype(np.float64)
+    out["n_orders"] = n_orders
+    out["revenue"] = revenue
+    with np.errstate(divide="ignore", invalid="ignore"):  # no order left: NaN
+        out["avg_order_value"] = np.where(n_orders > 0, revenue / np.maximum(n_orders, 1), np.nan)
+        out["monetary_value"] = np.where(
+            frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0
+        )
+    out["tenure_days"] = (day - first_day).astype(np.float64)
+    out["frequency"] = frequency
+    out["recency"] = (last_day - first_day).astype(np.float64)
+    out["T"] = out["tenure_days"].copy()
     out["overdue_ratio"] = rhythm(
         out["days_since_last"], out["tenure_days"], out["frequency"]
     ).overdue_ratio
-    act = window_activity(cut, positions, codes.size, window=SPEND_WINDOW_DAYS)
-    s90 = act.spend_recent
-    s180 = act.spend_recent + act.spend_previous
     ratio = np.full(codes.size, np.nan)
     ok = s180 > 0
     ratio[ok] = s90[ok] / s180[ok]
     out["spend_90d"] = s90
     out["spend_180d"] = s180
     out["spend_ratio_90_180"] = ratio
-    by_id = np.argsort(rank[codes], kind="stable")
-    return codes[by_id], {name: values[by_id] for name, values in out.items()}
+    return codes, {name: out[name] for name in CHURN_FEATURES}
 
 
 def features_at(
@@ -197,7 +323,7 @@ def features_at(
     """
     prepared = _check_prepared(prepared, func=func)
     cutoff = _cutoff_day(day, prepared, func=func)
-    codes, columns = _arrays(prepared, cutoff, func=func, rank=_id_rank(prepared))
+    codes, columns = CutoffHistory(prepared).features(cutoff, func=func)
     out = pd.DataFrame(columns, index=prepared.ids.take(codes), copy=False)
     out.attrs = {"as_of": str(np.datetime64(cutoff, "D"))}
     return out
@@ -262,9 +388,9 @@ def features_at_cutoffs(
         raise ConfigError(f"{func}: `days` is empty. Hint: pass at least one cut-off.")
     codes: list[np.ndarray] = []
     parts: list[dict[str, np.ndarray]] = []
-    rank = _id_rank(prepared)
+    hist = CutoffHistory(prepared)
     for cutoff in cutoffs:
-        c, columns = _arrays(prepared, cutoff, func=func, rank=rank)
+        c, columns = hist.features(cutoff, func=func)
         codes.append(c)
         parts.append(columns)
     sizes = [c.size for c in codes]
