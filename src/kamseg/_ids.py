@@ -57,9 +57,7 @@ def normalise_ids(index: pd.Index) -> tuple[pd.Index, list[str]]:
     kind = pd.api.types.infer_dtype(index, skipna=True)
     if kind in ("mixed-integer", "mixed-integer-float", "mixed"):  # e.g. 1 and "1"
         types = sorted({type(v).__name__ for v in index if not pd.isna(v)})
-        index = pd.Index(
-            [v if pd.isna(v) else id_text(v) for v in index], dtype=object, name=index.name
-        )
+        index = _as_text(index)
         notices.append(notice_mixed_ids(len(index), types))
         kind = "string"
     if kind == "string":
@@ -80,6 +78,13 @@ def id_text(value: Any) -> str:
     if isinstance(value, float | np.floating) and np.isfinite(value) and value == int(value):
         return str(int(value))
     return str(value)
+
+
+def _as_text(index: pd.Index) -> pd.Index:
+    """Every id of `index` as text (:func:`id_text`); missing ones stay missing."""
+    return pd.Index(
+        [v if pd.isna(v) else id_text(v) for v in index], dtype=object, name=index.name
+    )
 
 
 def id_kind(index: pd.Index) -> str:
@@ -109,9 +114,7 @@ def align_ids(values: pd.Index, like: pd.Index, *, arg: str) -> tuple[pd.Index, 
         numbers = pd.Series(values, dtype=object).map(lambda v: v if pd.isna(v) else int(v))
         converted = pd.Index(numbers, name=values.name)
     else:
-        converted = pd.Index(
-            [v if pd.isna(v) else id_text(v) for v in values], dtype=object, name=values.name
-        )
+        converted = _as_text(values)
     return converted, (
         f"the ids of `{arg}` are {mine} and the customers' are {theirs}: {len(values)} "
         f"id(s) of `{arg}` read as {theirs}"

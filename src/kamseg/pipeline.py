@@ -607,18 +607,12 @@ def _predict_clv(
     purchases, spend = fitted
     kw: dict[str, Any] = {}
     cost = config.cost_to_serve_col
-    has_cost = master is not None and cost in table.columns
+    has_cost = _has_cost(table, config, master)
     if "profit" in table.columns:  # each customer's margin so far (at most 1)
         table = table.assign(margin=_margin_so_far(table))
         kw["margin"] = "margin"
-    elif config.margin is not None:
-        kw["margin"] = config.margin
-    elif has_cost:
-        kw["margin"] = 1.0
-        limited["clv"] = (
-            "no profit column and no margin setting: the profit CLV counts the revenue as "
-            "gross profit (margin 1.0) less the cost to serve; set margin (--margin)"
-        )
+    elif config.margin is not None or has_cost:
+        kw["margin"] = _margin_without_profit(config, limited, "clv")
     if has_cost:  # customers missing from the master: 0
         table = table.assign(**{cost: table[cost].fillna(0.0)})
         kw["cost_to_serve"] = cost
@@ -631,6 +625,24 @@ def _predict_clv(
         freq=config.freq,
         **kw,
     )
+
+
+def _has_cost(table: pd.DataFrame, config: SegmentConfig, master: pd.DataFrame | None) -> bool:
+    """Whether the master gave the table a cost to serve column."""
+    return master is not None and config.cost_to_serve_col in table.columns
+
+
+def _margin_without_profit(config: SegmentConfig, limited: dict[str, str], step: str) -> float:
+    """The gross margin of a table without profit: the `margin` setting, else 1.0 (the
+    revenue counted as gross profit), said in ``limited[step]``."""
+    if config.margin is not None:
+        return config.margin
+    limited.setdefault(
+        step,
+        "no profit column and no margin setting: the revenue counts as gross profit "
+        "(margin 1.0) less the cost to serve; set margin (--margin)",
+    )
+    return 1.0
 
 
 def _margin_so_far(table: pd.DataFrame) -> np.ndarray:
@@ -659,19 +671,13 @@ def _with_net_profit(
     less the yearly cost to serve over each customer's tenure (seed 001: profit net of the
     cost to serve, which the profit pyramid, the whale curve and the report use)."""
     cost = config.cost_to_serve_col
-    if master is None or cost not in table.columns or "net_profit" in table.columns:
+    if not _has_cost(table, config, master) or "net_profit" in table.columns:
         return table
     if "profit" in table.columns:
         gross = table["profit"].to_numpy(dtype=np.float64)
     else:
-        margin = 1.0 if config.margin is None else config.margin
+        margin = _margin_without_profit(config, limited, "pareto")
         gross = table["revenue"].to_numpy(dtype=np.float64) * margin
-        if config.margin is None:
-            limited.setdefault(
-                "pareto",
-                "no profit column and no margin setting: net profit is revenue less the "
-                "cost to serve (margin 1.0); set margin (--margin)",
-            )
     years = table["tenure_days"].to_numpy(dtype=np.float64) / _YEAR_DAYS
     served = pd.to_numeric(table[cost], errors="coerce").fillna(0.0).to_numpy() * years
     return table.assign(net_profit=gross - served)
