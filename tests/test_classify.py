@@ -126,3 +126,13 @@ def test_customer_col_given_or_unnamed_index(data, customers):
         kamseg.lifecycle_stage(customers.rename_axis(None), transactions=tx)
     with pytest.raises(kamseg.errors.ColumnNotFoundError, match=r"'client'.*customer_col"):
         kamseg.lifecycle_stage(customers.rename_axis("client"), transactions=data.transactions)
+
+
+def test_surveys_with_nps_only_give_a_satisfaction_class() -> None:
+    data = kamseg.datasets.make_transactions(n_customers=200, seed=3)
+    customers = kamseg.summarize(data.transactions)
+    nps_only = data.surveys.drop(columns="csat")
+    with pytest.warns(KamsegWarning, match="skipped"):  # no transactions, no catalog
+        out = kamseg.classify(customers, surveys=nps_only)
+    expected = kamseg.satisfaction_class(customers, surveys=nps_only, csat_col=None)
+    pd.testing.assert_series_equal(out["satisfaction_class"], expected["satisfaction_class"])

@@ -557,6 +557,19 @@ def test_master_id_column_option_reads_its_ids_as_text(tmp_path):
     assert (used.master_id_col, used.margin, used.penalty) == ("kunde", 0.3, 0.01)
 
 
+def test_side_date_column_option(tmp_path):
+    data = kamseg.datasets.make_transactions(n_customers=150, seed=8)
+    src = tmp_path / "invoices.csv"
+    data.transactions.rename(columns={"date": "InvoiceDate"}).to_csv(src, index=False)
+    surveys = tmp_path / "surveys.csv"
+    data.surveys.to_csv(surveys, index=False)  # dated in "date"
+    out = tmp_path / "out.parquet"
+    argv = ["segment", str(src), "-o", str(out), "-q", "--steps", "classes"]
+    argv += ["--date-col", "InvoiceDate", "--surveys", str(surveys), "--side-date-col", "date"]
+    assert main(argv) == 0
+    assert pd.read_parquet(out)["satisfaction_class"].astype(str).ne("unknown").any()
+
+
 # --- 7: the report with the user's column names --------------------------------------------
 
 

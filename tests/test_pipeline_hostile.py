@@ -218,3 +218,17 @@ def test_a_p_alive_without_dropout_neither_vetoes_churn_nor_counts_in_health(
     by_rhythm, _ = run(data.transactions, config=SegmentConfig(steps=("classes",)))
     pd.testing.assert_series_equal(out["lifecycle_stage"], by_rhythm["lifecycle_stage"])
     assert not any("P(alive) not used" in n for n in notices)  # said once, in attrs
+
+
+def test_side_tables_dated_in_another_column_than_the_transactions(data) -> None:
+    tx = data.transactions.rename(columns={"date": "InvoiceDate"})
+    config = SegmentConfig(date_col="InvoiceDate", steps=("classes", "warnings"))
+    # without side_date_col the surveys' date column is not found: the steps are skipped
+    out, _ = run(tx, surveys=data.surveys, config=config)
+    assert set(out.attrs["kamseg_skipped"]) == {"classes", "warnings"}
+    out, notices = run(tx, surveys=data.surveys, config=config.replace(side_date_col="date"))
+    expected, _ = run(
+        data.transactions, surveys=data.surveys, config=config.replace(date_col="date")
+    )
+    assert out.attrs["kamseg_skipped"] == {} and notices == []
+    pd.testing.assert_series_equal(out["satisfaction_class"], expected["satisfaction_class"])

@@ -81,7 +81,8 @@ def classify(
         same rows. Prepared transactions are used as they are. `customer_col` and
         `date_col` also name the columns of `surveys` and `complaints`; `customer_col`
         defaults to the name of the index of `customers` (``"customer_id"`` when the
-        index has no name).
+        index has no name). The satisfaction class uses the measures the surveys have
+        (an ``nps`` column, a ``csat`` column, or both).
     latent_k
         With transactions and a catalogue, the top `latent_k` latent-need categories per
         customer as text in ``latent_needs``; None skips them.
@@ -172,12 +173,17 @@ def classify(
     if surveys is not None:
         from kamseg.satisfaction import satisfaction_class
 
+        # the measures the surveys have (NPS, CSAT or both); with neither, the error says so
+        has = {m: m in surveys.columns for m in ("nps", "csat")}
+        either = any(has.values())
         out = satisfaction_class(
             out,
             surveys=surveys,
             complaints=complaints,
             customer_col=customer_col,
             date_col=date_col,
+            nps_col="nps" if has["nps"] or not either else None,
+            csat_col="csat" if has["csat"] or not either else None,
             **common,
         )
     else:

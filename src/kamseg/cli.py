@@ -462,6 +462,7 @@ _SETTING_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("quantity_col", "line items: quantity column (amount = quantity x price)", {}),
     ("price_col", "line items: unit price column", {}),
     ("master_id_col", "master column of the customer ids (none: --customer-col)", {}),
+    ("side_date_col", "date column of --surveys and --complaints (none: --date-col)", {}),
     ("as_of", "observation date (none: the latest date)", {"metavar": "DATE"}),
     ("freq", "BTYD period", {"choices": get_args(Freq)}),
     ("returns", "negative amounts", {"choices": get_args(ReturnsPolicy)}),

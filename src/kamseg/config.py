@@ -63,6 +63,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "quantity_col",
         "price_col",
         "master_id_col",
+        "side_date_col",
     ),
     "summary": ("as_of", "freq", "returns", "dropna", "engine", "pandas_max_rows"),
     "steps": ("steps",),
@@ -124,6 +125,8 @@ class SegmentConfig:
         is named (or holds the transactions' ids), else a column named `customer_col`; a
         master with neither raises :class:`~kamseg.errors.ConfigError` (its row numbers
         are never taken for ids).
+    side_date_col
+        Date column of the surveys and complaints. None: the transactions' `date_col`.
     as_of
         Observation date (ISO text); None: the latest transaction date. The ``as_of``
         argument of :func:`kamseg.segment` wins over this.
@@ -219,6 +222,7 @@ class SegmentConfig:
     quantity_col: str | None = None
     price_col: str | None = None
     master_id_col: str | None = None
+    side_date_col: str | None = None
     as_of: str | None = None
     freq: Freq = "D"
     returns: ReturnsPolicy = "net"
@@ -253,6 +257,7 @@ class SegmentConfig:
             "quantity_col",
             "price_col",
             "master_id_col",
+            "side_date_col",
             "as_of",
         ):
             value = getattr(self, name)

@@ -457,6 +457,7 @@ def segment(
                 "these data, so its P(alive) cannot tell who left"
             )
 
+        side_date_col = config.side_date_col or config.date_col  # surveys, complaints
         if run("classes"):
             from kamseg.classification import classify
 
@@ -477,7 +478,7 @@ def segment(
                         thresholds=LifecycleThresholds(trend_window_days=config.window_days),
                         use_p_alive=use_p_alive,
                         customer_col=config.customer_col,
-                        date_col=config.date_col,
+                        date_col=side_date_col,
                         product_col=config.product_col,
                         labels=lang,
                         action=config.action,
@@ -515,7 +516,7 @@ def segment(
                         complaints=complaints,
                         window_days=config.window_days,
                         customer_col=config.customer_col,
-                        date_col=config.date_col,
+                        date_col=side_date_col,
                         labels=lang,
                     ),
                 )
