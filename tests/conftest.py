@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 import kamseg
+
+# Property tests explore new random examples on a developer's run, and replay the same
+# examples on CI (`.ci/run` sets HYPOTHESIS_PROFILE=ci), so that a clean clone passes or fails
+# the same way every time; a failure found on a developer's run becomes an @example.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 HAS_LIFETIMES = importlib.util.find_spec("lifetimes") is not None
 

@@ -350,7 +350,10 @@ def category_profile(
         # in any order: only the rows of cells with three or more are put in the canonical
         # order (by cell, then amount; two stable sorts, cheaper than one lexsort).
         multi = np.bincount(cell, minlength=size)[cell] > 2
-        spend = np.bincount(cell[~multi], weights=amount[~multi], minlength=size)
+        # (np.bincount of an empty array is int64 even with weights: hence the astype)
+        spend = np.bincount(cell[~multi], weights=amount[~multi], minlength=size).astype(
+            np.float64, copy=False
+        )
         if multi.any():
             m_cell, m_amount = cell[multi], amount[multi]
             order = np.argsort(m_amount, kind="stable")
