@@ -47,8 +47,8 @@ def estimator(
     from sklearn.model_selection import GroupKFold  # type: ignore[import-untyped]
 
     booster = HistGradientBoostingClassifier(
-        learning_rate=0.05,
-        max_iter=200,
+        learning_rate=0.1,
+        max_iter=100,
         max_leaf_nodes=15,
         min_samples_leaf=40,
         l2_regularization=1.0,

@@ -20,6 +20,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from kamseg.clv._collapse import (
+    SKIP_SHARE,
+    chunked_sum,
+    factorize,
+    unique_levels,
+    unique_rows,
+)
 from kamseg.errors import ConvergenceError
 
 __all__ = [
@@ -295,132 +302,6 @@ class FitResult:
         )
 
 
-_POOL: Any = None
-CHUNK = 1 << 15
-
-
-def chunked_sum(
-    fn: Callable[[slice], np.ndarray], n_rows: int, *, chunk: int = CHUNK
-) -> np.ndarray:
-    """Sum ``fn(rows)`` over cache-sized row slices, on up to two threads.
-
-    `fn` returns an array of partial sums for its slice; numpy releases the GIL inside
-    its loops, so two threads use both cores of a small machine.
-    """
-    slices = [slice(i, min(i + chunk, n_rows)) for i in range(0, n_rows, chunk)]
-    if len(slices) < 4:
-        return np.asarray(np.sum([fn(sl) for sl in slices], axis=0))
-    global _POOL
-    if _POOL is None:
-        import os
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
-    half = len(slices) // 2
-
-    def run(part: list[slice]) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return np.asarray(np.sum([fn(sl) for sl in part], axis=0))
-
-    first = _POOL.submit(run, slices[:half])
-    second = run(slices[half:])
-    return np.asarray(first.result() + second)
-
-
-def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and, per element, the index of its value.
-
-    Small non-negative integers (counts, ages in days or weeks, packed keys of those) take
-    a linear-time path through ``bincount``; anything else goes through ``np.unique`` of
-    the one-dimensional array (a fast native sort).
-    """
-    v = np.asarray(values)
-    if v.size and v.min() >= 0 and v.max() < 4 * v.size + 1024:
-        iv = v.astype(np.int64)
-        if v.dtype.kind in "iu" or np.array_equal(iv, v):
-            present = np.bincount(iv) > 0
-            uniq = np.flatnonzero(present)
-            lookup = np.cumsum(present) - 1
-            return uniq.astype(v.dtype if v.dtype.kind == "f" else np.float64), lookup[iv]
-    if v.dtype.kind in "iu" and v.size > 1 and v.min() >= 0:
-        bits = int(v.size - 1).bit_length()
-        if int(v.max()) < 2 ** (62 - bits):
-            return _factorize_packed(v.astype(np.int64), bits)
-    uniq, inverse = np.unique(v, return_inverse=True)
-    return uniq, inverse.reshape(-1)
-
-
-def _factorize_packed(v: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`factorize` of non-negative int64 values below ``2**(62 - bits)``: each value
-    carries its position in its low `bits` bits, so one plain sort of the packed values
-    (much faster than the argsort inside ``np.unique``) yields both order and positions."""
-    packed = np.sort((v << bits) | np.arange(v.size, dtype=np.int64))
-    ordered = packed >> bits
-    starts = np.empty(v.size, dtype=bool)
-    starts[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    inverse = np.empty(v.size, dtype=np.intp)
-    inverse[packed & ((1 << bits) - 1)] = np.cumsum(starts) - 1
-    return ordered[starts], inverse
-
-
-#: Packed row keys stay below this (int64 products of the column cardinalities).
-_KEY_LIMIT = 2**62
-
-
-def unique_levels(
-    columns: Mapping[str, np.ndarray],
-) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Distinct rows of equal-length columns, for each input row its distinct row, and per
-    column its sorted distinct values with each distinct row's index into them.
-
-    Each column is factorised on its own (one-dimensional, cheap), the codes are packed
-    into one int64 key per row (mixed-radix, so the key order is the lexicographic order
-    of the rows) and the keys are factorised. The distinct rows come out sorted
-    lexicographically, exactly as ``np.unique(rows, axis=0)`` returns them, without its
-    slow sort of row records.
-    """
-    names = list(columns)
-    cols = [np.asarray(columns[n], dtype=np.float64) for n in names]
-    n_rows = cols[0].size if cols else 0
-    if n_rows == 0:
-        empty = np.zeros(0, dtype=np.intp)
-        return (
-            {n: c[:0].copy() for n, c in zip(names, cols, strict=True)},
-            empty,
-            {n: (c[:0].copy(), empty) for n, c in zip(names, cols, strict=True)},
-        )
-    levels = [factorize(c) for c in cols]
-    key = levels[0][1].astype(np.int64)
-    span = len(levels[0][0])
-    for uniq, codes in levels[1:]:
-        if span * len(uniq) >= _KEY_LIMIT:  # re-number the distinct prefixes first
-            prefix, key = factorize(key)
-            key = key.astype(np.int64)
-            span = len(prefix)
-        key = key * len(uniq) + codes
-        span *= len(uniq)
-    distinct, inverse = factorize(key)
-    inverse = np.asarray(inverse, dtype=np.intp).reshape(-1)
-    # one representative input row per distinct row gives that row's code in each column
-    first = np.empty(len(distinct), dtype=np.intp)
-    first[inverse] = np.arange(n_rows, dtype=np.intp)
-    rows: dict[str, np.ndarray] = {}
-    row_levels: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, (uniq, codes) in zip(names, levels, strict=True):
-        row_codes = np.asarray(codes)[first]
-        rows[name] = uniq[row_codes]
-        row_levels[name] = (uniq, row_codes)
-    return rows, inverse, row_levels
-
-
-def unique_rows(columns: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Distinct rows of equal-length columns (sorted lexicographically), and for each input
-    row its distinct row. See :func:`unique_levels`."""
-    rows, inverse, _ = unique_levels(columns)
-    return rows, inverse
-
-
 def as_params(params: Any) -> np.ndarray:
     """Parameters as a float array: from a FitResult, a mapping in model order, or numbers."""
     if isinstance(params, FitResult):
@@ -471,10 +352,13 @@ def checked_params(params: Any, *, model: str, names: tuple[str, ...], func: str
 def collapse(columns: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> Prepared:
     """Collapse identical rows of `columns` into distinct rows with summed weights.
 
-    ``extra["levels"]`` keeps, per column, its sorted distinct values and each distinct
-    row's index into them, for models that compute terms once per distinct value.
+    Rows are merged by hashing (:func:`~kamseg.clv._collapse.unique_levels`), in no
+    particular order; when one column has more than 90 % distinct values (continuous
+    time) the rows are kept as they are, each with its own weight: the fit is the same.
+    ``extra["levels"]`` keeps, per column, its sorted distinct values and each row's
+    index into them, for models that compute terms once per distinct value.
     """
-    rows, inverse, levels = unique_levels(columns)
+    rows, inverse, levels = unique_levels(columns, skip_share=SKIP_SHARE)
     n_rows = len(next(iter(rows.values()))) if rows else 0
     counts = np.bincount(
         inverse,
@@ -531,7 +415,8 @@ def maximize(
     """
     from scipy.optimize import minimize
 
-    objective, total_ll = _make_objective(spec, data, penalty, box=box)
+    memo: dict[str, Any] = {}
+    objective, total_ll = _make_objective(spec, data, penalty, box=box, memo=memo)
     n = data.n_obs
     units = np.ones(len(spec.param_names)) if to_units is None else np.asarray(to_units)
 
@@ -561,14 +446,38 @@ def maximize(
                     options["hess_inv0"] = hess_inv
                 except np.linalg.LinAlgError:
                     pass
-    # 1) quasi-Newton to the neighbourhood of the optimum
-    res = minimize(objective, theta, jac=True, method="BFGS", options=options)
-    theta = res.x
-    n_iter = int(res.nit)
+    # 1) quasi-Newton to the neighbourhood of the optimum. It stops at the first point
+    #    whose gradient meets `gtol`, even inside a line search: near the optimum of a
+    #    large data set the mean log-likelihood changes by less than its rounding, so
+    #    the Wolfe line search rejects such a point and spends dozens of passes over the
+    #    data on values that differ only by rounding (then BFGS ends at an earlier point,
+    #    with a larger gradient).
+    stopping, _ = _make_objective(
+        spec, data, penalty, box=box, stop_at=options["gtol"], memo=memo
+    )
+    done = [0]
+
+    def count(*_: Any) -> None:
+        done[0] += 1
+
+    try:
+        res = minimize(stopping, theta, jac=True, method="BFGS", options=options, callback=count)
+        theta, n_iter, outcome = res.x, int(res.nit), str(res.message)
+    except _Converged as stop:
+        theta, n_iter, outcome = stop.theta, done[0] + 1, "converged"
+        h0 = options.get("hess_inv0")
+        if h0 is not None:
+            # one quasi-Newton step with the warm start's curvature: a gradient of
+            # ~1e-9 shrinks by about the accuracy of that curvature, at one more pass
+            grad = memo["grad"]
+            trial = theta - h0 @ grad
+            value, trial_grad = objective(trial)
+            if value < 1e299 and float(np.max(np.abs(trial_grad))) < float(np.max(np.abs(grad))):
+                theta = trial
     if not np.all(np.isfinite(theta)) or objective(theta)[0] >= 1e299:
         raise failure(
             f"fit({spec.name!r}): the optimiser ended at non-finite parameters "
-            f"({res.message}). Hint: check the data, or {PENALTY_HINT}, to regularise.",
+            f"({outcome}). Hint: check the data, or {PENALTY_HINT}, to regularise.",
             np.where(np.isfinite(theta), theta, np.nan),
         )
     # 2) Newton steps with a finite-difference Hessian of the analytic gradient: quadratic
@@ -602,8 +511,13 @@ def maximize(
                 theta,
             )
     params_fit = np.exp(theta)
-    ll = total_ll(params_fit) + ll_offset
-    cov, log_cov = _covariances(spec, data, params_fit)
+    at_last = memo.get("key") == theta.tobytes() and memo.get("g_nat") is not None
+    at_last = at_last and "ll" in memo
+    # the last evaluation was at the estimates (usually): its log-likelihood and gradient
+    # serve again instead of two more passes over the data
+    ll = (float(memo["ll"]) if at_last else total_ll(params_fit)) + ll_offset
+    g0 = np.asarray(memo["g_nat"]) if at_last else None
+    cov, log_cov = _covariances(spec, data, params_fit, g0=g0)
     with np.errstate(all="ignore"):
         params = params_fit * units
         cov = cov * np.outer(units, units)
@@ -656,15 +570,38 @@ def _subsample(data: Prepared, *, target: int) -> Prepared | None:
     return Prepared(arrays, kept[rows].astype(np.float64))
 
 
+class _Converged(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by an objective with `stop_at` at the first point whose gradient is that
+    small: BFGS's line search would otherwise go on comparing values that differ only by
+    rounding (see :func:`maximize`)."""
+
+    def __init__(self, theta: np.ndarray) -> None:
+        super().__init__()
+        self.theta = theta
+
+
 def _make_objective(
-    spec: ModelSpec, data: Prepared, penalty: float, *, box: float | None = None
+    spec: ModelSpec,
+    data: Prepared,
+    penalty: float,
+    *,
+    box: float | None = None,
+    stop_at: float | None = None,
+    memo: dict[str, Any] | None = None,
 ) -> tuple[Callable[[np.ndarray], tuple[float, np.ndarray]], Callable[[np.ndarray], float]]:
-    """(objective(log params) -> (value, gradient), total log-likelihood(params))."""
+    """(objective(log params) -> (value, gradient), total log-likelihood(params)).
+
+    The objective remembers its last evaluation in `memo` (also the log-likelihood
+    ``"ll"`` and natural-scale gradient ``"g_nat"`` there), so asking again for the same
+    point costs nothing; with `stop_at` it raises :class:`_Converged` at the first point
+    whose largest gradient component is at most `stop_at`.
+    """
     n = data.n_obs
     w = data.weights
+    memo = {} if memo is None else memo
 
     def total_ll(params: np.ndarray) -> float:
-        return float(np.dot(w, spec.loglik(params, data)))
+        return float((w * spec.loglik(params, data)).sum())  # no BLAS threads (np.dot)
 
     def ll_and_grad(params: np.ndarray) -> tuple[float, np.ndarray | None]:
         if spec.value_and_grad is not None:
@@ -673,6 +610,18 @@ def _make_objective(
         return total_ll(params), g
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        key = theta.tobytes()
+        if memo.get("key") == key:
+            return memo["value"], memo["grad"].copy()
+        memo.pop("ll", None)
+        memo.pop("g_nat", None)
+        value, grad = evaluate(theta)
+        memo.update(key=key, value=value, grad=grad)
+        if stop_at is not None and value < 1e299 and float(np.max(np.abs(grad))) <= stop_at:
+            raise _Converged(theta.copy())
+        return value, grad.copy()
+
+    def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray]:
         with np.errstate(all="ignore"):
             params = np.exp(theta)
         if not np.all((params > 0) & np.isfinite(params)):  # under- or overflow
@@ -681,6 +630,7 @@ def _make_objective(
             return 1e300, np.zeros_like(theta)
         with np.errstate(all="ignore"):
             ll, g_nat = ll_and_grad(params)
+        memo.update(ll=ll, g_nat=g_nat)
         if not math.isfinite(ll):
             return 1e300, np.zeros_like(theta)
         value = -ll / n + penalty * float(np.sum(params**2))
@@ -737,9 +687,10 @@ def _newton_polish(
 
 
 def _covariances(
-    spec: ModelSpec, data: Prepared, params: np.ndarray
+    spec: ModelSpec, data: Prepared, params: np.ndarray, *, g0: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse observed information on the natural and on the log scale."""
+    """Inverse observed information on the natural and on the log scale (`g0`: the
+    gradient at `params`, when already known)."""
     k = params.size
     if spec.value_and_grad is None and spec.gradient is None:
         return _numeric_covariances(spec, data, params)
@@ -752,7 +703,7 @@ def _covariances(
 
     hess = np.empty((k, k))
     with np.errstate(all="ignore"):
-        g0 = grad_nat(params)
+        g0 = grad_nat(params) if g0 is None else g0
         for i in range(k):
             # forward differences: k gradient calls; relative accuracy ~1e-5 is ample for
             # standard errors

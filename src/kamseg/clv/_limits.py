@@ -392,7 +392,8 @@ def _nbd_value_and_grad(params: np.ndarray, data: Prepared) -> tuple[float, np.n
     ll = lg_x - gammaln(r) + r * math.log(alpha) - (r + x) * log_aT
     g_r = dg_x - digamma(r) + math.log(alpha) - log_aT
     g_alpha = r / alpha - (r + x) / (alpha + T)
-    return float(np.dot(w, ll)), np.array([np.dot(w, g_r), np.dot(w, g_alpha)])
+    # plain ufunc sums, not np.dot (BLAS threads oversubscribe a busy machine)
+    return float((w * ll).sum()), np.array([float((w * g_r).sum()), float((w * g_alpha).sum())])
 
 
 def face_spec(face: Face, initial: Callable[[Prepared], np.ndarray]) -> ModelSpec:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit  # type: ignore[import-untyped, unused-ignore]
 
+from kamseg.clv._collapse import in_halves
+
 #: Truncate the integral where the integrand has fallen by e^-_CUT below its maximum.
 _CUT = 40.0
 
@@ -118,6 +120,38 @@ def _log_integral(
     """ln I with I = ∫_{t_x}^{T} (α+τ)^-(r+x) (β+τ)^-(s+1) dτ, per row (-inf if t_x >= T).
 
     With `moments`, also the expectations of ln(α+τ), 1/(α+τ), ln(β+τ), 1/(β+τ) under the
+    normalised integrand (shape (4, n); NaN where I = 0), for the gradient. Each row is
+    computed on its own, so large inputs are split in two halves run on two threads
+    (the same numbers as in one piece).
+    """
+    parts = in_halves(
+        lambda sl: _log_integral_rows(
+            r, alpha, s, beta, x[sl], t_x[sl], T[sl], moments=moments
+        ),
+        x.shape[0],
+    )
+    if len(parts) == 1:
+        out: tuple[np.ndarray, np.ndarray | None] = parts[0]
+        return out
+    log_i = np.concatenate([p[0] for p in parts])
+    mom = np.concatenate([p[1] for p in parts], axis=1) if moments else None
+    return log_i, mom
+
+
+def _log_integral_rows(
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    *,
+    moments: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """ln I with I = ∫_{t_x}^{T} (α+τ)^-(r+x) (β+τ)^-(s+1) dτ, per row (-inf if t_x >= T).
+
+    With `moments`, also the expectations of ln(α+τ), 1/(α+τ), ln(β+τ), 1/(β+τ) under the
     normalised integrand (shape (4, n); NaN where I = 0), for the gradient.
     """
     n = x.shape[0]
@@ -188,11 +222,11 @@ def _log_integral(
             total = mass.sum(axis=1)
             log_i[rows[g]] = phi_max[g] + np.log(length[g] * total)
             if mom is not None:
-                share = mass / total[:, None]
+                # expectations under the normalised integrand: weighted sums / total
                 pairs = ((w, near), (log_far, far))
                 (log_a, a_tau), (log_b, b_tau) = pairs if alpha_low else pairs[::-1]
-                mom[0, rows[g]] = (share * log_a).sum(axis=1)
-                mom[1, rows[g]] = (share / a_tau).sum(axis=1)
-                mom[2, rows[g]] = (share * log_b).sum(axis=1)
-                mom[3, rows[g]] = (share / b_tau).sum(axis=1)
+                mom[0, rows[g]] = np.einsum("ij,ij->i", mass, log_a) / total
+                mom[1, rows[g]] = (mass / a_tau).sum(axis=1) / total
+                mom[2, rows[g]] = np.einsum("ij,ij->i", mass, log_b) / total
+                mom[3, rows[g]] = (mass / b_tau).sum(axis=1) / total
     return log_i, mom

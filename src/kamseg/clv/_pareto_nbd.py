@@ -238,7 +238,9 @@ def _gradient(params: np.ndarray, data: Prepared) -> np.ndarray:
     g_alpha = r / alpha - share_alive * rx / (alpha + T) - share_dead * rx * m[1]
     g_s = np.log(beta) - share_alive * parts["log_bT"] + share_dead * (1.0 / s - m[2])
     g_beta = s / beta - share_alive * s / (beta + T) - share_dead * (s + 1.0) * m[3]
-    return np.array([np.dot(w, g) for g in (g_r, g_alpha, g_s, g_beta)])
+    # plain ufunc sums, not np.dot: BLAS threads beside the quadrature's two threads
+    # oversubscribe the cores
+    return np.array([float((w * g).sum()) for g in (g_r, g_alpha, g_s, g_beta)])
 
 
 def _initial(data: Prepared) -> np.ndarray:

@@ -1,0 +1,209 @@
+"""Row-level machinery shared by the lifetime-value models: collapsing identical customer
+rows into weighted distinct rows, factorising columns, and splitting row-wise work over
+two threads.
+
+**Collapse without sorting rows** (issue 14). Each column is factorised on its own
+(one-dimensional: a linear ``bincount`` for small whole numbers, else numpy's native sort
+of the column, which measured faster than hashing for a single float column); the codes are
+packed into one int64 key per row (mixed radix) and the keys are merged: by ``bincount``
+or one plain sort of int64 keys when they are narrow enough (faster than hashing at a
+million rows, see :func:`_key_codes`), else by hashing (``pandas.factorize``). Rows
+themselves are never sorted. When one column alone has more than `SKIP_SHARE` distinct
+values (continuous-time data), collapsing could save at most 10 % of the rows: the rows are
+then used as they are, each with its own weight, and no key is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CHUNK",
+    "SKIP_SHARE",
+    "chunked_sum",
+    "factorize",
+    "in_halves",
+    "unique_levels",
+    "unique_rows",
+]
+
+_POOL: Any = None
+CHUNK = 1 << 15
+
+#: The collapse is skipped when one column has more than this share of distinct values
+#: (then at least this share of the rows is distinct too).
+SKIP_SHARE = 0.9
+
+#: Packed row keys stay below this (int64 products of the column cardinalities).
+_KEY_LIMIT = 2**62
+
+
+def _pool() -> Any:
+    global _POOL
+    if _POOL is None:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
+    return _POOL
+
+
+def chunked_sum(
+    fn: Callable[[slice], np.ndarray], n_rows: int, *, chunk: int = CHUNK
+) -> np.ndarray:
+    """Sum ``fn(rows)`` over cache-sized row slices, on up to two threads.
+
+    `fn` returns an array of partial sums for its slice; numpy releases the GIL inside
+    its loops, so two threads use both cores of a small machine.
+    """
+    slices = [slice(i, min(i + chunk, n_rows)) for i in range(0, n_rows, chunk)]
+    if len(slices) < 4:
+        return np.asarray(np.sum([fn(sl) for sl in slices], axis=0))
+    half = len(slices) // 2
+
+    def run(part: list[slice]) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.asarray(np.sum([fn(sl) for sl in part], axis=0))
+
+    first = _pool().submit(run, slices[:half])
+    second = run(slices[half:])
+    return np.asarray(first.result() + second)
+
+
+def in_halves(fn: Callable[[slice], Any], n_rows: int, *, min_rows: int = 4 * CHUNK) -> list[Any]:
+    """``[fn(first half of the rows), fn(second half)]``, the halves on two threads (one
+    slice, one call, below `min_rows`). For row-wise work whose results are concatenated
+    or scattered by the caller; `fn` must only read shared arrays."""
+    if n_rows < min_rows:
+        return [fn(slice(0, n_rows))]
+    half = n_rows // 2
+
+    def run(sl: slice) -> Any:
+        with np.errstate(all="ignore"):
+            return fn(sl)
+
+    first = _pool().submit(run, slice(0, half))
+    second = run(slice(half, n_rows))
+    return [first.result(), second]
+
+
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and, per element, the index of its value.
+
+    Small non-negative integers (counts, ages in days or weeks, packed keys of those) take
+    a linear-time path through ``bincount``; anything else goes through ``np.unique`` of
+    the one-dimensional array (a fast native sort).
+    """
+    v = np.asarray(values)
+    if v.size and v.min() >= 0 and v.max() < 4 * v.size + 1024:
+        iv = v.astype(np.int64)
+        if v.dtype.kind in "iu" or np.array_equal(iv, v):
+            present = np.bincount(iv) > 0
+            uniq = np.flatnonzero(present)
+            lookup = np.cumsum(present) - 1
+            return uniq.astype(v.dtype if v.dtype.kind == "f" else np.float64), lookup[iv]
+    if v.dtype.kind in "iu" and v.size > 1 and v.min() >= 0:
+        bits = int(v.size - 1).bit_length()
+        if int(v.max()) < 2 ** (62 - bits):
+            return _factorize_packed(v.astype(np.int64), bits)
+    uniq, inverse = np.unique(v, return_inverse=True)
+    return uniq, inverse.reshape(-1)
+
+
+def _factorize_packed(v: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`factorize` of non-negative int64 values below ``2**(62 - bits)``: each value
+    carries its position in its low `bits` bits, so one plain sort of the packed values
+    (much faster than the argsort inside ``np.unique``) yields both order and positions."""
+    packed = np.sort((v << bits) | np.arange(v.size, dtype=np.int64))
+    ordered = packed >> bits
+    starts = np.empty(v.size, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    inverse = np.empty(v.size, dtype=np.intp)
+    inverse[packed & ((1 << bits) - 1)] = np.cumsum(starts) - 1
+    return ordered[starts], inverse
+
+
+def _key_codes(key: np.ndarray) -> tuple[int, np.ndarray]:
+    """Number of distinct non-negative int64 `key` values and, per element, the index of
+    its value (in no particular order).
+
+    Small keys take ``bincount``; keys that leave room for a row position in their low
+    bits take one plain sort of packed int64 values; wider keys are hashed
+    (``pandas.factorize``). Measured on 1M daily customers (750k distinct keys), the
+    packed sort took 23 ms and hashing 69 ms (its table no longer fits in the caches),
+    hence this order.
+    """
+    bits = int(key.size - 1).bit_length()
+    if key.max() < 4 * key.size + 1024 or (key.size > 1 and int(key.max()) < 2 ** (62 - bits)):
+        uniq, codes = factorize(key)
+        return len(uniq), np.asarray(codes, dtype=np.intp)
+    import pandas as pd
+
+    codes, uniq = pd.factorize(key, sort=False)
+    return len(uniq), np.asarray(codes, dtype=np.intp)
+
+
+def unique_levels(
+    columns: Mapping[str, np.ndarray], *, skip_share: float | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Distinct rows of equal-length columns, for each input row its distinct row, and per
+    column its sorted distinct values with each distinct row's index into them.
+
+    Each column is factorised on its own (one-dimensional, cheap), the codes are packed
+    into one int64 key per row (mixed radix) and the keys are merged by hashing. The
+    distinct rows come out unsorted (in order of first occurrence, unless the keys are
+    small enough for a linear bincount, which returns them sorted).
+
+    With `skip_share`, when one column has more than ``skip_share * n_rows`` distinct
+    values the rows are returned as they are (``inverse`` is ``0..n-1``): not all distinct
+    then, but nearly, and no key is built.
+    """
+    names = list(columns)
+    cols = [np.asarray(columns[n], dtype=np.float64) for n in names]
+    n_rows = cols[0].size if cols else 0
+    if n_rows == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return (
+            {n: c[:0].copy() for n, c in zip(names, cols, strict=True)},
+            empty,
+            {n: (c[:0].copy(), empty) for n, c in zip(names, cols, strict=True)},
+        )
+    levels = [factorize(c) for c in cols]
+    if skip_share is not None and max(len(u) for u, _ in levels) > skip_share * n_rows:
+        return (
+            dict(zip(names, cols, strict=True)),
+            np.arange(n_rows, dtype=np.intp),
+            {n: (u, np.asarray(c)) for n, (u, c) in zip(names, levels, strict=True)},
+        )
+    key = levels[0][1].astype(np.int64)
+    span = len(levels[0][0])
+    for uniq, codes in levels[1:]:
+        if span * len(uniq) >= _KEY_LIMIT:  # re-number the distinct prefixes first
+            span, key = _key_codes(key)
+            key = key.astype(np.int64)
+        key = key * len(uniq) + codes
+        span *= len(uniq)
+    n_distinct, inverse = _key_codes(key)
+    # one representative input row per distinct row gives that row's code in each column
+    first = np.empty(n_distinct, dtype=np.intp)
+    first[inverse] = np.arange(n_rows, dtype=np.intp)
+    rows: dict[str, np.ndarray] = {}
+    row_levels: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, (uniq, codes) in zip(names, levels, strict=True):
+        row_codes = np.asarray(codes)[first]
+        rows[name] = uniq[row_codes]
+        row_levels[name] = (uniq, row_codes)
+    return rows, inverse, row_levels
+
+
+def unique_rows(
+    columns: Mapping[str, np.ndarray], *, skip_share: float | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Distinct rows of equal-length columns (unsorted), and for each
+    input row its distinct row. See :func:`unique_levels`."""
+    rows, inverse, _ = unique_levels(columns, skip_share=skip_share)
+    return rows, inverse
