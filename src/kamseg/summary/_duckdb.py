@@ -4,8 +4,8 @@ One SQL query defines the summary for every input DuckDB can scan: Parquet files
 (read out of core), PyArrow Tables, Polars DataFrames and LazyFrames (through Arrow) and
 DuckDB relations. Validation (missing columns, types, nulls, infinities, customer ids to
 normalise, dates after `as_of`, negative amounts) runs as one aggregate query with the same
-errors and warnings, with counts, as the pandas path; a second, small one (rows per day)
-finds dates far beyond the rest when `as_of` is not given. Only the customer table comes
+errors and warnings, with counts, as the pandas path; when `as_of` is not given it is grouped
+by day, so that the same pass finds dates far beyond the rest. Only the customer table comes
 back to pandas.
 
 These are the SQL twins of the rules of :mod:`kamseg.transactions` (:func:`customer_codes`,
@@ -39,7 +39,8 @@ from kamseg.summary._sql import (
     _spaced,
     _summary_sql,
     _trim,
-    far_bulk_rank,
+    combine_per_day,
+    far_dates_per_day,
 )
 from kamseg.summary._sql import (
     TEXT_TYPES as _TEXT,
@@ -48,7 +49,6 @@ from kamseg.summary._sql import (
     VIEW as _VIEW,
 )
 from kamseg.transactions import (
-    FAR_DATE_DAYS,
     check_line_items,
     notice_after_as_of,
     notice_excluded_returns,
@@ -409,32 +409,47 @@ def _summarize(
     valid_sql = f"NOT ({any_null})"
     late_sql = "FALSE" if as_of_parsed is None else f"{day_sql} > {as_of_parsed}"
     amount_sql = nums[amount] if factors is None else f"({nums[factors[0]]} * {nums[factors[1]]})"
-    stats_sql = [
-        "count(*)",
-        *(f"count(*) FILTER (WHERE {c})" for c in null_sql.values()),
-        *(f"count(*) FILTER (WHERE {c})" for c in bad_sql.values()),
-        *(f"count(*) FILTER (WHERE isinf({e}))" for e in nums.values()),
-        f"count(*) FILTER (WHERE {any_null})",
-        f"max({day_sql}) FILTER (WHERE {valid_sql})",
-        f"count(*) FILTER (WHERE {valid_sql} AND {late_sql})",
-        f"count(*) FILTER (WHERE {valid_sql} AND NOT ({late_sql}) AND {amount_sql} < 0)",
-        *id_facts_sql.values(),
-    ]
-    row = _run(rel, f"SELECT {', '.join(stats_sql)} FROM {_VIEW}").fetchall()[0]
-    assert row is not None
-    it = iter(row)
-    n_rows = int(next(it))
-    nulls = {c: int(next(it)) for c in null_sql}
-    bad = {c: int(next(it)) for c in bad_sql}
-    infs = {c: int(next(it)) for c in nums}
-    n_any_null, max_day = int(next(it)), next(it)
-    n_late, n_negative = int(next(it)), int(next(it))
-    id_stats = {name: next(it) for name in id_facts_sql}
-
+    stats_sql = {
+        "n_rows": "count(*)",
+        **{f"null_{i}": f"count(*) FILTER (WHERE {c})" for i, c in enumerate(null_sql.values())},
+        **{f"bad_{i}": f"count(*) FILTER (WHERE {c})" for i, c in enumerate(bad_sql.values())},
+        **{f"inf_{i}": f"count(*) FILTER (WHERE isinf({e}))" for i, e in enumerate(nums.values())},
+        "n_null": f"count(*) FILTER (WHERE {any_null})",
+        "max_day": f"max({day_sql}) FILTER (WHERE {valid_sql})",
+        "n_late": f"count(*) FILTER (WHERE {valid_sql} AND {late_sql})",
+        "n_negative": (
+            f"count(*) FILTER (WHERE {valid_sql} AND NOT ({late_sql}) AND {amount_sql} < 0)"
+        ),
+        **id_facts_sql,
+    }
+    select = ", ".join(stats_sql.values())
+    per_day: list[dict[str, Any]] = []
+    if as_of_parsed is None:
+        # by day (distinct days are few), in the same pass: the valid (and negative) rows
+        # of each day give the default as_of without a second pass over the data
+        per_day_sql = {
+            "_day": day_sql,
+            **stats_sql,
+            "_n_valid": f"count(*) FILTER (WHERE {valid_sql})",
+            "_n_neg": f"count(*) FILTER (WHERE {valid_sql} AND {amount_sql} < 0)",
+        }
+        sql = f"SELECT {', '.join(per_day_sql.values())} FROM {_VIEW} GROUP BY 1"
+        per_day = [dict(zip(per_day_sql, r, strict=True)) for r in _run(rel, sql).fetchall()]
+        stats = combine_per_day(per_day, list(stats_sql)) if per_day else {"n_rows": 0}
+    else:
+        row = _run(rel, f"SELECT {select} FROM {_VIEW}").fetchall()[0]
+        stats = dict(zip(stats_sql, row, strict=True))
+    n_rows = int(stats["n_rows"])
     if n_rows == 0:
         raise EmptyInputError(
             f"{_FUNC}: `transactions` has no rows. Hint: check the filter upstream."
         )
+    nulls = {c: int(stats[f"null_{i}"]) for i, c in enumerate(null_sql)}
+    bad = {c: int(stats[f"bad_{i}"]) for i, c in enumerate(bad_sql)}
+    infs = {c: int(stats[f"inf_{i}"]) for i, c in enumerate(nums)}
+    n_any_null, max_day = int(stats["n_null"]), stats["max_day"]
+    n_late, n_negative = int(stats["n_late"]), int(stats["n_negative"])
+    id_stats = {name: stats[name] for name in id_facts_sql}
     for col, n in bad.items():
         if not n:
             continue
@@ -475,13 +490,7 @@ def _summarize(
     if as_of_parsed is None:
         # "now" is the latest date, unless a few dates lie far beyond the rest (typos)
         as_of_day = int(max_day)
-        far = _far_dates(
-            rel,
-            day=day_sql,
-            valid=valid_sql if counts else "TRUE",
-            negative=f"{amount_sql} < 0",
-            n_valid=n_rows - n_any_null,
-        )
+        far = far_dates_per_day(per_day, n_valid=n_rows - n_any_null)
         if far is not None:
             as_of_day, far_day, n_far, n_far_negative = far
             notices.append(notice_far_dates(n_far, far_day, as_of_day))
@@ -583,40 +592,6 @@ def _id_facts(
         sql = f"SELECT bool_and({whole}) FROM {_VIEW} WHERE NOT ({q} IS NULL OR {_blank(q)})"
         facts["whole_text"] = bool(_run(rel, sql).fetchall()[0][0])
     return facts
-
-
-def _far_dates(
-    rel: duckdb.DuckDBPyRelation, *, day: str, valid: str, negative: str, n_valid: int
-) -> tuple[int, int, int, int] | None:
-    """:func:`kamseg.transactions.default_as_of` in SQL, from the rows per distinct day.
-
-    The bulk of the days is the k-th smallest (k = ceil(0.99 n)): the first day whose
-    running count of rows reaches k. When the latest day lies more than
-    :data:`~kamseg.transactions.FAR_DATE_DAYS` after it, returns the latest other day (the
-    default as_of), the latest day, and the rows (and negative rows) after the former;
-    otherwise None.
-    """
-    k = far_bulk_rank(n_valid)
-    if k is None:
-        return None
-    sql = f"""
-WITH per_day AS (
-    SELECT {day} AS d, count(*) AS n, count(*) FILTER (WHERE {negative}) AS n_neg
-    FROM {_VIEW} WHERE {valid} GROUP BY 1
-),
-bulk AS (
-    SELECT min(d) + {FAR_DATE_DAYS} AS edge
-    FROM (SELECT d, sum(n) OVER (ORDER BY d) AS below FROM per_day)
-    WHERE below >= {k}
-)
-SELECT max(d), max(d) FILTER (WHERE d <= edge), sum(n) FILTER (WHERE d > edge),
-       sum(n_neg) FILTER (WHERE d > edge)
-FROM per_day, bulk
-"""
-    latest, near, n_far, n_far_negative = _run(rel, sql).fetchall()[0]
-    if not n_far:
-        return None
-    return int(near), int(latest), int(n_far), int(n_far_negative)
 
 
 def _to_pandas(table: Any, customer_col: Hashable, has_profit: bool) -> pd.DataFrame:

@@ -44,10 +44,10 @@ from kamseg.summary._sql import (
     MAX_EXACT_FLOAT,
     WHITESPACE,
     WHOLE_FLOAT_TEXT,
-    far_bulk_rank,
+    combine_per_day,
+    far_dates_per_day,
 )
 from kamseg.transactions import (
-    FAR_DATE_DAYS,
     NET_TOLERANCE,
     check_line_items,
     notice_after_as_of,
@@ -295,10 +295,10 @@ def summarize_spark(
     aggs += [agg.alias(name) for name, agg in id_aggs.items()]
     if parsed_as_of is None:
         # by day (distinct days are few), combined here: the counts of valid rows per day
-        # give the default as_of (see _far_dates) without a second pass over the data
+        # give the default as_of (see far_dates_per_day) without a second pass over the data
         aggs += [count(valid).alias("_n_valid"), count(valid & (amount < 0)).alias("_n_neg")]
         per_day = df.groupBy(day.alias("_day")).agg(*aggs).collect()
-        stats = _combine(per_day, list(per_day[0].asDict())) if per_day else {"n_rows": 0}
+        stats = combine_per_day(per_day, list(per_day[0].asDict())) if per_day else {"n_rows": 0}
     else:
         per_day = []
         stats = df.agg(*aggs).collect()[0].asDict()
@@ -354,7 +354,7 @@ def summarize_spark(
     if parsed_as_of is None:
         # "now" is the latest date, unless a few dates lie far beyond the rest (typos)
         as_of_day = int(stats["max_day"])
-        far = _far_dates(per_day, n_valid=n_kept)
+        far = far_dates_per_day(per_day, n_valid=n_kept)
         if far is not None:
             as_of_day, far_day, n_far, n_far_negative = far
             notices.append(notice_far_dates(n_far, far_day, as_of_day))
@@ -499,46 +499,6 @@ def _id_checks(
 
         return raw.isNull() | F.isnan(raw), aggs, float_key
     return raw.isNull(), {}, lambda df, stats: raw
-
-
-def _combine(rows: list[Any], names: list[str]) -> dict[str, Any]:
-    """The validation aggregates of the whole table from those of each day (`rows`):
-    counts add up, ``max_day`` is the largest, ``whole_float`` (a bool_and) holds if it
-    holds every day; nulls (no value that day) are left out."""
-    out: dict[str, Any] = {}
-    for name in names:
-        values = [row[name] for row in rows if row[name] is not None]
-        if name == "max_day":
-            out[name] = max(values, default=None)
-        elif name == "whole_float":
-            out[name] = all(values) if values else None
-        else:
-            out[name] = sum(values)
-    return out
-
-
-def _far_dates(per_day: list[Any], *, n_valid: int) -> tuple[int, int, int, int] | None:
-    """:func:`kamseg.transactions.default_as_of` from the valid rows (and the negative ones)
-    per distinct day, collected with the validation counts (a window over them in Spark
-    would move them to one partition anyway).
-
-    Returns the default as_of (the latest day not far beyond the bulk), the latest day and
-    the rows (and negative rows) after the former; None when no day is far.
-    """
-    k = far_bulk_rank(n_valid)
-    if k is None:
-        return None
-    rows = [r for r in per_day if r["_day"] is not None and r["_n_valid"]]
-    d = np.array([r["_day"] for r in rows], dtype=np.int64)
-    n = np.array([r["_n_valid"] for r in rows], dtype=np.int64)
-    n_neg = np.array([r["_n_neg"] for r in rows], dtype=np.int64)
-    order = np.argsort(d)
-    d, n, n_neg = d[order], n[order], n_neg[order]
-    edge = int(d[np.searchsorted(np.cumsum(n), k)]) + FAR_DATE_DAYS  # k-th smallest day
-    far = d > edge
-    if not far.any():
-        return None
-    return int(d[~far].max()), int(d[-1]), int(n[far].sum()), int(n_neg[far].sum())
 
 
 def _per_customer(tx: SparkDataFrame, freq: str) -> SparkDataFrame:

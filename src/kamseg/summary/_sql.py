@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from kamseg.transactions import NET_TOLERANCE
+import numpy as np
+
+from kamseg.transactions import FAR_DATE_DAYS, NET_TOLERANCE
 
 #: Name of the view of the input rows in the queries.
 VIEW = "kamseg_tx"
@@ -118,6 +120,48 @@ def far_bulk_rank(n_valid: int) -> int | None:
     return k if k < n_valid else None
 
 
+def combine_per_day(rows: list[Any], names: list[str]) -> dict[str, Any]:
+    """The validation aggregates of the whole table from those of each day (`rows`):
+    counts add up, ``max_day`` is the largest, ``whole_float`` (a bool_and) holds if it
+    holds every day; nulls (no value that day) are left out."""
+    out: dict[str, Any] = {}
+    for name in names:
+        values = [row[name] for row in rows if row[name] is not None]
+        if name == "max_day":
+            out[name] = max(values, default=None)
+        elif name == "whole_float":
+            out[name] = all(values) if values else None
+        else:
+            out[name] = sum(values)
+    return out
+
+
+def far_dates_per_day(per_day: list[Any], *, n_valid: int) -> tuple[int, int, int, int] | None:
+    """:func:`kamseg.transactions.default_as_of` from the valid rows (and the negative ones)
+    per distinct day (rows with ``_day``, ``_n_valid`` and ``_n_neg``), collected with the
+    validation counts in the same pass: when as_of is not given, the engines group their
+    validation aggregates by day (distinct days are few; a window over them in Spark would
+    move them to one partition anyway).
+
+    Returns the default as_of (the latest day not far beyond the bulk), the latest day and
+    the rows (and negative rows) after the former; None when no day is far.
+    """
+    k = far_bulk_rank(n_valid)
+    if k is None:
+        return None
+    rows = [r for r in per_day if r["_day"] is not None and r["_n_valid"]]
+    d = np.array([r["_day"] for r in rows], dtype=np.int64)
+    n = np.array([r["_n_valid"] for r in rows], dtype=np.int64)
+    n_neg = np.array([r["_n_neg"] for r in rows], dtype=np.int64)
+    order = np.argsort(d)
+    d, n, n_neg = d[order], n[order], n_neg[order]
+    edge = int(d[np.searchsorted(np.cumsum(n), k)]) + FAR_DATE_DAYS  # k-th smallest day
+    far = d > edge
+    if not far.any():
+        return None
+    return int(d[~far].max()), int(d[-1]), int(n[far].sum()), int(n_neg[far].sum())
+
+
 def _snap(net: str, gross: str) -> str:
     """SQL twin of :func:`kamseg.transactions.net_sums`: a net sum that is only rounding
     error (at most :data:`~kamseg.transactions.NET_TOLERANCE` times the sum of the absolute
@@ -175,18 +219,20 @@ orders AS (
         join = "JOIN orders USING (c)"
     else:
         orders_cte, n_orders, join = "", "per_cust.n_rows", ""
+    # a day is its own period: no first and last day per period to keep
+    days = ("", "per", "per") if freq == "D" else (" min(d) AS d0, max(d) AS d1,", "d0", "d1")
     return f"""
 WITH base AS (
     SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}
     FROM {VIEW} WHERE {where}
 ),
 per_period AS (
-    SELECT c, {_period("d", freq)} AS per, min(d) AS d0, max(d) AS d1, count(*) AS n,
+    SELECT c, {_period("d", freq)} AS per,{days[0]} count(*) AS n,
            sum(a) AS a{p_period}
     FROM base GROUP BY ALL
 ),
 per_cust AS (
-    SELECT c, min(d0) AS first_day, max(d1) AS last_day, sum(n) AS n_rows,
+    SELECT c, min({days[1]}) AS first_day, max({days[2]}) AS last_day, sum(n) AS n_rows,
            sum(a) AS revenue{p_cust}, count(*) AS n_periods,
            min(per) AS first_period, max(per) AS last_period,
            sum(a) - arg_min(a, per) AS repeat_amount
