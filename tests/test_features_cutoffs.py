@@ -189,3 +189,29 @@ def test_bad_cutoffs(prepared: kamseg.transactions.PreparedTransactions) -> None
         features_at_cutoffs(prepared, ["2022-06-30", "2024-01-01"])
     with pytest.raises(TypeError, match="prepare_transactions"):
         features_at(random_log(), "2024-01-01")  # type: ignore[arg-type]
+
+
+def test_history_built_once_per_prepared_table_and_dropped_with_it() -> None:
+    """The cut-off history is shared by every call on one prepared table (the churn model,
+    then the scoring at as_of), is another for another table, and dies with its table."""
+    import gc
+    import weakref
+
+    from kamseg.features._cutoffs import _HISTORIES, cutoff_history
+
+    with pytest.warns(KamsegWarning, match="returns"):
+        prepared = kamseg.prepare_transactions(random_log())
+        other = kamseg.prepare_transactions(random_log(seed=4))
+    hist = cutoff_history(prepared)
+    assert cutoff_history(prepared) is hist
+    assert cutoff_history(other) is not hist
+    # a cached history gives what a fresh one gives
+    pd.testing.assert_frame_equal(
+        features_at(prepared, CUTOFFS[1]), features_at(prepared, CUTOFFS[1])
+    )
+    gone = weakref.ref(prepared)
+    n_before = len(_HISTORIES)
+    del prepared, hist
+    gc.collect()
+    assert gone() is None
+    assert len(_HISTORIES) == n_before - 1

@@ -65,6 +65,7 @@ from kamseg.features import prepared_for
 from kamseg.features._cutoffs import (
     CHURN_FEATURES,
     CutoffHistory,
+    cutoff_history,
     features_at,
     features_at_cutoffs,
 )
@@ -673,7 +674,7 @@ def churn_model(
         )
     else:
         train_days, eval_day = check_cutoffs(cutoffs, prepared, window=window, func=func)
-    hist = CutoffHistory(prepared)
+    hist = cutoff_history(prepared)
     x, codes, y, n_total = _sampled_training(
         hist, train_days, window, names=names, max_rows=max_rows, seed=seed, func=func
     )

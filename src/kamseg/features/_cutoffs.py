@@ -19,6 +19,7 @@ per-cut-off build, with returns and order ids, sorted and shuffled rows).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,6 +55,11 @@ CHURN_FEATURES: tuple[str, ...] = (
 SPEND_WINDOW_DAYS = 90
 
 _SUMMARY_FEATURES = CHURN_FEATURES[:9]
+
+#: The history of each prepared table in use (see :func:`cutoff_history`).
+_HISTORIES: weakref.WeakKeyDictionary[PreparedTransactions, CutoffHistory] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _check_prepared(prepared: object, *, func: str) -> PreparedTransactions:
@@ -118,7 +124,9 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
     """
 
     def __init__(self, prepared: PreparedTransactions) -> None:
-        self.prepared = prepared
+        # a weak reference: the cache of histories (cutoff_history) is keyed weakly by
+        # the prepared table, which a strong reference here would keep alive for ever
+        self._prepared = weakref.ref(prepared)
         self.n = n = len(prepared.ids)
         code, day, amount = prepared.code, prepared.day, prepared.amount
         self.empty = day.size == 0
@@ -155,6 +163,14 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         self.customers = np.arange(n, dtype=np.int64)
         self.by_id = _by_id(prepared)
 
+    @property
+    def prepared(self) -> PreparedTransactions:
+        """The prepared transactions of this history (alive while it is used)."""
+        prepared = self._prepared()
+        if prepared is None:  # pragma: no cover - the callers hold the prepared table
+            raise RuntimeError("the prepared transactions of this history are gone")
+        return prepared
+
     def check(self, day: int, *, func: str) -> None:
         """Raise EmptyInputError if no row is dated on or before `day`."""
         if self.empty or self.dmin > day:
@@ -181,6 +197,19 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         """Per customer, the sum of `weights` where `keep` (of the rows, or of the pairs)."""
         owner = self.d_code if pairs else self.prepared.code
         return np.bincount(owner, weights=np.where(keep, weights, 0.0), minlength=self.n)
+
+
+def cutoff_history(prepared: PreparedTransactions) -> CutoffHistory:
+    """The :class:`CutoffHistory` of `prepared`, built once while `prepared` is alive.
+
+    A job scores the cut-offs of the churn model, then the customers at `as_of`, from the
+    same prepared transactions: the sort of the purchase days is done once. The history
+    is only read, so sharing it is safe; it is dropped with `prepared` (a weak key).
+    """
+    hist = _HISTORIES.get(prepared)
+    if hist is None:
+        hist = _HISTORIES[prepared] = CutoffHistory(prepared)
+    return hist
 
 
 def _arrays(
@@ -323,7 +352,7 @@ def features_at(
     """
     prepared = _check_prepared(prepared, func=func)
     cutoff = _cutoff_day(day, prepared, func=func)
-    codes, columns = CutoffHistory(prepared).features(cutoff, func=func)
+    codes, columns = cutoff_history(prepared).features(cutoff, func=func)
     out = pd.DataFrame(columns, index=prepared.ids.take(codes), copy=False)
     out.attrs = {"as_of": str(np.datetime64(cutoff, "D"))}
     return out
@@ -388,7 +417,7 @@ def features_at_cutoffs(
         raise ConfigError(f"{func}: `days` is empty. Hint: pass at least one cut-off.")
     codes: list[np.ndarray] = []
     parts: list[dict[str, np.ndarray]] = []
-    hist = CutoffHistory(prepared)
+    hist = cutoff_history(prepared)
     for cutoff in cutoffs:
         c, columns = hist.features(cutoff, func=func)
         codes.append(c)
