@@ -215,3 +215,29 @@ def test_history_built_once_per_prepared_table_and_dropped_with_it() -> None:
     gc.collect()
     assert gone() is None
     assert len(_HISTORIES) == n_before - 1
+
+
+@pytest.mark.parametrize("with_orders", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_features_of_some_customers_are_bits_of_all(with_orders: bool, seed: int) -> None:
+    """The churn model computes features for its training sample only (`only`): each
+    column equals, to the bit, that of every customer at the cut-off, taken at the same
+    positions (returns, order ids spanning days, shuffled rows, any subset)."""
+    from kamseg.features._cutoffs import CutoffHistory
+
+    rng = np.random.default_rng(seed)
+    log = random_log(seed=seed + 10, n=600).sample(frac=1.0, random_state=seed)
+    if with_orders:
+        log["order"] = rng.integers(0, 150, len(log))
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(log, order_col="order" if with_orders else None)
+    hist = CutoffHistory(prepared)
+    for cutoff in CUTOFFS:
+        day = int(np.datetime64(cutoff, "D").view(np.int64))
+        codes, full = hist.features(day, func="test")
+        only = np.sort(rng.choice(codes.size, size=max(codes.size // 3, 1), replace=False))
+        some_codes, some = hist.features(day, func="test", only=only)
+        np.testing.assert_array_equal(some_codes, codes[only])
+        for name in CHURN_FEATURES:
+            np.testing.assert_array_equal(some[name], full[name][only], err_msg=name)
+            assert some[name].tobytes() == full[name][only].tobytes(), name

@@ -288,9 +288,9 @@ def _sampled_training(
         rows = keep[(keep >= bounds[i]) & (keep < bounds[i + 1])] - bounds[i]
         if rows.size == 0:
             continue
-        codes, columns = hist.features(c, func=func)
-        x_parts.append(np.column_stack([columns[name][rows] for name in names]))
-        code_parts.append(codes[rows])
+        codes, columns = hist.features(c, func=func, only=rows)
+        x_parts.append(np.column_stack([columns[name] for name in names]))
+        code_parts.append(codes)
     y_kept = y[keep]
     _check_two_classes(y_kept, func=func)
     return np.concatenate(x_parts), np.concatenate(code_parts), y_kept, int(y.size)

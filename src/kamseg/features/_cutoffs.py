@@ -145,6 +145,11 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         self.d_code, self.d_day = d_code, d_day
         self.d_key = d_code * self.span + (d_day - self.dmin)
         self.d_start = np.searchsorted(d_code, np.arange(n), side="left")
+        self.d_bounds = np.append(self.d_start, d_code.size)  # customer c: [c], [c + 1]
+        self.d_end = self.d_bounds[1:]
+        # rows grouped by customer (see rows_of), built on first use
+        self._row_order: np.ndarray | None = None
+        self._row_start: np.ndarray | None = None
         self.d_buys = np.concatenate(([0], np.cumsum(d_buy)))
         idx = np.arange(d_buy.size, dtype=np.int64)
         # the latest purchase pair at or before each pair (-1: none), the earliest at or
@@ -183,10 +188,33 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         """The codes of the customers with a row on or before `day`, in id order."""
         return np.asarray(self.by_id[self.first_row_day[self.by_id] <= day])
 
-    def features(self, day: int, *, func: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def features(
+        self, day: int, *, func: str, only: np.ndarray | None = None
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The customers of :meth:`customers_at` and their features at `day` (the
-        :data:`CHURN_FEATURES`, float64 arrays)."""
-        return _arrays(self, day, func=func)
+        :data:`CHURN_FEATURES`, float64 arrays); with `only` (positions into
+        :meth:`customers_at`), those customers alone, with the same values: the sums then
+        read only their rows (a training sample is a small share of the customers)."""
+        return _arrays(self, day, func=func, only=only)
+
+    def rows_of(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of the customers `codes`, grouped by customer in the order of `codes`
+        and in input order within each, and the position in `codes` of each row's
+        customer. A sum over them in this order adds each customer's rows in the order of
+        a sum over all rows, so it gives the same bits."""
+        if self._row_order is None:
+            code = self.prepared.code
+            self._row_order = np.argsort(code, kind="stable")
+            counts = np.bincount(code, minlength=self.n)
+            self._row_start = np.concatenate(([0], np.cumsum(counts)))
+        assert self._row_start is not None
+        picked = _ranges(self._row_start[codes], self._row_start[codes + 1])
+        return self._row_order[picked], _owners(self._row_start, codes)
+
+    def pairs_of(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The purchase-day pairs of the customers `codes` (in pair order, grouped as
+        `codes`), and the position in `codes` of each pair's customer."""
+        return _ranges(self.d_start[codes], self.d_end[codes]), _owners(self.d_bounds, codes)
 
     def pairs_until(self, day: int) -> np.ndarray:
         """End (exclusive) of each customer's purchase-day pairs dated on or before `day`."""
@@ -197,6 +225,21 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         """Per customer, the sum of `weights` where `keep` (of the rows, or of the pairs)."""
         owner = self.d_code if pairs else self.prepared.code
         return np.bincount(owner, weights=np.where(keep, weights, 0.0), minlength=self.n)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i] .. ends[i] - 1`` for each i, concatenated."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    shift = starts - np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    return np.repeat(shift, lengths) + np.arange(total, dtype=np.int64)
+
+
+def _owners(bounds: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """For the items of customers `codes` (item ranges ``bounds[c] .. bounds[c + 1]``,
+    concatenated in the order of `codes`), the position in `codes` of each item's owner."""
+    lengths = bounds[codes + 1] - bounds[codes]
+    return np.repeat(np.arange(codes.size, dtype=np.int64), lengths)
 
 
 def cutoff_history(prepared: PreparedTransactions) -> CutoffHistory:
@@ -213,34 +256,15 @@ def cutoff_history(prepared: PreparedTransactions) -> CutoffHistory:
 
 
 def _arrays(
-    hist: CutoffHistory, day: int, *, func: str
+    hist: CutoffHistory, day: int, *, func: str, only: np.ndarray | None = None
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Customer codes with a row on or before `day`, in id order, and their features."""
+    """Customer codes with a row on or before `day`, in id order (or those at positions
+    `only`), and their features."""
     prepared = hist.prepared
     hist.check(day, func=func)
     codes = hist.customers_at(day)
-    up_to = prepared.day <= day
-    # net revenue (rounding error of fully returned spend set to 0, as net_sums) and orders
-    revenue = hist.sums(prepared.amount, up_to)
-    returns = hist.first_return_day is not None and hist.first_return_day <= day
-    if returns and hist.gross is not None:
-        gross = hist.sums(hist.gross, up_to)
-        revenue[np.isfinite(revenue) & (np.abs(revenue) <= NET_TOLERANCE * gross)] = 0.0
-    if prepared.order is None:
-        n_orders = hist.sums(hist.kept, up_to)[codes]
-    else:  # order ids, less the cancellation documents (an order may span days)
-        o_code, _, _, placed = purchase_periods(
-            prepared.code[up_to], prepared.order[up_to], prepared.amount[up_to]
-        )
-        n_orders = np.bincount(o_code[placed], minlength=hist.n)[codes].astype(np.float64)
-    # net spend in the last window and the one before it (the rows of window_activity)
-    age = day - prepared.day
-    s90 = hist.sums(prepared.amount, up_to & (age < SPEND_WINDOW_DAYS))[codes]
-    s_before = hist.sums(
-        prepared.amount, (age >= SPEND_WINDOW_DAYS) & (age < 2 * SPEND_WINDOW_DAYS)
-    )[codes]
-    s180 = s90 + s_before
-    # the purchase days up to `day`: how many, the first and last, the spend after the first
+    # the purchase days up to `day` of every customer: how many, the first and the last
+    # (the base gap of the overdue ratio is a median over all of them)
     d_lo = hist.d_start[codes]
     d_hi = hist.pairs_until(day)[codes]
     n_days = hist.d_buys[d_hi] - hist.d_buys[d_lo]
@@ -249,14 +273,63 @@ def _arrays(
     last_buy = np.where(bought, hist.buy_before[np.maximum(d_hi - 1, 0)], 0)
     first_day = np.where(bought, hist.d_day[first_buy], hist.first_row_day[codes])
     last_day = np.where(bought, hist.d_day[last_buy], first_day)
-    if returns:  # the customer table sums the purchase days
-        repeat_amount = hist.sums(hist.d_repeat, hist.d_day <= day, pairs=True)[codes]
-    else:  # and without a return, the rows
-        repeat_amount = hist.sums(hist.later_amount, up_to)[codes]
-    revenue = revenue[codes]
     frequency = np.maximum(n_days - 1, 0).astype(np.float64)
+    days_since_last = (day - last_day).astype(np.float64)
+    tenure_days = (day - first_day).astype(np.float64)
+    overdue_ratio = rhythm(days_since_last, tenure_days, frequency).overdue_ratio
+    if only is not None:
+        codes, frequency, overdue_ratio = codes[only], frequency[only], overdue_ratio[only]
+        first_day, last_day = first_day[only], last_day[only]
+        days_since_last, tenure_days = days_since_last[only], tenure_days[only]
+
+    # the sums: over every row in input order, or over the rows of `codes` alone (each
+    # customer's rows in the same order, so the same bits)
+    if only is None:
+        rows, owner, size = None, prepared.code, hist.n
+    else:
+        rows, owner = hist.rows_of(codes)
+        size = codes.size
+
+    def col(values: np.ndarray) -> np.ndarray:
+        return values if rows is None else values[rows]
+
+    def total(weights: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        out = np.bincount(owner, weights=np.where(keep, weights, 0.0), minlength=size)
+        return out[codes] if rows is None else out
+
+    r_day, amount = col(prepared.day), col(prepared.amount)
+    up_to = r_day <= day
+    # net revenue (rounding error of fully returned spend set to 0, as net_sums) and orders
+    revenue = total(amount, up_to)
+    returns = hist.first_return_day is not None and hist.first_return_day <= day
+    if returns and hist.gross is not None:
+        gross = total(col(hist.gross), up_to)
+        revenue[np.isfinite(revenue) & (np.abs(revenue) <= NET_TOLERANCE * gross)] = 0.0
+    if prepared.order is None:
+        n_orders = total(col(hist.kept), up_to)
+    else:  # order ids, less the cancellation documents (an order may span days)
+        o_code, _, _, placed = purchase_periods(
+            owner[up_to], col(prepared.order)[up_to], amount[up_to]
+        )
+        n_orders = np.bincount(o_code[placed], minlength=size).astype(np.float64)
+        n_orders = n_orders[codes] if rows is None else n_orders
+    # net spend in the last window and the one before it (the rows of window_activity)
+    age = day - r_day
+    s90 = total(amount, up_to & (age < SPEND_WINDOW_DAYS))
+    s_before = total(amount, (age >= SPEND_WINDOW_DAYS) & (age < 2 * SPEND_WINDOW_DAYS))
+    s180 = s90 + s_before
+    # the spend after the first purchase day
+    if returns:  # the customer table sums the purchase days
+        if rows is None:
+            repeat_amount = hist.sums(hist.d_repeat, hist.d_day <= day, pairs=True)[codes]
+        else:
+            pairs, p_owner = hist.pairs_of(codes)
+            weights = np.where(hist.d_day[pairs] <= day, hist.d_repeat[pairs], 0.0)
+            repeat_amount = np.bincount(p_owner, weights=weights, minlength=size)
+    else:  # and without a return, the rows
+        repeat_amount = total(col(hist.later_amount), up_to)
     out: dict[str, np.ndarray] = {}
-    out["days_since_last"] = (day - last_day).astype(np.float64)
+    out["days_since_last"] = days_since_last
     out["n_orders"] = n_orders
     out["revenue"] = revenue
     with np.errstate(divide="ignore", invalid="ignore"):  # no order left: NaN
@@ -264,13 +337,11 @@ def _arrays(
         out["monetary_value"] = np.where(
             frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0
         )
-    out["tenure_days"] = (day - first_day).astype(np.float64)
+    out["tenure_days"] = tenure_days
     out["frequency"] = frequency
     out["recency"] = (last_day - first_day).astype(np.float64)
-    out["T"] = out["tenure_days"].copy()
-    out["overdue_ratio"] = rhythm(
-        out["days_since_last"], out["tenure_days"], out["frequency"]
-    ).overdue_ratio
+    out["T"] = tenure_days.copy()
+    out["overdue_ratio"] = overdue_ratio
     ratio = np.full(codes.size, np.nan)
     ok = s180 > 0
     ratio[ok] = s90[ok] / s180[ok]
