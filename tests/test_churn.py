@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -467,6 +468,45 @@ def test_stratified_sample_by_hand() -> None:
     # no bound, or no more rows than the bound: every row
     assert stratified_sample(strata, None, 0).tolist() == list(range(100))
     assert stratified_sample(strata, 100, 0).tolist() == list(range(100))
+
+
+def _sample_by_sorting(strata: np.ndarray, max_rows: int, keys: np.ndarray) -> np.ndarray:
+    """The rule of stratified_sample, by a full stable sort (a second implementation)."""
+    n = strata.size
+    uniq, inverse, sizes = np.unique(strata, return_inverse=True, return_counts=True)
+    share = sizes * (max_rows / n)
+    quota = np.floor(share).astype(np.int64)
+    left = max_rows - int(quota.sum())
+    quota[np.argsort(-(share - quota), kind="stable")[:left]] += 1
+    keep = np.zeros(n, dtype=bool)
+    for s in range(uniq.size):
+        rows = np.flatnonzero(inverse == s)
+        mine = (s + 0.5 * keys)[rows]  # the same keys as the function's
+        keep[rows[np.argsort(mine, kind="stable")[: quota[s]]]] = True
+    return np.flatnonzero(keep)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_stratified_sample_equals_a_sort(monkeypatch: pytest.MonkeyPatch, tied: bool) -> None:
+    """The sample found by partition is the one a full sort finds, equal keys included
+    (earlier rows first): keys drawn from three values make ties at every stratum's edge."""
+    import kamseg._churn_eval as churn_eval
+
+    rng = np.random.default_rng(5)
+    for trial in range(60):
+        n = int(rng.integers(2, 400))
+        strata = rng.integers(0 if trial % 2 else -4, int(rng.integers(1, 9)), n)
+        max_rows = int(rng.integers(1, n))
+        keys = rng.choice([0.0, 0.25, 0.5], n) if tied else rng.random(n)
+
+        def fixed(seed: int, keys: np.ndarray = keys) -> SimpleNamespace:
+            return SimpleNamespace(random=lambda size: keys)
+
+        monkeypatch.setattr(churn_eval.np.random, "default_rng", fixed)
+        got = churn_eval.stratified_sample(strata, max_rows, 0)
+        monkeypatch.undo()
+        expect = _sample_by_sorting(strata, max_rows, keys)
+        np.testing.assert_array_equal(got, expect)
 
 
 def test_max_train_rows(data: kamseg.datasets.Dataset, model: ChurnModel) -> None:

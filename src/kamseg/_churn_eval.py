@@ -77,24 +77,45 @@ def stratified_sample(strata: np.ndarray, max_rows: int | None, seed: int) -> np
 
     Each stratum gets ``floor(size * max_rows / n)`` rows, the rows left over go to the
     largest remainders (ties: lower stratum first); the rows of a stratum are those with
-    the smallest uniform keys drawn with `seed`. All rows when `max_rows` is None or not
-    smaller than their number.
+    the smallest uniform keys drawn with `seed` (equal keys: the earlier row). All rows when
+    `max_rows` is None or not smaller than their number.
     """
     n = strata.size
     if max_rows is None or n <= max_rows:
         return np.arange(n, dtype=np.int64)
-    _, inverse, sizes = np.unique(strata, return_inverse=True, return_counts=True)
+    if strata.dtype.kind in "iu" and strata.min() >= 0 and strata.max() <= n:
+        counts = np.bincount(strata)  # small numbers (cut-off x label): no sort
+        present = counts > 0
+        sizes, inverse = counts[present], (np.cumsum(present) - 1)[strata]
+    else:
+        _, inverse, sizes = np.unique(strata, return_inverse=True, return_counts=True)
     share = sizes * (max_rows / n)
     quota = np.floor(share).astype(np.int64)
     left = max_rows - int(quota.sum())
     if left > 0:
         quota[np.argsort(-(share - quota), kind="stable")[:left]] += 1
-    # sorted by stratum, then by a uniform key in [0, 0.5) (one float sort, not a lexsort)
-    order = np.argsort(inverse + 0.5 * np.random.default_rng(seed).random(n), kind="stable")
+    # stratum + a uniform key in [0, 0.5): the strata's keys lie apart, so the `quota`
+    # smallest keys of each stratum end at one order statistic of the whole array (found
+    # by a partition, not a sort)
+    key = inverse + 0.5 * np.random.default_rng(seed).random(n)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n, dtype=np.int64) - starts[inverse[order]]
-    return np.flatnonzero(rank < quota[inverse])
+    wanted = quota > 0
+    kth = (starts + quota - 1)[wanted]
+    edge = np.full(sizes.size, -np.inf)
+    edge[wanted] = np.partition(key, kth)[kth]
+    bound = edge[inverse]
+    chosen = key < bound
+    ties = key == bound  # the last key taken may repeat: take the earliest rows
+    if ties.any():
+        short = quota - np.bincount(inverse[chosen], minlength=sizes.size)
+        tie_rows = np.flatnonzero(ties)
+        tie_stratum = inverse[tie_rows]
+        order = np.argsort(tie_stratum, kind="stable")
+        first = np.searchsorted(tie_stratum[order], tie_stratum[order], side="left")
+        rank = np.empty(tie_rows.size, dtype=np.int64)
+        rank[order] = np.arange(tie_rows.size) - first
+        chosen[tie_rows[rank < short[tie_stratum]]] = True
+    return np.flatnonzero(chosen)
 
 
 def precision_at_k(y: np.ndarray, score: np.ndarray, k: int) -> float:
