@@ -576,3 +576,27 @@ def test_import_is_light() -> None:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_metrics_equal_scikit_learn(tied: bool) -> None:
+    """The evaluation's AUC (one sort, ties count one half) and Brier score are
+    scikit-learn's roc_auc_score and brier_score_loss; tied scores included."""
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    from kamseg._churn_eval import _metrics
+
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        n = int(rng.integers(2, 2000))
+        y = (rng.random(n) < rng.uniform(0.05, 0.95)).astype(np.int64)
+        y[:2] = [0, 1]  # both classes
+        p = rng.integers(0, 6, n) / 5.0 if tied else rng.random(n)
+        got = _metrics(y, p, 3)
+        assert got["auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-14)
+        assert got["brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-14)
+        assert got["precision_at_k"] == precision_at_k(y, p, 3)
+    # by hand: scores 0.9 (y=1), 0.5 (y=0), 0.5 (y=1), 0.1 (y=0): of the 4 pairs, the
+    # positive is above in 3 and tied in 1, so (3 + 0.5) / 4
+    y = np.array([1, 0, 1, 0])
+    assert _metrics(y, np.array([0.9, 0.5, 0.5, 0.1]), 1)["auc"] == 0.875
