@@ -137,10 +137,6 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         negative = amount < 0
         # the day of the first return: before it, the customer table sums rows, not days
         self.first_return_day = int(day[negative].min()) if negative.any() else None
-        self.gross = np.abs(amount) if negative.any() else None
-        # spend after the first day a customer has a row (the repeat spend without returns)
-        self.later_amount = np.where(day != self.first_row_day[code], amount, 0.0)
-        self.kept = (amount >= 0).astype(np.float64)
         d_code, d_day, d_net, d_buy = purchase_periods(code, day, amount)
         self.d_code, self.d_day = d_code, d_day
         self.d_key = d_code * self.span + (d_day - self.dmin)
@@ -302,11 +298,11 @@ def _arrays(
     # net revenue (rounding error of fully returned spend set to 0, as net_sums) and orders
     revenue = total(amount, up_to)
     returns = hist.first_return_day is not None and hist.first_return_day <= day
-    if returns and hist.gross is not None:
-        gross = total(col(hist.gross), up_to)
+    if returns:
+        gross = total(np.abs(amount), up_to)
         revenue[np.isfinite(revenue) & (np.abs(revenue) <= NET_TOLERANCE * gross)] = 0.0
     if prepared.order is None:
-        n_orders = total(col(hist.kept), up_to)
+        n_orders = total(np.ones(amount.size), up_to & (amount >= 0))
     else:  # order ids, less the cancellation documents (an order may span days)
         o_code, _, _, placed = purchase_periods(
             owner[up_to], col(prepared.order)[up_to], amount[up_to]
@@ -327,7 +323,8 @@ def _arrays(
             weights = np.where(hist.d_day[pairs] <= day, hist.d_repeat[pairs], 0.0)
             repeat_amount = np.bincount(p_owner, weights=weights, minlength=size)
     else:  # and without a return, the rows
-        repeat_amount = total(col(hist.later_amount), up_to)
+        later = r_day != hist.first_row_day[col(prepared.code)]  # after the first day
+        repeat_amount = total(amount, up_to & later)
     out: dict[str, np.ndarray] = {}
     out["days_since_last"] = days_since_last
     out["n_orders"] = n_orders
