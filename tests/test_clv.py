@@ -14,12 +14,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import kamseg
 from kamseg.clv import _bgnbd
-from kamseg.clv._base import collapse, factorize, unique_rows
+from kamseg.clv._base import collapse
 from kamseg.errors import ConfigError, ConvergenceError, SchemaError
 
 needs_lifetimes = pytest.mark.skipif(
@@ -511,57 +509,7 @@ def test_huge_but_accepted_values_fit_or_fail_cleanly(cdnow_spend, model, scale)
         assert fitted.params["alpha"] == pytest.approx(plain.params["alpha"] * scale, rel=1e-6)
 
 
-# --- collapsing identical rows (issue 14) ----------------------------------------------------
-
-_ROW_VALUES = st.sampled_from([0.0, 1.0, 2.0, 7.0, 0.5, 2.25, 1e-9, 364.75, 1e6 + 0.5])
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    rows=st.lists(st.tuples(_ROW_VALUES, _ROW_VALUES, _ROW_VALUES), max_size=40),
-    integral=st.booleans(),
-)
-def test_collapse_matches_np_unique_of_rows(rows: list[tuple[float, ...]], integral: bool) -> None:
-    # reference: numpy's sort of whole rows (the former implementation)
-    table = np.array(rows, dtype=np.float64).reshape(-1, 3)
-    if integral:
-        table = np.floor(table)
-    columns = {"x": table[:, 0], "t_x": table[:, 1], "T": table[:, 2]}
-    weights = np.arange(1.0, len(table) + 1)
-    data = collapse(columns, weights)
-    ref_rows, ref_inverse = np.unique(table, axis=0, return_inverse=True)
-    ref_weights = np.bincount(ref_inverse.reshape(-1), weights=weights, minlength=len(ref_rows))
-    for i, name in enumerate(columns):
-        np.testing.assert_array_equal(data[name], ref_rows[:, i])
-        values, codes = data.extra["levels"][name]
-        np.testing.assert_array_equal(values[codes], ref_rows[:, i])
-    np.testing.assert_array_equal(data.weights, ref_weights)
-    _, inverse = unique_rows(columns)
-    np.testing.assert_array_equal(inverse, ref_inverse.reshape(-1))
-
-
-def test_unique_rows_wide_keys_renumber_prefixes() -> None:
-    # four columns of 100k distinct values each: the packed key would pass 2**62
-    rng = np.random.default_rng(5)
-    cols = {k: rng.permutation(100_000).astype(np.float64) + 0.5 for k in "abcd"}
-    cols["b"][:10] = cols["b"][10:20]
-    for k in "acd":
-        cols[k][:10] = cols[k][10:20]
-    rows, inverse = unique_rows(cols)
-    table = np.column_stack(list(cols.values()))
-    ref_rows, ref_inverse = np.unique(table, axis=0, return_inverse=True)
-    assert len(ref_rows) == 100_000 - 10
-    np.testing.assert_array_equal(np.column_stack(list(rows.values())), ref_rows)
-    np.testing.assert_array_equal(inverse, ref_inverse.reshape(-1))
-
-
-@pytest.mark.parametrize("high", [3, 10**6, 2**40, 2**61])
-def test_factorize_integer_keys_match_np_unique(high: int) -> None:
-    values = np.random.default_rng(high % 97).integers(0, high, 5000)
-    uniq, inverse = factorize(values)
-    ref_uniq, ref_inverse = np.unique(values, return_inverse=True)
-    np.testing.assert_array_equal(uniq, ref_uniq)
-    np.testing.assert_array_equal(inverse, ref_inverse)
+# --- collapsing identical rows: see tests/test_clv_collapse.py -------------------------------
 
 
 @pytest.mark.parametrize("continuous", [True, False])

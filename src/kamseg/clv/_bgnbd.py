@@ -35,10 +35,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from kamseg.clv import _limits
 from kamseg.clv._base import ModelSpec, Prepared, as_params, chunked_sum, factorize, unique_rows
+from kamseg.clv._collapse import in_halves
 
 __all__ = [
     "BGNBD",
@@ -176,8 +177,13 @@ def _value_and_grad(
         log_at, inv_at = by_t(sl)
         u3 = -rx * log_aT
         u4 = log_ratio_x[ix] - rx * log_at
-        tail = np.logaddexp(u3, u4)
-        w4 = np.exp(u4 - tail)
+        # tail = ln(e^u3 + e^u4) and w4 = e^(u4 - tail) from one exp and one log1p:
+        # with e = e^-|u4 - u3|, tail = max(u3, u4) + log1p(e) and w4 = 1/(1+e) or
+        # e/(1+e) (u4 = -inf for x = 0 gives e = 0, w4 = 0)
+        diff = u4 - u3
+        e = np.exp(-np.abs(diff))
+        tail = np.maximum(u3, u4) + np.log1p(e)
+        w4 = np.where(diff > 0, 1.0, e) / (1.0 + e)
         ww4 = w * w4
         ww3 = w - ww4
         return np.array(
@@ -260,10 +266,11 @@ def p_alive(
     shift = 1.0 if modified else 0.0
     has = np.ones(x.shape, dtype=bool) if modified else x > 0
     denom = np.where(has, b + x - 1.0 + shift, 1.0)
-    log_odds = np.log(a) - np.log(denom) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    # ln((α+T)/(α+t_x)) as log1p((T-t_x)/(α+t_x)): one transcendental call, not two
+    log_odds = np.log(a / denom) + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
     log_odds = np.where(has, log_odds, -np.inf)
-    # 1 / (1 + e^log_odds), computed without overflow
-    out: np.ndarray = np.exp(-np.logaddexp(0.0, log_odds))
+    # 1 / (1 + e^log_odds) = expit(-log_odds), without overflow
+    out: np.ndarray = expit(-log_odds)
     return out
 
 
@@ -322,7 +329,17 @@ def purchase_summary(
     x = np.asarray(x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
     pairs, inverse = unique_rows({"x": x, "T": T})
-    cum = _limits.bgnbd_alive_part(params, steps.reshape(-1, 1), pairs["x"], pairs["T"], modified)
+    # the hypergeometric functions dominate: the pairs in two halves on two threads
+    cum = np.concatenate(
+        in_halves(
+            lambda sl: _limits.bgnbd_alive_part(
+                params, steps.reshape(-1, 1), pairs["x"][sl], pairs["T"][sl], modified
+            ),
+            pairs["x"].size,
+            min_rows=8192,
+        ),
+        axis=1,
+    )
     monthly = np.diff(cum, axis=0, prepend=0.0)
     alive = p_alive(params, x, t_x, T, modified=modified)
     return alive, alive * cum[-1][inverse], alive * (discount @ monthly)[inverse]

@@ -65,7 +65,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, gammaln, hyp2f1
 
-from kamseg.clv._base import FitResult, ModelSpec, Prepared, unique_rows
+from kamseg.clv._base import FitResult, ModelSpec, Prepared, factorize, unique_rows
 from kamseg.errors import ConfigError
 
 __all__ = [
@@ -276,13 +276,23 @@ def log_power_exp_integral(
 # --- likelihood ------------------------------------------------------------------------------
 
 
+def _per_x(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """``fn(x)`` for an elementwise `fn` (Γ, B functions of the counts), evaluated once per
+    distinct x and looked up: the same numbers, without a special function per row."""
+    if x.size < 4096:
+        return fn(x)
+    values, index = factorize(x.reshape(-1))
+    out: np.ndarray = fn(values)[index].reshape(x.shape)
+    return out
+
+
 def _purchase_logs(
     face: Face, p: dict[str, float], x: np.ndarray, times: tuple[np.ndarray, ...]
 ) -> list[np.ndarray]:
     """ln P(x, τ) = ln E[λ^x e^{-λτ}] for each array of times τ."""
     if face.purchase == "gamma":
         r, alpha = p["r"], p["alpha"]
-        pre = gammaln(r + x) - gammaln(r) + r * math.log(alpha)
+        pre = _per_x(lambda v: gammaln(r + v), x) - gammaln(r) + r * math.log(alpha)
         return [pre - (r + x) * np.log(alpha + tau) for tau in times]
     lam = p["lambda"]
     return [x * math.log(lam) - lam * tau for tau in times]
@@ -316,8 +326,11 @@ def _terms(
     else:
         a, b = p["a"], p["b"]
         base = betaln(a, b)
-        alive = log_pT + betaln(a, b + x + sh) - base
-        dead = log_pt + betaln(a + 1.0, np.where(has_dead, b + x + sh - 1.0, 1.0)) - base
+        alive = log_pT + _per_x(lambda v: betaln(a, b + v + sh), x) - base
+        dead_x = _per_x(
+            lambda v: betaln(a + 1.0, np.where((v > 0) | (sh > 0), b + v + sh - 1.0, 1.0)), x
+        )
+        dead = log_pt + dead_x - base
     return alive, np.where(has_dead, dead, -np.inf)
 
 
@@ -363,6 +376,8 @@ def loglik(
 ) -> np.ndarray:
     """Log-likelihood of each customer history under `face` with `params`."""
     alive, dead = _terms(face, params, x, t_x, T)
+    if face.dropout == "none":  # ln(e^alive + 0): the alive term itself
+        return alive
     out: np.ndarray = np.logaddexp(alive, dead)
     return out
 
@@ -376,24 +391,48 @@ def p_alive(
     return out
 
 
+def _nbd_sums(data: Prepared) -> tuple[np.ndarray, ...]:
+    """Weighted counts behind the NBD likelihood (cached on `data`): the distinct x with
+    their total weight, the distinct T with their total weight and their weighted x."""
+    cached = data.extra.get("nbd_sums")
+    if cached is None:
+        levels = data.extra.get("levels", {})
+        x, w = data["x"], data.weights
+        ux, ix = levels["x"] if "x" in levels else factorize(x)
+        uT, iT = levels["T"] if "T" in levels else factorize(data["T"])
+        cached = (
+            ux,
+            np.bincount(ix, weights=w, minlength=ux.size),
+            uT,
+            np.bincount(iT, weights=w, minlength=uT.size),
+            np.bincount(iT, weights=w * x, minlength=uT.size),
+        )
+        data.extra["nbd_sums"] = cached
+    return cached
+
+
 def _nbd_value_and_grad(params: np.ndarray, data: Prepared) -> tuple[float, np.ndarray]:
+    """Weighted total NBD log-likelihood and gradient.
+
+    Per customer ``ln Γ(r+x) - ln Γ(r) + r ln α - (r+x) ln(α+T)``: the terms in x alone
+    are summed over the distinct x (weighted by their customers), those in T (times 1
+    and times x) over the distinct T, so after one pass that counts the weights each
+    call costs a pass over the distinct values only.
+    """
     from scipy.special import digamma
 
     r, alpha = (float(v) for v in params)
-    x, T, w = data["x"], data["T"], data.weights
-    log_aT = np.log(alpha + T)
-    levels = data.extra.get("levels", {})
-    if "x" in levels:
-        # Γ and ψ once per distinct x (a few hundred values), looked up per row
-        ux, ix = levels["x"]
-        lg_x, dg_x = gammaln(r + ux)[ix], digamma(r + ux)[ix]
-    else:
-        lg_x, dg_x = gammaln(r + x), digamma(r + x)
-    ll = lg_x - gammaln(r) + r * math.log(alpha) - (r + x) * log_aT
-    g_r = dg_x - digamma(r) + math.log(alpha) - log_aT
-    g_alpha = r / alpha - (r + x) / (alpha + T)
+    ux, wx, uT, wT, wxT = _nbd_sums(data)
+    n = float(wx.sum())
+    log_aT = np.log(alpha + uT)
+    inv_aT = 1.0 / (alpha + uT)
     # plain ufunc sums, not np.dot (BLAS threads oversubscribe a busy machine)
-    return float((w * ll).sum()), np.array([float((w * g_r).sum()), float((w * g_alpha).sum())])
+    ll = float((wx * gammaln(r + ux)).sum()) + n * (r * math.log(alpha) - gammaln(r))
+    ll -= float(((r * wT + wxT) * log_aT).sum())
+    g_r = float((wx * digamma(r + ux)).sum()) + n * (math.log(alpha) - digamma(r))
+    g_r -= float((wT * log_aT).sum())
+    g_alpha = n * r / alpha - float(((r * wT + wxT) * inv_aT).sum())
+    return ll, np.array([g_r, g_alpha])
 
 
 def face_spec(face: Face, initial: Callable[[Prepared], np.ndarray]) -> ModelSpec:

@@ -125,9 +125,7 @@ def _log_integral(
     (the same numbers as in one piece).
     """
     parts = in_halves(
-        lambda sl: _log_integral_rows(
-            r, alpha, s, beta, x[sl], t_x[sl], T[sl], moments=moments
-        ),
+        lambda sl: _log_integral_rows(r, alpha, s, beta, x[sl], t_x[sl], T[sl], moments=moments),
         x.shape[0],
     )
     if len(parts) == 1:
@@ -172,40 +170,51 @@ def _log_integral_rows(
     width = np.log1p((TT - tx) / (tx + c))
     w1 = w0 + width
 
-    # maximum of the concave φ on [w0, w1]
+    # maximum of the concave φ on [w0, w1]; φ at the ends is computed once and reused
+    # (φ is elementwise, so a value reused is the value recomputed)
+    phi_w0 = phi.value(w0, p, q)
+    phi_w1 = phi.value(w1, p, q)
     w_max = w0.copy()
+    phi_max = phi_w0.copy()
     if d > 0:
-        rising = p < 1.0
-        if np.any(rising):
-            k = np.where(rising, (1.0 - p) / q, 0.5)
-            w_star = phi.log_d + np.log(k) - np.log1p(-k)
-            w_max = np.where(rising, np.clip(w_star, w0, w1), w0)
-    phi_max = phi.value(w_max, p, q)
+        rising = np.flatnonzero(p < 1.0)
+        if rising.size:
+            ratio = (1.0 - p[rising]) / q[rising]
+            w_star = phi.log_d + np.log(ratio) - np.log1p(-ratio)
+            w_max[rising] = np.clip(w_star, w0[rising], w1[rising])
+            phi_max[rising] = phi.value(w_max[rising], p[rising], q[rising])
     target = phi_max - _CUT
 
     # truncation points
     lo, hi = w0.copy(), w1.copy()
-    cut_hi = phi.value(w1, p, q) < target
+    cut_hi = phi_w1 < target
     if np.any(cut_hi):
         i = np.flatnonzero(cut_hi)
         hi[i] = _cut(phi, w_max[i], w1[i], target[i], p[i], q[i])
-    cut_lo = (w_max > w0) & (phi.value(w0, p, q) < target)
+    cut_lo = (w_max > w0) & (phi_w0 < target)
     if np.any(cut_lo):
         i = np.flatnonzero(cut_lo)
         lo[i] = _cut(phi, w_max[i], w0[i], target[i], p[i], q[i])
-    length = np.where(cut_lo | cut_hi, hi - lo, width)
+    cut = cut_lo | cut_hi
+    length = np.where(cut, hi - lo, width)
     length = np.where(np.isfinite(length) & (length > 0), length, 0.0)
 
     # composite Gauss-Legendre: 2^k panels per row, rows grouped by k; a panel spans at
     # most _PANEL in w and at most _DROP of variation of φ
-    variation = 2.0 * phi_max - phi.value(lo, p, q) - phi.value(lo + length, p, q)
+    phi_lo, phi_hi = phi_w0.copy(), phi_w1.copy()  # lo = w0 and lo + length = w1 uncut
+    moved = np.flatnonzero(cut | (length != width))
+    if moved.size:
+        pm, qm = p[moved], q[moved]
+        phi_lo[moved] = phi.value(lo[moved], pm, qm)
+        phi_hi[moved] = phi.value(lo[moved] + length[moved], pm, qm)
+    variation = 2.0 * phi_max - phi_lo - phi_hi
     # (at most 2 (_CUT + _DROP) once the cuts converged; only absurd parameters, where φ
     # is rounded to more than _CUT, leave it larger, and there the cap bounds the cost)
     variation = np.clip(np.where(np.isfinite(variation), variation, 0.0), 0.0, 2 * (_CUT + _DROP))
     need = np.maximum(np.maximum(length / _PANEL, variation / _DROP), 1.0)
     level = np.ceil(np.log2(need)).astype(np.int64)
     level = np.clip(level, 0, _MAX_LEVEL)
-    for k in np.unique(level):
+    for k in np.flatnonzero(np.bincount(level)):  # the levels present, ascending
         group = np.flatnonzero(level == k)
         panels = 1 << int(k)
         offsets = ((np.arange(panels)[:, None] + (_GL_U[None, :] + 1.0) / 2.0) / panels).ravel()
@@ -213,12 +222,20 @@ def _log_integral_rows(
         per_block = max(1, _BLOCK // offsets.size)
         for start in range(0, group.size, per_block):
             g = group[start : start + per_block]
-            w = lo[g, None] + length[g, None] * offsets[None, :]
+            # the same operations as written out in the module docstring, in place
+            # (fewer temporaries; the same numbers)
+            w = length[g, None] * offsets[None, :]
+            w += lo[g, None]
             near = np.exp(w)  # τ + c, the factor with the smaller scale
             far = near + d if d > 0 else near  # τ + max(α, β)
             log_far = np.log(far) if d > 0 else w
-            rel = (1.0 - p[g, None]) * w - q[g, None] * log_far - phi_max[g, None]
-            mass = np.exp(np.minimum(rel, 0.0)) * weights
+            mass = (1.0 - p[g, None]) * w
+            scratch = np.multiply(q[g, None], log_far)
+            mass -= scratch
+            mass -= phi_max[g, None]
+            np.minimum(mass, 0.0, out=mass)
+            np.exp(mass, out=mass)
+            mass *= weights
             total = mass.sum(axis=1)
             log_i[rows[g]] = phi_max[g] + np.log(length[g] * total)
             if mom is not None:
@@ -226,7 +243,7 @@ def _log_integral_rows(
                 pairs = ((w, near), (log_far, far))
                 (log_a, a_tau), (log_b, b_tau) = pairs if alpha_low else pairs[::-1]
                 mom[0, rows[g]] = np.einsum("ij,ij->i", mass, log_a) / total
-                mom[1, rows[g]] = (mass / a_tau).sum(axis=1) / total
+                mom[1, rows[g]] = np.divide(mass, a_tau, out=scratch).sum(axis=1) / total
                 mom[2, rows[g]] = np.einsum("ij,ij->i", mass, log_b) / total
-                mom[3, rows[g]] = (mass / b_tau).sum(axis=1) / total
+                mom[3, rows[g]] = np.divide(mass, b_tau, out=scratch).sum(axis=1) / total
     return log_i, mom
