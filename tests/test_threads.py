@@ -190,3 +190,31 @@ def test_cli_n_jobs_option(tmp_path, demo, capsys):
     assert kamseg.SegmentConfig.from_toml(saved).n_jobs == 1
     assert main([*args, "--n-jobs", "0"]) == 2
     assert "`n_jobs` must be at least 1; got 0" in capsys.readouterr().err
+
+
+def test_clv_row_work_uses_one_thread_when_the_job_has_one(monkeypatch):
+    """kamseg's own two-thread row work (the CLV likelihood sums and row halves) stays in
+    the calling thread under n_jobs=1, with the same bits as on two threads."""
+    import numpy as np
+
+    from kamseg.clv import _collapse
+
+    x = np.random.default_rng(0).random(40 * _collapse.CHUNK)
+
+    def part(sl):
+        return np.array([np.log1p(x[sl]).sum(), x[sl].max()])
+
+    with limited_threads(2):
+        two = _collapse.chunked_sum(part, x.size)
+        halves_two = _collapse.in_halves(lambda sl: np.exp(x[sl]), x.size)
+
+    def no_pool():
+        raise AssertionError("a thread pool was used under n_jobs=1")
+
+    monkeypatch.setattr(_collapse, "_pool", no_pool)
+    with limited_threads(1):
+        one = _collapse.chunked_sum(part, x.size)
+        halves_one = _collapse.in_halves(lambda sl: np.exp(x[sl]), x.size)
+    assert one.tobytes() == two.tobytes()
+    for a, b in zip(halves_one, halves_two, strict=True):
+        assert a.tobytes() == b.tobytes()

@@ -20,7 +20,7 @@ from contextvars import ContextVar
 
 from kamseg.errors import ConfigError
 
-__all__ = ["available_cores", "limited_threads", "resolve_n_jobs"]
+__all__ = ["available_cores", "limited_threads", "resolve_n_jobs", "thread_budget"]
 
 #: The thread count of the :func:`limited_threads` block this code runs in, or None.
 _ACTIVE: ContextVar[int | None] = ContextVar("kamseg_threads", default=None)
@@ -60,6 +60,20 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
             f"({available_cores()}); got {n_jobs!r}."
         )
     return n_jobs
+
+
+def thread_budget() -> int:
+    """The threads kamseg's own code may use here: the count of the
+    :func:`limited_threads` block it runs in, else :func:`available_cores`.
+
+    Examples
+    --------
+    >>> with limited_threads(1):
+    ...     thread_budget()
+    1
+    """
+    active = _ACTIVE.get()
+    return available_cores() if active is None else active
 
 
 @contextmanager

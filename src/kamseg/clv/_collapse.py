@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from kamseg._threads import thread_budget
+
 __all__ = [
     "CHUNK",
     "SKIP_SHARE",
@@ -68,6 +70,8 @@ def chunked_sum(
         with np.errstate(all="ignore"):
             return np.asarray(np.sum([fn(sl) for sl in part], axis=0))
 
+    if thread_budget() < 2:  # n_jobs=1: the same halves, one after the other
+        return np.asarray(run(slices[:half]) + run(slices[half:]))
     first = _pool().submit(run, slices[:half])
     second = run(slices[half:])
     return np.asarray(first.result() + second)
@@ -85,6 +89,8 @@ def in_halves(fn: Callable[[slice], Any], n_rows: int, *, min_rows: int = 4 * CH
         with np.errstate(all="ignore"):
             return fn(sl)
 
+    if thread_budget() < 2:  # n_jobs=1: the same halves, one after the other
+        return [run(slice(0, half)), run(slice(half, n_rows))]
     first = _pool().submit(run, slice(0, half))
     second = run(slice(half, n_rows))
     return [first.result(), second]
