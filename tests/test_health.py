@@ -8,13 +8,14 @@ transforms (recency ``1 / (1 + max(r - 1, 0))``, trends ``clip(1 + g, 0, 1)``, c
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import kamseg
@@ -657,3 +658,34 @@ def test_warning_numbers_are_the_f_string_texts(values: list[float]) -> None:
     edges = [-0.0, 0.0, -0.3, -0.5, 0.5, 1.5, 2.5, -2.5, 1e20, 123456.5]
     x = np.asarray(values + edges, dtype=np.float64)
     assert _fmt(x) == [f"{v:.0f}" for v in x.tolist()]
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=50))
+@settings(max_examples=200, deadline=None)
+@example([x / 100 for x in range(0, 1001, 5)])  # every half tenth from 0 to 10
+def test_warning_ratios_are_the_f_string_texts(values: list[float]) -> None:
+    from kamseg.alerts import _ratio_text
+
+    # halves of a tenth in binary (0.25, 0.75, 9.75: ties, to even), just below and
+    # above 10, signed zeros, tiny and negative ratios
+    edges = [0.25, 0.75, 9.75, 0.05, 0.15, 9.95, 9.96, 9.9999999, 10.0, 10.5, 11.5]
+    edges += [-0.0, 0.0, 5e-324, 0.04999999999999999, -0.04, -3.25, 2.0000000001]
+    x = np.asarray(values + edges, dtype=np.float64)
+    expected = [f"{v:.1f}" if v < 10 else f"{v:.0f}" for v in x.tolist()]
+    assert _ratio_text(x).tolist() == expected
+
+
+def test_warning_templates_filled_by_columns() -> None:
+    from kamseg.alerts import _WARN_TEXT, _fill
+
+    rng = np.random.default_rng(0)
+    words = np.array(["0", "12", "3.5", "nan", "2024-01-31", "{x}", "", "95"], dtype=object)
+    for key, templates in _WARN_TEXT.items():
+        for template in templates:
+            names = set(re.findall(r"{(\w+)}", template))
+            fields = {name: words[rng.integers(0, words.size, 40)] for name in names}
+            got = _fill(template, 40, **fields)
+            rows = [{k: v[i] for k, v in fields.items()} for i in range(40)]
+            assert got.tolist() == [template.format(**row) for row in rows], key
+    assert _fill("no fields", 2).tolist() == ["no fields", "no fields"]
+    assert _fill("{a} and {a}", 1, a="x").tolist() == ["x and x"]

@@ -1,16 +1,68 @@
 """The latent-needs kernels: nearest-neighbour and co-occurrence scores of categories.
 
-Pure numpy on customer x category profiles (see :func:`kamseg.features._needs.category_profile`);
+Numpy on customer x category profiles (see :func:`kamseg.features._needs.category_profile`),
+with scipy's KD-tree to find the candidate neighbours of many profiles;
 :func:`kamseg.latent_needs` turns the scores into suggestions.
+
+The brute force (:func:`_knn_kernel`) defines the scores, ties included; the KD-tree path
+(:func:`_tree_kernel`) gives the same bits. It relies on one property of the BLAS matrix
+product: an entry of ``a @ b.T`` is the same dot product whatever the other rows and
+columns (a fused multiply-add chain over the categories). OpenBLAS has it for fewer than
+8 categories; :func:`_exact_products` checks it at run time, and without it (more
+categories, another BLAS) the brute force is used.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
 __all__ = ["cooccurrence_scores", "knn_scores"]
 
 _CHUNK_CELLS = 1 << 22  # similarity cells computed at once (32 MB of float64)
+_TREE_CELLS = 1 << 26  # above this many query x reference pairs, search with a KD-tree
+_BLOCK = 256  # queries whose candidate similarities are computed in one product
+_TREE_MAX_CATEGORIES = 7  # the KD-tree path only with this many categories at most
+# Distance gap (between unit profiles) that makes the KD-tree candidates certain. The
+# similarities and the distances are each rounded to ~1e-16 relative, and the distance
+# d = sqrt(2 - 2 cos) turns an error of e in the cosine into at most sqrt(2 e) ~ 1e-7.
+_MARGIN = 1e-6
+
+
+def _weights(
+    cand: np.ndarray, cs: np.ndarray, own: np.ndarray, count: np.ndarray, n_neighbors: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Neighbour weights of each row's candidate reference profiles.
+
+    `cand` holds candidate columns of the references and `cs` their similarities (the
+    query's own lone profile at -1); returns the candidates sorted by similarity (ties
+    kept in the given order), their weights, the threshold similarity and which
+    candidates are tied with it.
+    """
+    b = cand.shape[0]
+    rows = np.arange(b)
+    order = np.argsort(-cs, axis=1, kind="stable")
+    cand = np.take_along_axis(cand, order, axis=1)
+    cs = np.take_along_axis(cs, order, axis=1)
+    cc = count[cand] - (cand == own[:, None])
+    cc[cs < 0] = 0.0
+    cum = np.cumsum(cc, axis=1)
+    full = cum[:, -1] >= n_neighbors
+    at = np.argmax(cum >= n_neighbors, axis=1)
+    thr = np.where(full, cs[rows, at], -0.5)  # -0.5: take everyone (too few customers)
+    gt = cs > thr[:, None]
+    eq = cs == thr[:, None]
+    n_gt = (cc * gt).sum(axis=1)
+    n_eq = (cc * eq).sum(axis=1)
+    frac = np.divide(n_neighbors - n_gt, n_eq, out=np.zeros(b), where=n_eq > 0)
+    w = cc * cs * (gt + eq * frac[:, None])
+    return cand, cs, w, thr, eq
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.divide(num, den[:, None], out=np.zeros(num.shape), where=den[:, None] > 0)
+    return out
 
 
 def _knn_kernel(
@@ -20,19 +72,21 @@ def _knn_kernel(
     ref_count: np.ndarray,
     ref_bought: np.ndarray,
     n_neighbors: int,
+    norm: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Neighbour scores of each category for each query profile.
+    """Neighbour scores of each category for each query profile (brute force).
 
     `ref` holds distinct reference profiles, `ref_count` how many customers have each;
     `self_col` is the reference profile of the query customer itself (-1 when the query is
     not a reference customer): one copy of it is not a neighbour. The neighbours are the
     `n_neighbors` reference customers of highest cosine similarity; reference customers
     tied with the last of them share its remaining places equally (fractional weights).
-    Score = sum(w * sim * bought) / sum(w * sim).
+    Score = sum(w * sim * bought) / sum(w * sim). `norm`: the norms of `ref` rows.
     """
     n_q, n_cat = queries.shape
     n_r = ref.shape[0]
-    norm = np.sqrt(np.einsum("ij,ij->i", ref, ref))
+    if norm is None:
+        norm = np.sqrt(np.einsum("ij,ij->i", ref, ref))
     count = ref_count.astype(np.float64)
     bought = ref_bought.astype(np.float64)
     width = min(n_neighbors + 1, n_r)
@@ -57,21 +111,7 @@ def _knn_kernel(
         else:
             cand = np.broadcast_to(np.arange(n_r), (b, n_r)).copy()
         cs = np.take_along_axis(sim, cand, axis=1)
-        order = np.argsort(-cs, axis=1, kind="stable")
-        cand = np.take_along_axis(cand, order, axis=1)
-        cs = np.take_along_axis(cs, order, axis=1)
-        cc = count[cand] - (cand == own[:, None])
-        cc[cs < 0] = 0.0
-        cum = np.cumsum(cc, axis=1)
-        full = cum[:, -1] >= n_neighbors
-        at = np.argmax(cum >= n_neighbors, axis=1)
-        thr = np.where(full, cs[rows, at], -0.5)  # -0.5: take everyone (too few customers)
-        gt = cs > thr[:, None]
-        eq = cs == thr[:, None]
-        n_gt = (cc * gt).sum(axis=1)
-        n_eq = (cc * eq).sum(axis=1)
-        frac = np.divide(n_neighbors - n_gt, n_eq, out=np.zeros(b), where=n_eq > 0)
-        w = cc * cs * (gt + eq * frac[:, None])
+        cand, cs, w, thr, eq = _weights(cand, cs, own, count, n_neighbors)
         num = np.einsum("bl,blc->bc", w, bought[cand])
         den = w.sum(axis=1)
 
@@ -99,10 +139,181 @@ def _knn_kernel(
             weights = c * s * (g + e * fr[:, None])
             num[idx] = weights @ bought
             den[idx] = weights.sum(axis=1)
-        out[start:stop] = np.divide(
-            num, den[:, None], out=np.zeros((b, n_cat)), where=den[:, None] > 0
-        )
+        out[start:stop] = _ratio(num, den)
     return out
+
+
+def _tree_candidates(
+    queries: np.ndarray,
+    self_col: np.ndarray,
+    ref: np.ndarray,
+    ref_count: np.ndarray,
+    norm: np.ndarray,
+    width: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The `width` reference profiles nearest to each query, from a KD-tree over the unit
+    profiles (the query's own lone profile left out), and whether they are certainly the
+    `width` of highest similarity (False: a near tie at the edge; brute force decides).
+
+    Cosine order is the order of Euclidean distance between unit vectors. The set is safe
+    when the next reference is farther than the last candidate by more than `_MARGIN`,
+    far above the rounding of either measure.
+    """
+    from scipy.spatial import cKDTree
+
+    from kamseg._threads import thread_budget
+
+    unit_ref = ref / norm[:, None]
+    unit_q = queries / np.sqrt(np.einsum("ij,ij->i", queries, queries))[:, None]
+    workers = thread_budget()  # the job's n_jobs
+    k = width + 2  # room for the own profile and the first one left out
+    dist, idx = cKDTree(unit_ref).query(unit_q, k=k, workers=workers)
+    has_own = self_col >= 0
+    lone = np.zeros(queries.shape[0], dtype=bool)
+    lone[has_own] = ref_count[self_col[has_own]] == 1
+    # move the own lone profile (if found) last, keeping the order of the others
+    own_rows = np.flatnonzero(lone)
+    if own_rows.size:
+        drop = idx[own_rows] == self_col[own_rows, None]
+        keep = np.argsort(drop, axis=1, kind="stable")
+        idx[own_rows] = np.take_along_axis(idx[own_rows], keep, axis=1)
+        dist[own_rows] = np.take_along_axis(dist[own_rows], keep, axis=1)
+    # the candidates are the first `width` kept entries; the next one is at `width`
+    safe = dist[:, width] > dist[:, width - 1] + _MARGIN
+    return np.sort(idx[:, :width], axis=1), safe
+
+
+def _tree_kernel(
+    queries: np.ndarray,
+    self_col: np.ndarray,
+    ref: np.ndarray,
+    ref_count: np.ndarray,
+    ref_bought: np.ndarray,
+    n_neighbors: int,
+    solo: int = -1,
+) -> np.ndarray:
+    """:func:`_knn_kernel`'s scores, found without comparing every query to every reference.
+
+    A KD-tree gives each query its `n_neighbors` + 1 nearest reference profiles (those
+    the brute force keeps). Their similarities are computed by the same BLAS product as in
+    the brute force (each entry of a matrix product is the same dot product whatever the
+    other rows and columns), for blocks of queries sharing one nearest profile, and weighed
+    by the same code. Rows whose candidate set is not certain (a near tie at its edge),
+    or with equal similarities among the candidates, go through the brute force, and so
+    does `solo` (if >= 0): the query that the brute force computes in a chunk of its own.
+    """
+    n_q, n_cat = queries.shape
+    norm = np.sqrt(np.einsum("ij,ij->i", ref, ref))
+    count = ref_count.astype(np.float64)
+    bought = ref_bought.astype(np.float64)
+    width = n_neighbors + 1
+    cand, safe = _tree_candidates(queries, self_col, ref, ref_count, norm, width)
+    out = np.zeros((n_q, n_cat))
+    fast = np.flatnonzero(safe)
+    if fast.size == 1:  # one row alone would be a matrix-vector product: brute force
+        safe[fast] = False
+        fast = fast[:0]
+    # blocks of queries close together (sorted by their first candidate), so the
+    # references of a block are few: one product per block, each entry exact
+    fast = fast[np.argsort(cand[fast, 0], kind="stable")]
+    cs = np.empty((fast.size, width))
+    seen = np.zeros(ref.shape[0], dtype=bool)
+    at = np.zeros(ref.shape[0], dtype=np.int64)
+    for start in range(0, fast.size, _BLOCK):
+        # never a product of one row (numpy would use a matrix-vector product, which
+        # rounds differently): a last block of one row takes the row before it too
+        start = max(0, min(start, fast.size - 2))
+        rows = fast[start : start + _BLOCK]
+        c = cand[rows]
+        seen[c] = True
+        cols = np.flatnonzero(seen)  # the block's references, in reference order
+        seen[cols] = False
+        at[cols] = np.arange(cols.size)
+        sim = queries[rows] @ ref[cols].T
+        sim /= norm[cols]
+        cs[start : start + _BLOCK] = np.take_along_axis(sim, at[c], axis=1)
+    # The own lone profile is never a candidate here, and every other reference is less
+    # similar than the last candidate: the threshold is a candidate's similarity and no
+    # tie reaches beyond the candidates (the brute force's "wide" rows cannot occur).
+    # Rows with equal similarities among their candidates go through the brute force too:
+    # it sums tied neighbours in the order of its partition, which only it can reproduce.
+    tied = ~safe
+    step = max(1, _CHUNK_CELLS // (width * max(n_cat, 1)))
+    for start in range(0, fast.size, step):
+        rows = fast[start : start + step]
+        c, s, w, _, _ = _weights(
+            cand[rows], cs[start : start + step], self_col[rows], count, n_neighbors
+        )
+        out[rows] = _ratio(np.einsum("bl,blc->bc", w, bought[c]), w.sum(axis=1))
+        tied[rows] = (s[:, 1:] == s[:, :-1]).any(axis=1)
+    if solo >= 0:  # the brute force computes this query alone (a last chunk of one row)
+        tied[solo] = False
+        one = np.array([solo])
+        out[one] = _knn_kernel(
+            queries[one], self_col[one], ref, ref_count, ref_bought, n_neighbors, norm
+        )
+    slow = np.flatnonzero(tied)
+    if slow.size:
+        # as in the brute force, no chunk of one row: a copy of the first row pads it
+        step = max(1, _CHUNK_CELLS // ref.shape[0])
+        pad = slow if slow.size % step != 1 else np.append(slow, slow[0])
+        res = _knn_kernel(
+            queries[pad], self_col[pad], ref, ref_count, ref_bought, n_neighbors, norm
+        )
+        out[slow] = res[: slow.size]
+    return out
+
+
+def _last_row(a: np.ndarray) -> int:
+    """The position of a row of `a` that is last in lexicographic order (as sorted by
+    ``np.unique(a, axis=0)``), in one pass per column."""
+    rows = np.arange(a.shape[0])
+    for j in range(a.shape[1]):
+        col = a[rows, j]
+        rows = rows[col == col.max()]
+    return int(rows[0])
+
+
+@functools.cache
+def _exact_products(n_cat: int) -> bool:
+    """Whether the KD-tree path can reproduce the brute force's similarities bit for bit
+    with `n_cat` categories: each entry of a BLAS matrix product must be the same whatever
+    the other rows and columns. OpenBLAS computes a dot product of fewer than 8 terms as
+    one fused multiply-add chain in every matrix kernel (checked here on random data, for
+    the shapes of both paths); from 8 terms on, its kernels split the sum differently for
+    different shapes, so large catalogues keep the brute force."""
+    if n_cat > _TREE_MAX_CATEGORIES:
+        return False
+    rng = np.random.default_rng(0)
+    q = rng.dirichlet(np.ones(n_cat), 600)
+    r = rng.dirichlet(np.ones(n_cat), 1500)
+    step = max(1, _CHUNK_CELLS // r.shape[0])
+    full = np.vstack([q[s : s + step] @ r.T for s in range(0, q.shape[0], step)])
+    for b, w in [(2, 2), (2, 23), (3, 40), (17, 5), (256, 61), (255, 300), (600, 1500)]:
+        qi = rng.choice(q.shape[0], b, replace=False)
+        rj = np.sort(rng.choice(r.shape[0], w, replace=False))
+        if not np.array_equal(q[qi] @ r[rj].T, full[np.ix_(qi, rj)]):
+            return False
+    return True
+
+
+def _distinct_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of `a` (equal values, 0.0 equal to -0.0, as in ``np.unique``):
+    the position of the first of each, in first-seen order, and each row's distinct row.
+
+    Hashing (one factorisation per column), not sorting: linear in the rows.
+    """
+    import pandas as pd
+
+    codes = np.zeros(a.shape[0], dtype=np.int64)
+    n_codes = 1
+    for j in range(a.shape[1]):
+        col, uniques = pd.factorize(a[:, j])
+        codes, found = pd.factorize(codes * len(uniques) + col)  # < n_codes * n_rows
+        n_codes = len(found)
+    first = np.full(n_codes, a.shape[0], dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(a.shape[0]))
+    return first, np.asarray(codes, dtype=np.int64)
 
 
 def knn_scores(
@@ -125,11 +336,30 @@ def knn_scores(
     )
     in_ref = np.zeros(n, dtype=np.float64)
     in_ref[ref_rows] = 1.0
-    queries, q_inv = np.unique(np.column_stack((x, in_ref)), axis=0, return_inverse=True)
+    keyed = np.column_stack((x, in_ref))
+    big = (
+        n * ref.shape[0] > _TREE_CELLS
+        and ref.shape[0] > n_neighbors + 2
+        and _exact_products(x.shape[1])
+    )
+    if big:  # the query order does not matter to the KD-tree search: hash, not sort
+        first, q_inv = _distinct_rows(keyed)
+        queries = np.ascontiguousarray(x[first])
+    else:
+        uniq, q_inv = np.unique(keyed, axis=0, return_inverse=True)
+        queries = uniq[:, :-1]
     q_inv = q_inv.reshape(-1)
     self_col = np.full(queries.shape[0], -1, dtype=np.int64)
     self_col[q_inv[ref_rows]] = ref_inv.reshape(-1)
-    scores = _knn_kernel(queries[:, :-1], self_col, ref, ref_count, ref > 0, n_neighbors)
+    if big:
+        # the brute force goes through the queries in sorted order, in chunks; when the
+        # last chunk is one row (the last distinct row), it is computed alone
+        solo = -1
+        if queries.shape[0] % max(1, _CHUNK_CELLS // ref.shape[0]) == 1:
+            solo = int(q_inv[_last_row(keyed)])
+        scores = _tree_kernel(queries, self_col, ref, ref_count, ref > 0, n_neighbors, solo)
+    else:
+        scores = _knn_kernel(queries, self_col, ref, ref_count, ref > 0, n_neighbors)
     out: np.ndarray = scores[q_inv]
     out[bought] = 0.0
     return out

@@ -11,6 +11,7 @@ each in :mod:`kamseg.features`.
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Hashable, Mapping
 from types import MappingProxyType
 from typing import Any, Literal, get_args
@@ -109,8 +110,47 @@ def _fmt(x: np.ndarray) -> list[str]:
     return result
 
 
-def _ratio_text(r: np.ndarray) -> list[str]:
-    return [f"{v:.1f}" if v < 10 else f"{v:.0f}" for v in r.tolist()]
+#: ``f"{k / 10:.1f}"`` for k = 0..100: the one-decimal texts of 0.0 to 10.0.
+_TENTHS = np.array([f"{k / 10:.1f}" for k in range(101)], dtype=object)
+
+
+def _ratio_text(r: np.ndarray) -> np.ndarray:
+    """Each ratio as ``f"{v:.1f}" if v < 10 else f"{v:.0f}"`` (object array).
+
+    From 0 to 10 (a positive sign), ``f"{v:.1f}"`` is the text of round(10 v) tenths:
+    ``rint(10 * v)`` is that integer unless ``10 * v`` lies within 1e-6 of a half, where
+    its rounding could cross it, and those few values (and the rest: negative, NaN) are
+    formatted one by one.
+    """
+    r = np.asarray(r, dtype=np.float64)
+    out = np.empty(r.size, dtype=object)
+    small = r < 10
+    big = np.flatnonzero(~small)  # NaN too: "nan", as f"{nan:.0f}"
+    out[big] = _fmt(r[big])
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN, huge: formatted by _fmt
+        t = 10.0 * r
+        near_half = np.abs(t - np.floor(t) - 0.5) < 1e-6
+    tenths = small & (r >= 0) & ~np.signbit(r) & ~near_half
+    out[tenths] = _TENTHS[np.rint(t[tenths]).astype(np.int64)]
+    rest = np.flatnonzero(small & ~tenths)
+    out[rest] = [f"{v:.1f}" for v in r[rest].tolist()]
+    return out
+
+
+def _fill(template: str, n: int, **fields: Any) -> np.ndarray:
+    """``template.format(**row)`` for each of `n` rows, whose fields are given as arrays
+    of text (or one text for every row), with no format specs: whole columns of text are
+    joined piece by piece instead of formatting each row."""
+    out = np.full(n, "", dtype=object)
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        if literal:
+            out = out + literal
+        if name is not None:
+            if spec or conversion:  # pragma: no cover - the templates have none
+                raise ValueError(f"_fill: {template!r} has a format spec")
+            value = fields[name]
+            out = out + (value if isinstance(value, str) else np.asarray(value, dtype=object))
+    return out
 
 
 def _day_text(days: np.ndarray) -> np.ndarray:
@@ -121,7 +161,7 @@ def _day_text(days: np.ndarray) -> np.ndarray:
     return out
 
 
-def _filled(n: int, at: np.ndarray, texts: list[str]) -> np.ndarray:
+def _filled(n: int, at: np.ndarray, texts: list[str] | np.ndarray) -> np.ndarray:
     out = np.full(n, "", dtype=object)
     out[at] = texts
     return out
@@ -336,15 +376,17 @@ of 30 days; 2 open complaints, oldest 2024-08-01
         at = np.flatnonzero(spend_flag)
         pcts = _fmt(-100.0 * trend[at])
         if recent is None or previous is None:
-            tmpl = _WARN_TEXT["spend_col"][lang_i].format
-            texts = [tmpl(pct=p) for p in pcts]
+            drops = _fill(_WARN_TEXT["spend_col"][lang_i], at.size, pct=pcts)
         else:
-            tmpl = _WARN_TEXT["spend"][lang_i].format
-            texts = [
-                tmpl(w=window, pct=p, a=a, b=b)
-                for p, a, b in zip(pcts, _fmt(previous[at]), _fmt(recent[at]), strict=True)
-            ]
-        spend_text = _filled(n, at, texts)
+            drops = _fill(
+                _WARN_TEXT["spend"][lang_i],
+                at.size,
+                w=str(window),
+                pct=pcts,
+                a=_fmt(previous[at]),
+                b=_fmt(recent[at]),
+            )
+        spend_text = _filled(n, at, drops)
     else:
         skipped.append("spend_drop (needs 'spend_trend' or transactions=)")
 
@@ -362,16 +404,17 @@ of 30 days; 2 open complaints, oldest 2024-08-01
         with np.errstate(invalid="ignore"):
             overdue_flag = ratio > float(overdue_multiple)
         at = np.flatnonzero(overdue_flag)
-        bare = (np.isnan(days[at]) | np.isnan(gap[at])).tolist()
-        only_ratio = _WARN_TEXT["overdue_ratio"][lang_i].format
-        full = _WARN_TEXT["overdue"][lang_i].format
-        texts = [
-            only_ratio(r=r) if b else full(d=d, r=r, g=g)
-            for b, r, d, g in zip(
-                bare, _ratio_text(ratio[at]), _fmt(days[at]), _fmt(gap[at]), strict=True
-            )
-        ]
-        overdue_text = _filled(n, at, texts)
+        bare = np.isnan(days[at]) | np.isnan(gap[at])
+        r_text = _ratio_text(ratio[at])
+        gaps = _fill(
+            _WARN_TEXT["overdue"][lang_i],
+            at.size,
+            d=_fmt(days[at]),
+            r=r_text,
+            g=_fmt(gap[at]),
+        )
+        gaps[bare] = _fill(_WARN_TEXT["overdue_ratio"][lang_i], int(bare.sum()), r=r_text[bare])
+        overdue_text = _filled(n, at, gaps)
     else:
         skipped.append("overdue (needs 'overdue_ratio' or the summary columns)")
 

@@ -348,7 +348,8 @@ def category_profile(
         amount = rows.amount[ok]
         # Floating addition is commutative, so a cell of one or two rows has the same sum
         # in any order: only the rows of cells with three or more are put in the canonical
-        # order (by cell, then amount; two stable sorts, cheaper than one lexsort).
+        # order (by amount). np.bincount adds each row to its cell in the order given, so
+        # every cell is summed in ascending amount order without sorting by cell.
         multi = np.bincount(cell, minlength=size)[cell] > 2
         # (np.bincount of an empty array is int64 even with weights: hence the astype)
         spend = np.bincount(cell[~multi], weights=amount[~multi], minlength=size).astype(
@@ -357,7 +358,6 @@ def category_profile(
         if multi.any():
             m_cell, m_amount = cell[multi], amount[multi]
             order = np.argsort(m_amount, kind="stable")
-            order = order[np.argsort(m_cell[order], kind="stable")]
             # each cell is summed in one of the two bincounts, and 0.0 in the other
             spend += np.bincount(m_cell[order], weights=m_amount[order], minlength=size)
         values = np.maximum(spend, 0.0).reshape(shape)

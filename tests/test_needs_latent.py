@@ -1,0 +1,253 @@
+"""Tests for kamseg._needs_latent: the KD-tree search gives the brute force's scores.
+
+The brute force (:func:`kamseg._needs_latent._knn_kernel`, every query against every
+reference) is the definition; the KD-tree path (:func:`_tree_kernel`, used above
+``_TREE_CELLS`` query x reference pairs) must give the same bits, ties included. Both are
+also checked against a plain loop written here, on data full of exact ties.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamseg import _needs_latent as nl
+from kamseg.needs import latent_needs
+
+
+def plain_knn(x: np.ndarray, ref_rows: np.ndarray, n_neighbors: int) -> np.ndarray:
+    """One customer at a time: similarity q.r / |r| to every other reference customer,
+    the n nearest, those tied with the n-th sharing its remaining places equally."""
+    bought = x > 0
+    out = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        pool = ref_rows[ref_rows != i]
+        sim = np.array([x[i] @ x[j] / np.sqrt(x[j] @ x[j]) for j in pool])
+        if pool.size <= n_neighbors:
+            w = np.ones(pool.size)
+        else:
+            t = np.sort(sim)[::-1][n_neighbors - 1]  # the n-th highest similarity
+            above, tied = sim > t, sim == t
+            w = above + tied * (n_neighbors - above.sum()) / tied.sum()
+        num = (w * sim) @ bought[pool]
+        den = (w * sim).sum()
+        out[i] = num / den if den > 0 else 0.0
+    out[bought] = 0.0
+    return out
+
+
+def tied_profiles(rng: np.random.Generator, n: int, n_cat: int, basis: str) -> np.ndarray:
+    """Profiles from few values: many customers share a profile, or a similarity."""
+    x = (rng.random((n, n_cat)) < 0.4).astype(np.float64)
+    x[np.arange(n), rng.integers(0, n_cat, n)] = 1.0  # never empty
+    if basis == "spend":
+        x *= rng.choice([1.0, 2.0, 3.0], size=(n, n_cat))
+        x /= x.sum(axis=1, keepdims=True)
+    return x
+
+
+def both_paths(
+    monkeypatch: pytest.MonkeyPatch, x: np.ndarray, **kw: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """knn_scores by brute force, then by the KD-tree path."""
+    monkeypatch.setattr(nl, "_TREE_CELLS", 1 << 62)
+    brute = nl.knn_scores(x, x > 0, **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(nl, "_TREE_CELLS", 0)
+    tree = nl.knn_scores(x, x > 0, **kw)  # type: ignore[arg-type]
+    return brute, tree
+
+
+def test_tree_path_uses_both_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # tied profiles: some queries are answered from the KD-tree candidates, others (ties)
+    # by the brute force; count the rows sent to the brute force
+    sent: list[int] = []
+    kernel = nl._knn_kernel
+
+    def spy(queries: np.ndarray, *args: object, **kw: object) -> np.ndarray:
+        sent.append(queries.shape[0])
+        return kernel(queries, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nl, "_knn_kernel", spy)
+    monkeypatch.setattr(nl, "_TREE_CELLS", 0)
+    x = tied_profiles(np.random.default_rng(0), 1500, 6, "spend")
+    n_queries = np.unique(np.column_stack((x, np.ones(len(x)))), axis=0).shape[0]
+    nl.knn_scores(x, x > 0, n_neighbors=5, max_reference=None, seed=0)
+    assert len(sent) == 1
+    assert 0 < sent[0] < n_queries
+
+
+@pytest.mark.parametrize("basis", ["binary", "spend"])
+@pytest.mark.parametrize(("n_neighbors", "max_reference"), [(5, 400), (20, None), (3, 40)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tree_path_is_the_brute_force_bit_for_bit(
+    monkeypatch: pytest.MonkeyPatch,
+    basis: str,
+    n_neighbors: int,
+    max_reference: int | None,
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    x = tied_profiles(rng, 1500, 4 + seed, basis)
+    kw = {"n_neighbors": n_neighbors, "max_reference": max_reference, "seed": seed}
+    brute, tree = both_paths(monkeypatch, x, **kw)
+    np.testing.assert_array_equal(tree, brute)  # not close: equal, ties included
+
+
+def test_tree_path_on_continuous_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.gamma(1.0, 1.0, (3000, 6)) * (rng.random((3000, 6)) < 0.5)
+    x[np.arange(3000), rng.integers(0, 6, 3000)] += 1.0
+    x /= x.sum(axis=1, keepdims=True)
+    brute, tree = both_paths(monkeypatch, x, n_neighbors=20, max_reference=1000, seed=3)
+    np.testing.assert_array_equal(tree, brute)
+    assert (tree > 0).any()
+
+
+@pytest.mark.parametrize(("n_neighbors", "max_reference"), [(4, None), (6, 120), (2, 30)])
+def test_both_paths_match_a_plain_loop_with_ties(
+    monkeypatch: pytest.MonkeyPatch, n_neighbors: int, max_reference: int | None
+) -> None:
+    # binary profiles: every dot product is an exact integer and every norm the square
+    # root of one, so equal similarities are equal bits in the loop as in the kernels
+    rng = np.random.default_rng(n_neighbors)
+    x = tied_profiles(rng, 300, 5, "binary")
+    kw = {"n_neighbors": n_neighbors, "max_reference": max_reference, "seed": 4}
+    brute, tree = both_paths(monkeypatch, x, **kw)
+    if max_reference is None:
+        ref_rows = np.arange(300)
+    else:  # the draw of knn_scores: rows in canonical order
+        ref_rows = np.sort(np.random.default_rng(4).choice(300, size=max_reference, replace=False))
+    expected = plain_knn(x, ref_rows, n_neighbors)
+    np.testing.assert_allclose(brute, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(tree, brute)
+
+
+def test_fractional_weights_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
+    # categories (A, B, C); the query q = (1, 0, 0) buys A only. References: r1 = (1, 1, 0)
+    # and r2 = (1, 0, 1) both have similarity 1/sqrt(2) to q; r3 = (0, 1, 1) has 0. With
+    # n_neighbors=1, r1 and r2 tie for the one place and get weight 1/2 each: B scores
+    # (1/2 * s) / (1/2 * s + 1/2 * s) = 1/2, C the same. Padded with copies of r3 (below
+    # every other similarity), so the KD-tree path runs with more references than places.
+    q = [[1.0, 0.0, 0.0]]
+    refs = [[1.0, 1.0, 0.0], [1.0, 0.0, 1.0]] + [[0.0, 1.0, 1.0]] * 6
+    x = np.array(q + refs)
+    brute, tree = both_paths(monkeypatch, x, n_neighbors=1, max_reference=None, seed=0)
+    np.testing.assert_array_equal(tree, brute)
+    np.testing.assert_allclose(brute[0], [0.0, 0.5, 0.5], rtol=1e-15)
+
+
+def test_tree_candidates_flag_near_ties() -> None:
+    # unit reference profiles at angles 0, 0.5, 0.5, 1.0 and 1.2 radians from the query;
+    # the two at 0.5 lie in different planes, at exactly the same distance from it
+    c, s = np.cos, np.sin
+    ref = np.array(
+        [
+            [1.0, 0.0, 0.0],
+            [c(0.5), s(0.5), 0.0],
+            [c(0.5), 0.0, s(0.5)],
+            [c(1.0), s(1.0), 0.0],
+            [c(1.2), s(1.2), 0.0],
+        ]
+    )
+    query = np.array([[1.0, 0.0, 0.0]])
+    norm = np.sqrt((ref * ref).sum(axis=1))
+    own = np.array([-1])
+    count = np.ones(5, dtype=np.int64)
+    # width 2: the nearest are 0 (angle 0), then 1 and 2 tie for the second place
+    cand, safe = nl._tree_candidates(query, own, ref, count, norm, 2)
+    assert not safe[0]
+    # width 3: the nearest three are 0, 1, 2; the next (angle 1.0) is clearly farther
+    cand, safe = nl._tree_candidates(query, own, ref, count, norm, 3)
+    assert safe[0]
+    assert cand[0].tolist() == [0, 1, 2]
+    # the query's own lone profile (reference 0) is left out of its candidates; the next
+    # one (angle 1.2, distance 2 sin 0.6 = 1.129) is farther than the last (2 sin 0.5)
+    cand, safe = nl._tree_candidates(query, np.array([0]), ref, count, norm, 3)
+    assert cand[0].tolist() == [1, 2, 3]
+    assert safe[0]
+
+
+def test_distinct_rows() -> None:
+    a = np.array([[1.0, 0.0], [2.0, 1.0], [1.0, -0.0], [2.0, 1.0], [0.5, 0.5]])
+    first, inverse = nl._distinct_rows(a)
+    # rows 0 and 2 are equal (0.0 == -0.0), rows 1 and 3 too
+    assert first.tolist() == [0, 1, 4]
+    assert inverse.tolist() == [0, 1, 0, 1, 2]
+
+
+def test_latent_needs_same_through_either_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    n, cats = 600, ["a", "b", "c", "d", "e"]
+    i = rng.integers(0, n, 4000)
+    tx = pd.DataFrame(
+        {
+            "customer_id": i,
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, 4000), "D"),
+            "product": rng.choice(cats, 4000, p=[0.4, 0.3, 0.15, 0.1, 0.05]),
+            "amount": rng.choice([10.0, 20.0, 30.0], 4000),
+        }
+    )
+    catalog = pd.DataFrame({"product": cats, "category": [c.upper() for c in cats]})
+    customers = pd.DataFrame(index=pd.Index(range(n), name="customer_id"))
+    kw = {"transactions": tx, "catalog": catalog, "max_reference": 200, "as_of": "2024-12-31"}
+    monkeypatch.setattr(nl, "_TREE_CELLS", 1 << 62)
+    brute = latent_needs(customers, **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(nl, "_TREE_CELLS", 0)
+    tree = latent_needs(customers, **kw)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(tree, brute, check_exact=True)
+    assert len(brute) > 0
+
+
+@pytest.mark.parametrize("n_cat", [2, 3, 5, 7])
+def test_block_products_are_the_full_products(n_cat: int) -> None:
+    # the property the KD-tree path relies on (checked once per category count by
+    # _exact_products): an entry of q @ r.T is the same bits in the brute force's chunked
+    # product and in the product of any two or more rows of q with two or more rows of r
+    if not nl._exact_products(n_cat):
+        pytest.skip("this BLAS rounds small products differently: the brute force is kept")
+    rng = np.random.default_rng(n_cat)
+    q = rng.dirichlet(np.ones(n_cat), 2000)
+    r = rng.dirichlet(np.ones(n_cat), 3000)
+    step = nl._CHUNK_CELLS // 3000
+    full = np.vstack([q[s : s + step] @ r.T for s in range(0, 2000, step)])
+    for b, w in [(2, 2), (2, 21), (5, 7), (64, 22), (256, 150), (256, 900), (1000, 31)]:
+        qi = rng.choice(2000, b, replace=False)
+        rj = np.sort(rng.choice(3000, w, replace=False))
+        np.testing.assert_array_equal(q[qi] @ r[rj].T, full[np.ix_(qi, rj)])
+
+
+def test_many_categories_keep_the_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
+    # from 8 categories on, BLAS kernels sum a dot product differently for different
+    # shapes: no KD-tree path, whatever the size
+    assert not nl._exact_products(8)
+    called: list[int] = []
+    monkeypatch.setattr(nl, "_tree_kernel", lambda *a, **k: called.append(1))
+    monkeypatch.setattr(nl, "_TREE_CELLS", 0)
+    x = tied_profiles(np.random.default_rng(1), 200, 9, "spend")
+    out = nl.knn_scores(x, x > 0, n_neighbors=5, max_reference=None, seed=0)
+    assert called == []
+    assert out.shape == (200, 9)
+
+
+def test_last_row() -> None:
+    a = np.array([[1.0, 2.0, 0.0], [3.0, 0.0, 1.0], [3.0, 1.0, 0.0], [3.0, 1.0, -0.5]])
+    # sorted rows: (1, 2, 0), (3, 0, 1), (3, 1, -0.5), (3, 1, 0): the last is row 2
+    assert nl._last_row(a) == 2
+    assert nl._last_row(a[:2]) == 1
+
+
+def test_a_last_chunk_of_one_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the brute force computes its last distinct query alone when the chunks leave one
+    # row (numpy may then use a matrix-vector product, which can round differently); the
+    # KD-tree path computes that query alone too
+    rng = np.random.default_rng(9)
+    x = rng.gamma(1.0, 1.0, (700, 5)) * (rng.random((700, 5)) < 0.6)
+    x[np.arange(700), rng.integers(0, 5, 700)] += 1.0
+    x /= x.sum(axis=1, keepdims=True)
+    n_q = np.unique(np.column_stack((x, np.ones(700))), axis=0).shape[0]
+    n_r = np.unique(x, axis=0).shape[0]
+    step = 8 if n_q % 8 == 1 else next(k for k in range(9, n_q) if n_q % k == 1)
+    monkeypatch.setattr(nl, "_CHUNK_CELLS", step * n_r)
+    brute, tree = both_paths(monkeypatch, x, n_neighbors=7, max_reference=None, seed=0)
+    np.testing.assert_array_equal(tree, brute)
