@@ -207,6 +207,7 @@ def main() -> int:
         customers.to_parquet(path)
         distinct = len(customers[["frequency", "recency", "T"]].drop_duplicates())
         print(f"{len(customers):,} customers {source}, {distinct:,} distinct rows")
+        print(f"load average at the start: {_loadavg()}")
         print(f"medians of {args.repeats} fresh-process runs\n")
         params_path = str(Path(tmp) / "params.json")
         results: dict[str, dict[str, dict]] = {}
@@ -253,7 +254,18 @@ def main() -> int:
             if step != "clv":
                 print("           kamseg   " + json.dumps(k["out"]))
                 print("           lifetimes" + json.dumps(lt["out"]))
+    print(f"load average at the end: {_loadavg()}")
     return 0
+
+
+def _loadavg() -> str:
+    """The 1, 5 and 15 minute load averages (give them with any figure), or "unknown"."""
+    import os
+
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except (AttributeError, OSError):
+        return "unknown"
 
 
 if __name__ == "__main__":

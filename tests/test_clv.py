@@ -531,3 +531,40 @@ def test_bgnbd_fast_likelihood_matches_row_formulas(continuous: bool) -> None:
     grad_ref = _bgnbd._gradient(params, data, False)
     assert ll == pytest.approx(ll_ref, rel=1e-12)
     np.testing.assert_allclose(grad, grad_ref, rtol=1e-9)
+
+
+# --- invalid customer tables ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"frequency": np.nan}, r"1 customer\(s\) have null values"),
+        ({"T": np.nan}, r"1 customer\(s\) have null values"),
+        ({"recency": -1.0}, r"1 customer\(s\) have negative frequency, recency or T"),
+        ({"frequency": 2.0, "recency": 9.0, "T": 5.0}, r"recency greater than T"),
+        ({"frequency": 0.0, "recency": 3.0, "T": 5.0}, r"frequency 0 with recency > 0"),
+    ],
+)
+@pytest.mark.parametrize("step", ["fit", "predict"])
+def test_invalid_rows_are_refused_with_the_reason(cdnow_summary, row, message, step):
+    table = cdnow_summary.copy()
+    for column, value in row.items():
+        table.loc[table.index[7], column] = value
+    with pytest.raises(SchemaError, match=message):
+        if step == "fit":
+            kamseg.clv.fit(table, model="bgnbd")
+        else:
+            fitted = kamseg.clv.fit(cdnow_summary, model="bgnbd")
+            kamseg.clv.predict(table, fitted, freq="W")
+
+
+def test_magnitude_check_sees_huge_values_beside_nan(cdnow_spend):
+    # NaN spend of one-time buyers (allowed) must not hide a huge spend elsewhere
+    table = cdnow_spend.copy()
+    once = table.index[table["frequency"] == 0]
+    repeat = table.index[table["frequency"] > 0]
+    table.loc[once[0], "monetary_value"] = np.nan
+    table.loc[repeat[5], "monetary_value"] = 1e302
+    with pytest.raises(SchemaError, match=r"1 value\(s\) of column 'monetary_value' are beyond"):
+        kamseg.clv.fit(table, model="gamma_gamma")

@@ -63,6 +63,53 @@ def test_collapse_equals_pandas_groupby(rows: list[tuple[float, ...]], integral:
         np.testing.assert_array_equal(values, np.unique(columns[name]))
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 12),
+            st.integers(0, 40),
+            st.sampled_from([0.0, 1.0, 3.0, 2.5, -1.0, 7.0]),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_unique_rows_of_small_whole_numbers_equal_pandas_groupby(
+    rows: list[tuple[int, int, float]],
+) -> None:
+    table = np.array(rows, dtype=np.float64).reshape(-1, 3)
+    columns = {"x": table[:, 0], "T": table[:, 1], "z": table[:, 2]}
+    got, inverse = unique_rows(columns)
+    # the reference: distinct rows sorted by their values, from a plain pandas groupby
+    frame = pd.DataFrame(columns)
+    ref = frame.groupby(["x", "T", "z"], sort=True).size().reset_index()
+    if len(got["x"]) != len(ref) or not np.array_equal(got["x"], ref["x"].to_numpy()):
+        # only a sorted result is promised for the shortcut (whole numbers >= 0)
+        assert (table[:, 2] < 0).any() or (table[:, 2] % 1 != 0).any()
+        got = {k: v[np.lexsort([got["z"], got["T"], got["x"]])] for k, v in got.items()}
+    for name in columns:
+        np.testing.assert_array_equal(got[name], ref[name].to_numpy())
+        np.testing.assert_array_equal(unique_rows(columns)[0][name][inverse], columns[name])
+
+
+def test_unique_rows_shortcut_matches_the_general_path() -> None:
+    from kamseg.clv._collapse import _small_whole_rows
+
+    rng = np.random.default_rng(5)
+    columns = {"x": rng.integers(0, 50, 5000).astype(float), "T": rng.integers(0, 90, 5000)}
+    fast = _small_whole_rows(columns)
+    assert fast is not None
+    rows, inverse, _ = unique_levels(columns)
+    for name in columns:
+        np.testing.assert_array_equal(fast[0][name], rows[name])
+    np.testing.assert_array_equal(fast[1], inverse)
+    # not whole, negative, NaN, or a key too wide: the general path
+    for bad in (np.full(5000, 0.5), np.full(5000, -1.0), np.full(5000, np.nan)):
+        assert _small_whole_rows({"x": bad, "T": columns["T"]}) is None
+    assert _small_whole_rows({"x": columns["x"], "T": np.full(5000, 10.0**6)}) is None
+
+
 def test_collapse_merges_repeated_rows_of_a_daily_table() -> None:
     rng = np.random.default_rng(3)
     n = 50_000

@@ -87,6 +87,15 @@ def _rfm_arrays(
     x = to_float(customers[frequency_col], func=func, col=str(frequency_col))
     t_x = to_float(customers[recency_col], func=func, col=str(recency_col))
     T = to_float(customers[T_col], func=func, col=str(T_col))
+    # the usual case first, from three minima and two masks (a NaN minimum fails `>= 0`;
+    # each is compared on its own, as Python's min() would skip a NaN); the masks below
+    # only to tell the user what is wrong
+    if x.size == 0 or (
+        all(float(v.min()) >= 0 for v in (x, t_x, T))
+        and not (t_x > T).any()
+        and not ((x == 0) & (t_x > 0)).any()
+    ):
+        return x, t_x, T
     problems = {
         "null values": np.isnan(x) | np.isnan(t_x) | np.isnan(T),
         "negative frequency, recency or T": (x < 0) | (t_x < 0) | (T < 0),
@@ -106,6 +115,10 @@ def _rfm_arrays(
 def _check_magnitude(columns: dict[str, np.ndarray], *, func: str) -> None:
     """Refuse values beyond :data:`MAX_MAGNITUDE` (they overflow the likelihood)."""
     for col, values in columns.items():
+        if values.size == 0 or (
+            float(values.min()) >= -MAX_MAGNITUDE and float(values.max()) <= MAX_MAGNITUDE
+        ):
+            continue  # (NaN fails both comparisons: then the mask decides, as always)
         big = np.abs(values) > MAX_MAGNITUDE
         if big.any():
             raise SchemaError(

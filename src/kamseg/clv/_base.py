@@ -6,7 +6,7 @@ Every model is described by a :class:`ModelSpec`: how to turn the user's data in
 model has one, the analytic gradient. :func:`maximize` fits any spec the same way:
 BFGS on the logarithms of the (positive) parameters, a check that the optimum is real
 (finite, gradient small), and standard errors from the observed information (the Hessian
-of the log-likelihood, by central differences of the gradient).
+of the log-likelihood: analytic where the spec has one, else differences of the gradient).
 """
 
 from __future__ import annotations
@@ -128,6 +128,10 @@ class ModelSpec:
     value_and_grad
         Optional fast path: ``(weighted total log-likelihood, gradient)`` in one pass
         (used by the optimiser when given).
+    hessian
+        Optional: ``hessian(params, data)``, the analytic Hessian of the weighted total
+        log-likelihood (natural scale), for the standard errors in one pass over the data
+        instead of one gradient pass per parameter.
     initial
         ``initial(data)``: a starting point (natural scale, all positive).
     """
@@ -139,6 +143,7 @@ class ModelSpec:
     initial: Callable[[Prepared], np.ndarray]
     gradient: Gradient | None = None
     value_and_grad: Callable[[np.ndarray, Prepared], tuple[float, np.ndarray]] | None = None
+    hessian: Callable[[np.ndarray, Prepared], np.ndarray] | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -562,8 +567,20 @@ def _subsample(data: Prepared, *, target: int) -> Prepared | None:
     """A random subset of the customers behind `data` (about `target` of them), or None.
 
     Each customer is kept with the same probability, so the subsample's distinct rows get
-    binomially thinned weights; the seed is fixed, so fits are reproducible.
+    binomially thinned weights; the seed is fixed, so fits are reproducible. The subsample
+    is kept in ``data.extra`` (the boundary search fits several models to the same data:
+    the same draw serves each, without another pass of binomial draws).
     """
+    key = f"warm_start_sample_{target}"
+    if key in data.extra:
+        cached: Prepared | None = data.extra[key]
+        return cached
+    sub = _draw_subsample(data, target=target)
+    data.extra[key] = sub
+    return sub
+
+
+def _draw_subsample(data: Prepared, *, target: int) -> Prepared | None:
     n = data.n_obs
     if n < 5 * target:
         return None
@@ -699,6 +716,11 @@ def _covariances(
     """Inverse observed information on the natural and on the log scale (`g0`: the
     gradient at `params`, when already known)."""
     k = params.size
+    if spec.hessian is not None:
+        with np.errstate(all="ignore"):
+            hess = np.asarray(spec.hessian(params, data), dtype=np.float64)
+        cov = _inverse_information(-(hess + hess.T) / 2)
+        return cov, cov / np.outer(params, params)
     if spec.value_and_grad is None and spec.gradient is None:
         return _numeric_covariances(spec, data, params)
 

@@ -435,6 +435,21 @@ def _nbd_value_and_grad(params: np.ndarray, data: Prepared) -> tuple[float, np.n
     return ll, np.array([g_r, g_alpha])
 
 
+def _nbd_hessian(params: np.ndarray, data: Prepared) -> np.ndarray:
+    """Hessian of the weighted total NBD log-likelihood in (r, α), analytic: trigamma
+    terms over the distinct x, ``(r+x) / (α+T)²`` and ``1 / (α+T)`` over the distinct T."""
+    from scipy.special import polygamma
+
+    r, alpha = (float(v) for v in params)
+    ux, wx, uT, wT, wxT = _nbd_sums(data)
+    n = float(wx.sum())
+    inv_aT = 1.0 / (alpha + uT)
+    h_rr = float((wx * polygamma(1, r + ux)).sum()) - n * float(polygamma(1, r))
+    h_ra = n / alpha - float((wT * inv_aT).sum())
+    h_aa = -n * r / alpha**2 + float(((r * wT + wxT) * inv_aT * inv_aT).sum())
+    return np.array([[h_rr, h_ra], [h_ra, h_aa]])
+
+
 def face_spec(face: Face, initial: Callable[[Prepared], np.ndarray]) -> ModelSpec:
     """A :class:`ModelSpec` fitting `face` (analytic gradient for the NBD, else numeric)."""
 
@@ -453,6 +468,7 @@ def face_spec(face: Face, initial: Callable[[Prepared], np.ndarray]) -> ModelSpe
         loglik=ll,
         initial=initial,
         value_and_grad=_nbd_value_and_grad if nbd else None,
+        hessian=_nbd_hessian if nbd else None,
     )
 
 

@@ -116,16 +116,21 @@ def _log_integral(
     T: np.ndarray,
     *,
     moments: bool = False,
+    second: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """ln I with I = ∫_{t_x}^{T} (α+τ)^-(r+x) (β+τ)^-(s+1) dτ, per row (-inf if t_x >= T).
 
     With `moments`, also the expectations of ln(α+τ), 1/(α+τ), ln(β+τ), 1/(β+τ) under the
-    normalised integrand (shape (4, n); NaN where I = 0), for the gradient. Each row is
-    computed on its own, so large inputs are split in two halves run on two threads
-    (the same numbers as in one piece).
+    normalised integrand (shape (4, n); NaN where I = 0), for the gradient; with `second`
+    as well, below them their covariances under the same distribution, in the order
+    (0,0), (0,1), (0,2), (0,3), (1,1), (1,2), (1,3), (2,2), (2,3), (3,3) (shape (14, n)),
+    for the Hessian. Each row is computed on its own, so large inputs are split in two
+    halves run on two threads (the same numbers as in one piece).
     """
     parts = in_halves(
-        lambda sl: _log_integral_rows(r, alpha, s, beta, x[sl], t_x[sl], T[sl], moments=moments),
+        lambda sl: _log_integral_rows(
+            r, alpha, s, beta, x[sl], t_x[sl], T[sl], moments=moments or second, second=second
+        ),
         x.shape[0],
     )
     if len(parts) == 1:
@@ -146,15 +151,17 @@ def _log_integral_rows(
     T: np.ndarray,
     *,
     moments: bool = False,
+    second: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """ln I with I = ∫_{t_x}^{T} (α+τ)^-(r+x) (β+τ)^-(s+1) dτ, per row (-inf if t_x >= T).
 
     With `moments`, also the expectations of ln(α+τ), 1/(α+τ), ln(β+τ), 1/(β+τ) under the
-    normalised integrand (shape (4, n); NaN where I = 0), for the gradient.
+    normalised integrand (shape (4, n); NaN where I = 0), for the gradient; with `second`
+    also their covariances (see :func:`_log_integral`).
     """
     n = x.shape[0]
     log_i = np.full(n, -np.inf)
-    mom = np.full((4, n), np.nan) if moments else None
+    mom = np.full((14 if second else 4, n), np.nan) if moments else None
     rows = np.flatnonzero(t_x < T)
     if rows.size == 0:
         return log_i, mom
@@ -246,4 +253,27 @@ def _log_integral_rows(
                 mom[1, rows[g]] = np.divide(mass, a_tau, out=scratch).sum(axis=1) / total
                 mom[2, rows[g]] = np.einsum("ij,ij->i", mass, log_b) / total
                 mom[3, rows[g]] = np.divide(mass, b_tau, out=scratch).sum(axis=1) / total
+                if second:
+                    _covariances(mom, rows[g], mass / total[:, None], (log_a, a_tau, log_b, b_tau))
     return log_i, mom
+
+
+def _covariances(
+    mom: np.ndarray, at: np.ndarray, share: np.ndarray, nodes: tuple[np.ndarray, ...]
+) -> None:
+    """Write into ``mom[4:, at]`` the covariances of ln(α+τ), 1/(α+τ), ln(β+τ), 1/(β+τ)
+    under the normalised integrand (`share`: the quadrature weights of each row's nodes,
+    summing to 1), as ``E[f_i f_j] - E[f_i] E[f_j]`` with the means in ``mom[:4, at]``.
+
+    (Second moments about zero, not about the means: cheaper by a third, and what is lost
+    to cancellation, at most ~1e-16 times the squared mean, is far below what the sums over
+    customers need.)"""
+    log_a, a_tau, log_b, b_tau = nodes
+    features = (log_a, 1.0 / a_tau, log_b, 1.0 / b_tau)
+    means = mom[:4, at]
+    k = 4
+    for i in range(4):
+        weighted = share * features[i]
+        for j in range(i, 4):
+            mom[k, at] = np.einsum("ij,ij->i", weighted, features[j]) - means[i] * means[j]
+            k += 1

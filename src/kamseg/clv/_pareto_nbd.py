@@ -81,6 +81,7 @@ from numpy.typing import ArrayLike
 from scipy.special import (  # type: ignore[import-untyped, unused-ignore]
     digamma,
     gammaln,
+    polygamma,
 )
 
 from kamseg.clv import _limits
@@ -132,14 +133,18 @@ def _parts(
     T: np.ndarray,
     *,
     moments: bool,
+    second: bool = False,
     x_levels: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Log-likelihood per row and the pieces its gradient and the predictions reuse.
+    """Log-likelihood per row and the pieces its gradient (`moments`), its Hessian
+    (`second`) and the predictions reuse.
 
     `x_levels` (the distinct x and each row's index into them) lets Γ(r+x) be computed
     once per distinct x."""
     r, alpha, s, beta = _unpack(params)
-    log_i, mom = _log_integral(r, alpha, s, beta, x, t_x, T, moments=moments)
+    log_i, mom = _log_integral(
+        r, alpha, s, beta, x, t_x, T, moments=moments or second, second=second
+    )
     log_aT = np.log(alpha + T)
     log_bT = np.log(beta + T)
     # ln of (α+T)^-(r+x) (β+T)^-s  and of  s I
@@ -243,6 +248,80 @@ def _gradient(params: np.ndarray, data: Prepared) -> np.ndarray:
     return np.array([float((w * g).sum()) for g in (g_r, g_alpha, g_s, g_beta)])
 
 
+def _hessian(params: np.ndarray, data: Prepared) -> np.ndarray:
+    """Hessian of the weighted total log-likelihood in (r, α, s, β), analytic, in one pass.
+
+    Per row ``ll = g(x) + ln(e^A + e^D)`` with the alive term
+    ``A = -(r+x) ln(α+T) - s ln(β+T)`` and ``D = ln s + ln I``; with the shares
+    ``π_A = e^(A - tail)``, ``π_D = 1 - π_A`` the second derivative of the log-sum is
+    ``π_A ∂²A + π_D ∂²D + π_A π_D (∂D - ∂A)(∂D - ∂A)ᵀ``. ``ln I`` is the log of an integral
+    of ``e^f``, ``f = -(r+x) ln(α+τ) - (s+1) ln(β+τ)``: ``∂ ln I = E[∂f]`` and
+    ``∂² ln I = E[∂²f] + Cov(∂f)`` under the normalised integrand, whose moments the
+    quadrature returns.
+    """
+    r, alpha, s, beta = _unpack(params)
+    x_levels = data.extra.get("levels", {}).get("x")
+    parts = _parts(
+        params, data["x"], data["t_x"], data["T"], moments=True, second=True, x_levels=x_levels
+    )
+    if isinstance(data.extra, dict):  # for the fit's P(alive), see cached_p_alive
+        data.extra["pareto_nbd"] = (np.asarray(params, dtype=np.float64).tobytes(), True, parts)
+    x, T, w = data["x"], data["T"], data.weights
+    share_alive = np.exp(parts["alive"] - parts["tail"])
+    share_dead = np.exp(parts["dead"] - parts["tail"])
+    has = share_dead > 0
+    m = np.where(has, parts["mom"], 0.0)
+    rx = r + x
+    inv_aT, inv_bT = 1.0 / (alpha + T), 1.0 / (beta + T)
+    # first derivatives of A and D; the scale of each feature in ∂f
+    d_alive = (-parts["log_aT"], -rx * inv_aT, -parts["log_bT"], -s * inv_bT)
+    d_dead = (-m[0], -rx * m[1], np.where(has, 1.0 / s, 0.0) - m[2], -(s + 1.0) * m[3])
+    coef = (-1.0, -rx, -1.0, -(s + 1.0))
+    delta = [dd - da for dd, da in zip(d_dead, d_alive, strict=True)]
+    cross = share_alive * share_dead
+    h = np.empty((4, 4))
+    k = 4
+    for i in range(4):
+        for j in range(i, 4):
+            # Cov(∂f_i, ∂f_j) under the integrand, then the mixture's own curvature
+            cov = np.multiply(coef[i], coef[j]) * m[k]
+            h[i, j] = float((w * (share_dead * cov + cross * delta[i] * delta[j])).sum())
+            k += 1
+    # E[∂²f] of ln I, ∂²A, ∂²D's ln s, and the per-x terms
+    e_inv_a2 = m[4 + 4] + m[1] ** 2  # E[1/(α+τ)²] = Var + mean²
+    e_inv_b2 = m[4 + 9] + m[3] ** 2
+    h[0, 1] += float((w * (-share_dead * m[1] - share_alive * inv_aT)).sum())
+    h[1, 1] += float((w * rx * (share_dead * e_inv_a2 + share_alive * inv_aT**2)).sum())
+    h[2, 3] += float((w * (-share_dead * m[3] - share_alive * inv_bT)).sum())
+    h[3, 3] += float((w * (share_dead * (s + 1.0) * e_inv_b2 + share_alive * s * inv_bT**2)).sum())
+    h[2, 2] -= float((w * share_dead).sum()) / s**2
+    trigamma_x = (
+        polygamma(1, rx) if x_levels is None else polygamma(1, r + x_levels[0])[x_levels[1]]
+    )
+    n = float(w.sum())
+    h[0, 0] += float((w * trigamma_x).sum()) - n * float(polygamma(1, r))
+    h[0, 1] += n / alpha
+    h[1, 1] -= n * r / alpha**2
+    h[2, 3] += n / beta
+    h[3, 3] -= n * s / beta**2
+    return np.triu(h) + np.triu(h, 1).T
+
+
+def cached_p_alive(params: np.ndarray, data: Prepared) -> np.ndarray | None:
+    """P(alive) of every row of `data` from the pass last made over it (cached by the
+    log-likelihood, gradient or Hessian), when that pass was at `params` up to rounding
+    (relative 1e-13: the fit reports its parameters in other units and back); else None."""
+    hit = data.extra.get("pareto_nbd")
+    if hit is None:
+        return None
+    at = np.frombuffer(hit[0], dtype=np.float64)
+    if at.shape != np.shape(params) or not np.allclose(at, params, rtol=1e-13, atol=0.0):
+        return None
+    parts = hit[2]
+    out: np.ndarray = np.exp(parts["alive"] - parts["tail"])
+    return out
+
+
 def _initial(data: Prepared) -> np.ndarray:
     mean_T = float(np.average(data["T"], weights=data.weights))
     scale = mean_T if np.isfinite(mean_T) and mean_T > 0 else 1.0
@@ -255,6 +334,7 @@ SPEC = ModelSpec(
     kind="transactions",
     loglik=_loglik,
     gradient=_gradient,
+    hessian=_hessian,
     initial=_initial,
 )
 
