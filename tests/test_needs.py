@@ -1011,3 +1011,40 @@ def test_category_profile_matches_pandas(basis: str) -> None:
     np.testing.assert_allclose(prof.profile, values.to_numpy(), rtol=1e-12, atol=1e-12)
     if basis != "spend":  # by spend, customers whose rows are all returns bought nothing
         assert bought.any(axis=1).sum() == int((~data.master["is_prospect"]).sum())
+
+
+def test_canonical_rank_by_hand() -> None:
+    from kamseg.needs import _canonical_rank
+
+    # sorted ids: the rank is the row (the shortcut); otherwise each id's place in sorted
+    # order; ids that cannot be sorted keep their row order
+    assert _canonical_rank(pd.Index([2, 5, 9])).tolist() == [0, 1, 2]
+    assert _canonical_rank(pd.Index([9, 2, 5])).tolist() == [2, 0, 1]
+    assert _canonical_rank(pd.Index(["b", "c", "a"])).tolist() == [1, 2, 0]
+    assert _canonical_rank(pd.Index([1, "a", 2.5])).tolist() == [0, 1, 2]
+
+
+def test_latent_needs_do_not_depend_on_the_customer_order() -> None:
+    # sorted ids take the shortcut (no sort); shuffled ids are sorted: same suggestions
+    rng = np.random.default_rng(8)
+    n, cats = 300, ["a", "b", "c", "d"]
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, n, 2500),
+            "date": pd.Timestamp("2024-01-01"),
+            "product": rng.choice(cats, 2500, p=[0.4, 0.3, 0.2, 0.1]),
+            "amount": rng.choice([5.0, 10.0, 25.0], 2500),
+        }
+    )
+    catalog = pd.DataFrame({"product": cats, "category": [c.upper() for c in cats]})
+    ids = pd.Index(range(n), name="customer_id")
+    kw: dict[str, Any] = {"transactions": tx, "catalog": catalog, "max_reference": 100}
+    in_order = latent_needs(pd.DataFrame(index=ids), **kw)
+    shuffled = latent_needs(pd.DataFrame(index=ids[rng.permutation(n)]), **kw)
+    key = ["customer_id", "rank"]
+    pd.testing.assert_frame_equal(
+        shuffled.sort_values(key).reset_index(drop=True),
+        in_order.sort_values(key).reset_index(drop=True),
+        check_exact=True,
+    )
+    assert len(in_order) > 0

@@ -160,11 +160,14 @@ def test_tree_candidates_flag_near_ties() -> None:
     # width 3: the nearest three are 0, 1, 2; the next (angle 1.0) is clearly farther
     cand, safe = nl._tree_candidates(query, own, ref, count, norm, 3)
     assert safe[0]
-    assert cand[0].tolist() == [0, 1, 2]
+    # nearest first: 0, then 1 and 2 (tied, in either order)
+    assert cand[0][0] == 0
+    assert sorted(cand[0].tolist()) == [0, 1, 2]
     # the query's own lone profile (reference 0) is left out of its candidates; the next
     # one (angle 1.2, distance 2 sin 0.6 = 1.129) is farther than the last (2 sin 0.5)
     cand, safe = nl._tree_candidates(query, np.array([0]), ref, count, norm, 3)
-    assert cand[0].tolist() == [1, 2, 3]
+    assert sorted(cand[0][:2].tolist()) == [1, 2]
+    assert cand[0][2] == 3
     assert safe[0]
 
 
@@ -251,3 +254,88 @@ def test_a_last_chunk_of_one_row(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nl, "_CHUNK_CELLS", step * n_r)
     brute, tree = both_paths(monkeypatch, x, n_neighbors=7, max_reference=None, seed=0)
     np.testing.assert_array_equal(tree, brute)
+
+
+def test_distinct_rows_match_a_plain_dictionary() -> None:
+    # first-seen order, 0.0 equal to -0.0 (as Python's == and hash have it)
+    rng = np.random.default_rng(3)
+    a = rng.choice([0.0, -0.0, 0.25, 0.5, 1.0], size=(500, 4))
+    seen: dict[tuple[float, ...], int] = {}
+    first: list[int] = []
+    inverse: list[int] = []
+    for i, row in enumerate(a.tolist()):
+        if tuple(row) not in seen:
+            seen[tuple(row)] = len(seen)
+            first.append(i)
+        inverse.append(seen[tuple(row)])
+    got_first, got_inverse = nl._distinct_rows(a)
+    assert got_first.tolist() == first
+    assert got_inverse.tolist() == inverse
+    assert len(first) < 500  # the draw repeats rows
+
+
+def test_distinct_rows_fall_back_on_a_key_collision(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a multiplier of 0 folds every row into the same key: the check finds the collision
+    # and the rows are grouped one column at a time, with the same answer
+    monkeypatch.setattr(nl, "_MIX", np.uint64(0))
+    a = np.array([[1.0, 0.0], [2.0, 1.0], [1.0, -0.0], [2.0, 1.0], [0.5, 0.5]])
+    first, inverse = nl._distinct_rows(a)
+    assert first.tolist() == [0, 1, 4]
+    assert inverse.tolist() == [0, 1, 0, 1, 2]
+
+
+def test_weights_sort_only_the_rows_out_of_order() -> None:
+    # each row's candidates come out by similarity, highest first, equal similarities in
+    # the given order (Python's sort is stable), whether or not the row was in order
+    cs = np.array(
+        [
+            [0.9, 0.5, 0.4, 0.1],  # in order
+            [0.4, 0.9, 0.1, 0.5],  # not
+            [0.5, 0.9, 0.5, 0.2],  # a tie
+            [0.9, 0.9, 0.3, -1.0],  # a tie, then the own lone profile
+        ]
+    )
+    cand = np.array([[3, 1, 0, 2], [0, 3, 2, 1], [1, 2, 3, 0], [2, 0, 1, 3]])
+    own = np.array([-1, -1, 0, 3])
+    count = np.array([1.0, 2.0, 1.0, 1.0])
+    expect = [sorted(range(4), key=lambda j, r=r: -cs[r, j]) for r in range(4)]
+    for rows in ([0, 1, 2, 3], [1, 2], [0], [1]):  # some rows in order, all, none
+        got_cand, got_cs, w, thr, _ = nl._weights(cand[rows], cs[rows], own[rows], count, 2)
+        for i, r in enumerate(rows):
+            assert got_cand[i].tolist() == cand[r, expect[r]].tolist()
+            assert got_cs[i].tolist() == cs[r, expect[r]].tolist()
+    # row 0 by hand: neighbours 3 (count 1, s 0.9) and 1 (count 2, s 0.5) fill the 2 places
+    # at threshold 0.5: reference 3 weighs 0.9 and reference 1 shares the last place, 0.5
+    _, _, w, thr, _ = nl._weights(cand[:1], cs[:1], own[:1], count, 2)
+    assert thr[0] == 0.5
+    np.testing.assert_allclose(w[0], [0.9, 2 * 0.5 * 0.5, 0.0, 0.0])
+    # the inputs are not modified
+    assert cs[1].tolist() == [0.4, 0.9, 0.1, 0.5]
+
+
+def test_tree_candidates_in_chunks_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the KD-tree is searched a chunk of queries at a time; the chunks change nothing
+    rng = np.random.default_rng(11)
+    x = rng.gamma(1.0, 1.0, (900, 5)) * (rng.random((900, 5)) < 0.6)
+    x[np.arange(900), rng.integers(0, 5, 900)] += 1.0
+    x /= x.sum(axis=1, keepdims=True)
+    ref, count = np.unique(x[:300], axis=0, return_counts=True)
+    norm = np.sqrt((ref * ref).sum(axis=1))
+    own = np.full(900, -1)
+    own[:300] = [int(np.flatnonzero((ref == row).all(axis=1))[0]) for row in x[:300]]
+    whole = nl._tree_candidates(x, own, ref, count, norm, 6)
+    monkeypatch.setattr(nl, "_CHUNK_CELLS", 4 * 8 * 50)  # chunks of 50 queries
+    chunked = nl._tree_candidates(x, own, ref, count, norm, 6)
+    np.testing.assert_array_equal(chunked[1], whole[1])
+    safe = whole[1]
+    assert safe.sum() > 600  # most rows have a clear candidate set
+    # the candidate sets of safe rows are the same (ties inside may come in either order)
+    np.testing.assert_array_equal(
+        np.sort(chunked[0][safe], axis=1), np.sort(whole[0][safe], axis=1)
+    )
+    # and they are the 6 most similar references (brute force, own lone profile left out)
+    sim = (x @ ref.T) / norm
+    lone = (own >= 0) & (count[np.maximum(own, 0)] == 1)
+    sim[np.flatnonzero(lone), own[lone]] = -np.inf
+    top = np.sort(np.argsort(-sim, axis=1, kind="stable")[:, :6], axis=1)
+    np.testing.assert_array_equal(np.sort(whole[0][safe], axis=1), top[safe])

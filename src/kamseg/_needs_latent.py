@@ -28,6 +28,7 @@ _TREE_MAX_CATEGORIES = 7  # the KD-tree path only with this many categories at m
 # similarities and the distances are each rounded to ~1e-16 relative, and the distance
 # d = sqrt(2 - 2 cos) turns an error of e in the cosine into at most sqrt(2 e) ~ 1e-7.
 _MARGIN = 1e-6
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier (2**64 / golden ratio) folding rows
 
 
 def _weights(
@@ -42,9 +43,18 @@ def _weights(
     """
     b = cand.shape[0]
     rows = np.arange(b)
-    order = np.argsort(-cs, axis=1, kind="stable")
-    cand = np.take_along_axis(cand, order, axis=1)
-    cs = np.take_along_axis(cs, order, axis=1)
+    # a row already strictly descending is its own stable sort: sort only the others
+    # (the KD-tree gives its candidates nearest first, so nearly every row is)
+    unsorted = np.flatnonzero(~(cs[:, 1:] < cs[:, :-1]).all(axis=1))
+    if unsorted.size == b:
+        order = np.argsort(-cs, axis=1, kind="stable")
+        cand = np.take_along_axis(cand, order, axis=1)
+        cs = np.take_along_axis(cs, order, axis=1)
+    elif unsorted.size:
+        cand, cs = cand.copy(), cs.copy()
+        order = np.argsort(-cs[unsorted], axis=1, kind="stable")
+        cand[unsorted] = np.take_along_axis(cand[unsorted], order, axis=1)
+        cs[unsorted] = np.take_along_axis(cs[unsorted], order, axis=1)
     cc = count[cand] - (cand == own[:, None])
     cc[cs < 0] = 0.0
     cum = np.cumsum(cc, axis=1)
@@ -151,9 +161,10 @@ def _tree_candidates(
     norm: np.ndarray,
     width: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The `width` reference profiles nearest to each query, from a KD-tree over the unit
-    profiles (the query's own lone profile left out), and whether they are certainly the
-    `width` of highest similarity (False: a near tie at the edge; brute force decides).
+    """The `width` reference profiles nearest to each query, nearest first, from a KD-tree
+    over the unit profiles (the query's own lone profile left out), and whether they are
+    certainly the `width` of highest similarity (False: a near tie at the edge; brute
+    force decides).
 
     Cosine order is the order of Euclidean distance between unit vectors. The set is safe
     when the next reference is farther than the last candidate by more than `_MARGIN`,
@@ -164,23 +175,33 @@ def _tree_candidates(
     from kamseg._threads import thread_budget
 
     unit_ref = ref / norm[:, None]
-    unit_q = queries / np.sqrt(np.einsum("ij,ij->i", queries, queries))[:, None]
+    tree = cKDTree(unit_ref)
     workers = thread_budget()  # the job's n_jobs
     k = width + 2  # room for the own profile and the first one left out
-    dist, idx = cKDTree(unit_ref).query(unit_q, k=k, workers=workers)
-    has_own = self_col >= 0
-    lone = np.zeros(queries.shape[0], dtype=bool)
-    lone[has_own] = ref_count[self_col[has_own]] == 1
-    # move the own lone profile (if found) last, keeping the order of the others
-    own_rows = np.flatnonzero(lone)
-    if own_rows.size:
-        drop = idx[own_rows] == self_col[own_rows, None]
-        keep = np.argsort(drop, axis=1, kind="stable")
-        idx[own_rows] = np.take_along_axis(idx[own_rows], keep, axis=1)
-        dist[own_rows] = np.take_along_axis(dist[own_rows], keep, axis=1)
-    # the candidates are the first `width` kept entries; the next one is at `width`
-    safe = dist[:, width] > dist[:, width - 1] + _MARGIN
-    return np.sort(idx[:, :width], axis=1), safe
+    n_q = queries.shape[0]
+    cand = np.empty((n_q, width), dtype=np.intp)
+    safe = np.empty(n_q, dtype=bool)
+    # in chunks of queries: the search's arrays stay small and their memory is reused
+    step = max(1, _CHUNK_CELLS // (4 * k))
+    for start in range(0, n_q, step):
+        q = queries[start : start + step]
+        own = self_col[start : start + step]
+        unit_q = q / np.sqrt(np.einsum("ij,ij->i", q, q))[:, None]
+        dist, idx = tree.query(unit_q, k=k, workers=workers)
+        has_own = own >= 0
+        lone = np.zeros(q.shape[0], dtype=bool)
+        lone[has_own] = ref_count[own[has_own]] == 1
+        # move the own lone profile (if found) last, keeping the order of the others
+        own_rows = np.flatnonzero(lone)
+        if own_rows.size:
+            drop = idx[own_rows] == own[own_rows, None]
+            keep = np.argsort(drop, axis=1, kind="stable")
+            idx[own_rows] = np.take_along_axis(idx[own_rows], keep, axis=1)
+            dist[own_rows] = np.take_along_axis(dist[own_rows], keep, axis=1)
+        # the candidates are the first `width` kept entries; the next one is at `width`
+        safe[start : start + step] = dist[:, width] > dist[:, width - 1] + _MARGIN
+        cand[start : start + step] = idx[:, :width]
+    return cand, safe
 
 
 def _tree_kernel(
@@ -213,9 +234,10 @@ def _tree_kernel(
     if fast.size == 1:  # one row alone would be a matrix-vector product: brute force
         safe[fast] = False
         fast = fast[:0]
-    # blocks of queries close together (sorted by their first candidate), so the
+    # blocks of queries close together (sorted by their nearest reference), so the
     # references of a block are few: one product per block, each entry exact
-    fast = fast[np.argsort(cand[fast, 0], kind="stable")]
+    # (any order of the rows gives the same bits: the unstable, faster sort will do)
+    fast = fast[np.argsort(cand[fast, 0])]
     cs = np.empty((fast.size, width))
     seen = np.zeros(ref.shape[0], dtype=bool)
     at = np.zeros(ref.shape[0], dtype=np.int64)
@@ -239,12 +261,16 @@ def _tree_kernel(
     # it sums tied neighbours in the order of its partition, which only it can reproduce.
     tied = ~safe
     step = max(1, _CHUNK_CELLS // (width * max(n_cat, 1)))
+    # the bought flags of each chunk's candidates, gathered into one reused buffer (a
+    # fresh array per chunk would be fresh memory, paged in again each time)
+    gathered = np.empty((min(step, fast.size), width, n_cat))
     for start in range(0, fast.size, step):
         rows = fast[start : start + step]
         c, s, w, _, _ = _weights(
             cand[rows], cs[start : start + step], self_col[rows], count, n_neighbors
         )
-        out[rows] = _ratio(np.einsum("bl,blc->bc", w, bought[c]), w.sum(axis=1))
+        flags = np.take(bought, c, axis=0, out=gathered[: rows.size])
+        out[rows] = _ratio(np.einsum("bl,blc->bc", w, flags), w.sum(axis=1))
         tied[rows] = (s[:, 1:] == s[:, :-1]).any(axis=1)
     if solo >= 0:  # the brute force computes this query alone (a last chunk of one row)
         tied[solo] = False
@@ -298,11 +324,34 @@ def _exact_products(n_cat: int) -> bool:
 
 
 def _distinct_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of `a` (equal values, 0.0 equal to -0.0, as in ``np.unique``):
-    the position of the first of each, in first-seen order, and each row's distinct row.
+    """The distinct rows of `a` (float64 values, no NaN; 0.0 equal to -0.0, as in
+    ``np.unique``): the position of the first of each, in first-seen order, and each row's
+    distinct row.
 
-    Hashing (one factorisation per column), not sorting: linear in the rows.
+    Hashing, not sorting: linear in the rows. Each row is folded into one 64-bit key and
+    the keys are factorised once; the rows are then checked against the first row of their
+    key, and a collision (two different rows, one key) falls back to one factorisation
+    per column.
     """
+    import pandas as pd
+
+    n = a.shape[0]
+    b = np.ascontiguousarray(a, dtype=np.float64) + 0.0  # -0.0 + 0.0 is 0.0: equal bits
+    bits = b.view(np.uint64)
+    key = np.zeros(n, dtype=np.uint64)
+    for j in range(b.shape[1]):
+        key = (key ^ bits[:, j]) * _MIX  # wraps around
+        key ^= key >> np.uint64(29)
+    codes, found = pd.factorize(key)
+    first = np.full(len(found), n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n))
+    if np.array_equal(b[first][codes], b):
+        return first, np.asarray(codes, dtype=np.int64)
+    return _distinct_rows_by_column(b)
+
+
+def _distinct_rows_by_column(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_distinct_rows` with one factorisation per column (no collisions)."""
     import pandas as pd
 
     codes = np.zeros(a.shape[0], dtype=np.int64)

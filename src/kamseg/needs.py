@@ -165,6 +165,8 @@ def _purchases(
 def _canonical_rank(index: pd.Index) -> np.ndarray:
     """Rank of each customer id in sorted order (row order when ids cannot be sorted)."""
     n = len(index)
+    if index.is_monotonic_increasing and index.is_unique:  # (summarize's sorted ids)
+        return np.arange(n, dtype=np.int64)
     try:
         order = np.asarray(index.argsort(), dtype=np.int64)
     except TypeError:
@@ -174,13 +176,19 @@ def _canonical_rank(index: pd.Index) -> np.ndarray:
     return rank
 
 
+def _increasing(a: np.ndarray) -> bool:
+    """Whether `a` is strictly increasing (then its stable argsort is the identity)."""
+    return bool((a[1:] > a[:-1]).all())
+
+
 def _profiles(
     prof: CategoryProfile, *, rank: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The customers with a categorised purchase (positions, in canonical id order), their
     profiles and what they bought."""
     who = np.flatnonzero(prof.bought.any(axis=1))
-    who = who[np.argsort(rank[who], kind="stable")]
+    if not _increasing(rank[who]):
+        who = who[np.argsort(rank[who], kind="stable")]
     return who, prof.profile[who], prof.bought[who]
 
 
@@ -220,8 +228,9 @@ def _latent_table(
     else:
         scores = cooccurrence_scores(bought)
     # customers back in row order; categories by score, ties by category order
-    back = np.argsort(who, kind="stable")
-    who, scores = who[back], scores[back]
+    if not _increasing(who):
+        back = np.argsort(who, kind="stable")
+        who, scores = who[back], scores[back]
     top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     top_scores = np.take_along_axis(scores, top, axis=1)
     ok = (top_scores > 0) & (top_scores >= min_score)

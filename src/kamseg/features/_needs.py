@@ -271,12 +271,10 @@ def catalog_rows(
             stacklevel=stacklevel,
         )
     keep = known & (entry >= 0)
-    return CatalogRows(
-        n_customers=n_customers,
-        customer=customer[keep],
-        entry=entry[keep],
-        amount=np.asarray(prepared.amount[keep], dtype=np.float64),
-    )
+    amount = np.asarray(prepared.amount, dtype=np.float64)
+    if not keep.all():  # (usually every row is kept: no copies then)
+        customer, entry, amount = customer[keep], entry[keep], amount[keep]
+    return CatalogRows(n_customers=n_customers, customer=customer, entry=entry, amount=amount)
 
 
 # --------------------------------------------------------------------------------------
@@ -329,37 +327,41 @@ def category_profile(
         raise ConfigError(f"{func}: the catalogue was read without category_col.")
     if basis not in PROFILE_BASES:
         raise ConfigError(f"{func}: unknown basis {basis!r}.")
-    category = catalog.category[rows.entry]
-    no_cat = category < 0
-    if no_cat.any():
-        n_keys = int(np.unique(rows.entry[no_cat]).size)
-        warn(
-            f"{func}: {n_keys} catalogue {catalog.key_col!r} value(s) have no "
-            f"{category_col!r}; their {int(no_cat.sum())} transaction(s) are not used for "
-            "latent needs.",
-            stacklevel=stacklevel,
-        )
     n_cat = len(catalog.categories)
-    ok = ~no_cat
-    cell = rows.customer[ok] * n_cat + category[ok]
     size = rows.n_customers * n_cat
     shape = (rows.n_customers, n_cat)
+    cell = rows.customer * n_cat
+    cell += catalog.category[rows.entry]  # (in place: one array of rows less)
+    amount = rows.amount
+    if (catalog.category < 0).any():  # only then can a row lack a category
+        no_cat = (catalog.category < 0)[rows.entry]
+        if no_cat.any():
+            n_keys = int(np.unique(rows.entry[no_cat]).size)
+            warn(
+                f"{func}: {n_keys} catalogue {catalog.key_col!r} value(s) have no "
+                f"{category_col!r}; their {int(no_cat.sum())} transaction(s) are not used "
+                "for latent needs.",
+                stacklevel=stacklevel,
+            )
+            cell, amount = cell[~no_cat], amount[~no_cat]
     if basis == "spend":
-        amount = rows.amount[ok]
         # Floating addition is commutative, so a cell of one or two rows has the same sum
         # in any order: only the rows of cells with three or more are put in the canonical
-        # order (by amount). np.bincount adds each row to its cell in the order given, so
-        # every cell is summed in ascending amount order without sorting by cell.
-        multi = np.bincount(cell, minlength=size)[cell] > 2
+        # order (by amount). np.bincount adds each row to its cell in the order given
+        # (from 0.0), so every cell is summed in ascending amount order without sorting
+        # by cell. Any ascending order gives the same sums: rows of equal amount add the
+        # same value whichever comes first (0.0 and -0.0 too: both leave a sum as it is,
+        # and a sum from 0.0 is never -0.0), so the unstable sort (SIMD quicksort, about
+        # 3x faster than the stable one) is enough.
         # (np.bincount of an empty array is int64 even with weights: hence the astype)
-        spend = np.bincount(cell[~multi], weights=amount[~multi], minlength=size).astype(
-            np.float64, copy=False
-        )
-        if multi.any():
+        spend = np.bincount(cell, weights=amount, minlength=size).astype(np.float64, copy=False)
+        many = np.bincount(cell, minlength=size) > 2
+        if many.any():
+            multi = many[cell]
             m_cell, m_amount = cell[multi], amount[multi]
-            order = np.argsort(m_amount, kind="stable")
-            # each cell is summed in one of the two bincounts, and 0.0 in the other
-            spend += np.bincount(m_cell[order], weights=m_amount[order], minlength=size)
+            order = np.argsort(m_amount)
+            in_order = np.bincount(m_cell[order], weights=m_amount[order], minlength=size)
+            spend = np.where(many, in_order, spend)
         values = np.maximum(spend, 0.0).reshape(shape)
         bought = values > 0
     else:

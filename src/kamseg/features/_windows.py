@@ -105,8 +105,10 @@ def window_activity(
     age = age[used]
     amount = prepared.amount[used]
     recent = age < window
-    spend_recent = np.bincount(pos[recent], weights=amount[recent], minlength=n)
-    spend_previous = np.bincount(pos[~recent], weights=amount[~recent], minlength=n)
+    # both windows in one pass: cell 2 * customer (recent) or 2 * customer + 1 (previous);
+    # each cell adds its rows in row order, as one bincount per window would
+    spend = np.bincount(2 * pos + ~recent, weights=amount, minlength=2 * n).reshape(n, 2)
+    spend_recent, spend_previous = spend[:, 0], spend[:, 1]
     # purchase days: distinct (customer, day) pairs, less those that returns cancel
     k_pos, k_age, _, bought = purchase_periods(pos, age, amount)
     k_pos, k_age = k_pos[bought], k_age[bought]

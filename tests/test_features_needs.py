@@ -1,0 +1,131 @@
+"""Tests for kamseg.features._needs: rows matched to the catalogue, and category profiles.
+
+The profiles are checked against a plain pandas reference written from the documented rule
+(each cell's net spend summed in ascending amount order, from 0.0), on amounts chosen so
+that the order of a floating-point sum changes its bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg.errors import KamsegWarning
+from kamseg.features._needs import (
+    Catalog,
+    CatalogRows,
+    catalog_rows,
+    category_profile,
+    read_catalog,
+)
+
+# sums of these depend on the order: 1e16 + 1.0 - 1e16 is 0.0, 1e16 - 1e16 + 1.0 is 1.0
+AMOUNTS = [1e16, -1e16, 1.0, 0.1, 0.2, 0.3, 3.0, -0.0, 0.0, -2.5, 7.25]
+
+
+def plain_profile(
+    customer: np.ndarray, category: np.ndarray, amount: np.ndarray, n: int, n_cat: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spend shares, one cell at a time: amounts sorted ascending, added from 0.0."""
+    spend = np.zeros((n, n_cat))
+    frame = pd.DataFrame({"c": customer, "k": category, "a": amount})
+    for (c, k), group in frame.groupby(["c", "k"]):
+        total = 0.0
+        for value in sorted(group["a"].tolist()):
+            total += value
+        spend[c, k] = max(total, 0.0)
+    row_total = spend.sum(axis=1, keepdims=True)
+    shares = np.divide(spend, row_total, out=np.zeros_like(spend), where=row_total > 0)
+    return shares, spend > 0
+
+
+def catalogue(n_cat: int) -> Catalog:
+    """One catalogue entry per category (entry i is category i), plus one with none."""
+    return Catalog(
+        key_col="product",
+        key_arg="product_col",
+        keys=pd.Index([f"p{i}" for i in range(n_cat + 1)]),
+        level=None,
+        category=np.append(np.arange(n_cat), -1),
+        categories=pd.Index([f"c{i}" for i in range(n_cat)]),
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_spend_profile_is_the_plain_sum_in_ascending_order(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, n_cat, m = 40, 3, 600  # cells of 0 to ~15 rows: one, two, three and more
+    customer = rng.integers(0, n, m)
+    entry = rng.integers(0, n_cat, m)
+    amount = rng.choice(AMOUNTS, m)
+    rows = CatalogRows(n_customers=n, customer=customer, entry=entry, amount=amount)
+    got = category_profile(rows, catalogue(n_cat), func="t")
+    shares, bought = plain_profile(customer, entry, amount, n, n_cat)
+    np.testing.assert_array_equal(got.profile, shares)  # equal bits, not close
+    np.testing.assert_array_equal(got.bought, bought)
+    # the row order cannot change a bit
+    perm = rng.permutation(m)
+    again = category_profile(
+        CatalogRows(n, customer[perm], entry[perm], amount[perm]), catalogue(n_cat), func="t"
+    )
+    np.testing.assert_array_equal(again.profile, got.profile)
+
+
+def test_rows_without_a_category_are_left_out() -> None:
+    customer = np.array([0, 0, 1, 1, 1])
+    entry = np.array([0, 2, 1, 1, 2])  # entry 2 has no category
+    amount = np.array([5.0, 100.0, 1.0, 3.0, 100.0])
+    rows = CatalogRows(n_customers=3, customer=customer, entry=entry, amount=amount)
+    with pytest.warns(KamsegWarning, match="1 catalogue 'product' value.*2 transaction"):
+        got = category_profile(rows, catalogue(2), func="t")
+    np.testing.assert_array_equal(got.profile, [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(got.bought, [[True, False], [False, True], [False, False]])
+
+
+@pytest.mark.parametrize("basis", ["orders", "binary"])
+def test_count_profiles_by_hand(basis: str) -> None:
+    # customer 0: 3 rows in c0, 1 in c1; customer 1: nothing
+    rows = CatalogRows(
+        n_customers=2,
+        customer=np.array([0, 0, 0, 0]),
+        entry=np.array([0, 1, 0, 0]),
+        amount=np.array([1.0, -5.0, 2.0, 3.0]),
+    )
+    got = category_profile(rows, catalogue(2), basis=basis, func="t")
+    expected = [[0.75, 0.25], [0.0, 0.0]] if basis == "orders" else [[1.0, 1.0], [0.0, 0.0]]
+    np.testing.assert_array_equal(got.profile, expected)
+
+
+def test_catalog_rows_keep_the_matched_rows_of_known_customers() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 9, 1, 2, 1],
+            "date": pd.to_datetime(["2024-01-0" + str(d) for d in range(1, 7)]),
+            "amount": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+            "product": ["a", "b", "a", "zz", "a", "b"],
+        }
+    )
+    cat = read_catalog(
+        pd.DataFrame({"product": ["b", "a"], "category": ["B", "A"]}),
+        func="t",
+        key_col="product",
+        category_col="category",
+    )
+    prepared = kamseg.prepare_transactions(tx, product_col="product")
+    index = pd.Index([2, 1], name="customer_id")
+    with pytest.warns(KamsegWarning, match="1 customer id"):
+        positions = prepared.positions(index, func="t")  # customer 9 is unknown
+    with pytest.warns(KamsegWarning, match="excluded 1 transaction.*'zz'"):
+        rows = catalog_rows(prepared, positions, 2, cat, func="t")
+    # kept: rows 0, 1, 4, 5 (row 2: unknown customer; row 3: product not in the catalogue)
+    assert rows.customer.tolist() == [1, 0, 0, 1]
+    assert cat.keys[rows.entry].tolist() == ["a", "b", "a", "b"]
+    assert rows.amount.tolist() == [10.0, 20.0, 50.0, 60.0]
+    # every row matched: the arrays are the prepared rows, in order
+    full = kamseg.prepare_transactions(tx.iloc[[0, 1, 4, 5]], product_col="product")
+    all_rows = catalog_rows(full, full.positions(index, func="t"), 2, cat, func="t")
+    assert all_rows.customer.tolist() == [1, 0, 0, 1]
+    assert all_rows.amount.dtype == np.float64
+    assert all_rows.amount.tolist() == [10.0, 20.0, 50.0, 60.0]

@@ -1,0 +1,62 @@
+"""Tests for kamseg.features._windows: spend, purchase days and orders in two windows, by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg.errors import ConfigError, KamsegWarning
+from kamseg.features._windows import window_activity
+
+
+def test_window_activity_by_hand() -> None:
+    # as_of 2024-12-31, windows of 10 days: recent = ages 0..9, previous = ages 10..19
+    as_of = pd.Timestamp("2024-12-31")
+    rows = [
+        ("a", 0, 5.0),  # recent
+        ("a", 3, 0.25),  # recent
+        ("a", 3, -0.25),  # recent, a return: day 3 nets to 0, no purchase day
+        ("a", 12, 7.0),  # previous
+        ("a", 25, 100.0),  # before both windows: the tenure covers them
+        ("b", 9, 2.0),  # recent
+        ("b", 10, 4.0),  # previous
+        ("b", 10, 1.5),  # previous, same day
+        ("c", 30, 9.0),  # before both windows only
+        ("zz", 1, 50.0),  # not a wanted customer
+    ]
+    tx = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "date": [as_of - pd.Timedelta(days=r[1]) for r in rows],
+            "amount": [r[2] for r in rows],
+        }
+    )
+    with pytest.warns(KamsegWarning, match="1 row.*negative amounts"):
+        prepared = kamseg.prepare_transactions(tx, as_of=as_of)
+    # output rows: b, a, c (zz is left out)
+    index = pd.Index(["b", "a", "c"], name="customer_id")
+    positions = np.asarray(index.get_indexer(prepared.ids), dtype=np.int64)
+    act = window_activity(prepared, positions, 3, window=10)
+    assert act.spend_recent.tolist() == [2.0, 5.0 + 0.25 - 0.25, 0.0]
+    assert act.spend_previous.tolist() == [4.0 + 1.5, 7.0, 0.0]
+    assert act.days_recent.tolist() == [1.0, 1.0, 0.0]  # a: day 0 (day 3 cancelled)
+    assert act.days_previous.tolist() == [1.0, 1.0, 0.0]
+    assert act.orders.tolist() == [3, 3, 0]  # rows >= 0 in the windows (no order ids)
+    assert act.covers.tolist() == [False, True, True]
+    assert act.spend_recent.dtype == act.spend_previous.dtype == np.float64
+
+
+def test_window_activity_without_rows() -> None:
+    tx = pd.DataFrame(
+        {"customer_id": ["a"], "date": [pd.Timestamp("2020-01-01")], "amount": [1.0]}
+    )
+    prepared = kamseg.prepare_transactions(tx, as_of="2024-12-31")
+    act = window_activity(prepared, np.array([0]), 1, window=30)
+    assert act.spend_recent.tolist() == [0.0]
+    assert act.spend_previous.tolist() == [0.0]
+    assert act.spend_recent.dtype == np.float64
+    assert act.covers.tolist() == [True]
+    with pytest.raises(ConfigError, match="`window` must be >= 1 day"):
+        window_activity(prepared, np.array([0]), 1, window=0)
