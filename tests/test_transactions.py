@@ -313,3 +313,26 @@ def test_line_items_amount_is_quantity_times_price() -> None:
         prepare_transactions(lines, quantity_col="qty")
     with pytest.raises(ColumnNotFoundError, match="price_col"):
         prepare_transactions(lines, quantity_col="qty", price_col="price")
+
+
+@pytest.mark.parametrize("dtype", [object, "category", "str"])
+def test_products_read_once_as_codes(dtype: object) -> None:
+    """The product column is read once: a code per row into the distinct products (first
+    seen first; null: -1), whatever the column's dtype; `product` gives the values back
+    (None for a null), also after `until`."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 1, 3, 2],
+            "date": ["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-09", "2024-01-10"],
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "product": pd.Series(["p", "q", None, "p", "r"], dtype=dtype),  # type: ignore[call-overload]
+        }
+    )
+    p = prepare_transactions(tx, product_col="product")
+    assert p.product_code is not None and p.products is not None
+    assert p.product_code.tolist() == [0, 1, -1, 0, 2]
+    assert [str(v) for v in p.products] == ["p", "q", "r"]
+    assert p.product is not None and p.product.tolist() == ["p", "q", None, "p", "r"]
+    early = p.until("2024-01-05")
+    assert early.product is not None and early.product.tolist() == ["p", "q", None]
+    assert prepare_transactions(tx).product_code is None

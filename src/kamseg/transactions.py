@@ -107,8 +107,12 @@ class PreparedTransactions:
     order : ndarray of int64 or None
         Order code of each row (rows of one order id share a code), when `order_col` was
         given.
-    product : ndarray or None
-        Product of each row (values as in the input), when `product_col` was given.
+    product_code : ndarray of int32 or None
+        Product of each row, when `product_col` was given, as a code into `products`
+        (-1: null). The distinct products are read once, here: a step that matches them to
+        a catalogue looks each one up once.
+    products : Index or None
+        The distinct products, in the order they first appear.
     rows : ndarray of int64 or None
         Position in the input table of each kept row; None when every row was kept.
     ids : Index
@@ -139,7 +143,8 @@ class PreparedTransactions:
     amount: np.ndarray
     profit: np.ndarray | None
     order: np.ndarray | None
-    product: np.ndarray | None
+    product_code: np.ndarray | None
+    products: pd.Index | None
     rows: np.ndarray | None
     ids: pd.Index
     as_of_day: int
@@ -166,6 +171,16 @@ class PreparedTransactions:
     def n_rows(self) -> int:
         """Number of kept rows."""
         return int(self.code.size)
+
+    @property
+    def product(self) -> np.ndarray | None:
+        """Product of each row (values as in the input, None for a null), when
+        `product_col` was given."""
+        if self.product_code is None or self.products is None:
+            return None
+        values = np.empty(len(self.products) + 1, dtype=object)  # the last one: None
+        values[:-1] = np.asarray(self.products, dtype=object)
+        return np.asarray(values[self.product_code])  # code -1 picks the last
 
     def __len__(self) -> int:
         return self.n_rows
@@ -209,7 +224,7 @@ class PreparedTransactions:
             amount=_frozen(self.amount[keep]),
             profit=sub(self.profit),
             order=sub(self.order),
-            product=sub(self.product),
+            product_code=sub(self.product_code),
             rows=_frozen(
                 (np.flatnonzero(keep) if self.rows is None else self.rows[keep]).astype(np.int64)
             ),
@@ -698,10 +713,12 @@ def _prepare(
         values = tx[order_col] if keep is None else tx[order_col][keep]
         order_codes, _ = pd.factorize(values, sort=False, use_na_sentinel=False)
         order = order_codes.astype(np.int64, copy=False)
-    product = None
+    product_code, products = None, None
     if product_col is not None:
         values = tx[product_col] if keep is None else tx[product_col][keep]
-        product = values.to_numpy(copy=True)
+        codes, found = pd.factorize(values, sort=False)  # nulls: -1
+        product_code = codes.astype(np.int32 if found.size < 2**31 else np.int64)
+        products = pd.Index(found)
 
     def frozen(values: np.ndarray | None) -> np.ndarray | None:
         return None if values is None else _frozen(values)
@@ -712,7 +729,8 @@ def _prepare(
         amount=_frozen(amount),
         profit=frozen(profit),
         order=frozen(order),
-        product=frozen(product),
+        product_code=frozen(product_code),
+        products=products,
         rows=frozen(rows),
         ids=uniques.rename(customer_col),
         as_of_day=as_of_day,

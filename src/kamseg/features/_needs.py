@@ -75,7 +75,7 @@ def prepared_with_key(
 
     customer_col = customer_column(customers, customer_col)
     if isinstance(transactions, PreparedTransactions):
-        if transactions.product is None or transactions.product_col is None:
+        if transactions.product_code is None or transactions.product_col is None:
             raise ConfigError(
                 f"{func}: the prepared `transactions` have no product column (they were "
                 "prepared without product_col), so they cannot be matched to the catalogue. "
@@ -244,12 +244,12 @@ def catalog_rows(
     has warned about them); rows whose key is null or not in the catalogue are left out with
     one :class:`~kamseg.errors.KamsegWarning` that counts them.
     """
-    if prepared.product is None:  # pragma: no cover - prepared_with_key sets it
+    if prepared.product_code is None or prepared.products is None:  # pragma: no cover
         raise ConfigError(f"{func}: the prepared transactions have no product column.")
     customer = positions[prepared.code]
     known = customer >= 0
-    # look up each distinct value once (nulls get code -1)
-    codes, uniques = pd.factorize(prepared.product)
+    # look up each distinct value once (read once by prepare_transactions; nulls: -1)
+    codes, uniques = prepared.product_code, prepared.products
     entry_of = np.append(positions_in(pd.Series(uniques, dtype=object), catalog.keys), -1)
     entry = entry_of[codes]  # code -1 picks the appended -1
     missing = known & (entry < 0)
