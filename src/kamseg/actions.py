@@ -17,13 +17,16 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
 
 from kamseg.errors import ConfigError
 from kamseg.labels import Language, check_language
 
-__all__ = ["ACTIONS", "ACTION_SOURCES", "recommended_action"]
+__all__ = ["ACTIONS", "ACTION_SOURCES", "action_column", "recommended_action"]
 
 
 def _freeze(
@@ -187,3 +190,27 @@ def recommended_action(dimension: str, cls: str, *, labels: Language = "en") -> 
             f"{', '.join(map(repr, classes))}."
         )
     return classes[cls][lang]
+
+
+def action_column(
+    dimension: str, classes: Sequence[str], codes: np.ndarray, *, labels: Language = "en"
+) -> pd.Categorical[str]:
+    """The recommended action of each row's class, as a categorical column.
+
+    `codes` are positions in `classes` (canonical class names; -1: no class, a missing
+    action). The categories are the distinct action texts in the order of `classes`, so a
+    million rows hold a million small codes, not a million strings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> col = action_column("value_class", ["high", "low"], np.array([1, -1, 0]))
+    >>> col.codes.tolist(), len(col.categories)
+    ([1, -1, 0], 2)
+    >>> col[2] == recommended_action("value_class", "high")
+    True
+    """
+    texts = [recommended_action(dimension, c, labels=labels) for c in classes]
+    categories = list(dict.fromkeys(texts))
+    lookup = np.array([categories.index(t) for t in texts] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(lookup[np.asarray(codes)], categories=pd.Index(categories))

@@ -27,7 +27,7 @@ from kamseg._validation import (
     match_master,
     to_float,
 )
-from kamseg.actions import recommended_action
+from kamseg.actions import action_column
 from kamseg.errors import ConfigError, SchemaError
 from kamseg.labels import BEHAVIOUR_CLASS_LABELS, Language, check_language, translate_all
 
@@ -141,7 +141,7 @@ def behaviour_class(
         - ``behaviour_class`` (ordered ``category``, ``potential < one-time < occasional <
           frequent``; in Chinese ``潜在客户 < 一次性购买 < 偶尔购买 < 频繁购买``): every
           customer gets exactly one class; empty classes stay categories.
-        - ``behaviour_action`` (str: ``str`` dtype on pandas 3, ``object`` on pandas 2):
+        - ``behaviour_action`` (category: one category per action text):
           the recommended action of the class; only with ``action=True``.
 
         In appended prospect rows, `frequency_col` is 0 and every other input column is
@@ -293,11 +293,9 @@ def behaviour_class(
         ),
     }
     if action:
-        texts = np.array(
-            [recommended_action(_DIMENSION, c, labels=lang) for c in BEHAVIOUR_CLASSES],
-            dtype=object,
+        columns["behaviour_action"] = action_column(
+            _DIMENSION, BEHAVIOUR_CLASSES, codes, labels=lang
         )
-        columns["behaviour_action"] = texts[codes]
     out = out.assign(**columns)
     out.attrs["kamseg_frequent_rate"] = threshold
     return out

@@ -49,7 +49,7 @@ from kamseg._validation import (
     to_float,
     warn,
 )
-from kamseg.actions import recommended_action
+from kamseg.actions import action_column
 from kamseg.errors import ConfigError, SchemaError
 from kamseg.features import (
     FALLBACK_GAP_DAYS,
@@ -324,7 +324,7 @@ def lifecycle_stage(
         - ``lifecycle_reason`` (str: ``str`` dtype on pandas 3, ``object`` on pandas 2):
           why, with the numbers, e.g. ``"no purchase for 412 days, 4.1× the usual gap of
           100 days (churned after 300 days)"``.
-        - ``lifecycle_action`` (str): the recommended action; only with ``action=True``.
+        - ``lifecycle_action`` (category): the recommended action; only with ``action=True``.
 
     Raises
     ------
@@ -702,9 +702,7 @@ gap is 64 days)
         "lifecycle_reason": reason,
     }
     if action:
-        texts = np.array(
-            [recommended_action(_DIMENSION, s, labels=lang) for s in LIFECYCLE_STAGES],
-            dtype=object,
+        columns["lifecycle_action"] = action_column(
+            _DIMENSION, LIFECYCLE_STAGES, codes, labels=lang
         )
-        columns["lifecycle_action"] = texts[codes]
     return out.assign(**columns)

@@ -64,7 +64,7 @@ import pandas as pd
 from kamseg._needs_latent import cooccurrence_scores, knn_scores
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_choice, check_customers, check_int, check_no_overwrite
-from kamseg.actions import recommended_action
+from kamseg.actions import action_column
 from kamseg.errors import ConfigError
 from kamseg.features._needs import (
     NEED_LEVELS,
@@ -359,7 +359,7 @@ def need_level(
           catalogue. **Missing (NaN)** for customers with no such transaction (prospects,
           customers who bought only products the catalogue lacks): the data says nothing
           about their needs.
-        - ``need_action`` (str, ``object`` on pandas 2; only with ``action=True``): see
+        - ``need_action`` (category; only with ``action=True``): see
           :func:`kamseg.actions.recommended_action`; missing where ``need_level`` is.
         - ``latent_needs`` (str, ``object`` on pandas 2; only with `latent_k`): the
           suggested categories, best first, joined with ``"; "``; missing when there is no
@@ -453,11 +453,9 @@ def need_level(
         need_level=pd.Categorical.from_codes(level_codes, categories=pd.Index(names), ordered=True)
     )
     if action:
-        acts = np.array(
-            [recommended_action("need_level", lv, labels=lang) for lv in NEED_LEVELS] + [None],
-            dtype=object,
+        out["need_action"] = pd.Series(
+            action_column("need_level", NEED_LEVELS, level_codes, labels=lang), index=out.index
         )
-        out["need_action"] = pd.Series(acts[level_codes], index=out.index)
     if latent_k is not None:
         prof = category_profile(rows, cat, basis="spend", func=func, category_col=category_col)
         pos, ranks, codes, _ = _latent_table(

@@ -40,7 +40,7 @@ from kamseg._validation import (
     positions_in,
     warn,
 )
-from kamseg.actions import recommended_action
+from kamseg.actions import action_column
 from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.features._surveys import (
     CSAT_BANDS,
@@ -191,7 +191,7 @@ def satisfaction_class(
           answer;
         - ``recent_complaints`` (int64; only with `complaints`): complaints in the last
           `complaint_days` days;
-        - ``satisfaction_action`` (str, ``object`` on pandas 2; only with ``action=True``):
+        - ``satisfaction_action`` (category; only with ``action=True``):
           see :func:`kamseg.actions.recommended_action`.
 
     Raises
@@ -395,14 +395,10 @@ def satisfaction_class(
     if recent_count is not None:
         columns["recent_complaints"] = recent_count
     if action:
-        acts = np.array(
-            [
-                recommended_action("satisfaction_class", c, labels=lang)
-                for c in SATISFACTION_CLASSES
-            ],
-            dtype=object,
+        columns["satisfaction_action"] = pd.Series(
+            action_column("satisfaction_class", SATISFACTION_CLASSES, code, labels=lang),
+            index=customers.index,
         )
-        columns["satisfaction_action"] = pd.Series(acts[code], index=customers.index)
     return customers.assign(**columns)
 
 

@@ -27,7 +27,7 @@ from kamseg._validation import (
     examples,
     to_float,
 )
-from kamseg.actions import recommended_action
+from kamseg.actions import action_column
 from kamseg.errors import ConfigError, SchemaError
 from kamseg.labels import VALUE_CLASS_LABELS, Language, check_language, translate_all
 
@@ -158,7 +158,7 @@ def value_class(
         - ``negative_profit`` (bool): profit < 0; only when `profit_col` is given or
           `value_col` is ``"profit"``. Loss-making customers keep their class (a high
           revenue customer can lose money); the flag shows them.
-        - ``value_action`` (str: ``str`` dtype on pandas 3, ``object`` on pandas 2): the
+        - ``value_action`` (category: one category per action text): the
           recommended action of the class; only with ``action=True``.
 
     Raises
@@ -253,8 +253,5 @@ def value_class(
         )
         columns["negative_profit"] = profit < 0
     if action:
-        texts = np.array(
-            [recommended_action(_DIMENSION, c, labels=lang) for c in VALUE_CLASSES], dtype=object
-        )
-        columns["value_action"] = texts[codes]
+        columns["value_action"] = action_column(_DIMENSION, VALUE_CLASSES, codes, labels=lang)
     return customers.assign(**columns)
