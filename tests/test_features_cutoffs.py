@@ -241,3 +241,29 @@ def test_features_of_some_customers_are_bits_of_all(with_orders: bool, seed: int
         for name in CHURN_FEATURES:
             np.testing.assert_array_equal(some[name], full[name][only], err_msg=name)
             assert some[name].tobytes() == full[name][only].tobytes(), name
+
+
+def test_sums_in_small_blocks_are_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The row sums run in blocks of customers (about BLOCK_ROWS rows each): blocks of a
+    few rows give the same bits as one block, and match the plain pandas reference."""
+    import kamseg.features._cutoffs as cutoffs
+
+    log = random_log(seed=21, n=800)
+    log["order"] = np.random.default_rng(2).integers(0, 200, len(log))
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(log, order_col="order")
+    one = features_at(prepared, CUTOFFS[2])
+    monkeypatch.setattr(cutoffs, "BLOCK_ROWS", 7)
+    assert len(cutoffs._blocks(cutoffs.cutoff_history(prepared), np.arange(40))) > 10
+    many = features_at(prepared, CUTOFFS[2])
+    for name in CHURN_FEATURES:
+        assert many[name].to_numpy().tobytes() == one[name].to_numpy().tobytes(), name
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        plain = kamseg.prepare_transactions(log.drop(columns="order"))
+    pd.testing.assert_frame_equal(
+        features_at(plain, CUTOFFS[2]),
+        reference(log, pd.Timestamp(CUTOFFS[2])),
+        check_exact=False,
+        rtol=1e-10,
+        check_flags=False,
+    )

@@ -11,14 +11,17 @@ Many cut-offs are computed in one pass over the history (:class:`CutoffHistory`)
 rebuilding the customer table at each: the purchase days are found once and sorted by
 (customer, day), so a cut-off's counts, first and last purchase days are read with
 :func:`numpy.searchsorted` and cumulative counts, and its sums are masked
-:func:`numpy.bincount` passes over the rows in input order, the order in which the
-customer table adds them. The values are exactly those of :func:`kamseg.summarize`, the
+:func:`numpy.bincount` passes over each customer's rows in input order, the order in which
+the customer table adds them, in blocks of customers of about :data:`BLOCK_ROWS` rows (so
+the memory of a pass stays small), and only for the customers asked for (a training sample
+reads its own rows). The values are exactly those of :func:`kamseg.summarize`, the
 rhythm and the window activity at each cut-off (checked bit for bit against the former
 per-cut-off build, with returns and order ids, sorted and shuffled rows).
 """
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Iterable
 from typing import Any
@@ -118,8 +121,9 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
     the pairs of a customer on or before a cut-off are a prefix of its block, found by
     :func:`numpy.searchsorted`, and their counts, first and last days are read from
     cumulative arrays. The sums of amounts up to a cut-off (revenue, spend in the windows,
-    repeat spend) are masked :func:`numpy.bincount` passes over the rows in input order:
-    added in the order of the customer table's own sums, so the values are exactly those of
+    repeat spend) are masked :func:`numpy.bincount` passes over each customer's rows in
+    input order (:meth:`rows_of`): added in the order of the customer table's own sums, so
+    the values are exactly those of
     :func:`kamseg.summarize` and :func:`~kamseg.features.window_activity`.
     """
 
@@ -203,14 +207,24 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         and in input order within each, and the position in `codes` of each row's
         customer. A sum over them in this order adds each customer's rows in the order of
         a sum over all rows, so it gives the same bits."""
-        if self._row_order is None:
+        order, start = self._rows()
+        picked = _ranges(start[codes], start[codes + 1])
+        return order[picked], _owners(start, codes)
+
+    def row_counts(self, codes: np.ndarray) -> np.ndarray:
+        """The number of rows of each customer of `codes`."""
+        start = self._rows()[1]
+        return np.asarray(start[codes + 1] - start[codes])
+
+    def _rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows grouped by customer (a stable sort of the codes) and where each
+        customer's rows start in it (built on first use)."""
+        if self._row_order is None or self._row_start is None:
             code = self.prepared.code
             self._row_order = _small(np.argsort(code, kind="stable"))
             counts = np.bincount(code, minlength=self.n)
             self._row_start = np.concatenate(([0], np.cumsum(counts)))
-        assert self._row_start is not None
-        picked = _ranges(self._row_start[codes], self._row_start[codes + 1])
-        return self._row_order[picked], _owners(self._row_start, codes)
+        return self._row_order, self._row_start
 
     def pairs_of(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The purchase-day pairs of the customers `codes` (in pair order, grouped as
@@ -221,12 +235,6 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         """End (exclusive) of each customer's purchase-day pairs dated on or before `day`."""
         offset = min(max(day - self.dmin, -1), self.span - 1)
         return np.searchsorted(self.d_key, self.customers * self.span + offset, side="right")
-
-    def sums(self, weights: np.ndarray, keep: np.ndarray, *, pairs: bool = False) -> np.ndarray:
-        """Per customer, the sum of `weights` where `keep` (of the rows, or of the pairs)."""
-        # a pair's customer: the ranges of d_bounds
-        owner = np.repeat(self.customers, np.diff(self.d_bounds)) if pairs else self.prepared.code
-        return np.bincount(owner, weights=np.where(keep, weights, 0.0), minlength=self.n)
 
 
 def _small(values: np.ndarray) -> np.ndarray:
@@ -269,7 +277,6 @@ def _arrays(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Customer codes with a row on or before `day`, in id order (or those at positions
     `only`), and their features."""
-    prepared = hist.prepared
     hist.check(day, func=func)
     codes = hist.customers_at(day)
     # the purchase days up to `day` of every customer: how many, the first and the last
@@ -291,53 +298,13 @@ def _arrays(
         first_day, last_day = first_day[only], last_day[only]
         days_since_last, tenure_days = days_since_last[only], tenure_days[only]
 
-    # the sums: over every row in input order, or over the rows of `codes` alone (each
-    # customer's rows in the same order, so the same bits)
-    if only is None:
-        rows, owner, size = None, prepared.code, hist.n
-    else:
-        rows, owner = hist.rows_of(codes)
-        size = codes.size
-
-    def col(values: np.ndarray) -> np.ndarray:
-        return values if rows is None else values[rows]
-
-    def total(weights: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        out = np.bincount(owner, weights=np.where(keep, weights, 0.0), minlength=size)
-        return out[codes] if rows is None else out
-
-    r_day, amount = col(prepared.day), col(prepared.amount)
-    up_to = r_day <= day
-    # net revenue (rounding error of fully returned spend set to 0, as net_sums) and orders
-    revenue = total(amount, up_to)
-    returns = hist.first_return_day is not None and hist.first_return_day <= day
-    if returns:
-        gross = total(np.abs(amount), up_to)
-        revenue[np.isfinite(revenue) & (np.abs(revenue) <= NET_TOLERANCE * gross)] = 0.0
-    if prepared.order is None:
-        n_orders = total(np.ones(amount.size), up_to & (amount >= 0))
-    else:  # order ids, less the cancellation documents (an order may span days)
-        o_code, _, _, placed = purchase_periods(
-            owner[up_to], col(prepared.order)[up_to], amount[up_to]
-        )
-        n_orders = np.bincount(o_code[placed], minlength=size).astype(np.float64)
-        n_orders = n_orders[codes] if rows is None else n_orders
-    # net spend in the last window and the one before it (the rows of window_activity)
-    age = day - r_day
-    s90 = total(amount, up_to & (age < SPEND_WINDOW_DAYS))
-    s_before = total(amount, (age >= SPEND_WINDOW_DAYS) & (age < 2 * SPEND_WINDOW_DAYS))
+    # the sums, over the rows of `codes` in blocks of customers (each customer's rows in
+    # input order, so the same bits as a sum over every row; a block bounds the memory)
+    parts = [_row_sums(hist, day, codes[block]) for block in _blocks(hist, codes)]
+    revenue, n_orders, s90, s_before, repeat_amount = (
+        np.concatenate([part[i] for part in parts]) if parts else np.empty(0) for i in range(5)
+    )
     s180 = s90 + s_before
-    # the spend after the first purchase day
-    if returns:  # the customer table sums the purchase days
-        if rows is None:
-            repeat_amount = hist.sums(hist.d_repeat, hist.d_day <= day, pairs=True)[codes]
-        else:
-            pairs, p_owner = hist.pairs_of(codes)
-            weights = np.where(hist.d_day[pairs] <= day, hist.d_repeat[pairs], 0.0)
-            repeat_amount = np.bincount(p_owner, weights=weights, minlength=size)
-    else:  # and without a return, the rows
-        later = r_day != hist.first_row_day[col(prepared.code)]  # after the first day
-        repeat_amount = total(amount, up_to & later)
     out: dict[str, np.ndarray] = {}
     out["days_since_last"] = days_since_last
     out["n_orders"] = n_orders
@@ -359,6 +326,63 @@ def _arrays(
     out["spend_180d"] = s180
     out["spend_ratio_90_180"] = ratio
     return codes, {name: out[name] for name in CHURN_FEATURES}
+
+
+#: Transaction rows summed in one pass by :func:`_row_sums` (at most; a customer is never
+#: split): the temporary arrays of a pass stay small whatever the size of the history.
+BLOCK_ROWS = 1 << 21
+
+
+def _blocks(hist: CutoffHistory, codes: np.ndarray) -> list[slice]:
+    """Consecutive slices of `codes` holding about :data:`BLOCK_ROWS` rows each."""
+    if codes.size == 0:
+        return []
+    counts = hist.row_counts(codes)
+    ends = np.searchsorted(np.cumsum(counts), np.arange(BLOCK_ROWS, counts.sum(), BLOCK_ROWS))
+    cuts = np.unique(np.concatenate(([0], ends + 1, [codes.size])).clip(0, codes.size))
+    return [slice(int(lo), int(hi)) for lo, hi in itertools.pairwise(cuts)]
+
+
+def _row_sums(
+    hist: CutoffHistory, day: int, codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Net revenue, orders, spend in the last window and the one before, and the spend
+    after the first purchase day of the customers `codes` at `day`, from their rows."""
+    prepared = hist.prepared
+    rows, owner = hist.rows_of(codes)
+    size = codes.size
+
+    def total(weights: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        return np.bincount(owner, weights=np.where(keep, weights, 0.0), minlength=size)
+
+    r_day, amount = prepared.day[rows], prepared.amount[rows]
+    up_to = r_day <= day
+    # net revenue (rounding error of fully returned spend set to 0, as net_sums) and orders
+    revenue = total(amount, up_to)
+    returns = hist.first_return_day is not None and hist.first_return_day <= day
+    if returns:
+        gross = total(np.abs(amount), up_to)
+        revenue[np.isfinite(revenue) & (np.abs(revenue) <= NET_TOLERANCE * gross)] = 0.0
+    if prepared.order is None:
+        n_orders = total(np.ones(amount.size), up_to & (amount >= 0))
+    else:  # order ids, less the cancellation documents (an order may span days)
+        o_code, _, _, placed = purchase_periods(
+            owner[up_to], prepared.order[rows][up_to], amount[up_to]
+        )
+        n_orders = np.bincount(o_code[placed], minlength=size).astype(np.float64)
+    # net spend in the last window and the one before it (the rows of window_activity)
+    age = day - r_day
+    s90 = total(amount, up_to & (age < SPEND_WINDOW_DAYS))
+    s_before = total(amount, (age >= SPEND_WINDOW_DAYS) & (age < 2 * SPEND_WINDOW_DAYS))
+    # the spend after the first purchase day
+    if returns:  # the customer table sums the purchase days
+        pairs, p_owner = hist.pairs_of(codes)
+        weights = np.where(hist.d_day[pairs] <= day, hist.d_repeat[pairs], 0.0)
+        repeat_amount = np.bincount(p_owner, weights=weights, minlength=size)
+    else:  # and without a return, the rows
+        later = r_day != hist.first_row_day[prepared.code[rows]]  # after the first day
+        repeat_amount = total(amount, up_to & later)
+    return revenue, n_orders, s90, s_before, repeat_amount
 
 
 def features_at(
