@@ -137,25 +137,14 @@ def _continuous(n: int, seed: int):  # type: ignore[no-untyped-def]
     """A customer table drawn from the BG/NBD model in continuous time (days), with
     make_transactions' default parameters and a Gamma-Gamma-like mean spend."""
     import numpy as np
-    import pandas as pd
+
+    from kamseg.datasets import draw_bgnbd
 
     rng = np.random.default_rng(seed)
     T = rng.uniform(0.0, 3 * 365.0, n) + rng.random(n)
-    lam = rng.gamma(0.75, 1 / 27.0, n)
-    p = rng.beta(1.2, 20.0, n)
-    x, t_x, t = np.zeros(n), np.zeros(n), np.zeros(n)
-    alive = np.ones(n, dtype=bool)
-    while alive.any():
-        idx = np.flatnonzero(alive)
-        t[idx] += rng.exponential(1 / lam[idx])
-        bought = t[idx] < T[idx]
-        alive[idx[~bought]] = False
-        buy = idx[bought]
-        x[buy] += 1
-        t_x[buy] = t[buy]
-        alive[buy[rng.random(buy.size) < p[buy]]] = False
-    spend = np.where(x > 0, rng.gamma(6.0, 40.0, n), 0.0)
-    return pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": spend})
+    table = draw_bgnbd(T, r=0.75, alpha=27.0, a=1.2, b=20.0, seed=seed + 1)
+    spend = np.where(table["frequency"] > 0, rng.gamma(6.0, 40.0, n), 0.0)
+    return table.assign(monetary_value=spend)
 
 
 def _max_rel(a: dict, b: dict) -> float:

@@ -46,9 +46,7 @@ def main() -> None:
             bound = None if rows == "all" else int(rows)
             for seed in args.seeds if bound is not None else args.seeds[:1]:
                 with limited_threads(None):
-                    model = churn_model(
-                        prepared, max_train_rows=bound, seed=seed, baselines=False
-                    )
+                    model = churn_model(prepared, max_train_rows=bound, seed=seed, baselines=False)
                     feats = features_at(prepared, model.eval_cutoff)
                     score = model.predict_proba(feats)
                 dropout = data.truth["dropout_date"].reindex(feats.index)

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import digamma, gammaln
 
+import kamseg
 from kamseg.clv import _bgnbd, _limits, _pareto_integral
 from kamseg.clv._base import Prepared, _make_objective, _newton_polish, collapse, maximize
 from kamseg.clv._collapse import SKIP_SHARE, _key_codes, factorize, unique_levels, unique_rows
@@ -167,21 +168,9 @@ def test_factorize_integer_keys_match_np_unique(high: int) -> None:
 
 def _bgnbd_table(n: int, seed: int, *, daily: bool) -> dict[str, np.ndarray]:
     """Histories drawn from the BG/NBD process (days; continuous or whole days)."""
-    rng = np.random.default_rng(seed)
-    T = rng.uniform(30.0, 700.0, n)
-    lam = rng.gamma(0.75, 1 / 27.0, n)
-    p = rng.beta(1.2, 20.0, n)
-    x, t_x, t = np.zeros(n), np.zeros(n), np.zeros(n)
-    alive = np.ones(n, dtype=bool)
-    while alive.any():
-        idx = np.flatnonzero(alive)
-        t[idx] += rng.exponential(1 / lam[idx])
-        bought = t[idx] < T[idx]
-        alive[idx[~bought]] = False
-        buy = idx[bought]
-        x[buy] += 1
-        t_x[buy] = t[buy]
-        alive[buy[rng.random(buy.size) < p[buy]]] = False
+    T = np.random.default_rng(seed).uniform(30.0, 700.0, n)
+    d = kamseg.datasets.draw_bgnbd(T, r=0.75, alpha=27.0, a=1.2, b=20.0, seed=seed)
+    x, t_x = d["frequency"].to_numpy(copy=True), d["recency"].to_numpy(copy=True)
     if daily:
         T, t_x = np.ceil(T), np.floor(t_x)
     return {"x": x, "t_x": t_x, "T": T}

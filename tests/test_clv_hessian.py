@@ -17,27 +17,16 @@ import pytest
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
+import kamseg
 from kamseg.clv import _bgnbd, _boundary, _limits
 from kamseg.clv._base import Prepared, _subsample, collapse
 
 
 def _bgnbd_sample(n: int, seed: int, *, daily: bool) -> dict[str, np.ndarray]:
     """Customer histories drawn from the BG/NBD model (days), optionally whole days."""
-    rng = np.random.default_rng(seed)
-    T = rng.uniform(30.0, 700.0, n)
-    lam = rng.gamma(0.8, 1 / 25.0, n)
-    p = rng.beta(1.3, 12.0, n)
-    x, t_x, t = np.zeros(n), np.zeros(n), np.zeros(n)
-    alive = np.ones(n, dtype=bool)
-    while alive.any():
-        idx = np.flatnonzero(alive)
-        t[idx] += rng.exponential(1 / lam[idx])
-        bought = t[idx] < T[idx]
-        alive[idx[~bought]] = False
-        buy = idx[bought]
-        x[buy] += 1
-        t_x[buy] = t[buy]
-        alive[buy[rng.random(buy.size) < p[buy]]] = False
+    T = np.random.default_rng(seed).uniform(30.0, 700.0, n)
+    d = kamseg.datasets.draw_bgnbd(T, r=0.8, alpha=25.0, a=1.3, b=12.0, seed=seed)
+    x, t_x = d["frequency"].to_numpy(copy=True), d["recency"].to_numpy(copy=True)
     if daily:
         T, t_x = np.floor(T), np.floor(t_x)
     return {"x": x, "t_x": t_x, "T": T}

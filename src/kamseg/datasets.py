@@ -96,6 +96,7 @@ __all__ = [
     "INVOICE_SEGMENTS",
     "Dataset",
     "InvoiceData",
+    "draw_bgnbd",
     "load_cdnow",
     "load_cdnow_summary",
     "make_invoice_lines",
@@ -628,6 +629,45 @@ def make_transactions(
 
 
 # --------------------------------------------------------------------------- CDNOW
+
+
+def draw_bgnbd(
+    T: np.ndarray, *, r: float, alpha: float, a: float, b: float, seed: int = 0
+) -> pd.DataFrame:
+    r"""Customer histories drawn from the BG/NBD model (Fader, Hardie & Lee 2005).
+
+    Customer i is watched for ``T[i]`` time units after a first purchase at 0: it buys at
+    the rate :math:`\lambda_i \sim \mathrm{Gamma}(r, \alpha)` (shape, rate) while alive
+    and, right after each repeat purchase, drops out for good with the probability
+    :math:`p_i \sim \mathrm{Beta}(a, b)`. Times are continuous (round them for periods).
+
+    Returns a DataFrame with ``frequency`` (repeat purchases), ``recency`` (time of the
+    last one, 0 without any) and ``T``, one row per element of `T`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = draw_bgnbd(np.full(20_000, 365.0), r=0.5, alpha=20.0, a=1.0, b=9.0, seed=1)
+    >>> bool((d["recency"] <= d["T"]).all()), round(float(d["frequency"].mean()), 1)
+    (True, 5.0)
+    """
+    T = np.asarray(T, dtype=np.float64)
+    n = T.size
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(r, 1.0 / alpha, n)
+    drop = rng.beta(a, b, n)
+    x, t_x, t = np.zeros(n), np.zeros(n), np.zeros(n)
+    alive = np.ones(n, dtype=bool)
+    while alive.any():  # one purchase more for every customer still buying
+        idx = np.flatnonzero(alive)
+        t[idx] += rng.exponential(1.0 / rate[idx])
+        bought = t[idx] < T[idx]
+        alive[idx[~bought]] = False
+        buy = idx[bought]
+        x[buy] += 1
+        t_x[buy] = t[buy]
+        alive[buy[rng.random(buy.size) < drop[buy]]] = False
+    return pd.DataFrame({"frequency": x, "recency": t_x, "T": T})
 
 
 def _lifetimes_file(name: str, *, func: str) -> Path:
