@@ -136,6 +136,17 @@ def _gradient(params: np.ndarray, data: Prepared, modified: bool) -> np.ndarray:
     return np.array([g_r, g_alpha, g_a, g_b])
 
 
+def _dropout_terms(
+    a: float, b: float, ux: np.ndarray, shift: float, modified: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct x: log(a / (b + x - 1)) of the dropped-out term, -inf where it does not
+    exist (x = 0, unless `modified`), and 1 / (b + x - 1) there, 0 elsewhere."""
+    has_u4 = np.ones(ux.shape, dtype=bool) if modified else ux > 0
+    denom_x = np.where(has_u4, b + ux - 1.0 + shift, 1.0)
+    log_ratio_x = np.where(has_u4, np.log(a) - np.log(denom_x), -np.inf)
+    return log_ratio_x, np.where(has_u4, 1.0 / denom_x, 0.0)
+
+
 def _value_and_grad(
     params: np.ndarray, data: Prepared, modified: bool
 ) -> tuple[float, np.ndarray]:
@@ -156,10 +167,7 @@ def _value_and_grad(
             np.dot(wx, dab + digamma(b + ux + shift) - digamma(b)),
         ]
     )
-    has_u4 = np.ones(ux.shape, dtype=bool) if modified else ux > 0
-    denom_x = np.where(has_u4, b + ux - 1.0 + shift, 1.0)
-    log_ratio_x = np.where(has_u4, np.log(a) - np.log(denom_x), -np.inf)
-    inv_denom_x = np.where(has_u4, 1.0 / denom_x, 0.0)
+    log_ratio_x, inv_denom_x = _dropout_terms(a, b, ux, shift, modified)
     x_all, w_all, ix_all = data["x"], data.weights, lk["ix"]
     # log(α+T), 1/(α+T) and the same of t_x: once per distinct value, then looked up; but
     # when nearly every row has its own value (continuous time) a lookup only adds a
@@ -229,10 +237,7 @@ def _hessian(params: np.ndarray, data: Prepared, modified: bool) -> np.ndarray:
     h[2, 2] = np.dot(wx, dab)
     h[2, 3] = np.dot(wx, dab)
     h[3, 3] = np.dot(wx, dab + _trigamma(b + ux + shift) - _trigamma(b))
-    has_u4 = np.ones(ux.shape, dtype=bool) if modified else ux > 0
-    denom_x = np.where(has_u4, b + ux - 1.0 + shift, 1.0)
-    log_ratio_x = np.where(has_u4, np.log(a) - np.log(denom_x), -np.inf)
-    inv_denom_x = np.where(has_u4, 1.0 / denom_x, 0.0)
+    log_ratio_x, inv_denom_x = _dropout_terms(a, b, ux, shift, modified)
     x_all, w_all, ix_all = data["x"], data.weights, lk["ix"]
     by_T = _by_value(alpha, lk["uT"], lk["iT"], data["T"])
     by_t = _by_value(alpha, lk["ut"], lk["it"], data["t_x"])
