@@ -603,15 +603,18 @@ def _to_pandas(table: Any, customer_col: Hashable, has_profit: bool) -> pd.DataF
         arr = values.to_numpy()
         if name in ("first_day", "last_day"):
             key = "first_purchase" if name == "first_day" else "last_purchase"
-            data[key] = arr.astype(np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+            data[key] = (arr.astype(np.int64) * 86_400_000_000_000).view("datetime64[ns]")
         elif name == "nonpositive_revenue":
             data[name] = arr.astype(bool)
         else:
             data[name] = arr
-    try:
-        order = index.argsort()
-    except TypeError:  # pragma: no cover - unorderable ids
-        order = None
+    # the query sorts by id (one pass gives sorted ids; several passes are sorted here)
+    order = None
+    if not index.is_monotonic_increasing:
+        try:
+            order = index.argsort()
+        except TypeError:  # pragma: no cover - unorderable ids
+            order = None
     if order is not None:
         index = index.take(order)
         data = {name: values[order] for name, values in data.items()}

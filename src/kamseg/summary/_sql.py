@@ -250,6 +250,7 @@ SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
             ELSE 0.0 END AS monetary_value,
        revenue <= 0 AS nonpositive_revenue
 FROM per_cust {join}
+ORDER BY c
 """
 
 
@@ -352,4 +353,5 @@ SELECT c, first_day, last_day, n_orders, revenue{", profit" if profit else ""},
             ELSE 0.0 END AS monetary_value,
        revenue <= 0 AS nonpositive_revenue
 FROM out
+ORDER BY c
 """
