@@ -60,7 +60,9 @@ print(json.dumps({
     "n_train": model.n_train, "n_rows": getattr(model, "n_train_rows", model.n_train),
     "auc": float(model.evaluation.loc["gbm", "auc"]),
     "auc_active": float(model.evaluation_active.loc["gbm", "auc"]),
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    # VmHWM: ru_maxrss would keep the parent's peak across exec
+    "peak_mb": int(next(line.split()[1] for line in open("/proc/self/status")
+                        if line.startswith("VmHWM:"))) / 1024,
 }))
 """
 

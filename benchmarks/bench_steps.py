@@ -75,7 +75,9 @@ else:
                             missing="worst")
     select_key_accounts(scored, min_accounts=5, max_accounts=50)
 seconds = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: ru_maxrss would keep the parent's peak across exec
+peak = int(next(line.split()[1] for line in open("/proc/self/status")
+                if line.startswith("VmHWM:"))) / 1024
 print(f"seconds {seconds:.3f} peak_mb {peak:.0f}")
 """
 

@@ -11,7 +11,7 @@ Usage::
 Data is made on the fly with ``kamseg.datasets.make_transactions`` (about 10 transactions
 per customer, heavy-tailed) and written to a temporary Parquet file. Every measurement runs
 in a fresh Python process that reads the file (not timed), then times the summary alone and
-reports its peak resident memory (``ru_maxrss``, which includes the loaded data, the same
+reports its peak resident memory (``VmHWM``, which includes the loaded data, the same
 for every tool) and the peak above the memory in use just before the timed step.
 ``kamseg_parquet`` gives kamseg the Parquet path itself (DuckDB reads it out-of-core inside
 the timed step, so its peak memory does not include the loaded data), and
@@ -34,7 +34,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -175,7 +174,9 @@ def _worker(tool: str, path: str) -> None:
             con.register("transactions", tx)
         out = con.execute(DUCKDB_QUERY).df().set_index("customer_id")
     seconds = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: a child keeps its parent's ru_maxrss across exec, and the parent
+    # held the generated data when it started this worker
+    peak_kb = _peak_kb(os.getpid())
     if spark is not None:  # add the peaks of the JVM (a child process)
         peak_kb += sum(_peak_kb(pid) for pid in _descendants(os.getpid()))
         spark.stop()
