@@ -158,6 +158,10 @@ def test_every_dimension_and_prospects(data, full):
     assert len(prospects) == n_prospects
     assert (prospects["lifecycle_stage"] == "potential").all()
     assert not prospects["is_key_account"].any()
+    # a prospect has no revenue: its flag is False (revenue <= 0 is false for NaN), and
+    # the column stays bool when prospects are appended
+    assert full["nonpositive_revenue"].dtype == bool
+    assert not prospects["nonpositive_revenue"].any()
 
 
 def test_column_groups_come_in_the_documented_order(full):

@@ -484,8 +484,11 @@ def segment(
                         action=config.action,
                     ),
                 )
-            if "is_key_account" in table.columns:  # prospects are not key accounts
-                table["is_key_account"] = table["is_key_account"].fillna(False).astype(bool)
+            # prospects (appended by the classes) are not key accounts, and have no revenue
+            # to be <= 0 (the summary's rule: revenue <= 0 is false for NaN)
+            for flag in ("is_key_account", "nonpositive_revenue"):
+                if flag in table.columns:
+                    table[flag] = table[flag].fillna(False).astype(bool)
 
         if run("health"):
             from kamseg.health import health_score
