@@ -600,3 +600,29 @@ def test_metrics_equal_scikit_learn(tied: bool) -> None:
     # positive is above in 3 and tied in 1, so (3 + 0.5) / 4
     y = np.array([1, 0, 1, 0])
     assert _metrics(y, np.array([0.9, 0.5, 0.5, 0.1]), 1)["auc"] == 0.875
+
+
+def test_calibration_split_has_both_classes() -> None:
+    """The booster is calibrated on a third of the customers that holds churned and
+    retained rows: a split without one of them is passed over; when every split lacks one
+    (all churners are one customer), a clear EmptyInputError, not scikit-learn's."""
+    from sklearn.model_selection import GroupKFold
+
+    from kamseg._churn_eval import estimator
+    from kamseg.errors import EmptyInputError
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(30), 10)
+    x = rng.random((300, 3))
+    y = np.zeros(300, dtype=np.int64)
+    first_train, _ = next(GroupKFold(3).split(x, y, groups))
+    y[first_train[:50]] = 1  # the first split's held-out third has no churner
+    p = estimator("isotonic", 0, groups, x, y).predict_proba(x)[:, 1]
+    assert ((p >= 0) & (p <= 1)).all() and p.std() > 0
+    y[:] = 0
+    y[groups == 0] = 1  # one customer holds every churned row
+    with pytest.raises(EmptyInputError, match="calibrate"):
+        estimator("isotonic", 0, groups, x, y)
+    y[:150] = 1  # both classes, but one customer: no split at all
+    with pytest.raises(EmptyInputError, match="calibrate"):
+        estimator("isotonic", 0, np.zeros(300, dtype=np.int64), x, y)

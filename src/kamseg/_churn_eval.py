@@ -61,7 +61,24 @@ def estimator(
         random_state=seed,
     )
     n_groups = len(np.unique(groups))
-    train, held_out = next(GroupKFold(n_splits=min(3, n_groups)).split(x, y, groups))
+    # the first customer-grouped split whose two parts both hold churned and retained rows
+    # (the calibration needs both)
+    splits = GroupKFold(n_splits=min(3, n_groups)).split(x, y, groups) if n_groups > 1 else ()
+    split = next(
+        (
+            (train, held_out)
+            for train, held_out in splits
+            if 0 < y[train].sum() < train.size and 0 < y[held_out].sum() < held_out.size
+        ),
+        None,
+    )
+    if split is None:
+        raise EmptyInputError(
+            "churn_model: too few churned or retained customers to train the model on two "
+            "thirds of them and calibrate it on the other third. Hint: use a longer "
+            "history or more customers."
+        )
+    train, held_out = split
     booster.fit(x[train], y[train])
     # the booster is fitted already: one "split" that predicts every held-out row once
     # (scikit-learn's default would split them in five, stratified, for the same numbers)
