@@ -31,6 +31,7 @@ per distinct T and t_x; the gradient is analytic. Predictions follow the papers:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -136,15 +137,71 @@ def _gradient(params: np.ndarray, data: Prepared, modified: bool) -> np.ndarray:
     return np.array([g_r, g_alpha, g_a, g_b])
 
 
-def _dropout_terms(
-    a: float, b: float, ux: np.ndarray, shift: float, modified: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per distinct x: log(a / (b + x - 1)) of the dropped-out term, -inf where it does not
-    exist (x = 0, unless `modified`), and 1 / (b + x - 1) there, 0 elsewhere."""
+@dataclasses.dataclass(frozen=True)
+class _Rows:
+    """The per-row terms of a slice of rows, shared by the gradient and the Hessian.
+
+    Per row ``ll = g(x) + ln(e^u3 + e^u4)``, ``u3 = -(r+x) ln(α+T)`` and
+    ``u4 = ln a - ln(b+x-1+shift) - (r+x) ln(α+t_x)`` (-inf where there is no dropped-out
+    term: x = 0, unless modified); ``w4 = e^(u4 - ln(e^u3 + e^u4))``, ``w3 = 1 - w4``.
+    """
+
+    w: np.ndarray  # row weights
+    ix: np.ndarray  # index of each row's distinct x
+    rx: np.ndarray  # r + x
+    log_aT: np.ndarray
+    inv_aT: np.ndarray
+    log_at: np.ndarray
+    inv_at: np.ndarray
+    u3: np.ndarray
+    u4: np.ndarray
+    e: np.ndarray  # e^-|u4 - u3|
+    w4: np.ndarray
+    ww3: np.ndarray  # w * w3
+    ww4: np.ndarray  # w * w4
+
+
+def _row_terms(
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    data: Prepared,
+    lk: dict[str, Any],
+    shift: float,
+    modified: bool,
+) -> tuple[Callable[[slice], _Rows], np.ndarray]:
+    """``rows slice -> _Rows``, and 1 / (b + x - 1 + shift) per distinct x (0 where there is
+    no dropped-out term)."""
+    ux = lk["ux"]
     has_u4 = np.ones(ux.shape, dtype=bool) if modified else ux > 0
     denom_x = np.where(has_u4, b + ux - 1.0 + shift, 1.0)
     log_ratio_x = np.where(has_u4, np.log(a) - np.log(denom_x), -np.inf)
-    return log_ratio_x, np.where(has_u4, 1.0 / denom_x, 0.0)
+    inv_denom_x = np.where(has_u4, 1.0 / denom_x, 0.0)
+    x_all, w_all, ix_all = data["x"], data.weights, lk["ix"]
+    # log(α+T), 1/(α+T) and the same of t_x: once per distinct value, then looked up; but
+    # when nearly every row has its own value (continuous time) a lookup only adds a
+    # gather, so they are computed row by row (the same numbers either way)
+    by_T = _by_value(alpha, lk["uT"], lk["iT"], data["T"])
+    by_t = _by_value(alpha, lk["ut"], lk["it"], data["t_x"])
+
+    def rows(sl: slice) -> _Rows:
+        w = w_all[sl]
+        ix = ix_all[sl]
+        rx = r + x_all[sl]
+        log_aT, inv_aT = by_T(sl)
+        log_at, inv_at = by_t(sl)
+        u3 = -rx * log_aT
+        u4 = log_ratio_x[ix] - rx * log_at
+        # w4 = e^(u4 - ln(e^u3 + e^u4)) from one exp: with e = e^-|u4 - u3|, w4 is
+        # 1/(1+e) or e/(1+e) (u4 = -inf for x = 0 gives e = 0, w4 = 0)
+        diff = u4 - u3
+        e = np.exp(-np.abs(diff))
+        w4 = np.where(diff > 0, 1.0, e) / (1.0 + e)
+        ww4 = w * w4
+        return _Rows(w, ix, rx, log_aT, inv_aT, log_at, inv_at, u3, u4, e, w4, w - ww4, ww4)
+
+    return rows, inv_denom_x
 
 
 def _value_and_grad(
@@ -167,33 +224,15 @@ def _value_and_grad(
             np.dot(wx, dab + digamma(b + ux + shift) - digamma(b)),
         ]
     )
-    log_ratio_x, inv_denom_x = _dropout_terms(a, b, ux, shift, modified)
-    x_all, w_all, ix_all = data["x"], data.weights, lk["ix"]
-    # log(α+T), 1/(α+T) and the same of t_x: once per distinct value, then looked up; but
-    # when nearly every row has its own value (continuous time) a lookup only adds a
-    # gather, so they are computed row by row (the same numbers either way)
-    by_T = _by_value(alpha, lk["uT"], lk["iT"], data["T"])
-    by_t = _by_value(alpha, lk["ut"], lk["it"], data["t_x"])
+    rows, inv_denom_x = _row_terms(r, alpha, a, b, data, lk, shift, modified)
 
     def part(sl: slice) -> np.ndarray:
         # plain ufunc reductions, not np.dot: BLAS threads inside two Python threads
         # oversubscribe the cores
-        w = w_all[sl]
-        ix = ix_all[sl]
-        rx = r + x_all[sl]
-        log_aT, inv_aT = by_T(sl)
-        log_at, inv_at = by_t(sl)
-        u3 = -rx * log_aT
-        u4 = log_ratio_x[ix] - rx * log_at
-        # tail = ln(e^u3 + e^u4) and w4 = e^(u4 - tail) from one exp and one log1p:
-        # with e = e^-|u4 - u3|, tail = max(u3, u4) + log1p(e) and w4 = 1/(1+e) or
-        # e/(1+e) (u4 = -inf for x = 0 gives e = 0, w4 = 0)
-        diff = u4 - u3
-        e = np.exp(-np.abs(diff))
-        tail = np.maximum(u3, u4) + np.log1p(e)
-        w4 = np.where(diff > 0, 1.0, e) / (1.0 + e)
-        ww4 = w * w4
-        ww3 = w - ww4
+        t = rows(sl)
+        w, ix, rx, ww3, ww4 = t.w, t.ix, t.rx, t.ww3, t.ww4
+        log_aT, inv_aT, log_at, inv_at = t.log_aT, t.inv_aT, t.log_at, t.inv_at
+        tail = np.maximum(t.u3, t.u4) + np.log1p(t.e)  # ln(e^u3 + e^u4), one log1p
         return np.array(
             [
                 (w * (lg_x[ix] + tail)).sum(),
@@ -204,7 +243,7 @@ def _value_and_grad(
             ]
         )
 
-    sums = chunked_sum(part, x_all.size)
+    sums = chunked_sum(part, data["x"].size)
     return float(sums[0]), g + sums[1:]
 
 
@@ -237,22 +276,12 @@ def _hessian(params: np.ndarray, data: Prepared, modified: bool) -> np.ndarray:
     h[2, 2] = np.dot(wx, dab)
     h[2, 3] = np.dot(wx, dab)
     h[3, 3] = np.dot(wx, dab + _trigamma(b + ux + shift) - _trigamma(b))
-    log_ratio_x, inv_denom_x = _dropout_terms(a, b, ux, shift, modified)
-    x_all, w_all, ix_all = data["x"], data.weights, lk["ix"]
-    by_T = _by_value(alpha, lk["uT"], lk["iT"], data["T"])
-    by_t = _by_value(alpha, lk["ut"], lk["it"], data["t_x"])
+    rows, inv_denom_x = _row_terms(r, alpha, a, b, data, lk, shift, modified)
 
     def part(sl: slice) -> np.ndarray:
-        w = w_all[sl]
-        ix = ix_all[sl]
-        rx = r + x_all[sl]
-        log_aT, inv_aT = by_T(sl)
-        log_at, inv_at = by_t(sl)
-        diff = log_ratio_x[ix] - rx * log_at + rx * log_aT
-        e = np.exp(-np.abs(diff))
-        w4 = np.where(diff > 0, 1.0, e) / (1.0 + e)
-        ww4 = w * w4
-        ww3 = w - ww4
+        t = rows(sl)
+        ix, rx, w4, ww3, ww4 = t.ix, t.rx, t.w4, t.ww3, t.ww4
+        log_aT, inv_aT, log_at, inv_at = t.log_aT, t.inv_aT, t.log_at, t.inv_at
         # (∂u4 - ∂u3) and w·w3·w4
         d_r = log_aT - log_at
         d_alpha = rx * (inv_aT - inv_at)
@@ -275,10 +304,10 @@ def _hessian(params: np.ndarray, data: Prepared, modified: bool) -> np.ndarray:
             ]
         )
 
-    sums = chunked_sum(part, x_all.size)
-    rows = np.zeros((4, 4))
-    rows[np.triu_indices(4)] = sums
-    h = h + rows
+    sums = chunked_sum(part, data["x"].size)
+    per_row = np.zeros((4, 4))
+    per_row[np.triu_indices(4)] = sums
+    h = h + per_row
     return np.triu(h) + np.triu(h, 1).T
 
 
