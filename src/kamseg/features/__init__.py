@@ -222,6 +222,7 @@ def purchase_rhythm(
     *,
     transactions: Any = None,
     fallback_gap_days: float = FALLBACK_GAP_DAYS,
+    base_gap: float | None = None,
     days_since_last_col: Hashable = "days_since_last",
     tenure_col: Hashable = "tenure_days",
     frequency_col: Hashable = "frequency",
@@ -242,6 +243,9 @@ def purchase_rhythm(
         ``frequency`` (``attrs["freq"]`` ``"D"`` or unset).
     fallback_gap_days
         The base gap when no customer bought twice.
+    base_gap
+        The base gap to use instead of the median usual gap of these customers' repeat
+        buyers (a value learned from another table); None: that median.
     days_since_last_col, tenure_col, frequency_col
         Columns of `customers`: days since the last purchase, days since the first
         purchase, and the repeat purchases (the BTYD ``frequency`` of a daily summary).
@@ -297,7 +301,7 @@ def purchase_rhythm(
     k = repeat_purchase_days(
         customers, transactions=prepared, frequency_col=frequency_col, func=func
     )
-    r = rhythm(d, t, k, fallback_gap_days=fallback_gap_days)
+    r = rhythm(d, t, k, fallback_gap_days=fallback_gap_days, base_gap=base_gap)
     return pd.DataFrame(
         {"usual_gap_days": r.usual_gap_days, "overdue_ratio": r.overdue_ratio},
         index=customers.index,
@@ -335,6 +339,7 @@ def rhythm_columns(
     transactions: PreparedTransactions | None,
     func: str,
     positions: np.ndarray | None = None,
+    base_gap: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(overdue_ratio, days_since_last, usual_gap_days)`` of each row of `customers`.
 
@@ -342,6 +347,7 @@ def rhythm_columns(
     :func:`kamseg.lifecycle_stage`); otherwise computed by :func:`rhythm` from the summary's
     ``days_since_last``, ``tenure_days`` and the repeat purchase days (the daily
     ``frequency``, or counted from the prepared `transactions`). Unknown values are NaN.
+    `base_gap`: as in :func:`rhythm` (None: the median of these customers).
 
     Raises
     ------
@@ -372,7 +378,7 @@ def rhythm_columns(
         func=func,
         positions=positions,
     )
-    r = rhythm(days, column("tenure_days"), k)
+    r = rhythm(days, column("tenure_days"), k, base_gap=base_gap)
     return r.overdue_ratio, days, r.usual_gap_days
 
 

@@ -27,6 +27,7 @@ def rhythm(
     repeat_days: np.ndarray,
     *,
     fallback_gap_days: float = FALLBACK_GAP_DAYS,
+    base_gap: float | None = None,
 ) -> Rhythm:
     """The usual gap between purchases and the overdue ratio of each customer.
 
@@ -37,7 +38,8 @@ def rhythm(
       days from the first to the last purchase over the gaps between purchase days;
     - a single-purchase customer (``k = 0``) has no gap of its own and gets the **base
       gap**: the median usual gap of the repeat buyers given (`fallback_gap_days` when
-      there is none);
+      there is none), or `base_gap` when given (the base gap learned from another table,
+      e.g. by :func:`kamseg.fit_segments`, so that each row depends on its customer only);
     - ``overdue_ratio = d / g``.
 
     Rows with a null input get NaN. This is the one definition that
@@ -60,7 +62,10 @@ def rhythm(
     with np.errstate(divide="ignore", invalid="ignore"):
         gap[repeat] = np.maximum((t[repeat] - d[repeat]) / k[repeat], 1.0)
     known = repeat & ~np.isnan(gap)
-    base = float(np.median(gap[known])) if known.any() else float(fallback_gap_days)
+    if base_gap is not None:
+        base = float(base_gap)
+    else:
+        base = float(np.median(gap[known])) if known.any() else float(fallback_gap_days)
     gap[(k == 0) & ~np.isnan(d) & ~np.isnan(t)] = base
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = d / gap
