@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from kamseg.errors import KamsegError
+from kamseg.errors import ModelFileError
 
 __all__ = ["ModelFileError", "from_payload", "read", "read_header", "state", "to_payload", "write"]
 
@@ -33,10 +33,6 @@ T = TypeVar("T")
 
 _REGISTRY: dict[str, type] = {}
 _NAME = "__kamseg_state__"
-
-
-class ModelFileError(KamsegError):
-    """A saved model file is unreadable, corrupt, or from an incompatible version."""
 
 
 def state(name: str) -> Callable[[type[T]], type[T]]:

@@ -14,9 +14,11 @@ imports scikit-learn and scipy before it enters the limit when its steps need th
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from kamseg.errors import ConfigError
 
@@ -83,7 +85,9 @@ def limited_threads(n_jobs: int | None) -> Iterator[int]:
     thread count.
 
     Inside another ``limited_threads`` block, the outer limit stays (the job's one limit
-    is never changed by a part of it) and its thread count is yielded.
+    is never changed by a part of it) and its thread count is yielded. Blocks running at
+    the same time in other threads (e.g. concurrent :meth:`kamseg.SegmentModel.apply`
+    calls of a service) share one limit: the first sets it, the last restores the pools.
 
     Examples
     --------
@@ -99,9 +103,26 @@ def limited_threads(n_jobs: int | None) -> Iterator[int]:
     n = resolve_n_jobs(n_jobs)
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+    global _USERS, _LIMITER, _LIMIT
+    with _LOCK:
+        if _USERS == 0:
+            _LIMITER, _LIMIT = threadpool_limits(limits=n), n
+        _USERS += 1
+        n = _LIMIT
     token = _ACTIVE.set(n)
     try:
-        with threadpool_limits(limits=n):
-            yield n
+        yield n
     finally:
         _ACTIVE.reset(token)
+        with _LOCK:
+            _USERS -= 1
+            if _USERS == 0:
+                _LIMITER.restore_original_limits()
+                _LIMITER = None
+
+
+# the one limit of the blocks running now in any thread (see limited_threads)
+_LOCK = threading.Lock()
+_USERS = 0
+_LIMITER: Any = None
+_LIMIT = 0

@@ -21,6 +21,7 @@ __all__ = [
     "EmptyInputError",
     "KamsegError",
     "KamsegWarning",
+    "ModelFileError",
     "SchemaError",
 ]
 
@@ -50,6 +51,10 @@ class ConfigError(KamsegError):
 
 class ConvergenceError(KamsegError):
     """A model fit did not converge."""
+
+
+class ModelFileError(KamsegError):
+    """A saved model file is unreadable, corrupt, or of an incompatible format version."""
 
 
 class KamsegWarning(UserWarning):

@@ -27,6 +27,7 @@ from kamseg.clv._base import (
     ModelSpec,
     Prepared,
     collapse,
+    discounted_sum,
     maximize,
 )
 from kamseg.errors import ConfigError, ConvergenceError, SchemaError
@@ -366,7 +367,7 @@ def _purchase_summary(fitted: FitResult) -> PurchaseSummary:
         # one call for all horizons: shape (k, n)
         cum = _pareto_nbd.conditional_expected_purchases(params, steps[:, None], x, t_x, T)
         monthly = np.diff(cum, axis=0, prepend=0.0)
-        return _pareto_nbd.p_alive(params, x, t_x, T), cum[-1], discount @ monthly
+        return _pareto_nbd.p_alive(params, x, t_x, T), cum[-1], discounted_sum(discount, monthly)
 
     return generic
 

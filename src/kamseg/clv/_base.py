@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from kamseg._state import state
 from kamseg.clv._collapse import (
     SKIP_SHARE,
     chunked_sum,
@@ -27,6 +28,7 @@ from kamseg.clv._collapse import (
     unique_levels,
     unique_rows,
 )
+from kamseg.clv._covariance import inverse_information, numeric_covariances
 from kamseg.errors import ConvergenceError
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "checked_params",
     "chunked_sum",
     "collapse",
+    "discounted_sum",
     "factorize",
     "maximize",
     "unique_levels",
@@ -146,6 +149,7 @@ class ModelSpec:
     hessian: Callable[[np.ndarray, Prepared], np.ndarray] | None = None
 
 
+@state("clv.FitResult")
 @dataclass(frozen=True, repr=False)
 class FitResult:
     """An immutable maximum-likelihood fit.
@@ -224,6 +228,18 @@ class FitResult:
     dropout_share: float | None = None
     lapsed_share: float | None = None
     dropout_lr: float | None = None
+
+    def __post_init__(self) -> None:  # read-only, also when rebuilt from a saved model
+        for name in ("params", "std_errors"):
+            value = getattr(self, name)
+            if not isinstance(value, types.MappingProxyType):
+                object.__setattr__(self, name, types.MappingProxyType(dict(value)))
+        for name in ("covariance", "log_covariance"):
+            value = getattr(self, name)
+            if isinstance(value, np.ndarray) and value.flags.writeable:
+                value = value.copy()
+                value.flags.writeable = False
+                object.__setattr__(self, name, value)
 
     @property
     def n_params(self) -> int:
@@ -305,6 +321,16 @@ class FitResult:
             f"FitResult(model={self.model!r}, {shown}, log_likelihood={self.log_likelihood:.2f}, "
             f"n_obs={self.n_obs:g}{at})"
         )
+
+
+def discounted_sum(discount: np.ndarray, monthly: np.ndarray) -> np.ndarray:
+    """``discount @ monthly`` (shape ``(k,)`` by ``(k, n)``) summed month by month in order,
+    so that each customer's value does not depend on how many others are predicted with it
+    (a BLAS product blocks the columns differently for other ``n``)."""
+    total = np.zeros(monthly.shape[1:])
+    for weight, row in zip(discount, monthly, strict=True):
+        total += weight * row
+    return total
 
 
 def as_params(params: Any) -> np.ndarray:
@@ -719,10 +745,10 @@ def _covariances(
     if spec.hessian is not None:
         with np.errstate(all="ignore"):
             hess = np.asarray(spec.hessian(params, data), dtype=np.float64)
-        cov = _inverse_information(-(hess + hess.T) / 2)
+        cov = inverse_information(-(hess + hess.T) / 2)
         return cov, cov / np.outer(params, params)
     if spec.value_and_grad is None and spec.gradient is None:
-        return _numeric_covariances(spec, data, params)
+        return numeric_covariances(spec, data, params)
 
     def grad_nat(p: np.ndarray) -> np.ndarray:
         if spec.value_and_grad is not None:
@@ -741,57 +767,7 @@ def _covariances(
             up[i] += h
             hess[:, i] = (grad_nat(up) - g0) / h
     hess = (hess + hess.T) / 2
-    cov = _inverse_information(-hess)
+    cov = inverse_information(-hess)
     # d(log p) = dp / p  ->  cov_log = D^-1 cov D^-1 with D = diag(p)
     log_cov = cov / np.outer(params, params)
     return cov, log_cov
-
-
-def _numeric_covariances(
-    spec: ModelSpec, data: Prepared, params: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Covariances from second differences of the log-likelihood in log(params) (for
-    models without an analytic gradient: differences of numeric gradients are too noisy).
-
-    At a maximum the gradient vanishes, so the Hessian in log(params) is
-    ``D H D`` with ``D = diag(params)``: the log-scale covariance is its negative inverse,
-    the natural-scale one ``D cov_log D``.
-    """
-    k = params.size
-    w = data.weights
-    theta = np.log(params)
-    h = 1e-4
-
-    def ll(t: np.ndarray) -> float:
-        return float(np.dot(w, spec.loglik(np.exp(t), data)))
-
-    with np.errstate(all="ignore"):
-        center = ll(theta)
-        hess = np.empty((k, k))
-        for i in range(k):
-            for j in range(i, k):
-                ei, ej = np.eye(k)[i] * h, np.eye(k)[j] * h
-                if i == j:
-                    value = (ll(theta + ei) - 2 * center + ll(theta - ei)) / h**2
-                else:
-                    value = (
-                        ll(theta + ei + ej)
-                        - ll(theta + ei - ej)
-                        - ll(theta - ei + ej)
-                        + ll(theta - ei - ej)
-                    ) / (4 * h**2)
-                hess[i, j] = hess[j, i] = value
-    log_cov = _inverse_information(-hess)
-    return log_cov * np.outer(params, params), log_cov
-
-
-def _inverse_information(info: np.ndarray) -> np.ndarray:
-    """The covariance: the inverse of the information matrix, or NaN when that is not
-    positive definite (no proper maximum) or the inverse is not finite."""
-    k = info.shape[0]
-    try:
-        np.linalg.cholesky(info)
-        cov = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        return np.full((k, k), np.nan)
-    return cov if np.all(np.isfinite(cov)) else np.full((k, k), np.nan)

@@ -39,7 +39,15 @@ import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, polygamma
 
 from kamseg.clv import _limits
-from kamseg.clv._base import ModelSpec, Prepared, as_params, chunked_sum, factorize, unique_rows
+from kamseg.clv._base import (
+    ModelSpec,
+    Prepared,
+    as_params,
+    chunked_sum,
+    discounted_sum,
+    factorize,
+    unique_rows,
+)
 from kamseg.clv._collapse import in_halves
 
 __all__ = [
@@ -459,7 +467,7 @@ def purchase_summary(
     alive = np.concatenate(
         in_halves(lambda sl: p_alive(params, x[sl], t_x[sl], T[sl], modified=modified), x.size)
     )
-    return alive, alive * cum[-1][inverse], alive * (discount @ monthly)[inverse]
+    return alive, alive * cum[-1][inverse], alive * discounted_sum(discount, monthly)[inverse]
 
 
 def expected_purchases(

@@ -65,7 +65,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, gammaln, hyp2f1
 
-from kamseg.clv._base import FitResult, ModelSpec, Prepared, factorize, unique_rows
+from kamseg.clv._base import (
+    FitResult,
+    ModelSpec,
+    Prepared,
+    discounted_sum,
+    factorize,
+    unique_rows,
+)
 from kamseg.errors import ConfigError
 
 __all__ = [
@@ -594,7 +601,7 @@ def purchase_summary(
     cum = _alive_part(face, params, steps.reshape(-1, 1), pairs["x"], pairs["T"])
     monthly = np.diff(cum, axis=0, prepend=0.0)
     alive = p_alive(face, params, x, t_x, T)
-    return alive, alive * cum[-1][inverse], alive * (discount @ monthly)[inverse]
+    return alive, alive * cum[-1][inverse], alive * discounted_sum(discount, monthly)[inverse]
 
 
 def p_alive_at(
