@@ -17,10 +17,15 @@ known, and rounded (see the module's tests for the precision and recall they rea
 
 Every stage carries the action recommended for it (:mod:`kamseg.actions`), as an optional
 ``lifecycle_action`` column, in English or Chinese.
+
+:func:`fit_lifecycle_stage` learns what the stages take from the whole base (the base gap,
+the P(alive) switch) into a :class:`LifecycleFit`, whose ``apply`` stages any customers
+row by row; :func:`lifecycle_stage` is the two in one call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Hashable, Sequence
@@ -29,38 +34,17 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from kamseg._lifecycle_reasons import POTENTIAL as _POTENTIAL
-from kamseg._lifecycle_reasons import REASONS as _REASONS
-from kamseg._lifecycle_reasons import VARIANT_STAGE as _VARIANT_STAGE
-from kamseg._lifecycle_reasons import VARIANTS as _VARIANTS
-from kamseg._lifecycle_reasons import reason_fields as _reason_fields
-from kamseg._lifecycle_reasons import reasons as _reasons
-from kamseg._lifecycle_reasons import render as _render
-from kamseg._types import P_ALIVE_INFORMATIVE, ReturnsPolicy
-from kamseg._validation import (
-    as_of_day as day_of,
-)
-from kamseg._validation import (
-    check_columns,
-    check_frame,
-    check_no_overwrite,
-    examples,
-    match_master,
-    to_float,
-    warn,
-)
+from kamseg._lifecycle_fit import Inputs as _Inputs
+from kamseg._lifecycle_fit import learn as _learn
+from kamseg._lifecycle_fit import read_inputs as _read_inputs
+from kamseg._lifecycle_fit import stage_rows as _stage_rows
+from kamseg._state import state
+from kamseg._types import ReturnsPolicy
+from kamseg._validation import as_of_day as day_of
+from kamseg._validation import check_frame
 from kamseg.actions import action_column
-from kamseg.errors import ConfigError, SchemaError
-from kamseg.features import (
-    FALLBACK_GAP_DAYS,
-    MIN_TREND_ORDERS,
-    TREND_WINDOW_DAYS,
-    customer_activity,
-    nonnegative_column,
-    prepared_for,
-    repeat_purchase_days,
-    rhythm,
-)
+from kamseg.errors import ConfigError
+from kamseg.features import FALLBACK_GAP_DAYS, MIN_TREND_ORDERS, TREND_WINDOW_DAYS
 from kamseg.labels import LIFECYCLE_STAGE_LABELS, Language, check_language, translate_all
 from kamseg.transactions import PreparedTransactions
 
@@ -68,7 +52,9 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "LIFECYCLE_COLUMNS",
     "LIFECYCLE_STAGES",
+    "LifecycleFit",
     "LifecycleThresholds",
+    "fit_lifecycle_stage",
     "lifecycle_stage",
 ]
 
@@ -405,6 +391,10 @@ def lifecycle_stage(
 
     The reason names the first condition that matched, in the order of the table.
 
+    **Fit and apply.** Only the base gap and the P(alive) switch come from the whole
+    table; ``fit_lifecycle_stage(customers, ...).apply(customers, transactions=...,
+    master=..., as_of=...)`` gives the same table (see :class:`LifecycleFit`).
+
     Examples
     --------
     >>> import pandas as pd
@@ -462,7 +452,261 @@ gap is 64 days)
     spend in the last 180 days up 177% on the 180 days before (2095 → 5797)
     spend in the last 180 days up 171% on the 180 days before (1209 → 3281)
     """
-    func = "lifecycle_stage"
+    fit, inputs = _fit(
+        customers,
+        func="lifecycle_stage",
+        transactions=transactions,
+        thresholds=thresholds,
+        use_p_alive=use_p_alive,
+        master=master,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=dropna,
+        returns=returns,
+        days_since_last_col=days_since_last_col,
+        tenure_col=tenure_col,
+        frequency_col=frequency_col,
+        p_alive_col=p_alive_col,
+        as_of=as_of,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+        outputs=True,
+    )
+    return _assemble(fit, customers, inputs)
+
+
+# --------------------------------------------------------------------------------------
+# fit once, apply anywhere
+# --------------------------------------------------------------------------------------
+
+
+def fit_lifecycle_stage(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | PreparedTransactions | None = None,
+    thresholds: LifecycleThresholds = DEFAULT_THRESHOLDS,
+    use_p_alive: bool | Literal["auto"] = "auto",
+    master: pd.DataFrame | pd.Series | pd.Index | Sequence[Any] | np.ndarray | None = None,
+    customer_col: Hashable | None = None,
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    days_since_last_col: Hashable = "days_since_last",
+    tenure_col: Hashable = "tenure_days",
+    frequency_col: Hashable = "frequency",
+    p_alive_col: Hashable = "p_alive",
+    as_of: Any = None,
+    labels: Language = "en",
+    action: bool = False,
+    overwrite: bool = False,
+) -> LifecycleFit:
+    """Learn from the customer base what :func:`lifecycle_stage` needs, for later use.
+
+    The arguments are those of :func:`lifecycle_stage`, and checked the same way (the
+    base is validated, but no column is written, so `overwrite` is only recorded).
+    ``lifecycle_stage(customers, ...)`` is ``fit_lifecycle_stage(customers, ...).apply(
+    customers, transactions=..., master=..., as_of=...)``.
+
+    Two things are learned from the whole table; everything else is decided row by row:
+
+    - the **base gap**: the median usual gap of the repeat buyers (``T.fallback_gap_days``
+      when there are none), the usual gap of every single-purchase customer;
+    - the **P(alive) switch**: ``use_p_alive="auto"`` resolves to on when `customers` has
+      `p_alive_col`, off when it lacks it or its ``attrs["kamseg_p_alive_informative"]``
+      is False (with the warning of :func:`lifecycle_stage`).
+
+    Returns
+    -------
+    LifecycleFit
+        The learned values and the options.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.lifecycle import fit_lifecycle_stage
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+    >>> summary = kamseg.summarize(data.transactions, as_of=data.as_of)
+    >>> fit = fit_lifecycle_stage(summary, transactions=data.transactions)
+    >>> round(fit.base_gap, 2), fit.n_repeat, fit.use_p_alive
+    (37.91, 220, False)
+    """
+    return _fit(
+        customers,
+        func="fit_lifecycle_stage",
+        transactions=transactions,
+        thresholds=thresholds,
+        use_p_alive=use_p_alive,
+        master=master,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=dropna,
+        returns=returns,
+        days_since_last_col=days_since_last_col,
+        tenure_col=tenure_col,
+        frequency_col=frequency_col,
+        p_alive_col=p_alive_col,
+        as_of=as_of,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+        outputs=False,
+    )[0]
+
+
+@state("lifecycle.LifecycleFit")
+@dataclasses.dataclass(frozen=True)
+class LifecycleFit:
+    """What :func:`fit_lifecycle_stage` learned from a customer base, and the options.
+
+    :meth:`apply` stages customers **row by row**: each output row depends only on that
+    customer's row (and its own transactions) and on this fit, so staging a subset gives
+    exactly the subset's rows of staging everyone, and staging the base gives what
+    :func:`lifecycle_stage` gives.
+
+    Attributes
+    ----------
+    base_gap : float
+        The usual gap (days) of single-purchase customers: the median usual gap of the
+        base's repeat buyers (the fallback gap when it had none).
+    n_repeat : int
+        Number of repeat buyers the base gap is the median of (0: the fallback gap).
+    use_p_alive : bool
+        Whether P(alive) drives the churn calls (the base's resolved ``use_p_alive``):
+        when True, :meth:`apply` requires `p_alive_col`; when False, it ignores it.
+    thresholds : dict
+        The fields of the :class:`LifecycleThresholds` in use.
+    as_of : Timestamp or None
+        The day the base was staged at, for the record (the end of its spend windows, else
+        the summary's ``attrs["as_of"]``); :meth:`apply` stages at the day of its own data.
+    labels, action, overwrite, days_since_last_col, tenure_col, frequency_col, \
+p_alive_col, customer_col, date_col, amount_col, dropna, returns
+        The options of :func:`lifecycle_stage`.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.lifecycle import fit_lifecycle_stage
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+    >>> summary = kamseg.summarize(data.transactions, as_of=data.as_of)
+    >>> fit = fit_lifecycle_stage(summary)
+    >>> one = fit.apply(summary.iloc[[1]])  # a single-purchase customer: the base gap
+    >>> one.equals(fit.apply(summary).iloc[[1]])
+    True
+    >>> one[["frequency", "usual_gap_days", "lifecycle_stage"]].round(2)
+                 frequency  usual_gap_days lifecycle_stage
+    customer_id
+    2                  0.0           37.91             new
+    """
+
+    base_gap: float
+    n_repeat: int
+    use_p_alive: bool
+    thresholds: dict[str, Any]
+    as_of: pd.Timestamp | None = None
+    labels: Language = "en"
+    action: bool = False
+    overwrite: bool = False
+    days_since_last_col: Hashable = "days_since_last"
+    tenure_col: Hashable = "tenure_days"
+    frequency_col: Hashable = "frequency"
+    p_alive_col: Hashable = "p_alive"
+    customer_col: Hashable | None = None
+    date_col: Hashable = "date"
+    amount_col: Hashable = "amount"
+    dropna: bool = False
+    returns: str = "net"
+
+    def apply(
+        self,
+        customers: pd.DataFrame,
+        *,
+        transactions: pd.DataFrame | PreparedTransactions | None = None,
+        master: pd.DataFrame | pd.Series | pd.Index | Sequence[Any] | np.ndarray | None = None,
+        as_of: Any = None,
+    ) -> pd.DataFrame:
+        """Stage `customers` with the learned base gap and P(alive) switch.
+
+        Parameters
+        ----------
+        customers, transactions, master
+            As in :func:`lifecycle_stage` (read with the fitted column names and options).
+        as_of
+            End of the recent spend window; default the day of these data (their
+            ``attrs["as_of"]``, else the latest date in `transactions`), as in
+            :func:`lifecycle_stage`: pass a later date to stage later data.
+
+        Returns
+        -------
+        DataFrame
+            As :func:`lifecycle_stage` returns it.
+
+        Examples
+        --------
+        A new customer with a single purchase 200 days ago gets the base gap:
+
+        >>> import pandas as pd
+        >>> from kamseg.lifecycle import fit_lifecycle_stage
+        >>> base = pd.DataFrame(
+        ...     {"days_since_last": [412, 20], "tenure_days": [1012, 50], "frequency": [6, 1]},
+        ...     index=pd.Index(["a", "b"], name="customer_id"),
+        ... )
+        >>> fit = fit_lifecycle_stage(base)
+        >>> fit.base_gap  # the median of the gaps 100 and 30
+        65.0
+        >>> new = pd.DataFrame(
+        ...     {"days_since_last": [200], "tenure_days": [200], "frequency": [0]},
+        ...     index=pd.Index(["z"], name="customer_id"),
+        ... )
+        >>> print(fit.apply(new).loc["z", "lifecycle_reason"])
+        single purchase 200 days ago, 3.1× the base's usual gap of 65 days
+        """
+        func = "LifecycleFit.apply"
+        check_frame(customers, func=func, arg="customers")
+        inputs = _read_inputs(
+            customers,
+            func=func,
+            transactions=transactions,
+            master=master,
+            as_of=as_of,
+            p_alive=self.use_p_alive,
+            new_cols=_new_columns(self.action),
+            overwrite=self.overwrite,
+            stacklevel=4,
+            **self._reading(),
+        )
+        return _assemble(self, customers, inputs)
+
+    def _reading(self) -> dict[str, Any]:
+        """The options of :func:`kamseg._lifecycle_fit.read_inputs` that the fit holds."""
+        names = ["customer_col", "date_col", "amount_col", "dropna", "returns"]
+        names += ["days_since_last_col", "tenure_col", "frequency_col", "p_alive_col"]
+        return {name: getattr(self, name) for name in names}
+
+
+def _new_columns(action: bool) -> list[str]:
+    return [*LIFECYCLE_COLUMNS] + (["lifecycle_action"] if action else [])
+
+
+def _fit(
+    customers: pd.DataFrame,
+    *,
+    func: str,
+    thresholds: LifecycleThresholds,
+    use_p_alive: bool | str,
+    as_of: Any,
+    labels: Language,
+    action: bool,
+    overwrite: bool,
+    outputs: bool,
+    transactions: Any,
+    master: Any,
+    **reading: Any,
+) -> tuple[LifecycleFit, _Inputs]:
+    """The fit, and the inputs read from the base (`outputs`: check the output columns)."""
     check_frame(customers, func=func, arg="customers")
     lang = check_language(labels, func=func)
     if not isinstance(thresholds, LifecycleThresholds):
@@ -470,8 +714,7 @@ gap is 64 days)
             f"{func}: `thresholds` must be a LifecycleThresholds; got "
             f"{type(thresholds).__name__}. Hint: LifecycleThresholds(new_days=60)."
         )
-    th = thresholds
-    as_of_day = day_of(as_of, func=func)
+    day_of(as_of, func=func)
     if not (
         isinstance(use_p_alive, bool | np.bool_)
         or (isinstance(use_p_alive, str) and use_p_alive == "auto")
@@ -481,227 +724,75 @@ gap is 64 days)
         )
     if not isinstance(action, bool | np.bool_):
         raise ConfigError(f"{func}: `action` must be True or False; got {action!r}.")
-    check_columns(
-        customers,
-        {
-            "days_since_last_col": days_since_last_col,
-            "tenure_col": tenure_col,
-            "frequency_col": frequency_col,
-        },
-        func=func,
-    )
     mode: bool | str = use_p_alive if isinstance(use_p_alive, str) else bool(use_p_alive)
-    if mode is True:
-        check_columns(customers, {"p_alive_col": p_alive_col}, func=func)
-    with_p_alive = mode is True or (mode == "auto" and p_alive_col in customers.columns)
-    new_cols = [*LIFECYCLE_COLUMNS] + (["lifecycle_action"] if action else [])
-    check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
-
-    n = len(customers)
-    in_master = np.zeros(n, dtype=bool)
-    new_ids: pd.Index | None = None
-    if master is not None:
-        if not customers.index.is_unique:
-            raise SchemaError(
-                f"{func}: the index of `customers` has duplicated ids, e.g. "
-                f"{examples(customers.index[customers.index.duplicated()])}; the master is "
-                "matched by id. Hint: aggregate to one row per customer first."
-            )
-        in_master, new_ids = match_master(customers, master, func=func)
-
-    prepared = None
-    if transactions is not None:
-        summary_day = customers.attrs.get("as_of")
-        summary_day = None if summary_day is None else day_of(summary_day, func=func)
-        if as_of_day is not None and summary_day is not None and as_of_day != summary_day:
-            warn(
-                f"{func}: the spend windows end on as_of {np.datetime64(as_of_day, 'D')}, but "
-                f"`customers` was summarised on {np.datetime64(summary_day, 'D')}; its day "
-                "counts refer to that date. Hint: pass the as_of of the summary."
-            )
-        if not customers.index.is_unique:
-            raise SchemaError(
-                f"{func}: the index of `customers` has duplicated ids, e.g. "
-                f"{examples(customers.index[customers.index.duplicated()])}; transactions "
-                "are matched by id. Hint: aggregate to one row per customer first."
-            )
-        prepared = prepared_for(
-            customers,
-            transactions=transactions,
-            func=func,
-            as_of=as_of,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
-            dropna=dropna,
-            returns=returns,
-        )
-    d = nonnegative_column(customers, days_since_last_col, func=func)
-    t = nonnegative_column(customers, tenure_col, func=func)
-    positions = None if prepared is None else prepared.positions(customers.index, func=func)
-    k = repeat_purchase_days(
+    inputs = _read_inputs(
         customers,
-        transactions=prepared,
-        frequency_col=frequency_col,
         func=func,
-        positions=positions,
+        transactions=transactions,
+        master=master,
+        as_of=as_of,
+        p_alive=mode,
+        new_cols=_new_columns(bool(action)) if outputs else None,
+        overwrite=overwrite,
+        stacklevel=5,
+        **reading,
     )
-    null = np.isnan(d) | np.isnan(t) | np.isnan(k)
-    potential = np.isnan(d) & np.isnan(t) & np.isnan(k) & in_master
-    bad = null & ~potential
-    if bad.any():
-        raise SchemaError(
-            f"{func}: {int(bad.sum())} customer(s) have null values in "
-            f"{days_since_last_col!r}, {tenure_col!r} or {frequency_col!r}; examples at index "
-            f"{examples(customers.index[bad])}. Hint: fill them, or pass `master` when they "
-            "are prospects without purchases."
-        )
-    bought = ~potential
-    inverted = bought & (d > t)
-    if inverted.any():
-        raise SchemaError(
-            f"{func}: {int(inverted.sum())} customer(s) have {days_since_last_col!r} greater than "
-            f"{tenure_col!r} (last purchase before the first); examples at index "
-            f"{examples(customers.index[inverted])}. Hint: check the column arguments."
-        )
-
-    p_alive = np.full(n, np.nan)
-    if with_p_alive:
-        p_alive = to_float(customers[p_alive_col], func=func, col=str(p_alive_col))
-        bad_p = bought & ~((p_alive >= 0) & (p_alive <= 1))
-        if bad_p.any():
-            raise SchemaError(
-                f"{func}: {int(bad_p.sum())} value(s) of column {p_alive_col!r} are null or "
-                f"outside [0, 1]; examples: {examples(p_alive[bad_p])}. Hint: pass "
-                "use_p_alive=False to ignore the column."
-            )
-
-    # --- rhythm (kamseg.features.rhythm, the one definition) -------------------------------
-    rhy = rhythm(
-        np.where(bought, d, np.nan),
-        np.where(bought, t, np.nan),
-        np.where(bought, k, np.nan),
-        fallback_gap_days=th.fallback_gap_days,
+    learned = _learn(
+        customers,
+        inputs,
+        func=func,
+        thresholds=thresholds,
+        mode=mode,
+        p_alive_col=reading["p_alive_col"],
+        stacklevel=5,
     )
-    gap, ratio = rhy.usual_gap_days, rhy.overdue_ratio
-    repeat = bought & (k > 0)
-    single = bought & ~repeat
-    floor = np.where(single, th.min_churn_days_single, th.min_churn_days)
-    limit = np.maximum(th.churn_multiple * gap, floor)
-    if th.max_churn_days is not None:
-        limit = np.minimum(limit, th.max_churn_days)
+    # the base's day, for the record: the end of its spend windows, else the summary's
+    day: pd.Timestamp | None = None if inputs.prepared is None else inputs.prepared.as_of
+    if day is None:
+        with contextlib.suppress(ConfigError):  # attrs the summary did not set
+            known = day_of(as_of if as_of is not None else customers.attrs.get("as_of"), func=func)
+            day = None if known is None else pd.Timestamp(np.datetime64(known, "D"))
+    fit = LifecycleFit(
+        base_gap=learned.base_gap,
+        n_repeat=learned.n_repeat,
+        use_p_alive=learned.use_p_alive,
+        thresholds=dataclasses.asdict(thresholds),
+        as_of=day,
+        labels=lang,
+        action=bool(action),
+        overwrite=bool(overwrite),
+        **reading,
+    )
+    return fit, inputs
 
-    # --- spend trend (kamseg.features: one eligibility rule) -------------------------------
-    trend = np.full(n, np.nan)
-    recent = previous = np.zeros(n)
-    restart = np.zeros(n, dtype=bool)
-    if prepared is not None:
-        activity = customer_activity(
-            customers,
-            transactions=prepared,
-            window=th.trend_window_days,
-            func=func,
-            positions=positions,
-        )
-        recent, previous = activity.spend_recent, activity.spend_previous
-        trend = np.where(bought, activity.spend_trend(th.min_trend_orders), np.nan)
-        restart = bought & activity.restarted(th.min_trend_orders)
 
-    # --- rules, first match wins ---------------------------------------------------------
-    by_rhythm = bought & (d > limit)
-    if with_p_alive and mode == "auto" and customers.attrs.get(P_ALIVE_INFORMATIVE) is False:
-        # the model found no dropout (kamseg.clv.predict says so in attrs): its P(alive)
-        # tells nobody apart and must not veto the churn calls by rhythm
-        warn(
-            f"{func}: P(alive) not used: the purchase model behind {p_alive_col!r} found no "
-            f"dropout in these data, so it cannot tell who left ({int(by_rhythm.sum())} "
-            "customer(s) overdue by their rhythm are churned by rhythm alone). Hint: "
-            "use_p_alive=True to use it anyway."
-        )
-        with_p_alive = False
-    low_p = np.zeros(n, dtype=bool)
-    very_low_p = np.zeros(n, dtype=bool)
-    if with_p_alive:
-        low_p = bought & (p_alive < th.decline_p_alive)
-        very_low_p = bought & (p_alive < th.churn_p_alive)
-        by_rhythm &= low_p  # the model confirms a churn by rhythm, or vetoes it
-    overdue = bought & (ratio > th.decline_multiple)
-    with np.errstate(invalid="ignore"):
-        falling = trend < -th.decline_drop
-        rising = trend > th.growth
-    conditions: list[tuple[str, np.ndarray]] = [
-        ("potential", potential),
-        ("churned_gap", repeat & by_rhythm),
-        ("churned_single", single & by_rhythm),
-        ("churned_p_alive", very_low_p),
-        ("new", bought & (t < th.new_days)),
-        ("declining_gap", repeat & overdue),
-        ("declining_single", single & overdue),
-        ("declining_trend", falling),
-        ("declining_p_alive", low_p),
-        ("new_single", single),
-        ("growing_trend", rising),
-        ("growing_restart", restart),
-        ("growing_young", repeat & (t < th.growing_days)),
-        ("mature_trend", bought & ~np.isnan(trend)),
-        ("mature", bought),
-    ]
-    variant = np.full(n, -1, dtype=np.int64)
-    for name, mask in conditions:
-        variant[(variant < 0) & mask] = _VARIANTS.index(name)
-    # every row is potential or bought, and "mature" takes every bought row left
-    stage_of_variant = np.array([_VARIANT_STAGE[v] for v in _VARIANTS], dtype=np.int8)
-    codes = stage_of_variant[variant]
-
-    # --- appended prospects ----------------------------------------------------------------
+def _assemble(fit: LifecycleFit, customers: pd.DataFrame, inputs: _Inputs) -> pd.DataFrame:
+    """The output table: `customers` (plus the appended prospects) with the stage columns."""
+    lang = fit.labels
+    stages = _stage_rows(
+        inputs,
+        thresholds=LifecycleThresholds(**fit.thresholds),
+        base_gap=fit.base_gap,
+        use_p_alive=fit.use_p_alive,
+        en=lang == "en",
+    )
     out = customers
-    m = 0 if new_ids is None else len(new_ids)
-    if m:
-        assert new_ids is not None
-        out = customers.reindex(customers.index.append(new_ids).rename(customers.index.name))
-        pad = np.full(m, np.nan)
-        gap, ratio, trend = (np.concatenate((x, pad)) for x in (gap, ratio, trend))
-        variant = np.concatenate((variant, np.full(m, _VARIANTS.index("potential"))))
-        codes = np.concatenate((codes, np.full(m, _POTENTIAL, dtype=np.int8)))
-
-    # --- reasons -----------------------------------------------------------------------------
-    en = lang == "en"
-    pieces: list[tuple[np.ndarray, Any]] = []
-    for vi, name in enumerate(_VARIANTS):
-        rows = np.flatnonzero(variant == vi)
-        if rows.size:
-            fields = _reason_fields(
-                rows,
-                name=name,
-                d=d,
-                t=t,
-                gap=gap,
-                ratio=ratio,
-                limit=limit,
-                p_alive=p_alive if with_p_alive else None,
-                trend=trend,
-                recent=recent,
-                previous=previous,
-                thresholds=th,
-                en=en,
-            )
-            text = _render(_REASONS[name][0 if en else 1], fields, rows.size)
-            pieces.append((rows, text))
-    reason = _reasons(pieces, n + m)
-
-    gap[codes == _POTENTIAL] = np.nan
-    ratio[codes == _POTENTIAL] = np.nan
+    if inputs.new_ids is not None and len(inputs.new_ids):
+        out = customers.reindex(
+            customers.index.append(inputs.new_ids).rename(customers.index.name)
+        )
     names = translate_all(LIFECYCLE_STAGES, labels=lang, table=LIFECYCLE_STAGE_LABELS)
+    codes = stages.codes
     columns: dict[str, Any] = {
-        "usual_gap_days": gap,
-        "overdue_ratio": ratio,
-        "spend_trend": trend,
+        "usual_gap_days": stages.gap,
+        "overdue_ratio": stages.ratio,
+        "spend_trend": stages.trend,
         "lifecycle_stage": pd.Categorical.from_codes(
             codes, categories=pd.Index(names), ordered=True
         ),
-        "lifecycle_reason": reason,
+        "lifecycle_reason": stages.reason,
     }
-    if action:
+    if fit.action:
         columns["lifecycle_action"] = action_column(
             _DIMENSION, LIFECYCLE_STAGES, codes, labels=lang
         )
