@@ -1,8 +1,9 @@
 """Ranking kernels and curves of kamseg.pareto (numpy, no analysis imports).
 
-Tie groups and the customers ahead of each one, the ABC columns and the pyramid tier codes,
-the Lorenz and Pareto curves with the Gini coefficient and the HHI, the points of the whale
-curve, and the sentence that describes it.
+Tie groups and the customers ahead of each one, what the ABC classes and the pyramid tiers
+learn from the base (value thresholds) and the tier codes, the Lorenz and Pareto curves with
+the Gini coefficient and the HHI, the points of the whale curve, and the sentence that
+describes it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import pandas as pd
 
 from kamseg._pareto_inputs import _check_total
 from kamseg._validation import warn
-from kamseg.labels import ABC_CLASS_LABELS, Language, translate_all
+from kamseg.labels import Language
 
-_ABC = ("C", "B", "A")  # worst to best
 _TOL = 1e-9  # tolerance of share comparisons with cut-offs
 _REL_TOL = 1e-12  # relative tolerance of customer counts (cut-off * n)
 
@@ -51,51 +51,66 @@ def _ahead_counts(x: np.ndarray) -> np.ndarray:
     return ahead
 
 
-def _abc_columns(
-    v: np.ndarray, cuts: np.ndarray, *, lang: Language, func: str, col: str
-) -> dict[str, Any]:
-    """The columns added by ``pareto_table``, in input order, from the (clipped) values `v`
-    and the two cut-offs."""
-    n = v.size
+def _abc_reference(
+    v: np.ndarray, cuts: np.ndarray, *, func: str, col: str
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """What ``pareto_table`` learns from the (clipped) base values `v` and the two cut-offs.
+
+    Returns the values sorted descending (stable), their prefix sums (``cum[k]``: the sum of
+    the top ``k``, ``cum[-1]`` the total) and the ABC thresholds ``(t_a, t_b)``: the smallest
+    value of class A and of classes A or B (+inf when that set is empty). Classes come from
+    tie groups (equal values share one), so they are monotone in the value: a value is A
+    when it is >= ``t_a``, B when >= ``t_b``, else C.
+    """
     order = np.argsort(-v, kind="stable")
     sorted_v = v[order]
-    group, starts, ends = _tie_groups(sorted_v)
+    _, starts, _ = _tie_groups(sorted_v)
     cum = np.concatenate(([0.0], np.cumsum(sorted_v)))  # cum[k]: sum of the top k
-    total = float(cum[-1])
-    _check_total(total, func=func, col=col)
+    _check_total(float(cum[-1]), func=func, col=col)
 
-    before = cum[starts] / total  # per tie group
-    through = cum[ends] / total
+    before = cum[starts] / float(cum[-1])  # per tie group, best group first
     code = (before < cuts[0] - _TOL).astype(np.int8) + (before < cuts[1] - _TOL)
-    # per customer, in input order
-    g = np.empty(n, dtype=np.int64)
-    g[order] = group
-    names = translate_all(_ABC, labels=lang, table=ABC_CLASS_LABELS)
-    return {
-        "value_rank": (starts + 1)[g].astype(np.int64),
-        "value_share": v / total,
-        "cum_value_share": through[g],
-        "cum_customer_share": (ends / n)[g],
-        "abc_class": pd.Categorical.from_codes(code[g], categories=pd.Index(names), ordered=True),
-    }
+    group_values = sorted_v[starts]
+    # codes are non-increasing along the groups: the last group with code >= k has the
+    # smallest value of classes >= k
+    thresholds = tuple(
+        float(group_values[code >= k][-1]) if (code >= k).any() else math.inf for k in (2, 1)
+    )
+    return sorted_v, cum, (thresholds[0], thresholds[1])
 
 
-def _tier_codes(
-    x: np.ndarray, inactive: np.ndarray, cuts: np.ndarray, *, offset: int, profit: bool
-) -> np.ndarray:
-    """Pyramid tier codes: ``offset`` + the tier score of each active customer (0 is the
-    bottom tier), ``offset - 1`` (Inactive) for the inactive ones."""
-    active = ~inactive
-    xa = x[active]
+def _tier_thresholds(xa: np.ndarray, cuts: np.ndarray, *, profit: bool) -> np.ndarray:
+    """The pyramid tiers of the active values `xa` as value thresholds.
+
+    Element ``j`` is the smallest active value whose tier score (0 = bottom tier) is at least
+    ``j + 1 + profit`` (+inf when no value is): the tiers above the bottom one (Medium, Big,
+    Top) or, for the profit pyramid, above Iron (Gold, Platinum). See :func:`_tier_codes`.
+    """
     n_active = xa.size
     counts = np.array([math.ceil(c * n_active * (1 - _REL_TOL)) for c in cuts], dtype=np.int64)
     ahead = _ahead_counts(xa) if n_active else np.empty(0, dtype=np.int64)
     score = (ahead[:, None] < counts[None, :]).sum(axis=1)
     # the value pyramid's bottom tier is Small (score 0), the profit pyramid's Iron (1)
     score = np.where(xa > 0, score + profit, 0)
-    codes = np.full(x.size, offset - 1, dtype=np.int64)  # Inactive when not overwritten
-    codes[active] = offset + score
-    return codes
+    levels = np.arange(1 + profit, 1 + profit + cuts.size)
+    return np.array(
+        [xa[score >= k].min() if (score >= k).any() else math.inf for k in levels],
+        dtype=np.float64,
+    )
+
+
+def _tier_codes(
+    x: np.ndarray, inactive: np.ndarray, thresholds: np.ndarray, *, offset: int, profit: bool
+) -> np.ndarray:
+    """Pyramid tier codes: ``offset`` + the tier score of each active customer (0 is the
+    bottom tier), ``offset - 1`` (Inactive) for the inactive ones.
+
+    A value <= 0 is in the bottom tier (Small, or Lead); a positive value scores
+    ``profit`` (the profit pyramid's Iron is 1) plus the number of `thresholds` it reaches.
+    """
+    reached = (x[:, None] >= thresholds[None, :]).sum(axis=1)
+    score = np.where(x > 0, reached + profit, 0)
+    return np.where(inactive, offset - 1, offset + score).astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------

@@ -9,12 +9,42 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from kamseg._validation import check_columns, check_frame, customer_ids, examples, to_float, warn
 from kamseg.errors import ConfigError, EmptyInputError, SchemaError
+
+# Public names of kamseg.pareto, defined here so that kamseg._pareto_fit (which kamseg.pareto
+# imports) can use them too; kamseg.pareto re-exports them.
+
+PyramidKind = Literal["value", "profit"]
+"""``"value"``: Top / Big / Medium / Small by customer share on a value column;
+``"profit"``: Platinum / Gold / Iron / Lead on profit."""
+
+NegativePolicy = Literal["clip", "error"]
+"""What to do with negative values where shares need non-negative values."""
+
+#: Default ABC cut-offs: cumulative value shares ending class A and class B.
+ABC_CUTOFFS: tuple[float, float] = (0.8, 0.95)
+#: Default value-pyramid cut-offs: cumulative customer shares ending Top, Big and Medium.
+VALUE_PYRAMID_CUTOFFS: tuple[float, float, float] = (0.01, 0.05, 0.20)
+#: Default profit-pyramid cut-offs: cumulative customer shares ending Platinum and Gold.
+PROFIT_PYRAMID_CUTOFFS: tuple[float, float] = (0.05, 0.20)
+#: Columns added by :func:`pareto_table`, in order.
+PARETO_COLUMNS: tuple[str, ...] = (
+    "value_rank",
+    "value_share",
+    "cum_value_share",
+    "cum_customer_share",
+    "abc_class",
+)
+
+_VALUE_TIERS = ("Small", "Medium", "Big", "Top")
+_PROFIT_TIERS = ("Lead", "Iron", "Gold", "Platinum")
+
 
 # --------------------------------------------------------------------------------------
 # cut-offs and shares
@@ -126,10 +156,14 @@ def _values_from(
     return x, name
 
 
-def _clip_negative(x: np.ndarray, policy: str, *, func: str, col: str) -> np.ndarray:
+def _clip_negative(
+    x: np.ndarray, policy: str, *, func: str, col: str, stacklevel: int | None = 4
+) -> np.ndarray:
     """Apply the negative-value policy (see the docstring of kamseg.pareto).
 
-    Call it from the public function itself: its warning names the caller's caller.
+    Call it from the public function itself (or pass the `stacklevel` of ``warnings.warn``
+    that names the public function's caller): its warning names the caller's caller.
+    ``stacklevel=None`` clips without a warning (the caller has given it already).
     """
     negative = x < 0
     n_negative = int(negative.sum())
@@ -141,12 +175,14 @@ def _clip_negative(x: np.ndarray, policy: str, *, func: str, col: str) -> np.nda
             f"{examples(x[negative])}. Value shares need non-negative values. Hint: pass "
             "negative='clip' to count them as 0, or use whale_curve for profits."
         )
+    if stacklevel is None:
+        return np.where(negative, 0.0, x)
     warn(
         f"{func}: {n_negative} customer(s) have a negative {col!r} (together "
         f"{float(x[negative].sum()):.6g}); they count as 0 in the value shares "
         "(negative='clip'). Hint: pass negative='error' to refuse them; whale_curve shows "
         "loss-making customers.",
-        stacklevel=4,
+        stacklevel=stacklevel,
     )
     return np.where(negative, 0.0, x)
 

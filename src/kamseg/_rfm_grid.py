@@ -99,6 +99,24 @@ def _quantile_scores(x: np.ndarray, n_bins: int, *, higher_is_better: bool) -> n
     return scores[inverse.reshape(-1)].astype(np.int8)
 
 
+def _learned_cuts(x: np.ndarray, n_bins: int, *, higher_is_better: bool) -> np.ndarray:
+    """The quantile scores of `x` as cut points for :func:`_cut_scores`.
+
+    Cut ``c_j`` (j = 1..n_bins-1) is the largest value of `x` lying in the first ``j``
+    intervals of the scores ``_quantile_scores`` gives (-inf when none does), so that
+    ``_cut_scores(x, cuts)`` equals ``_quantile_scores(x, n_bins)`` exactly: the scores are
+    monotone in the value and equal values share a score. Empty scores repeat a cut point
+    (the cuts are non-decreasing, not strictly increasing).
+    """
+    full = _quantile_scores(x, n_bins, higher_is_better=higher_is_better).astype(np.int64)
+    values, first = np.unique(x, return_index=True)
+    scores = full[first]  # the score of each distinct value, ascending values
+    # number of cut points strictly below each value (non-decreasing along `values`)
+    below = scores - 1 if higher_is_better else n_bins - scores
+    last = np.searchsorted(below, np.arange(n_bins - 1), side="right") - 1
+    return np.where(last >= 0, values[np.maximum(last, 0)], -np.inf).astype(np.float64)
+
+
 def _cut_scores(x: np.ndarray, cuts: np.ndarray, *, higher_is_better: bool) -> np.ndarray:
     """Scores from cut points: intervals (-inf, c1], (c1, c2], ..., (ck, inf)."""
     below = np.searchsorted(cuts, x, side="left")  # number of cut points strictly below x

@@ -17,7 +17,11 @@ how true that is for a customer base, and names the few:
   Herfindahl-Hirschman index;
 - :func:`whale_curve` gives the cumulative profit of customers ranked by profit and its
   peak ("the most profitable 23% of customers earn 162% of total profit");
-- :func:`pareto_summary` gives one row per class or tier: customers, value, shares, mean.
+- :func:`pareto_summary` gives one row per class or tier: customers, value, shares, mean;
+- :func:`fit_pareto_table` and :func:`fit_pyramid` learn the ranking from a customer base
+  (:class:`ParetoFit`, :class:`PyramidFit`), whose ``apply`` ranks and classes other
+  customers, row by row, consistently with the base (see their *Notes*). The curves
+  (:func:`concentration`, :func:`whale_curve`) describe a whole base and have no fit.
 
 Rules shared by every function here
 -----------------------------------
@@ -48,33 +52,36 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Hashable, Sequence
-from typing import Any, Literal, TypeAlias, get_args
+from typing import Any, TypeAlias, get_args
 
 import numpy as np
 import pandas as pd
 
 from kamseg._groups import groups_of
-from kamseg._pareto_curves import (
-    _abc_columns,
-    _concentration_fields,
-    _tier_codes,
-    _whale_fields,
-    _whale_sentence,
+from kamseg._pareto_curves import _concentration_fields, _whale_fields, _whale_sentence
+from kamseg._pareto_fit import (
+    ParetoFit,
+    PyramidFit,
+    _fit_pareto_table,
+    _fit_pyramid,
+    fit_pareto_table,
+    fit_pyramid,
 )
 from kamseg._pareto_inputs import (
-    _check_cutoffs,
-    _check_inactive_days,
+    ABC_CUTOFFS,
+    PARETO_COLUMNS,
+    PROFIT_PYRAMID_CUTOFFS,
+    VALUE_PYRAMID_CUTOFFS,
+    NegativePolicy,
+    PyramidKind,
     _check_shares,
     _clip_negative,
     _column,
-    _inactive,
-    _new_prospects,
     _values_from,
-    _with_tiers,
 )
-from kamseg._validation import check_choice, check_columns, check_frame, check_no_overwrite
+from kamseg._validation import check_choice, check_columns, check_frame
 from kamseg.errors import ConfigError, EmptyInputError, SchemaError  # noqa: F401 (docs links)
-from kamseg.labels import PYRAMID_TIER_LABELS, Language, check_language, translate_all
+from kamseg.labels import Language, check_language
 
 __all__ = [
     "ABC_CUTOFFS",
@@ -83,41 +90,20 @@ __all__ = [
     "VALUE_PYRAMID_CUTOFFS",
     "Concentration",
     "NegativePolicy",
+    "ParetoFit",
+    "PyramidFit",
     "PyramidKind",
     "WhaleCurve",
     "concentration",
+    "fit_pareto_table",
+    "fit_pyramid",
     "pareto_summary",
     "pareto_table",
     "pyramid",
     "whale_curve",
 ]
 
-PyramidKind = Literal["value", "profit"]
-"""``"value"``: Top / Big / Medium / Small by customer share on a value column;
-``"profit"``: Platinum / Gold / Iron / Lead on profit."""
-
-NegativePolicy = Literal["clip", "error"]
-"""What to do with negative values where shares need non-negative values."""
-
 Values: TypeAlias = "pd.DataFrame | pd.Series | Sequence[float] | np.ndarray"
-
-#: Default ABC cut-offs: cumulative value shares ending class A and class B.
-ABC_CUTOFFS: tuple[float, float] = (0.8, 0.95)
-#: Default value-pyramid cut-offs: cumulative customer shares ending Top, Big and Medium.
-VALUE_PYRAMID_CUTOFFS: tuple[float, float, float] = (0.01, 0.05, 0.20)
-#: Default profit-pyramid cut-offs: cumulative customer shares ending Platinum and Gold.
-PROFIT_PYRAMID_CUTOFFS: tuple[float, float] = (0.05, 0.20)
-#: Columns added by :func:`pareto_table`, in order.
-PARETO_COLUMNS: tuple[str, ...] = (
-    "value_rank",
-    "value_share",
-    "cum_value_share",
-    "cum_customer_share",
-    "abc_class",
-)
-
-_VALUE_TIERS = ("Small", "Medium", "Big", "Top")
-_PROFIT_TIERS = ("Lead", "Iron", "Gold", "Platinum")
 
 
 # --------------------------------------------------------------------------------------
@@ -227,17 +213,15 @@ def pareto_table(
     >>> table["abc_class"].value_counts().sort_index().to_dict()
     {'C': 118, 'B': 80, 'A': 72}
     """
-    func = "pareto_table"
-    check_frame(customers, func=func, arg="customers")
-    check_columns(customers, {"value_col": value_col}, func=func)
-    check_choice(negative, get_args(NegativePolicy), func=func, arg="negative")
-    lang = check_language(labels, func=func)
-    cuts = _check_cutoffs(cutoffs, 2, func=func, example=ABC_CUTOFFS)
-    check_no_overwrite(customers, PARETO_COLUMNS, func=func, overwrite=overwrite)
-
-    x = _column(customers, value_col, func=func)
-    v = _clip_negative(x, negative, func=func, col=str(value_col))
-    return customers.assign(**_abc_columns(v, cuts, lang=lang, func=func, col=str(value_col)))
+    return _fit_pareto_table(
+        customers,
+        value_col=value_col,
+        cutoffs=cutoffs,
+        negative=negative,
+        labels=labels,
+        overwrite=overwrite,
+        func="pareto_table",
+    )._apply(customers, func="pareto_table", fitted_table=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -378,35 +362,19 @@ def pyramid(
     >>> out.loc[["x", "y"], "revenue"].tolist()
     [0.0, 0.0]
     """
-    func = "pyramid"
-    check_frame(customers, func=func, arg="customers")
-    check_choice(kind, get_args(PyramidKind), func=func, arg="kind")
-    lang = check_language(labels, func=func)
-    value = kind == "value"
-    ranked_arg, ranked_col = ("value_col", value_col) if value else ("profit_col", profit_col)
-    if cutoffs is None:
-        cutoffs = VALUE_PYRAMID_CUTOFFS if value else PROFIT_PYRAMID_CUTOFFS
-    example = VALUE_PYRAMID_CUTOFFS if value else ABC_CUTOFFS  # for the error message
-    cuts = _check_cutoffs(cutoffs, len(example), func=func, example=example)
-    _check_inactive_days(inactive_days, func=func)
-    cols: dict[str, Hashable | None] = {ranked_arg: ranked_col, "active_col": active_col}
-    if inactive_days is not None:
-        cols["days_since_last_col"] = days_since_last_col
-    check_columns(customers, cols, func=func)
-    check_no_overwrite(customers, ["pyramid_tier"], func=func, overwrite=overwrite)
-
-    x = _column(customers, ranked_col, func=func)
-    inactive = _inactive(customers, inactive_days, days_since_last_col, active_col, func=func)
-    new_ids = None if prospects is None else _new_prospects(customers, prospects, func=func)
-
-    extra = (["Prospect"] if prospects is not None else []) + (
-        ["Inactive"] if inactive_days is not None or active_col is not None else []
-    )
-    tiers = _VALUE_TIERS if value else _PROFIT_TIERS
-    names = translate_all([*extra, *tiers], labels=lang, table=PYRAMID_TIER_LABELS)
-
-    codes = _tier_codes(x, inactive, cuts, offset=len(extra), profit=not value)
-    return _with_tiers(customers, codes, names, new_ids, (value_col, profit_col))
+    return _fit_pyramid(
+        customers,
+        kind=kind,
+        value_col=value_col,
+        profit_col=profit_col,
+        cutoffs=cutoffs,
+        inactive_days=inactive_days,
+        days_since_last_col=days_since_last_col,
+        active_col=active_col,
+        labels=labels,
+        overwrite=overwrite,
+        func="pyramid",
+    )._apply(customers, prospects=prospects, func="pyramid")
 
 
 # --------------------------------------------------------------------------------------

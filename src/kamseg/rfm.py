@@ -9,7 +9,11 @@ Three functions, meant to be chained on the customer table from :func:`kamseg.su
   ``rfm_cell`` and ``rfm_score``;
 - :func:`rfm_segments` adds ``rfm_segment``, an ordered categorical of named segments
   (by default the 11 conventional segments of :data:`DEFAULT_SEGMENT_MAP`);
-- :func:`rfm_segment_summary` gives one row per segment: customers, revenue, shares, means.
+- :func:`rfm_segment_summary` gives one row per segment: customers, revenue, shares, means;
+- :func:`fit_rfm_scores` learns the scoring from a customer base as cut points
+  (:class:`RfmFit`), whose ``apply`` scores other customers, row by row, consistently
+  with the base. :func:`rfm_segments` learns nothing from the table: it maps each row's
+  scores to a segment.
 
 By default RFM reads ``days_since_last`` (recency, smaller is better), ``n_orders``
 (frequency) and ``revenue`` (monetary, the customer's net total). The BTYD columns
@@ -19,6 +23,7 @@ unless passed explicitly.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Literal, TypeAlias
@@ -35,13 +40,13 @@ from kamseg._rfm_grid import (
     _cut_scores,
     _format_cells,
     _grid_sizes,
-    _n_scores,
+    _learned_cuts,
     _parse_bins,
     _parse_weights,
-    _quantile_scores,
     _score_array,
     _to_five,
 )
+from kamseg._state import state
 from kamseg._validation import check_columns, check_frame, check_no_overwrite, examples, to_float
 from kamseg.errors import ConfigError, SchemaError
 from kamseg.labels import Language, check_language, translate
@@ -51,8 +56,10 @@ __all__ = [
     "RFM_SCORE_COLUMNS",
     "Bins",
     "Dimension",
+    "RfmFit",
     "SegmentMap",
     "SegmentRule",
+    "fit_rfm_scores",
     "rfm_scores",
     "rfm_segment_summary",
     "rfm_segments",
@@ -232,41 +239,233 @@ def rfm_scores(
     >>> rfm_scores(customers, bins=cuts)["rfm_cell"].tolist()
     ['545', '424', '211', '532']
     """
-    func = "rfm_scores"
+    return _fit_rfm_scores(
+        customers,
+        bins=bins,
+        days_since_last_col=days_since_last_col,
+        frequency_col=frequency_col,
+        monetary_col=monetary_col,
+        weights=weights,
+        overwrite=overwrite,
+        func="rfm_scores",
+    )._apply(customers, func="rfm_scores")
+
+
+@state("rfm.RfmFit")
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class RfmFit:
+    """The RFM scoring rule learned by :func:`fit_rfm_scores`: cut points per dimension.
+
+    Attributes
+    ----------
+    cuts : dict of str to ndarray
+        Per dimension (``"recency"``, ``"frequency"``, ``"monetary"``), the cut points
+        ``c1 <= ... <= ck`` (float64) of the right-closed intervals ``(-inf, c1], ...,
+        (ck, inf)`` that give the ``k + 1`` scores, as in the *Cut points* of
+        :func:`rfm_scores` (recency scores run from ``k + 1`` down to 1). For quantile scores
+        ``c_j`` is the largest fitted value in the first ``j`` intervals; an empty score
+        repeats a cut point and a cut below every fitted value is ``-inf``.
+    quantile : dict of str to bool
+        Whether each dimension's cut points were learned from quantiles (True) or given.
+    days_since_last_col, frequency_col, monetary_col
+        The scored columns.
+    weights : tuple of float
+        ``(recency, frequency, monetary)`` multipliers of ``rfm_score``.
+    overwrite : bool
+        Whether :meth:`apply` may replace existing output columns.
+    n_customers : int
+        Number of customers fitted on.
+    """
+
+    cuts: dict[str, np.ndarray]
+    quantile: dict[str, bool]
+    days_since_last_col: Hashable
+    frequency_col: Hashable
+    monetary_col: Hashable
+    weights: tuple[float, float, float]
+    overwrite: bool
+    n_customers: int
+
+    def apply(self, customers: pd.DataFrame) -> pd.DataFrame:
+        """Score `customers` with the fitted cut points (row by row).
+
+        Returns what :func:`rfm_scores` returns (same columns, dtypes and ``attrs``); on
+        the fitted table exactly the same frame. Each row depends only on its own values,
+        so scoring a subset of customers gives the same rows as scoring everyone.
+
+        Raises
+        ------
+        ColumnNotFoundError, SchemaError, EmptyInputError, ConfigError
+            As :func:`rfm_scores`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from kamseg.rfm import fit_rfm_scores
+        >>> base = pd.DataFrame(
+        ...     {
+        ...         "days_since_last": [3, 40, 200, 15],
+        ...         "n_orders": [9, 2, 1, 4],
+        ...         "revenue": [1200.0, 600.0, 40.0, 480.0],
+        ...     }
+        ... )
+        >>> fit = fit_rfm_scores(base)
+        >>> fit.apply(base.iloc[[2]])["rfm_cell"].tolist()
+        ['111']
+        >>> new = pd.DataFrame({"days_since_last": [10], "n_orders": [5], "revenue": [500.0]})
+        >>> fit.apply(new)["rfm_cell"].tolist()
+        ['454']
+        """
+        return self._apply(customers, func="RfmFit.apply")
+
+    def _apply(self, customers: pd.DataFrame, *, func: str) -> pd.DataFrame:
+        check_frame(customers, func=func, arg="customers")
+        cols_by_dim = (self.days_since_last_col, self.frequency_col, self.monetary_col)
+        check_columns(customers, dict(zip(_COL_ARGS, cols_by_dim, strict=True)), func=func)
+        check_no_overwrite(customers, RFM_SCORE_COLUMNS, func=func, overwrite=self.overwrite)
+        r, f, m = (
+            _cut_scores(
+                _scored_column(customers, col, func=func),
+                np.asarray(self.cuts[dim], dtype=np.float64),
+                higher_is_better=dim != "recency",
+            )
+            for dim, col in zip(_DIMS, cols_by_dim, strict=True)
+        )
+        sizes = [int(np.size(self.cuts[d])) + 1 for d in _DIMS]
+        cells = pd.Series(_format_cells(r, f, m, sizes), index=customers.index).astype(str)
+        w = np.asarray(self.weights, dtype=np.float64)
+        total = w[0] * r + w[1] * f + w[2] * m
+        out = customers.assign(
+            r_score=r, f_score=f, m_score=m, rfm_cell=cells, rfm_score=total.astype(np.float64)
+        )
+        out.attrs[_ATTR] = dict(zip(_DIMS, sizes, strict=True))
+        return out
+
+    def __repr__(self) -> str:
+        parts = []
+        for dim in _DIMS:
+            cuts = ", ".join(f"{c:g}" for c in np.asarray(self.cuts[dim], dtype=np.float64))
+            how = "quantile" if self.quantile[dim] else "given"
+            parts.append(f"{dim}=[{cuts}] ({how})")
+        return f"RfmFit(n_customers={self.n_customers}, {', '.join(parts)})"
+
+
+def fit_rfm_scores(
+    customers: pd.DataFrame,
+    *,
+    bins: Bins = 5,
+    days_since_last_col: Hashable = "days_since_last",
+    frequency_col: Hashable = "n_orders",
+    monetary_col: Hashable = "revenue",
+    weights: Sequence[float] | Mapping[str, float] = (1, 1, 1),
+    overwrite: bool = False,
+) -> RfmFit:
+    """Learn the RFM scoring of :func:`rfm_scores` from a customer base, as cut points.
+
+    ``fit_rfm_scores(customers, ...).apply(customers)`` is ``rfm_scores(customers, ...)``;
+    :meth:`RfmFit.apply` then scores other customers (one new customer, a partition, later
+    data) consistently with the base, row by row.
+
+    Parameters
+    ----------
+    customers
+        The customer base, e.g. from :func:`kamseg.summarize`. Not modified.
+    bins, days_since_last_col, frequency_col, monetary_col, weights, overwrite
+        As in :func:`rfm_scores`.
+
+    Returns
+    -------
+    RfmFit
+        The cut points of every dimension and the options (see :class:`RfmFit`).
+
+    Raises
+    ------
+    ColumnNotFoundError, SchemaError, EmptyInputError, ConfigError
+        As :func:`rfm_scores` (except the overwrite check, made by :meth:`RfmFit.apply`).
+
+    Notes
+    -----
+    **Freezing the quantile scores.** A quantile score (see *Tie policy* in
+    :func:`rfm_scores`) is monotone in the value, and equal values share it. So on each
+    dimension it is fixed by cut points: ``c_j`` is the largest fitted value whose score
+    is among the ``j`` lowest intervals, and a value scores by the interval
+    ``(c_{j-1}, c_j]`` it falls in, like explicit cut points. Every fitted value gets its
+    fitted score back; a value between two fitted values gets the score of the fitted
+    value above it (for recency: the larger number of days, so the worse score); a value
+    beyond every fitted value gets the extreme score of its side. Cut points given in
+    `bins` are kept as they are (nothing is learned for that dimension).
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.rfm import fit_rfm_scores, rfm_scores
+    >>> data = kamseg.datasets.make_transactions(n_customers=200, seed=0)
+    >>> customers = kamseg.summarize(data.transactions, as_of=data.as_of)
+    >>> fit = fit_rfm_scores(customers)
+    >>> fit.cuts["frequency"].tolist()
+    [1.0, 3.0, 8.0, 15.0]
+    >>> fit.apply(customers).equals(rfm_scores(customers))
+    True
+    """
+    return _fit_rfm_scores(
+        customers,
+        bins=bins,
+        days_since_last_col=days_since_last_col,
+        frequency_col=frequency_col,
+        monetary_col=monetary_col,
+        weights=weights,
+        overwrite=overwrite,
+        func="fit_rfm_scores",
+    )
+
+
+_COL_ARGS = ("days_since_last_col", "frequency_col", "monetary_col")
+
+
+def _scored_column(customers: pd.DataFrame, col: Hashable, *, func: str) -> np.ndarray:
+    x = to_float(customers[col], func=func, col=str(col))
+    nulls = np.isnan(x)
+    if nulls.any():
+        raise SchemaError(
+            f"{func}: {int(nulls.sum())} value(s) of column {col!r} are null; examples "
+            f"at index {examples(customers.index[nulls])}. Hint: fill them (e.g. 0 "
+            "orders) or drop those customers first."
+        )
+    return x
+
+
+def _fit_rfm_scores(
+    customers: pd.DataFrame,
+    *,
+    bins: Bins,
+    days_since_last_col: Hashable,
+    frequency_col: Hashable,
+    monetary_col: Hashable,
+    weights: Sequence[float] | Mapping[str, float],
+    overwrite: bool,
+    func: str,
+) -> RfmFit:
     check_frame(customers, func=func, arg="customers")
-    cols = {"days_since_last_col": days_since_last_col, "frequency_col": frequency_col}
-    cols["monetary_col"] = monetary_col
-    check_columns(customers, cols, func=func)
+    cols_by_dim = (days_since_last_col, frequency_col, monetary_col)
+    check_columns(customers, dict(zip(_COL_ARGS, cols_by_dim, strict=True)), func=func)
     spec = _parse_bins(bins, func=func)
     w = _parse_weights(weights, func=func)
-    check_no_overwrite(customers, RFM_SCORE_COLUMNS, func=func, overwrite=overwrite)
-
-    scores: list[np.ndarray] = []
-    cols_by_dim = (days_since_last_col, frequency_col, monetary_col)
+    cuts: dict[str, np.ndarray] = {}
     for dim, col in zip(_DIMS, cols_by_dim, strict=True):
-        x = to_float(customers[col], func=func, col=str(col))
-        nulls = np.isnan(x)
-        if nulls.any():
-            raise SchemaError(
-                f"{func}: {int(nulls.sum())} value(s) of column {col!r} are null; examples "
-                f"at index {examples(customers.index[nulls])}. Hint: fill them (e.g. 0 "
-                "orders) or drop those customers first."
-            )
-        higher = dim != "recency"
+        x = _scored_column(customers, col, func=func)
         s = spec[dim]
-        if isinstance(s, int):
-            scores.append(_quantile_scores(x, s, higher_is_better=higher))
-        else:
-            scores.append(_cut_scores(x, s, higher_is_better=higher))
-    r, f, m = scores
-    sizes = [_n_scores(spec[d]) for d in _DIMS]
-    cells = pd.Series(_format_cells(r, f, m, sizes), index=customers.index).astype(str)
-    total = w[0] * r + w[1] * f + w[2] * m
-    out = customers.assign(
-        r_score=r, f_score=f, m_score=m, rfm_cell=cells, rfm_score=total.astype(np.float64)
+        higher = dim != "recency"
+        cuts[dim] = _learned_cuts(x, s, higher_is_better=higher) if isinstance(s, int) else s
+    return RfmFit(
+        cuts=cuts,
+        quantile={d: isinstance(spec[d], int) for d in _DIMS},
+        days_since_last_col=days_since_last_col,
+        frequency_col=frequency_col,
+        monetary_col=monetary_col,
+        weights=(float(w[0]), float(w[1]), float(w[2])),
+        overwrite=bool(overwrite),
+        n_customers=len(customers),
     )
-    out.attrs[_ATTR] = dict(zip(_DIMS, sizes, strict=True))
-    return out
 
 
 # --------------------------------------------------------------------------------------
