@@ -9,7 +9,13 @@ The brute force (:func:`_knn_kernel`) defines the scores, ties included; the KD-
 product: an entry of ``a @ b.T`` is the same dot product whatever the other rows and
 columns (a fused multiply-add chain over the categories). OpenBLAS has it for fewer than
 8 categories; :func:`_exact_products` checks it at run time, and without it (more
-categories, another BLAS) the brute force is used.
+categories, another BLAS) the brute force is used, with its similarities summed category by
+category (:func:`_products`).
+
+Every score of a query is the same bits whatever the other queries computed with it (the
+fitted need model, :mod:`kamseg._needs_fit`, relies on it to score any subset of customers
+as the whole table scores them): no product is ever computed for one row alone (numpy would
+use a matrix-vector product, which rounds differently), and every reduction is per row.
 """
 
 from __future__ import annotations
@@ -18,7 +24,13 @@ import functools
 
 import numpy as np
 
-__all__ = ["cooccurrence_scores", "knn_scores"]
+__all__ = [
+    "cooccurrence_scores",
+    "knn_scores",
+    "query_scores",
+    "reference_profiles",
+    "reference_rows",
+]
 
 _CHUNK_CELLS = 1 << 22  # similarity cells computed at once (32 MB of float64)
 _TREE_CELLS = 1 << 26  # above this many query x reference pairs, search with a KD-tree
@@ -75,6 +87,33 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
+def _products(queries: np.ndarray, ref_t: np.ndarray) -> np.ndarray:
+    """``queries @ ref_t``: each entry the same bits whatever the other rows (two or more).
+
+    With :func:`_exact_products` the BLAS product has this property; otherwise (8
+    categories or more, or another BLAS) each entry is summed category by category,
+    rounded at each step, which no other row can change.
+    """
+    if _exact_products(queries.shape[1]):
+        out: np.ndarray = queries @ ref_t
+        return out
+    out = np.multiply.outer(queries[:, 0], ref_t[0])
+    tmp = np.empty_like(out)
+    for j in range(1, queries.shape[1]):
+        np.multiply.outer(queries[:, j], ref_t[j], out=tmp)
+        out += tmp
+    return out
+
+
+def _chunks(n: int, step: int) -> list[tuple[int, int]]:
+    """Chunks of `step` rows of `n`, none of one row alone (unless `n` is 1): a last chunk of
+    one row takes the row before it too (computed twice, with the same bits)."""
+    bounds = [(start, min(start + step, n)) for start in range(0, n, step)]
+    if n > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-1] = (n - 2, n)
+    return bounds
+
+
 def _knn_kernel(
     queries: np.ndarray,
     self_col: np.ndarray,
@@ -100,15 +139,26 @@ def _knn_kernel(
     count = ref_count.astype(np.float64)
     bought = ref_bought.astype(np.float64)
     width = min(n_neighbors + 1, n_r)
+    if n_q == 1:  # never a product of one row: a copy of it pads the query
+        padded = _knn_kernel(
+            np.vstack([queries, queries]),
+            np.append(self_col, self_col),
+            ref,
+            ref_count,
+            ref_bought,
+            n_neighbors,
+            norm,
+        )
+        return padded[:1]
     out = np.zeros((n_q, n_cat))
-    step = max(1, _CHUNK_CELLS // n_r)
-    for start in range(0, n_q, step):
-        stop = min(start + step, n_q)
+    step = max(2, _CHUNK_CELLS // n_r)
+    ref_t = np.ascontiguousarray(ref.T)
+    for start, stop in _chunks(n_q, step):
         b = stop - start
         rows = np.arange(b)
         # within a row, raw dot / reference norm is proportional to the cosine similarity,
         # and the query norm cancels out of the score; binary profiles stay exact
-        sim = queries[start:stop] @ ref.T
+        sim = _products(queries[start:stop], ref_t)
         sim /= norm
         own = self_col[start:stop]
         has_own = own >= 0
@@ -147,7 +197,7 @@ def _knn_kernel(
             ne = (c * e).sum(axis=1)
             fr = np.divide(n_neighbors - ng, ne, out=np.zeros(idx.size), where=ne > 0)
             weights = c * s * (g + e * fr[:, None])
-            num[idx] = weights @ bought
+            num[idx] = np.einsum("br,rc->bc", weights, bought)  # per row, unlike BLAS
             den[idx] = weights.sum(axis=1)
         out[start:stop] = _ratio(num, den)
     return out
@@ -211,7 +261,6 @@ def _tree_kernel(
     ref_count: np.ndarray,
     ref_bought: np.ndarray,
     n_neighbors: int,
-    solo: int = -1,
 ) -> np.ndarray:
     """:func:`_knn_kernel`'s scores, found without comparing every query to every reference.
 
@@ -220,8 +269,7 @@ def _tree_kernel(
     the brute force (each entry of a matrix product is the same dot product whatever the
     other rows and columns), for blocks of queries sharing one nearest profile, and weighed
     by the same code. Rows whose candidate set is not certain (a near tie at its edge),
-    or with equal similarities among the candidates, go through the brute force, and so
-    does `solo` (if >= 0): the query that the brute force computes in a chunk of its own.
+    or with equal similarities among the candidates, go through the brute force.
     """
     n_q, n_cat = queries.shape
     norm = np.sqrt(np.einsum("ij,ij->i", ref, ref))
@@ -260,33 +308,21 @@ def _tree_kernel(
     # Rows with equal similarities among their candidates go through the brute force too:
     # it sums tied neighbours in the order of its partition, which only it can reproduce.
     tied = ~safe
-    step = max(1, _CHUNK_CELLS // (width * max(n_cat, 1)))
+    step = max(2, _CHUNK_CELLS // (width * max(n_cat, 1)))
     # the bought flags of each chunk's candidates, gathered into one reused buffer (a
     # fresh array per chunk would be fresh memory, paged in again each time)
     gathered = np.empty((min(step, fast.size), width, n_cat))
-    for start in range(0, fast.size, step):
-        rows = fast[start : start + step]
-        c, s, w, _, _ = _weights(
-            cand[rows], cs[start : start + step], self_col[rows], count, n_neighbors
-        )
+    for start, stop in _chunks(fast.size, step) if fast.size else []:
+        rows = fast[start:stop]
+        c, s, w, _, _ = _weights(cand[rows], cs[start:stop], self_col[rows], count, n_neighbors)
         flags = np.take(bought, c, axis=0, out=gathered[: rows.size])
         out[rows] = _ratio(np.einsum("bl,blc->bc", w, flags), w.sum(axis=1))
         tied[rows] = (s[:, 1:] == s[:, :-1]).any(axis=1)
-    if solo >= 0:  # the brute force computes this query alone (a last chunk of one row)
-        tied[solo] = False
-        one = np.array([solo])
-        out[one] = _knn_kernel(
-            queries[one], self_col[one], ref, ref_count, ref_bought, n_neighbors, norm
-        )
     slow = np.flatnonzero(tied)
     if slow.size:
-        # as in the brute force, no chunk of one row: a copy of the first row pads it
-        step = max(1, _CHUNK_CELLS // ref.shape[0])
-        pad = slow if slow.size % step != 1 else np.append(slow, slow[0])
-        res = _knn_kernel(
-            queries[pad], self_col[pad], ref, ref_count, ref_bought, n_neighbors, norm
+        out[slow] = _knn_kernel(
+            queries[slow], self_col[slow], ref, ref_count, ref_bought, n_neighbors, norm
         )
-        out[slow] = res[: slow.size]
     return out
 
 
@@ -365,6 +401,67 @@ def _distinct_rows_by_column(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, np.asarray(codes, dtype=np.int64)
 
 
+def reference_rows(n: int, *, max_reference: int | None, seed: int) -> np.ndarray:
+    """The rows (of `n` customers in canonical order) whose profiles are the reference: all,
+    or `max_reference` of them drawn with `seed`, sorted."""
+    if max_reference is None or n <= max_reference:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=max_reference, replace=False))
+
+
+def reference_profiles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct reference profiles (sorted), each reference customer's one (int64) and
+    how many customers have each (int64)."""
+    ref, inv, count = np.unique(x, axis=0, return_inverse=True, return_counts=True)
+    return ref, inv.reshape(-1).astype(np.int64), count.astype(np.int64)
+
+
+def query_scores(
+    x: np.ndarray,
+    bought: np.ndarray,
+    own: np.ndarray,
+    ref: np.ndarray,
+    ref_count: np.ndarray,
+    *,
+    n_neighbors: int,
+) -> np.ndarray:
+    """Neighbour score of each category for each customer (rows of `x`) against the
+    reference profiles `ref` (`ref_count` customers each).
+
+    `own` is the reference profile of each customer's own reference row (-1: not a
+    reference customer), of which one copy is not a neighbour; it may differ from the
+    customer's profile in `x` (a reference customer whose purchases changed since). Each
+    row's scores depend only on that row and the reference. Categories the customer buys
+    (`bought`) score 0.
+    """
+    n = x.shape[0]
+    # one query per distinct (profile, own reference row); ordered as the rows (profile,
+    # in reference) the scores were first defined on, which `own` does not reorder
+    keyed = np.column_stack((x, own >= 0, own))
+    big = (
+        n * ref.shape[0] > _TREE_CELLS
+        and ref.shape[0] > n_neighbors + 2
+        and _exact_products(x.shape[1])
+    )
+    if big:  # the query order does not matter to the KD-tree search: hash, not sort
+        first, q_inv = _distinct_rows(keyed)
+        queries = np.ascontiguousarray(x[first])
+        self_col = own[first]
+    else:
+        uniq, q_inv = np.unique(keyed, axis=0, return_inverse=True)
+        queries = np.ascontiguousarray(uniq[:, :-2])
+        self_col = uniq[:, -1].astype(np.int64)
+    q_inv = q_inv.reshape(-1)
+    if big:
+        scores = _tree_kernel(queries, self_col, ref, ref_count, ref > 0, n_neighbors)
+    else:
+        scores = _knn_kernel(queries, self_col, ref, ref_count, ref > 0, n_neighbors)
+    out: np.ndarray = scores[q_inv]
+    out[bought] = 0.0
+    return out
+
+
 def knn_scores(
     x: np.ndarray, bought: np.ndarray, *, n_neighbors: int, max_reference: int | None, seed: int
 ) -> np.ndarray:
@@ -374,44 +471,11 @@ def knn_scores(
     with `seed` (rows in canonical order, so the draw does not depend on input row order).
     Categories the customer buys (`bought`) score 0.
     """
-    n = x.shape[0]
-    if max_reference is None or n <= max_reference:
-        ref_rows = np.arange(n)
-    else:
-        rng = np.random.default_rng(seed)
-        ref_rows = np.sort(rng.choice(n, size=max_reference, replace=False))
-    ref, ref_inv, ref_count = np.unique(
-        x[ref_rows], axis=0, return_inverse=True, return_counts=True
-    )
-    in_ref = np.zeros(n, dtype=np.float64)
-    in_ref[ref_rows] = 1.0
-    keyed = np.column_stack((x, in_ref))
-    big = (
-        n * ref.shape[0] > _TREE_CELLS
-        and ref.shape[0] > n_neighbors + 2
-        and _exact_products(x.shape[1])
-    )
-    if big:  # the query order does not matter to the KD-tree search: hash, not sort
-        first, q_inv = _distinct_rows(keyed)
-        queries = np.ascontiguousarray(x[first])
-    else:
-        uniq, q_inv = np.unique(keyed, axis=0, return_inverse=True)
-        queries = uniq[:, :-1]
-    q_inv = q_inv.reshape(-1)
-    self_col = np.full(queries.shape[0], -1, dtype=np.int64)
-    self_col[q_inv[ref_rows]] = ref_inv.reshape(-1)
-    if big:
-        # the brute force goes through the queries in sorted order, in chunks; when the
-        # last chunk is one row (the last distinct row), it is computed alone
-        solo = -1
-        if queries.shape[0] % max(1, _CHUNK_CELLS // ref.shape[0]) == 1:
-            solo = int(q_inv[_last_row(keyed)])
-        scores = _tree_kernel(queries, self_col, ref, ref_count, ref > 0, n_neighbors, solo)
-    else:
-        scores = _knn_kernel(queries, self_col, ref, ref_count, ref > 0, n_neighbors)
-    out: np.ndarray = scores[q_inv]
-    out[bought] = 0.0
-    return out
+    ref_rows = reference_rows(x.shape[0], max_reference=max_reference, seed=seed)
+    ref, ref_inv, ref_count = reference_profiles(x[ref_rows])
+    own = np.full(x.shape[0], -1, dtype=np.int64)
+    own[ref_rows] = ref_inv
+    return query_scores(x, bought, own, ref, ref_count, n_neighbors=n_neighbors)
 
 
 def cooccurrence_scores(bought: np.ndarray) -> np.ndarray:

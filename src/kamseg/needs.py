@@ -54,6 +54,7 @@ are cut at an earlier `as_of` without a warning.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable
 from typing import Any, Literal, get_args
@@ -61,22 +62,34 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from kamseg._needs_latent import cooccurrence_scores, knn_scores
+from kamseg._needs_fit import (
+    NeedLevelFit,
+    profiles,
+    top_suggestions,
+)
+from kamseg._needs_fit import (
+    canonical_rank as _canonical_rank,
+)
+from kamseg._needs_latent import (
+    cooccurrence_scores,
+    knn_scores,
+    reference_profiles,
+    reference_rows,
+)
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_choice, check_customers, check_int, check_no_overwrite
-from kamseg.actions import action_column
 from kamseg.errors import ConfigError
 from kamseg.features._needs import (
     NEED_LEVELS,
     Catalog,
+    CatalogRows,
     CategoryProfile,
     catalog_rows,
     category_profile,
-    highest_level,
     prepared_with_key,
     read_catalog,
 )
-from kamseg.labels import NEED_LEVEL_LABELS, Language, check_language, translate_all
+from kamseg.labels import Language, check_language
 from kamseg.transactions import PreparedTransactions
 
 __all__ = [
@@ -85,6 +98,8 @@ __all__ = [
     "Basis",
     "CatalogKey",
     "LatentMethod",
+    "NeedLevelFit",
+    "fit_need_level",
     "latent_needs",
     "need_level",
 ]
@@ -102,6 +117,7 @@ Basis = Literal["spend", "orders", "binary"]
 LATENT_COLUMNS: tuple[str, ...] = ("customer_id", "rank", "category", "score")
 
 _DEFAULT_REFERENCE = 5000
+_N_NEIGHBORS = 20  # of the latent needs of need_level
 
 
 # --------------------------------------------------------------------------------------
@@ -126,6 +142,7 @@ def _purchases(
     as_of: Any,
     dropna: bool,
     returns: ReturnsPolicy,
+    stacklevel: int = 9,
 ) -> tuple[PreparedTransactions, Catalog]:
     """The catalogue, read, and the transactions, prepared with its key column."""
     check_choice(on, get_args(CatalogKey), func=func, arg="on")
@@ -152,7 +169,7 @@ def _purchases(
         amount_col=amount_col,
         dropna=dropna,
         returns=returns,
-        stacklevel=9,
+        stacklevel=stacklevel,
     )
     return prepared, cat
 
@@ -160,36 +177,6 @@ def _purchases(
 # --------------------------------------------------------------------------------------
 # latent needs: scoring
 # --------------------------------------------------------------------------------------
-
-
-def _canonical_rank(index: pd.Index) -> np.ndarray:
-    """Rank of each customer id in sorted order (row order when ids cannot be sorted)."""
-    n = len(index)
-    if index.is_monotonic_increasing and index.is_unique:  # (summarize's sorted ids)
-        return np.arange(n, dtype=np.int64)
-    try:
-        order = np.asarray(index.argsort(), dtype=np.int64)
-    except TypeError:
-        order = np.arange(n, dtype=np.int64)
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n, dtype=np.int64)
-    return rank
-
-
-def _increasing(a: np.ndarray) -> bool:
-    """Whether `a` is strictly increasing (then its stable argsort is the identity)."""
-    return bool((a[1:] > a[:-1]).all())
-
-
-def _profiles(
-    prof: CategoryProfile, *, rank: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The customers with a categorised purchase (positions, in canonical id order), their
-    profiles and what they bought."""
-    who = np.flatnonzero(prof.bought.any(axis=1))
-    if not _increasing(rank[who]):
-        who = who[np.argsort(rank[who], kind="stable")]
-    return who, prof.profile[who], prof.bought[who]
 
 
 def _check_number(value: Any, *, func: str, arg: str, low: float, high: float) -> float:
@@ -217,7 +204,7 @@ def _latent_table(
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(customer position, rank, category code, score) of every suggestion, in row order."""
-    who, x, bought = _profiles(prof, rank=_canonical_rank(customers.index))
+    who, x, bought = profiles(prof, rank=_canonical_rank(customers.index))
     empty = np.empty(0, dtype=np.int64)
     if who.size == 0:
         return empty, empty, empty, np.empty(0)
@@ -227,32 +214,7 @@ def _latent_table(
         )
     else:
         scores = cooccurrence_scores(bought)
-    # customers back in row order; categories by score, ties by category order
-    if not _increasing(who):
-        back = np.argsort(who, kind="stable")
-        who, scores = who[back], scores[back]
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    top_scores = np.take_along_axis(scores, top, axis=1)
-    ok = (top_scores > 0) & (top_scores >= min_score)
-    r_idx, c_idx = np.nonzero(ok)
-    ranks = (c_idx + 1).astype(np.int64)
-    return who[r_idx], ranks, top[r_idx, c_idx].astype(np.int64), top_scores[r_idx, c_idx]
-
-
-def _joined(
-    pos: np.ndarray, ranks: np.ndarray, cat: np.ndarray, names: pd.Index, n: int
-) -> np.ndarray:
-    """The suggestions of each customer as text, best first, joined with "; " (None: none).
-
-    Ranks of a customer run 1, 2, ... without gaps, so rank r extends the text of rank r-1.
-    """
-    text = np.full(n, None, dtype=object)
-    labels = np.array([str(c) for c in names], dtype=object)
-    for r in range(1, int(ranks.max(initial=0)) + 1):
-        at = ranks == r
-        who, name = pos[at], labels[cat[at]]
-        text[who] = name if r == 1 else text[who] + "; " + name
-    return text
+    return top_suggestions(who, scores, k=k, min_score=min_score)
 
 
 def _latent_args(
@@ -421,56 +383,202 @@ def need_level(
     ['基本需求', '保障基本需求：质量可靠、及时交付、价格合理。']
     """
     func = "need_level"
-    customers = check_customers(customers, func=func)
-    lang = check_language(labels, func=func)
-    if latent_k is not None:
-        latent_k = check_int(latent_k, func=func, arg="latent_k", low=1)
-    new_cols = ["need_level"] + (["need_action"] if action else [])
-    new_cols += ["latent_needs"] if latent_k is not None else []
-    check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
-    prepared, cat = _purchases(
-        customers,
-        transactions,
-        catalog,
-        func=func,
+    opts = _NeedOptions(
         on=on,
         customer_col=customer_col,
         product_col=product_col,
         category_col=category_col,
         level_col=level_col,
-        need_category=latent_k is not None,
         date_col=date_col,
         amount_col=amount_col,
         as_of=as_of,
         dropna=dropna,
         returns=returns,
+        latent_k=latent_k,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
     )
+    customers, prepared, cat, fields = _read_base(customers, transactions, catalog, opts, func)
     positions = prepared.positions(customers.index, func=func)  # warns about unknown ids
-    rows = catalog_rows(prepared, positions, len(customers), cat, func=func)
-    level_codes = highest_level(rows, cat)
-    names = translate_all(NEED_LEVELS, labels=lang, table=NEED_LEVEL_LABELS)
-    out = customers.assign(
-        need_level=pd.Categorical.from_codes(level_codes, categories=pd.Index(names), ordered=True)
+    fit, rows, prof = _fit_base(customers, prepared, positions, cat, fields, func)
+    return fit.label(customers, rows, cat, func=func, stacklevel=5, prof=prof)
+
+
+def fit_need_level(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | PreparedTransactions,
+    catalog: pd.DataFrame,
+    on: CatalogKey = "product",
+    customer_col: Hashable | None = None,
+    product_col: Hashable = "product",
+    category_col: Hashable = "category",
+    level_col: Hashable = "need_level",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    as_of: Any = None,
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    latent_k: int | None = None,
+    labels: Language = "en",
+    action: bool = False,
+    overwrite: bool = False,
+) -> NeedLevelFit:
+    """Learn what :func:`need_level` needs from a customer base, to label customers later.
+
+    Parameters are those of :func:`need_level`. :func:`need_level` is
+    ``fit_need_level(...).apply(customers, transactions=...)`` on the same data.
+
+    Returns
+    -------
+    NeedLevelFit
+        The options, the catalogue (its keys, their need levels and categories: the model
+        means these levels, and the latent profiles are vectors over these categories, so
+        :meth:`~NeedLevelFit.apply` needs no catalogue unless it is given a newer one), and,
+        with `latent_k`, the reference customers: those the base searched for neighbours
+        (every customer with a categorised purchase, or 5,000 of them drawn with seed 0 in
+        the order of their ids), as their ids and spend-share profiles (float64, each
+        distinct profile once). :meth:`~NeedLevelFit.apply` finds a customer's neighbours
+        among these reference customers other than itself (its own id left out), so on the
+        base it gives :func:`need_level`'s output, and on any subset the same rows. The fit
+        takes about ``8 * (n_categories + 2)`` bytes per distinct reference profile plus
+        ``4 + 8`` (an int64 id; a string id its length) per reference customer: at most
+        5,000 of them, whatever the number of customers.
+
+    Raises
+    ------
+    ColumnNotFoundError, SchemaError, EmptyInputError, ConfigError
+        As in :func:`need_level`.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.needs import fit_need_level, need_level
+    >>> data = kamseg.datasets.make_transactions(n_customers=80, seed=1)
+    >>> customers = kamseg.summarize(data.transactions)
+    >>> kw = dict(transactions=data.transactions, catalog=data.catalog, latent_k=2)
+    >>> fit = fit_need_level(customers, **kw)
+    >>> fit.apply(customers, transactions=data.transactions).equals(need_level(customers, **kw))
+    True
+    """
+    func = "need_level"
+    opts = _NeedOptions(
+        on=on,
+        customer_col=customer_col,
+        product_col=product_col,
+        category_col=category_col,
+        level_col=level_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        as_of=as_of,
+        dropna=dropna,
+        returns=returns,
+        latent_k=latent_k,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
     )
-    if action:
-        out["need_action"] = pd.Series(
-            action_column("need_level", NEED_LEVELS, level_codes, labels=lang), index=out.index
-        )
+    customers, prepared, cat, fields = _read_base(customers, transactions, catalog, opts, func)
+    positions = prepared.positions(customers.index, func=func)  # warns about unknown ids
+    return _fit_base(customers, prepared, positions, cat, fields, func)[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class _NeedOptions:
+    on: Any
+    customer_col: Hashable | None
+    product_col: Hashable
+    category_col: Hashable
+    level_col: Hashable
+    date_col: Hashable
+    amount_col: Hashable
+    as_of: Any
+    dropna: bool
+    returns: Any
+    latent_k: Any
+    labels: Any
+    action: bool
+    overwrite: bool
+
+
+def _read_base(
+    customers: pd.DataFrame, transactions: Any, catalog: object, o: _NeedOptions, func: str
+) -> tuple[pd.DataFrame, PreparedTransactions, Catalog, dict[str, Any]]:
+    """Validate the options, read the catalogue and prepare the transactions."""
+    customers = check_customers(customers, func=func)
+    lang = check_language(o.labels, func=func)
+    latent_k = o.latent_k
     if latent_k is not None:
-        prof = category_profile(rows, cat, basis="spend", func=func, category_col=category_col)
-        pos, ranks, codes, _ = _latent_table(
-            prof,
-            customers,
-            k=latent_k,
-            method="knn",
-            n_neighbors=20,
-            min_score=0.0,
-            max_reference=_DEFAULT_REFERENCE,
-            seed=0,
+        latent_k = check_int(latent_k, func=func, arg="latent_k", low=1)
+    new_cols = ["need_level"] + (["need_action"] if o.action else [])
+    new_cols += ["latent_needs"] if latent_k is not None else []
+    check_no_overwrite(customers, new_cols, func=func, overwrite=o.overwrite)
+    prepared, cat = _purchases(
+        customers,
+        transactions,
+        catalog,
+        func=func,
+        on=o.on,
+        customer_col=o.customer_col,
+        product_col=o.product_col,
+        category_col=o.category_col,
+        level_col=o.level_col,
+        need_category=latent_k is not None,
+        date_col=o.date_col,
+        amount_col=o.amount_col,
+        as_of=o.as_of,
+        dropna=o.dropna,
+        returns=o.returns,
+        stacklevel=10,
+    )
+    fields = dataclasses.asdict(o) | {
+        "latent_k": latent_k,
+        "labels": lang,
+        "dropna": bool(o.dropna),
+        "action": bool(o.action),
+        "overwrite": bool(o.overwrite),
+    }
+    return customers, prepared, cat, fields
+
+
+def _fit_base(
+    customers: pd.DataFrame,
+    prepared: PreparedTransactions,
+    positions: np.ndarray,
+    cat: Catalog,
+    fields: dict[str, Any],
+    func: str,
+) -> tuple[NeedLevelFit, CatalogRows, CategoryProfile | None]:
+    """The fit, and the base's matched rows and profiles (read once, warned about once)."""
+    rows = catalog_rows(prepared, positions, len(customers), cat, func=func, stacklevel=5)
+    n_cat = len(cat.categories)
+    ref = np.zeros((0, n_cat))
+    ids: np.ndarray = np.empty(0, dtype=np.int64)
+    own = count = np.empty(0, dtype=np.int64)
+    prof = None
+    if fields["latent_k"] is not None:
+        prof = category_profile(
+            rows, cat, basis="spend", func=func, category_col=fields["category_col"], stacklevel=5
         )
-        text = _joined(pos, ranks, codes, prof.categories, len(customers))
-        out["latent_needs"] = pd.Series(text, index=out.index)
-    return out
+        who, x, _ = profiles(prof, rank=_canonical_rank(customers.index))
+        at = reference_rows(who.size, max_reference=_DEFAULT_REFERENCE, seed=0)
+        ref, own, count = reference_profiles(x[at])
+        ids = customers.index[who[at]].to_numpy()
+        own, count = own.astype(np.int32), count.astype(np.int32)  # < 2**31 customers
+    fit = NeedLevelFit(
+        **fields,
+        catalog_keys=cat.keys.to_numpy(),
+        catalog_level=cat.level if cat.level is not None else np.empty(0, dtype=np.int8),
+        catalog_category=cat.category,
+        categories=cat.categories.to_numpy(),
+        n_neighbors=_N_NEIGHBORS,
+        ref_ids=ids,
+        ref_own=own,
+        ref_profiles=ref,
+        ref_count=count,
+    )
+    return fit, rows, prof
 
 
 def latent_needs(
