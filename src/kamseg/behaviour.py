@@ -11,6 +11,7 @@ Every class carries the action recommended for it (:mod:`kamseg.actions`), as an
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kamseg._state import state
 from kamseg._validation import (
     append_ids,
     check_columns,
@@ -34,7 +36,9 @@ from kamseg.labels import BEHAVIOUR_CLASS_LABELS, Language, check_language, tran
 __all__ = [
     "BEHAVIOUR_CLASSES",
     "DAYS_PER_YEAR",
+    "BehaviourClassFit",
     "behaviour_class",
+    "fit_behaviour_class",
 ]
 
 #: The behaviour classes, worst to best (the category order of ``behaviour_class``).
@@ -218,27 +222,53 @@ def behaviour_class(
     ['一次性购买', '跟进首单体验；给出再次购买的理由。']
     """
     func = "behaviour_class"
-    check_frame(customers, func=func, arg="customers")
-    lang = check_language(labels, func=func)
-    q = _check_share(frequent_quantile, func=func, arg="frequent_quantile")
-    fixed = (
-        None
-        if frequent_rate is None
-        else _check_positive(frequent_rate, func=func, arg="frequent_rate", allow_zero=True)
+    options = _options(
+        customers,
+        func=func,
+        frequency_col=frequency_col,
+        tenure_col=tenure_col,
+        frequent_quantile=frequent_quantile,
+        frequent_rate=frequent_rate,
+        min_tenure_days=min_tenure_days,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+        check_overwrite=True,
     )
-    floor = _check_positive(min_tenure_days, func=func, arg="min_tenure_days")
-    if not isinstance(action, bool | np.bool_):
-        raise ConfigError(f"{func}: `action` must be True or False; got {action!r}.")
-    check_columns(customers, {"frequency_col": frequency_col, "tenure_col": tenure_col}, func=func)
-    new_cols = ["orders_per_year", "behaviour_class"] + (["behaviour_action"] if action else [])
-    check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
+    # matched here, so that its notice points at the caller
+    matched = (
+        _no_master(customers) if master is None else match_master(customers, master, func=func)
+    )
+    fit = _learn(options, customers, matched[0], func=func)
+    return _apply(fit, customers, func=func, matched=matched)
 
-    n = len(customers)
-    in_master = np.zeros(n, dtype=bool)
-    new_ids: pd.Index | None = None
-    if master is not None:
-        in_master, new_ids = match_master(customers, master, func=func)
 
+# --------------------------------------------------------------------------------------
+# fit and apply
+# --------------------------------------------------------------------------------------
+
+_Master = pd.DataFrame | pd.Series | pd.Index | Sequence[Any] | np.ndarray | None
+_Matched = tuple[np.ndarray, pd.Index | None]  # rows in the master, master ids without a row
+
+
+def _new_columns(action: bool) -> list[str]:
+    return ["orders_per_year", "behaviour_class"] + (["behaviour_action"] if action else [])
+
+
+def _no_master(customers: pd.DataFrame) -> _Matched:
+    return np.zeros(len(customers), dtype=bool), None
+
+
+def _rates(
+    customers: pd.DataFrame,
+    in_master: np.ndarray,
+    *,
+    func: str,
+    frequency_col: Hashable,
+    tenure_col: Hashable,
+    floor: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Order counts, potential and repeat buyers, purchase rates; checks the values."""
     orders = to_float(customers[frequency_col], func=func, col=str(frequency_col))
     tenure = to_float(customers[tenure_col], func=func, col=str(tenure_col))
     no_count = np.isnan(orders)
@@ -259,19 +289,182 @@ def behaviour_class(
                 f"{func}: {int(bad.sum())} value(s) of column {col!r} are {what}; examples: "
                 f"{examples(x[bad])}. Hint: order counts and tenures are >= 0."
             )
-
-    rate = np.zeros(n, dtype=np.float64)
+    rate = np.zeros(len(customers), dtype=np.float64)
     rate[bought] = orders[bought] / np.maximum(tenure[bought], floor) * DAYS_PER_YEAR
     repeat = bought & (orders > 1)
-    if fixed is not None:
-        threshold = fixed
+    return orders, potential, repeat, rate
+
+
+@state("behaviour.BehaviourClassFit")
+@dataclasses.dataclass(frozen=True)
+class BehaviourClassFit:
+    """What :func:`behaviour_class` learns from the customer base: the frequent threshold.
+
+    Made by :func:`fit_behaviour_class`; :meth:`apply` classes any customer table with it,
+    row by row: a repeat buyer whose ``orders_per_year`` is at least `threshold` is
+    frequent, below it occasional (the other rules need no threshold). Applying the fit to
+    the table it was fitted on gives :func:`behaviour_class`'s result exactly.
+
+    Attributes
+    ----------
+    frequency_col, tenure_col, frequent_quantile, frequent_rate, min_tenure_days
+        The options of :func:`behaviour_class` (numbers as floats).
+    labels, action, overwrite
+        The options of :func:`behaviour_class`.
+    threshold
+        Orders per year: the `frequent_quantile` quantile of the base's repeat buyers'
+        rates, or `frequent_rate` when given; NaN when neither exists (no repeat buyer
+        is then frequent).
+    n_repeat
+        The number of repeat buyers of the base.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.behaviour import fit_behaviour_class
+    >>> base = pd.DataFrame(
+    ...     {"n_orders": [24, 1, 3, 10, 2], "tenure_days": [700, 40, 800, 400, 10]}
+    ... )
+    >>> fit = fit_behaviour_class(base)
+    >>> round(fit.threshold, 2)  # the median of the four repeat buyers' rates
+    10.83
+    >>> new = pd.DataFrame({"n_orders": [12, 6, 1, 0], "tenure_days": [365.25, 365.25, 3, 0]})
+    >>> fit.apply(new)["behaviour_class"].tolist()
+    ['frequent', 'occasional', 'one-time', 'potential']
+    """
+
+    frequency_col: Hashable
+    tenure_col: Hashable
+    frequent_quantile: float
+    frequent_rate: float | None
+    min_tenure_days: float
+    threshold: float
+    n_repeat: int
+    labels: Language
+    action: bool
+    overwrite: bool
+
+    def apply(self, customers: pd.DataFrame, *, master: _Master = None) -> pd.DataFrame:
+        """Class each customer of `customers` with the fitted threshold.
+
+        Parameters
+        ----------
+        customers
+            One row per customer (may be empty). Not modified.
+        master
+            Optional customer master, as in :func:`behaviour_class`: its ids without a row
+            in `customers` are appended as potential customers. Each row of `customers`
+            depends only on itself and the fit (and whether the master lists it).
+
+        Returns
+        -------
+        DataFrame
+            As :func:`behaviour_class`; ``attrs["kamseg_frequent_rate"]`` is the fitted
+            threshold.
+
+        Raises
+        ------
+        ColumnNotFoundError, SchemaError, ConfigError
+            As :func:`behaviour_class`.
+        """
+        func = "behaviour_class"
+        check_frame(customers, func=func, arg="customers", allow_empty=True)
+        cols = {"frequency_col": self.frequency_col, "tenure_col": self.tenure_col}
+        check_columns(customers, cols, func=func)
+        check_no_overwrite(
+            customers, _new_columns(self.action), func=func, overwrite=self.overwrite
+        )
+        matched = (
+            _no_master(customers) if master is None else match_master(customers, master, func=func)
+        )
+        return _apply(self, customers, func=func, matched=matched)
+
+
+def _options(
+    customers: pd.DataFrame,
+    *,
+    func: str,
+    frequency_col: Hashable,
+    tenure_col: Hashable,
+    frequent_quantile: float,
+    frequent_rate: float | None,
+    min_tenure_days: float,
+    labels: Language,
+    action: bool,
+    overwrite: bool,
+    check_overwrite: bool,
+) -> BehaviourClassFit:
+    """The checked options, as a fit with no threshold yet."""
+    check_frame(customers, func=func, arg="customers")
+    lang = check_language(labels, func=func)
+    q = _check_share(frequent_quantile, func=func, arg="frequent_quantile")
+    fixed = (
+        None
+        if frequent_rate is None
+        else _check_positive(frequent_rate, func=func, arg="frequent_rate", allow_zero=True)
+    )
+    floor = _check_positive(min_tenure_days, func=func, arg="min_tenure_days")
+    if not isinstance(action, bool | np.bool_):
+        raise ConfigError(f"{func}: `action` must be True or False; got {action!r}.")
+    check_columns(customers, {"frequency_col": frequency_col, "tenure_col": tenure_col}, func=func)
+    if check_overwrite:  # behaviour_class: the errors in the order they always came
+        check_no_overwrite(customers, _new_columns(bool(action)), func=func, overwrite=overwrite)
+    return BehaviourClassFit(
+        frequency_col=frequency_col,
+        tenure_col=tenure_col,
+        frequent_quantile=q,
+        frequent_rate=fixed,
+        min_tenure_days=floor,
+        threshold=math.nan,
+        n_repeat=0,
+        labels=lang,
+        action=bool(action),
+        overwrite=bool(overwrite),
+    )
+
+
+def _learn(
+    options: BehaviourClassFit, customers: pd.DataFrame, in_master: np.ndarray, *, func: str
+) -> BehaviourClassFit:
+    """The fit: the threshold learned from the repeat buyers of `customers`."""
+    _, _, repeat, rate = _rates(
+        customers,
+        in_master,
+        func=func,
+        frequency_col=options.frequency_col,
+        tenure_col=options.tenure_col,
+        floor=options.min_tenure_days,
+    )
+    if options.frequent_rate is not None:
+        threshold = options.frequent_rate
     elif repeat.any():
-        threshold = float(np.quantile(rate[repeat], q, method="linear"))
+        threshold = float(np.quantile(rate[repeat], options.frequent_quantile, method="linear"))
     else:
         threshold = math.nan
-    codes = np.full(n, _ONE_TIME, dtype=np.int8)
+    return dataclasses.replace(options, threshold=threshold, n_repeat=int(repeat.sum()))
+
+
+def _apply(
+    fit: BehaviourClassFit,
+    customers: pd.DataFrame,
+    *,
+    func: str,
+    matched: _Matched,
+) -> pd.DataFrame:
+    """Class the checked `customers` (`matched` with the master) with the fit."""
+    frequency_col = fit.frequency_col
+    in_master, new_ids = matched
+    orders, potential, repeat, rate = _rates(
+        customers,
+        in_master,
+        func=func,
+        frequency_col=frequency_col,
+        tenure_col=fit.tenure_col,
+        floor=fit.min_tenure_days,
+    )
+    codes = np.full(len(customers), _ONE_TIME, dtype=np.int8)
     codes[potential] = _POTENTIAL
-    codes[repeat] = np.where(rate[repeat] >= threshold, _FREQUENT, _OCCASIONAL)
+    codes[repeat] = np.where(rate[repeat] >= fit.threshold, _FREQUENT, _OCCASIONAL)
 
     out = customers
     if new_ids is not None and len(new_ids):
@@ -285,17 +478,86 @@ def behaviour_class(
             out[frequency_col] = np.concatenate((orders, np.zeros(m)))
         rate = np.concatenate((rate, np.zeros(m)))
         codes = np.concatenate((codes, np.full(m, _POTENTIAL, dtype=np.int8)))
-    names = translate_all(BEHAVIOUR_CLASSES, labels=lang, table=BEHAVIOUR_CLASS_LABELS)
+    names = translate_all(BEHAVIOUR_CLASSES, labels=fit.labels, table=BEHAVIOUR_CLASS_LABELS)
     columns: dict[str, Any] = {
         "orders_per_year": rate,
         "behaviour_class": pd.Categorical.from_codes(
             codes, categories=pd.Index(names), ordered=True
         ),
     }
-    if action:
+    if fit.action:
         columns["behaviour_action"] = action_column(
-            _DIMENSION, BEHAVIOUR_CLASSES, codes, labels=lang
+            _DIMENSION, BEHAVIOUR_CLASSES, codes, labels=fit.labels
         )
     out = out.assign(**columns)
-    out.attrs["kamseg_frequent_rate"] = threshold
+    out.attrs["kamseg_frequent_rate"] = fit.threshold
     return out
+
+
+def fit_behaviour_class(
+    customers: pd.DataFrame,
+    *,
+    master: _Master = None,
+    frequency_col: Hashable = "n_orders",
+    tenure_col: Hashable = "tenure_days",
+    frequent_quantile: float = 0.5,
+    frequent_rate: float | None = None,
+    min_tenure_days: float = 30.0,
+    labels: Language = "en",
+    action: bool = False,
+    overwrite: bool = False,
+) -> BehaviourClassFit:
+    """Learn the frequent threshold of :func:`behaviour_class` from a customer base.
+
+    Parameters are those of :func:`behaviour_class`. `master` only tells which customers
+    without an order count are prospects (they are potential, as any customer without an
+    order, and do not count for the threshold); it is not kept: pass it to
+    :meth:`BehaviourClassFit.apply` to append the prospects.
+
+    Returns
+    -------
+    BehaviourClassFit
+        The threshold in orders per year and the options.
+
+    Raises
+    ------
+    ColumnNotFoundError, SchemaError, EmptyInputError, ConfigError
+        As :func:`behaviour_class`.
+
+    Notes
+    -----
+    The threshold is the `frequent_quantile` quantile (linear interpolation) of the purchase
+    rates of the base's repeat buyers (two or more orders), or `frequent_rate` when given.
+    Tied rates share a class whatever the row order, so the threshold alone reproduces the
+    base's classes; a new customer is compared with it (the base is not re-ranked).
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.behaviour import behaviour_class, fit_behaviour_class
+    >>> data = kamseg.datasets.make_transactions(n_customers=200, seed=0)
+    >>> customers = kamseg.summarize(data.transactions, as_of=data.as_of)
+    >>> fit = fit_behaviour_class(customers)
+    >>> fit.apply(customers).equals(behaviour_class(customers))
+    True
+    >>> fit.apply(customers.iloc[[5, 2]]).equals(behaviour_class(customers).iloc[[5, 2]])
+    True
+    """
+    func = "fit_behaviour_class"
+    options = _options(
+        customers,
+        func=func,
+        frequency_col=frequency_col,
+        tenure_col=tenure_col,
+        frequent_quantile=frequent_quantile,
+        frequent_rate=frequent_rate,
+        min_tenure_days=min_tenure_days,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+        check_overwrite=False,
+    )
+    matched = (
+        _no_master(customers) if master is None else match_master(customers, master, func=func)
+    )
+    return _learn(options, customers, matched[0], func=func)

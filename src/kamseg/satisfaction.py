@@ -22,13 +22,26 @@ question was not answered and is skipped.
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Callable, Collection, Hashable
 from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
+from kamseg._classes_fit import (
+    SATISFACTION_CLASSES,
+    SideTables,
+    apply_inputs,
+    check_options,
+    check_side_columns,
+    latest_day,
+    new_columns,
+    satisfaction_columns,
+    side_frames,
+    side_tables,
+)
+from kamseg._state import state
 from kamseg._tables import customer_column, end_day, side_table
 from kamseg._validation import (
     check_choice,
@@ -40,7 +53,6 @@ from kamseg._validation import (
     positions_in,
     warn,
 )
-from kamseg.actions import action_column
 from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.features._surveys import (
     CSAT_BANDS,
@@ -51,58 +63,23 @@ from kamseg.features._surveys import (
     band_counts,
     csat_band,
     csat_score,
-    latest_answers,
     nps_band,
     nps_score,
-    open_complaints,
-    recent_complaints,
 )
-from kamseg.labels import SATISFACTION_CLASS_LABELS, Language, check_language, translate_all
+from kamseg.labels import Language, check_language
 
 __all__ = [
     "SATISFACTION_CLASSES",
+    "SatisfactionClassFit",
     "SatisfactionMethod",
     "csat",
+    "fit_satisfaction_class",
     "nps",
     "satisfaction_class",
 ]
 
 SatisfactionMethod = Literal["latest", "weighted"]
 """How answers over time become one value: the latest answer, or a recency-weighted mean."""
-
-#: The satisfaction classes, in category order (``unknown`` first, then worst to best).
-SATISFACTION_CLASSES: tuple[str, str, str, str] = ("unknown", "low", "medium", "high")
-
-_UNKNOWN, _LOW, _MEDIUM, _HIGH = 0, 1, 2, 3
-
-
-# --------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------
-
-
-def _weighted(
-    value: np.ndarray,
-    customer: np.ndarray,
-    day: np.ndarray,
-    n: int,
-    *,
-    as_of_day: int,
-    half_life: float,
-) -> np.ndarray:
-    """Each customer's answers averaged with weights ``0.5 ** (age / half_life)`` (NaN: none;
-    customer -1 skipped)."""
-    ok = ~np.isnan(value) & (customer >= 0)
-    c = customer[ok]
-    w = np.exp2(-(as_of_day - day[ok]) / half_life)
-    total = np.bincount(c, weights=w, minlength=n)
-    out: np.ndarray = np.divide(
-        np.bincount(c, weights=w * value[ok], minlength=n),
-        total,
-        out=np.full(n, np.nan),
-        where=total > 0,
-    )
-    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -270,136 +247,272 @@ def satisfaction_class(
     ['未知', '在下次接触时开展满意度调查（NPS、CSAT）。']
     """
     func = "satisfaction_class"
+    fit, sv, cp, end = _fit(
+        customers,
+        func=func,
+        surveys=surveys,
+        complaints=complaints,
+        customer_col=customer_col,
+        date_col=date_col,
+        nps_col=nps_col,
+        csat_col=csat_col,
+        as_of=as_of,
+        method=method,
+        half_life_days=half_life_days,
+        complaint_days=complaint_days,
+        severity_col=severity_col,
+        severe=severe,
+        resolved_col=resolved_col,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+        read=True,
+    )
+    # read here, so that the notices point at the caller
+    cols = {"customer_col": fit.customer_col, "date_col": fit.date_col}
+    s_rows = side_table(sv, customers, end, arg="surveys", func=func, more={}, **cols)
+    c_rows = (
+        None
+        if cp is None
+        else side_table(cp, customers, end, arg="complaints", func=func, more={}, **cols)
+    )
+    return _classify(fit, customers, side_tables(s_rows, c_rows), func=func)
+
+
+# --------------------------------------------------------------------------------------
+# fit and apply
+# --------------------------------------------------------------------------------------
+
+
+@state("satisfaction.SatisfactionClassFit")
+@dataclasses.dataclass(frozen=True)
+class SatisfactionClassFit:
+    """What :func:`satisfaction_class` learns from the customer base: its `as_of` day.
+
+    Made by :func:`fit_satisfaction_class`. The class of a customer depends only on that
+    customer's survey answers and complaints, the options, and the `as_of` day (the end of
+    the rows read, the age of the weighted answers, the window of recent complaints). When
+    `as_of` is not given, :func:`satisfaction_class` takes it from the customer table or
+    the latest date of the side tables: the fit freezes that day, so :meth:`apply` reads
+    every customer's rows up to the same day, and applying the fit to the data it was
+    fitted on gives :func:`satisfaction_class`'s result exactly. Nothing else is learned
+    from the base; the rest of the fit is the options.
+
+    Attributes
+    ----------
+    as_of
+        The `as_of` day (midnight); None when it could not be known (no `as_of`, no
+        ``attrs["as_of"]`` and no dated rows), in which case :meth:`apply` needs one.
+    customer_col
+        The customer id column of the side tables (resolved: the name of the fitted
+        table's index when not given).
+    date_col, nps_col, csat_col, method, half_life_days, complaint_days, severity_col, \
+severe, resolved_col, labels, action, overwrite
+        The options of :func:`satisfaction_class` (`severe` as a tuple).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.satisfaction import fit_satisfaction_class
+    >>> base = pd.DataFrame(index=pd.Index(["a", "b"], name="customer_id"))
+    >>> surveys = pd.DataFrame(
+    ...     {"customer_id": ["a", "b"], "date": ["2024-05-01", "2024-06-30"], "nps": [9, 4]}
+    ... )
+    >>> fit = fit_satisfaction_class(base, surveys=surveys, csat_col=None)
+    >>> fit.as_of  # the latest survey date
+    Timestamp('2024-06-30 00:00:00')
+    >>> fit.apply(base.iloc[[0]], surveys=surveys[:1])["satisfaction_class"].tolist()
+    ['high']
+    """
+
+    as_of: pd.Timestamp | None
+    customer_col: Hashable
+    date_col: Hashable
+    nps_col: Hashable | None
+    csat_col: Hashable | None
+    method: SatisfactionMethod
+    half_life_days: float
+    complaint_days: float
+    severity_col: Hashable | None
+    severe: tuple[Any, ...]
+    resolved_col: Hashable | None
+    labels: Language
+    action: bool
+    overwrite: bool
+
+    def apply(
+        self,
+        customers: pd.DataFrame,
+        *,
+        surveys: pd.DataFrame,
+        complaints: pd.DataFrame | None = None,
+        as_of: Any = None,
+    ) -> pd.DataFrame:
+        """Classify each customer of `customers` from their surveys and complaints.
+
+        `customers` (indexed by customer id, may be empty), `surveys` and `complaints` are
+        as in :func:`satisfaction_class`, which gives the columns and the errors (and a
+        ConfigError when the fit has no `as_of`, none is given and there are dated rows).
+        `as_of` defaults to the fitted one (pass a later date to score later data); the
+        ``attrs["as_of"]`` of `customers` is not read. Each row depends only on that
+        customer, their rows of the side tables and the fit.
+        """
+        func = "satisfaction_class"
+        customers = check_frame(customers, func=func, arg="customers", allow_empty=True)
+        sv, cp, end = apply_inputs(self, customers, surveys, complaints, as_of, func=func)
+        cols = {"customer_col": self.customer_col, "date_col": self.date_col}  # notices: caller
+        s_rows = side_table(sv, customers, end, arg="surveys", func=func, more={}, **cols)
+        c_rows = (
+            None
+            if cp is None
+            else side_table(cp, customers, end, arg="complaints", func=func, more={}, **cols)
+        )
+        return _classify(self, customers, side_tables(s_rows, c_rows), func=func)
+
+
+def _classify(
+    fit: SatisfactionClassFit, customers: pd.DataFrame, tables: SideTables, *, func: str
+) -> pd.DataFrame:
+    columns = satisfaction_columns(fit, customers.index, tables, func=func)
+    return customers.assign(**columns)
+
+
+def _fit(
+    customers: pd.DataFrame,
+    *,
+    func: str,
+    surveys: pd.DataFrame,
+    complaints: pd.DataFrame | None,
+    customer_col: Hashable | None,
+    date_col: Hashable,
+    nps_col: Hashable | None,
+    csat_col: Hashable | None,
+    as_of: Any,
+    method: SatisfactionMethod,
+    half_life_days: float,
+    complaint_days: float,
+    severity_col: Hashable | None,
+    severe: Collection[Any],
+    resolved_col: Hashable | None,
+    labels: Language,
+    action: bool,
+    overwrite: bool,
+    read: bool,
+) -> tuple[SatisfactionClassFit, pd.DataFrame, pd.DataFrame | None, int | None]:
     customers = check_customers(customers, func=func)
     customer_col = customer_column(customers, customer_col)
-    sv = check_frame(surveys, func=func, arg="surveys", allow_empty=True)
-    cp = (
-        None
-        if complaints is None
-        else check_frame(complaints, func=func, arg="complaints", allow_empty=True)
-    )
+    sv, cp = side_frames(surveys, complaints, func=func)
     check_choice(method, get_args(SatisfactionMethod), func=func, arg="method")
     lang = check_language(labels, func=func)
-    if nps_col is None and csat_col is None:
-        raise ConfigError(
-            f"{func}: `nps_col` and `csat_col` are both None. Hint: name at least one answer "
-            "column."
-        )
-    for arg, value, low in (
-        ("half_life_days", half_life_days, 0.0),
-        ("complaint_days", complaint_days, 0.0),
-    ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float | np.integer | np.floating)
-            or not math.isfinite(float(value))
-            or float(value) <= low
-        ):
-            raise ConfigError(f"{func}: `{arg}` must be a positive number of days; got {value!r}.")
-    if isinstance(severe, str) or not isinstance(severe, Collection):
-        raise ConfigError(
-            f"{func}: `severe` must be a collection of severity values, e.g. ('high',); got "
-            f"{severe!r}."
-        )
-    check_columns(
-        sv,
-        {
-            "customer_col": customer_col,
-            "date_col": date_col,
-            "nps_col": nps_col,
-            "csat_col": csat_col,
-        },
-        func=func,
+    check_options(nps_col, csat_col, half_life_days, complaint_days, severe, func=func)
+    fit = SatisfactionClassFit(
+        as_of=None,
+        customer_col=customer_col,
+        date_col=date_col,
+        nps_col=nps_col,
+        csat_col=csat_col,
+        method=method,
+        half_life_days=float(half_life_days),
+        complaint_days=float(complaint_days),
+        severity_col=severity_col,
+        severe=tuple(severe),
+        resolved_col=resolved_col,
+        labels=lang,
+        action=bool(action),
+        overwrite=bool(overwrite),
     )
-    if cp is not None:
-        check_columns(
-            cp,
-            {
-                "customer_col": customer_col,
-                "date_col": date_col,
-                "severity_col": severity_col,
-                "resolved_col": resolved_col,
-            },
-            func=func,
-        )
-    new_cols = ["satisfaction_class", "satisfaction_score", "n_answers"]
-    new_cols += ["recent_complaints"] if cp is not None else []
-    new_cols += ["satisfaction_action"] if action else []
-    check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
-
-    n = len(customers)
+    check_side_columns(fit, sv, cp, func=func)
+    if read:  # satisfaction_class: the errors in the order they always came
+        new_cols = new_columns(cp is not None, bool(action))
+        check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
     end = end_day(as_of, customers, func=func)
-    cols = {"customer_col": customer_col, "date_col": date_col}  # checked above
-    rows, s_pos, s_day, s_end = side_table(
-        sv, customers, end, arg="surveys", func=func, more={}, **cols
+    if read:  # satisfaction_class reads the tables up to `end` (None: each one's latest date)
+        return fit, sv, cp, end
+    if end is None:  # the day it would find, without reading (and warning about) the rows
+        end = latest_day((sv, cp), fit.date_col, func=func)
+    day = None if end is None else pd.Timestamp(np.datetime64(end, "D"))
+    return dataclasses.replace(fit, as_of=day), sv, cp, end
+
+
+def fit_satisfaction_class(
+    customers: pd.DataFrame,
+    *,
+    surveys: pd.DataFrame,
+    complaints: pd.DataFrame | None = None,
+    customer_col: Hashable | None = None,
+    date_col: Hashable = "date",
+    nps_col: Hashable | None = "nps",
+    csat_col: Hashable | None = "csat",
+    as_of: Any = None,
+    method: SatisfactionMethod = "latest",
+    half_life_days: float = 180.0,
+    complaint_days: float = 90.0,
+    severity_col: Hashable | None = "severity",
+    severe: Collection[Any] = ("high",),
+    resolved_col: Hashable | None = "resolved",
+    labels: Language = "en",
+    action: bool = False,
+    overwrite: bool = False,
+) -> SatisfactionClassFit:
+    """Freeze the `as_of` day and the options of :func:`satisfaction_class`.
+
+    Parameters are those of :func:`satisfaction_class`. When `as_of` is neither given nor
+    in ``customers.attrs["as_of"]``, it is the latest date of `surveys` and `complaints`
+    (their rows are otherwise read, checked and warned about by
+    :meth:`SatisfactionClassFit.apply`).
+
+    Returns
+    -------
+    SatisfactionClassFit
+        The `as_of` day and the options (`customer_col` resolved).
+
+    Raises
+    ------
+    ColumnNotFoundError, SchemaError, EmptyInputError, ConfigError
+        As :func:`satisfaction_class` (answers are checked by
+        :meth:`SatisfactionClassFit.apply`).
+
+    Notes
+    -----
+    Nothing else is learned from the base: the class of a customer comes from their own
+    answers and complaints, with fixed bands. Which measures are read (`nps_col`,
+    `csat_col`) is an option, kept in the fit.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.satisfaction import fit_satisfaction_class, satisfaction_class
+    >>> data = kamseg.datasets.make_transactions(n_customers=200, seed=0)
+    >>> customers = kamseg.summarize(data.transactions, as_of=data.as_of)
+    >>> sides = {"surveys": data.surveys, "complaints": data.complaints}
+    >>> fit = fit_satisfaction_class(customers, **sides)
+    >>> fit.as_of  # from customers.attrs["as_of"], set by summarize
+    Timestamp('2024-12-31 00:00:00')
+    >>> fit.apply(customers, **sides).equals(satisfaction_class(customers, **sides))
+    True
+    """
+    fit, _, _, _ = _fit(
+        customers,
+        func="fit_satisfaction_class",
+        surveys=surveys,
+        complaints=complaints,
+        customer_col=customer_col,
+        date_col=date_col,
+        nps_col=nps_col,
+        csat_col=csat_col,
+        as_of=as_of,
+        method=method,
+        half_life_days=half_life_days,
+        complaint_days=complaint_days,
+        severity_col=severity_col,
+        severe=severe,
+        resolved_col=resolved_col,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+        read=False,
     )
-    ref_day = s_end
-    if cp is not None:
-        c_rows, c_pos, c_day, c_end = side_table(
-            cp, customers, end, arg="complaints", func=func, more={}, **cols
-        )
-        ref_day = max(s_end, c_end)  # without an as_of: the latest date of both tables
-
-    # ---- survey answers: each measure's value, its band as a class, the lower class of all
-    answered = np.zeros(len(rows), dtype=bool)
-    values: list[np.ndarray] = []
-    code = np.full(n, _HIGH + 1, dtype=np.int64)
-    for col, (lo, hi), band in ((nps_col, NPS_SCALE, nps_band), (csat_col, CSAT_SCALE, csat_band)):
-        if col is None:
-            continue
-        x = answers(rows[col], (lo, hi), func=func, col=col)
-        answered |= ~np.isnan(x)
-        if method == "latest":
-            v = latest_answers(x, s_pos, s_day, n).value
-        else:
-            v = _weighted(x, s_pos, s_day, n, as_of_day=ref_day, half_life=float(half_life_days))
-        b = band(v)  # 0 best .. 2 worst, -1 none
-        code = np.minimum(code, np.where(b >= 0, _HIGH - b, _HIGH + 1))
-        values.append((v - lo) / (hi - lo))
-    code = np.where(code > _HIGH, _UNKNOWN, code)
-    n_answers = np.bincount(s_pos[answered], minlength=n).astype(np.int64)
-    stacked = np.vstack(values)
-    has = ~np.isnan(stacked)
-    count = has.sum(axis=0)
-    score = np.divide(
-        np.where(has, stacked, 0.0).sum(axis=0), count, out=np.full(n, np.nan), where=count > 0
-    )
-
-    # ---- complaints
-    recent_count: np.ndarray | None = None
-    if cp is not None:
-        is_open = open_complaints(c_rows, resolved_col, func=func)
-        if severity_col is None:
-            is_severe = np.zeros(len(c_rows), dtype=bool)
-        else:
-            is_severe = c_rows[severity_col].isin(list(severe)).to_numpy(dtype=bool)
-
-        def recent(where: np.ndarray | None = None) -> np.ndarray:
-            return recent_complaints(
-                c_pos, c_day, n, as_of_day=ref_day, days=float(complaint_days), where=where
-            )
-
-        recent_count = recent()
-        low_cap = recent(is_open & is_severe) > 0
-        cap = np.where(low_cap, _LOW, np.where(recent(is_open | is_severe) > 0, _MEDIUM, _HIGH))
-        code = np.where(code == _UNKNOWN, np.where(low_cap, _LOW, _UNKNOWN), np.minimum(code, cap))
-
-    names = translate_all(SATISFACTION_CLASSES, labels=lang, table=SATISFACTION_CLASS_LABELS)
-    columns: dict[str, Any] = {
-        "satisfaction_class": pd.Categorical.from_codes(
-            code, categories=pd.Index(names), ordered=True
-        ),
-        "satisfaction_score": score,
-        "n_answers": n_answers,
-    }
-    if recent_count is not None:
-        columns["recent_complaints"] = recent_count
-    if action:
-        columns["satisfaction_action"] = pd.Series(
-            action_column("satisfaction_class", SATISFACTION_CLASSES, code, labels=lang),
-            index=customers.index,
-        )
-    return customers.assign(**columns)
+    return fit
 
 
 # --------------------------------------------------------------------------------------

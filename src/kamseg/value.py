@@ -12,6 +12,7 @@ Every class carries the action recommended for it (:mod:`kamseg.actions`), as an
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable, Sequence
 from typing import Any, Literal, get_args
@@ -19,6 +20,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._state import state
 from kamseg._validation import (
     check_choice,
     check_columns,
@@ -31,7 +33,14 @@ from kamseg.actions import action_column
 from kamseg.errors import ConfigError, SchemaError
 from kamseg.labels import VALUE_CLASS_LABELS, Language, check_language, translate_all
 
-__all__ = ["VALUE_CLASSES", "VALUE_CUTOFFS", "ValueMethod", "value_class"]
+__all__ = [
+    "VALUE_CLASSES",
+    "VALUE_CUTOFFS",
+    "ValueClassFit",
+    "ValueMethod",
+    "fit_value_class",
+    "value_class",
+]
 
 ValueMethod = Literal["share", "quantile"]
 """``"share"``: classes by share of customers ranked by value; ``"quantile"``: classes by
@@ -83,27 +92,238 @@ def _values(df: pd.DataFrame, col: Hashable, *, func: str, arg: str) -> np.ndarr
     return x
 
 
-def _share_codes(v: np.ndarray, cuts: tuple[float, float]) -> np.ndarray:
-    """0 low, 1 medium, 2 high by the number of customers with a strictly higher value."""
+def _share_cuts(v: np.ndarray, cuts: tuple[float, float]) -> tuple[float, float]:
+    """The least values that are high, and high or medium, by the share rule.
+
+    A customer is high when fewer than ``k = ceil(cutoffs[0] * n)`` customers have a
+    strictly higher value, that is when its value is at least the k-th largest value (the
+    k-th largest and every value above it have fewer than k values above them; a value below
+    it has the k largest above it). Ties therefore share a class and no tie order is needed.
+    """
     n = v.size
-    order = np.argsort(-v, kind="stable")
-    sorted_v = v[order]
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(sorted_v[1:], sorted_v[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    ahead = np.empty(n, dtype=np.int64)
-    ahead[order] = starts[np.cumsum(new) - 1]
-    k_high, k_top = (math.ceil(c * n * (1 - _REL_TOL)) for c in cuts)
-    codes = (ahead < k_high).astype(np.int8) + (ahead < k_top)
-    return np.where(v > 0, codes, 0).astype(np.int8)
+    k_high, k_top = (math.ceil(c * n * (1 - _REL_TOL)) for c in cuts)  # 1 <= k <= n
+    desc = np.sort(v)[::-1]
+    return float(desc[k_high - 1]), float(desc[k_top - 1])
 
 
-def _quantile_codes(v: np.ndarray, cuts: tuple[float, float]) -> np.ndarray:
-    """0 low, 1 medium, 2 high by value thresholds at the quantiles ``1 - cutoff``."""
+def _quantile_cuts(v: np.ndarray, cuts: tuple[float, float]) -> tuple[float, float]:
+    """The value thresholds at the quantiles ``1 - cutoff`` (linear interpolation)."""
     t_high, t_top = np.quantile(v, [1 - cuts[0], 1 - cuts[1]], method="linear")
-    codes = (v >= t_high).astype(np.int8) + (v >= t_top)
-    return np.where(v > 0, codes, 0).astype(np.int8)
+    return float(t_high), float(t_top)
+
+
+def _check_action(action: object, *, func: str) -> bool:
+    if not isinstance(action, bool | np.bool_):
+        raise ConfigError(f"{func}: `action` must be True or False; got {action!r}.")
+    return bool(action)
+
+
+def _flag_col(value_col: Hashable, profit_col: Hashable | None) -> Hashable | None:
+    """The column flagged when negative: `profit_col`, else a value column named profit."""
+    return value_col if profit_col is None and value_col == "profit" else profit_col
+
+
+def _new_columns(flag_col: Hashable | None, action: bool) -> list[str]:
+    return (
+        ["value_class"]
+        + (["negative_profit"] if flag_col is not None else [])
+        + (["value_action"] if action else [])
+    )
+
+
+@state("value.ValueClassFit")
+@dataclasses.dataclass(frozen=True)
+class ValueClassFit:
+    """What :func:`value_class` learns from the customer base: two value thresholds.
+
+    Made by :func:`fit_value_class`; :meth:`apply` classes any customer table with them,
+    row by row: a positive value at or above `high_min` is high, at or above `top_min`
+    medium, anything else low. Both methods come down to these two thresholds (see
+    :func:`fit_value_class`), so applying the fit to the table it was fitted on gives
+    :func:`value_class`'s result exactly.
+
+    Attributes
+    ----------
+    value_col, profit_col, method, cutoffs, labels, action, overwrite
+        The options of :func:`value_class` (`labels` checked, `cutoffs` as floats).
+    high_min, top_min
+        The least value that is high, and high or medium (``high_min >= top_min``).
+    n_customers
+        The number of customers the thresholds were learned from.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.value import fit_value_class
+    >>> base = pd.DataFrame({"revenue": [500.0, 80.0, 300.0, 20.0, 40.0]})
+    >>> fit = fit_value_class(base)
+    >>> fit.high_min, fit.top_min  # the 1st and 3rd largest of 5: ceil(0.2 * 5), ceil(0.5 * 5)
+    (500.0, 80.0)
+    >>> new = pd.DataFrame({"revenue": [650.0, 80.0, 79.0, 0.0]})
+    >>> fit.apply(new)["value_class"].tolist()
+    ['high', 'medium', 'low', 'low']
+    """
+
+    value_col: Hashable
+    profit_col: Hashable | None
+    method: str
+    cutoffs: tuple[float, float]
+    high_min: float
+    top_min: float
+    n_customers: int
+    labels: Language
+    action: bool
+    overwrite: bool
+
+    def apply(self, customers: pd.DataFrame) -> pd.DataFrame:
+        """Class each customer of `customers` with the fitted thresholds.
+
+        Row-wise: each row's classes depend only on that row and the fit, so any subset
+        of the rows, in any order, gets the same rows. `customers` may be empty.
+
+        Returns
+        -------
+        DataFrame
+            `customers` with ``value_class``, ``negative_profit`` and ``value_action`` as
+            in :func:`value_class`.
+
+        Raises
+        ------
+        ColumnNotFoundError, SchemaError, ConfigError
+            As :func:`value_class` (a missing or null column, an output column that
+            exists while `overwrite` is false).
+        """
+        return _apply(self, customers, func="value_class")
+
+
+def _apply(fit: ValueClassFit, customers: pd.DataFrame, *, func: str) -> pd.DataFrame:
+    check_frame(customers, func=func, arg="customers", allow_empty=True)
+    check_columns(customers, {"value_col": fit.value_col, "profit_col": fit.profit_col}, func=func)
+    flag_col = _flag_col(fit.value_col, fit.profit_col)
+    check_no_overwrite(
+        customers, _new_columns(flag_col, fit.action), func=func, overwrite=fit.overwrite
+    )
+    v = _values(customers, fit.value_col, func=func, arg="value_col")
+    codes = (v >= fit.high_min).astype(np.int8) + (v >= fit.top_min)
+    codes = np.where(v > 0, codes, 0).astype(np.int8)
+    lang = fit.labels
+    names = translate_all(VALUE_CLASSES, labels=lang, table=VALUE_CLASS_LABELS)
+    columns: dict[str, Any] = {
+        "value_class": pd.Categorical.from_codes(codes, categories=pd.Index(names), ordered=True)
+    }
+    if flag_col is not None:
+        profit = (
+            v
+            if flag_col == fit.value_col
+            else _values(customers, flag_col, func=func, arg="profit_col")
+        )
+        columns["negative_profit"] = profit < 0
+    if fit.action:
+        columns["value_action"] = action_column(_DIMENSION, VALUE_CLASSES, codes, labels=lang)
+    return customers.assign(**columns)
+
+
+def _fit(
+    customers: pd.DataFrame,
+    *,
+    func: str,
+    value_col: Hashable,
+    method: ValueMethod,
+    cutoffs: Sequence[float],
+    profit_col: Hashable | None,
+    labels: Language,
+    action: bool,
+    overwrite: bool,
+    check_overwrite: bool,
+) -> ValueClassFit:
+    check_frame(customers, func=func, arg="customers")
+    check_choice(method, get_args(ValueMethod), func=func, arg="method")
+    lang = check_language(labels, func=func)
+    cuts = _check_cutoffs(cutoffs, func=func)
+    act = _check_action(action, func=func)
+    check_columns(customers, {"value_col": value_col, "profit_col": profit_col}, func=func)
+    if check_overwrite:  # value_class: the errors in the order they always came
+        new_cols = _new_columns(_flag_col(value_col, profit_col), act)
+        check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
+    v = _values(customers, value_col, func=func, arg="value_col")
+    high_min, top_min = _share_cuts(v, cuts) if method == "share" else _quantile_cuts(v, cuts)
+    return ValueClassFit(
+        value_col=value_col,
+        profit_col=profit_col,
+        method=str(method),
+        cutoffs=cuts,
+        high_min=high_min,
+        top_min=top_min,
+        n_customers=int(v.size),
+        labels=lang,
+        action=act,
+        overwrite=bool(overwrite),
+    )
+
+
+def fit_value_class(
+    customers: pd.DataFrame,
+    *,
+    value_col: Hashable = "revenue",
+    method: ValueMethod = "share",
+    cutoffs: Sequence[float] = VALUE_CUTOFFS,
+    profit_col: Hashable | None = None,
+    labels: Language = "en",
+    action: bool = False,
+    overwrite: bool = False,
+) -> ValueClassFit:
+    """Learn the value thresholds of :func:`value_class` from a customer base.
+
+    Parameters are those of :func:`value_class`; `labels`, `action`, `overwrite` and the
+    column names are kept in the fit for :meth:`ValueClassFit.apply`.
+
+    Returns
+    -------
+    ValueClassFit
+        The least value that is high (``high_min``), and high or medium (``top_min``).
+
+    Raises
+    ------
+    ColumnNotFoundError, SchemaError, EmptyInputError, ConfigError
+        As :func:`value_class`.
+
+    Notes
+    -----
+    **Share rule.** With ``n`` customers and ``k = ceil(cutoffs[0] * n)``, fewer than
+    ``k`` customers have a value strictly above a customer exactly when its value is at least
+    the k-th largest value of the base: ``high_min`` is that value (``top_min`` the same with
+    ``cutoffs[1]``). Tied customers share a class, whatever the order of the rows, so the
+    thresholds are plain values (no customer id breaks ties). A new customer is compared with
+    the thresholds of the base (the base is not re-ranked with it).
+
+    **Quantile rule.** The two quantiles themselves.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.value import fit_value_class, value_class
+    >>> tx = kamseg.datasets.make_transactions(n_customers=200, seed=0).transactions
+    >>> customers = kamseg.summarize(tx)
+    >>> fit = fit_value_class(customers, method="quantile")
+    >>> fit.apply(customers).equals(value_class(customers, method="quantile"))
+    True
+    >>> batch = value_class(customers, method="quantile")
+    >>> one = fit.apply(customers.iloc[[3]])  # one customer: its class in the batch
+    >>> one["value_class"].iloc[0] == batch["value_class"].iloc[3]
+    True
+    """
+    return _fit(
+        customers,
+        func="fit_value_class",
+        value_col=value_col,
+        method=method,
+        cutoffs=cutoffs,
+        profit_col=profit_col,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+        check_overwrite=False,
+    )
 
 
 def value_class(
@@ -222,36 +442,16 @@ def value_class(
     'Personalised service; priority support; an exclusive loyalty programme.'
     """
     func = "value_class"
-    check_frame(customers, func=func, arg="customers")
-    check_choice(method, get_args(ValueMethod), func=func, arg="method")
-    lang = check_language(labels, func=func)
-    cuts = _check_cutoffs(cutoffs, func=func)
-    if not isinstance(action, bool | np.bool_):
-        raise ConfigError(f"{func}: `action` must be True or False; got {action!r}.")
-    check_columns(customers, {"value_col": value_col, "profit_col": profit_col}, func=func)
-    flag_col: Hashable | None = profit_col
-    if flag_col is None and value_col == "profit":
-        flag_col = value_col
-    new_cols = ["value_class"]
-    if flag_col is not None:
-        new_cols.append("negative_profit")
-    if action:
-        new_cols.append("value_action")
-    check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
-
-    v = _values(customers, value_col, func=func, arg="value_col")
-    codes = _share_codes(v, cuts) if method == "share" else _quantile_codes(v, cuts)
-    names = translate_all(VALUE_CLASSES, labels=lang, table=VALUE_CLASS_LABELS)
-    columns: dict[str, Any] = {
-        "value_class": pd.Categorical.from_codes(codes, categories=pd.Index(names), ordered=True)
-    }
-    if flag_col is not None:
-        profit = (
-            v
-            if flag_col == value_col
-            else _values(customers, flag_col, func=func, arg="profit_col")
-        )
-        columns["negative_profit"] = profit < 0
-    if action:
-        columns["value_action"] = action_column(_DIMENSION, VALUE_CLASSES, codes, labels=lang)
-    return customers.assign(**columns)
+    fit = _fit(
+        customers,
+        func=func,
+        value_col=value_col,
+        method=method,
+        cutoffs=cutoffs,
+        profit_col=profit_col,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+        check_overwrite=True,
+    )
+    return _apply(fit, customers, func=func)
