@@ -14,6 +14,10 @@ customer table of :func:`kamseg.summarize` joined with the customer master)::
   (:func:`ahp_weights`, with Saaty's consistency ratio) or from the data (entropy).
 - :func:`select_key_accounts` keeps a short list: 5 to 25 accounts by default, the rule of
   thumb of key-account management, with a stated rule for ties at the boundary.
+- :func:`fit_score_accounts` and :func:`fit_select_key_accounts` learn the scoring and the
+  short list from a base once (:class:`AccountScoreFit`, :class:`KeyAccountSelection`);
+  their ``apply`` scores and marks other accounts row by row, consistently with the base
+  (``score_accounts`` and ``select_key_accounts`` are the fit applied to the base itself).
 - :func:`review_key_accounts` reviews the list period over period with hysteresis: an
   account enters above a strict threshold and leaves only after staying below a looser one
   for several periods, so removal is deliberately harder than entry.
@@ -23,6 +27,7 @@ eigenvector, Shannon-entropy weights) is small and written here with numpy; it i
 against published examples.
 """
 
+from kamseg.accounts._fit import AccountScoreFit, fit_score_accounts, score_accounts
 from kamseg.accounts._scoring import (
     DECISIONS,
     SAATY_RANDOM_INDEX,
@@ -36,9 +41,13 @@ from kamseg.accounts._scoring import (
     Normalization,
     WeightSpec,
     ahp_weights,
-    score_accounts,
 )
-from kamseg.accounts._selection import review_key_accounts, select_key_accounts
+from kamseg.accounts._selection import (
+    KeyAccountSelection,
+    fit_select_key_accounts,
+    review_key_accounts,
+    select_key_accounts,
+)
 
 __all__ = [
     "DECISIONS",
@@ -46,13 +55,17 @@ __all__ = [
     "SCORE_COLUMNS",
     "AHPMatrix",
     "AHPResult",
+    "AccountScoreFit",
     "Criteria",
     "Direction",
+    "KeyAccountSelection",
     "Method",
     "MissingPolicy",
     "Normalization",
     "WeightSpec",
     "ahp_weights",
+    "fit_score_accounts",
+    "fit_select_key_accounts",
     "review_key_accounts",
     "score_accounts",
     "select_key_accounts",

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from kamseg._state import state
 from kamseg._validation import (
     check_columns,
     check_frame,
@@ -20,11 +22,17 @@ from kamseg._validation import (
     to_float,
     warn,
 )
+from kamseg.accounts._fit import _id_array
 from kamseg.accounts._scoring import DECISIONS, _is_number
 from kamseg.errors import ConfigError, SchemaError
 from kamseg.labels import ACCOUNT_DECISION_LABELS, Language, check_language, translate
 
-__all__ = ["review_key_accounts", "select_key_accounts"]
+__all__ = [
+    "KeyAccountSelection",
+    "fit_select_key_accounts",
+    "review_key_accounts",
+    "select_key_accounts",
+]
 
 
 def _numeric_column(df: pd.DataFrame, col: Hashable, *, func: str) -> np.ndarray:
@@ -115,6 +123,9 @@ def select_key_accounts(
 
     Hence ties are never broken arbitrarily unless the bounds leave no other choice.
 
+    This is ``fit_select_key_accounts(customers, ...).apply(customers)``: to mark other
+    accounts later by the same threshold, keep the fit (see :func:`fit_select_key_accounts`).
+
     Examples
     --------
     >>> import pandas as pd
@@ -129,7 +140,208 @@ def select_key_accounts(
     >>> keys["is_key_account"].tolist()
     [True, True, True, False, False]
     """
-    func = "select_key_accounts"
+    return _fit_select_key_accounts(
+        customers,
+        min_accounts=min_accounts,
+        max_accounts=max_accounts,
+        min_score=min_score,
+        rank_col=rank_col,
+        score_col=score_col,
+        exclude_col=exclude_col,
+        overwrite=overwrite,
+        func="select_key_accounts",
+        check_output=True,
+    )._apply(customers, func="select_key_accounts")
+
+
+@state("accounts.KeyAccountSelection")
+@dataclass(frozen=True, eq=False, repr=False)
+class KeyAccountSelection:
+    """The key-account short list learned by :func:`fit_select_key_accounts`, as a threshold.
+
+    Attributes
+    ----------
+    last_rank : float
+        The worst rank of the tie groups taken whole (``-inf`` when none was): an eligible
+        account ranked at most this is key.
+    split_rank : float or None
+        The rank of the tie group that was split (see *Notes* of
+        :func:`select_key_accounts`), or None when no group was split.
+    split_ids : ndarray or None
+        The ids of the members taken from that group (int64, or object array of str).
+    min_accounts, max_accounts, min_score, rank_col, score_col, exclude_col
+        The options, as in :func:`select_key_accounts`.
+    overwrite : bool
+        Whether :meth:`apply` may replace an existing ``is_key_account`` column.
+    n_key_accounts, n_customers : int
+        The size of the base's short list, and of the base.
+    """
+
+    last_rank: float
+    split_rank: float | None
+    split_ids: np.ndarray | None
+    min_accounts: int
+    max_accounts: int
+    min_score: float | None
+    rank_col: Hashable
+    score_col: Hashable
+    exclude_col: Hashable | None
+    overwrite: bool
+    n_key_accounts: int
+    n_customers: int
+
+    def apply(self, customers: pd.DataFrame) -> pd.DataFrame:
+        """Mark the key accounts of `customers` by the frozen threshold, row by row.
+
+        An account is key when it is eligible (not excluded by `exclude_col`, read when the
+        column exists) and its rank is at most `last_rank`, or equals `split_rank` and its
+        id is one of `split_ids`. On the fitted table this is the short list of
+        :func:`select_key_accounts` exactly; a subset of customers gets the same rows as
+        everyone. The list is not capped again: with ranks from the same scoring fit
+        (:meth:`AccountScoreFit.apply`), a new account ranked within the threshold is key.
+        `customers` may be empty. The score column is not read.
+
+        Raises
+        ------
+        ColumnNotFoundError, SchemaError, ConfigError
+            The rank column is missing or has nulls or non-numbers, or
+            ``is_key_account`` exists and `overwrite` is false.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from kamseg.accounts import fit_select_key_accounts
+        >>> base = pd.DataFrame(
+        ...     {"account_rank": [1, 2, 2, 4, 5]}, index=pd.Index(list("abcde"), name="id")
+        ... )
+        >>> sel = fit_select_key_accounts(base, min_accounts=1, max_accounts=3)
+        >>> sel.last_rank
+        2.0
+        >>> new = pd.DataFrame({"account_rank": [2, 4]}, index=pd.Index(["f", "b"], name="id"))
+        >>> sel.apply(new)["is_key_account"].tolist()
+        [True, False]
+        """
+        return self._apply(customers, func="KeyAccountSelection.apply")
+
+    def _apply(self, customers: pd.DataFrame, *, func: str) -> pd.DataFrame:
+        check_frame(customers, func=func, arg="customers", allow_empty=True)
+        check_columns(customers, {"rank_col": self.rank_col}, func=func)
+        check_no_overwrite(customers, ["is_key_account"], func=func, overwrite=self.overwrite)
+        rank = _numeric_column(customers, self.rank_col, func=func)
+        eligible = _eligible(customers, self.exclude_col)
+        is_key = eligible & (rank <= self.last_rank)
+        if self.split_rank is not None and self.split_ids is not None:
+            taken = pd.Index(_id_array(customers.index)).isin(self.split_ids)
+            is_key |= eligible & (rank == self.split_rank) & taken
+        out = customers.drop(columns=["is_key_account"], errors="ignore")
+        return out.assign(is_key_account=is_key)
+
+    def __repr__(self) -> str:
+        taken = 0 if self.split_ids is None else len(self.split_ids)
+        split = (
+            "" if self.split_rank is None else f", split_rank={self.split_rank:g} ({taken} taken)"
+        )
+        return (
+            f"KeyAccountSelection(n_customers={self.n_customers}, "
+            f"n_key_accounts={self.n_key_accounts}, last_rank={self.last_rank:g}{split})"
+        )
+
+
+def _eligible(customers: pd.DataFrame, exclude_col: Hashable | None) -> np.ndarray:
+    if exclude_col is not None and exclude_col in customers.columns:
+        flags = customers[exclude_col]
+        return ~np.asarray(flags.fillna(False).astype(bool), dtype=bool)
+    return np.ones(len(customers), dtype=bool)
+
+
+def fit_select_key_accounts(
+    customers: pd.DataFrame,
+    *,
+    min_accounts: int = 5,
+    max_accounts: int = 25,
+    min_score: float | None = None,
+    rank_col: Hashable = "account_rank",
+    score_col: Hashable = "account_score",
+    exclude_col: Hashable | None = "nonpositive_revenue",
+    overwrite: bool = False,
+) -> KeyAccountSelection:
+    """Learn the key-account short list of :func:`select_key_accounts` as a rank threshold.
+
+    ``fit_select_key_accounts(customers, ...).apply(customers)`` is
+    ``select_key_accounts(customers, ...)``; :meth:`KeyAccountSelection.apply` then marks
+    other accounts (one new account, a partition, later data) row by row.
+
+    Parameters
+    ----------
+    customers
+        The scored base, one row per account with a rank (1 = best), e.g. from
+        :func:`score_accounts`. Not modified.
+    min_accounts, max_accounts, min_score, rank_col, score_col, exclude_col, overwrite
+        As in :func:`select_key_accounts`.
+
+    Returns
+    -------
+    KeyAccountSelection
+        The threshold and the options (see :class:`KeyAccountSelection`).
+
+    Raises
+    ------
+    ColumnNotFoundError, SchemaError, EmptyInputError, ConfigError
+        As :func:`select_key_accounts` (except the overwrite check, made by
+        :meth:`KeyAccountSelection.apply`). Its warnings (accounts below `min_score`
+        added, a tie group split) are given here, about the base.
+
+    Notes
+    -----
+    The short list is always a prefix of the eligible accounts in rank order: whole tie
+    groups, then possibly part of one more group (taken in row order). So it is frozen as
+    the rank of the last whole group (`last_rank`) and, when a group was split, its rank and
+    the ids of the members taken (`split_ids`; rows sharing an id share the decision). This
+    reproduces the base's list exactly whatever the row order; a new account at the split
+    rank is not key (that group had no room left).
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.accounts import fit_score_accounts, fit_select_key_accounts
+    >>> data = kamseg.datasets.make_transactions(n_customers=200, seed=0)
+    >>> customers = kamseg.summarize(data.transactions, as_of=data.as_of, profit_col="profit")
+    >>> scoring = fit_score_accounts(customers, criteria={"revenue": 0.5, "profit": 0.5})
+    >>> scored = scoring.apply(customers)
+    >>> selection = fit_select_key_accounts(scored, max_accounts=10)
+    >>> selection.n_key_accounts, selection.last_rank
+    (10, 10.0)
+    >>> one = scoring.apply(customers.iloc[[0]])
+    >>> selection.apply(one)["is_key_account"].item() == (one["account_rank"].item() <= 10)
+    True
+    """
+    return _fit_select_key_accounts(
+        customers,
+        min_accounts=min_accounts,
+        max_accounts=max_accounts,
+        min_score=min_score,
+        rank_col=rank_col,
+        score_col=score_col,
+        exclude_col=exclude_col,
+        overwrite=overwrite,
+        func="fit_select_key_accounts",
+        check_output=False,
+    )
+
+
+def _fit_select_key_accounts(
+    customers: pd.DataFrame,
+    *,
+    min_accounts: int,
+    max_accounts: int,
+    min_score: float | None,
+    rank_col: Hashable,
+    score_col: Hashable,
+    exclude_col: Hashable | None,
+    overwrite: bool,
+    func: str,
+    check_output: bool,
+) -> KeyAccountSelection:
     check_frame(customers, func=func, arg="customers")
     lo = check_int(min_accounts, func=func, arg="min_accounts", low=0)
     hi = check_int(max_accounts, func=func, arg="max_accounts", low=1)
@@ -142,7 +354,8 @@ def select_key_accounts(
     check_columns(customers, {"rank_col": rank_col}, func=func)
     if threshold is not None:
         check_columns(customers, {"score_col": score_col}, func=func)
-    check_no_overwrite(customers, ["is_key_account"], func=func, overwrite=overwrite)
+    if check_output:  # select_key_accounts refuses before reading any value, as it always did
+        check_no_overwrite(customers, ["is_key_account"], func=func, overwrite=overwrite)
 
     rank = _numeric_column(customers, rank_col, func=func)
     limit = -np.inf if threshold is None else threshold
@@ -152,10 +365,7 @@ def select_key_accounts(
         else _numeric_column(customers, score_col, func=func)
     )
     n = len(customers)
-    eligible = np.ones(n, dtype=bool)
-    if exclude_col is not None and exclude_col in customers.columns:
-        flags = customers[exclude_col]
-        eligible = ~np.asarray(flags.fillna(False).astype(bool), dtype=bool)
+    eligible = _eligible(customers, exclude_col)
     order = np.lexsort((np.arange(n), rank))  # by rank, then row order
     order = order[eligible[order]]  # excluded rows are never chosen
     lo = min(lo, order.size)
@@ -164,14 +374,16 @@ def select_key_accounts(
     starts = np.flatnonzero(np.r_[True, ranks_sorted[1:] != ranks_sorted[:-1]])
     ends = np.r_[starts[1:], n_eligible]
 
-    chosen: list[np.ndarray] = []
+    last_rank = -np.inf
+    split_rank: float | None = None
+    split_ids: np.ndarray | None = None
     count = 0
     g = 0
     while g < starts.size and n_eligible:  # 1. score and size
         grp = order[starts[g] : ends[g]]
         if (score[grp] < limit).any() or count + grp.size > hi:
             break
-        chosen.append(grp)
+        last_rank = float(ranks_sorted[starts[g]])
         count += grp.size
         g += 1
     below: list[int] = []
@@ -179,31 +391,43 @@ def select_key_accounts(
         grp = order[starts[g] : ends[g]]
         below.extend(grp[score[grp] < limit].tolist())
         if count + grp.size <= hi:
-            chosen.append(grp)
+            last_rank = float(ranks_sorted[starts[g]])
             count += grp.size
         else:
             members = np.sort(grp)  # row order
             take, left = members[: lo - count], members[lo - count :]
-            chosen.append(take)
+            split_rank = float(ranks_sorted[starts[g]])
+            split_ids = _id_array(customers.index)[take]
             count += take.size
             warn(
                 f"{func}: {grp.size} accounts tie at rank {ranks_sorted[starts[g]]:g}; taking "
                 f"them all would exceed max_accounts={hi} and leaving them all out would "
                 f"leave fewer than min_accounts={lo}, so {take.size} were taken in row "
-                f"order and {left.size} left out: {examples(customers.index[left], 5)}."
+                f"order and {left.size} left out: {examples(customers.index[left], 5)}.",
+                stacklevel=4,
             )
         g += 1
     if below:
         warn(
             f"{func}: fewer than min_accounts={lo} accounts score at least min_score="
             f"{limit:g}; {len(below)} account(s) below it were added by rank: "
-            f"{examples(customers.index[below], 5)}."
+            f"{examples(customers.index[below], 5)}.",
+            stacklevel=4,
         )
-    is_key = np.zeros(n, dtype=bool)
-    if chosen:
-        is_key[np.concatenate(chosen)] = True
-    out = customers.drop(columns=["is_key_account"], errors="ignore")
-    return out.assign(is_key_account=is_key)
+    return KeyAccountSelection(
+        last_rank=last_rank,
+        split_rank=split_rank,
+        split_ids=split_ids,
+        min_accounts=int(min_accounts),
+        max_accounts=int(max_accounts),
+        min_score=threshold,
+        rank_col=rank_col,
+        score_col=score_col,
+        exclude_col=exclude_col,
+        overwrite=bool(overwrite),
+        n_key_accounts=count,
+        n_customers=n,
+    )
 
 
 # --------------------------------------------------------------------------------------
