@@ -94,11 +94,14 @@ def side_table(
     date_col: Hashable,
     more: Mapping[str, Hashable | None],
     func: str,
+    stacklevel: int = 4,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, int]:
     """Rows of a side table up to the end day: ``(rows, customer position, day, end)``.
 
     Rows after the end day and rows of customers that are not in `customers` are dropped
-    with a warning; null ids or dates raise. The end day defaults to the latest date.
+    with a warning (`stacklevel` as for :func:`kamseg._validation.warn`, counted from the
+    caller of this function); null ids or dates raise. The end day defaults to the latest
+    date.
     """
     df = check_frame(frame, func=func, arg=arg, allow_empty=True)
     check_columns(df, {"customer_col": customer_col, "date_col": date_col, **more}, func=func)
@@ -127,13 +130,13 @@ def side_table(
         warn(
             f"{func}: excluded {int((~keep).sum())} row(s) of `{arg}` dated after as_of "
             f"{np.datetime64(end, 'D')}.",
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
     codes, uniques = pd.factorize(ids, sort=False)
     # ids of the customers' kind (17850 and "17850" are one customer), said once
     aligned, note = align_ids(pd.Index(uniques), customers.index, arg=arg)
     if note is not None:
-        warn(f"{func}: {note}.", stacklevel=4)
+        warn(f"{func}: {note}.", stacklevel=stacklevel)
     pos = np.asarray(customers.index.get_indexer(aligned), dtype=np.int64)[codes]
     unknown = keep & (pos < 0)
     if unknown.any():
@@ -141,7 +144,7 @@ def side_table(
             f"{func}: excluded {int(unknown.sum())} row(s) of `{arg}` whose customer is not "
             f"in `customers`, e.g. {examples(ids[unknown])}. Hint: use the same customer "
             "base for both.",
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
         keep &= ~unknown
     return df[keep], pos[keep], day[keep], end

@@ -10,15 +10,27 @@ each in :mod:`kamseg.features`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import string
-from collections.abc import Hashable, Mapping
-from types import MappingProxyType
-from typing import Any, Literal, get_args
+from collections.abc import Hashable
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
 
+from kamseg._health_fit import (
+    WARN_TEXT,
+    apply_as_of,
+    as_of_timestamp,
+    day_text,
+    fill,
+    filled,
+    fmt,
+    latest_day,
+    learn_base_gap,
+    ratio_text,
+)
+from kamseg._state import state
 from kamseg._tables import (
     customer_column,
     end_day,
@@ -29,13 +41,14 @@ from kamseg._tables import (
 )
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import (
+    as_of_day,
     check_choice,
     check_frame,
     check_int,
     check_no_overwrite,
     warn,
 )
-from kamseg.errors import ConfigError
+from kamseg.errors import ColumnNotFoundError, ConfigError
 from kamseg.features import (
     MIN_TREND_ORDERS,
     NPS_SCALE,
@@ -51,7 +64,15 @@ from kamseg.features import (
 from kamseg.labels import Language, check_language
 from kamseg.transactions import PreparedTransactions
 
-__all__ = ["WARNING_COLUMNS", "DetractorRule", "early_warnings"]
+__all__ = [
+    "WARNING_COLUMNS",
+    "DetractorRule",
+    "EarlyWarningFit",
+    "early_warnings",
+    "fit_early_warnings",
+]
+
+_WARN_TEXT, _fill, _fmt, _ratio_text = WARN_TEXT, fill, fmt, ratio_text  # the old names
 
 DetractorRule = Literal["became", "latest"]
 """When the latest NPS answer raises ``warn_detractor`` (see :func:`early_warnings`)."""
@@ -65,106 +86,6 @@ WARNING_COLUMNS: tuple[str, ...] = (
     "warning_reasons",
     "n_warnings",
 )
-
-_WARN_TEXT: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "spend": (
-            "spend in the last {w} days down {pct}% on the {w} days before ({a} → {b})",
-            "近 {w} 天消费额比之前 {w} 天下降 {pct}%（{a} → {b}）",
-        ),
-        "spend_col": (
-            "spend down {pct}% on the previous period",
-            "消费额比上一期下降 {pct}%",
-        ),
-        "overdue": (
-            "no purchase for {d} days, {r}× the usual gap of {g} days",
-            "已 {d} 天未购买，是平时购买间隔 {g} 天的 {r} 倍",
-        ),
-        "overdue_ratio": (
-            "{r}× the usual gap without a purchase",
-            "未购买时长是平时购买间隔的 {r} 倍",
-        ),
-        "detractor_was": ("NPS {x} on {day} (was {prev})", "NPS 评分 {x}（{day}），此前为 {prev}"),
-        "detractor_first": ("NPS {x} on {day} (first answer)", "NPS 评分 {x}（{day}，首次回答）"),
-        "complaint": (
-            "{k} open complaint{s}, oldest {day}",
-            "{k} 条未解决投诉，最早于 {day}",
-        ),
-    }
-)
-
-
-def _fmt(x: np.ndarray) -> list[str]:
-    """Each number with no decimals, as ``f"{x:.0f}"``, formatted once per distinct text.
-
-    ``f"{x:.0f}"`` rounds the exact value half to even, as :func:`numpy.rint` does, so it
-    is the text of ``rint(x)``; negative zeros (``"-0"``) and NaN are set apart.
-    """
-    r = np.rint(np.asarray(x, dtype=np.float64))
-    neg_zero = (r == 0) & np.signbit(r)
-    codes, distinct = pd.factorize(np.where(neg_zero, np.nan, r))  # NaN and -0: code -1
-    texts = np.array([f"{v:.0f}" for v in distinct.tolist()] + ["nan"], dtype=object)
-    out = texts[codes]
-    out[neg_zero] = "-0"
-    result: list[str] = out.tolist()
-    return result
-
-
-#: ``f"{k / 10:.1f}"`` for k = 0..100: the one-decimal texts of 0.0 to 10.0.
-_TENTHS = np.array([f"{k / 10:.1f}" for k in range(101)], dtype=object)
-
-
-def _ratio_text(r: np.ndarray) -> np.ndarray:
-    """Each ratio as ``f"{v:.1f}" if v < 10 else f"{v:.0f}"`` (object array).
-
-    From 0 to 10 (a positive sign), ``f"{v:.1f}"`` is the text of round(10 v) tenths:
-    ``rint(10 * v)`` is that integer unless ``10 * v`` lies within 1e-6 of a half, where
-    its rounding could cross it, and those few values (and the rest: negative, NaN) are
-    formatted one by one.
-    """
-    r = np.asarray(r, dtype=np.float64)
-    out = np.empty(r.size, dtype=object)
-    small = r < 10
-    big = np.flatnonzero(~small)  # NaN too: "nan", as f"{nan:.0f}"
-    out[big] = _fmt(r[big])
-    with np.errstate(invalid="ignore", over="ignore"):  # NaN, huge: formatted by _fmt
-        t = 10.0 * r
-        near_half = np.abs(t - np.floor(t) - 0.5) < 1e-6
-    tenths = small & (r >= 0) & ~np.signbit(r) & ~near_half
-    out[tenths] = _TENTHS[np.rint(t[tenths]).astype(np.int64)]
-    rest = np.flatnonzero(small & ~tenths)
-    out[rest] = [f"{v:.1f}" for v in r[rest].tolist()]
-    return out
-
-
-def _fill(template: str, n: int, **fields: Any) -> np.ndarray:
-    """``template.format(**row)`` for each of `n` rows, whose fields are given as arrays
-    of text (or one text for every row), with no format specs: whole columns of text are
-    joined piece by piece instead of formatting each row."""
-    out = np.full(n, "", dtype=object)
-    for literal, name, spec, conversion in string.Formatter().parse(template):
-        if literal:
-            out = out + literal
-        if name is not None:
-            if spec or conversion:  # pragma: no cover - the templates have none
-                raise ValueError(f"_fill: {template!r} has a format spec")
-            value = fields[name]
-            out = out + (value if isinstance(value, str) else np.asarray(value, dtype=object))
-    return out
-
-
-def _day_text(days: np.ndarray) -> np.ndarray:
-    """ISO date of each day number, formatted once per distinct day."""
-    distinct, inverse = np.unique(days, return_inverse=True)
-    text = np.array([str(np.datetime64(int(d), "D")) for d in distinct.tolist()], dtype=object)
-    out: np.ndarray = text[inverse.reshape(-1)]
-    return out
-
-
-def _filled(n: int, at: np.ndarray, texts: list[str] | np.ndarray) -> np.ndarray:
-    out = np.full(n, "", dtype=object)
-    out[at] = texts
-    return out
 
 
 def early_warnings(
@@ -317,11 +238,167 @@ def early_warnings(
 of 30 days; 2 open complaints, oldest 2024-08-01
     NPS 3 on 2024-10-01 (first answer)
     """
-    func = "early_warnings"
+    fit, rows = _fit(
+        customers,
+        transactions=transactions,
+        surveys=surveys,
+        complaints=complaints,
+        spend_drop=spend_drop,
+        overdue_multiple=overdue_multiple,
+        window_days=window_days,
+        min_trend_orders=min_trend_orders,
+        detractor=detractor,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=dropna,
+        returns=returns,
+        nps_col=nps_col,
+        resolved_col=resolved_col,
+        as_of=as_of,
+        labels=labels,
+        overwrite=overwrite,
+        func="early_warnings",
+        check_output=True,
+    )
+    return fit._apply(
+        customers, transactions, surveys, complaints, func="early_warnings", prepared_rows=rows
+    )
+
+
+def fit_early_warnings(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | PreparedTransactions | None = None,
+    surveys: pd.DataFrame | None = None,
+    complaints: pd.DataFrame | None = None,
+    spend_drop: float = 0.3,
+    overdue_multiple: float = 2.0,
+    window_days: int = TREND_WINDOW_DAYS,
+    min_trend_orders: int = MIN_TREND_ORDERS,
+    detractor: DetractorRule = "became",
+    customer_col: Hashable | None = None,
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    nps_col: Hashable = "nps",
+    resolved_col: Hashable | None = "resolved",
+    as_of: Any = None,
+    labels: Language = "en",
+    overwrite: bool = False,
+) -> EarlyWarningFit:
+    """Freeze what :func:`early_warnings` takes from the base, to flag customers later.
+
+    Takes the arguments of :func:`early_warnings` (same meaning, same validation). The
+    flags are rules on each customer's own values, so little is learned: the options, and
+
+    - the **base gap** of the purchase rhythm (the median usual gap of the repeat buyers,
+      see :func:`kamseg.features.rhythm`) when the overdue ratio is computed from the
+      summary columns, i.e. when `customers` has no ``overdue_ratio`` column (as in
+      :func:`kamseg.segment`, where the lifecycle wrote it, nothing is learned here);
+    - the **observation day** when neither `as_of` nor ``customers.attrs["as_of"]`` gives
+      one: the latest date of the transactions, of `surveys` and of `complaints`, each
+      the day that table's checks end at (with a table from :func:`kamseg.summarize`,
+      nothing is learned here either).
+
+    ``fit_early_warnings(base, ...).apply(base, ...)`` equals ``early_warnings(base, ...)``
+    and :meth:`EarlyWarningFit.apply` is row-wise.
+
+    Returns
+    -------
+    EarlyWarningFit
+        The frozen settings; :meth:`EarlyWarningFit.apply` flags a customer table.
+
+    Raises
+    ------
+    ColumnNotFoundError, SchemaError, ConfigError
+        As :func:`early_warnings`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.alerts import fit_early_warnings
+    >>> base = pd.DataFrame(
+    ...     {"days_since_last": [10, 200, 50], "tenure_days": [310, 200, 650],
+    ...      "frequency": [3, 0, 2], "spend_trend": [0.0, -0.5, 0.1]},
+    ...     index=pd.Index(["a", "b", "c"], name="customer_id"),
+    ... )
+    >>> none = {"surveys": pd.DataFrame(columns=["customer_id", "date", "nps"]),
+    ...         "complaints": pd.DataFrame(columns=["customer_id", "date", "resolved"])}
+    >>> fit = fit_early_warnings(base, **none)
+    >>> fit.base_gap
+    200.0
+
+    The usual gaps of the repeat buyers ``a`` and ``c`` are ``(310 - 10) / 3 = 100`` and
+    ``(650 - 50) / 2 = 300`` days; their median, 200, is the gap of single-purchase
+    customers, in the base (``b``) and later:
+
+    >>> new = pd.DataFrame(
+    ...     {"days_since_last": [500], "tenure_days": [500], "frequency": [0],
+    ...      "spend_trend": [0.0]},
+    ...     index=pd.Index(["d"], name="customer_id"),
+    ... )
+    >>> fit.apply(new, **none).loc["d", "warning_reasons"]
+    'no purchase for 500 days, 2.5× the usual gap of 200 days'
+    """
+    fit, _ = _fit(
+        customers,
+        transactions=transactions,
+        surveys=surveys,
+        complaints=complaints,
+        spend_drop=spend_drop,
+        overdue_multiple=overdue_multiple,
+        window_days=window_days,
+        min_trend_orders=min_trend_orders,
+        detractor=detractor,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=dropna,
+        returns=returns,
+        nps_col=nps_col,
+        resolved_col=resolved_col,
+        as_of=as_of,
+        labels=labels,
+        overwrite=overwrite,
+        func="fit_early_warnings",
+    )
+    return fit
+
+
+_Rows = tuple[PreparedTransactions, np.ndarray]
+_SUMMARY = ("days_since_last", "tenure_days", "frequency")
+
+
+def _fit(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | PreparedTransactions | None,
+    surveys: pd.DataFrame | None,
+    complaints: pd.DataFrame | None,
+    spend_drop: float,
+    overdue_multiple: float,
+    window_days: int,
+    min_trend_orders: int,
+    detractor: DetractorRule,
+    customer_col: Hashable | None,
+    date_col: Hashable,
+    amount_col: Hashable,
+    dropna: bool,
+    returns: ReturnsPolicy,
+    nps_col: Hashable,
+    resolved_col: Hashable | None,
+    as_of: Any,
+    labels: Language,
+    overwrite: bool,
+    func: str,
+    check_output: bool = False,
+) -> tuple[EarlyWarningFit, _Rows | None]:
+    """The fit, and the transactions it prepared (with their positions) if it did."""
     check_frame(customers, func=func, arg="customers")
-    customer_col = customer_column(customers, customer_col)
+    side_col = customer_column(customers, customer_col)
     lang = check_language(labels, func=func)
-    en = lang == "en"
     check_choice(detractor, get_args(DetractorRule), func=func, arg="detractor")
     window = check_int(window_days, func=func, arg="window_days", low=1)
     min_orders = check_int(min_trend_orders, func=func, arg="min_trend_orders", low=1)
@@ -333,183 +410,390 @@ of 30 days; 2 open complaints, oldest 2024-08-01
         if not ok or not 0 < float(value) <= high or not math.isfinite(float(value)):
             bound = "in (0, 1]" if high == 1.0 else "a positive number"
             raise ConfigError(f"{func}: `{arg}` must be {bound}; got {value!r}.")
-    check_no_overwrite(customers, WARNING_COLUMNS, func=func, overwrite=overwrite)
-    n = len(customers)
-    end = end_day(as_of, customers, func=func)
-    checked: list[str] = []
-    skipped: list[str] = []
-    lang_i = 0 if en else 1
-    empty = np.full(n, "", dtype=object)
+    if check_output:  # early_warnings: its errors in their order before the split
+        check_no_overwrite(customers, WARNING_COLUMNS, func=func, overwrite=overwrite)
+    given = as_of_timestamp(as_of, func=func)
+    no_day = end_day(as_of, customers, func=func) is None
 
-    # --- spend drop ----------------------------------------------------------------------
-    spend_flag = np.zeros(n, dtype=bool)
-    spend_text = empty
-    prepared = positions = None
+    # the base gap, and the observation day when none is given
     needs_days = customers.attrs.get("freq", "D") != "D" and "overdue_ratio" not in customers
-    if transactions is not None and ("spend_trend" not in customers or needs_days):
+    from_summary = "overdue_ratio" not in customers and all(c in customers for c in _SUMMARY)
+    rows: _Rows | None = None
+    wants = transactions is not None and ("spend_trend" not in customers or needs_days)
+    if wants and (no_day or (needs_days and from_summary)):
         prepared = prepared_for(
             customers,
             transactions=transactions,
             func=func,
-            as_of=as_of,
-            customer_col=customer_col,
+            as_of=given,
+            customer_col=side_col,
             date_col=date_col,
             amount_col=amount_col,
             dropna=dropna,
             returns=returns,
+            stacklevel=8,
         )
-        positions = prepared.positions(customers.index, func=func)
-    if "spend_trend" in customers or prepared is not None:
-        checked.append("spend_drop")
-        if "spend_trend" in customers:
-            trend = float_column(customers, "spend_trend", func=func)
-            recent = previous = None
-        else:
-            assert prepared is not None
-            activity = customer_activity(
-                customers, transactions=prepared, window=window, func=func, positions=positions
+        rows = (prepared, prepared.positions(customers.index, func=func))
+    base_gap = None
+    if from_summary:
+        base_gap = learn_base_gap(
+            customers,
+            transactions=None if rows is None else rows[0],
+            positions=None if rows is None else rows[1],
+            func=func,
+        )
+    ends = {}
+    for arg, frame in (("surveys", surveys), ("complaints", complaints)):
+        ends[arg] = (
+            latest_day(frame, arg=arg, customer_col=side_col, date_col=date_col, func=func)
+            if no_day and frame is not None
+            else None
+        )
+    fit = EarlyWarningFit(
+        spend_drop=float(spend_drop),
+        overdue_multiple=float(overdue_multiple),
+        window_days=window,
+        min_trend_orders=min_orders,
+        detractor=str(detractor),
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=bool(dropna),
+        returns=str(returns),
+        nps_col=nps_col,
+        resolved_col=resolved_col,
+        labels=lang,
+        overwrite=bool(overwrite),
+        base_gap=base_gap,
+        as_of=given,
+        fitted_as_of=rows[0].as_of if rows is not None and no_day else None,
+        surveys_as_of=ends["surveys"],
+        complaints_as_of=ends["complaints"],
+    )
+    return fit, rows
+
+
+@state("alerts.EarlyWarningFit")
+@dataclasses.dataclass(frozen=True)
+class EarlyWarningFit:
+    """What :func:`fit_early_warnings` froze; :meth:`apply` flags customers with it.
+
+    Attributes
+    ----------
+    spend_drop, overdue_multiple, window_days, min_trend_orders, detractor, customer_col, \
+date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
+        The options of :func:`early_warnings`.
+    base_gap
+        The usual gap (days) of single-purchase customers for the overdue ratio computed
+        from the summary columns; None when the base had ``overdue_ratio`` (or neither).
+    as_of
+        The `as_of` day given (None: ``customers.attrs["as_of"]`` of each table scored).
+    fitted_as_of, surveys_as_of, complaints_as_of
+        With no `as_of` and no ``attrs["as_of"]``: the latest date of the base's
+        transactions, surveys and complaints (else None), for tables that give no day.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.alerts import fit_early_warnings
+    >>> base = pd.DataFrame({"overdue_ratio": [0.5, 3.0], "spend_trend": [0.1, -0.4]},
+    ...                     index=pd.Index(["a", "b"], name="customer_id"))
+    >>> none = {"surveys": pd.DataFrame(columns=["customer_id", "date", "nps"]),
+    ...         "complaints": pd.DataFrame(columns=["customer_id", "date", "resolved"])}
+    >>> fit = fit_early_warnings(base, **none)
+    >>> fit.base_gap is None, fit.spend_drop, fit.overdue_multiple
+    (True, 0.3, 2.0)
+    >>> fit.apply(base.iloc[[1]], **none)["n_warnings"].tolist()
+    [2]
+    """
+
+    spend_drop: float
+    overdue_multiple: float
+    window_days: int
+    min_trend_orders: int
+    detractor: str
+    customer_col: Any
+    date_col: Any
+    amount_col: Any
+    dropna: bool
+    returns: str
+    nps_col: Any
+    resolved_col: Any
+    labels: str
+    overwrite: bool
+    base_gap: float | None
+    as_of: pd.Timestamp | None
+    fitted_as_of: pd.Timestamp | None
+    surveys_as_of: pd.Timestamp | None
+    complaints_as_of: pd.Timestamp | None
+
+    def apply(
+        self,
+        customers: pd.DataFrame,
+        *,
+        transactions: pd.DataFrame | PreparedTransactions | None = None,
+        surveys: pd.DataFrame | None = None,
+        complaints: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Flag `customers` as :func:`early_warnings` does, with the frozen settings.
+
+        Row-wise: each row depends only on the customer's own row, its own rows of the
+        side tables, and the fit. A check is made when its input is given (a
+        :class:`~kamseg.errors.KamsegWarning` names those not made), as in
+        :func:`early_warnings`.
+
+        Parameters
+        ----------
+        customers
+            One row per customer, indexed by id. Not modified.
+        transactions, surveys, complaints
+            As in :func:`early_warnings`.
+
+        Returns
+        -------
+        DataFrame
+            `customers` with the columns of :data:`WARNING_COLUMNS`.
+
+        Raises
+        ------
+        ColumnNotFoundError, SchemaError, ConfigError
+            As :func:`early_warnings`; also when the overdue ratio would be computed from
+            the summary columns but the fit learned no base gap (it read ``overdue_ratio``).
+
+        Examples
+        --------
+        >>> import kamseg
+        >>> data = kamseg.datasets.make_transactions(n_customers=200, seed=0)
+        >>> base = kamseg.summarize(data.transactions, as_of=data.as_of)
+        >>> side = {"transactions": data.transactions, "surveys": data.surveys,
+        ...         "complaints": data.complaints}
+        >>> fit = kamseg.alerts.fit_early_warnings(base, **side)
+        >>> round(fit.base_gap, 2)  # the median usual gap of the repeat buyers, in days
+        45.57
+        >>> one = base.iloc[[3]]
+        >>> mine = {k: v[v["customer_id"].isin(one.index)] for k, v in side.items()}
+        >>> fit.apply(one, **mine).equals(fit.apply(base, **side).iloc[[3]])
+        True
+        """
+        return self._apply(
+            customers, transactions, surveys, complaints, func="EarlyWarningFit.apply"
+        )
+
+    def _apply(
+        self,
+        customers: pd.DataFrame,
+        transactions: pd.DataFrame | PreparedTransactions | None,
+        surveys: pd.DataFrame | None,
+        complaints: pd.DataFrame | None,
+        *,
+        func: str,
+        prepared_rows: _Rows | None = None,
+    ) -> pd.DataFrame:
+        """`prepared_rows`: the transactions the fit prepared for this very table."""
+        check_frame(customers, func=func, arg="customers")
+        customer_col = customer_column(customers, self.customer_col)
+        lang = self.labels
+        en = lang == "en"
+        window, min_orders = self.window_days, self.min_trend_orders
+        spend_drop, overdue_multiple = self.spend_drop, self.overdue_multiple
+        date_col, nps_col, resolved_col = self.date_col, self.nps_col, self.resolved_col
+        check_no_overwrite(customers, WARNING_COLUMNS, func=func, overwrite=self.overwrite)
+        end = end_day(self.as_of, customers, func=func)
+        n = len(customers)
+        checked: list[str] = []
+        skipped: list[str] = []
+        lang_i = 0 if en else 1
+        empty = np.full(n, "", dtype=object)
+
+        # --- spend drop ----------------------------------------------------------------------
+        spend_flag = np.zeros(n, dtype=bool)
+        spend_text = empty
+        prepared = positions = None
+        needs_days = customers.attrs.get("freq", "D") != "D" and "overdue_ratio" not in customers
+        if prepared_rows is not None:
+            prepared, positions = prepared_rows
+        elif transactions is not None and ("spend_trend" not in customers or needs_days):
+            prepared = prepared_for(
+                customers,
+                transactions=transactions,
+                func=func,
+                as_of=apply_as_of(self.as_of, self.fitted_as_of, customers),
+                customer_col=customer_col,
+                date_col=date_col,
+                amount_col=self.amount_col,
+                dropna=self.dropna,
+                returns=cast(ReturnsPolicy, self.returns),
+                stacklevel=8,
             )
-            recent, previous = activity.spend_recent, activity.spend_previous
-            trend = activity.spend_trend(min_orders)
-        with np.errstate(invalid="ignore"):
-            spend_flag = trend < -float(spend_drop)
-        at = np.flatnonzero(spend_flag)
-        pcts = _fmt(-100.0 * trend[at])
-        if recent is None or previous is None:
-            drops = _fill(_WARN_TEXT["spend_col"][lang_i], at.size, pct=pcts)
+            positions = prepared.positions(customers.index, func=func)
+        if "spend_trend" in customers or prepared is not None:
+            checked.append("spend_drop")
+            if "spend_trend" in customers:
+                trend = float_column(customers, "spend_trend", func=func)
+                recent = previous = None
+            else:
+                assert prepared is not None
+                activity = customer_activity(
+                    customers, transactions=prepared, window=window, func=func, positions=positions
+                )
+                recent, previous = activity.spend_recent, activity.spend_previous
+                trend = activity.spend_trend(min_orders)
+            with np.errstate(invalid="ignore"):
+                spend_flag = trend < -float(spend_drop)
+            at = np.flatnonzero(spend_flag)
+            pcts = fmt(-100.0 * trend[at])
+            if recent is None or previous is None:
+                drops = fill(WARN_TEXT["spend_col"][lang_i], at.size, pct=pcts)
+            else:
+                drops = fill(
+                    WARN_TEXT["spend"][lang_i],
+                    at.size,
+                    w=str(window),
+                    pct=pcts,
+                    a=fmt(previous[at]),
+                    b=fmt(recent[at]),
+                )
+            spend_text = filled(n, at, drops)
         else:
-            drops = _fill(
-                _WARN_TEXT["spend"][lang_i],
+            skipped.append("spend_drop (needs 'spend_trend' or transactions=)")
+
+        # --- overdue -------------------------------------------------------------------------
+        overdue_flag = np.zeros(n, dtype=bool)
+        overdue_text = empty
+        has_rhythm = "overdue_ratio" in customers or all(c in customers for c in _SUMMARY)
+        if has_rhythm:
+            if "overdue_ratio" not in customers and self.base_gap is None:
+                raise ColumnNotFoundError(
+                    f"{func}: the overdue check needs column 'overdue_ratio': the fit read "
+                    "that column, so it learned no base gap for the summary columns. Hint: "
+                    "add it (kamseg.lifecycle_stage), or fit on a table without it."
+                )
+            checked.append("overdue")
+            ratio, days, gap = rhythm_columns(
+                customers,
+                transactions=prepared,
+                func=func,
+                positions=positions,
+                base_gap=self.base_gap,
+            )
+            with np.errstate(invalid="ignore"):
+                overdue_flag = ratio > float(overdue_multiple)
+            at = np.flatnonzero(overdue_flag)
+            bare = np.isnan(days[at]) | np.isnan(gap[at])
+            r_text = ratio_text(ratio[at])
+            gaps = fill(
+                WARN_TEXT["overdue"][lang_i],
                 at.size,
-                w=str(window),
-                pct=pcts,
-                a=_fmt(previous[at]),
-                b=_fmt(recent[at]),
+                d=fmt(days[at]),
+                r=r_text,
+                g=fmt(gap[at]),
             )
-        spend_text = _filled(n, at, drops)
-    else:
-        skipped.append("spend_drop (needs 'spend_trend' or transactions=)")
-
-    # --- overdue -------------------------------------------------------------------------
-    overdue_flag = np.zeros(n, dtype=bool)
-    overdue_text = empty
-    has_rhythm = "overdue_ratio" in customers or all(
-        c in customers for c in ("days_since_last", "tenure_days", "frequency")
-    )
-    if has_rhythm:
-        checked.append("overdue")
-        ratio, days, gap = rhythm_columns(
-            customers, transactions=prepared, func=func, positions=positions
-        )
-        with np.errstate(invalid="ignore"):
-            overdue_flag = ratio > float(overdue_multiple)
-        at = np.flatnonzero(overdue_flag)
-        bare = np.isnan(days[at]) | np.isnan(gap[at])
-        r_text = _ratio_text(ratio[at])
-        gaps = _fill(
-            _WARN_TEXT["overdue"][lang_i],
-            at.size,
-            d=_fmt(days[at]),
-            r=r_text,
-            g=_fmt(gap[at]),
-        )
-        gaps[bare] = _fill(_WARN_TEXT["overdue_ratio"][lang_i], int(bare.sum()), r=r_text[bare])
-        overdue_text = _filled(n, at, gaps)
-    else:
-        skipped.append("overdue (needs 'overdue_ratio' or the summary columns)")
-
-    # --- detractor -----------------------------------------------------------------------
-    detractor_flag = np.zeros(n, dtype=bool)
-    detractor_text = empty
-    if surveys is not None:
-        checked.append("detractor")
-        rows, pos, day, s_end = side_table(
-            surveys,
-            customers,
-            end,
-            arg="surveys",
-            customer_col=customer_col,
-            date_col=date_col,
-            more={"nps_col": nps_col},
-            func=func,
-        )
-        x = answers(rows[nps_col], NPS_SCALE, func=func, col=nps_col) if len(rows) else np.empty(0)
-        latest = latest_answers(x, pos, day, n)
-        with np.errstate(invalid="ignore"):
-            is_det = is_detractor(latest.value) & (s_end - latest.day < window)
-        if detractor == "became":
-            is_det &= ~is_detractor(latest.previous)  # a first answer (NaN) counts too
-        detractor_flag = is_det
-        at = np.flatnonzero(is_det)
-        first = _WARN_TEXT["detractor_first"][lang_i].format
-        was = _WARN_TEXT["detractor_was"][lang_i].format
-        prev = latest.previous[at]
-        texts = [
-            first(x=f"{x:g}", day=day) if p != p else was(x=f"{x:g}", day=day, prev=f"{p:g}")
-            for x, day, p in zip(
-                latest.value[at].tolist(),
-                _day_text(latest.day[at]).tolist(),
-                prev.tolist(),
-                strict=True,
-            )
-        ]
-        detractor_text = _filled(n, at, texts)
-    else:
-        skipped.append("detractor (needs surveys=)")
-
-    # --- open complaints ---------------------------------------------------------------
-    complaint_flag = np.zeros(n, dtype=bool)
-    complaint_text = empty
-    if complaints is not None:
-        checked.append("open_complaint")
-        rows, pos, day, c_end = side_table(
-            complaints,
-            customers,
-            end,
-            arg="complaints",
-            customer_col=customer_col,
-            date_col=date_col,
-            more={"resolved_col": resolved_col},
-            func=func,
-        )
-        if resolved_col is None:
-            is_open = c_end - day < window
+            gaps[bare] = fill(WARN_TEXT["overdue_ratio"][lang_i], int(bare.sum()), r=r_text[bare])
+            overdue_text = filled(n, at, gaps)
         else:
-            is_open = open_complaints(rows, resolved_col, func=func)
-        count = np.bincount(pos[is_open], minlength=n)
-        oldest = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(oldest, pos[is_open], day[is_open])
-        complaint_flag = count > 0
-        at = np.flatnonzero(complaint_flag)
-        tmpl = _WARN_TEXT["complaint"][lang_i].format
-        texts = [
-            tmpl(k=k, s="" if k == 1 else "s", day=day)
-            for k, day in zip(count[at].tolist(), _day_text(oldest[at]).tolist(), strict=True)
-        ]
-        complaint_text = _filled(n, at, texts)
-    else:
-        skipped.append("open_complaint (needs complaints=)")
+            skipped.append("overdue (needs 'overdue_ratio' or the summary columns)")
 
-    if skipped:
-        warn(f"{func}: check(s) not made, their flags are False: {'; '.join(skipped)}.")
-    flags = np.vstack([spend_flag, overdue_flag, detractor_flag, complaint_flag])
-    # a raised flag always has a text: a customer with one flag has that text as it is,
-    # and only those with two or more flags need their texts joined
-    parts = (spend_text, overdue_text, detractor_text, complaint_text)
-    n_flags = flags.sum(axis=0)
-    reasons = np.full(n, "", dtype=object)
-    for flag, text in zip(flags, parts, strict=True):
-        one = flag & (n_flags == 1)
-        reasons[one] = text[one]
-    several = np.flatnonzero(n_flags > 1)
-    reasons[several] = join_text([t[several] for t in parts], "; " if en else "；")
-    out = customers.assign(
-        warn_spend_drop=spend_flag,
-        warn_overdue=overdue_flag,
-        warn_detractor=detractor_flag,
-        warn_open_complaint=complaint_flag,
-        warning_reasons=text_column(reasons, customers.index),
-        n_warnings=n_flags.astype(np.int64),
-    )
-    out.attrs = {**customers.attrs, "kamseg_warnings_checked": checked}
-    return out
+        # --- detractor -----------------------------------------------------------------------
+        detractor_flag = np.zeros(n, dtype=bool)
+        detractor_text = empty
+        if surveys is not None:
+            checked.append("detractor")
+            rows, pos, day, s_end = side_table(
+                surveys,
+                customers,
+                as_of_day(self.surveys_as_of, func=func) if end is None else end,
+                arg="surveys",
+                customer_col=customer_col,
+                date_col=date_col,
+                more={"nps_col": nps_col},
+                func=func,
+                stacklevel=5,
+            )
+            x = (
+                answers(rows[nps_col], NPS_SCALE, func=func, col=nps_col)
+                if len(rows)
+                else np.empty(0)
+            )
+            latest = latest_answers(x, pos, day, n)
+            with np.errstate(invalid="ignore"):
+                is_det = is_detractor(latest.value) & (s_end - latest.day < window)
+            if self.detractor == "became":
+                is_det &= ~is_detractor(latest.previous)  # a first answer (NaN) counts too
+            detractor_flag = is_det
+            at = np.flatnonzero(is_det)
+            first = WARN_TEXT["detractor_first"][lang_i].format
+            was = WARN_TEXT["detractor_was"][lang_i].format
+            prev = latest.previous[at]
+            texts = [
+                first(x=f"{x:g}", day=day) if p != p else was(x=f"{x:g}", day=day, prev=f"{p:g}")
+                for x, day, p in zip(
+                    latest.value[at].tolist(),
+                    day_text(latest.day[at]).tolist(),
+                    prev.tolist(),
+                    strict=True,
+                )
+            ]
+            detractor_text = filled(n, at, texts)
+        else:
+            skipped.append("detractor (needs surveys=)")
+
+        # --- open complaints ---------------------------------------------------------------
+        complaint_flag = np.zeros(n, dtype=bool)
+        complaint_text = empty
+        if complaints is not None:
+            checked.append("open_complaint")
+            rows, pos, day, c_end = side_table(
+                complaints,
+                customers,
+                as_of_day(self.complaints_as_of, func=func) if end is None else end,
+                arg="complaints",
+                customer_col=customer_col,
+                date_col=date_col,
+                more={"resolved_col": resolved_col},
+                func=func,
+                stacklevel=5,
+            )
+            if resolved_col is None:
+                is_open = c_end - day < window
+            else:
+                is_open = open_complaints(rows, resolved_col, func=func)
+            count = np.bincount(pos[is_open], minlength=n)
+            oldest = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(oldest, pos[is_open], day[is_open])
+            complaint_flag = count > 0
+            at = np.flatnonzero(complaint_flag)
+            tmpl = WARN_TEXT["complaint"][lang_i].format
+            texts = [
+                tmpl(k=k, s="" if k == 1 else "s", day=day)
+                for k, day in zip(count[at].tolist(), day_text(oldest[at]).tolist(), strict=True)
+            ]
+            complaint_text = filled(n, at, texts)
+        else:
+            skipped.append("open_complaint (needs complaints=)")
+
+        if skipped:
+            warn(
+                f"{func}: check(s) not made, their flags are False: {'; '.join(skipped)}.",
+                stacklevel=4,
+            )
+        flags = np.vstack([spend_flag, overdue_flag, detractor_flag, complaint_flag])
+        # a raised flag always has a text: a customer with one flag has that text as it is,
+        # and only those with two or more flags need their texts joined
+        parts = (spend_text, overdue_text, detractor_text, complaint_text)
+        n_flags = flags.sum(axis=0)
+        reasons = np.full(n, "", dtype=object)
+        for flag, text in zip(flags, parts, strict=True):
+            one = flag & (n_flags == 1)
+            reasons[one] = text[one]
+        several = np.flatnonzero(n_flags > 1)
+        reasons[several] = join_text([t[several] for t in parts], "; " if en else "；")
+        out = customers.assign(
+            warn_spend_drop=spend_flag,
+            warn_overdue=overdue_flag,
+            warn_detractor=detractor_flag,
+            warn_open_complaint=complaint_flag,
+            warning_reasons=text_column(reasons, customers.index),
+            n_warnings=n_flags.astype(np.int64),
+        )
+        out.attrs = {**customers.attrs, "kamseg_warnings_checked": checked}
+        return out

@@ -7,19 +7,22 @@ nothing of its own but the choice of what the given data allow.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from kamseg._state import state
 from kamseg._tables import customer_column
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_frame, warn
+from kamseg.errors import ConfigError
 from kamseg.features import prepared_for
 from kamseg.labels import Language, check_language
 from kamseg.lifecycle import DEFAULT_THRESHOLDS, LifecycleThresholds
 from kamseg.transactions import PreparedTransactions
 
-__all__ = ["classify"]
+__all__ = ["ClassifyFit", "classify", "fit_classify"]
 
 
 def classify(
@@ -107,9 +110,211 @@ def classify(
     >>> int(out["behaviour_class"].eq("potential").sum()) == int(data.master.is_prospect.sum())
     True
     """
-    from kamseg.behaviour import behaviour_class
-    from kamseg.lifecycle import lifecycle_stage
-    from kamseg.value import value_class
+    fit, out = fit_and_classify(
+        customers,
+        transactions=transactions,
+        surveys=surveys,
+        complaints=complaints,
+        catalog=catalog,
+        master=master,
+        value_col=value_col,
+        profit_col=profit_col,
+        thresholds=thresholds,
+        use_p_alive=use_p_alive,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        product_col=product_col,
+        dropna=dropna,
+        returns=returns,
+        latent_k=latent_k,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+        stacklevel=7,
+    )
+    fit.warn_skipped()
+    return out
+
+
+@state("classification.ClassifyFit")
+@dataclass(frozen=True)
+class ClassifyFit:
+    """What :func:`classify` learned from a customer base: one fit per dimension (None for
+    a dimension the data did not allow), applied in order by :meth:`apply`."""
+
+    value: Any
+    behaviour: Any
+    lifecycle: Any
+    need: Any
+    satisfaction: Any
+    skipped: tuple[str, ...]
+    customer_col: Any
+    date_col: Any
+    amount_col: Any
+    product_col: Any
+    dropna: bool
+    returns: str
+
+    def warn_skipped(self) -> None:
+        """The one notice of the dimensions left out for want of a side table."""
+        if self.skipped:
+            warn(f"classify: skipped {'; '.join(self.skipped)}.", stacklevel=4)
+
+    def apply(
+        self,
+        customers: pd.DataFrame,
+        *,
+        transactions: pd.DataFrame | PreparedTransactions | None = None,
+        surveys: pd.DataFrame | None = None,
+        complaints: pd.DataFrame | None = None,
+        catalog: pd.DataFrame | None = None,
+        master: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Classify `customers` with the fitted thresholds, row by row (each customer from
+        its own row, transactions and side-table rows); the dimensions the fit skipped are
+        skipped again, with the same notice. The side tables are those :func:`classify`
+        takes (the catalogue defaults to the fitted one)."""
+        func = "ClassifyFit.apply"
+        check_frame(customers, func=func, arg="customers", allow_empty=True)
+        if transactions is not None:
+            transactions = self._prepared(customers, transactions, catalog, func=func)
+        as_of = customers.attrs.get("as_of")
+        out = self.value.apply(customers)
+        out = self.behaviour.apply(out, master=master)
+        out = self.lifecycle.apply(out, transactions=transactions, master=master)
+        if self.need is not None:
+            if transactions is None:
+                raise ConfigError(f"{func}: the need level was fitted: pass transactions=.")
+            out = self.need.apply(out, transactions=transactions, catalog=catalog)
+        if self.satisfaction is not None:
+            if surveys is None:
+                raise ConfigError(f"{func}: the satisfaction class was fitted: pass surveys=.")
+            out = self.satisfaction.apply(out, surveys=surveys, complaints=complaints, as_of=as_of)
+        self.warn_skipped()
+        return out
+
+    def _prepared(
+        self, customers: pd.DataFrame, transactions: Any, catalog: Any, *, func: str
+    ) -> PreparedTransactions:
+        with_product = (
+            (catalog is not None or self.need is not None)
+            and isinstance(transactions, pd.DataFrame)
+            and self.product_col in transactions.columns
+        )
+        return prepared_for(
+            customers,
+            transactions=transactions,
+            func=func,
+            customer_col=self.customer_col,
+            date_col=self.date_col,
+            amount_col=self.amount_col,
+            product_col=self.product_col if with_product else None,
+            dropna=self.dropna,
+            returns=self.returns,  # type: ignore[arg-type]
+            stacklevel=7,
+        )
+
+
+def fit_classify(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | PreparedTransactions | None = None,
+    surveys: pd.DataFrame | None = None,
+    complaints: pd.DataFrame | None = None,
+    catalog: pd.DataFrame | None = None,
+    master: pd.DataFrame | None = None,
+    value_col: Hashable = "revenue",
+    profit_col: Hashable | None = "auto",
+    thresholds: LifecycleThresholds = DEFAULT_THRESHOLDS,
+    use_p_alive: bool | str = "auto",
+    customer_col: Hashable | None = None,
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    product_col: Hashable = "product",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    latent_k: int | None = 3,
+    labels: Language = "en",
+    action: bool = False,
+    overwrite: bool = False,
+) -> ClassifyFit:
+    """Learn what :func:`classify` learns from a customer base (each dimension's
+    thresholds, the lifecycle's base gap, the need level's reference profiles), to classify
+    customers later with :meth:`ClassifyFit.apply`. Parameters are those of
+    :func:`classify`; ``classify(...)`` equals ``fit_classify(...).apply(...)`` on the same
+    data.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import kamseg
+    >>> from kamseg.classification import fit_classify
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=2)
+    >>> customers = kamseg.summarize(data.transactions, as_of=data.as_of)
+    >>> fit = fit_classify(customers, transactions=data.transactions)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")   # "skipped: need, satisfaction"
+    ...     one = fit.apply(customers.iloc[[5]], transactions=data.transactions[
+    ...         data.transactions["customer_id"] == customers.index[5]])
+    ...     everyone = fit.apply(customers, transactions=data.transactions)
+    >>> one["lifecycle_stage"].iloc[0] == everyone["lifecycle_stage"].iloc[5]
+    True
+    """
+    fit, _ = fit_and_classify(
+        customers,
+        transactions=transactions,
+        surveys=surveys,
+        complaints=complaints,
+        catalog=catalog,
+        master=master,
+        value_col=value_col,
+        profit_col=profit_col,
+        thresholds=thresholds,
+        use_p_alive=use_p_alive,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        product_col=product_col,
+        dropna=dropna,
+        returns=returns,
+        latent_k=latent_k,
+        labels=labels,
+        action=action,
+        overwrite=overwrite,
+    )
+    return fit
+
+
+def fit_and_classify(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | PreparedTransactions | None,
+    surveys: pd.DataFrame | None,
+    complaints: pd.DataFrame | None,
+    catalog: pd.DataFrame | None,
+    master: pd.DataFrame | None,
+    value_col: Hashable,
+    profit_col: Hashable | None,
+    thresholds: LifecycleThresholds,
+    use_p_alive: bool | str,
+    customer_col: Hashable | None,
+    date_col: Hashable,
+    amount_col: Hashable,
+    product_col: Hashable,
+    dropna: bool,
+    returns: ReturnsPolicy,
+    latent_k: int | None,
+    labels: Language,
+    action: bool,
+    overwrite: bool,
+    stacklevel: int = 6,
+) -> tuple[ClassifyFit, pd.DataFrame]:
+    """The fit of :func:`fit_classify` and the classified base, in one pass: each dimension
+    is fitted on the table the earlier ones made and applied to it."""
+    from kamseg.behaviour import fit_behaviour_class
+    from kamseg.lifecycle import fit_lifecycle_stage
+    from kamseg.value import fit_value_class
 
     func = "classify"
     check_frame(customers, func=func, arg="customers")
@@ -135,11 +340,13 @@ def classify(
             product_col=product_col if with_product else None,
             dropna=dropna,
             returns=returns,
-            stacklevel=6,
+            stacklevel=stacklevel,
         )
-    out = value_class(customers, value_col=value_col, profit_col=profit_col, **common)
-    out = behaviour_class(out, master=master, **common)
-    out = lifecycle_stage(
+    value = fit_value_class(customers, value_col=value_col, profit_col=profit_col, **common)
+    out = value.apply(customers)
+    behaviour = fit_behaviour_class(out, master=master, **common)
+    out = behaviour.apply(out, master=master)
+    lifecycle = fit_lifecycle_stage(
         out,
         transactions=transactions,
         thresholds=thresholds,
@@ -150,11 +357,13 @@ def classify(
         amount_col=amount_col,
         **common,
     )
+    out = lifecycle.apply(out, transactions=transactions, master=master)
     skipped: list[str] = []
+    need = None
     if transactions is not None and catalog is not None:
-        from kamseg.needs import need_level
+        from kamseg.needs import fit_need_level
 
-        out = need_level(
+        need = fit_need_level(
             out,
             transactions=transactions,
             catalog=catalog,
@@ -165,18 +374,20 @@ def classify(
             latent_k=latent_k,
             **common,
         )
+        out = need.apply(out, transactions=transactions)
     else:
         missing = " and ".join(
             name for name, t in (("transactions", transactions), ("catalog", catalog)) if t is None
         )
         skipped.append(f"need (no {missing})")
+    satisfaction = None
     if surveys is not None:
-        from kamseg.satisfaction import satisfaction_class
+        from kamseg.satisfaction import fit_satisfaction_class
 
         # the measures the surveys have (NPS, CSAT or both); with neither, the error says so
         has = {m: m in surveys.columns for m in ("nps", "csat")}
         either = any(has.values())
-        out = satisfaction_class(
+        satisfaction = fit_satisfaction_class(
             out,
             surveys=surveys,
             complaints=complaints,
@@ -186,8 +397,23 @@ def classify(
             csat_col="csat" if has["csat"] or not either else None,
             **common,
         )
+        out = satisfaction.apply(
+            out, surveys=surveys, complaints=complaints, as_of=customers.attrs.get("as_of")
+        )
     else:
         skipped.append("satisfaction (no surveys)")
-    if skipped:
-        warn(f"{func}: skipped {'; '.join(skipped)}.")
-    return out
+    fit = ClassifyFit(
+        value=value,
+        behaviour=behaviour,
+        lifecycle=lifecycle,
+        need=need,
+        satisfaction=satisfaction,
+        skipped=tuple(skipped),
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        product_col=product_col,
+        dropna=dropna,
+        returns=returns,
+    )
+    return fit, out

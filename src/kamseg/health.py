@@ -12,30 +12,47 @@ It reads columns, not modules: ``overdue_ratio`` (or the summary's ``days_since_
 ``tenure_days`` and ``frequency``), ``spend_trend`` / ``frequency_trend`` (or
 `transactions`, through :mod:`kamseg.features`), ``p_alive``, ``satisfaction_score``,
 ``recent_complaints``.
+
+:func:`fit_health_score` freezes what the score takes from the customer base (components,
+weights, base gap, scaling of extra columns); :meth:`HealthFit.apply` scores any table row
+by row with it, and :func:`health_score` is the two on one table.
 """
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import pandas as pd
 
-from kamseg._tables import check_range, float_column, join_text, text_column
-from kamseg._types import P_ALIVE_INFORMATIVE, ReturnsPolicy
+from kamseg._health_fit import (
+    DIRECT,
+    TREND_COLS,
+    ExtraFit,
+    apply_as_of,
+    as_of_timestamp,
+    check_available,
+    check_bands,
+    check_extras,
+    choose_components,
+    learn_base_gap,
+    new_columns,
+    scored,
+)
+from kamseg._state import state
+from kamseg._tables import check_range, float_column
+from kamseg._types import ReturnsPolicy
 from kamseg._validation import (
-    check_choice,
     check_columns,
     check_frame,
     check_int,
     check_no_overwrite,
-    warn,
 )
-from kamseg.errors import ColumnNotFoundError, ConfigError
+from kamseg.errors import ConfigError
 from kamseg.features import (
     MIN_TREND_ORDERS,
     TREND_WINDOW_DAYS,
@@ -43,7 +60,7 @@ from kamseg.features import (
     prepared_for,
     rhythm_columns,
 )
-from kamseg.labels import HEALTH_BAND_LABELS, Language, check_language
+from kamseg.labels import Language, check_language
 from kamseg.transactions import PreparedTransactions
 
 __all__ = [
@@ -52,6 +69,8 @@ __all__ = [
     "HEALTH_COMPONENTS",
     "ExtraScale",
     "HealthComponent",
+    "HealthFit",
+    "fit_health_score",
     "health_score",
 ]
 
@@ -80,138 +99,6 @@ DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
 
 #: Default bands: band name -> lower bound of its score interval, worst band first.
 DEFAULT_BANDS: Mapping[str, float] = MappingProxyType({"red": 0.0, "amber": 40.0, "green": 70.0})
-
-# Display names (local tables: the lead may move them to kamseg.labels).
-_COMPONENT_NAMES: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {
-        "recency": {"en": "recency", "zh": "购买节奏"},
-        "frequency_trend": {"en": "frequency trend", "zh": "购买频次趋势"},
-        "spend_trend": {"en": "spend trend", "zh": "消费额趋势"},
-        "p_alive": {"en": "P(alive)", "zh": "存活概率"},
-        "satisfaction": {"en": "satisfaction", "zh": "满意度"},
-        "complaints": {"en": "complaints", "zh": "投诉"},
-    }
-)
-_WEIGHT_TOLERANCE = 1e-6
-_MINUS = "\N{MINUS SIGN}"
-
-
-def _check_weights(
-    weights: object, names: Sequence[str], *, func: str, arg: str = "weights"
-) -> dict[str, float]:
-    if not isinstance(weights, Mapping):
-        raise ConfigError(
-            f"{func}: `{arg}` must be a mapping of component name to weight; got "
-            f"{type(weights).__name__}. Hint: {{'recency': 0.5, 'p_alive': 0.5}}."
-        )
-    out: dict[str, float] = {}
-    for name, w in weights.items():
-        if name not in names:
-            check_choice(name, names, func=func, arg=f"{arg} key")
-        ok = isinstance(w, int | float | np.number) and not isinstance(w, bool)
-        if not ok or not math.isfinite(float(w)) or float(w) < 0:
-            raise ConfigError(
-                f"{func}: the weight of {name!r} must be a finite number >= 0; got {w!r}."
-            )
-        out[str(name)] = float(w)
-    return out
-
-
-def _extras(
-    extra: object, customers: pd.DataFrame, *, func: str
-) -> dict[str, tuple[str, str, float]]:
-    """Validated extra components: column -> (direction, scale, weight)."""
-    if extra is None:
-        return {}
-    if not isinstance(extra, Mapping):
-        raise ConfigError(
-            f"{func}: `extra` must map a column name to a spec such as "
-            f"{{'direction': 'max', 'weight': 0.1}}; got {type(extra).__name__}."
-        )
-    out: dict[str, tuple[str, str, float]] = {}
-    for col, spec in extra.items():
-        if col in HEALTH_COMPONENTS:
-            raise ConfigError(
-                f"{func}: extra column {col!r} has the name of a built-in component. "
-                "Hint: rename the column."
-            )
-        if not isinstance(spec, Mapping):
-            raise ConfigError(
-                f"{func}: the spec of extra column {col!r} must be a mapping with keys "
-                f"'direction', 'weight' and optionally 'scale'; got {spec!r}."
-            )
-        unknown = set(spec) - {"direction", "weight", "scale"}
-        if unknown:
-            raise ConfigError(
-                f"{func}: unknown key(s) {', '.join(map(repr, sorted(map(str, unknown))))} in "
-                f"the spec of extra column {col!r}. Hint: use 'direction', 'weight', 'scale'."
-            )
-        if "weight" not in spec:
-            raise ConfigError(
-                f"{func}: the spec of extra column {col!r} needs a 'weight'. Hint: "
-                "{'direction': 'max', 'weight': 0.1}."
-            )
-        direction = spec.get("direction", "max")
-        check_choice(direction, ("max", "min"), func=func, arg=f"extra[{col!r}]['direction']")
-        scale = spec.get("scale", "rank")
-        check_choice(scale, get_args(ExtraScale), func=func, arg=f"extra[{col!r}]['scale']")
-        weight = _check_weights({col: spec["weight"]}, [col], func=func, arg="extra")[str(col)]
-        check_columns(customers, {f"extra[{col!r}]": col}, func=func)
-        out[str(col)] = (str(direction), str(scale), weight)
-    return out
-
-
-def _scaled(values: np.ndarray, scale: str, direction: str, col: str, *, func: str) -> np.ndarray:
-    ok = ~np.isnan(values)
-    s = np.full(values.shape, np.nan)
-    if scale == "unit":
-        check_range(values, col, func=func, low=0.0, high=1.0)
-        s = values.copy()
-    elif ok.any():
-        x = values[ok]
-        if scale == "minmax":
-            lo, hi = float(x.min()), float(x.max())
-            s[ok] = (x - lo) / (hi - lo) if hi > lo else 1.0
-        else:
-            m = x.size
-            ranks = pd.Series(x).rank(method="average").to_numpy()
-            s[ok] = (ranks - 1.0) / (m - 1.0) if m > 1 else 1.0
-            if m > 1 and np.all(x == x[0]):
-                s[ok] = 1.0
-    return 1.0 - s if direction == "min" else s
-
-
-def _bands(bands: object, lang: str, *, func: str) -> tuple[list[str], np.ndarray]:
-    if bands is None:
-        bands = DEFAULT_BANDS
-    if not isinstance(bands, Mapping) or len(bands) == 0:
-        raise ConfigError(
-            f"{func}: `bands` must map band names (worst first) to the lower bound of "
-            f"their score interval, e.g. {{'red': 0, 'amber': 40, 'green': 70}}; got {bands!r}."
-        )
-    names = [str(k) for k in bands]
-    lows = []
-    for name, low in bands.items():
-        ok = isinstance(low, int | float | np.number) and not isinstance(low, bool)
-        if not ok or not math.isfinite(float(low)):
-            raise ConfigError(
-                f"{func}: the lower bound of band {name!r} must be a number; got {low!r}."
-            )
-        lows.append(float(low))
-    if lows[0] != 0.0:
-        raise ConfigError(
-            f"{func}: the first band ({names[0]!r}) must start at 0, so that the bands cover "
-            f"0-100; it starts at {lows[0]:g}."
-        )
-    if any(b <= a for a, b in itertools.pairwise(lows)) or lows[-1] > 100.0:
-        raise ConfigError(
-            f"{func}: the lower bounds of `bands` must increase strictly from 0 and not "
-            f"exceed 100; got {', '.join(f'{lo:g}' for lo in lows)}."
-        )
-    if len(set(names)) != len(names):
-        raise ConfigError(f"{func}: band names must be distinct; got {names!r}.")
-    shown = [HEALTH_BAND_LABELS.get(n, {}).get(lang, n) for n in names]
-    return shown, np.asarray(lows)
 
 
 def health_score(
@@ -408,7 +295,149 @@ def health_score(
     {'recency': 0.3333333333333333, 'p_alive': 0.26666666666666666, \
 'satisfaction': 0.26666666666666666, 'complaints': 0.13333333333333333}
     """
-    func = "health_score"
+    fit, rows = _fit(
+        customers,
+        components=components,
+        weights=weights,
+        extra=extra,
+        bands=bands,
+        transactions=transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=dropna,
+        returns=returns,
+        as_of=as_of,
+        window_days=window_days,
+        min_trend_orders=min_trend_orders,
+        top_drivers=top_drivers,
+        min_coverage=min_coverage,
+        labels=labels,
+        overwrite=overwrite,
+        func="health_score",
+        check_output=True,
+    )
+    return fit._apply(customers, transactions, func="health_score", rows=rows, base=True)
+
+
+def fit_health_score(
+    customers: pd.DataFrame,
+    *,
+    components: Sequence[HealthComponent] | None = None,
+    weights: Mapping[str, float] | None = None,
+    extra: Mapping[str, Mapping[str, Any]] | None = None,
+    bands: Mapping[str, float] | None = None,
+    transactions: pd.DataFrame | PreparedTransactions | None = None,
+    customer_col: Hashable | None = None,
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    as_of: Any = None,
+    window_days: int = TREND_WINDOW_DAYS,
+    min_trend_orders: int = MIN_TREND_ORDERS,
+    top_drivers: int = 2,
+    min_coverage: float = 0.5,
+    labels: Language = "en",
+    overwrite: bool = False,
+) -> HealthFit:
+    """Learn from a customer base what :func:`health_score` needs, to score customers later.
+
+    Takes the arguments of :func:`health_score` (same meaning, same validation) and freezes
+    everything the score depends on beyond each customer's own row: the components used
+    (the default choice, with its warning, is made here: a ``p_alive`` marked as telling
+    nobody apart, ``attrs["kamseg_p_alive_informative"] = False``, is left out), their
+    weights, the bands, the base gap of the purchase rhythm (when ``overdue_ratio`` is
+    computed from the summary columns, see :func:`kamseg.features.rhythm`), the scaling of
+    each `extra` column (min and max; or the sorted values, for percentile ranks), and the
+    `as_of` day (the one given; else, when `customers` has no ``attrs["as_of"]`` and the
+    trends or the rhythm read `transactions`, their latest date).
+
+    ``fit_health_score(base, ...).apply(base, transactions=...)`` equals
+    ``health_score(base, ...)``, and :meth:`HealthFit.apply` is row-wise.
+
+    Returns
+    -------
+    HealthFit
+        The frozen settings; :meth:`HealthFit.apply` scores a customer table.
+
+    Raises
+    ------
+    ColumnNotFoundError, SchemaError, ConfigError
+        As :func:`health_score`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.health import fit_health_score
+    >>> base = pd.DataFrame(
+    ...     {"p_alive": [0.9, 0.2, 0.6], "loyalty": [3.0, 1.0, 2.0]},
+    ...     index=pd.Index(["a", "b", "c"], name="customer_id"),
+    ... )
+    >>> fit = fit_health_score(base, components=["p_alive"], extra={"loyalty": {"weight": 0.5}})
+    >>> fit.weights
+    {'p_alive': 0.5, 'loyalty': 0.5}
+    >>> new = pd.DataFrame({"p_alive": [0.8], "loyalty": [2.5]},
+    ...                    index=pd.Index(["d"], name="customer_id"))
+    >>> fit.apply(new)[["health_score", "health_loyalty"]]
+                 health_score  health_loyalty
+    customer_id
+    d                    73.33        0.666667
+
+    ``d`` is new: its loyalty 2.5, added to the base's 1, 2, 3, ranks 3rd of 4, so its
+    sub-score is ``(3 - 1) / (4 - 1) = 2/3`` and its score ``100 * (0.5 * 0.8 + 0.5 * 2/3)``.
+    """
+    fit, _ = _fit(
+        customers,
+        components=components,
+        weights=weights,
+        extra=extra,
+        bands=bands,
+        transactions=transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=dropna,
+        returns=returns,
+        as_of=as_of,
+        window_days=window_days,
+        min_trend_orders=min_trend_orders,
+        top_drivers=top_drivers,
+        min_coverage=min_coverage,
+        labels=labels,
+        overwrite=overwrite,
+        func="fit_health_score",
+    )
+    return fit
+
+
+_Rows = tuple[PreparedTransactions, np.ndarray]
+
+
+def _fit(
+    customers: pd.DataFrame,
+    *,
+    components: Sequence[HealthComponent] | None,
+    weights: Mapping[str, float] | None,
+    extra: Mapping[str, Mapping[str, Any]] | None,
+    bands: Mapping[str, float] | None,
+    transactions: pd.DataFrame | PreparedTransactions | None,
+    customer_col: Hashable | None,
+    date_col: Hashable,
+    amount_col: Hashable,
+    dropna: bool,
+    returns: ReturnsPolicy,
+    as_of: Any,
+    window_days: int,
+    min_trend_orders: int,
+    top_drivers: int,
+    min_coverage: float,
+    labels: Language,
+    overwrite: bool,
+    func: str,
+    check_output: bool = False,
+) -> tuple[HealthFit, _Rows | None]:
+    """The fit, and the transactions it prepared (with their positions) if it did."""
     check_frame(customers, func=func, arg="customers")
     lang = check_language(labels, func=func)
     top = check_int(top_drivers, func=func, arg="top_drivers", low=1)
@@ -418,221 +447,301 @@ def health_score(
     coverage = float(min_coverage) if ok else math.nan
     if not 0.0 < coverage <= 1.0:
         raise ConfigError(f"{func}: `min_coverage` must be in (0, 1]; got {min_coverage!r}.")
-    extras = _extras(extra, customers, func=func)
-    band_names, band_lows = _bands(bands, lang, func=func)
+    extras = check_extras(
+        extra, customers, builtin=HEALTH_COMPONENTS, scales=get_args(ExtraScale), func=func
+    )
+    band_names, band_lows = check_bands(bands, lang, default=DEFAULT_BANDS, func=func)
 
-    # --- which components -------------------------------------------------------------
-    chosen: list[str] | None = None
-    if components is not None:
-        if isinstance(components, str) or not isinstance(components, Sequence):
-            raise ConfigError(
-                f"{func}: `components` must be a list of component names, e.g. "
-                f"['recency', 'p_alive']; got {components!r}."
-            )
-        for c in components:
-            check_choice(c, HEALTH_COMPONENTS, func=func, arg="components")
-        if len(set(components)) != len(components):
-            raise ConfigError(f"{func}: `components` names a component twice: {components!r}.")
-        chosen = list(components)
-    user_weights: dict[str, float] | None = None
-    if weights is not None:
-        user_weights = _check_weights(weights, HEALTH_COMPONENTS, func=func)
-        if chosen is not None and set(chosen) != set(user_weights):
-            raise ConfigError(
-                f"{func}: `weights` must give a weight to exactly the components in "
-                f"`components` ({', '.join(map(repr, chosen))}); it has "
-                f"{', '.join(map(repr, user_weights))}."
-            )
-        chosen = [c for c in HEALTH_COMPONENTS if c in user_weights]
-    trend_cols = {"frequency_trend": "frequency_trend", "spend_trend": "spend_trend"}
-    direct = {
-        "p_alive": "p_alive",
-        "satisfaction": "satisfaction_score",
-        "complaints": "recent_complaints",
-    }
-
-    def available(c: str) -> bool:
-        if c == "recency":
-            return "overdue_ratio" in customers or all(
-                x in customers for x in ("days_since_last", "tenure_days", "frequency")
-            )
-        if c in trend_cols:
-            return trend_cols[c] in customers or transactions is not None
-        if c == "p_alive" and chosen is None and not p_alive_informative:
-            return False  # a P(alive) that tells nobody apart is left out by default
-        return direct[c] in customers
-
-    p_alive_informative = customers.attrs.get(P_ALIVE_INFORMATIVE) is not False
-
-    if chosen is None:
-        used: list[str] = [c for c in HEALTH_COMPONENTS if available(c)]
-        skipped = [c for c in HEALTH_COMPONENTS if c not in used]
-        if skipped and (used or extras):
-            needs = {
-                "recency": "'overdue_ratio' or the summary columns",
-                "frequency_trend": "'frequency_trend' or transactions=",
-                "spend_trend": "'spend_trend' or transactions=",
-                "p_alive": "'p_alive' (kamseg.clv.predict)"
-                if p_alive_informative
-                else "a 'p_alive' that tells customers apart: the purchase model found no dropout",
-                "satisfaction": "'satisfaction_score' (kamseg.satisfaction_class)",
-                "complaints": "'recent_complaints' (kamseg.satisfaction_class with complaints)",
-            }
-            warn(
-                f"{func}: skipped the component(s) whose input is missing: "
-                + "; ".join(f"{c} (needs {needs[c]})" for c in skipped)
-                + ". Hint: pass components=[...] to choose them and silence this warning."
-            )
-    else:
-        used = chosen
-        for name in used:
-            if not available(name):
-                col = "overdue_ratio" if name == "recency" else {**trend_cols, **direct}[name]
-                hint = " or pass transactions=" if name in trend_cols else ""
-                raise ColumnNotFoundError(
-                    f"{func}: component {name!r} needs column {col!r}, which is not in "
-                    f"`customers`. Hint: add it{hint}, or leave the component out."
-                )
-    if not used and not extras:
-        raise ConfigError(
-            f"{func}: no component has its input in `customers`. Hint: start from "
-            "kamseg.summarize, or name `extra` columns."
+    used, w_map, p_alive_informative = choose_components(
+        customers,
+        components,
+        weights,
+        extras,
+        transactions,
+        builtin=HEALTH_COMPONENTS,
+        default_weights=DEFAULT_WEIGHTS,
+        func=func,
+    )
+    if check_output:  # health_score: its errors in their order before the split
+        check_no_overwrite(
+            customers, new_columns([*used, *extras]), func=func, overwrite=overwrite
         )
 
-    # --- weights ---------------------------------------------------------------------
-    extra_total = math.fsum(w for _, _, w in extras.values())
-    if user_weights is not None:
-        w_map: dict[str, float] = {c: user_weights[c] for c in used}
-        total = math.fsum([*w_map.values(), extra_total])
-        if abs(total - 1.0) > _WEIGHT_TOLERANCE:
-            raise ConfigError(
-                f"{func}: the weights (with those of `extra`) must sum to 1; they sum to "
-                f"{total:.6g}. Hint: divide each weight by their sum."
-            )
-    else:
-        if extra_total > 1.0 + _WEIGHT_TOLERANCE or (not used and abs(extra_total - 1) > 1e-6):
-            raise ConfigError(
-                f"{func}: the weights of `extra` sum to {extra_total:.6g}; they must sum to "
-                "at most 1 (exactly 1 with no built-in component)."
-            )
-        base = math.fsum(DEFAULT_WEIGHTS[c] for c in used)
-        rest = max(1.0 - extra_total, 0.0)
-        w_map = {c: DEFAULT_WEIGHTS[c] / base * rest for c in used} if base > 0 else {}
-    w_map.update({col: w for col, (_, _, w) in extras.items()})
-    names = [*used, *extras]
-    new_cols = ["health_score", "health_band", "health_drivers"]
-    new_cols += [f"health_{c}" for c in names]
-    check_no_overwrite(customers, new_cols, func=func, overwrite=overwrite)
-
-    # --- sub-scores --------------------------------------------------------------------
-    n = len(customers)
-    subs: dict[str, np.ndarray] = {}
-    need_windows = [c for c in used if c in trend_cols and trend_cols[c] not in customers]
-    need_days = (
-        "recency" in used
-        and "overdue_ratio" not in customers
-        and customers.attrs.get("freq", "D") != "D"
-    )
-    prepared = positions = None
-    if transactions is not None and (need_windows or need_days):
+    # --- what is learned from the base -------------------------------------------------
+    given = as_of_timestamp(as_of, func=func)
+    no_day = given is None and customers.attrs.get("as_of") is None
+    need_windows = any(c in TREND_COLS and TREND_COLS[c] not in customers for c in used)
+    rhythm_from_summary = "recency" in used and "overdue_ratio" not in customers
+    need_days = rhythm_from_summary and customers.attrs.get("freq", "D") != "D"
+    rows: _Rows | None = None
+    if transactions is not None and (need_days or (need_windows and no_day)):
         prepared = prepared_for(
             customers,
             transactions=transactions,
             func=func,
-            as_of=as_of,
+            as_of=given,
             customer_col=customer_col,
             date_col=date_col,
             amount_col=amount_col,
             dropna=dropna,
             returns=returns,
+            stacklevel=8,
         )
-        positions = prepared.positions(customers.index, func=func)
-    if "recency" in used:
-        ratio = rhythm_columns(customers, transactions=prepared, func=func, positions=positions)[0]
-        subs["recency"] = 1.0 / (1.0 + np.maximum(ratio - 1.0, 0.0))
-    computed: dict[str, np.ndarray] = {}
-    if need_windows and prepared is not None:
-        activity = customer_activity(
-            customers, transactions=prepared, window=window, func=func, positions=positions
+        rows = (prepared, prepared.positions(customers.index, func=func))
+    base_gap = None
+    if rhythm_from_summary:
+        base_gap = learn_base_gap(
+            customers,
+            transactions=None if rows is None else rows[0],
+            positions=None if rows is None else rows[1],
+            func=func,
         )
-        computed = {
-            "spend_trend": activity.spend_trend(min_orders),
-            "frequency_trend": activity.frequency_trend(min_orders),
-        }
-    for c in ("frequency_trend", "spend_trend"):
-        if c in used:
-            g = float_column(customers, c, func=func) if c in customers else computed[c]
-            subs[c] = np.clip(1.0 + g, 0.0, 1.0)
-    for c in ("p_alive", "satisfaction"):
-        if c in used:
-            x = float_column(customers, direct[c], func=func)
-            check_range(x, direct[c], func=func, low=0.0, high=1.0)
-            subs[c] = x
-    if "complaints" in used:
-        x = float_column(customers, "recent_complaints", func=func)
-        check_range(x, "recent_complaints", func=func, low=0.0)
-        subs["complaints"] = 1.0 / (1.0 + x)
-    for col, (direction, scale, _) in extras.items():
-        x = float_column(customers, col, func=func)
-        subs[col] = _scaled(x, scale, direction, col, func=func)
-
-    # --- score, rescaled over the known sub-scores -------------------------------------
-    s = np.vstack([subs[c] for c in names]) if names else np.empty((0, n))
-    w = np.asarray([w_map[c] for c in names])[:, None]
-    known = ~np.isnan(s)
-    w_known = np.where(known, w, 0.0)
-    w_sum = w_known.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w_eff = w_known / w_sum
-        score = 100.0 * np.where(known, w_eff * s, 0.0).sum(axis=0)
-        shortfall = 100.0 * np.where(known, w_eff * (1.0 - s), 0.0)
-    enough = (w_sum > 0) & (w_sum >= coverage - _WEIGHT_TOLERANCE)
-    score = np.where(enough, np.clip(score, 0.0, 100.0), np.nan)
-    shortfall = np.where(enough, shortfall, 0.0)
-
-    band_code = np.searchsorted(band_lows, np.nan_to_num(score, nan=0.0), side="right") - 1
-    band_code = np.where(np.isnan(score), -1, band_code)
-    band = pd.Categorical.from_codes(band_code, categories=pd.Index(band_names), ordered=True)
-
-    # --- drivers -----------------------------------------------------------------------
-    shown = np.array(
-        [_COMPONENT_NAMES.get(c, {}).get(lang, c) for c in names] or [""], dtype=object
+    scaled = tuple(
+        ExtraFit.learn(
+            float_column(customers, col, func=func) if scale != "unit" else np.empty(0),
+            customers.index,
+            col,
+            direction,
+            scale,
+            w,
+        )
+        for col, (direction, scale, w) in extras.items()
     )
-    order = np.argsort(-shortfall, axis=0, kind="stable")
-    # each driver is (component, points) or nothing: the text is made once per distinct
-    # combination of drivers (a few hundred) and taken for every customer
-    combo = np.zeros(n, dtype=np.int64)
-    idxs: list[np.ndarray] = []
-    values: list[np.ndarray] = []
-    points_: list[np.ndarray] = []
-    for j in range(min(top, len(names))):
-        idx = order[j]
-        value = shortfall[idx, np.arange(n)]
-        points = np.floor(value + 0.5).astype(np.int64)
-        code, distinct = pd.factorize(np.where(value >= 0.5, points * len(names) + idx, -1))
-        combo = pd.factorize(combo * len(distinct) + code)[0].astype(np.int64)
-        idxs.append(idx)
-        values.append(value)
-        points_.append(points)
-    n_combos = int(combo.max(initial=-1)) + 1
-    rep = np.zeros(n_combos, dtype=np.int64)
-    rep[combo] = np.arange(n)  # any customer of each combination: they share the text
-    parts = []
-    for idx, value, points in zip(idxs, values, points_, strict=True):
-        idx, value, points = idx[rep], value[rep], points[rep]
-        text = shown[idx] + f" {_MINUS}" + points.astype(str).astype(object)
-        parts.append(np.where(value >= 0.5, text, ""))
-    sep = "; " if lang == "en" else "；"
-    texts = join_text(parts, sep) if parts else np.full(n_combos, "", dtype=object)
-    by_combo = text_column(texts, pd.RangeIndex(n_combos))
-    drivers = pd.Series(by_combo.array.take(combo), index=customers.index)
+    fit = HealthFit(
+        components=tuple(used),
+        weights=w_map,
+        extras=scaled,
+        band_names=tuple(band_names),
+        band_lows=tuple(float(x) for x in band_lows),
+        base_gap=base_gap,
+        p_alive_informative=p_alive_informative,
+        as_of=given,
+        fitted_as_of=rows[0].as_of if rows is not None and no_day else None,
+        window_days=window,
+        min_trend_orders=min_orders,
+        top_drivers=top,
+        min_coverage=coverage,
+        labels=lang,
+        overwrite=bool(overwrite),
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=bool(dropna),
+        returns=str(returns),
+    )
+    return fit, rows
 
-    columns: dict[str, Any] = {
-        "health_score": score,
-        "health_band": band,
-        "health_drivers": drivers,
-    }
-    columns.update({f"health_{c}": subs[c].astype(np.float64) for c in names})
-    out = customers.assign(**columns)
-    out.attrs = {**customers.attrs, "kamseg_health_weights": {c: w_map[c] for c in names}}
-    return out
+
+@state("health.HealthFit")
+@dataclasses.dataclass(frozen=True)
+class HealthFit:
+    """What :func:`fit_health_score` learned; :meth:`apply` scores customers with it.
+
+    Attributes
+    ----------
+    components
+        The built-in components used, in the order of their sub-score columns.
+    weights
+        Weight of every component (built-in, then extra columns), summing to 1.
+    extras
+        The frozen scaling of each extra column (:class:`kamseg._health_fit.ExtraFit`).
+    band_names, band_lows
+        The band labels (in the fitted language) and the lower bound of each.
+    base_gap
+        The usual gap (days) of single-purchase customers when ``overdue_ratio`` is
+        computed from the summary columns; None when the base had ``overdue_ratio`` (then
+        the tables scored need it too) or recency is not used.
+    p_alive_informative
+        Whether the base's ``p_alive`` told customers apart (if not, it was left out).
+    as_of, fitted_as_of
+        The `as_of` day given, and the day learned from the base's transactions when
+        neither it nor ``attrs["as_of"]`` was given (used only in the same case).
+    window_days, min_trend_orders, top_drivers, min_coverage, labels, overwrite, \
+customer_col, date_col, amount_col, dropna, returns
+        The options of :func:`health_score`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.health import fit_health_score
+    >>> base = pd.DataFrame({"overdue_ratio": [0.5, 3.0]}, index=pd.Index(["a", "b"]))
+    >>> fit = fit_health_score(base, components=["recency"])
+    >>> fit.apply(base.iloc[[1]])["health_score"].round(2).tolist()
+    [33.33]
+    """
+
+    components: tuple[str, ...]
+    weights: dict[str, float]
+    extras: tuple[ExtraFit, ...]
+    band_names: tuple[str, ...]
+    band_lows: tuple[float, ...]
+    base_gap: float | None
+    p_alive_informative: bool
+    as_of: pd.Timestamp | None
+    fitted_as_of: pd.Timestamp | None
+    window_days: int
+    min_trend_orders: int
+    top_drivers: int
+    min_coverage: float
+    labels: str
+    overwrite: bool
+    customer_col: Any
+    date_col: Any
+    amount_col: Any
+    dropna: bool
+    returns: str
+
+    def apply(
+        self,
+        customers: pd.DataFrame,
+        *,
+        transactions: pd.DataFrame | PreparedTransactions | None = None,
+    ) -> pd.DataFrame:
+        """Score `customers` as :func:`health_score` does, with the frozen settings.
+
+        Row-wise: each row depends only on the customer's own row, its own transactions
+        and the fit. A rank-scaled extra column scores a customer as if its value replaced
+        its own value in the base (an id not in the base: as if added to it), every other
+        base customer keeping its value; a min-max one is clipped to [0, 1]. The trends
+        and the rhythm end at the fit's `as_of`, else at ``customers.attrs["as_of"]``,
+        else at the day learned by the fit (else the latest transaction date).
+
+        Parameters
+        ----------
+        customers
+            One row per customer with the inputs of the fitted components. Not modified.
+        transactions
+            As in :func:`health_score`, for the trends (and for the rhythm of a weekly or
+            monthly summary).
+
+        Returns
+        -------
+        DataFrame
+            `customers` with the columns of :func:`health_score`.
+
+        Raises
+        ------
+        ColumnNotFoundError
+            If a fitted component's input is missing (a fit that read ``overdue_ratio``
+            needs it: it learned no base gap for the summary columns).
+        SchemaError, ConfigError
+            As :func:`health_score` (e.g. an output column exists and `overwrite` is false).
+
+        Examples
+        --------
+        >>> import kamseg
+        >>> data = kamseg.datasets.make_transactions(n_customers=200, seed=0)
+        >>> base = kamseg.summarize(data.transactions, as_of=data.as_of)
+        >>> fit = kamseg.health.fit_health_score(
+        ...     base, components=["recency", "spend_trend"], transactions=data.transactions
+        ... )
+        >>> tx = data.transactions
+        >>> one = base.iloc[[5]]  # one customer, with its own transactions only
+        >>> mine = fit.apply(one, transactions=tx[tx["customer_id"].isin(one.index)])
+        >>> mine.equals(fit.apply(base, transactions=tx).iloc[[5]])
+        True
+        """
+        return self._apply(customers, transactions, func="HealthFit.apply")
+
+    def _apply(
+        self,
+        customers: pd.DataFrame,
+        transactions: pd.DataFrame | PreparedTransactions | None,
+        *,
+        func: str,
+        rows: _Rows | None = None,
+        base: bool = False,
+    ) -> pd.DataFrame:
+        """`rows`: the transactions the fit prepared for this very table; `base`: the table
+        is the fitted one (each row's own base value is its value)."""
+        check_frame(customers, func=func, arg="customers")
+        lang = self.labels
+        names = [*self.components, *(e.column for e in self.extras)]
+        check_available(
+            self.components, customers, transactions, base_gap=self.base_gap, func=func
+        )
+        for e in self.extras:
+            check_columns(customers, {f"extra[{e.column!r}]": e.column}, func=func)
+        check_no_overwrite(customers, new_columns(names), func=func, overwrite=self.overwrite)
+
+        # --- sub-scores ----------------------------------------------------------------
+        subs: dict[str, np.ndarray] = {}
+        used = self.components
+        need_windows = [c for c in used if c in TREND_COLS and TREND_COLS[c] not in customers]
+        need_days = (
+            "recency" in used
+            and "overdue_ratio" not in customers
+            and customers.attrs.get("freq", "D") != "D"
+        )
+        prepared = positions = None
+        if transactions is not None and (need_windows or need_days):
+            if rows is None:
+                prepared = prepared_for(
+                    customers,
+                    transactions=transactions,
+                    func=func,
+                    as_of=apply_as_of(self.as_of, self.fitted_as_of, customers),
+                    customer_col=self.customer_col,
+                    date_col=self.date_col,
+                    amount_col=self.amount_col,
+                    dropna=self.dropna,
+                    returns=cast(ReturnsPolicy, self.returns),
+                    stacklevel=8,
+                )
+                positions = prepared.positions(customers.index, func=func)
+            else:
+                prepared, positions = rows
+        if "recency" in used:
+            ratio = rhythm_columns(
+                customers,
+                transactions=prepared,
+                func=func,
+                positions=positions,
+                base_gap=self.base_gap,
+            )[0]
+            subs["recency"] = 1.0 / (1.0 + np.maximum(ratio - 1.0, 0.0))
+        computed: dict[str, np.ndarray] = {}
+        if need_windows and prepared is not None:
+            activity = customer_activity(
+                customers,
+                transactions=prepared,
+                window=self.window_days,
+                func=func,
+                positions=positions,
+            )
+            computed = {
+                "spend_trend": activity.spend_trend(self.min_trend_orders),
+                "frequency_trend": activity.frequency_trend(self.min_trend_orders),
+            }
+        for c in ("frequency_trend", "spend_trend"):
+            if c in used:
+                g = float_column(customers, c, func=func) if c in customers else computed[c]
+                subs[c] = np.clip(1.0 + g, 0.0, 1.0)
+        for c in ("p_alive", "satisfaction"):
+            if c in used:
+                x = float_column(customers, DIRECT[c], func=func)
+                check_range(x, DIRECT[c], func=func, low=0.0, high=1.0)
+                subs[c] = x
+        if "complaints" in used:
+            x = float_column(customers, "recent_complaints", func=func)
+            check_range(x, "recent_complaints", func=func, low=0.0)
+            subs["complaints"] = 1.0 / (1.0 + x)
+        for e in self.extras:
+            x = float_column(customers, e.column, func=func)
+            if e.scale == "unit":
+                check_range(x, e.column, func=func, low=0.0, high=1.0)
+            own = None
+            if e.scale == "rank":
+                own = x if base else e.own_values(customers.index)
+            subs[e.column] = e.scores(x, own)
+        return scored(
+            customers,
+            subs,
+            names,
+            w_map=self.weights,
+            min_coverage=self.min_coverage,
+            band_names=self.band_names,
+            band_lows=self.band_lows,
+            top_drivers=self.top_drivers,
+            lang=lang,
+        )
