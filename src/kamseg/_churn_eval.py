@@ -1,9 +1,11 @@
-"""The churn model's cut-offs, estimator and evaluation (used by :mod:`kamseg.churn`).
+"""The churn model's cut-offs, training rows, estimator and evaluation (used by
+:mod:`kamseg.churn`).
 
-The training and evaluation cut-offs (automatic or checked), the calibrated gradient
-boosting classifier, the metrics of the evaluation tables (ROC AUC, precision among the top
-k, Brier score) and the BTYD baselines scored beside it. scikit-learn and kamseg.clv are
-imported when a model is fitted or scored, not at import.
+The training and evaluation cut-offs (automatic or checked), the labels and the (sampled)
+training rows at each cut-off (and :func:`kamseg.churn.churn_training_data`, defined
+here), the calibrated gradient boosting classifier, the metrics of the evaluation tables
+(ROC AUC, precision among the top k, Brier score) and the BTYD baselines scored beside it.
+scikit-learn and kamseg.clv are imported when a model is fitted or scored, not at import.
 """
 
 from __future__ import annotations
@@ -16,22 +18,33 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kamseg._validation import as_of_day, warn
+from kamseg._types import ReturnsPolicy
+from kamseg._validation import as_of_day, check_frame, check_int, warn
 from kamseg.errors import ConfigError, EmptyInputError, KamsegWarning, SchemaError
-from kamseg.transactions import PreparedTransactions
+from kamseg.features._cutoffs import CutoffHistory, features_at_cutoffs
+from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
     "auto_cutoffs",
     "btyd_baselines",
     "check_cutoffs",
+    "check_two_classes",
+    "churn_training_data",
+    "customer_codes",
     "cutoff_days",
     "date_day",
     "estimator",
     "evaluate",
     "iso",
+    "labels_at",
     "precision_at_k",
+    "prepared_history",
+    "sampled_training",
     "stratified_sample",
+    "training_rows",
 ]
+
+_Transactions = pd.DataFrame | PreparedTransactions
 
 #: Default bound on the training rows of the churn model (customer x cut-off rows).
 MAX_TRAIN_ROWS = 200_000
@@ -307,3 +320,210 @@ def check_cutoffs(
             f"training cut-offs on or before {iso(evaluation - window)}."
         )
     return train, evaluation
+
+
+# --------------------------------------------------------------------------------------
+# labels and training rows
+# --------------------------------------------------------------------------------------
+
+
+def labels_at(
+    prepared: PreparedTransactions, codes: np.ndarray, cutoff: int, window: int
+) -> np.ndarray:
+    """True when the customer made no purchase in ``(cutoff, cutoff + window]``."""
+    inside = (prepared.day > cutoff) & (prepared.day <= cutoff + window)
+    bought = np.zeros(len(prepared.ids), dtype=bool)
+    bought[prepared.code[inside]] = True
+    return np.asarray(~bought[codes])
+
+
+def customer_codes(prepared: PreparedTransactions, ids: pd.Index) -> np.ndarray:
+    """The customer code of each id (every id is one of ``prepared.ids``)."""
+    return np.asarray(prepared.ids.get_indexer(ids), dtype=np.int64)
+
+
+def training_rows(
+    prepared: PreparedTransactions, cutoffs: Sequence[int], window: int, *, func: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Features at each cut-off (index: cut-off, customer id), customer codes, labels."""
+    feats = features_at_cutoffs(prepared, cutoffs, func=func)
+    codes = customer_codes(prepared, feats.index.get_level_values(1))
+    when = feats.index.get_level_values(0).to_numpy().astype("datetime64[D]").view(np.int64)
+    churned = np.empty(len(feats), dtype=bool)
+    for c in cutoffs:
+        rows = when == c
+        churned[rows] = labels_at(prepared, codes[rows], c, window)
+    return feats, codes, churned
+
+
+def sampled_training(
+    hist: CutoffHistory,
+    cutoffs: Sequence[int],
+    window: int,
+    *,
+    names: Sequence[str],
+    max_rows: int | None,
+    seed: int,
+    func: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The training matrix of a stratified sample of the customer x cut-off rows (at most
+    `max_rows`, by cut-off and label), their customer codes and labels, and the number of
+    rows sampled from. Labels first, for every row; features only at the rows kept."""
+    prepared = hist.prepared
+    codes_at: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    for c in cutoffs:
+        hist.check(c, func=func)
+        codes = hist.customers_at(c)
+        codes_at.append(codes)
+        labels.append(labels_at(prepared, codes, c, window))
+    y = np.concatenate(labels)
+    check_two_classes(y, func=func)
+    sizes = np.array([c.size for c in codes_at], dtype=np.int64)
+    strata = 2 * np.repeat(np.arange(sizes.size, dtype=np.int64), sizes) + y
+    keep = stratified_sample(strata, max_rows, seed)
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    x_parts: list[np.ndarray] = []
+    code_parts: list[np.ndarray] = []
+    for i, c in enumerate(cutoffs):
+        rows = keep[(keep >= bounds[i]) & (keep < bounds[i + 1])] - bounds[i]
+        if rows.size == 0:
+            continue
+        codes, columns = hist.features(c, func=func, only=rows)
+        x_parts.append(np.column_stack([columns[name] for name in names]))
+        code_parts.append(codes)
+    y_kept = y[keep]
+    check_two_classes(y_kept, func=func)
+    return np.concatenate(x_parts), np.concatenate(code_parts), y_kept, int(y.size)
+
+
+def check_two_classes(y: np.ndarray, *, func: str) -> None:
+    """Raise EmptyInputError when every label `y` is the same."""
+    if y.all() or not y.any():
+        raise EmptyInputError(
+            f"{func}: every training row has the same label (churned={bool(y[0])}); "
+            "there is nothing to learn. Hint: use more or other cut-offs, or another "
+            "window_days."
+        )
+
+
+def prepared_history(
+    transactions: Any,
+    *,
+    func: str,
+    customer_col: Hashable,
+    date_col: Hashable,
+    amount_col: Hashable,
+    dropna: bool,
+    returns: ReturnsPolicy,
+    as_of: Any = None,
+) -> PreparedTransactions:
+    """The whole history (up to `as_of`) prepared: a PreparedTransactions as it is, a
+    DataFrame prepared with the options (one warning, pointing at the caller of `func`)."""
+    if not isinstance(transactions, PreparedTransactions):
+        check_frame(transactions, func=func, arg="transactions")
+    return as_prepared(
+        transactions,
+        func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        as_of=as_of,
+        dropna=dropna,
+        returns=returns,
+        stacklevel=7,
+    )
+
+
+def churn_training_data(
+    transactions: _Transactions,
+    *,
+    cutoffs: Sequence[Any],
+    window_days: int = 180,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+) -> pd.DataFrame:
+    """Features at each cut-off and whether the customer then stopped buying.
+
+    Parameters
+    ----------
+    transactions
+        One row per order or order line (`customer_col`, `date_col`, `amount_col`), the
+        whole history: a DataFrame (not modified), prepared with `dropna` and `returns`
+        (one warning), or :class:`~kamseg.transactions.PreparedTransactions`, used as they
+        are (see :func:`churn_features`).
+    cutoffs
+        The cut-off dates. Each must leave a full label window in the data:
+        ``cutoff + window_days`` on or before the latest transaction date (the `as_of` of
+        prepared transactions).
+    window_days
+        Length of the label window in days (>= 1).
+    customer_col, date_col, amount_col, dropna, returns
+        The columns and options of a DataFrame, as in :func:`churn_features`.
+
+    Returns
+    -------
+    DataFrame
+        One row per cut-off and customer with a purchase on or before the cut-off, in
+        cut-off order then customer order, with a default index:
+
+        - ``cutoff`` (datetime64[ns]);
+        - `customer_col`: the customer id;
+        - the :data:`CHURN_FEATURES` (float64) as of the cut-off (see
+          :func:`churn_features`);
+        - ``churned`` (bool): no purchase in ``(cutoff, cutoff + window_days]`` (the day
+          after the cut-off to the window's last day, both included).
+
+    Raises
+    ------
+    ConfigError
+        If a label window ends after the data, or on invalid options.
+    ColumnNotFoundError, SchemaError, EmptyInputError
+        On bad transactions, or a cut-off before the first transaction.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kamseg.churn import churn_training_data
+    >>> tx = pd.DataFrame(
+    ...     {"customer_id": ["a", "a", "b", "a"],
+    ...      "date": ["2024-01-01", "2024-02-15", "2024-01-20", "2024-06-30"],
+    ...      "amount": [10.0, 20.0, 5.0, 7.0]}
+    ... )
+    >>> rows = churn_training_data(tx, cutoffs=["2024-01-31", "2024-03-01"], window_days=60)
+    >>> rows[["cutoff", "customer_id", "n_orders", "churned"]]
+          cutoff customer_id  n_orders  churned
+    0 2024-01-31           a       1.0    False
+    1 2024-01-31           b       1.0     True
+    2 2024-03-01           a       2.0     True
+    3 2024-03-01           b       1.0     True
+    """
+    func = "churn_training_data"
+    window = check_int(window_days, func=func, arg="window_days", low=1)
+    prepared = prepared_history(
+        transactions,
+        func=func,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        dropna=dropna,
+        returns=returns,
+    )
+    days = cutoff_days(cutoffs, func=func, what="")
+    if not days:
+        raise ConfigError(f"{func}: `cutoffs` is empty. Hint: pass at least one date.")
+    last = prepared.as_of_day
+    if days[-1] + window > last:
+        raise ConfigError(
+            f"{func}: the label window of cut-off {iso(days[-1])} ends after the data "
+            f"({iso(last)}). Hint: use cut-offs on or before {iso(last - window)}."
+        )
+    feats, _, churned = training_rows(prepared, days, window, func=func)
+    out = feats.reset_index(drop=True)
+    out.insert(0, "cutoff", feats.index.get_level_values(0).to_numpy())
+    out.insert(1, str(prepared.ids.name), feats.index.get_level_values(1).to_numpy())
+    out["churned"] = churned
+    return out

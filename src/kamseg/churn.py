@@ -21,18 +21,24 @@ the history itself, which customers stop buying:
    MBG/NBD fits (:mod:`kamseg.clv`) made on the same data at the evaluation cut-off.
 3. **Prediction** (:func:`predict_churn`) appends ``churn_probability``, the probability
    of no purchase in the next ``window_days``, to a customer table at any `as_of`.
+4. **Fit once, apply anywhere.** :meth:`ChurnModel.to_state` turns the fitted model into
+   data (:class:`ChurnState`: the trees and calibration in numpy arrays, saved without
+   pickle), scored with numpy alone, bit for bit as scikit-learn scores it;
+   :func:`fit_churn` also freezes what the scores learn from the base (:class:`ChurnFit`),
+   so that :meth:`ChurnFit.apply` scores each customer from its own transactions only.
 
 The transactions are prepared once (:func:`kamseg.prepare_transactions`: one validation,
 one warning) and every cut-off reuses them; every function takes them prepared or as a
 DataFrame, prepared with its keyword options. The features are those of the feature layer
 (:mod:`kamseg.features`): the daily customer table, the overdue ratio of
 :func:`kamseg.features.rhythm` and the spend in trailing windows. scikit-learn and
-kamseg.clv are imported when a model is fitted or used, not at import.
+kamseg.clv are imported when a model is fitted, not at import nor to score.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Hashable, Sequence
 from typing import Any, Literal, get_args
 
@@ -44,40 +50,46 @@ from kamseg._churn_eval import (
     auto_cutoffs,
     btyd_baselines,
     check_cutoffs,
-    cutoff_days,
+    churn_training_data,
     date_day,
     estimator,
     evaluate,
     iso,
-    stratified_sample,
+    labels_at,
+    prepared_history,
+)
+from kamseg._churn_eval import sampled_training as _sampled_training
+from kamseg._churn_trees import (
+    ChurnFit,
+    ChurnState,
+    check_base_gap,
+    describe,
+    export_estimator,
+    score,
+    state_of,
 )
 from kamseg._types import ReturnsPolicy
-from kamseg._validation import (
-    check_choice,
-    check_columns,
-    check_frame,
-    check_int,
-    check_no_overwrite,
-    examples,
-)
-from kamseg.errors import ConfigError, EmptyInputError, SchemaError
+from kamseg._validation import check_choice, check_columns, check_frame, check_int
+from kamseg.errors import ConfigError
 from kamseg.features import prepared_for
 from kamseg.features._cutoffs import (
     CHURN_FEATURES,
-    CutoffHistory,
+    base_statistics,
     cutoff_history,
     features_at,
-    features_at_cutoffs,
 )
 from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
     "CHURN_FEATURES",
     "Calibration",
+    "ChurnFit",
     "ChurnModel",
+    "ChurnState",
     "churn_features",
     "churn_model",
     "churn_training_data",
+    "fit_churn",
     "predict_churn",
 ]
 
@@ -85,52 +97,6 @@ Calibration = Literal["isotonic", "sigmoid"]
 """How ``CalibratedClassifierCV`` turns the boosting scores into probabilities."""
 
 _Transactions = pd.DataFrame | PreparedTransactions
-
-
-# --------------------------------------------------------------------------------------
-# transactions, prepared once; labels
-# --------------------------------------------------------------------------------------
-
-
-def _prepared(
-    transactions: Any,
-    *,
-    func: str,
-    customer_col: Hashable,
-    date_col: Hashable,
-    amount_col: Hashable,
-    dropna: bool,
-    returns: ReturnsPolicy,
-) -> PreparedTransactions:
-    """The whole history prepared: a PreparedTransactions as it is, a DataFrame prepared
-    with the options (one warning, pointing at the caller of `func`)."""
-    if not isinstance(transactions, PreparedTransactions):
-        check_frame(transactions, func=func, arg="transactions")
-    return as_prepared(
-        transactions,
-        func=func,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        dropna=dropna,
-        returns=returns,
-        stacklevel=7,
-    )
-
-
-def _labels_at(
-    prepared: PreparedTransactions, codes: np.ndarray, cutoff: int, window: int
-) -> np.ndarray:
-    """True when the customer made no purchase in ``(cutoff, cutoff + window]``."""
-    inside = (prepared.day > cutoff) & (prepared.day <= cutoff + window)
-    bought = np.zeros(len(prepared.ids), dtype=bool)
-    bought[prepared.code[inside]] = True
-    return np.asarray(~bought[codes])
-
-
-def _codes(prepared: PreparedTransactions, ids: pd.Index) -> np.ndarray:
-    """The customer code of each id (every id is one of ``prepared.ids``)."""
-    return np.asarray(prepared.ids.get_indexer(ids), dtype=np.int64)
 
 
 # --------------------------------------------------------------------------------------
@@ -147,6 +113,7 @@ def churn_features(
     amount_col: Hashable = "amount",
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
+    base_gap: float | None = None,
 ) -> pd.DataFrame:
     """The churn model's features of each customer, from the transactions up to `as_of`.
 
@@ -171,6 +138,9 @@ def churn_features(
     dropna, returns
         Null values and negative amounts (returns) of a DataFrame, as in
         :func:`kamseg.prepare_transactions` (default: nulls raise, returns are netted).
+    base_gap
+        The base gap of ``overdue_ratio`` (days, > 0); default: learned from the table
+        (see below).
 
     Returns
     -------
@@ -186,7 +156,7 @@ def churn_features(
           one rule of :func:`kamseg.features.rhythm`: ``max((tenure_days -
           days_since_last) / frequency, 1)`` for a repeat buyer; a customer with a single
           purchase day gets the base gap, the median usual gap of the repeat buyers at
-          `as_of`;
+          `as_of` (or `base_gap`);
         - ``spend_90d``, ``spend_180d``: net spend in the last 90 and 180 days (`as_of`
           included);
         - ``spend_ratio_90_180``: ``spend_90d / spend_180d``, NaN when ``spend_180d <= 0``.
@@ -224,7 +194,7 @@ def churn_features(
     [80.0, 80.0, 1.0]
     """
     func = "churn_features"
-    prepared = _prepared(
+    prepared = prepared_history(
         transactions,
         func=func,
         customer_col=customer_col,
@@ -238,165 +208,8 @@ def churn_features(
         # prepared here from the whole table: no row is after its latest date, so a later
         # cut-off only moves "now"
         prepared = dataclasses.replace(prepared, as_of_day=day)
-    return features_at(as_prepared(prepared, func=func, as_of=iso(day)), func=func)
-
-
-def _training_rows(
-    prepared: PreparedTransactions, cutoffs: Sequence[int], window: int, *, func: str
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Features at each cut-off (index: cut-off, customer id), customer codes, labels."""
-    feats = features_at_cutoffs(prepared, cutoffs, func=func)
-    codes = _codes(prepared, feats.index.get_level_values(1))
-    when = feats.index.get_level_values(0).to_numpy().astype("datetime64[D]").view(np.int64)
-    churned = np.empty(len(feats), dtype=bool)
-    for c in cutoffs:
-        rows = when == c
-        churned[rows] = _labels_at(prepared, codes[rows], c, window)
-    return feats, codes, churned
-
-
-def _sampled_training(
-    hist: CutoffHistory,
-    cutoffs: Sequence[int],
-    window: int,
-    *,
-    names: Sequence[str],
-    max_rows: int | None,
-    seed: int,
-    func: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """The training matrix of a stratified sample of the customer x cut-off rows (at most
-    `max_rows`, by cut-off and label), their customer codes and labels, and the number of
-    rows sampled from. Labels first, for every row; features only at the rows kept."""
-    prepared = hist.prepared
-    codes_at: list[np.ndarray] = []
-    labels: list[np.ndarray] = []
-    for c in cutoffs:
-        hist.check(c, func=func)
-        codes = hist.customers_at(c)
-        codes_at.append(codes)
-        labels.append(_labels_at(prepared, codes, c, window))
-    y = np.concatenate(labels)
-    _check_two_classes(y, func=func)
-    sizes = np.array([c.size for c in codes_at], dtype=np.int64)
-    strata = 2 * np.repeat(np.arange(sizes.size, dtype=np.int64), sizes) + y
-    keep = stratified_sample(strata, max_rows, seed)
-    bounds = np.concatenate(([0], np.cumsum(sizes)))
-    x_parts: list[np.ndarray] = []
-    code_parts: list[np.ndarray] = []
-    for i, c in enumerate(cutoffs):
-        rows = keep[(keep >= bounds[i]) & (keep < bounds[i + 1])] - bounds[i]
-        if rows.size == 0:
-            continue
-        codes, columns = hist.features(c, func=func, only=rows)
-        x_parts.append(np.column_stack([columns[name] for name in names]))
-        code_parts.append(codes)
-    y_kept = y[keep]
-    _check_two_classes(y_kept, func=func)
-    return np.concatenate(x_parts), np.concatenate(code_parts), y_kept, int(y.size)
-
-
-def _check_two_classes(y: np.ndarray, *, func: str) -> None:
-    if y.all() or not y.any():
-        raise EmptyInputError(
-            f"{func}: every training row has the same label (churned={bool(y[0])}); "
-            "there is nothing to learn. Hint: use more or other cut-offs, or another "
-            "window_days."
-        )
-
-
-def churn_training_data(
-    transactions: _Transactions,
-    *,
-    cutoffs: Sequence[Any],
-    window_days: int = 180,
-    customer_col: Hashable = "customer_id",
-    date_col: Hashable = "date",
-    amount_col: Hashable = "amount",
-    dropna: bool = False,
-    returns: ReturnsPolicy = "net",
-) -> pd.DataFrame:
-    """Features at each cut-off and whether the customer then stopped buying.
-
-    Parameters
-    ----------
-    transactions
-        One row per order or order line (`customer_col`, `date_col`, `amount_col`), the
-        whole history: a DataFrame (not modified), prepared with `dropna` and `returns`
-        (one warning), or :class:`~kamseg.transactions.PreparedTransactions`, used as they
-        are (see :func:`churn_features`).
-    cutoffs
-        The cut-off dates. Each must leave a full label window in the data:
-        ``cutoff + window_days`` on or before the latest transaction date (the `as_of` of
-        prepared transactions).
-    window_days
-        Length of the label window in days (>= 1).
-    customer_col, date_col, amount_col, dropna, returns
-        The columns and options of a DataFrame, as in :func:`churn_features`.
-
-    Returns
-    -------
-    DataFrame
-        One row per cut-off and customer with a purchase on or before the cut-off, in
-        cut-off order then customer order, with a default index:
-
-        - ``cutoff`` (datetime64[ns]);
-        - `customer_col`: the customer id;
-        - the :data:`CHURN_FEATURES` (float64) as of the cut-off (see
-          :func:`churn_features`);
-        - ``churned`` (bool): no purchase in ``(cutoff, cutoff + window_days]`` (the day
-          after the cut-off to the window's last day, both included).
-
-    Raises
-    ------
-    ConfigError
-        If a label window ends after the data, or on invalid options.
-    ColumnNotFoundError, SchemaError, EmptyInputError
-        On bad transactions, or a cut-off before the first transaction.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from kamseg.churn import churn_training_data
-    >>> tx = pd.DataFrame(
-    ...     {"customer_id": ["a", "a", "b", "a"],
-    ...      "date": ["2024-01-01", "2024-02-15", "2024-01-20", "2024-06-30"],
-    ...      "amount": [10.0, 20.0, 5.0, 7.0]}
-    ... )
-    >>> rows = churn_training_data(tx, cutoffs=["2024-01-31", "2024-03-01"], window_days=60)
-    >>> rows[["cutoff", "customer_id", "n_orders", "churned"]]
-          cutoff customer_id  n_orders  churned
-    0 2024-01-31           a       1.0    False
-    1 2024-01-31           b       1.0     True
-    2 2024-03-01           a       2.0     True
-    3 2024-03-01           b       1.0     True
-    """
-    func = "churn_training_data"
-    window = check_int(window_days, func=func, arg="window_days", low=1)
-    prepared = _prepared(
-        transactions,
-        func=func,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        dropna=dropna,
-        returns=returns,
-    )
-    days = cutoff_days(cutoffs, func=func, what="")
-    if not days:
-        raise ConfigError(f"{func}: `cutoffs` is empty. Hint: pass at least one date.")
-    last = prepared.as_of_day
-    if days[-1] + window > last:
-        raise ConfigError(
-            f"{func}: the label window of cut-off {iso(days[-1])} ends after the data "
-            f"({iso(last)}). Hint: use cut-offs on or before {iso(last - window)}."
-        )
-    feats, _, churned = _training_rows(prepared, days, window, func=func)
-    out = feats.reset_index(drop=True)
-    out.insert(0, "cutoff", feats.index.get_level_values(0).to_numpy())
-    out.insert(1, str(prepared.ids.name), feats.index.get_level_values(1).to_numpy())
-    out["churned"] = churned
-    return out
+    gap = check_base_gap(base_gap, func=func)
+    return features_at(as_prepared(prepared, func=func, as_of=iso(day)), func=func, base_gap=gap)
 
 
 # --------------------------------------------------------------------------------------
@@ -465,20 +278,25 @@ class ChurnModel:
 
     def __repr__(self) -> str:
         gbm = self.evaluation.loc["gbm"] if "gbm" in self.evaluation.index else None
-        auc = "" if gbm is None else f", eval AUC {gbm['auc']:.3f}"
-        return (
-            f"ChurnModel(window_days={self.window_days}, {len(self.train_cutoffs)} training "
-            f"cut-offs, {self.n_train:,} rows, eval cut-off "
-            f"{self.eval_cutoff.date().isoformat()}{auc})"
-        )
+        auc = None if gbm is None else gbm["auc"]
+        n = len(self.train_cutoffs)
+        return describe("ChurnModel", self.window_days, n, self.n_train, self.eval_cutoff, auc)
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        """Churn probability of each row of a :func:`churn_features` table."""
+        """Churn probability of each row of a :func:`churn_features` table (computed by
+        :meth:`to_state`'s numpy trees: bit for bit the estimator's ``predict_proba``)."""
         check_columns(features, {f: f for f in self.features}, func="ChurnModel.predict_proba")
-        x = features[list(self.features)].to_numpy(dtype=np.float64)
-        if len(x) == 0:
-            return np.empty(0)
-        return np.asarray(self.estimator.predict_proba(x)[:, 1], dtype=np.float64)
+        return self.to_state().predict_proba(features)
+
+    def to_state(self) -> ChurnState:
+        """This model as data (:class:`ChurnState`): its trees and calibration in numpy
+        arrays, its evaluation in plain numbers; saved without pickle, scored without
+        scikit-learn, with the same probabilities. Built once, then shared."""
+        return self._state
+
+    @functools.cached_property
+    def _state(self) -> ChurnState:
+        return state_of(self)
 
 
 def churn_model(
@@ -659,7 +477,7 @@ def churn_model(
         for f in features:
             check_choice(f, CHURN_FEATURES, func=func, arg="features")
         names = tuple(dict.fromkeys(features))
-    prepared = _prepared(
+    prepared = prepared_history(
         transactions,
         func=func,
         customer_col=customer_col,
@@ -681,13 +499,11 @@ def churn_model(
     e_codes, e_columns = hist.features(eval_day, func=func)
     eval_feats = pd.DataFrame(e_columns, index=prepared.ids.take(e_codes), copy=False)
     fitted = estimator(calibration, seed, codes, x, y.astype(np.int64))
+    trees, calibrate = export_estimator(fitted)  # scored as predict_churn scores
 
-    y_eval = _labels_at(prepared, e_codes, eval_day, window)
-    scores: dict[str, np.ndarray | None] = {
-        "gbm": np.asarray(
-            fitted.predict_proba(eval_feats[list(names)].to_numpy(dtype=np.float64))[:, 1]
-        )
-    }
+    y_eval = labels_at(prepared, e_codes, eval_day, window)
+    x_eval = eval_feats[list(names)].to_numpy(dtype=np.float64)
+    scores: dict[str, np.ndarray | None] = {"gbm": calibrate(trees.decision_function(x_eval))}
     if baselines:
         scores.update(btyd_baselines(eval_feats, window, func=func))
     info = {"eval_cutoff": iso(eval_day), "window_days": window}
@@ -723,13 +539,14 @@ def churn_model(
 
 def predict_churn(
     customers: _Transactions,
-    model: ChurnModel,
+    model: ChurnModel | ChurnState | ChurnFit,
     *,
     transactions: _Transactions | None = None,
     as_of: Any = None,
     overwrite: bool = False,
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
+    base_gap: float | None = None,
 ) -> pd.DataFrame:
     """Append ``churn_probability``: the probability of no purchase in the next window.
 
@@ -743,8 +560,12 @@ def predict_churn(
         feature table (:func:`churn_features`) with the probability appended. Not
         modified.
     model
-        A :class:`ChurnModel` from :func:`churn_model`; its `customer_col`, `date_col` and
-        `amount_col` name the columns of transactions given as a DataFrame.
+        A :class:`ChurnModel` from :func:`churn_model`, or its :class:`ChurnState` (e.g.
+        loaded from a file; scikit-learn is then not imported); its `customer_col`,
+        `date_col` and `amount_col` name the columns of transactions given as a DataFrame.
+        Both score with the same numpy trees: the same probabilities, bit for bit. Or a
+        :class:`ChurnFit` (:func:`fit_churn`): as its :meth:`~ChurnFit.apply`, with its
+        frozen statistics and its `as_of` by default.
     transactions
         The transactions the features are computed from (features as of `as_of`, exactly
         as in training): a DataFrame, prepared with `dropna` and `returns` up to `as_of`
@@ -761,6 +582,11 @@ def predict_churn(
     dropna, returns
         Null values and negative amounts of transactions given as a DataFrame, as in
         :func:`kamseg.prepare_transactions`.
+    base_gap
+        The usual gap of single-purchase customers in ``overdue_ratio`` (days, > 0).
+        Default: the median usual gap of the repeat buyers in `transactions` at `as_of`
+        (see :func:`churn_features`). :func:`fit_churn` freezes it, with the order of the
+        sums, at the base, for scores that depend on each customer's own rows only.
 
     Returns
     -------
@@ -772,7 +598,8 @@ def predict_churn(
     Raises
     ------
     ConfigError
-        If `model` is not a ChurnModel, or the column exists and `overwrite` is false.
+        If `model` is not a ChurnModel, ChurnState or ChurnFit, `base_gap` is not a
+        positive number, or the column exists and `overwrite` is false.
     ColumnNotFoundError, SchemaError, EmptyInputError
         On bad transactions, duplicated customer ids, or no transaction up to `as_of`.
 
@@ -787,45 +614,151 @@ def predict_churn(
     ('2024-12-31', True)
     """
     func = "predict_churn"
-    if not isinstance(model, ChurnModel):
+    if not isinstance(model, ChurnModel | ChurnState | ChurnFit):
         raise ConfigError(
-            f"{func}: `model` must be a ChurnModel from kamseg.churn.churn_model; got "
-            f"{type(model).__name__}."
+            f"{func}: `model` must be a ChurnModel from kamseg.churn.churn_model (or its "
+            f"ChurnState, or a ChurnFit); got {type(model).__name__}."
+        )
+    gap, sum_by_day = check_base_gap(base_gap, func=func), None
+    if isinstance(model, ChurnFit):  # its frozen statistics, at its as_of by default
+        gap = model.base_gap if gap is None else gap
+        as_of, sum_by_day = model.as_of if as_of is None else as_of, model.sum_by_day
+    return score(
+        customers,
+        model.model if isinstance(model, ChurnFit) else model.to_state(),
+        transactions=transactions,
+        as_of=as_of,
+        overwrite=overwrite,
+        dropna=dropna,
+        returns=returns,
+        base_gap=gap,
+        sum_by_day=sum_by_day,
+        func=func,
+    )
+
+
+def fit_churn(
+    customers: _Transactions,
+    *,
+    transactions: _Transactions | None = None,
+    as_of: Any = None,
+    model: ChurnModel | ChurnState | None = None,
+    customer_col: Hashable = "customer_id",
+    date_col: Hashable = "date",
+    amount_col: Hashable = "amount",
+    dropna: bool = False,
+    returns: ReturnsPolicy = "net",
+    window_days: int = 180,
+    cutoffs: Sequence[Any] | None = None,
+    step_days: int = 30,
+    max_cutoffs: int = 24,
+    features: Sequence[str] | None = None,
+    calibration: Calibration = "isotonic",
+    top_k: float = 0.1,
+    baselines: bool = True,
+    seed: int = 0,
+    max_train_rows: int | None = MAX_TRAIN_ROWS,
+) -> ChurnFit:
+    """Fit the churn model and freeze what its scores learn from the base: a :class:`ChurnFit`.
+
+    ``fit_churn(customers, transactions=tx, ...).apply(customers, transactions=tx)`` is
+    ``predict_churn(customers, churn_model(tx, ...), transactions=tx)`` bit for bit, and
+    row by row: the features of :func:`predict_churn` take two numbers from the whole
+    table, which the fit freezes at the base's `as_of`: the **base gap** of
+    ``overdue_ratio`` (the median usual gap of the repeat buyers, given to single-purchase
+    customers) and the **order of the sums** of ``monetary_value`` (by purchase day for
+    everyone when the base has a return, as :func:`kamseg.summarize` does; by row
+    otherwise, except for a customer with a return of its own). Scoring a subset of the
+    customers (with their transactions only) then gives exactly their rows of scoring
+    everyone.
+
+    Parameters
+    ----------
+    customers
+        The base's customer table (its ``attrs["as_of"]`` is the default `as_of`, as in
+        :func:`predict_churn`), with its transactions as `transactions`; or, with
+        ``transactions=None``, the transactions themselves.
+    transactions
+        The whole history, as in :func:`churn_model`: a DataFrame (prepared with the
+        column keywords, `dropna` and `returns` up to `as_of`: one warning) or
+        :class:`~kamseg.transactions.PreparedTransactions` (cut at an earlier `as_of`).
+    as_of
+        The base's day: the model is trained on the transactions up to it and the
+        statistics are taken at it. Default: as in :func:`predict_churn` (the table's
+        ``attrs["as_of"]``, else the latest transaction date).
+    model
+        A model fitted already (:class:`ChurnModel` or :class:`ChurnState`): only the
+        statistics are taken from the transactions, the options below are not used.
+    customer_col, date_col, amount_col, dropna, returns
+        The columns and options of a DataFrame, as in :func:`churn_model`.
+    window_days, cutoffs, step_days, max_cutoffs, features, calibration, top_k, \
+baselines, seed, max_train_rows
+        The options of :func:`churn_model`.
+
+    Returns
+    -------
+    ChurnFit
+        The model's :class:`ChurnState`, the `as_of`, the base gap and the sum rule;
+        saved without pickle (:mod:`kamseg._state`); :meth:`ChurnFit.apply` scores.
+
+    Raises
+    ------
+    ConfigError, ColumnNotFoundError, SchemaError, EmptyInputError
+        As :func:`churn_model` and :func:`predict_churn`.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> from kamseg.churn import fit_churn, predict_churn
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+    >>> prepared = kamseg.prepare_transactions(data.transactions)
+    >>> customers = kamseg.summarize(prepared)
+    >>> fit = fit_churn(customers, transactions=prepared, max_cutoffs=3, baselines=False)
+    >>> scored = fit.apply(customers, transactions=prepared)
+    >>> today = predict_churn(customers, fit.model, transactions=prepared)
+    >>> bool(scored.equals(today))
+    True
+    """
+    func = "fit_churn"
+    if model is not None and not isinstance(model, ChurnModel | ChurnState):
+        raise ConfigError(
+            f"{func}: `model` must be a ChurnModel from kamseg.churn.churn_model (or its "
+            f"ChurnState); got {type(model).__name__}."
         )
     cols: dict[str, Any] = {
-        "customer_col": model.customer_col,
-        "date_col": model.date_col,
-        "amount_col": model.amount_col,
+        "customer_col": customer_col,
+        "date_col": date_col,
+        "amount_col": amount_col,
         "dropna": dropna,
         "returns": returns,
     }
     if transactions is None:  # `customers` are the transactions
-        if not isinstance(customers, PreparedTransactions):
-            check_frame(customers, func=func, arg="customers")
-        prepared = as_prepared(customers, func=func, as_of=as_of, stacklevel=6, **cols)
-        feats = features_at(prepared, func=func)
-        return feats.assign(churn_probability=model.predict_proba(feats))
-    target = check_frame(customers, func=func, arg="customers")
-    if not isinstance(transactions, PreparedTransactions):
-        check_frame(transactions, func=func, arg="transactions")
-    prepared = prepared_for(
-        target, transactions=transactions, func=func, as_of=as_of, stacklevel=7, **cols
+        prepared = prepared_history(customers, func=func, as_of=as_of, **cols)
+    else:
+        target = check_frame(customers, func=func, arg="customers")
+        if not isinstance(transactions, PreparedTransactions):
+            check_frame(transactions, func=func, arg="transactions")
+        prepared = prepared_for(
+            target, transactions=transactions, func=func, as_of=as_of, stacklevel=7, **cols
+        )
+    if model is None:
+        model = churn_model(
+            prepared,
+            window_days=window_days,
+            cutoffs=cutoffs,
+            step_days=step_days,
+            max_cutoffs=max_cutoffs,
+            features=features,
+            calibration=calibration,
+            top_k=top_k,
+            baselines=baselines,
+            seed=seed,
+            max_train_rows=max_train_rows,
+        )
+    gap, by_day = base_statistics(prepared, func=func)
+    return ChurnFit(
+        model=model.to_state() if isinstance(model, ChurnModel) else model,
+        as_of=prepared.as_of,
+        base_gap=gap,
+        sum_by_day=by_day,
     )
-    feats = features_at(prepared, func=func)
-    p = model.predict_proba(feats)
-    check_no_overwrite(target, ["churn_probability"], func=func, overwrite=overwrite)
-    if not target.index.is_unique:
-        raise SchemaError(
-            f"{func}: the index of `customers` has duplicated ids, e.g. "
-            f"{examples(target.index[target.index.duplicated()])}. Hint: aggregate to one "
-            "row per customer first."
-        )
-    pos = feats.index.get_indexer(target.index)
-    if (pos < 0).all() and len(feats):
-        raise ConfigError(
-            f"{func}: none of the customer ids of `customers` has transactions up to "
-            f"{prepared.as_of.date()}. Hint: check that the ids have the same type in both "
-            "tables."
-        )
-    prob = np.where(pos >= 0, p[np.maximum(pos, 0)], np.nan)
-    return target.assign(churn_probability=prob)

@@ -34,7 +34,13 @@ from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.features._rhythm import rhythm
 from kamseg.transactions import NET_TOLERANCE, PreparedTransactions, purchase_periods
 
-__all__ = ["CHURN_FEATURES", "SPEND_WINDOW_DAYS", "features_at", "features_at_cutoffs"]
+__all__ = [
+    "CHURN_FEATURES",
+    "SPEND_WINDOW_DAYS",
+    "base_statistics",
+    "features_at",
+    "features_at_cutoffs",
+]
 
 #: The churn features, in column order (all float64).
 CHURN_FEATURES: tuple[str, ...] = (
@@ -194,13 +200,20 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         return np.asarray(self.by_id[self.first_row_day[self.by_id] <= day])
 
     def features(
-        self, day: int, *, func: str, only: np.ndarray | None = None
+        self,
+        day: int,
+        *,
+        func: str,
+        only: np.ndarray | None = None,
+        base_gap: float | None = None,
+        sum_by_day: bool | None = None,
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The customers of :meth:`customers_at` and their features at `day` (the
         :data:`CHURN_FEATURES`, float64 arrays); with `only` (positions into
         :meth:`customers_at`), those customers alone, with the same values: the sums then
-        read only their rows (a training sample is a small share of the customers)."""
-        return _arrays(self, day, func=func, only=only)
+        read only their rows (a training sample is a small share of the customers).
+        `base_gap` and `sum_by_day` as in :func:`features_at`."""
+        return _arrays(self, day, func=func, only=only, base_gap=base_gap, sum_by_day=sum_by_day)
 
     def rows_of(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of the customers `codes`, grouped by customer in the order of `codes`
@@ -272,15 +285,11 @@ def cutoff_history(prepared: PreparedTransactions) -> CutoffHistory:
     return hist
 
 
-def _arrays(
-    hist: CutoffHistory, day: int, *, func: str, only: np.ndarray | None = None
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Customer codes with a row on or before `day`, in id order (or those at positions
-    `only`), and their features."""
-    hist.check(day, func=func)
-    codes = hist.customers_at(day)
-    # the purchase days up to `day` of every customer: how many, the first and the last
-    # (the base gap of the overdue ratio is a median over all of them)
+def _purchase_days(
+    hist: CutoffHistory, day: int, codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first and last purchase day and the repeat purchase days (frequency, float64) of
+    the customers `codes` at `day`."""
     d_lo = hist.d_start[codes]
     d_hi = hist.pairs_until(day)[codes]
     n_days = hist.d_buys[d_hi] - hist.d_buys[d_lo]
@@ -289,10 +298,30 @@ def _arrays(
     last_buy = np.where(bought, hist.buy_before[np.maximum(d_hi - 1, 0)], 0)
     first_day = np.where(bought, hist.d_day[first_buy], hist.first_row_day[codes])
     last_day = np.where(bought, hist.d_day[last_buy], first_day)
-    frequency = np.maximum(n_days - 1, 0).astype(np.float64)
+    return first_day, last_day, np.maximum(n_days - 1, 0).astype(np.float64)
+
+
+def _arrays(
+    hist: CutoffHistory,
+    day: int,
+    *,
+    func: str,
+    only: np.ndarray | None = None,
+    base_gap: float | None = None,
+    sum_by_day: bool | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Customer codes with a row on or before `day`, in id order (or those at positions
+    `only`), and their features."""
+    hist.check(day, func=func)
+    codes = hist.customers_at(day)
+    # the purchase days up to `day` of every customer: how many, the first and the last
+    # (the base gap of the overdue ratio is a median over all of them, unless given)
+    first_day, last_day, frequency = _purchase_days(hist, day, codes)
     days_since_last = (day - last_day).astype(np.float64)
     tenure_days = (day - first_day).astype(np.float64)
-    overdue_ratio = rhythm(days_since_last, tenure_days, frequency).overdue_ratio
+    overdue_ratio = rhythm(
+        days_since_last, tenure_days, frequency, base_gap=base_gap
+    ).overdue_ratio
     if only is not None:
         codes, frequency, overdue_ratio = codes[only], frequency[only], overdue_ratio[only]
         first_day, last_day = first_day[only], last_day[only]
@@ -300,7 +329,7 @@ def _arrays(
 
     # the sums, over the rows of `codes` in blocks of customers (each customer's rows in
     # input order, so the same bits as a sum over every row; a block bounds the memory)
-    parts = [_row_sums(hist, day, codes[block]) for block in _blocks(hist, codes)]
+    parts = [_row_sums(hist, day, codes[block], sum_by_day) for block in _blocks(hist, codes)]
     revenue, n_orders, s90, s_before, repeat_amount = (
         np.concatenate([part[i] for part in parts]) if parts else np.empty(0) for i in range(5)
     )
@@ -344,10 +373,11 @@ def _blocks(hist: CutoffHistory, codes: np.ndarray) -> list[slice]:
 
 
 def _row_sums(
-    hist: CutoffHistory, day: int, codes: np.ndarray
+    hist: CutoffHistory, day: int, codes: np.ndarray, sum_by_day: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Net revenue, orders, spend in the last window and the one before, and the spend
-    after the first purchase day of the customers `codes` at `day`, from their rows."""
+    after the first purchase day of the customers `codes` at `day`, from their rows
+    (`sum_by_day`: see :func:`features_at`)."""
     prepared = hist.prepared
     rows, owner = hist.rows_of(codes)
     size = codes.size
@@ -357,10 +387,11 @@ def _row_sums(
 
     r_day, amount = prepared.day[rows], prepared.amount[rows]
     up_to = r_day <= day
-    # net revenue (rounding error of fully returned spend set to 0, as net_sums) and orders
+    negative = up_to & (amount < 0)
+    # net revenue (rounding error of fully returned spend set to 0, as net_sums: a customer
+    # without a return has gross == revenue, so only a 0 is "set") and orders
     revenue = total(amount, up_to)
-    returns = hist.first_return_day is not None and hist.first_return_day <= day
-    if returns:
+    if negative.any():
         gross = total(np.abs(amount), up_to)
         revenue[np.isfinite(revenue) & (np.abs(revenue) <= NET_TOLERANCE * gross)] = 0.0
     if prepared.order is None:
@@ -374,19 +405,33 @@ def _row_sums(
     age = day - r_day
     s90 = total(amount, up_to & (age < SPEND_WINDOW_DAYS))
     s_before = total(amount, (age >= SPEND_WINDOW_DAYS) & (age < 2 * SPEND_WINDOW_DAYS))
-    # the spend after the first purchase day
-    if returns:  # the customer table sums the purchase days
+    # the spend after the first purchase day: the customer table of a history with a
+    # return sums the purchase days, else the rows (the same number, not always the same
+    # bits); a customer with a return of its own is always summed by day
+    if sum_by_day is None:  # the rule of the table
+        sum_by_day = hist.first_return_day is not None and hist.first_return_day <= day
+    by_day = (
+        np.ones(size, bool) if sum_by_day else np.bincount(owner[negative], minlength=size) > 0
+    )
+    repeat_amount: np.ndarray = np.zeros(size)
+    if by_day.any():
         pairs, p_owner = hist.pairs_of(codes)
         weights = np.where(hist.d_day[pairs] <= day, hist.d_repeat[pairs], 0.0)
         repeat_amount = np.bincount(p_owner, weights=weights, minlength=size)
-    else:  # and without a return, the rows
+    if not by_day.all():
         later = r_day != hist.first_row_day[prepared.code[rows]]  # after the first day
-        repeat_amount = total(amount, up_to & later)
+        by_rows = total(amount, up_to & later)
+        repeat_amount = np.where(by_day, repeat_amount, by_rows)
     return revenue, n_orders, s90, s_before, repeat_amount
 
 
 def features_at(
-    prepared: PreparedTransactions, day: Any = None, *, func: str = "features_at"
+    prepared: PreparedTransactions,
+    day: Any = None,
+    *,
+    func: str = "features_at",
+    base_gap: float | None = None,
+    sum_by_day: bool | None = None,
 ) -> pd.DataFrame:
     """The churn features of each customer with a purchase on or before `day`.
 
@@ -400,6 +445,18 @@ def features_at(
         silently.
     func
         The function named in error messages.
+    base_gap
+        The usual gap given to single-purchase customers (days). Default (None): the
+        median usual gap of the repeat buyers of `prepared` at `day`; a number learned
+        from the base (:func:`base_statistics`) makes each row depend on its customer only.
+    sum_by_day
+        How ``monetary_value`` adds up the spend after the first purchase day, the same
+        number with possibly different rounding: True, over the purchase days' nets (the
+        rule of a customer table with returns); False, over the rows, except for customers
+        with a return of their own up to `day` (always by day). Default (None): the rule
+        of :func:`kamseg.summarize` for the table, by day for everyone when any row up to
+        `day` is a return. A value learned from the base (:func:`base_statistics`) makes
+        each row depend on its customer only.
 
     Returns
     -------
@@ -457,10 +514,59 @@ def features_at(
     """
     prepared = _check_prepared(prepared, func=func)
     cutoff = _cutoff_day(day, prepared, func=func)
-    codes, columns = cutoff_history(prepared).features(cutoff, func=func)
+    codes, columns = cutoff_history(prepared).features(
+        cutoff, func=func, base_gap=base_gap, sum_by_day=sum_by_day
+    )
     out = pd.DataFrame(columns, index=prepared.ids.take(codes), copy=False)
     out.attrs = {"as_of": str(np.datetime64(cutoff, "D"))}
     return out
+
+
+def base_statistics(
+    prepared: PreparedTransactions, day: Any = None, *, func: str = "base_statistics"
+) -> tuple[float, bool]:
+    """What :func:`features_at` learns from the whole table at `day`: the base gap and
+    whether the spend after the first purchase day is summed by day.
+
+    Passed back to :func:`features_at` as `base_gap` and `sum_by_day`, they give the
+    features of the same table bit for bit, and the features of any other table (a subset
+    of the customers, later transactions) row by row: each row then depends on its own
+    customer's transactions only.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import kamseg
+    >>> from kamseg.features._cutoffs import base_statistics, features_at
+    >>> tx = pd.DataFrame(
+    ...     {"customer_id": ["a", "a", "a", "b", "c", "c"],
+    ...      "date": ["2024-01-01", "2024-05-01", "2024-06-20", "2024-03-01",
+    ...               "2024-02-01", "2024-06-30"],
+    ...      "amount": [100.0, 50.0, 30.0, 20.0, 10.0, 10.0]}
+    ... )
+    >>> prepared = kamseg.prepare_transactions(tx)
+    >>> base_statistics(prepared)
+    (117.75, False)
+
+    ``b`` alone, without the base's statistics, would get the fallback gap of 90 days (it
+    is no repeat buyer); with them, its overdue ratio is that of the whole table:
+
+    >>> b = kamseg.prepare_transactions(tx[tx.customer_id == "b"], as_of="2024-06-30")
+    >>> [round(float(features_at(b, **kw).loc["b", "overdue_ratio"]), 3)
+    ...  for kw in ({}, {"base_gap": 117.75, "sum_by_day": False})]
+    [1.344, 1.028]
+    """
+    prepared = _check_prepared(prepared, func=func)
+    cutoff = _cutoff_day(day, prepared, func=func)
+    hist = cutoff_history(prepared)
+    hist.check(cutoff, func=func)
+    codes = hist.customers_at(cutoff)
+    first_day, last_day, frequency = _purchase_days(hist, cutoff, codes)
+    days_since_last = (cutoff - last_day).astype(np.float64)
+    tenure_days = (cutoff - first_day).astype(np.float64)
+    base_gap = rhythm(days_since_last, tenure_days, frequency).base_gap
+    by_day = hist.first_return_day is not None and hist.first_return_day <= cutoff
+    return base_gap, by_day
 
 
 def features_at_cutoffs(
