@@ -61,6 +61,8 @@ _LAZY: dict[str, str] = {
     "churn_model": "kamseg.churn",
     "predict_churn": "kamseg.churn",
     "segment": "kamseg.pipeline",
+    "fit_segments": "kamseg.model",
+    "SegmentModel": "kamseg.model",
     "SegmentConfig": "kamseg.config",
     "render_report": "kamseg.report",
     "write_report": "kamseg.report",
@@ -81,6 +83,7 @@ _SUBMODULES = (
     "health",
     "labels",
     "lifecycle",
+    "model",
     "needs",
     "pareto",
     "pipeline",
@@ -98,6 +101,7 @@ __all__ = [
     "LifecycleThresholds",
     "PreparedTransactions",
     "SegmentConfig",
+    "SegmentModel",
     "__version__",
     "accounts",
     "ahp_weights",
@@ -115,10 +119,12 @@ __all__ = [
     "early_warnings",
     "errors",
     "features",
+    "fit_segments",
     "health_score",
     "kam_performance",
     "latent_needs",
     "lifecycle_stage",
+    "model",
     "need_level",
     "nps",
     "pareto_summary",
@@ -162,6 +168,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from kamseg.evaluate import cohort_retention, kam_performance
     from kamseg.health import health_score
     from kamseg.lifecycle import LifecycleThresholds, lifecycle_stage
+    from kamseg.model import SegmentModel, fit_segments
     from kamseg.needs import latent_needs, need_level
     from kamseg.pareto import concentration, pareto_summary, pareto_table, pyramid, whale_curve
     from kamseg.pipeline import segment

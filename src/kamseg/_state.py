@@ -14,7 +14,9 @@ text; object arrays of str come back as object arrays of str), or registered dat
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
 import io
 import json
 import math
@@ -36,7 +38,9 @@ _NAME = "__kamseg_state__"
 
 
 def state(name: str) -> Callable[[type[T]], type[T]]:
-    """Register a frozen dataclass under `name` (unique, e.g. ``"rfm.RfmFit"``).
+    """Register a frozen dataclass under `name`: ``"<module>.<class>"``, where importing
+    ``kamseg.<module>`` registers it (e.g. ``"rfm.RfmFit"``), so that a file can be read
+    before that module is loaded.
 
     Examples
     --------
@@ -132,9 +136,7 @@ def from_payload(tree: Any, arrays: Mapping[str, np.ndarray]) -> Any:
         if "__dict__" in v:
             return {_key(dec(k)): dec(x) for k, x in v["__dict__"]}
         if "__state__" in v:
-            cls = _REGISTRY.get(v["__state__"])
-            if cls is None:
-                raise ModelFileError(f"unknown part {v['__state__']!r} in the model file")
+            cls = _registered(v["__state__"])
             return cls(**{k: dec(x) for k, x in v["fields"].items()})
         raise ModelFileError(f"unexpected entry in the model file: {sorted(v)}")
 
@@ -144,6 +146,20 @@ def from_payload(tree: Any, arrays: Mapping[str, np.ndarray]) -> Any:
         if isinstance(exc, ModelFileError):
             raise
         raise ModelFileError(f"the model file is corrupt: {exc!r}") from exc
+
+
+def _registered(name: str) -> type:
+    """The class registered as `name`, importing its kamseg module first if needed (a
+    name is ``"<module under kamseg>.<class>"``); nothing outside kamseg is imported."""
+    if name not in _REGISTRY:
+        module = name.rpartition(".")[0]
+        if module and all(part.isidentifier() for part in module.split(".")):
+            with contextlib.suppress(ImportError):
+                importlib.import_module(f"kamseg.{module}")
+    cls = _REGISTRY.get(name)
+    if cls is None:
+        raise ModelFileError(f"unknown part {name!r} in the model file")
+    return cls
 
 
 def _key(k: Any) -> Any:

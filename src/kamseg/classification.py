@@ -6,7 +6,7 @@ nothing of its own but the choice of what the given data allow.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,6 @@ from kamseg._state import state
 from kamseg._tables import customer_column
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_frame, warn
-from kamseg.errors import ConfigError
 from kamseg.features import prepared_for
 from kamseg.labels import Language, check_language
 from kamseg.lifecycle import DEFAULT_THRESHOLDS, LifecycleThresholds
@@ -158,8 +157,7 @@ class ClassifyFit:
 
     def warn_skipped(self) -> None:
         """The one notice of the dimensions left out for want of a side table."""
-        if self.skipped:
-            warn(f"classify: skipped {'; '.join(self.skipped)}.", stacklevel=4)
+        _warn_skipped(self.skipped)
 
     def apply(
         self,
@@ -173,25 +171,28 @@ class ClassifyFit:
     ) -> pd.DataFrame:
         """Classify `customers` with the fitted thresholds, row by row (each customer from
         its own row, transactions and side-table rows); the dimensions the fit skipped are
-        skipped again, with the same notice. The side tables are those :func:`classify`
-        takes (the catalogue defaults to the fitted one)."""
+        skipped again, with the same notice, and so is a fitted dimension whose data are not
+        given (the need level without transactions, satisfaction without surveys). The side
+        tables are those :func:`classify` takes (the catalogue defaults to the fitted
+        one)."""
         func = "ClassifyFit.apply"
         check_frame(customers, func=func, arg="customers", allow_empty=True)
         if transactions is not None:
             transactions = self._prepared(customers, transactions, catalog, func=func)
         as_of = customers.attrs.get("as_of")
-        out = self.value.apply(customers)
+        out: pd.DataFrame = self.value.apply(customers)
         out = self.behaviour.apply(out, master=master)
         out = self.lifecycle.apply(out, transactions=transactions, master=master)
-        if self.need is not None:
-            if transactions is None:
-                raise ConfigError(f"{func}: the need level was fitted: pass transactions=.")
+        skipped = list(self.skipped)
+        if self.need is not None and transactions is None:
+            skipped.append("need (no transactions)")
+        elif self.need is not None:
             out = self.need.apply(out, transactions=transactions, catalog=catalog)
-        if self.satisfaction is not None:
-            if surveys is None:
-                raise ConfigError(f"{func}: the satisfaction class was fitted: pass surveys=.")
+        if self.satisfaction is not None and surveys is None:
+            skipped.append("satisfaction (no surveys)")
+        elif self.satisfaction is not None:
             out = self.satisfaction.apply(out, surveys=surveys, complaints=complaints, as_of=as_of)
-        self.warn_skipped()
+        _warn_skipped(skipped)
         return out
 
     def _prepared(
@@ -214,6 +215,11 @@ class ClassifyFit:
             returns=self.returns,  # type: ignore[arg-type]
             stacklevel=7,
         )
+
+
+def _warn_skipped(skipped: Sequence[str]) -> None:
+    if skipped:
+        warn(f"classify: skipped {'; '.join(skipped)}.", stacklevel=5)
 
 
 def fit_classify(

@@ -1,4 +1,5 @@
-"""Command-line interface: ``kamseg demo``, ``kamseg segment`` and ``kamseg rfm``.
+"""Command-line interface: ``kamseg demo``, ``kamseg segment``, ``kamseg score`` and
+``kamseg rfm``.
 
 Exit codes: 0 success; 2 bad input, bad options or a file that cannot be read or written
 (one line on stderr, no traceback, nothing written); 1 an unexpected internal error.
@@ -20,11 +21,13 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, get_args
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from kamseg._cli_parts import SETTING_OPTIONS as _SETTING_OPTIONS
+from kamseg._cli_parts import print_summary as _print_summary
+from kamseg._cli_parts import segment_table as _segment_table
 from kamseg._files import StagedWrites, read_csv, staged_writes
-from kamseg._types import Freq, ReturnsPolicy
-from kamseg.config import Engine, PurchaseModel, PyramidKind, SegmentConfig
+from kamseg.config import SegmentConfig
 from kamseg.labels import Language
 
 if TYPE_CHECKING:
@@ -243,73 +246,6 @@ def _warnings_to_stderr() -> Iterator[None]:
                 print(f"{_PROG}: warning: {w.message}", file=sys.stderr)
 
 
-def _segment_table(segmented: pd.DataFrame) -> str:
-    from kamseg.rfm import rfm_segment_summary
-
-    summary = rfm_segment_summary(segmented)
-    shown = summary[["customers", "customer_share", "revenue", "revenue_share"]].copy()
-    shown["customer_share"] = (100 * shown["customer_share"]).round(1)
-    shown["revenue_share"] = (100 * shown["revenue_share"]).round(1)
-    shown["revenue"] = shown["revenue"].round(0)
-    shown = shown.rename(columns={"customer_share": "% customers", "revenue_share": "% revenue"})
-    return shown.to_string()
-
-
-def _print_summary(table: pd.DataFrame) -> None:
-    """The key figures of a segmented table, as short text tables on stdout."""
-    buyers = table[table["first_purchase"].notna()]  # prospects have no purchase
-    n_prospects = len(table) - len(buyers)
-    print(
-        f"{len(buyers):,} customers"
-        + (f" and {n_prospects:,} prospects" if n_prospects else "")
-        + f", as of {table.attrs.get('as_of', '?')}; steps: "
-        + ", ".join(table.attrs.get("kamseg_steps", []))
-    )
-    if "rfm_segment" in buyers.columns:
-        print(_segment_table(buyers))
-    if "clv" in buyers.columns:
-        profit = (
-            f", {buyers['profit_clv'].sum():,.0f} profit" if "profit_clv" in buyers.columns else ""
-        )
-        print(
-            f"\nCLV over the horizon: {buyers['clv'].sum():,.0f} revenue{profit}; "
-            f"mean P(alive) {buyers['p_alive'].mean():.2f}"
-        )
-    if "abc_class" in buyers.columns:
-        abc = buyers["abc_class"].value_counts().sort_index(ascending=False)
-        print(f"ABC classes: {', '.join(f'{k} {v:,}' for k, v in abc.items())}")
-    if "pyramid_tier" in buyers.columns:
-        tiers = buyers.groupby("pyramid_tier", observed=False)["revenue"].agg(["size", "sum"])
-        tiers["% revenue"] = (100 * tiers["sum"] / tiers["sum"].sum()).round(1)
-        tiers["sum"] = tiers["sum"].round(0)
-        print(tiers.rename(columns={"size": "customers", "sum": "revenue"}).to_string())
-    if "is_key_account" in table.columns:
-        keys = table[table["is_key_account"]].sort_values("account_rank")
-        print(f"\n{len(keys)} key accounts; the first 10:")
-        shown = [
-            c
-            for c in ("account_rank", "account_score", "revenue", "profit_clv", "industry")
-            if c in keys.columns
-        ]
-        print(keys[shown].head(10).round(3).to_string())
-        print()
-    for dim in (
-        "value_class",
-        "behaviour_class",
-        "lifecycle_stage",
-        "need_level",
-        "satisfaction_class",
-        "health_band",
-    ):
-        if dim in table.columns:
-            counts = table[dim].value_counts(sort=False)
-            print(f"{dim}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    for step, reason in table.attrs.get("kamseg_skipped", {}).items():
-        print(f"skipped {step}: {reason}")
-    for step, reason in table.attrs.get("kamseg_limited", {}).items():
-        print(f"{step}: {reason}")
-
-
 def _progress(quiet: bool, force: bool = False) -> Callable[[str], None]:
     """Print progress lines on stderr when it is a terminal (or `force`), unless quiet."""
     import time
@@ -350,6 +286,8 @@ def _write_outputs(
     config: SegmentConfig | None = None,
     config_path: Path | None = None,
     csv_copy: Path | None = None,
+    model: Any = None,
+    model_path: Path | None = None,
 ) -> None:
     """Write the table, the report and the settings used, all or none of them.
 
@@ -380,6 +318,10 @@ def _write_outputs(
 
             say(f"writing {config_path}")
             _stage(stage, "save-config", config_path, save)
+        if model is not None and model_path is not None:
+            fitted = model
+            say(f"writing {model_path}")
+            _stage(stage, "save-model", model_path, lambda tmp: fitted.save(tmp))
     say("done")
 
 
@@ -447,56 +389,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-#: The options of ``kamseg segment`` that set a field of SegmentConfig, over the config
-#: file: the option is the field's name with "-" for "_" (``--clv-model`` sets
-#: ``clv_model``). Each row: field, help, further argparse keywords; the help ends with the
-#: field's default unless it gives it. Every field has one but ``steps`` (``--steps``, a
-#: comma-separated list) and ``criteria`` (a table: config file only).
-_SETTING_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
-    ("customer_col", "customer id column", {}),
-    ("date_col", "date column", {}),
-    ("amount_col", "amount column", {}),
-    ("profit_col", "profit column", {}),
-    ("order_col", "order id column", {}),
-    ("product_col", "product column, used with --catalog", {}),
-    ("quantity_col", "line items: quantity column (amount = quantity x price)", {}),
-    ("price_col", "line items: unit price column", {}),
-    ("master_id_col", "master column of the customer ids (none: --customer-col)", {}),
-    ("side_date_col", "date column of --surveys and --complaints (none: --date-col)", {}),
-    ("as_of", "observation date (none: the latest date)", {"metavar": "DATE"}),
-    ("freq", "BTYD period", {"choices": get_args(Freq)}),
-    ("returns", "negative amounts", {"choices": get_args(ReturnsPolicy)}),
-    ("dropna", "drop rows with nulls, with a warning", {"action": _ON_OFF}),
-    ("engine", "where a Parquet input is summarised", {"choices": get_args(Engine)}),
-    ("pandas_max_rows", "engine auto: DuckDB above N rows", {"type": int, "metavar": "N"}),
-    ("bins", "RFM scores per dimension, 2..10", {"type": int, "metavar": "N"}),
-    ("clv_model", "CLV purchase model", {"choices": get_args(PurchaseModel)}),
-    ("penalty", "L2 penalty of the purchase model's fit", {"type": float, "metavar": "X"}),
-    ("horizon", "CLV horizon in months", {"type": int, "metavar": "MONTHS"}),
-    ("discount_rate", "CLV discount rate per month", {"type": float, "metavar": "RATE"}),
-    (
-        "margin",
-        "gross margin, at most 1, when there is no profit column",
-        {"type": float, "metavar": "RATE"},
-    ),
-    ("cost_to_serve_col", "master column of the yearly cost to serve", {}),
-    ("pareto_value_col", "value column of the Pareto/ABC analysis and the pyramid", {}),
-    ("kind", "pyramid kind", {"choices": get_args(PyramidKind)}),
-    ("inactive_days", "pyramid inactive tier; 0: none", {"type": int, "metavar": "DAYS"}),
-    ("min_accounts", "key accounts, at least", {"type": int, "metavar": "N"}),
-    ("max_accounts", "key accounts, at most", {"type": int, "metavar": "N"}),
-    ("window_days", "window of health, warnings, churn", {"type": int, "metavar": "DAYS"}),
-    ("labels", "names of segments, tiers and classes", {"choices": get_args(Language)}),
-    ("action", "add each class's recommended action", {"action": _ON_OFF}),
-    (
-        "n_jobs",
-        "threads of BLAS and OpenMP, e.g. 1 on a shared machine (none: the cores this "
-        "process may use)",
-        {"type": int, "metavar": "N"},
-    ),
-)
-
-
 def _shown(value: object) -> str:
     """A default as the help shows it."""
     if isinstance(value, bool):
@@ -525,23 +417,51 @@ def _read_transactions(source: Path, config: SegmentConfig) -> object:
         return load_transactions(str(source), config)
 
 
+def _report_path(args: argparse.Namespace) -> Path | None:
+    report = None if args.report is None else Path(args.report)
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise _UsageError(f"report {str(report)!r}: the report is HTML; name it *.html")
+    return report
+
+
+def _side_paths(args: argparse.Namespace) -> dict[str, Path | None]:
+    return {
+        name: None if getattr(args, name) is None else Path(getattr(args, name))
+        for name in ("master", "surveys", "complaints", "catalog")
+    }
+
+
+def _read_sides(args: argparse.Namespace, config: SegmentConfig) -> dict[str, Any]:
+    """The side tables named on the command line (ids read as text)."""
+    id_columns = {
+        "master": config.master_id_col or config.customer_col,
+        "surveys": config.customer_col,
+        "complaints": config.customer_col,
+    }
+    sides = {}
+    for name in ("master", "surveys", "complaints", "catalog"):
+        path = getattr(args, name)
+        ids = [id_columns[name]] if name in id_columns else []
+        sides[name] = None if path is None else read_table(path, str_columns=ids, arg=name)
+    return sides
+
+
 def _cmd_segment(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from kamseg.model import fit_and_label
     from kamseg.pipeline import prepare_with_config, segment
 
     output = Path(args.output)
     _suffix(output, "output")  # fail before the work, not after
-    report = None if args.report is None else Path(args.report)
-    if report is not None and report.suffix.lower() not in (".html", ".htm"):
-        raise _UsageError(f"report {str(report)!r}: the report is HTML; name it *.html")
+    report = _report_path(args)
     save = None if args.save_config is None else Path(args.save_config)
+    model_path = None if args.save_model is None else Path(args.save_model)
     source = Path(args.input)
-    inputs: dict[str, Path | None] = {"input": source}
-    for name in ("master", "surveys", "complaints", "catalog", "config"):
-        path = getattr(args, name)
-        inputs[name] = None if path is None else Path(path)
-    _check_outputs({"output": output, "report": report, "save-config": save}, inputs)
+    inputs: dict[str, Path | None] = {"input": source, **_side_paths(args)}
+    inputs["config"] = None if args.config is None else Path(args.config)
+    outputs = {"output": output, "report": report, "save-config": save, "save-model": model_path}
+    _check_outputs(outputs, inputs)
 
     config = SegmentConfig() if args.config is None else _load_config(args.config)
     changes = {
@@ -556,16 +476,7 @@ def _cmd_segment(args: argparse.Namespace) -> int:
         config.to_toml_text()  # settings that TOML cannot hold fail here, before the work
 
     transactions = _read_transactions(source, config)
-    id_columns = {
-        "master": config.master_id_col or config.customer_col,
-        "surveys": config.customer_col,
-        "complaints": config.customer_col,
-    }
-    sides = {}
-    for name in ("master", "surveys", "complaints", "catalog"):
-        path = getattr(args, name)
-        ids = [id_columns[name]] if name in id_columns else []
-        sides[name] = None if path is None else read_table(path, str_columns=ids, arg=name)
+    sides = _read_sides(args, config)
     say = _progress(args.quiet, args.progress)
     if isinstance(transactions, pd.DataFrame):
         # prepared once, here: the job and the report read the same rows, one notice
@@ -576,8 +487,14 @@ def _cmd_segment(args: argparse.Namespace) -> int:
             copy=False,  # the table read from the file is the command's alone
         )
     read_by_engine = isinstance(transactions, str)
+    model = None
     with _reading("input", source if read_by_engine else None):
-        table = segment(transactions, config=config, progress=say, **sides)
+        if model_path is None:
+            table = segment(transactions, config=config, progress=say, **sides)
+        else:
+            model, table = fit_and_label(
+                transactions, config=config, as_of=None, progress=say, **sides
+            )
     _write_outputs(
         table,
         output,
@@ -588,6 +505,53 @@ def _cmd_segment(args: argparse.Namespace) -> int:
         escape=args.escape_formulas,
         config=config if save is not None else None,
         config_path=save,
+        model=model,
+        model_path=model_path,
+    )
+    if not args.quiet:
+        _print_summary(table)
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from kamseg.model import SegmentModel
+    from kamseg.pipeline import fitted_need, prepare_with_config
+
+    output = Path(args.output)
+    _suffix(output, "output")  # fail before the work, not after
+    report = _report_path(args)
+    source = Path(args.input)
+    model_path = Path(args.model)
+    inputs: dict[str, Path | None] = {"input": source, "model": model_path, **_side_paths(args)}
+    _check_outputs({"output": output, "report": report}, inputs)
+    model = SegmentModel.load(model_path)
+    config = model.segment_config
+    as_of = model.as_of if args.as_of is None else args.as_of
+    transactions = _read_transactions(source, config)
+    sides = _read_sides(args, config)
+    say = _progress(args.quiet, args.progress)
+    if isinstance(transactions, pd.DataFrame):
+        transactions = prepare_with_config(
+            transactions,
+            config,
+            catalog=sides["catalog"],
+            as_of=as_of,
+            copy=False,
+            products=fitted_need(model.parts),
+        )
+    read_by_engine = isinstance(transactions, str)
+    with _reading("input", source if read_by_engine else None):
+        table = model.apply(transactions, as_of=as_of, progress=say, **sides)
+    _write_outputs(
+        table,
+        output,
+        report,
+        transactions=transactions,
+        labels=config.labels,
+        say=say,
+        escape=args.escape_formulas,
     )
     if not args.quiet:
         _print_summary(table)
@@ -694,6 +658,11 @@ def _parser() -> argparse.ArgumentParser:
     seg.add_argument("--config", help="settings file (TOML, see docs/configuration.md)")
     seg.add_argument("--save-config", metavar="FILE", help="write the settings used to FILE")
     seg.add_argument("--report", metavar="FILE", help="also write an HTML report")
+    seg.add_argument(
+        "--save-model",
+        metavar="FILE",
+        help="also write what the job learned to FILE (score later data with kamseg score)",
+    )
     seg.add_argument("--steps", help="comma-separated steps to run (default: all)")
     settings = seg.add_argument_group(
         "settings",
@@ -725,6 +694,34 @@ def _parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="no progress and no summary printed"
     )
     seg.set_defaults(func=_cmd_segment)
+
+    score = sub.add_parser(
+        "score",
+        help="label customers with a model saved by kamseg segment --save-model",
+        description="Read a saved model (kamseg segment --save-model) and transactions (and "
+        "side tables) with the model's column names, and write one row per customer "
+        "labelled with the model's frozen thresholds and fits: the columns of kamseg "
+        "segment. Each customer is labelled from its own rows only.",
+    )
+    score.add_argument("input", help="transactions: .csv, .parquet, or a folder/glob of Parquet")
+    score.add_argument("--model", required=True, help="model file (kamseg segment --save-model)")
+    score.add_argument("-o", "--output", required=True, help="output file, .csv or .parquet")
+    score.add_argument("--as-of", default=None, help="observation date (default: the model's)")
+    score.add_argument("--master", help="customer master (.csv/.parquet)")
+    score.add_argument("--surveys", help="survey answers (nps, csat)")
+    score.add_argument("--complaints", help="complaints")
+    score.add_argument("--catalog", help="product catalogue (need levels)")
+    score.add_argument("--report", metavar="FILE", help="also write an HTML report")
+    for cmd in (score,):
+        cmd.add_argument(
+            "--escape-formulas",
+            action=_ON_OFF,
+            default=True,
+            help="CSV output: prefix text cells that start with = + - @ with ' (default: on)",
+        )
+        cmd.add_argument("--progress", action="store_true", help="progress on stderr always")
+        cmd.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
+    score.set_defaults(func=_cmd_score)
 
     rfm = sub.add_parser(
         "rfm",

@@ -269,7 +269,7 @@ def satisfaction_class(
         read=True,
     )
     # read here, so that the notices point at the caller
-    cols = {"customer_col": fit.customer_col, "date_col": fit.date_col}
+    cols: dict[str, Any] = {"customer_col": fit.customer_col, "date_col": fit.date_col}
     s_rows = side_table(sv, customers, end, arg="surveys", func=func, more={}, **cols)
     c_rows = (
         None
@@ -360,7 +360,8 @@ severe, resolved_col, labels, action, overwrite
         func = "satisfaction_class"
         customers = check_frame(customers, func=func, arg="customers", allow_empty=True)
         sv, cp, end = apply_inputs(self, customers, surveys, complaints, as_of, func=func)
-        cols = {"customer_col": self.customer_col, "date_col": self.date_col}  # notices: caller
+        # notices: the caller
+        cols: dict[str, Any] = {"customer_col": self.customer_col, "date_col": self.date_col}
         s_rows = side_table(sv, customers, end, arg="surveys", func=func, more={}, **cols)
         c_rows = (
             None

@@ -1,0 +1,577 @@
+"""The steps of the whole job, run once to learn and label (:func:`kamseg.segment`,
+:func:`kamseg.fit_segments`) or to label with what was learned (:meth:`SegmentModel.apply`).
+
+One code path for both: each step either fits its part on the table as the earlier steps
+left it and applies it, or applies the part it is given. Every part's ``apply`` labels
+customers row by row, so labelling the fitted base again gives the fitted table, and any
+subset of customers gets exactly its own rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamseg._segment_inputs import (
+    ProgressBar,
+    aligned_master,
+    aligned_side,
+    master_columns,
+)
+from kamseg._state import state
+from kamseg._types import P_ALIVE_INFORMATIVE
+from kamseg._validation import warn
+from kamseg.config import SegmentConfig
+from kamseg.errors import ConfigError, KamsegError, KamsegWarning
+from kamseg.lifecycle import LifecycleThresholds
+from kamseg.transactions import PreparedTransactions
+
+__all__ = ["ClvFit", "Job"]
+
+_FUNC = "segment"
+
+#: Default key-account criteria (before scaling to the columns present): value, lifetime
+#: profit, market influence, strategic fit, cost to serve (lower is better).
+_DEFAULT_CRITERIA: dict[str, Any] = {
+    "revenue": 0.25,
+    "profit_clv": 0.25,
+    "market_influence": 0.15,
+    "strategic_fit": 0.15,
+    "cost_to_serve": {"weight": 0.20, "direction": "min"},
+}
+
+#: Shortest churn window the job picks by itself for a short history (days).
+_MIN_CHURN_WINDOW = 30
+
+#: Days of a year, for the cost to serve (yearly) over a customer's tenure.
+_YEAR_DAYS = 365.25
+
+
+@state("_job.ClvFit")
+@dataclass(frozen=True)
+class ClvFit:
+    """The lifetime-value step: the purchase model and Gamma-Gamma fits, and whether the
+    purchase model's P(alive) can tell who left (the lifecycle's P(alive) switch)."""
+
+    purchases: Any  # kamseg.clv.FitResult
+    spend: Any  # kamseg.clv.FitResult
+
+
+def _criteria(config: SegmentConfig, table: pd.DataFrame) -> dict[str, Any]:
+    if config.criteria is not None:
+        return {k: dict(v) if isinstance(v, Mapping) else v for k, v in config.criteria.items()}
+    criteria = {}
+    for col, spec in _DEFAULT_CRITERIA.items():
+        # lifetime profit; else profit so far; else lifetime revenue
+        names = ("profit_clv", "profit", "clv") if col == "profit_clv" else (col,)
+        name = next((n for n in names if n in table.columns), None)
+        if name is not None:
+            criteria[name] = spec
+    return criteria
+
+
+class Job:
+    """One run of the steps: fitting (``fits`` empty, filled as the steps run) or applying
+    (``fits`` from a model; a step the model skipped is skipped with the model's reason)."""
+
+    def __init__(
+        self,
+        config: SegmentConfig,
+        *,
+        fits: dict[str, Any] | None = None,
+        fit_skipped: Mapping[str, str] | None = None,
+        say: Callable[[str], None],
+    ) -> None:
+        self.config = config
+        self.fitting = fits is None
+        self.fits: dict[str, Any] = {} if fits is None else dict(fits)
+        self.fit_skipped = dict(fit_skipped or {})
+        self.say = say
+        self.steps = ["summary"]
+        self.skipped: dict[str, str] = {}
+        self.limited: dict[str, str] = {}
+
+    # --- bookkeeping ---------------------------------------------------------------------
+
+    def wanted(self, step: str) -> bool:
+        """Whether `step` runs: in the config and, when applying, fitted by the model."""
+        if step not in self.config.steps:
+            return False
+        if not self.fitting and step not in self.fits:
+            self.skipped[step] = self.fit_skipped.get(step, "not fitted by the model")
+            return False
+        return True
+
+    def begin(self, step: str) -> None:
+        self.say(step)
+        self.steps.append(step)
+
+    def skip(self, step: str, reason: str) -> None:
+        if step in self.steps:
+            self.steps.remove(step)
+        self.skipped[step] = reason
+
+    @contextlib.contextmanager
+    def guarded(self, step: str) -> Iterator[None]:
+        """Run a step; a data problem (not the configuration) skips it, with a reason."""
+        try:
+            yield
+        except ConfigError:
+            raise
+        except KamsegError as exc:
+            reason = " ".join(str(exc).split()).removeprefix(f"{_FUNC}: ")
+            self.skip(step, reason)
+            if self.fitting:
+                self.fits.pop(step, None)
+            warn(f"{_FUNC}: step {step!r} skipped: {reason}", stacklevel=4)
+
+    def part(self, step: str, make: Callable[[], Any]) -> Any:
+        """The step's fitted part: made now when fitting, else the model's."""
+        if self.fitting:
+            self.fits[step] = make()
+        return self.fits[step]
+
+    # --- the job -------------------------------------------------------------------------
+
+    def run(
+        self,
+        rows: PreparedTransactions | None,
+        table: pd.DataFrame,
+        tx: Any,
+        *,
+        in_pandas: bool,
+        master: pd.DataFrame | None,
+        surveys: pd.DataFrame | None,
+        complaints: pd.DataFrame | None,
+        catalog: pd.DataFrame | None,
+    ) -> pd.DataFrame:
+        """The steps after the summary: `table` is the summary, `rows` the prepared
+        transactions (None with an engine input, whose rows are `tx`); `master` indexed by
+        customer id (:func:`~kamseg._segment_inputs.indexed_master`), side tables checked."""
+        config = self.config
+        lang = config.labels
+        attrs = dict(table.attrs)  # as_of, freq, ...: joins below need not keep them
+        # side tables with the ids of the customer table's kind, converted once
+        surveys = aligned_side(surveys, table, config.customer_col, "surveys")
+        complaints = aligned_side(complaints, table, config.customer_col, "complaints")
+        if master is not None:
+            table, master = self._join_master(table, master, attrs)
+
+        if self.wanted("rfm"):
+            from kamseg.rfm import fit_rfm_scores, rfm_segments
+
+            self.begin("rfm")
+            with self.guarded("rfm"):
+                fit = self.part("rfm", lambda: fit_rfm_scores(table, bins=config.bins))
+                table = rfm_segments(fit.apply(table), labels=lang)
+
+        clv: ClvFit | None = None
+        if self.wanted("clv"):
+            reason = _clv_reason(table) if self.fitting else None
+            if reason is None:
+                self.begin("clv")
+                with self.guarded("clv"):
+                    clv = self.part("clv", lambda: _fit_clv(table, config))
+                    table = self._predict_clv(table, clv, master)
+            else:
+                self.skipped["clv"] = reason
+        table = self._with_net_profit(table, master)
+
+        if self.wanted("pareto"):
+            from kamseg.pareto import fit_pareto_table, fit_pyramid
+
+            self.begin("pareto")
+            with self.guarded("pareto"):
+                value = config.pareto_value_col
+                profit = "net_profit" if "net_profit" in table.columns else "profit"
+                ranked_fit = self.part(
+                    "pareto", lambda: fit_pareto_table(table, value_col=value, labels=lang)
+                )
+                ranked = ranked_fit.apply(table)
+                tiers = self.part(
+                    "pyramid",
+                    lambda: fit_pyramid(
+                        ranked,
+                        kind=config.kind,
+                        value_col=value,
+                        profit_col=profit,
+                        inactive_days=config.inactive_days or None,
+                        labels=lang,
+                    ),
+                )
+                table = tiers.apply(ranked)
+
+        table = self._key_accounts(table)
+
+        # The usual gap between purchases counts purchase days. With transaction rows they are
+        # counted from them; an engine's weekly or monthly summary counts periods, so the
+        # rhythm steps read the daily repeat purchases of a second, daily engine summary.
+        daily = None
+        rhythm_steps = {"classes", "health", "warnings"} & set(config.steps)
+        if rows is None and config.freq != "D" and rhythm_steps:
+            from kamseg.summary import summarize
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", KamsegWarning)  # given by the first summary
+                daily = summarize(
+                    tx,
+                    customer_col=config.customer_col,
+                    date_col=config.date_col,
+                    amount_col=config.amount_col,
+                    quantity_col=config.quantity_col,
+                    price_col=config.price_col,
+                    as_of=attrs["as_of"],
+                    freq="D",
+                    dropna=config.dropna,
+                    returns=config.returns,
+                )["frequency"]
+
+        # P(alive) vetoes churn calls by rhythm only when the model could tell who dropped out
+        use_p_alive: bool | str = "auto"
+        if clv is not None and getattr(clv.purchases, "dropout_identified", True) is False:
+            use_p_alive = False
+            self.limited["classes"] = (
+                "P(alive) not used by the lifecycle: the purchase model found no dropout in "
+                "these data, so its P(alive) cannot tell who left"
+            )
+
+        side_date_col = config.side_date_col or config.date_col  # surveys, complaints
+        if self.wanted("classes"):
+            from kamseg.classification import fit_and_classify
+
+            self.begin("classes")
+            with self.guarded("classes"), _recording(self.limited, "classes"):
+                need_catalog = (
+                    catalog if rows is not None and rows.product_col else None
+                )  # applying: None is the model's own
+
+                def classes(t: pd.DataFrame) -> pd.DataFrame:
+                    data: dict[str, Any] = {
+                        "transactions": rows,
+                        "surveys": surveys,
+                        "complaints": complaints,
+                        "catalog": need_catalog,
+                        "master": master,
+                    }
+                    if not self.fitting:
+                        out: pd.DataFrame = self.fits["classes"].apply(t, **data)
+                        return out
+                    fit, out = fit_and_classify(
+                        t,
+                        **data,
+                        value_col="revenue",
+                        profit_col="auto",
+                        # one window for every trend of the job (lifecycle, health, warnings)
+                        thresholds=LifecycleThresholds(trend_window_days=config.window_days),
+                        use_p_alive=use_p_alive,
+                        customer_col=config.customer_col,
+                        date_col=side_date_col,
+                        amount_col="amount",
+                        product_col=config.product_col,
+                        dropna=False,
+                        returns="net",
+                        latent_k=3,
+                        labels=lang,
+                        action=config.action,
+                        overwrite=False,
+                    )
+                    fit.warn_skipped()
+                    self.fits["classes"] = fit
+                    return out
+
+                table = _on_daily(table, daily, classes)
+            # prospects (appended by the classes) are not key accounts, and have no revenue
+            # to be <= 0 (the summary's rule: revenue <= 0 is false for NaN)
+            for flag in ("is_key_account", "nonpositive_revenue"):
+                if flag in table.columns:
+                    table[flag] = table[flag].fillna(False).astype(bool)
+
+        if self.wanted("health"):
+            from kamseg.health import fit_health_score
+
+            self.begin("health")
+            if use_p_alive is False:  # the health score leaves such a P(alive) out too
+                table.attrs[P_ALIVE_INFORMATIVE] = False
+
+            def health(t: pd.DataFrame) -> pd.DataFrame:
+                fit = self.part(
+                    "health",
+                    lambda: fit_health_score(
+                        t, transactions=rows, window_days=config.window_days, labels=lang
+                    ),
+                )
+                out: pd.DataFrame = fit.apply(t, transactions=rows)
+                return out
+
+            with self.guarded("health"), _recording(self.limited, "health"):
+                table = _on_daily(table, daily, health)
+
+        if self.wanted("warnings"):
+            from kamseg.alerts import fit_early_warnings
+
+            self.begin("warnings")
+
+            def alerts(t: pd.DataFrame) -> pd.DataFrame:
+                data: dict[str, Any] = {
+                    "transactions": rows,
+                    "surveys": surveys,
+                    "complaints": complaints,
+                }
+                fit = self.part(
+                    "warnings",
+                    lambda: fit_early_warnings(
+                        t,
+                        **data,
+                        window_days=config.window_days,
+                        customer_col=config.customer_col,
+                        date_col=side_date_col,
+                        labels=lang,
+                    ),
+                )
+                out: pd.DataFrame = fit.apply(t, **data)
+                return out
+
+            with self.guarded("warnings"), _recording(self.limited, "warnings"):
+                table = _on_daily(table, daily, alerts)
+
+        table = self._churn(table, rows)
+        if not in_pandas:
+            for step in ("classes", "health", "warnings"):
+                if step in self.steps:
+                    self.limited[step] = "; ".join(
+                        x
+                        for x in (self.limited.get(step), "no transaction rows (engine input)")
+                        if x
+                    )
+        if isinstance(self.say, ProgressBar):
+            self.say.close()
+        table.attrs.update(attrs)
+        table.attrs["kamseg_steps"] = self.steps
+        table.attrs["kamseg_skipped"] = self.skipped
+        table.attrs["kamseg_limited"] = self.limited
+        return table
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def _join_master(
+        self, table: pd.DataFrame, master: pd.DataFrame, attrs: dict[Any, Any]
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        master = aligned_master(master, table)
+        extra, renamed = master_columns(master, table)
+        if renamed:
+            warn(
+                f"{_FUNC}: the master's column(s) {renamed} have the names of columns this "
+                f"job writes; they are joined as {['master_' + c for c in renamed]}.",
+                stacklevel=4,
+            )
+        if len(extra.columns):
+            from kamseg._validation import match_master
+
+            match_master(table, master, func=_FUNC)  # warns about unknown customers
+            table = table.join(extra, how="left")
+            table.attrs.update(attrs)  # the later steps read as_of and freq from here
+        return table, master.drop(columns=renamed)
+
+    def _key_accounts(self, table: pd.DataFrame) -> pd.DataFrame:
+        config = self.config
+        if "key_accounts" not in config.steps:
+            return table
+        if self.fitting:
+            criteria = _criteria(config, table)
+            missing = [c for c in criteria if c not in table.columns]
+            if missing:
+                raise ConfigError(
+                    f"{_FUNC}: key-account criteria name column(s) {missing} that the table "
+                    f"does not have. Hint: columns are {list(table.columns)}; criteria come "
+                    "from the master (join) or earlier steps."
+                )
+            if len(table) < config.min_accounts:
+                self.skipped["key_accounts"] = (
+                    f"{len(table)} customer(s), fewer than min_accounts {config.min_accounts}"
+                )
+                return table
+        elif not self.wanted("key_accounts"):
+            return table
+        from kamseg.accounts import fit_score_accounts, fit_select_key_accounts
+
+        self.begin("key_accounts")
+        with self.guarded("key_accounts"):
+            scoring = self.part(
+                "key_accounts",
+                lambda: fit_score_accounts(
+                    table,
+                    criteria=_criteria(config, table),
+                    normalize_weights=True,
+                    missing="worst",
+                ),
+            )
+            scored = scoring.apply(table)
+            selection = self.part(
+                "key_account_selection",
+                lambda: fit_select_key_accounts(
+                    scored, min_accounts=config.min_accounts, max_accounts=config.max_accounts
+                ),
+            )
+            table = selection.apply(scored)
+        return table
+
+    def _predict_clv(
+        self, table: pd.DataFrame, fitted: ClvFit, master: pd.DataFrame | None
+    ) -> pd.DataFrame:
+        from kamseg import clv
+
+        config = self.config
+        kw: dict[str, Any] = {}
+        cost = config.cost_to_serve_col
+        has_cost = master is not None and cost in table.columns
+        if "profit" in table.columns:  # each customer's margin so far (at most 1)
+            table = table.assign(margin=_margin_so_far(table))
+            kw["margin"] = "margin"
+        elif config.margin is not None or has_cost:
+            kw["margin"] = self._margin_without_profit("clv")
+        if has_cost:  # customers missing from the master: 0
+            table = table.assign(**{cost: table[cost].fillna(0.0)})
+            kw["cost_to_serve"] = cost
+        return clv.predict(
+            table,
+            fitted.purchases,
+            spend=fitted.spend,
+            horizon=config.horizon,
+            discount_rate=config.discount_rate,
+            freq=config.freq,
+            **kw,
+        )
+
+    def _margin_without_profit(self, step: str) -> float:
+        """The gross margin of a table without profit: the `margin` setting, else 1.0 (the
+        revenue counted as gross profit), said in ``limited[step]``."""
+        if self.config.margin is not None:
+            return self.config.margin
+        self.limited.setdefault(
+            step,
+            "no profit column and no margin setting: the revenue counts as gross profit "
+            "(margin 1.0) less the cost to serve; set margin (--margin)",
+        )
+        return 1.0
+
+    def _with_net_profit(self, table: pd.DataFrame, master: pd.DataFrame | None) -> pd.DataFrame:
+        """With a master cost to serve: ``net_profit``, the profit so far (or revenue x
+        margin) less the yearly cost to serve over each customer's tenure (seed 001: profit
+        net of the cost to serve, which the profit pyramid, the whale curve and the report
+        use)."""
+        cost = self.config.cost_to_serve_col
+        if master is None or cost not in table.columns or "net_profit" in table.columns:
+            return table
+        if "profit" in table.columns:
+            gross = table["profit"].to_numpy(dtype=np.float64)
+        else:
+            margin = self._margin_without_profit("pareto")
+            gross = table["revenue"].to_numpy(dtype=np.float64) * margin
+        years = table["tenure_days"].to_numpy(dtype=np.float64) / _YEAR_DAYS
+        served = pd.to_numeric(table[cost], errors="coerce").fillna(0.0).to_numpy() * years
+        return table.assign(net_profit=gross - served)
+
+    def _churn(self, table: pd.DataFrame, rows: PreparedTransactions | None) -> pd.DataFrame:
+        config = self.config
+        if "churn" not in config.steps:
+            return table
+        if rows is None:
+            self.skipped["churn"] = "needs the transaction rows in pandas (engine input)"
+            return table
+        if not self.wanted("churn"):
+            return table
+        from kamseg.churn import fit_churn, predict_churn
+
+        if self.fitting:
+            # a short history (e.g. a one-year export) gets a shorter churn window: the
+            # automatic cut-offs need three windows (history, training labels, evaluation)
+            history = int(rows.as_of_day - rows.day.min()) if rows.n_rows else 0
+            window = config.window_days
+            if history < 3 * window and history // 3 >= _MIN_CHURN_WINDOW:
+                window = history // 3
+                self.limited["churn"] = (
+                    f"a history of {history} days: churn window {window} days instead of "
+                    f"window_days {config.window_days}"
+                )
+            self.begin("churn")  # said before the training, which is most of the step
+            try:
+                self.fits["churn"] = fit_churn(table, transactions=rows, window_days=window)
+            except KamsegError as exc:
+                self.skip("churn", f"no model: {' '.join(str(exc).split())}")
+                return table
+        else:
+            self.begin("churn")
+        with self.guarded("churn"):
+            table = predict_churn(table, self.fits["churn"], transactions=rows)
+        return table
+
+
+def _clv_reason(table: pd.DataFrame) -> str | None:
+    """Why lifetime value cannot be fitted on `table`, or None."""
+    repeat = table["frequency"].to_numpy() > 0
+    if not repeat.any():
+        return "no customer bought in more than one period"
+    spend_ok = repeat & (table["monetary_value"].to_numpy() > 0)
+    if np.count_nonzero(spend_ok) < 2:
+        return "fewer than 2 repeat buyers with positive spend (Gamma-Gamma)"
+    return None
+
+
+def _fit_clv(table: pd.DataFrame, config: SegmentConfig) -> ClvFit:
+    from kamseg import clv
+
+    purchases = clv.fit(table, model=config.clv_model, penalty=config.penalty)
+    # Gamma-Gamma on the repeat buyers; those whose mean repeat spend is <= 0 are left out
+    # by clv.fit with a counted warning (their expected spend is still predicted, shrunk
+    # towards the population mean)
+    spend = clv.fit(table[table["frequency"] > 0], model="gamma_gamma")
+    return ClvFit(purchases, spend)
+
+
+def _margin_so_far(table: pd.DataFrame) -> np.ndarray:
+    """Each customer's profit per unit of revenue so far: 0 without revenue, at most 1."""
+    revenue = table["revenue"].to_numpy()
+    positive = revenue > 0
+    profit = table["profit"].to_numpy()
+    margin = np.where(positive, profit / np.where(positive, revenue, 1), 0.0)
+    return np.minimum(margin, 1.0)
+
+
+def _on_daily(
+    table: pd.DataFrame, daily: pd.Series | None, step: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """Run `step` on `table`, or, with `daily` repeat purchases (an engine's weekly or
+    monthly summary), on a view whose ``frequency`` is daily; the table's own ``frequency``
+    and ``attrs["freq"]`` come back on the result."""
+    if daily is None:
+        return step(table)
+    view = table.assign(frequency=daily.reindex(table.index))
+    view.attrs = {**table.attrs, "freq": "D"}
+    out = step(view)
+    out = out.assign(frequency=table["frequency"].reindex(out.index))
+    out.attrs = {**out.attrs, "freq": table.attrs.get("freq")}
+    return out
+
+
+@contextlib.contextmanager
+def _recording(limited: dict[str, str], step: str) -> Iterator[None]:
+    """Record a step's warnings that list parts skipped for want of data in `limited`;
+    re-emit every other warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        _, _, text = str(w.message).partition(": ")
+        if issubclass(w.category, KamsegWarning) and text.startswith(
+            ("skipped", "check(s) not made")
+        ):
+            part = text.split(". Hint:")[0].rstrip(".")
+            limited[step] = "; ".join(x for x in (limited.get(step), part) if x)
+            continue
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -1,0 +1,379 @@
+"""Fit once, apply anywhere: what :func:`kamseg.segment` learns from a customer base, frozen.
+
+:func:`fit_segments` runs the whole job on a base and keeps what each step learned: RFM cut
+points, the purchase and spend models, Pareto and pyramid thresholds, the key-account
+normalisation and selection threshold, the class thresholds, the rhythm base gap, the
+latent-needs reference profiles, the health normalisation and the churn model, with the
+config and the `as_of` of the fit. :meth:`SegmentModel.apply` labels customers with those
+frozen values, row by row: scoring a subset of customers gives exactly the rows that
+scoring everyone gives, and scoring the base again gives the fitted table
+(``segment(data) == fit_segments(data).apply(data)``).
+
+:meth:`SegmentModel.save` writes one versioned file (JSON and ``.npy`` arrays in a zip, no
+pickle); :meth:`SegmentModel.load` reads it back and refuses files of another format
+version. Scoring a loaded model imports neither scikit-learn nor scipy unless the steps it
+runs need them (the churn trees are scored with numpy).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from kamseg import _state
+from kamseg._state import state
+from kamseg.config import SegmentConfig
+from kamseg.errors import ModelFileError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SegmentModel", "fit_segments"]
+
+#: The ``format`` of a saved model's header.
+FORMAT = "kamseg-segment-model"
+#: The format version this kamseg writes and reads; a file of another version is refused.
+FORMAT_VERSION = 1
+
+_FUNC = "fit_segments"
+
+
+@state("model.SegmentModel")
+@dataclasses.dataclass(frozen=True, repr=False)
+class SegmentModel:
+    """What :func:`fit_segments` learned from a customer base; label customers with
+    :meth:`apply`, write it with :meth:`save`, read it with :meth:`load`.
+
+    Attributes
+    ----------
+    config
+        The settings of the fit (a plain dict; :attr:`segment_config` rebuilds the
+        :class:`~kamseg.SegmentConfig`).
+    as_of
+        The observation date of the fit; :meth:`apply` works as of it unless told otherwise.
+    freq
+        The period of the BTYD columns ("D", "W", "M").
+    parts
+        Each step's fitted part, by name (e.g. ``"rfm"``, ``"clv"``, ``"classes"``).
+    steps
+        The steps the fit ran, in order.
+    skipped, limited
+        The steps the fit skipped, and the parts it left out, with reasons (as
+        ``attrs["kamseg_skipped"]`` and ``attrs["kamseg_limited"]`` of :func:`segment`).
+    n_customers
+        The customers of the fitted base (rows of its table).
+    kamseg_version
+        The kamseg version that fitted the model.
+    schema
+        The dtype of each column of the fitted table (categoricals with their categories):
+        :meth:`apply` gives its columns these dtypes, so that a few customers get the
+        dtypes of the whole base (e.g. float scores where the base's prospects have none).
+    """
+
+    config: Mapping[str, Any]
+    as_of: pd.Timestamp
+    freq: str
+    parts: Mapping[str, Any]
+    steps: tuple[str, ...]
+    skipped: Mapping[str, str]
+    limited: Mapping[str, str]
+    n_customers: int
+    kamseg_version: str
+    schema: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def segment_config(self) -> SegmentConfig:
+        """The :class:`~kamseg.SegmentConfig` of the fit."""
+        return SegmentConfig.from_dict(dict(self.config))
+
+    def apply(
+        self,
+        transactions: Any,
+        *,
+        master: pd.DataFrame | None = None,
+        surveys: pd.DataFrame | None = None,
+        complaints: pd.DataFrame | None = None,
+        catalog: pd.DataFrame | None = None,
+        as_of: Any = None,
+        progress: Any = None,
+    ) -> pd.DataFrame:
+        """Label customers with what the model learned: one row per customer, the columns
+        of :func:`kamseg.segment`.
+
+        Parameters
+        ----------
+        transactions
+            The transactions of the customers to label (any input :func:`kamseg.segment`
+            takes), with the column names of the fit's config. Each customer is labelled
+            from its own rows and side-table rows only.
+        master, surveys, complaints, catalog
+            Side tables, as for :func:`kamseg.segment` (give those the fit had, for the
+            same columns).
+        as_of
+            Observation date; default the fit's `as_of` (then later transactions are left
+            out, with the summary's warning). Give a later date to score later data with
+            the same thresholds and models.
+        progress
+            As for :func:`kamseg.segment`.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by customer id; ``attrs`` as :func:`kamseg.segment` sets them.
+
+        Examples
+        --------
+        >>> import kamseg
+        >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=3)
+        >>> config = kamseg.SegmentConfig(steps=("rfm", "clv", "pareto"))
+        >>> model = kamseg.fit_segments(data.transactions, config=config)
+        >>> cid = data.transactions["customer_id"].iloc[0]
+        >>> row = model.apply(data.transactions[data.transactions["customer_id"] == cid])
+        >>> base = model.apply(data.transactions)
+        >>> row.equals(base.loc[[cid]])
+        True
+        """
+        from kamseg.pipeline import run_job
+
+        table, _ = run_job(
+            transactions,
+            master=master,
+            surveys=surveys,
+            complaints=complaints,
+            catalog=catalog,
+            config=self.segment_config,
+            as_of=self.as_of if as_of is None else as_of,
+            progress=progress,
+            fits=dict(self.parts),
+            fit_skipped=self.skipped,
+        )
+        return conform(table, self.schema)
+
+    # --- files ---------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to one file (JSON and ``.npy`` arrays in a zip; no pickle).
+
+        The file is written next to `path` and renamed into place, so a reader never sees
+        half a model.
+        """
+        import kamseg
+
+        header = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "kamseg_version": kamseg.__version__,
+            "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "as_of": self.as_of.isoformat(),
+            "steps": list(self.steps),
+        }
+        target = os.fspath(path)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        try:
+            _state.write(tmp, self, header)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SegmentModel:
+        """Read a model written by :meth:`save`.
+
+        Raises
+        ------
+        ModelFileError
+            If the file is not a kamseg model, is corrupt, or was written in another format
+            version (the message names both versions).
+        FileNotFoundError
+            If there is no such file.
+        """
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"SegmentModel.load: no such file {path!r}")
+        header = _state.read_header(path)
+        if header.get("format") != FORMAT:
+            raise ModelFileError(
+                f"SegmentModel.load: {path!r} is not a kamseg segment model (format "
+                f"{header.get('format')!r})."
+            )
+        version = header.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ModelFileError(
+                f"SegmentModel.load: {path!r} has model format version {version!r} (written "
+                f"by kamseg {header.get('kamseg_version')}); this kamseg reads version "
+                f"{FORMAT_VERSION}. Hint: fit the model again with this kamseg "
+                "(kamseg segment ... --save-model)."
+            )
+        model = _state.read(path)
+        if not isinstance(model, cls):
+            raise ModelFileError(f"SegmentModel.load: {path!r} does not hold a segment model.")
+        return model
+
+    # --- what was learned ----------------------------------------------------------------
+
+    def summary(self) -> pd.DataFrame:
+        """What each step learned, one row per part: its kind and the main values."""
+        rows = []
+        for name, part in self.parts.items():
+            rows.append({"part": name, "kind": type(part).__name__, "learned": _describe(part)})
+        for name, reason in self.skipped.items():
+            rows.append({"part": name, "kind": "skipped", "learned": reason})
+        return pd.DataFrame(rows, columns=["part", "kind", "learned"]).set_index("part")
+
+    def __repr__(self) -> str:
+        parts = ", ".join(self.parts)
+        return (
+            f"SegmentModel(as_of={self.as_of.date()}, freq={self.freq!r}, "
+            f"n_customers={self.n_customers}, steps={list(self.steps)}, parts=[{parts}])"
+        )
+
+
+def table_schema(table: pd.DataFrame) -> dict[str, Any]:
+    """Each column's dtype as text; a categorical's as its categories and order."""
+    schema: dict[str, Any] = {}
+    for col, dtype in table.dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            schema[str(col)] = {
+                "categories": [str(c) for c in dtype.categories],
+                "ordered": bool(dtype.ordered),
+            }
+        else:
+            schema[str(col)] = str(dtype)
+    return schema
+
+
+def conform(table: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
+    """`table` with the dtypes of `schema` where they differ and the values allow it
+    (ints where the base had floats, bools where it had objects, categories)."""
+    changes = {}
+    for col in table.columns:
+        want = schema.get(str(col))
+        if want is None:
+            continue
+        have = table[col].dtype
+        if isinstance(want, Mapping):
+            target: Any = pd.CategoricalDtype(list(want["categories"]), bool(want["ordered"]))
+            if have == target:
+                continue
+        elif str(have) == want:
+            continue
+        else:
+            target = want
+        try:
+            changes[col] = table[col].astype(target)
+        except (TypeError, ValueError):  # e.g. NaN where the base had only ints
+            continue
+    if not changes:
+        return table
+    out = table.assign(**{str(c): v for c, v in changes.items()})
+    out.attrs = table.attrs
+    return out
+
+
+def _describe(part: Any, limit: int = 6) -> str:
+    """A short text of a part's learned values (scalars and small tuples; array sizes)."""
+    import numpy as np
+
+    bits = []
+    for f in dataclasses.fields(part):
+        value = getattr(part, f.name)
+        if isinstance(value, np.ndarray):
+            bits.append(f"{f.name}: {value.size} values")
+        elif isinstance(value, float | int | str | bool) or value is None:
+            bits.append(
+                f"{f.name}={value!r}" if not isinstance(value, float) else f"{f.name}={value:.4g}"
+            )
+        elif isinstance(value, tuple) and len(value) <= limit:
+            bits.append(f"{f.name}={value!r}")
+        elif dataclasses.is_dataclass(value):
+            bits.append(f"{f.name}: {type(value).__name__}")
+        elif hasattr(value, "params"):  # a clv FitResult
+            bits.append(f"{f.name}: {value!r}")
+        if len(bits) >= limit:
+            break
+    return "; ".join(bits)
+
+
+def fit_segments(
+    transactions: Any,
+    *,
+    master: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+    complaints: pd.DataFrame | None = None,
+    catalog: pd.DataFrame | None = None,
+    config: SegmentConfig | None = None,
+    as_of: Any = None,
+    progress: Any = None,
+) -> SegmentModel:
+    """Learn from a customer base what :func:`kamseg.segment` learns, frozen in a model.
+
+    Takes the arguments of :func:`kamseg.segment` and runs the same job; the model's
+    :meth:`~SegmentModel.apply` on the same data gives the table :func:`kamseg.segment`
+    gives.
+
+    Examples
+    --------
+    >>> import kamseg
+    >>> data = kamseg.datasets.make_transactions(n_customers=300, seed=3)
+    >>> config = kamseg.SegmentConfig(steps=("rfm", "clv", "pareto"))
+    >>> model = kamseg.fit_segments(data.transactions, config=config)
+    >>> model.steps
+    ('summary', 'rfm', 'clv', 'pareto')
+    >>> model.apply(data.transactions).equals(kamseg.segment(data.transactions, config=config))
+    True
+    """
+    model, _ = fit_and_label(
+        transactions,
+        master=master,
+        surveys=surveys,
+        complaints=complaints,
+        catalog=catalog,
+        config=config,
+        as_of=as_of,
+        progress=progress,
+    )
+    return model
+
+
+def fit_and_label(
+    transactions: Any,
+    *,
+    master: pd.DataFrame | None,
+    surveys: pd.DataFrame | None,
+    complaints: pd.DataFrame | None,
+    catalog: pd.DataFrame | None,
+    config: SegmentConfig | None,
+    as_of: Any,
+    progress: Any,
+) -> tuple[SegmentModel, pd.DataFrame]:
+    """The model and the fitted base's table, from one run of the job."""
+    import kamseg
+    from kamseg.pipeline import checked_config, run_job
+
+    config = checked_config(config, _FUNC)
+    table, job = run_job(
+        transactions,
+        master=master,
+        surveys=surveys,
+        complaints=complaints,
+        catalog=catalog,
+        config=config,
+        as_of=as_of,
+        progress=progress,
+    )
+    model = SegmentModel(
+        config=config.to_dict(),
+        as_of=pd.Timestamp(table.attrs["as_of"]),
+        freq=str(table.attrs.get("freq", config.freq)),
+        parts=dict(job.fits),
+        steps=tuple(job.steps),
+        skipped=dict(job.skipped),
+        limited=dict(job.limited),
+        n_customers=len(table),
+        kamseg_version=kamseg.__version__,
+        schema=table_schema(table),
+    )
+    return model, table
