@@ -404,11 +404,18 @@ customer_col, date_col, amount_col, n_train_rows
         """The churn probability of each row: a matrix of the `features` columns in order,
         or a :func:`~kamseg.churn.churn_features` table (its `features` columns are used).
 
-        Bit for bit ``estimator.predict_proba(X)[:, 1]`` of the model's estimator.
+        Bit for bit ``estimator.predict_proba(X)[:, 1]`` of the model's estimator (tested),
+        which is what a state made by :meth:`kamseg.churn.ChurnModel.to_state` calls in the
+        process that trained it (several times faster for large tables); a state read from a
+        file scores with numpy.
         """
         x = self._matrix(features)
         if len(x) == 0:
             return np.empty(0)
+        fitted = getattr(self, "_estimator", None)
+        if fitted is not None:  # the process that trained it: scikit-learn's compiled trees
+            proba: np.ndarray = fitted.predict_proba(x)[:, 1]
+            return proba
         return self.calibrator(self.trees.decision_function(x))
 
     def _matrix(self, features: np.ndarray | pd.DataFrame) -> np.ndarray:
@@ -437,9 +444,10 @@ customer_col, date_col, amount_col, n_train_rows
 
 
 def state_of(model: Any) -> ChurnState:
-    """The :class:`ChurnState` of a :class:`~kamseg.churn.ChurnModel`."""
+    """The :class:`ChurnState` of a :class:`~kamseg.churn.ChurnModel` (holding on to its
+    estimator, not saved, to score in the process that trained it)."""
     trees, calibrator = export_estimator(model.estimator)
-    return ChurnState(
+    state = ChurnState(
         trees=trees,
         calibrator=calibrator,
         features=tuple(model.features),
@@ -458,6 +466,8 @@ def state_of(model: Any) -> ChurnState:
         amount_col=model.amount_col,
         n_train_rows=model.n_train_rows,
     )
+    object.__setattr__(state, "_estimator", model.estimator)
+    return state
 
 
 def check_base_gap(value: Any, *, func: str) -> float | None:

@@ -499,11 +499,12 @@ def churn_model(
     e_codes, e_columns = hist.features(eval_day, func=func)
     eval_feats = pd.DataFrame(e_columns, index=prepared.ids.take(e_codes), copy=False)
     fitted = estimator(calibration, seed, codes, x, y.astype(np.int64))
-    trees, calibrate = export_estimator(fitted)  # scored as predict_churn scores
+    export_estimator(fitted)  # a model that cannot be saved fails here, not later
 
     y_eval = labels_at(prepared, e_codes, eval_day, window)
     x_eval = eval_feats[list(names)].to_numpy(dtype=np.float64)
-    scores: dict[str, np.ndarray | None] = {"gbm": calibrate(trees.decision_function(x_eval))}
+    # scikit-learn's compiled trees: bit for bit the numpy trees of a saved model (tested)
+    scores: dict[str, np.ndarray | None] = {"gbm": fitted.predict_proba(x_eval)[:, 1]}
     if baselines:
         scores.update(btyd_baselines(eval_feats, window, func=func))
     info = {"eval_cutoff": iso(eval_day), "window_days": window}

@@ -367,9 +367,9 @@ def fit_and_classify(
     skipped: list[str] = []
     need = None
     if transactions is not None and catalog is not None:
-        from kamseg.needs import fit_need_level
+        from kamseg.needs import fit_and_label_need_level
 
-        need = fit_need_level(
+        need, out = fit_and_label_need_level(  # fitted and applied in one pass
             out,
             transactions=transactions,
             catalog=catalog,
@@ -378,9 +378,9 @@ def fit_and_classify(
             date_col=date_col,
             amount_col=amount_col,
             latent_k=latent_k,
+            stacklevel=stacklevel,
             **common,
         )
-        out = need.apply(out, transactions=transactions)
     else:
         missing = " and ".join(
             name for name, t in (("transactions", transactions), ("catalog", catalog)) if t is None

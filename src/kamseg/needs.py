@@ -99,6 +99,7 @@ __all__ = [
     "CatalogKey",
     "LatentMethod",
     "NeedLevelFit",
+    "fit_and_label_need_level",
     "fit_need_level",
     "latent_needs",
     "need_level",
@@ -441,10 +442,9 @@ def fit_need_level(
         the order of their ids), as their ids and spend-share profiles (float64, each
         distinct profile once). :meth:`~NeedLevelFit.apply` finds a customer's neighbours
         among these reference customers other than itself (its own id left out), so on the
-        base it gives :func:`need_level`'s output, and on any subset the same rows. The fit
-        takes about ``8 * (n_categories + 2)`` bytes per distinct reference profile plus
-        ``4 + 8`` (an int64 id; a string id its length) per reference customer: at most
-        5,000 of them, whatever the number of customers.
+        base it gives :func:`need_level`'s output, and on any subset the same rows. Size:
+        ``8 * (n_categories + 2)`` bytes per distinct reference profile plus ``4 + 8`` per
+        reference customer (at most 5,000 of them).
 
     Raises
     ------
@@ -485,21 +485,39 @@ def fit_need_level(
 
 
 @dataclasses.dataclass(frozen=True)
-class _NeedOptions:
-    on: Any
-    customer_col: Hashable | None
-    product_col: Hashable
-    category_col: Hashable
-    level_col: Hashable
-    date_col: Hashable
-    amount_col: Hashable
-    as_of: Any
-    dropna: bool
-    returns: Any
-    latent_k: Any
-    labels: Any
-    action: bool
-    overwrite: bool
+class _NeedOptions:  # the options of need_level, with its defaults
+    on: Any = "product"
+    customer_col: Hashable | None = None
+    product_col: Hashable = "product"
+    category_col: Hashable = "category"
+    level_col: Hashable = "need_level"
+    date_col: Hashable = "date"
+    amount_col: Hashable = "amount"
+    as_of: Any = None
+    dropna: bool = False
+    returns: Any = "net"
+    latent_k: Any = None
+    labels: Any = "en"
+    action: bool = False
+    overwrite: bool = False
+
+
+def fit_and_label_need_level(
+    customers: pd.DataFrame,
+    *,
+    transactions: pd.DataFrame | PreparedTransactions,
+    catalog: pd.DataFrame,
+    stacklevel: int = 5,
+    **options: Any,
+) -> tuple[NeedLevelFit, pd.DataFrame]:
+    """``(fit, table)``: :func:`fit_need_level` and its :meth:`~NeedLevelFit.apply` to the
+    same customers in one pass (`options`: those of :func:`need_level`)."""
+    func = "need_level"
+    opts = _NeedOptions(**options)
+    customers, prepared, cat, fields = _read_base(customers, transactions, catalog, opts, func)
+    positions = prepared.positions(customers.index, func=func)  # warns about unknown ids
+    fit, rows, prof = _fit_base(customers, prepared, positions, cat, fields, func)
+    return fit, fit.label(customers, rows, cat, func=func, stacklevel=stacklevel, prof=prof)
 
 
 def _read_base(
