@@ -564,9 +564,7 @@ def _cmd_rfm(args: argparse.Namespace) -> int:
 
     output = Path(args.output)
     _suffix(output, "output")  # fail before the work, not after
-    report = None if args.report is None else Path(args.report)
-    if report is not None and report.suffix.lower() not in (".html", ".htm"):
-        raise _UsageError(f"report {str(report)!r}: the report is HTML; name it *.html")
+    report = _report_path(args)
     source = Path(args.input)
     _check_outputs({"output": output, "report": report}, {"input": source})
     tx = read_table(source, str_columns=[args.customer_col])
