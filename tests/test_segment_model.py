@@ -110,7 +110,14 @@ def test_one_customer_is_its_row_of_the_base(data, fitted, applied):
         warnings.simplefilter("always")
         out = model.apply(tx, master=data.master.loc[[cid]])
     assert list(out.index) == [cid]
-    for col in ("rfm_score", "clv", "abc_class", "account_rank", "value_class", "churn_probability"):
+    for col in (
+        "rfm_score",
+        "clv",
+        "abc_class",
+        "account_rank",
+        "value_class",
+        "churn_probability",
+    ):
         assert out[col].iloc[0] == applied.loc[cid, col], col
     assert "satisfaction_class" not in out.columns
     assert any("skipped" in str(w.message) for w in caught)
@@ -229,6 +236,26 @@ def test_apply_at_a_later_as_of(data, fitted, applied):
     shift = out.loc[buyers, "days_since_last"] - applied.loc[buyers, "days_since_last"]
     assert (shift == 90).all()
     assert (out.loc[buyers, "p_alive"] <= applied.loc[buyers, "p_alive"] + 1e-12).all()
-    assert out["lifecycle_stage"].eq("churned").sum() >= applied["lifecycle_stage"].eq(
-        "churned"
-    ).sum()
+    assert (
+        out["lifecycle_stage"].eq("churned").sum()
+        >= applied["lifecycle_stage"].eq("churned").sum()
+    )
+
+
+def test_concurrent_apply_calls_give_the_same_rows(data, fitted, applied):
+    """A service calls apply from several threads at once on one model."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model, _ = fitted
+    buyers = list(applied.index[applied["first_purchase"].notna()][:24])
+
+    def one(cid):
+        parts = _subset_rows(data, [cid])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", kamseg.errors.KamsegWarning)
+            return model.apply(parts.pop("transactions"), **parts)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rows = list(pool.map(one, buyers))
+    for cid, row in zip(buyers, rows, strict=True):
+        pd.testing.assert_frame_equal(row, applied.loc[[cid]])
