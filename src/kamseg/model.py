@@ -107,7 +107,9 @@ class SegmentModel:
         transactions
             The transactions of the customers to label (any input :func:`kamseg.segment`
             takes), with the column names of the fit's config. Each customer is labelled
-            from its own rows and side-table rows only.
+            from its own rows and side-table rows only. A PySpark DataFrame is labelled in
+            Spark by :func:`kamseg.model_spark.apply_spark` (side tables pandas or Spark)
+            and gives a PySpark DataFrame.
         master, surveys, complaints, catalog
             Side tables, as for :func:`kamseg.segment` (give those the fit had, for the
             same columns).
@@ -135,6 +137,20 @@ class SegmentModel:
         >>> row.equals(base.loc[[cid]])
         True
         """
+        from kamseg.model_spark import is_spark_frame
+
+        if is_spark_frame(transactions):  # labelled in Spark: a Spark DataFrame
+            from kamseg.model_spark import apply_spark
+
+            return apply_spark(  # type: ignore[return-value]
+                self,
+                transactions,
+                master=master,
+                surveys=surveys,
+                complaints=complaints,
+                catalog=catalog,
+                as_of=as_of,
+            )
         from kamseg.pipeline import run_job
 
         table, _ = run_job(
@@ -314,6 +330,12 @@ def fit_segments(
     :meth:`~SegmentModel.apply` on the same data gives the table :func:`kamseg.segment`
     gives.
 
+    A PySpark DataFrame (side tables pandas or Spark) is collected to the driver through
+    Arrow (the columns the job reads) and fitted as on pandas, up to
+    ``config.pandas_max_rows`` rows; above that the model is fitted on the rows of a
+    deterministic hash sample of customers, an estimate (``model.limited["fit"]`` and a
+    :class:`~kamseg.errors.KamsegWarning` say so). See :mod:`kamseg.model_spark`.
+
     Examples
     --------
     >>> import kamseg
@@ -351,9 +373,33 @@ def fit_and_label(
 ) -> tuple[SegmentModel, pd.DataFrame]:
     """The model and the fitted base's table, from one run of the job."""
     import kamseg
+    from kamseg.model_spark import is_spark_frame
     from kamseg.pipeline import checked_config, run_job
 
     config = checked_config(config, _FUNC)
+    sampled = None
+    if is_spark_frame(transactions):  # collected (or a sample of customers), fitted on pandas
+        from kamseg.model_spark import fit_inputs
+
+        transactions, sides, as_of, sampled = fit_inputs(
+            transactions,
+            master=master,
+            surveys=surveys,
+            complaints=complaints,
+            catalog=catalog,
+            config=config,
+            as_of=as_of,
+        )
+        master, surveys = sides["master"], sides["surveys"]
+        complaints, catalog = sides["complaints"], sides["catalog"]
+        if sampled is not None:
+            from kamseg._validation import warn
+
+            warn(
+                f"{_FUNC}: {sampled}. Hint: raise config.pandas_max_rows to fit on every "
+                "row (the driver then holds them all).",
+                stacklevel=4,
+            )
     table, job = run_job(
         transactions,
         master=master,
@@ -371,7 +417,7 @@ def fit_and_label(
         parts=dict(job.fits),
         steps=tuple(job.steps),
         skipped=dict(job.skipped),
-        limited=dict(job.limited),
+        limited={**job.limited, **({} if sampled is None else {"fit": sampled})},
         n_customers=len(table),
         kamseg_version=kamseg.__version__,
         schema=table_schema(table),

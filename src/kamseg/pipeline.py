@@ -202,7 +202,11 @@ def segment(
         of core by DuckDB as ``config.engine`` says. Or transactions already prepared
         (:func:`kamseg.prepare_transactions`), used as they are. Otherwise they are
         prepared once (one notice for every row dropped or return netted) and every step
-        reads the same rows. With an engine, only the customer table comes back: the
+        reads the same rows. A PySpark DataFrame runs the whole job in Spark and gives a
+        PySpark DataFrame: :func:`kamseg.fit_segments` on the rows collected to the driver
+        (a hash sample of customers above ``config.pandas_max_rows`` rows), then
+        :func:`kamseg.model_spark.apply_spark` on every partition (see the Spark page of
+        the docs). With another engine, only the customer table comes back: the
         lifecycle spend trend, health trends and spend-drop warning are left out, the
         usual gap counts the purchase days of a second, daily engine summary when
         ``config.freq`` is not ``"D"``, and the need level and churn model (which need
@@ -238,6 +242,19 @@ def segment(
     >>> table[["rfm_segment", "abc_class"]].notna().all().all()
     np.True_
     """
+    from kamseg.model_spark import is_spark_frame
+
+    if is_spark_frame(transactions):  # the whole job in Spark: fit on the driver, apply_spark
+        return _segment_spark(  # type: ignore[no-any-return]  # a PySpark DataFrame
+            transactions,
+            master=master,
+            surveys=surveys,
+            complaints=complaints,
+            catalog=catalog,
+            config=config,
+            as_of=as_of,
+            progress=progress,
+        )
     table, _ = run_job(
         transactions,
         master=master,
@@ -249,6 +266,30 @@ def segment(
         progress=progress,
     )
     return table
+
+
+def _segment_spark(transactions: Any, **options: Any) -> Any:
+    """:func:`segment` of a PySpark DataFrame, a PySpark DataFrame: the model is fitted on
+    the rows collected to the driver; when those are every row, the fitted base's table is
+    the answer (one pass: the same rows :func:`kamseg.model_spark.apply_spark` would give),
+    otherwise (a sample of customers above ``pandas_max_rows``) every partition is labelled
+    by :func:`kamseg.model_spark.apply_spark`."""
+    import kamseg  # kamseg.model imports this module: reached through the package
+    from kamseg.model_spark import apply_spark, table_to_spark
+
+    model, table = kamseg.model.fit_and_label(transactions, **options)
+    if "fit" not in model.limited:  # fitted on every row
+        return table_to_spark(table, model, transactions.sparkSession)
+    return apply_spark(
+        model,
+        transactions,
+        master=options["master"],
+        surveys=options["surveys"],
+        complaints=options["complaints"],
+        catalog=options["catalog"],
+        as_of=model.as_of,
+        notices=True,  # the fit read a sample: the preparation's notice counts every row
+    )
 
 
 def checked_config(config: SegmentConfig | None, func: str = _FUNC) -> SegmentConfig:
