@@ -76,7 +76,7 @@ def _worker(tool: str, step: str, path: str, params_path: str) -> None:
                 discount_rate=0.01,
                 freq="D",
             )
-            out = {"clv": clv.to_numpy().tolist()[:2000], "total": float(clv.sum())}
+            out = {"clv": clv.to_numpy()[:2000].tolist(), "total": float(clv.sum())}
     else:
         # what lifetimes loads at import, kamseg loads on first use: load it before timing
         import scipy.optimize
@@ -108,7 +108,7 @@ def _worker(tool: str, step: str, path: str, params_path: str) -> None:
             t0, c0 = time.perf_counter(), time.process_time()
             pred = kamseg.clv.predict(c, f, spend=g, horizon=12, discount_rate=0.01, freq="D")
             clv = pred["clv"]
-            out = {"clv": clv.to_numpy().tolist()[:2000], "total": float(clv.sum())}
+            out = {"clv": clv.to_numpy()[:2000].tolist(), "total": float(clv.sum())}
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
     print(json.dumps({"seconds": seconds, "cpu": cpu, "out": out}))

@@ -552,33 +552,57 @@ def predict(
             return summary_fn(params, x, t_x, T, steps, discount)
 
     alive, expected, discounted = purchases(fitted.values())
-    # a shallow copy: new columns go to the copy only, and the input's data are shared
-    # read-only (copy-on-write in pandas 3), so nothing is duplicated
-    out = customers.copy(deep=False)
+    new = {"p_alive": alive, "expected_purchases": expected}
+    if spend is not None:
+        spend_fn = _spend_function(customers, spend, func=func, monetary_col=monetary_col, x=x)
+        spend_per = spend_fn(None)
+        # spend * discounted, in place when `discounted` is an array of its own
+        clv = np.multiply(
+            discounted, spend_per, out=discounted if discounted.base is None else None
+        )
+        new["expected_spend"] = spend_per
+        new["clv"] = clv
+        if margins is not None:
+            profit = margins * clv
+            if cost_to_serve is not None:
+                cost = _per_customer(customers, cost_to_serve, func=func, arg="cost_to_serve")
+                profit = profit - cost / 12.0 * discount.sum() * alive
+            new["profit_clv"] = profit
+        if interval is not None:
+            new["clv_lower"], new["clv_upper"] = _clv_interval(
+                fitted, spend, spend_fn, purchases, interval=interval, n_draws=n_draws, seed=seed
+            )
+    out = _with_columns(customers, new)
     # lifecycle_stage reads this: a P(alive) that cannot tell who left is not used there
     out.attrs = {**customers.attrs, P_ALIVE_INFORMATIVE: fitted.dropout_identified is not False}
-    out["p_alive"] = alive
-    out["expected_purchases"] = expected
-    if spend is None:
-        return out
+    return out
 
-    spend_fn = _spend_function(customers, spend, func=func, monetary_col=monetary_col, x=x)
-    spend_per = spend_fn(None)
-    clv = spend_per * discounted
-    out["expected_spend"] = spend_per
-    out["clv"] = clv
-    if margins is not None:
-        profit = margins * clv
-        if cost_to_serve is not None:
-            cost = _per_customer(customers, cost_to_serve, func=func, arg="cost_to_serve")
-            profit = profit - cost / 12.0 * discount.sum() * alive
-        out["profit_clv"] = profit
-    if interval is not None:
-        lower, upper = _clv_interval(
-            fitted, spend, spend_fn, purchases, interval=interval, n_draws=n_draws, seed=seed
-        )
-        out["clv_lower"] = lower
-        out["clv_upper"] = upper
+
+def _with_columns(customers: pd.DataFrame, new: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A shallow copy of `customers` with the `new` columns (existing ones of the same name
+    replaced in place). The input's data are shared read-only (copy-on-write in pandas 3),
+    so nothing is duplicated; when every column is new, the arrays computed here become
+    the new columns as they are (no copy: on a million customers each copy of a column
+    touches 8 MB of fresh memory)."""
+    if (
+        not isinstance(customers.columns, pd.MultiIndex)
+        and customers.flags.allows_duplicate_labels
+        and not any(name in customers.columns for name in new)
+    ):
+        columns = [
+            # only arrays made here are shared; any other (a view) is copied, as by setitem
+            pd.Series(
+                values if values.base is None and values.flags.writeable else values.copy(),
+                index=customers.index,
+                name=name,
+                copy=False,
+            )
+            for name, values in new.items()
+        ]
+        return pd.concat([customers, *columns], axis=1)
+    out = customers.copy(deep=False)
+    for name, values in new.items():
+        out[name] = values
     return out
 
 
@@ -638,15 +662,14 @@ def _spend_function(
                 f"{func}: `spend` must be a 'gamma_gamma' fit or a column name; got a "
                 f"{spend.model!r} fit."
             )
-        from kamseg.clv._gamma_gamma import conditional_expected_spend
+        from kamseg.clv._gamma_gamma import repeat_spend
 
         check_columns(customers, {"monetary_col": monetary_col}, func=func)
         m = to_float(customers[monetary_col], func=func, col=str(monetary_col))
-        m = np.where(x > 0, m, 0.0)
         base = spend.values()
 
         def gg(params: np.ndarray | None) -> np.ndarray:
-            return conditional_expected_spend(base if params is None else params, x, m)
+            return repeat_spend(base if params is None else params, x, m)
 
         return gg
     values = _per_customer(customers, spend, func=func, arg="spend")

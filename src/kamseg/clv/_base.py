@@ -15,7 +15,7 @@ import math
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,11 +24,15 @@ from kamseg._state import state
 from kamseg.clv._collapse import (
     SKIP_SHARE,
     chunked_sum,
+    distinct_rows,
     factorize,
+    in_background,
     unique_levels,
     unique_rows,
 )
 from kamseg.clv._covariance import inverse_information, numeric_covariances
+from kamseg.clv._newton import newton_polish as _newton_polish
+from kamseg.clv._newton import numeric_gradient as _numeric_gradient
 from kamseg.errors import ConvergenceError
 
 __all__ = [
@@ -47,6 +51,7 @@ __all__ = [
     "discounted_sum",
     "factorize",
     "maximize",
+    "prefetch_subsample",
     "unique_levels",
     "unique_rows",
 ]
@@ -135,6 +140,9 @@ class ModelSpec:
         Optional: ``hessian(params, data)``, the analytic Hessian of the weighted total
         log-likelihood (natural scale), for the standard errors in one pass over the data
         instead of one gradient pass per parameter.
+    value_grad_hessian
+        Optional: ``value_and_grad`` and ``hessian`` in one pass (the same numbers), used
+        where the optimiser's last step is likely to be the estimates.
     initial
         ``initial(data)``: a starting point (natural scale, all positive).
     """
@@ -147,6 +155,9 @@ class ModelSpec:
     gradient: Gradient | None = None
     value_and_grad: Callable[[np.ndarray, Prepared], tuple[float, np.ndarray]] | None = None
     hessian: Callable[[np.ndarray, Prepared], np.ndarray] | None = None
+    value_grad_hessian: (
+        Callable[[np.ndarray, Prepared], tuple[float, np.ndarray, np.ndarray]] | None
+    ) = None
 
 
 @state("clv.FitResult")
@@ -383,32 +394,15 @@ def checked_params(params: Any, *, model: str, names: tuple[str, ...], func: str
 def collapse(columns: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> Prepared:
     """Collapse identical rows of `columns` into distinct rows with summed weights.
 
-    Rows are merged by hashing (:func:`~kamseg.clv._collapse.unique_levels`), in no
-    particular order; when one column has more than 90 % distinct values (continuous
-    time) the rows are kept as they are, each with its own weight: the fit is the same.
+    Rows are merged by :func:`~kamseg.clv._collapse.distinct_rows` (one sort of packed
+    whole numbers, or hashing), in no particular order; when one column has more than
+    90 % distinct values (continuous time) the rows are kept as they are, each with its
+    own weight: the fit is the same.
     ``extra["levels"]`` keeps, per column, its sorted distinct values and each row's
     index into them, for models that compute terms once per distinct value.
     """
-    rows, inverse, levels = unique_levels(columns, skip_share=SKIP_SHARE)
-    n_rows = len(next(iter(rows.values()))) if rows else 0
-    counts = np.bincount(
-        inverse,
-        weights=None if weights is None else np.asarray(weights, dtype=np.float64),
-        minlength=n_rows,
-    )
-    wsum = np.asarray(counts, dtype=np.float64)  # whole counts are exact in float64
-    return Prepared(rows, wsum, {"levels": levels})
-
-
-def _numeric_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray) -> np.ndarray:
-    grad = np.empty_like(theta)
-    for i in range(theta.size):
-        h = 1e-5 * max(1.0, abs(theta[i]))
-        up, down = theta.copy(), theta.copy()
-        up[i] += h
-        down[i] -= h
-        grad[i] = (f(up) - f(down)) / (2 * h)
-    return grad
+    rows, wsum, levels = distinct_rows(columns, weights, skip_share=SKIP_SHARE)
+    return Prepared(rows, wsum, {"levels": levels})  # whole counts are exact in float64
 
 
 def maximize(
@@ -509,7 +503,8 @@ def maximize(
             # one quasi-Newton step with the warm start's curvature: a gradient of
             # ~1e-9 shrinks by about the accuracy of that curvature, at one more pass
             trial = theta - h0 @ grad
-            value, trial_grad = objective(trial)
+            # usually the estimates: their Hessian (standard errors) comes in the same pass
+            value, trial_grad = objective(trial, hessian=True)
             if value < 1e299 and float(np.max(np.abs(trial_grad))) < float(np.max(np.abs(grad))):
                 theta = trial
     if not np.all(np.isfinite(theta)) or objective(theta)[0] >= 1e299:
@@ -555,7 +550,9 @@ def maximize(
     # serve again instead of two more passes over the data
     ll = (float(memo["ll"]) if at_last else total_ll(params_fit)) + ll_offset
     g0 = np.asarray(memo["g_nat"]) if at_last else None
-    cov, log_cov = _covariances(spec, data, params_fit, g0=g0)
+    hess = memo.get("hess")
+    h0 = hess[1] if hess is not None and hess[0] == params_fit.tobytes() else None
+    cov, log_cov = _covariances(spec, data, params_fit, g0=g0, hess=h0)
     with np.errstate(all="ignore"):
         params = params_fit * units
         cov = cov * np.outer(units, units)
@@ -606,18 +603,35 @@ def _subsample(data: Prepared, *, target: int) -> Prepared | None:
     return sub
 
 
-def _draw_subsample(data: Prepared, *, target: int) -> Prepared | None:
-    n = data.n_obs
+def prefetch_subsample(data: Prepared, *, target: int = _WARM_START_ROWS) -> None:
+    """Start drawing the customers of :func:`_subsample` on the second thread (the draw
+    depends on the weights only; the same draw as without prefetching)."""
+    weights = data.weights
+    data.extra[f"warm_start_draw_{target}"] = in_background(lambda: _draw(weights, target))
+
+
+def _draw(weights: np.ndarray, target: int) -> np.ndarray | None:
+    """How many of each row's customers the subsample keeps, or None (too few customers,
+    or weights that are not counts)."""
+    n = float(weights.sum())
     if n < 5 * target:
         return None
     rng = np.random.default_rng(20051)
-    counts = np.rint(data.weights).astype(np.int64)
-    if not np.array_equal(counts, data.weights) or counts.min() < 0:
+    counts = weights.astype(np.int64)  # whole counts (checked): as rint would give
+    if not np.array_equal(counts, weights) or counts.min() < 0:
         return None
-    kept = rng.binomial(counts, target / n)
-    rows = kept > 0
-    arrays = {k: v[rows] for k, v in data.arrays.items()}
-    return Prepared(arrays, kept[rows].astype(np.float64))
+    kept: np.ndarray = rng.binomial(counts, target / n)
+    return kept
+
+
+def _draw_subsample(data: Prepared, *, target: int) -> Prepared | None:
+    pending = data.extra.pop(f"warm_start_draw_{target}", None)
+    kept = _draw(data.weights, target) if pending is None else pending()
+    if kept is None:
+        return None
+    rows = np.flatnonzero(kept)  # one scan of the draws, then small gathers
+    arrays = {k: v.take(rows) for k, v in data.arrays.items()}
+    return Prepared(arrays, kept.take(rows).astype(np.float64))
 
 
 class _Converged(Exception):
@@ -630,6 +644,22 @@ class _Converged(Exception):
         self.theta = theta
 
 
+#: An objective with a stop computes the Hessian along with the value and gradient (when
+#: the spec can, in one pass) once the last gradient was at most this many times the
+#: stop: BFGS near the optimum cuts the gradient ~50-fold per step, so the next point
+#: usually stops the search, and its Hessian gives the standard errors.
+_HESSIAN_AHEAD = 30.0
+
+
+class _Objective(Protocol):
+    """``objective(log params) -> (value, gradient)``; with ``hessian=True`` the spec's
+    Hessian at the point is kept too (see :func:`_make_objective`)."""
+
+    def __call__(
+        self, theta: np.ndarray, *, hessian: bool = False
+    ) -> tuple[float, np.ndarray]: ...
+
+
 def _make_objective(
     spec: ModelSpec,
     data: Prepared,
@@ -638,13 +668,16 @@ def _make_objective(
     box: float | None = None,
     stop_at: float | None = None,
     memo: dict[str, Any] | None = None,
-) -> tuple[Callable[[np.ndarray], tuple[float, np.ndarray]], Callable[[np.ndarray], float]]:
+) -> tuple[_Objective, Callable[[np.ndarray], float]]:
     """(objective(log params) -> (value, gradient), total log-likelihood(params)).
 
     The objective remembers its last evaluation in `memo` (also the log-likelihood
-    ``"ll"`` and natural-scale gradient ``"g_nat"`` there), so asking again for the same
-    point costs nothing; with `stop_at` it raises :class:`_Converged` at the first point
-    whose largest gradient component is at most `stop_at`.
+    ``"ll"`` and natural-scale gradient ``"g_nat"`` there, and with ``hessian=True``, when
+    the spec has ``value_grad_hessian``, ``"hess"``: the natural-scale parameters' bytes
+    and the Hessian there), so asking again for the same point costs nothing; with
+    `stop_at` it raises :class:`_Converged` at the first point whose largest gradient
+    component is at most `stop_at` (and asks for the Hessian from the point after one
+    within ``_HESSIAN_AHEAD * stop_at``).
     """
     n = data.n_obs
     w = data.weights
@@ -659,19 +692,23 @@ def _make_objective(
         g = spec.gradient(params, data) if spec.gradient is not None else None
         return total_ll(params), g
 
-    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+    def objective(theta: np.ndarray, *, hessian: bool = False) -> tuple[float, np.ndarray]:
         key = theta.tobytes()
         if memo.get("key") == key:
             return memo["value"], memo["grad"].copy()
+        if stop_at is not None and memo.get("value", 1e300) < 1e299:
+            # the last gradient was near the stop: this point is likely the estimates
+            near = float(np.max(np.abs(memo["grad"]))) <= _HESSIAN_AHEAD * stop_at
+            hessian = hessian or near
         memo.pop("ll", None)
         memo.pop("g_nat", None)
-        value, grad = evaluate(theta)
+        value, grad = evaluate(theta, hessian)
         memo.update(key=key, value=value, grad=grad)
         if stop_at is not None and value < 1e299 and float(np.max(np.abs(grad))) <= stop_at:
             raise _Converged(theta.copy())
         return value, grad.copy()
 
-    def evaluate(theta: np.ndarray) -> tuple[float, np.ndarray]:
+    def evaluate(theta: np.ndarray, hessian: bool) -> tuple[float, np.ndarray]:
         with np.errstate(all="ignore"):
             params = np.exp(theta)
         if not np.all((params > 0) & np.isfinite(params)):  # under- or overflow
@@ -679,7 +716,12 @@ def _make_objective(
         if box is not None and float(np.max(np.abs(theta))) > box:
             return 1e300, np.zeros_like(theta)
         with np.errstate(all="ignore"):
-            ll, g_nat = ll_and_grad(params)
+            g_nat: np.ndarray | None
+            if hessian and spec.value_grad_hessian is not None:
+                ll, g_nat, hess = spec.value_grad_hessian(params, data)
+                memo["hess"] = (params.tobytes(), hess)
+            else:
+                ll, g_nat = ll_and_grad(params)
         memo.update(ll=ll, g_nat=g_nat)
         if not math.isfinite(ll):
             return 1e300, np.zeros_like(theta)
@@ -698,53 +740,22 @@ def _make_objective(
     return objective, total_ll
 
 
-def _newton_polish(
-    objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
-    theta: np.ndarray,
-    *,
-    max_steps: int = 6,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Newton iterations on `objective` (value, gradient) from `theta`, with step halving."""
-    value, grad = objective(theta)
-    steps = 0
-    for steps in range(1, max_steps + 1):  # noqa: B007 - the count is returned
-        if float(np.max(np.abs(grad))) < 1e-8:
-            break
-        k = theta.size
-        hess = np.empty((k, k))
-        for i in range(k):
-            h = 1e-6 * max(1.0, abs(theta[i]))
-            up, down = theta.copy(), theta.copy()
-            up[i] += h
-            down[i] -= h
-            hess[:, i] = (objective(up)[1] - objective(down)[1]) / (2 * h)
-        hess = (hess + hess.T) / 2
-        try:
-            step = -np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(step)) or float(np.dot(step, grad)) >= 0:
-            break  # Hessian not positive definite here: Newton would not descend
-        for _ in range(30):
-            new_value, new_grad = objective(theta + step)
-            if new_value <= value + 1e-4 * float(np.dot(step, grad)):
-                break
-            step = step / 2
-        else:
-            break
-        theta, value, grad = theta + step, new_value, new_grad
-    return theta, grad, steps
-
-
 def _covariances(
-    spec: ModelSpec, data: Prepared, params: np.ndarray, *, g0: np.ndarray | None = None
+    spec: ModelSpec,
+    data: Prepared,
+    params: np.ndarray,
+    *,
+    g0: np.ndarray | None = None,
+    hess: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inverse observed information on the natural and on the log scale (`g0`: the
-    gradient at `params`, when already known)."""
+    gradient at `params`, `hess`: the spec's Hessian there, when already known)."""
     k = params.size
     if spec.hessian is not None:
         with np.errstate(all="ignore"):
-            hess = np.asarray(spec.hessian(params, data), dtype=np.float64)
+            if hess is None:
+                hess = spec.hessian(params, data)
+            hess = np.asarray(hess, dtype=np.float64)
         cov = inverse_information(-(hess + hess.T) / 2)
         return cov, cov / np.outer(params, params)
     if spec.value_and_grad is None and spec.gradient is None:

@@ -41,7 +41,14 @@ import math
 import numpy as np
 
 from kamseg.clv import _limits
-from kamseg.clv._base import FitFailure, FitResult, ModelSpec, Prepared, maximize
+from kamseg.clv._base import (
+    FitFailure,
+    FitResult,
+    ModelSpec,
+    Prepared,
+    maximize,
+    prefetch_subsample,
+)
 from kamseg.clv._collapse import in_halves
 from kamseg.clv._limits import Face
 from kamseg.errors import ConvergenceError
@@ -69,7 +76,10 @@ def _scaled(prepared: Prepared) -> tuple[Prepared, float]:
     T = prepared["T"]
     scale = 1.0 / float(T.max())
     arrays = {"x": prepared["x"], "t_x": prepared["t_x"] * scale, "T": T * scale}
-    extra: dict[str, object] = {}
+    # a pending draw of the warm start's subsample depends on the weights only
+    extra: dict[str, object] = {
+        k: v for k, v in prepared.extra.items() if k.startswith("warm_start_draw_")
+    }
     levels = prepared.extra.get("levels")
     if levels is not None:
         # rescaled distinct values, indexed as before: row by row the same numbers
@@ -227,15 +237,17 @@ def _fitted_p_alive(
         if alive is not None:
             return alive
     if face.dropout == "mixed" and face.purchase == "gamma" and not face.pareto:
-        from kamseg.clv._bgnbd import p_alive
+        from kamseg.clv._bgnbd import fill_p_alive
 
         # elementwise: in two halves on two threads, the same numbers
-        return np.concatenate(
-            in_halves(
-                lambda sl: p_alive(params, x[sl], t_x[sl], T[sl], modified=bool(face.shift)),
-                x.size,
-            )
+        alive = np.empty(x.size)
+        in_halves(
+            lambda sl: fill_p_alive(
+                params, x[sl], t_x[sl], T[sl], alive[sl], modified=bool(face.shift)
+            ),
+            x.size,
         )
+        return alive
     return _limits.p_alive(face, params, x, t_x, T)
 
 
@@ -248,7 +260,12 @@ def _fit(
     freq: str | None,
 ) -> tuple[FitResult, str | None]:
     model = spec.name
+    # the warm start's random subsample (of the weights only) is drawn on the second
+    # thread meanwhile
+    prefetch_subsample(prepared)
     data, scale = _scaled(prepared)
+    # meanwhile, the one pass over the rows that the no-dropout (NBD) fit needs
+    _limits.nbd_sums(data)
     x_total = float((data.weights * data["x"]).sum())  # no BLAS threads (np.dot)
     # the likelihood of the rescaled data is k^-x times that of the data, per customer
     offset = x_total * math.log(scale)
@@ -290,8 +307,13 @@ def _fit(
         alive = _fitted_p_alive(
             face, result.values(), prepared, scaled=(result.values() / units(face), data)
         )
-        share = 1.0 - float(np.average(alive, weights=prepared.weights))
-        lapsed = float(np.average(alive < 0.5, weights=prepared.weights))
+        # weighted means as np.average takes them, in one scratch array
+        w = prepared.weights
+        w_total = w.sum()
+        below = alive < 0.5
+        scratch = np.multiply(alive, w)
+        share = 1.0 - float(scratch.sum() / w_total)
+        lapsed = float(np.multiply(below, w, out=scratch).sum() / w_total)
         lr = 0.0 if face.dropout == "none" else 2.0 * (result.log_likelihood - no_dropout_ll)
         out = FitResult(
             model=result.model,

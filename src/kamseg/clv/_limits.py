@@ -89,6 +89,7 @@ __all__ = [
     "faces",
     "log_power_exp_integral",
     "loglik",
+    "nbd_sums",
     "p_alive",
     "p_alive_at",
     "purchase_summary",
@@ -398,24 +399,28 @@ def p_alive(
     return out
 
 
-def _nbd_sums(data: Prepared) -> tuple[np.ndarray, ...]:
+def nbd_sums(data: Prepared) -> tuple[np.ndarray, ...]:
     """Weighted counts behind the NBD likelihood (cached on `data`): the distinct x with
     their total weight, the distinct T with their total weight and their weighted x."""
     cached = data.extra.get("nbd_sums")
     if cached is None:
-        levels = data.extra.get("levels", {})
-        x, w = data["x"], data.weights
-        ux, ix = levels["x"] if "x" in levels else factorize(x)
-        uT, iT = levels["T"] if "T" in levels else factorize(data["T"])
-        cached = (
-            ux,
-            np.bincount(ix, weights=w, minlength=ux.size),
-            uT,
-            np.bincount(iT, weights=w, minlength=uT.size),
-            np.bincount(iT, weights=w * x, minlength=uT.size),
-        )
+        cached = _count_nbd_sums(data)
         data.extra["nbd_sums"] = cached
     return cached
+
+
+def _count_nbd_sums(data: Prepared) -> tuple[np.ndarray, ...]:
+    levels = data.extra.get("levels", {})
+    x, w = data["x"], data.weights
+    ux, ix = levels["x"] if "x" in levels else factorize(x)
+    uT, iT = levels["T"] if "T" in levels else factorize(data["T"])
+    return (
+        ux,
+        np.bincount(ix, weights=w, minlength=ux.size),
+        uT,
+        np.bincount(iT, weights=w, minlength=uT.size),
+        np.bincount(iT, weights=w * x, minlength=uT.size),
+    )
 
 
 def _nbd_value_and_grad(params: np.ndarray, data: Prepared) -> tuple[float, np.ndarray]:
@@ -429,7 +434,7 @@ def _nbd_value_and_grad(params: np.ndarray, data: Prepared) -> tuple[float, np.n
     from scipy.special import digamma
 
     r, alpha = (float(v) for v in params)
-    ux, wx, uT, wT, wxT = _nbd_sums(data)
+    ux, wx, uT, wT, wxT = nbd_sums(data)
     n = float(wx.sum())
     log_aT = np.log(alpha + uT)
     inv_aT = 1.0 / (alpha + uT)
@@ -448,7 +453,7 @@ def _nbd_hessian(params: np.ndarray, data: Prepared) -> np.ndarray:
     from scipy.special import polygamma
 
     r, alpha = (float(v) for v in params)
-    ux, wx, uT, wT, wxT = _nbd_sums(data)
+    ux, wx, uT, wT, wxT = nbd_sums(data)
     n = float(wx.sum())
     inv_aT = 1.0 / (alpha + uT)
     h_rr = float((wx * polygamma(1, r + ux)).sum()) - n * float(polygamma(1, r))
@@ -637,24 +642,43 @@ def expected_purchases(face: Face, params: np.ndarray, t: ArrayLike) -> np.ndarr
 
 
 def bgnbd_alive_part(
-    params: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray, modified: bool
+    params: np.ndarray,
+    t: np.ndarray,
+    x: np.ndarray,
+    T: np.ndarray,
+    modified: bool,
+    *,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """E[Y(t) | alive at T, x, T]; t broadcasts against the rows (e.g. shape (k, 1))."""
+    """E[Y(t) | alive at T, x, T]; t broadcasts against the rows (e.g. shape (k, 1)).
+
+    Computed in place (into `out`, when given, of the broadcast shape): element by element
+    the same operations, with few temporaries."""
     r, alpha, a, b = (float(v) for v in params)
     shift = 1.0 if modified else 0.0
     A = r + x
     B = b + x + shift
     C = a + b + x - 1.0 + shift
-    z = t / (alpha + T + t)
-    log_1mz = np.log(alpha + T) - np.log(alpha + T + t)
+    shape = np.broadcast_shapes(np.shape(t), np.shape(x), np.shape(T))
+    a_T = alpha + T
+    den = np.add(a_T, t, out=np.empty(shape))  # α + T + t
+    z = np.divide(t, den, out=np.empty(shape) if out is None else out)
     with np.errstate(over="ignore", invalid="ignore"):
-        h = hyp2f1(A, B, C, z)
-        term = np.exp(np.log(h) + A * log_1mz)
-        # Pfaff transformation when the direct series overflows:
+        term = hyp2f1(A, B, C, z, out=z)
+        # (1-z)^A 2F1(A, B; C; z) with ln(1-z) = ln(α+T) - ln(α+T+t)
+        np.log(den, out=den)
+        np.subtract(np.log(a_T), den, out=den)
+        den *= A
+        np.log(term, out=term)
+        term += den
+        np.exp(term, out=term)
+        # Pfaff transformation where the direct series overflows:
         # (1-z)^A 2F1(A, B; C; z) = 2F1(A, C-B; C; z/(z-1))
         bad = ~np.isfinite(term)
         if np.any(bad):
-            alt = hyp2f1(A, C - B, C, -t / (alpha + T))
-            term = np.where(bad, alt, term)
-    out: np.ndarray = (a + b + x - 1.0 + shift) / (a - 1.0) * (1.0 - term)
-    return out
+            A_b, B_b, C_b, t_b, a_T_b = (np.broadcast_to(v, shape)[bad] for v in (A, B, C, t, a_T))
+            term[bad] = hyp2f1(A_b, C_b - B_b, C_b, -t_b / a_T_b)
+    np.subtract(1.0, term, out=term)
+    term *= (a + b + x - 1.0 + shift) / (a - 1.0)
+    result: np.ndarray = term if term.ndim else term[()]  # a scalar for scalars (a ufunc's)
+    return result
