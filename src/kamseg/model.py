@@ -231,10 +231,21 @@ class SegmentModel:
     # --- what was learned ----------------------------------------------------------------
 
     def summary(self) -> pd.DataFrame:
-        """What each step learned, one row per part: its kind and the main values."""
+        """What each step learned, one row per part (and per part of a composed one, e.g.
+        ``classes.value``): its kind and the main values learned, then its options."""
         rows = []
         for name, part in self.parts.items():
             rows.append({"part": name, "kind": type(part).__name__, "learned": _describe(part)})
+            for f in dataclasses.fields(part):
+                inner = getattr(part, f.name)
+                if hasattr(inner, "__kamseg_state__") and not hasattr(inner, "params"):
+                    rows.append(
+                        {
+                            "part": f"{name}.{f.name}",
+                            "kind": type(inner).__name__,
+                            "learned": _describe(inner),
+                        }
+                    )
         for name, reason in self.skipped.items():
             rows.append({"part": name, "kind": "skipped", "learned": reason})
         return pd.DataFrame(rows, columns=["part", "kind", "learned"]).set_index("part")
@@ -289,28 +300,56 @@ def conform(table: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
     return out
 
 
-def _describe(part: Any, limit: int = 6) -> str:
-    """A short text of a part's learned values (scalars and small tuples; array sizes)."""
-    import numpy as np
-
-    bits = []
+def _describe(part: Any, limit: int = 8) -> str:
+    """A short text of what a part learned (numbers, small arrays, model parameters; the
+    sizes of large arrays) first, then its options (names, flags)."""
+    learned: list[str] = []
+    options: list[str] = []
     for f in dataclasses.fields(part):
         value = getattr(part, f.name)
-        if isinstance(value, np.ndarray):
-            bits.append(f"{f.name}: {value.size} values")
-        elif isinstance(value, float | int | str | bool) or value is None:
-            bits.append(
-                f"{f.name}={value!r}" if not isinstance(value, float) else f"{f.name}={value:.4g}"
-            )
-        elif isinstance(value, tuple) and len(value) <= limit:
-            bits.append(f"{f.name}={value!r}")
-        elif dataclasses.is_dataclass(value):
-            bits.append(f"{f.name}: {type(value).__name__}")
-        elif hasattr(value, "params"):  # a clv FitResult
-            bits.append(f"{f.name}: {value!r}")
-        if len(bits) >= limit:
-            break
-    return "; ".join(bits)
+        text = _short(value)
+        if text is not None:
+            kind = learned if _is_learned(value) else options
+            kind.append(f"{f.name}={text}")
+    return "; ".join((learned + options)[:limit])
+
+
+def _is_learned(value: Any) -> bool:
+    import numpy as np
+
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return False
+    if isinstance(value, Mapping):
+        return any(_is_learned(v) for v in value.values())
+    if isinstance(value, tuple):
+        return any(_is_learned(v) for v in value)
+    return isinstance(value, int | float | np.ndarray) or dataclasses.is_dataclass(value)
+
+
+def _short(value: Any, depth: int = 0) -> str | None:
+    """`value` in a few characters, or None to leave it out."""
+    import numpy as np
+
+    if hasattr(value, "params") and hasattr(value, "model"):  # a clv FitResult
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in value.params.items())
+        return f"{value.model}({shown})"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, bool | int | str) or value is None:
+        return repr(value)
+    if isinstance(value, np.ndarray):
+        if value.size <= 6 and value.dtype.kind in "fiub":
+            return "[" + ", ".join(f"{x:.4g}" for x in value.tolist()) + "]"
+        return f"<{value.size} values>"
+    if isinstance(value, Mapping) and depth == 0 and len(value) <= 6:
+        pairs = [(k, _short(v, depth + 1)) for k, v in value.items()]
+        return "{" + ", ".join(f"{k}: {t}" for k, t in pairs if t is not None) + "}"
+    if isinstance(value, tuple) and len(value) <= 6:
+        texts = [_short(v, depth + 1) for v in value]
+        return "(" + ", ".join(t for t in texts if t is not None) + ")"
+    if dataclasses.is_dataclass(value):
+        return type(value).__name__
+    return None
 
 
 def fit_segments(
