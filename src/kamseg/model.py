@@ -165,6 +165,9 @@ class SegmentModel:
             fits=dict(self.parts),
             fit_skipped=self.skipped,
         )
+        # what the fit left out stays said (e.g. a churn window shortened for the history)
+        limited = table.attrs.get("kamseg_limited", {})
+        table.attrs["kamseg_limited"] = {**self.limited, **limited}
         return conform(table, self.schema)
 
     # --- files ---------------------------------------------------------------------------
