@@ -259,3 +259,30 @@ def test_concurrent_apply_calls_give_the_same_rows(data, fitted, applied):
         rows = list(pool.map(one, buyers))
     for cid, row in zip(buyers, rows, strict=True):
         pd.testing.assert_frame_equal(row, applied.loc[[cid]])
+
+
+def test_side_rows_after_as_of_said_once_and_an_earlier_as_of_scores(data, fitted):
+    """A model applied as of an earlier date: every step (churn too) works as of it, and
+    the survey and complaint rows after it are left out with one notice each (they were
+    said by both the satisfaction class and the warnings before)."""
+    model, _ = fitted
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = model.apply(data.transactions, as_of="2023-06-30", **_sides(data))
+    assert pd.Timestamp(out.attrs["as_of"]) == pd.Timestamp("2023-06-30")
+    assert out["churn_probability"].notna().any()
+    texts = [str(w.message) for w in caught]
+    for arg in ("surveys", "complaints"):
+        said = [t for t in texts if f"of `{arg}` dated after as_of" in t]
+        assert len(said) == 1, texts
+    assert all(w.filename == __file__ for w in caught if "dated after" in str(w.message))
+
+
+def test_a_fitted_need_level_without_products_is_skipped_not_fatal(data, fitted, applied):
+    model, _ = fitted
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        out = model.apply(data.transactions.drop(columns=["product"]), **_sides(data))
+    assert "need_level" not in out.columns
+    assert "no product column" in out.attrs["kamseg_limited"]["classes"]
+    pd.testing.assert_series_equal(out["value_class"], applied["value_class"])

@@ -26,7 +26,7 @@ from kamseg._segment_inputs import (
 )
 from kamseg._state import state
 from kamseg._types import P_ALIVE_INFORMATIVE
-from kamseg._validation import warn
+from kamseg._validation import to_datetime, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import ConfigError, KamsegError, KamsegWarning
 from kamseg.lifecycle import LifecycleThresholds
@@ -160,6 +160,10 @@ class Job:
         # side tables with the ids of the customer table's kind, converted once
         surveys = aligned_side(surveys, table, config.customer_col, "surveys")
         complaints = aligned_side(complaints, table, config.customer_col, "complaints")
+        # rows after as_of left out once, here, with one notice (not once per step)
+        side_date_col = config.side_date_col or config.date_col  # surveys, complaints
+        surveys = _until_as_of(surveys, "surveys", side_date_col, attrs.get("as_of"))
+        complaints = _until_as_of(complaints, "complaints", side_date_col, attrs.get("as_of"))
         if master is not None:
             table, master = self._join_master(table, master, attrs)
 
@@ -241,7 +245,6 @@ class Job:
                 "these data, so its P(alive) cannot tell who left"
             )
 
-        side_date_col = config.side_date_col or config.date_col  # surveys, complaints
         if self.wanted("classes"):
             from kamseg.classification import fit_and_classify
 
@@ -508,7 +511,8 @@ class Job:
         else:
             self.begin("churn")
         with self.guarded("churn"):
-            table = predict_churn(table, self.fits["churn"], transactions=rows)
+            # as of the rows' as_of (a model applied to later or earlier data)
+            table = predict_churn(table, self.fits["churn"], transactions=rows, as_of=rows.as_of)
         return table
 
 
@@ -541,6 +545,30 @@ def _margin_so_far(table: pd.DataFrame) -> np.ndarray:
     profit = table["profit"].to_numpy()
     margin = np.where(positive, profit / np.where(positive, revenue, 1), 0.0)
     return np.minimum(margin, 1.0)
+
+
+def _until_as_of(
+    frame: pd.DataFrame | None, arg: str, date_col: Any, as_of: Any
+) -> pd.DataFrame | None:
+    """`frame` (surveys, complaints) without its rows dated after `as_of`, with one notice;
+    unreadable or null dates are left to the steps, which report them."""
+    if frame is None or as_of is None or date_col not in frame.columns or not len(frame):
+        return frame
+    try:
+        dates = to_datetime(frame[date_col], func=_FUNC, col=str(date_col))
+    except KamsegError:
+        return frame
+    day = dates.to_numpy().astype("datetime64[D]")
+    later = ~np.isnat(day) & (day > np.datetime64(pd.Timestamp(as_of).date(), "D"))
+    if not later.any():
+        return frame
+    warn(
+        f"{_FUNC}: excluded {int(later.sum())} row(s) of `{arg}` dated after as_of "
+        f"{pd.Timestamp(as_of).date()}.",
+        stacklevel=6,  # segment's (or SegmentModel.apply's) caller
+    )
+    kept: pd.DataFrame = frame[~later]
+    return kept
 
 
 def _on_daily(

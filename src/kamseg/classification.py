@@ -186,6 +186,8 @@ class ClassifyFit:
         skipped = list(self.skipped)
         if self.need is not None and transactions is None:
             skipped.append("need (no transactions)")
+        elif self.need is not None and getattr(transactions, "product_col", None) is None:
+            skipped.append("need (no product column in the transactions)")
         elif self.need is not None:
             out = self.need.apply(out, transactions=transactions, catalog=catalog)
         if self.satisfaction is not None and surveys is None:
