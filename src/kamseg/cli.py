@@ -446,11 +446,43 @@ def _read_sides(args: argparse.Namespace, config: SegmentConfig) -> dict[str, An
     return sides
 
 
-def _cmd_segment(args: argparse.Namespace) -> int:
+def _read_and_run(
+    args: argparse.Namespace,
+    source: Path,
+    config: SegmentConfig,
+    job: Callable[[Any, dict[str, Any], Callable[[str], None]], pd.DataFrame],
+    *,
+    as_of: Any = None,
+    products: bool = False,
+) -> tuple[Any, pd.DataFrame, Callable[[str], None]]:
+    """Read the transactions and the side tables named on the command line, prepare the
+    transactions once (the job and the report read the same rows, one notice), and run
+    ``job(transactions, sides, say)``: ``(transactions, table, say)``."""
     import pandas as pd
 
+    from kamseg.pipeline import prepare_with_config
+
+    transactions = _read_transactions(source, config)
+    sides = _read_sides(args, config)
+    say = _progress(args.quiet, args.progress)
+    if isinstance(transactions, pd.DataFrame):
+        transactions = prepare_with_config(
+            transactions,
+            config,
+            catalog=sides["catalog"],
+            as_of=as_of,
+            copy=False,  # the table read from the file is the command's alone
+            products=products,
+        )
+    read_by_engine = isinstance(transactions, str)
+    with _reading("input", source if read_by_engine else None):
+        table = job(transactions, sides, say)
+    return transactions, table, say
+
+
+def _cmd_segment(args: argparse.Namespace) -> int:
     from kamseg.model import fit_and_label
-    from kamseg.pipeline import prepare_with_config, segment
+    from kamseg.pipeline import segment
 
     output = Path(args.output)
     _suffix(output, "output")  # fail before the work, not after
@@ -475,26 +507,18 @@ def _cmd_segment(args: argparse.Namespace) -> int:
     if save is not None:
         config.to_toml_text()  # settings that TOML cannot hold fail here, before the work
 
-    transactions = _read_transactions(source, config)
-    sides = _read_sides(args, config)
-    say = _progress(args.quiet, args.progress)
-    if isinstance(transactions, pd.DataFrame):
-        # prepared once, here: the job and the report read the same rows, one notice
-        transactions = prepare_with_config(
-            transactions,
-            config,
-            catalog=sides["catalog"],
-            copy=False,  # the table read from the file is the command's alone
-        )
-    read_by_engine = isinstance(transactions, str)
     model = None
-    with _reading("input", source if read_by_engine else None):
+
+    def job(transactions: Any, sides: dict[str, Any], say: Callable[[str], None]) -> Any:
+        nonlocal model
         if model_path is None:
-            table = segment(transactions, config=config, progress=say, **sides)
-        else:
-            model, table = fit_and_label(
-                transactions, config=config, as_of=None, progress=say, **sides
-            )
+            return segment(transactions, config=config, progress=say, **sides)
+        model, table = fit_and_label(
+            transactions, config=config, as_of=None, progress=say, **sides
+        )
+        return table
+
+    transactions, table, say = _read_and_run(args, source, config, job)
     _write_outputs(
         table,
         output,
@@ -514,10 +538,8 @@ def _cmd_segment(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from kamseg.model import SegmentModel
-    from kamseg.pipeline import fitted_need, prepare_with_config
+    from kamseg.pipeline import fitted_need
 
     output = Path(args.output)
     _suffix(output, "output")  # fail before the work, not after
@@ -529,21 +551,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
     model = SegmentModel.load(model_path)
     config = model.segment_config
     as_of = model.as_of if args.as_of is None else args.as_of
-    transactions = _read_transactions(source, config)
-    sides = _read_sides(args, config)
-    say = _progress(args.quiet, args.progress)
-    if isinstance(transactions, pd.DataFrame):
-        transactions = prepare_with_config(
-            transactions,
-            config,
-            catalog=sides["catalog"],
-            as_of=as_of,
-            copy=False,
-            products=fitted_need(model.parts),
-        )
-    read_by_engine = isinstance(transactions, str)
-    with _reading("input", source if read_by_engine else None):
-        table = model.apply(transactions, as_of=as_of, progress=say, **sides)
+    transactions, table, say = _read_and_run(
+        args,
+        source,
+        config,
+        lambda tx, sides, say: model.apply(tx, as_of=as_of, progress=say, **sides),
+        as_of=as_of,
+        products=fitted_need(model.parts),
+    )
     _write_outputs(
         table,
         output,
