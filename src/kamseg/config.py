@@ -412,6 +412,22 @@ class SegmentConfig:
         atomic_write(p, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         return p
 
+    @property
+    def transaction_columns(self) -> list[str]:
+        """The columns of the transactions the job reads (each once, in this order):
+        customer, date, amount, profit, order, product, quantity, price, those named."""
+        names = (
+            self.customer_col,
+            self.date_col,
+            self.amount_col,
+            self.profit_col,
+            self.order_col,
+            self.product_col,
+            self.quantity_col,
+            self.price_col,
+        )
+        return [c for c in dict.fromkeys(names) if c is not None]
+
     def replace(self, **changes: Any) -> SegmentConfig:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

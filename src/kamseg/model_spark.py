@@ -122,17 +122,7 @@ def _side(table: Any) -> Any:
 
 
 def _wanted_columns(config: SegmentConfig) -> list[str]:
-    names = [
-        config.customer_col,
-        config.date_col,
-        config.amount_col,
-        config.profit_col,
-        config.order_col,
-        config.product_col,
-        config.quantity_col,
-        config.price_col,
-    ]
-    return [str(c) for c in dict.fromkeys(names) if c is not None]
+    return [str(c) for c in config.transaction_columns]
 
 
 # --- fit ---------------------------------------------------------------------------------------

@@ -85,19 +85,9 @@ def load_transactions(transactions: Any, config: SegmentConfig) -> Any:
             rows = sum(_parquet_rows(f) for f in files)
             engine = "pandas" if rows <= config.pandas_max_rows else "duckdb"
         if engine == "pandas":
-            names = [
-                config.customer_col,
-                config.date_col,
-                config.amount_col,
-                config.profit_col,
-                config.order_col,
-                config.product_col,
-                config.quantity_col,
-                config.price_col,
-            ]
             try:
                 available = set(pq.read_schema(files[0]).names)
-                wanted = [c for c in dict.fromkeys(names) if c is not None and c in available]
+                wanted = [c for c in config.transaction_columns if c in available]
                 return pd.read_parquet(path, columns=wanted)
             except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
                 raise SchemaError(f"{_FUNC}: cannot read Parquet {str(path)!r}: {exc}") from exc
