@@ -234,27 +234,18 @@ def segment(
     """
     from kamseg.model_spark import is_spark_frame
 
+    options: dict[str, Any] = {
+        "master": master,
+        "surveys": surveys,
+        "complaints": complaints,
+        "catalog": catalog,
+        "config": config,
+        "as_of": as_of,
+        "progress": progress,
+    }
     if is_spark_frame(transactions):  # the whole job in Spark: fit on the driver, apply_spark
-        return _segment_spark(  # type: ignore[no-any-return]  # a PySpark DataFrame
-            transactions,
-            master=master,
-            surveys=surveys,
-            complaints=complaints,
-            catalog=catalog,
-            config=config,
-            as_of=as_of,
-            progress=progress,
-        )
-    table, _ = run_job(
-        transactions,
-        master=master,
-        surveys=surveys,
-        complaints=complaints,
-        catalog=catalog,
-        config=config,
-        as_of=as_of,
-        progress=progress,
-    )
+        return _segment_spark(transactions, **options)  # type: ignore[no-any-return]
+    table, _ = run_job(transactions, **options)
     return table
 
 
