@@ -16,3 +16,16 @@ ReturnsPolicy = Literal["net", "exclude", "error"]
 #: :func:`kamseg.clv.predict` used a model that found no dropout (read by
 #: :func:`kamseg.lifecycle_stage`, whose P(alive) switch then stays off).
 P_ALIVE_INFORMATIVE = "kamseg_p_alive_informative"
+
+#: The columns of a customer table that carry its window activity when an engine (DuckDB,
+#: Spark) computed it out of core, by field of :class:`kamseg.features.WindowActivity`, and
+#: the ``attrs`` key of their window length in days (their last day is ``attrs["as_of"]``).
+ACTIVITY_COLUMNS: dict[str, str] = {
+    "spend_recent": "activity_spend_recent",
+    "spend_previous": "activity_spend_previous",
+    "days_recent": "activity_days_recent",
+    "days_previous": "activity_days_previous",
+    "orders": "activity_orders",
+    "covers": "activity_covers",
+}
+ACTIVITY_WINDOW_ATTR = "kamseg_activity_window"

@@ -76,14 +76,19 @@ from kamseg.features._surveys import (
     recent_complaints,
 )
 from kamseg.features._windows import (
+    ACTIVITY_COLUMNS,
+    ACTIVITY_WINDOW_ATTR,
     MIN_TREND_ORDERS,
     TREND_WINDOW_DAYS,
     WindowActivity,
+    table_activity,
     window_activity,
 )
 from kamseg.transactions import PreparedTransactions, as_prepared, purchase_periods
 
 __all__ = [
+    "ACTIVITY_COLUMNS",
+    "ACTIVITY_WINDOW_ATTR",
     "CHURN_FEATURES",
     "CSAT_BANDS",
     "CSAT_DISSATISFIED_MAX",
@@ -127,6 +132,7 @@ __all__ = [
     "repeat_purchase_days",
     "rhythm",
     "rhythm_columns",
+    "table_activity",
     "trends",
     "window_activity",
 ]

@@ -5,14 +5,19 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
+from kamseg._types import ACTIVITY_COLUMNS, ACTIVITY_WINDOW_ATTR
 from kamseg.errors import ConfigError
 from kamseg.transactions import PreparedTransactions, purchase_periods
 
 __all__ = [
+    "ACTIVITY_COLUMNS",
+    "ACTIVITY_WINDOW_ATTR",
     "MIN_TREND_ORDERS",
     "TREND_WINDOW_DAYS",
     "WindowActivity",
+    "table_activity",
     "window_activity",
 ]
 
@@ -128,4 +133,33 @@ def window_activity(
         days_previous=days_previous,
         orders=orders.astype(np.int64),
         covers=covers,
+    )
+
+
+def table_activity(customers: pd.DataFrame, window: int) -> WindowActivity | None:
+    """The window activity that an engine computed with the customer table (its
+    :data:`ACTIVITY_COLUMNS`, for windows of `window` days ending on ``attrs["as_of"]``),
+    aligned with its rows; None when the table has none, or has it for other windows.
+
+    Rows without activity (prospects appended by a step) have none: no spend, no purchase
+    day, no order, and a tenure that does not cover the windows.
+    """
+    names = list(ACTIVITY_COLUMNS.values())
+    as_of = customers.attrs.get("as_of")
+    if (
+        customers.attrs.get(ACTIVITY_WINDOW_ATTR) != window
+        or as_of is None
+        or any(c not in customers.columns for c in names)
+    ):
+        return None
+    cols = {f: customers[c] for f, c in ACTIVITY_COLUMNS.items()}
+    return WindowActivity(
+        window=int(window),
+        end_day=int(np.datetime64(pd.Timestamp(as_of).date(), "D").astype(np.int64)),
+        spend_recent=cols["spend_recent"].to_numpy(dtype=np.float64, na_value=0.0),
+        spend_previous=cols["spend_previous"].to_numpy(dtype=np.float64, na_value=0.0),
+        days_recent=cols["days_recent"].to_numpy(dtype=np.float64, na_value=0.0),
+        days_previous=cols["days_previous"].to_numpy(dtype=np.float64, na_value=0.0),
+        orders=cols["orders"].to_numpy(dtype=np.float64, na_value=0.0).astype(np.int64),
+        covers=cols["covers"].to_numpy(dtype=object, na_value=False).astype(bool),
     )

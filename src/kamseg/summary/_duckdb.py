@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._types import ACTIVITY_WINDOW_ATTR
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, check_int
 from kamseg.errors import EmptyInputError, SchemaError
@@ -247,6 +248,7 @@ def summarize_duckdb(
     returns: ReturnsPolicy = "net",
     connection: duckdb.DuckDBPyConnection | None = None,
     partitions: int | None = None,
+    activity_window: int | None = None,
 ) -> pd.DataFrame:
     """:func:`kamseg.summarize` run by DuckDB, on data that need not fit in pandas.
 
@@ -274,6 +276,11 @@ def summarize_duckdb(
         a proportionally smaller aggregate in memory: 100M transactions of 10M customers
         need about 10 GB in one pass and under 2 GB in eight. Default: one pass per
         started block of :data:`ROWS_PER_PASS` transactions.
+    activity_window
+        Also each customer's activity in the two windows of this many days before `as_of`
+        (:func:`kamseg.features.window_activity`, in the same query): the columns
+        :data:`kamseg.features.ACTIVITY_COLUMNS`, for the spend and frequency trends of
+        :func:`kamseg.segment` on data that stay out of core. Default: none.
 
     Returns
     -------
@@ -327,6 +334,8 @@ def summarize_duckdb(
     }
     if partitions is not None:
         check_int(partitions, func=_FUNC, arg="partitions", low=1)
+    if activity_window is not None:
+        check_int(activity_window, func=_FUNC, arg="activity_window", low=1)
     wanted = [str(c) for c in args.values() if c is not None]
     rel, opened, zones = _relation(source, connection, wanted)
     try:
@@ -339,6 +348,7 @@ def summarize_duckdb(
             dropna=dropna,
             returns=returns,
             partitions=partitions,
+            activity_window=activity_window,
         )
     finally:
         if opened is not None:
@@ -355,6 +365,7 @@ def _summarize(
     dropna: bool,
     returns: str,
     partitions: int | None,
+    activity_window: int | None = None,
 ) -> pd.DataFrame:
     check_columns(pd.DataFrame(columns=rel.columns), args, func=_FUNC)
     types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
@@ -551,6 +562,7 @@ def _summarize(
             as_of_day=as_of_day,
             as_of_period=as_of_period,
             netted=n_negative > 0 and returns == "net",
+            activity=None if activity_window is None else (as_of_day, activity_window),
         )
         tables.append(_run(rel, sql).to_arrow_table())
     table = _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
@@ -568,6 +580,8 @@ def _summarize(
     )
     totals = {c: result[c].to_numpy() for c in ("revenue", "profit") if c in result}
     check_finite_totals(totals, result.index)
+    if activity_window is not None:
+        result.attrs[ACTIVITY_WINDOW_ATTR] = int(activity_window)
     return result
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._types import ACTIVITY_COLUMNS, ACTIVITY_WINDOW_ATTR
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, examples
 from kamseg.errors import EmptyInputError, SchemaError
@@ -165,6 +166,7 @@ def summarize_spark(
     freq: Freq = "D",
     dropna: bool = False,
     returns: ReturnsPolicy = "net",
+    activity_window: int | None = None,
 ) -> pd.DataFrame:
     """Summarise a PySpark DataFrame of transactions into one row per customer.
 
@@ -393,6 +395,8 @@ def summarize_spark(
     tx = df.filter(keep).select(*(col.alias(name) for name, col in cols.items()))
     netted = bool(n_negative) and returns == "net"
     table = _per_customer_netted(tx, freq) if netted else _per_customer(tx, freq)
+    if activity_window is not None:
+        table = table.join(_activity(tx, as_of_day, activity_window), on="c", how="left")
     got = table.toArrow() if hasattr(table, "toArrow") else None
     frame = got.to_pandas() if got is not None else table.toPandas()
 
@@ -436,6 +440,11 @@ def summarize_spark(
     data["T"] = (as_of_period - first_period).astype(np.float64)
     data["monetary_value"] = monetary
     data["nonpositive_revenue"] = revenue <= 0
+    if activity_window is not None:  # customers without rows in the windows: none
+        for name in ACTIVITY_COLUMNS.values():
+            values = frame[name].fillna(False if name == "activity_covers" else 0)
+            kind = {"activity_orders": np.int64, "activity_covers": bool}.get(name, np.float64)
+            data[name] = values.to_numpy(dtype=kind)
 
     result = customer_frame(data, pd.Index(frame["c"], name=customer_col))
     result = finish(
@@ -448,7 +457,51 @@ def summarize_spark(
     )
     totals = {c: result[c].to_numpy() for c in ("revenue", "profit") if c in result}
     check_finite_totals(totals, result.index)
+    if activity_window is not None:
+        result.attrs[ACTIVITY_WINDOW_ATTR] = int(activity_window)
     return result
+
+
+def _activity(tx: SparkDataFrame, end: int, window: int) -> SparkDataFrame:
+    """The Spark twin of :func:`kamseg.features.window_activity` (and of the DuckDB
+    summary's ``activity`` columns) for rows ``c, d, a[, o]``: spend (plain sums), purchase
+    days (a day with a negative row and a net <= 0 is none) and orders (rows with an amount
+    >= 0, or order ids whose net is > 0 or that have no negative line) in the recent and
+    the previous window of `window` days ending on day `end`, and whether the first row is
+    at least two windows old."""
+    from pyspark.sql import functions as F
+
+    start, mid = end - 2 * window, end - window
+    per_day = tx.groupBy("c", "d").agg(
+        F.sum("a").alias("s"),
+        F.sum(F.abs("a")).alias("g"),
+        F.bool_or(F.col("a") < 0).alias("neg"),
+        F.count(F.when(F.col("a") >= 0, 1)).alias("n"),
+    )
+    per_day = per_day.withColumn("a", _snap(F.col("s"), F.col("g")))
+    buy = (F.col("a") > 0) | ~F.col("neg")
+    day = F.col("d")
+    recent, previous = day > mid, (day > start) & (day <= mid)
+    act = per_day.groupBy("c").agg(
+        F.sum(F.when(recent, F.col("s"))).alias("activity_spend_recent"),
+        F.sum(F.when(previous, F.col("s"))).alias("activity_spend_previous"),
+        F.count(F.when(recent & buy, 1)).alias("activity_days_recent"),
+        F.count(F.when(previous & buy, 1)).alias("activity_days_previous"),
+        F.sum(F.when(day > start, F.col("n"))).alias("activity_orders"),
+        (F.min("d") <= F.lit(start)).alias("activity_covers"),
+    )
+    if "o" in tx.columns:  # order ids in the windows, less the cancellation documents
+        per_order = (
+            tx.filter(day > start)
+            .groupBy("c", "o")
+            .agg(
+                _snap(F.sum("a"), F.sum(F.abs("a"))).alias("a"),
+                F.bool_or(F.col("a") < 0).alias("neg"),
+            )
+        )
+        orders = per_order.groupBy("c").agg(F.count(F.when(buy, 1)).alias("activity_orders"))
+        act = act.drop("activity_orders").join(orders, on="c", how="left")
+    return act
 
 
 def _id_checks(

@@ -171,6 +171,72 @@ def _snap(net: str, gross: str) -> str:
     return f"(CASE WHEN {zero} THEN 0.0 ELSE {net} END)"
 
 
+def _activity(
+    activity: tuple[int, int] | None, *, order: str | None, netted: bool
+) -> tuple[str, str, str]:
+    """The SQL twin of :func:`kamseg.features.window_activity` for the customer table:
+    ``(ctes, columns, join)`` to add to a summary query, for `activity` ``(end_day,
+    window)`` (None: nothing to add). The columns are
+    :data:`kamseg.features.ACTIVITY_COLUMNS`: spend (plain sums of the rows), purchase days
+    (a day is a purchase unless returns bring its net to <= 0) and orders (rows with an
+    amount >= 0, or order ids whose net is > 0 or that have no negative line) in the
+    recent and the previous window, and whether the customer's first row is at least two
+    windows old. With `netted` returns the query's ``per_day`` holds every (customer, day);
+    without, a ``act_day`` of the windows' days is added and the first row is
+    ``per_cust.first_day``."""
+    if activity is None:
+        return "", "", ""
+    end, window = activity
+    start, mid = end - 2 * window, end - window  # previous window: (start, mid]
+    buy = "(a > 0 OR NOT neg)"
+    ctes = ""
+    days = "per_day"
+    if not netted:
+        days = "act_day"
+        ctes += f""",
+act_day AS (
+    SELECT c, d, sum(a) AS s, sum(a) AS a, FALSE AS neg, count(*) AS n_orders
+    FROM base WHERE d > {start} GROUP BY c, d
+)"""
+    in_windows = f"d > {start}"
+    orders = f"coalesce(sum(n_orders) FILTER (WHERE {in_windows}), 0)"
+    ctes += f""",
+act AS (
+    SELECT c,
+           coalesce(sum(s) FILTER (WHERE d > {mid}), 0.0) AS activity_spend_recent,
+           coalesce(sum(s) FILTER (WHERE {in_windows} AND d <= {mid}), 0.0)
+               AS activity_spend_previous,
+           count(*) FILTER (WHERE d > {mid} AND {buy}) AS activity_days_recent,
+           count(*) FILTER (WHERE {in_windows} AND d <= {mid} AND {buy})
+               AS activity_days_previous,
+           {orders} AS activity_orders{", min(d) AS first_row" if netted else ""}
+    FROM {days} GROUP BY c
+)"""
+    order_col = "act.activity_orders"
+    join = "LEFT JOIN act USING (c)"
+    if order is not None:  # order ids in the windows, less the cancellation documents
+        ctes += f""",
+act_orders AS (
+    SELECT c, count(*) FILTER (WHERE {buy}) AS activity_orders
+    FROM (
+        SELECT c, {_snap("sum(a)", "sum(abs(a))")} AS a, bool_or(a < 0) AS neg
+        FROM base WHERE {in_windows} GROUP BY c, o
+    )
+    GROUP BY c
+)"""
+        order_col = "act_orders.activity_orders"
+        join += " LEFT JOIN act_orders USING (c)"
+    first = "act.first_row" if netted else "first_day"
+    columns = f""",
+       coalesce(act.activity_spend_recent, 0.0) AS activity_spend_recent,
+       coalesce(act.activity_spend_previous, 0.0) AS activity_spend_previous,
+       CAST(coalesce(act.activity_days_recent, 0) AS DOUBLE) AS activity_days_recent,
+       CAST(coalesce(act.activity_days_previous, 0) AS DOUBLE) AS activity_days_previous,
+       CAST(coalesce({order_col}, 0) AS BIGINT) AS activity_orders,
+       coalesce({first} <= {start}, FALSE) AS activity_covers"""
+    return ctes, columns, join
+
+
 def _summary_sql(
     *,
     cust: str,
@@ -183,6 +249,7 @@ def _summary_sql(
     as_of_day: int,
     as_of_period: str,
     netted: bool,
+    activity: tuple[int, int] | None = None,
 ) -> str:
     """The one definition of the customer table, in SQL (see :func:`kamseg.summarize`).
 
@@ -203,7 +270,9 @@ def _summary_sql(
             freq=freq,
             as_of_day=as_of_day,
             as_of_period=as_of_period,
+            activity=activity,
         )
+    act_ctes, act_cols, act_join = _activity(activity, order=order, netted=False)
     p_base = f", {profit} AS p" if profit else ""
     p_period = ", sum(p) AS p, sum(abs(p)) AS gp" if profit else ""
     p_cust = f", {_snap('sum(p)', 'sum(gp)')} AS profit" if profit else ""
@@ -237,7 +306,7 @@ per_cust AS (
            min(per) AS first_period, max(per) AS last_period,
            sum(a) - arg_min(a, per) AS repeat_amount
     FROM per_period GROUP BY c
-){orders_cte}
+){orders_cte}{act_ctes}
 SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
        CAST(revenue AS DOUBLE) AS revenue{p_out},
        CAST(revenue AS DOUBLE) / CAST({n_orders} AS DOUBLE) AS avg_order_value,
@@ -248,8 +317,8 @@ SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
        CAST({as_of_period} - first_period AS DOUBLE) AS "T",
        CASE WHEN n_periods > 1 THEN repeat_amount / CAST(n_periods - 1 AS DOUBLE)
             ELSE 0.0 END AS monetary_value,
-       revenue <= 0 AS nonpositive_revenue
-FROM per_cust {join}
+       revenue <= 0 AS nonpositive_revenue{act_cols}
+FROM per_cust {join} {act_join}
 ORDER BY c
 """
 
@@ -265,6 +334,7 @@ def _summary_sql_netted(
     freq: str,
     as_of_day: int,
     as_of_period: str,
+    activity: tuple[int, int] | None = None,
 ) -> str:
     """:func:`_summary_sql` when returns are netted: purchase days and periods first.
 
@@ -305,6 +375,7 @@ orders AS (
         join = "JOIN orders USING (c)"
     else:  # each row is an order
         orders_cte, n_orders, join = "", "per_cust.n_orders", ""
+    act_ctes, act_cols, act_join = _activity(activity, order=order, netted=True)
     return f"""
 WITH base AS (
     SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}
@@ -340,7 +411,7 @@ out AS (
            coalesce(last_buy, first_buy, {_period("first_day", freq)}) AS last_period,
            repeat_amount
     FROM per_cust {join}
-)
+){act_ctes}
 SELECT c, first_day, last_day, n_orders, revenue{", profit" if profit else ""},
        CASE WHEN n_orders > 0 THEN revenue / CAST(n_orders AS DOUBLE)
             ELSE CAST('NaN' AS DOUBLE) END AS avg_order_value,
@@ -351,7 +422,7 @@ SELECT c, first_day, last_day, n_orders, revenue{", profit" if profit else ""},
        CAST({as_of_period} - first_period AS DOUBLE) AS "T",
        CASE WHEN n_repeat > 0 THEN repeat_amount / CAST(n_repeat AS DOUBLE)
             ELSE 0.0 END AS monetary_value,
-       revenue <= 0 AS nonpositive_revenue
-FROM out
+       revenue <= 0 AS nonpositive_revenue{act_cols}
+FROM out {act_join}
 ORDER BY c
 """
