@@ -240,17 +240,45 @@ def test_parquet_path_pandas_and_duckdb_engines_agree(data, tmp_path):
     on_duckdb = kamseg.segment(str(path), config=base.replace(engine="duckdb"))
     auto = kamseg.segment(path, config=base)  # small file: pandas
     pd.testing.assert_frame_equal(auto, on_pandas)
-    limited = on_duckdb.attrs["kamseg_limited"]["health"]
-    assert limited.endswith("; no transaction rows (engine input)")
-    assert "frequency_trend" in limited  # needs the rows
-    assert "frequency_trend" not in on_pandas.attrs["kamseg_limited"]["health"]
+    # the trends come from the activity the engine computed in the summary's query
+    assert on_duckdb.attrs["kamseg_limited"] == on_pandas.attrs["kamseg_limited"]
     assert "satisfaction" in on_pandas.attrs["kamseg_limited"]["health"]  # no surveys
-    shared = [c for c in on_pandas.columns if not c.startswith("health")]
-    pd.testing.assert_frame_equal(
-        on_duckdb[shared], on_pandas[shared], check_exact=False, rtol=1e-8
+    assert on_duckdb["health_frequency_trend"].notna().sum() > 50
+    pd.testing.assert_frame_equal(on_duckdb, on_pandas, check_exact=False, rtol=1e-8)
+
+
+def test_duckdb_job_with_every_side_table_equals_pandas_but_need_and_churn(data, tmp_path):
+    """Every dimension that reads the trends (lifecycle, health, warnings) is the same on
+    an engine input, from the activity columns of the engine's summary, which do not
+    remain in the table."""
+    path = tmp_path / "tx.parquet"
+    tx = data.transactions
+    returns = tx.sample(frac=0.03, random_state=1).assign(amount=lambda t: -0.5 * t["amount"])
+    pd.concat([tx, returns], ignore_index=True).to_parquet(path)
+    sides = {"master": data.master, "surveys": data.surveys, "complaints": data.complaints}
+    base = SegmentConfig(profit_col="profit", order_col="order_id", window_days=120)
+    tables, notices = [], []
+    for engine in ("pandas", "duckdb"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tables.append(kamseg.segment(path, config=base.replace(engine=engine), **sides))
+        # one notice each, the same (named after the pandas job or the engine's summary)
+        notices.append([str(w.message).partition(": ")[2] for w in caught])
+    on_pandas, on_duckdb = tables
+    assert notices[0] == notices[1]
+    assert len(notices[0]) == 1 and notices[0][0].startswith("166 row(s) have negative")
+    assert on_duckdb.attrs["kamseg_skipped"] == {
+        "churn": "needs the transaction rows in pandas (engine input)"
+    }
+    assert on_duckdb.attrs["kamseg_limited"]["classes"].endswith(
+        "no transaction rows (engine input)"
     )
-    # the weekly engine summary counts periods; the usual gap still counts purchase days
-    np.testing.assert_allclose(on_duckdb["health_recency"], on_pandas["health_recency"])
+    assert "health" not in on_duckdb.attrs["kamseg_limited"]
+    assert "kamseg_activity_window" not in on_duckdb.attrs
+    expected = on_pandas.drop(columns=["churn_probability"])
+    pd.testing.assert_frame_equal(on_duckdb, expected, check_exact=False, rtol=1e-9)
+    assert (on_duckdb["lifecycle_stage"] == "growing").sum() > 0
+    assert on_duckdb["warn_spend_drop"].sum() > 0
 
 
 def test_engine_input_skips_steps_that_need_rows(data):

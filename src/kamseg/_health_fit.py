@@ -44,6 +44,7 @@ from kamseg.transactions import PreparedTransactions
 __all__ = [
     "COMPONENT_NAMES",
     "DIRECT",
+    "SUMMARY_COLUMNS",
     "TREND_COLS",
     "WARN_TEXT",
     "WEIGHT_TOLERANCE",
@@ -462,7 +463,8 @@ TREND_COLS: Mapping[str, str] = MappingProxyType(
 DIRECT: Mapping[str, str] = MappingProxyType(
     {"p_alive": "p_alive", "satisfaction": "satisfaction_score", "complaints": "recent_complaints"}
 )
-_SUMMARY = ("days_since_last", "tenure_days", "frequency")
+#: The summary columns the purchase rhythm is computed from.
+SUMMARY_COLUMNS = ("days_since_last", "tenure_days", "frequency")
 
 
 def new_columns(names: Sequence[str]) -> list[str]:
@@ -482,7 +484,7 @@ def check_available(
     for name in used:
         if name == "recency":
             ok = "overdue_ratio" in customers or (
-                base_gap is not None and all(x in customers for x in _SUMMARY)
+                base_gap is not None and all(x in customers for x in SUMMARY_COLUMNS)
             )
         elif name in TREND_COLS:
             ok = TREND_COLS[name] in customers or transactions is not None
@@ -537,7 +539,7 @@ def choose_components(
 
     def available(c: str) -> bool:
         if c == "recency":
-            return "overdue_ratio" in customers or all(x in customers for x in _SUMMARY)
+            return "overdue_ratio" in customers or all(x in customers for x in SUMMARY_COLUMNS)
         if c in TREND_COLS:
             return TREND_COLS[c] in customers or transactions is not None
         if c == "p_alive" and chosen is None and not p_alive_informative:

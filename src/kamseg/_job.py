@@ -25,7 +25,7 @@ from kamseg._segment_inputs import (
     master_columns,
 )
 from kamseg._state import state
-from kamseg._types import P_ALIVE_INFORMATIVE
+from kamseg._types import ACTIVITY_COLUMNS, ACTIVITY_WINDOW_ATTR, P_ALIVE_INFORMATIVE
 from kamseg._validation import to_datetime, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import ConfigError, KamsegError, KamsegWarning
@@ -344,14 +344,14 @@ class Job:
                 table = _on_daily(table, daily, alerts)
 
         table = self._churn(table, rows)
-        if not in_pandas:
-            for step in ("classes", "health", "warnings"):
-                if step in self.steps:
-                    self.limited[step] = "; ".join(
-                        x
-                        for x in (self.limited.get(step), "no transaction rows (engine input)")
-                        if x
-                    )
+        # an engine's activity columns have served the trends: not part of the table
+        table = table.drop(columns=[c for c in ACTIVITY_COLUMNS.values() if c in table])
+        attrs.pop(ACTIVITY_WINDOW_ATTR, None)
+        table.attrs.pop(ACTIVITY_WINDOW_ATTR, None)
+        if not in_pandas and "classes" in self.steps:
+            self.limited["classes"] = "; ".join(
+                x for x in (self.limited.get("classes"), "no transaction rows (engine input)") if x
+            )
         if isinstance(self.say, ProgressBar):
             self.say.close()
         table.attrs.update(attrs)

@@ -34,10 +34,12 @@ from kamseg._validation import (
 )
 from kamseg.errors import SchemaError
 from kamseg.features import (
+    WindowActivity,
     nonnegative_column,
     prepared_for,
     repeat_purchase_days,
     rhythm,
+    table_activity,
     window_activity,
 )
 from kamseg.transactions import PreparedTransactions
@@ -59,6 +61,7 @@ class Inputs:
     positions: np.ndarray | None
     potential: np.ndarray
     bought: np.ndarray
+    activity: WindowActivity | None = None
 
 
 def read_inputs(
@@ -81,12 +84,16 @@ def read_inputs(
     frequency_col: Hashable,
     p_alive_col: Hashable,
     stacklevel: int,
+    window: int | None = None,
 ) -> Inputs:
     """Check `customers` (and the side tables) and read the rule inputs of each row.
 
     `p_alive`: True requires `p_alive_col`, ``"auto"`` reads it when it exists, False
     ignores it. `new_cols`: the output columns to check against `overwrite` (None: no
     check). `stacklevel`: of the warnings given here, to point at the user's call.
+    `window`: the trend window (days), to read the activity in it from the table's
+    columns when an engine computed it (:func:`kamseg.features.table_activity`) and no
+    `transactions` are given.
     """
     as_of_day = day_of(as_of, func=func)
     check_columns(
@@ -195,6 +202,9 @@ def read_inputs(
         positions=positions,
         potential=potential,
         bought=bought,
+        activity=None
+        if prepared is not None or window is None
+        else table_activity(customers, window),
     )
 
 
@@ -294,9 +304,11 @@ def stage_rows(
     trend = np.full(n, np.nan)
     recent = previous = np.zeros(n)
     restart = np.zeros(n, dtype=bool)
+    activity = x.activity
     if x.prepared is not None:
         assert x.positions is not None
         activity = window_activity(x.prepared, x.positions, n, window=th.trend_window_days)
+    if activity is not None:
         recent, previous = activity.spend_recent, activity.spend_previous
         trend = np.where(bought, activity.spend_trend(th.min_trend_orders), np.nan)
         restart = bought & activity.restarted(th.min_trend_orders)

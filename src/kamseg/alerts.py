@@ -3,9 +3,8 @@
 Seed 004 (big-customer service) asks for *churn early warnings*. :func:`early_warnings`
 adds boolean flags (spend down, overdue, became a detractor, open complaints),
 ``warning_reasons`` with the numbers behind them and ``n_warnings``. It reads columns, not
-modules: ``spend_trend`` (or `transactions`), ``overdue_ratio`` (or the summary's
-``days_since_last``, ``tenure_days`` and ``frequency``), through the one definition of
-each in :mod:`kamseg.features`.
+modules: ``spend_trend`` (or `transactions`, or an engine's activity columns),
+``overdue_ratio`` (or the summary's columns), each defined once in :mod:`kamseg.features`.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg._health_fit import (
+    SUMMARY_COLUMNS,
     WARN_TEXT,
     apply_as_of,
     as_of_timestamp,
@@ -60,6 +60,7 @@ from kamseg.features import (
     open_complaints,
     prepared_for,
     rhythm_columns,
+    table_activity,
 )
 from kamseg.labels import Language, check_language
 from kamseg.transactions import PreparedTransactions
@@ -342,7 +343,7 @@ def fit_early_warnings(
     >>> fit.apply(new, **none).loc["d", "warning_reasons"]
     'no purchase for 500 days, 2.5× the usual gap of 200 days'
     """
-    fit, _ = _fit(
+    return _fit(
         customers,
         transactions=transactions,
         surveys=surveys,
@@ -363,12 +364,10 @@ def fit_early_warnings(
         labels=labels,
         overwrite=overwrite,
         func="fit_early_warnings",
-    )
-    return fit
+    )[0]
 
 
 _Rows = tuple[PreparedTransactions, np.ndarray]
-_SUMMARY = ("days_since_last", "tenure_days", "frequency")
 
 
 def _fit(
@@ -417,7 +416,7 @@ def _fit(
 
     # the base gap, and the observation day when none is given
     needs_days = customers.attrs.get("freq", "D") != "D" and "overdue_ratio" not in customers
-    from_summary = "overdue_ratio" not in customers and all(c in customers for c in _SUMMARY)
+    from_summary = "overdue_ratio" not in customers and set(SUMMARY_COLUMNS) <= set(customers)
     rows: _Rows | None = None
     wants = transactions is not None and ("spend_trend" not in customers or needs_days)
     if wants and (no_day or (needs_days and from_summary)):
@@ -626,16 +625,18 @@ date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
                 stacklevel=8,
             )
             positions = prepared.positions(customers.index, func=func)
-        if "spend_trend" in customers or prepared is not None:
+        activity = table_activity(customers, window) if prepared is None else None  # engine
+        if prepared is not None and "spend_trend" not in customers:
+            activity = customer_activity(
+                customers, transactions=prepared, window=window, func=func, positions=positions
+            )
+        if "spend_trend" in customers or activity is not None:
             checked.append("spend_drop")
             if "spend_trend" in customers:
                 trend = float_column(customers, "spend_trend", func=func)
                 recent = previous = None
             else:
-                assert prepared is not None
-                activity = customer_activity(
-                    customers, transactions=prepared, window=window, func=func, positions=positions
-                )
+                assert activity is not None
                 recent, previous = activity.spend_recent, activity.spend_previous
                 trend = activity.spend_trend(min_orders)
             with np.errstate(invalid="ignore"):
@@ -660,7 +661,7 @@ date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
         # --- overdue -------------------------------------------------------------------------
         overdue_flag = np.zeros(n, dtype=bool)
         overdue_text = empty
-        has_rhythm = "overdue_ratio" in customers or all(c in customers for c in _SUMMARY)
+        has_rhythm = "overdue_ratio" in customers or all(c in customers for c in SUMMARY_COLUMNS)
         if has_rhythm:
             if "overdue_ratio" not in customers and self.base_gap is None:
                 raise ColumnNotFoundError(

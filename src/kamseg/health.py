@@ -59,6 +59,7 @@ from kamseg.features import (
     customer_activity,
     prepared_for,
     rhythm_columns,
+    table_activity,
 )
 from kamseg.labels import Language, check_language
 from kamseg.transactions import PreparedTransactions
@@ -457,7 +458,8 @@ def _fit(
         components,
         weights,
         extras,
-        transactions,
+        # the trends come from the rows, or from an engine's activity columns
+        transactions if transactions is not None else table_activity(customers, window),
         builtin=HEALTH_COMPONENTS,
         default_weights=DEFAULT_WEIGHTS,
         func=func,
@@ -657,8 +659,15 @@ customer_col, date_col, amount_col, dropna, returns
         check_frame(customers, func=func, arg="customers")
         lang = self.labels
         names = [*self.components, *(e.column for e in self.extras)]
+        activity = None
+        if transactions is None:  # an engine's activity columns, if any
+            activity = table_activity(customers, self.window_days)
         check_available(
-            self.components, customers, transactions, base_gap=self.base_gap, func=func
+            self.components,
+            customers,
+            transactions if activity is None else activity,
+            base_gap=self.base_gap,
+            func=func,
         )
         for e in self.extras:
             check_columns(customers, {f"extra[{e.column!r}]": e.column}, func=func)
@@ -709,6 +718,7 @@ customer_col, date_col, amount_col, dropna, returns
                 func=func,
                 positions=positions,
             )
+        if need_windows and activity is not None:
             computed = {
                 "spend_trend": activity.spend_trend(self.min_trend_orders),
                 "frequency_trend": activity.frequency_trend(self.min_trend_orders),

@@ -6,8 +6,8 @@ says why in ``lifecycle_reason``, with the numbers that decided it. The rules re
 
 - the customer's **own rhythm**: days since the last purchase against the customer's usual
   gap between purchases (the *overdue ratio*);
-- the **spend trend** (with `transactions`): net spend in the last 180 days against the
-  180 days before;
+- the **spend trend** (from `transactions`, or the activity columns of an engine's table):
+  net spend in the last 180 days against the 180 days before;
 - **tenure**: days since the first purchase;
 - optionally **P(alive)**, a ``p_alive`` column written by :func:`kamseg.clv.predict`.
 
@@ -664,8 +664,7 @@ p_alive_col, customer_col, date_col, amount_col, dropna, returns
         >>> print(fit.apply(new).loc["z", "lifecycle_reason"])
         single purchase 200 days ago, 3.1× the base's usual gap of 65 days
         """
-        func = "LifecycleFit.apply"
-        check_frame(customers, func=func, arg="customers")
+        check_frame(customers, func=(func := "LifecycleFit.apply"), arg="customers")
         inputs = _read_inputs(
             customers,
             func=func,
@@ -676,6 +675,7 @@ p_alive_col, customer_col, date_col, amount_col, dropna, returns
             new_cols=_new_columns(self.action),
             overwrite=self.overwrite,
             stacklevel=4,
+            window=int(self.thresholds["trend_window_days"]),
             **self._reading(),
         )
         return _assemble(self, customers, inputs)
@@ -735,6 +735,7 @@ def _fit(
         new_cols=_new_columns(bool(action)) if outputs else None,
         overwrite=overwrite,
         stacklevel=5,
+        window=thresholds.trend_window_days,
         **reading,
     )
     learned = _learn(

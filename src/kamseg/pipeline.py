@@ -334,7 +334,10 @@ def run_job(
             if not {"classes", "health", "warnings", "churn"} & set(config.steps):
                 rows = None  # no later step reads transaction rows
         else:
-            table = summarize(
+            from kamseg import engines
+
+            on_spark = type(tx).__module__.startswith("pyspark")
+            table = (engines.summarize_spark if on_spark else engines.summarize_duckdb)(
                 tx,
                 customer_col=config.customer_col,
                 date_col=config.date_col,
@@ -347,6 +350,11 @@ def run_job(
                 freq=config.freq,
                 dropna=config.dropna,
                 returns=config.returns,
+                # the activity in the trend windows, in the same query, for the steps that
+                # read the trends (the rows stay in the engine)
+                activity_window=config.window_days
+                if {"classes", "health", "warnings"} & set(config.steps)
+                else None,
             )
         job = Job(config, fits=fits, fit_skipped=fit_skipped, say=say)
         table = job.run(
