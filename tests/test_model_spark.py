@@ -166,6 +166,40 @@ def test_above_pandas_max_rows_fits_on_a_sample(spark, data):
     assert len(labelled) == len(sides["master"].index.union(tx["customer_id"].unique()))
 
 
+def test_above_pandas_max_rows_every_other_part_from_all_rows(spark, data):
+    """Above pandas_max_rows the job runs on Spark's aggregates of every row: every column
+    but the need level and the churn probability is the pandas job's on every row (ranks,
+    shares, thresholds, models and trends of every customer), not a sample's estimate."""
+    tx, sides = data
+    config = CONFIG.replace(pandas_max_rows=900)
+    with pytest.warns(KamsegWarning, match="fitted on a sample"):
+        model = kamseg.fit_segments(spark.createDataFrame(tx), config=config, **sides)
+    assert model.steps == kamseg.fit_segments(tx, config=CONFIG, **sides).steps
+    assert model.skipped == {} and set(model.limited) == {"fit"}
+    assert model.parts["classes"].need is not None and "churn" in model.parts
+    got = apply_spark(model, spark.createDataFrame(tx), **sides).toPandas()
+    got = got.set_index("customer_id").sort_index()
+    expected = kamseg.segment(tx, config=CONFIG, **sides).sort_index()
+    assert list(got.columns) == list(expected.columns)
+    from_rows = ["need_level", "latent_needs", "churn_probability"]
+    shared = [c for c in expected.columns if c not in from_rows]
+    got_p, exp_p = _plain(got[shared]), _plain(expected[shared])
+    for col in shared:
+        if pd.api.types.is_float_dtype(exp_p[col]):
+            np.testing.assert_allclose(got_p[col], exp_p[col], rtol=1e-9, atol=1e-6, err_msg=col)
+        else:
+            assert got_p[col].astype(str).equals(exp_p[col].astype(str)), col
+    # the sample's need level and churn model: estimates, close to the full fit's
+    same_need = got["need_level"].astype(str) == expected["need_level"].astype(str)
+    assert same_need.mean() >= 0.85  # 113 of the 300 customers in the sample
+    assert (
+        np.corrcoef(got["churn_probability"].fillna(0), expected["churn_probability"].fillna(0))[
+            0, 1
+        ]
+        > 0.8
+    )
+
+
 def test_missing_column_same_error_as_pandas(spark, data):
     tx, _ = data
     bad = tx.drop(columns="amount")

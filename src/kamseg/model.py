@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,7 @@ import pandas as pd
 from kamseg import _state
 from kamseg._state import state
 from kamseg.config import SegmentConfig
-from kamseg.errors import ModelFileError
+from kamseg.errors import KamsegWarning, ModelFileError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SegmentModel", "fit_segments"]
 
@@ -423,7 +424,7 @@ def fit_and_label(
     if is_spark_frame(transactions):  # collected (or a sample of customers), fitted on pandas
         from kamseg.model_spark import fit_inputs
 
-        transactions, sides, as_of, sampled = fit_inputs(
+        rows, sides, as_of, sampled = fit_inputs(
             transactions,
             master=master,
             surveys=surveys,
@@ -442,6 +443,8 @@ def fit_and_label(
                 "row (the driver then holds them all).",
                 stacklevel=4,
             )
+        else:
+            transactions = rows
     table, job = run_job(
         transactions,
         master=master,
@@ -452,16 +455,89 @@ def fit_and_label(
         as_of=as_of,
         progress=progress,
     )
+    parts, steps = dict(job.fits), list(job.steps)
+    skipped, limited = dict(job.skipped), dict(job.limited)
+    schema = table_schema(table)
+    if sampled is not None:  # the parts that read rows: from the sample's rows
+        row_parts = _fit_on_rows(
+            rows, master=master, surveys=surveys, complaints=complaints, catalog=catalog,
+            config=config, as_of=table.attrs["as_of"],
+        )  # fmt: skip
+        if row_parts is not None:
+            sample_job, sample_table = row_parts
+            _merge_row_parts(parts, steps, skipped, limited, sample_job)
+            schema = {**table_schema(sample_table), **schema}
+        limited["fit"] = sampled
     model = SegmentModel(
         config=config.to_dict(),
         as_of=pd.Timestamp(table.attrs["as_of"]),
         freq=str(table.attrs.get("freq", config.freq)),
-        parts=dict(job.fits),
-        steps=tuple(job.steps),
-        skipped=dict(job.skipped),
-        limited={**job.limited, **({} if sampled is None else {"fit": sampled})},
+        parts=parts,
+        steps=tuple(steps),
+        skipped=skipped,
+        limited=limited,
         n_customers=len(table),
         kamseg_version=kamseg.__version__,
-        schema=table_schema(table),
+        schema=schema,
     )
     return model, table
+
+
+#: The steps whose parts read transaction rows beyond the engine's summary and activity:
+#: the need level (in the classes) and the churn model.
+_ROW_STEPS = ("classes", "churn")
+
+
+def _fit_on_rows(
+    rows: pd.DataFrame, *, config: SegmentConfig, **inputs: Any
+) -> tuple[Any, pd.DataFrame] | None:
+    """The job of the steps that read rows, fitted on the rows of a sample of customers
+    (its notices are the whole data's, given by the fit on every row: not repeated)."""
+    from kamseg.pipeline import run_job
+
+    steps = tuple(s for s in _ROW_STEPS if s in config.steps)
+    if not steps:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        table, job = run_job(
+            rows, config=config.replace(steps=steps), progress=None, **inputs
+        )  # fmt: skip
+    return job, table
+
+
+def _merge_row_parts(
+    parts: dict[str, Any],
+    steps: list[str],
+    skipped: dict[str, str],
+    limited: dict[str, str],
+    sample: Any,
+) -> None:
+    """Take the need level and the churn model of the `sample` job into the parts of the
+    job on every row (which had no rows to fit them on), with its steps and notes."""
+    classes, on_sample = parts.get("classes"), sample.fits.get("classes")
+    if classes is not None and on_sample is not None:
+
+        def need_first(notes: Any, of_need: bool) -> list[str]:
+            return [n for n in notes if n and n.startswith("need") == of_need]
+
+        skip = need_first(classes.skipped, False) + need_first(on_sample.skipped, True)
+        parts["classes"] = dataclasses.replace(classes, need=on_sample.need, skipped=tuple(skip))
+        engine_note = "no transaction rows (engine input)"
+        notes = [
+            n
+            for n in limited.get("classes", "").split("; ")
+            if n and "need" not in n and n != engine_note
+        ]
+        notes += [n for n in sample.limited.get("classes", "").split("; ") if "need" in n]
+        limited.pop("classes", None)
+        if notes:
+            limited["classes"] = "; ".join(notes)
+    if "churn" in sample.fits:
+        parts["churn"] = sample.fits["churn"]
+        skipped.pop("churn", None)
+        steps.append("churn")
+        if "churn" in sample.limited:
+            limited["churn"] = sample.limited["churn"]
+    elif "churn" in sample.skipped:
+        skipped["churn"] = sample.skipped["churn"]

@@ -6,9 +6,13 @@ How it runs (see ``docs/spark.md``):
 - **fit** (:func:`fit_inputs`, used by :func:`kamseg.fit_segments` on a PySpark DataFrame):
   the transaction columns the job reads are collected to the driver through Arrow and the
   model is fitted exactly as on pandas (equal by construction). Above
-  ``config.pandas_max_rows`` rows, the fit reads the transactions of a deterministic hash
-  sample of customers (at most ``pandas_max_rows`` rows): the model is then an estimate,
-  said in ``model.limited["fit"]`` and a :class:`~kamseg.errors.KamsegWarning`.
+  ``config.pandas_max_rows`` rows, the job runs on Spark's aggregates of every row (the
+  customer table and the activity in the trend windows, computed in Spark and collected:
+  one row per customer), so ranks, shares, thresholds and the lifetime-value models are
+  those of every customer; only the need level and the churn model, which read rows, are
+  fitted on the transactions of a deterministic hash sample of customers (at most
+  ``pandas_max_rows`` rows): estimates, said in ``model.limited["fit"]`` and a
+  :class:`~kamseg.errors.KamsegWarning`.
 - **apply** (:func:`apply_spark`): the transactions are repartitioned by customer (hash) and
   every partition is labelled by ``model.apply`` in ``mapInPandas``, with the model and the
   side tables broadcast; the result is a Spark DataFrame (write it with Spark).
@@ -186,10 +190,10 @@ def fit_inputs(
     sample = to_pandas(tx.filter(bucket.isin(chosen)))
     n_customers = sample[config.customer_col].nunique()
     note = (
-        f"fitted on a sample: the transactions have {n_rows} rows, more than "
-        f"pandas_max_rows ({limit}); the model was fitted on the {total} rows of "
-        f"{n_customers} customers chosen by a hash of their id, so its thresholds and "
-        "models are estimates"
+        f"need level and churn model fitted on a sample: the transactions have {n_rows} "
+        f"rows, more than pandas_max_rows ({limit}); every other part was fitted on Spark's "
+        f"aggregates of every row, these two on the {total} rows of {n_customers} customers "
+        "chosen by a hash of their id (estimates)"
     )
     return sample, sides, as_of, note
 
