@@ -20,6 +20,11 @@ process:
   ``customer_lifetime_value``: the part of the job lifetimes covers (no RFM, Pareto or
   output file).
 
+``--engine duckdb`` (or a file above ``--pandas-max-rows``) runs kamseg's steps on DuckDB's
+aggregates: the summary and the trend windows' activity out of core, the churn model
+trained on a hash sample of customers (at most ``--pandas-max-rows`` rows) and scored from a
+daily engine summary.
+
 With ``--steps all``, kamseg runs **every** step with every side table (master, surveys,
 complaints, catalogue, written to Parquet next to the transactions) and the order and
 product columns: the whole job of ``kamseg demo``, the issue 14 benchmark against
@@ -104,6 +109,18 @@ def main() -> int:
         default="rfm,clv,pareto",
         help="kamseg's steps (default: %(default)s); 'all': every step, every side table",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "pandas", "duckdb"),
+        default="auto",
+        help="kamseg's --engine (default: %(default)s: DuckDB above --pandas-max-rows)",
+    )
+    parser.add_argument(
+        "--pandas-max-rows",
+        type=int,
+        default=None,
+        help="kamseg's --pandas-max-rows: also the churn model's sample on an engine",
+    )
     args = parser.parse_args()
 
     import kamseg
@@ -138,6 +155,9 @@ def main() -> int:
                 steps = ",".join(STEPS) if every else args.steps
                 cmd += ["profit", "--steps", steps, "--freq", "W", *sides]
                 cmd += ["-o", out, "--progress"]  # weekly periods, as lifetimes' part below
+                cmd += ["--engine", args.engine]
+                if args.pandas_max_rows is not None:
+                    cmd += ["--pandas-max-rows", str(args.pandas_max_rows)]
                 seconds, peak, log = _run(cmd)
                 marks = re.findall(r"\[\s*([\d.]+) s\] done", log)
                 inner = float(marks[-1])

@@ -25,14 +25,14 @@ from kamseg._segment_inputs import (
     master_columns,
 )
 from kamseg._state import state
-from kamseg._types import ACTIVITY_COLUMNS, ACTIVITY_WINDOW_ATTR, P_ALIVE_INFORMATIVE
+from kamseg._types import ACTIVITY_COLUMNS, ACTIVITY_WINDOW_ATTR, P_ALIVE_INFORMATIVE, Freq
 from kamseg._validation import to_datetime, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import ConfigError, KamsegError, KamsegWarning
 from kamseg.lifecycle import LifecycleThresholds
 from kamseg.transactions import PreparedTransactions
 
-__all__ = ["ClvFit", "Job"]
+__all__ = ["ENGINE_NOTE", "ClvFit", "Job", "engine_summary"]
 
 _FUNC = "segment"
 
@@ -45,6 +45,9 @@ _DEFAULT_CRITERIA: dict[str, Any] = {
     "strategic_fit": 0.15,
     "cost_to_serve": {"weight": 0.20, "direction": "min"},
 }
+
+#: The classes' note of a table labelled from an engine's aggregates (no need level).
+ENGINE_NOTE = "no transaction rows (engine input)"
 
 #: Shortest churn window the job picks by itself for a short history (days).
 _MIN_CHURN_WINDOW = 30
@@ -96,6 +99,7 @@ class Job:
         self.steps = ["summary"]
         self.skipped: dict[str, str] = {}
         self.limited: dict[str, str] = {}
+        self.in_pandas = True  # whether the transaction rows were in pandas
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -155,6 +159,7 @@ class Job:
         transactions (None with an engine input, whose rows are `tx`); `master` indexed by
         customer id (:func:`~kamseg._segment_inputs.indexed_master`), side tables checked."""
         config = self.config
+        self.in_pandas = in_pandas
         lang = config.labels
         attrs = dict(table.attrs)  # as_of, freq, ...: joins below need not keep them
         # side tables with the ids of the customer table's kind, converted once
@@ -219,22 +224,7 @@ class Job:
         daily = None
         rhythm_steps = {"classes", "health", "warnings"} & set(config.steps)
         if rows is None and config.freq != "D" and rhythm_steps:
-            from kamseg.summary import summarize
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", KamsegWarning)  # given by the first summary
-                daily = summarize(
-                    tx,
-                    customer_col=config.customer_col,
-                    date_col=config.date_col,
-                    amount_col=config.amount_col,
-                    quantity_col=config.quantity_col,
-                    price_col=config.price_col,
-                    as_of=attrs["as_of"],
-                    freq="D",
-                    dropna=config.dropna,
-                    returns=config.returns,
-                )["frequency"]
+            daily = engine_summary(tx, config, as_of=attrs["as_of"], freq="D")["frequency"]
 
         # P(alive) vetoes churn calls by rhythm only when the model could tell who dropped out
         use_p_alive: bool | str = "auto"
@@ -343,14 +333,15 @@ class Job:
             with self.guarded("warnings"), _recording(self.limited, "warnings"):
                 table = _on_daily(table, daily, alerts)
 
-        table = self._churn(table, rows)
+        table = self._churn(table, rows, tx)
         # an engine's activity columns have served the trends: not part of the table
         table = table.drop(columns=[c for c in ACTIVITY_COLUMNS.values() if c in table])
         attrs.pop(ACTIVITY_WINDOW_ATTR, None)
         table.attrs.pop(ACTIVITY_WINDOW_ATTR, None)
-        if not in_pandas and "classes" in self.steps:
+        if not in_pandas and getattr(self.fits.get("classes"), "need", None) is not None:
+            # a model's need level labels rows in pandas (a fit: kamseg.model says it)
             self.limited["classes"] = "; ".join(
-                x for x in (self.limited.get("classes"), "no transaction rows (engine input)") if x
+                x for x in (self.limited.get("classes"), ENGINE_NOTE) if x
             )
         if isinstance(self.say, ProgressBar):
             self.say.close()
@@ -480,15 +471,20 @@ class Job:
         served = pd.to_numeric(table[cost], errors="coerce").fillna(0.0).to_numpy() * years
         return table.assign(net_profit=gross - served)
 
-    def _churn(self, table: pd.DataFrame, rows: PreparedTransactions | None) -> pd.DataFrame:
+    def _churn(
+        self, table: pd.DataFrame, rows: PreparedTransactions | None, tx: Any
+    ) -> pd.DataFrame:
         config = self.config
         if "churn" not in config.steps:
             return table
-        if rows is None:
+        if rows is None and (self.fitting or "churn" not in self.fits):
+            # fitted on the rows of a sample of customers (kamseg.model), not here
             self.skipped["churn"] = "needs the transaction rows in pandas (engine input)"
             return table
         if not self.wanted("churn"):
             return table
+        if rows is None:  # a model's churn part, scored from the engine's aggregates
+            return self.churn_on_engine(table, tx)
         from kamseg.churn import fit_churn, predict_churn
 
         if self.fitting:
@@ -514,6 +510,87 @@ class Job:
             # as of the rows' as_of (a model applied to later or earlier data)
             table = predict_churn(table, self.fits["churn"], transactions=rows, as_of=rows.as_of)
         return table
+
+    def churn_on_engine(self, table: pd.DataFrame, tx: Any) -> pd.DataFrame:
+        """`table` with the churn probability of the churn part, the customers of an
+        engine input (DuckDB, Spark) scored from a daily summary of the engine with the
+        spend in the last 90 and 180 days: the features of
+        :func:`kamseg.features.features_at` at the table's as_of (sums may differ in the
+        last bits: the engines add in another order)."""
+        from kamseg.features import CHURN_FEATURES, SPEND_WINDOW_DAYS, rhythm, table_activity
+
+        self.begin("churn")
+        self.skipped.pop("churn", None)
+        fit = self.fits["churn"]
+        with self.guarded("churn"):
+            day = engine_summary(
+                tx,
+                self.config,
+                as_of=table.attrs["as_of"],
+                freq="D",
+                activity_window=SPEND_WINDOW_DAYS,
+            )
+            spend = table_activity(day, SPEND_WINDOW_DAYS)
+            assert spend is not None
+            feats = {c: day[c].to_numpy(dtype=np.float64) for c in CHURN_FEATURES[:9]}
+            feats["overdue_ratio"] = rhythm(
+                feats["days_since_last"],
+                feats["tenure_days"],
+                feats["frequency"],
+                base_gap=fit.base_gap,
+            ).overdue_ratio
+            s90 = spend.spend_recent
+            s180 = s90 + spend.spend_previous
+            ratio = np.full(len(day), np.nan)
+            np.divide(s90, s180, out=ratio, where=s180 > 0)
+            feats.update(spend_90d=s90, spend_180d=s180, spend_ratio_90_180=ratio)
+            frame = pd.DataFrame({c: feats[c] for c in CHURN_FEATURES}, index=day.index)
+            p = fit.model.predict_proba(frame)
+            pos = day.index.get_indexer(table.index)
+            prob = np.where(pos >= 0, p[np.maximum(pos, 0)], np.nan)
+            table = table.assign(churn_probability=prob)
+        return table
+
+
+def engine_summary(
+    tx: Any,
+    config: SegmentConfig,
+    *,
+    as_of: Any,
+    freq: Freq,
+    activity_window: int | None = None,
+    quiet: bool = True,
+) -> pd.DataFrame:
+    """The customer table of an engine input (a Parquet path, Arrow, Polars or DuckDB
+    data: DuckDB; a PySpark DataFrame: Spark) read as `config` says, with the activity in
+    windows of `activity_window` days. `quiet`: a second summary of the same rows (the
+    first gave the notices) says nothing."""
+    from kamseg import engines
+
+    run = (
+        engines.summarize_spark
+        if type(tx).__module__.startswith("pyspark")
+        else engines.summarize_duckdb
+    )
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore", KamsegWarning)
+        table: pd.DataFrame = run(
+            tx,
+            customer_col=config.customer_col,
+            date_col=config.date_col,
+            amount_col=config.amount_col,
+            profit_col=config.profit_col,
+            order_col=config.order_col,
+            quantity_col=config.quantity_col,
+            price_col=config.price_col,
+            as_of=as_of,
+            freq=freq,
+            dropna=config.dropna,
+            returns=config.returns,
+            activity_window=activity_window,
+        )
+    return table
 
 
 def _clv_reason(table: pd.DataFrame) -> str | None:

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from kamseg import _state
+from kamseg._job import ENGINE_NOTE
 from kamseg._state import state
 from kamseg.config import SegmentConfig
 from kamseg.errors import KamsegWarning, ModelFileError
@@ -413,13 +414,15 @@ def fit_and_label(
     config: SegmentConfig | None,
     as_of: Any,
     progress: Any,
+    func: str = _FUNC,
 ) -> tuple[SegmentModel, pd.DataFrame]:
-    """The model and the fitted base's table, from one run of the job."""
+    """The model and the fitted base's table, from one run of the job (`func`: the
+    function named in the notices)."""
     import kamseg
     from kamseg.model_spark import is_spark_frame
     from kamseg.pipeline import checked_config, run_job
 
-    config = checked_config(config, _FUNC)
+    config = checked_config(config, func)
     sampled = None
     if is_spark_frame(transactions):  # collected (or a sample of customers), fitted on pandas
         from kamseg.model_spark import fit_inputs
@@ -439,7 +442,7 @@ def fit_and_label(
             from kamseg._validation import warn
 
             warn(
-                f"{_FUNC}: {sampled}. Hint: raise config.pandas_max_rows to fit on every "
+                f"{func}: {sampled}. Hint: raise config.pandas_max_rows to fit on every "
                 "row (the driver then holds them all).",
                 stacklevel=4,
             )
@@ -455,31 +458,45 @@ def fit_and_label(
         as_of=as_of,
         progress=progress,
     )
-    parts, steps = dict(job.fits), list(job.steps)
-    skipped, limited = dict(job.skipped), dict(job.limited)
     schema = table_schema(table)
-    if sampled is not None:  # the parts that read rows: from the sample's rows
-        row_parts = _fit_on_rows(
+    if not job.in_pandas and set(_ROW_STEPS) & set(config.steps):
+        # an engine input: the parts that read rows, from the rows of a sample of customers
+        if sampled is None:  # DuckDB (a Spark input's sample is collected above)
+            rows, sampled = _engine_sample(transactions, config, func)
+        sample_job, sample_table = _fit_on_rows(
             rows, master=master, surveys=surveys, complaints=complaints, catalog=catalog,
             config=config, as_of=table.attrs["as_of"],
         )  # fmt: skip
-        if row_parts is not None:
-            sample_job, sample_table = row_parts
-            _merge_row_parts(parts, steps, skipped, limited, sample_job)
-            schema = {**table_schema(sample_table), **schema}
-        limited["fit"] = sampled
+        _merge_row_parts(job, sample_job, rows_in_engine=not is_spark_frame(transactions))
+        schema = {**table_schema(sample_table), **schema}
+        if is_spark_frame(transactions):  # kamseg.model_spark.apply_spark labels the rows
+            if "churn" in job.fits:
+                job.steps.append("churn")
+        else:  # DuckDB: the table is labelled from the engine's aggregates
+            if "churn" in job.fits:
+                from kamseg.pipeline import load_transactions
+
+                tx = load_transactions(transactions, config)
+                table = job.churn_on_engine(table, tx)
+                schema = {**schema, **table_schema(table)}
+
+    if sampled is not None:
+        job.limited["fit"] = sampled
     model = SegmentModel(
         config=config.to_dict(),
         as_of=pd.Timestamp(table.attrs["as_of"]),
         freq=str(table.attrs.get("freq", config.freq)),
-        parts=parts,
-        steps=tuple(steps),
-        skipped=skipped,
-        limited=limited,
+        parts=dict(job.fits),
+        steps=tuple(job.steps),
+        skipped=dict(job.skipped),
+        limited=dict(job.limited),
         n_customers=len(table),
         kamseg_version=kamseg.__version__,
         schema=schema,
     )
+    table.attrs["kamseg_steps"] = list(model.steps)
+    table.attrs["kamseg_skipped"] = dict(model.skipped)
+    table.attrs["kamseg_limited"] = dict(model.limited)
     return model, table
 
 
@@ -490,14 +507,12 @@ _ROW_STEPS = ("classes", "churn")
 
 def _fit_on_rows(
     rows: pd.DataFrame, *, config: SegmentConfig, **inputs: Any
-) -> tuple[Any, pd.DataFrame] | None:
+) -> tuple[Any, pd.DataFrame]:
     """The job of the steps that read rows, fitted on the rows of a sample of customers
     (its notices are the whole data's, given by the fit on every row: not repeated)."""
     from kamseg.pipeline import run_job
 
     steps = tuple(s for s in _ROW_STEPS if s in config.steps)
-    if not steps:
-        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KamsegWarning)
         table, job = run_job(
@@ -506,38 +521,67 @@ def _fit_on_rows(
     return job, table
 
 
-def _merge_row_parts(
-    parts: dict[str, Any],
-    steps: list[str],
-    skipped: dict[str, str],
-    limited: dict[str, str],
-    sample: Any,
-) -> None:
+def _engine_sample(
+    transactions: Any, config: SegmentConfig, func: str
+) -> tuple[pd.DataFrame, str | None]:
+    """The rows of a deterministic hash sample of customers of a DuckDB input (at most
+    ``config.pandas_max_rows``), and the note that says so (None: every row)."""
+    from kamseg.pipeline import load_transactions
+    from kamseg.summary._common import sample_note
+    from kamseg.summary._duckdb import sample_rows
+
+    rows, n_rows, n_sampled = sample_rows(
+        load_transactions(transactions, config),
+        columns=[str(c) for c in config.transaction_columns],
+        customer_col=str(config.customer_col),
+        max_rows=config.pandas_max_rows,
+    )
+    if n_sampled == n_rows:  # every row (engine="duckdb" on a small input)
+        return rows, None
+    n_customers = rows[config.customer_col].nunique()
+    note = sample_note("DuckDB", n_rows, config.pandas_max_rows, n_sampled, n_customers)
+    from kamseg._validation import warn
+
+    warn(
+        f"{func}: {note}. Hint: raise config.pandas_max_rows to fit on every row in "
+        "pandas (the process then holds them all).",
+        stacklevel=5,
+    )
+    return rows, note
+
+
+def _merge_row_parts(job: Any, sample: Any, *, rows_in_engine: bool) -> None:
     """Take the need level and the churn model of the `sample` job into the parts of the
-    job on every row (which had no rows to fit them on), with its steps and notes."""
-    classes, on_sample = parts.get("classes"), sample.fits.get("classes")
+    `job` on every row (which had no rows to fit them on), with their notes. The classes'
+    note is the one its apply gives: with `rows_in_engine` (DuckDB), the need level is
+    skipped for want of rows in pandas; otherwise (Spark) every partition has its rows."""
+    classes, on_sample = job.fits.get("classes"), sample.fits.get("classes")
     if classes is not None and on_sample is not None:
-
-        def need_first(notes: Any, of_need: bool) -> list[str]:
-            return [n for n in notes if n and n.startswith("need") == of_need]
-
-        skip = need_first(classes.skipped, False) + need_first(on_sample.skipped, True)
-        parts["classes"] = dataclasses.replace(classes, need=on_sample.need, skipped=tuple(skip))
-        engine_note = "no transaction rows (engine input)"
-        notes = [
-            n
-            for n in limited.get("classes", "").split("; ")
-            if n and "need" not in n and n != engine_note
-        ]
-        notes += [n for n in sample.limited.get("classes", "").split("; ") if "need" in n]
-        limited.pop("classes", None)
-        if notes:
-            limited["classes"] = "; ".join(notes)
+        kept = [t for t in classes.skipped if not t.startswith("need")]
+        kept += [t for t in on_sample.skipped if t.startswith("need")]
+        job.fits["classes"] = dataclasses.replace(
+            classes, need=on_sample.need, skipped=tuple(kept)
+        )
+        # the note of the dimensions skipped (kamseg.classification), as the apply says it
+        said = "skipped " + "; ".join(classes.skipped) if classes.skipped else ""
+        rows_needed = rows_in_engine and on_sample.need is not None
+        if rows_needed:
+            kept.append("need (no transactions)")
+        notes = [n for n in job.limited.pop("classes", "").split("; ") if n != ENGINE_NOTE]
+        note = "; ".join(notes)
+        skip = "skipped " + "; ".join(kept) if kept else ""
+        note = (
+            note.replace(said, skip)
+            if said and said in note
+            else "; ".join(x for x in (note, skip) if x)
+        )
+        note = "; ".join(x for x in (note, ENGINE_NOTE if rows_needed else "") if x)
+        if note:
+            job.limited["classes"] = note
     if "churn" in sample.fits:
-        parts["churn"] = sample.fits["churn"]
-        skipped.pop("churn", None)
-        steps.append("churn")
+        job.fits["churn"] = sample.fits["churn"]
+        job.skipped.pop("churn", None)
         if "churn" in sample.limited:
-            limited["churn"] = sample.limited["churn"]
+            job.limited["churn"] = sample.limited["churn"]
     elif "churn" in sample.skipped:
-        skipped["churn"] = sample.skipped["churn"]
+        job.skipped["churn"] = sample.skipped["churn"]

@@ -36,6 +36,7 @@ from kamseg._segment_inputs import indexed_master
 from kamseg._validation import check_columns, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import EmptyInputError
+from kamseg.summary._common import SAMPLE_BUCKETS, choose_buckets, sample_note
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -48,9 +49,6 @@ _INSTALL = 'pip install "kamseg[spark]"'
 # the input's row order, kept through the shuffle: each customer's rows reach `apply` in
 # the order of the input, so its sums are those of the pandas path to the last bit
 _ROW = "__kamseg_row"
-# the buckets of the customers' hash for the fit's sample (the driver collects one count
-# per bucket)
-_BUCKETS = 1 << 16
 # the id of the placeholder customer of the driver's apply (numeric ids)
 _PLACEHOLDER_ID = (1 << 62) + 7
 
@@ -175,26 +173,14 @@ def fit_inputs(
     if n_rows <= limit or config.customer_col not in wanted:
         return to_pandas(tx), sides, as_of, None
 
-    bucket = F.pmod(F.xxhash64(_col(config.customer_col)), F.lit(_BUCKETS))
-    counts = tx.groupBy(bucket.alias("b")).count().toPandas().sort_values("b")
-    chosen, total = [], 0
-    for b, n in zip(counts["b"].to_numpy(), counts["count"].to_numpy(), strict=True):
-        if total + n <= limit:
-            chosen.append(int(b))
-            total += int(n)
-    if not chosen:  # every bucket alone is too big: the smallest one
-        smallest = counts.sort_values(["count", "b"]).iloc[0]
-        chosen, total = [int(smallest["b"])], int(smallest["count"])
+    bucket = F.pmod(F.xxhash64(_col(config.customer_col)), F.lit(SAMPLE_BUCKETS))
+    counts = tx.groupBy(bucket.alias("b")).count().collect()
+    chosen, total = choose_buckets([(int(r["b"]), int(r["count"])) for r in counts], limit)
     if as_of is None and config.as_of is None and config.date_col in wanted:
         as_of = _latest_date(tx, config)
     sample = to_pandas(tx.filter(bucket.isin(chosen)))
     n_customers = sample[config.customer_col].nunique()
-    note = (
-        f"need level and churn model fitted on a sample: the transactions have {n_rows} "
-        f"rows, more than pandas_max_rows ({limit}); every other part was fitted on Spark's "
-        f"aggregates of every row, these two on the {total} rows of {n_customers} customers "
-        "chosen by a hash of their id (estimates)"
-    )
+    note = sample_note("Spark", n_rows, limit, total, n_customers)
     return sample, sides, as_of, note
 
 

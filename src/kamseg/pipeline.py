@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from kamseg._job import Job
+from kamseg._job import Job, engine_summary
 from kamseg._segment_inputs import indexed_master, progress_callback
 from kamseg._threads import limited_threads
 from kamseg._validation import check_frame
@@ -245,7 +245,11 @@ def segment(
     }
     if is_spark_frame(transactions):  # the whole job in Spark: fit on the driver, apply_spark
         return _segment_spark(transactions, **options)  # type: ignore[no-any-return]
-    table, _ = run_job(transactions, **options)
+    import kamseg  # kamseg.model imports this module: reached through the package
+
+    # the job with its fits kept (an engine input fits its need level and churn model on
+    # a sample of customers' rows, and scores the churn from the engine's aggregates)
+    _, table = kamseg.model.fit_and_label(transactions, func=_FUNC, **options)
     return table
 
 
@@ -258,7 +262,7 @@ def _segment_spark(transactions: Any, **options: Any) -> Any:
     import kamseg  # kamseg.model imports this module: reached through the package
     from kamseg.model_spark import apply_spark, table_to_spark
 
-    model, table = kamseg.model.fit_and_label(transactions, **options)
+    model, table = kamseg.model.fit_and_label(transactions, func=_FUNC, **options)
     if "fit" not in model.limited:  # fitted on every row
         return table_to_spark(table, model, transactions.sparkSession)
     return apply_spark(
@@ -333,28 +337,15 @@ def run_job(
             table = summarize(rows, freq=config.freq)
             if not {"classes", "health", "warnings", "churn"} & set(config.steps):
                 rows = None  # no later step reads transaction rows
-        else:
-            from kamseg import engines
-
-            on_spark = type(tx).__module__.startswith("pyspark")
-            table = (engines.summarize_spark if on_spark else engines.summarize_duckdb)(
+        else:  # the activity in the trend windows, for the steps that read the trends
+            rhythm_steps = {"classes", "health", "warnings"} & set(config.steps)
+            table = engine_summary(
                 tx,
-                customer_col=config.customer_col,
-                date_col=config.date_col,
-                amount_col=config.amount_col,
-                profit_col=config.profit_col,
-                order_col=config.order_col,
-                quantity_col=config.quantity_col,
-                price_col=config.price_col,
+                config,
                 as_of=as_of,
                 freq=config.freq,
-                dropna=config.dropna,
-                returns=config.returns,
-                # the activity in the trend windows, in the same query, for the steps that
-                # read the trends (the rows stay in the engine)
-                activity_window=config.window_days
-                if {"classes", "health", "warnings"} & set(config.steps)
-                else None,
+                activity_window=config.window_days if rhythm_steps else None,
+                quiet=False,
             )
         job = Job(config, fits=fits, fit_skipped=fit_skipped, say=say)
         table = job.run(

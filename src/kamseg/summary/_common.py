@@ -115,3 +115,32 @@ def with_attrs(result: pd.DataFrame, *, as_of_day: int, freq: str) -> pd.DataFra
     """Set the customer table's ``attrs``: ``as_of`` (ISO text) and ``freq``."""
     result.attrs = {"as_of": str(np.datetime64(as_of_day, "D")), "freq": freq}
     return result
+
+
+#: Hash buckets of customer ids a sample of customers is made of (see :func:`choose_buckets`).
+SAMPLE_BUCKETS = 65_536
+
+
+def choose_buckets(counts: list[tuple[int, int]], limit: int) -> tuple[list[int], int]:
+    """The buckets of a deterministic sample of customers: ``(bucket, rows)`` `counts` taken
+    in bucket order while their rows fit in `limit` (the smallest bucket when none does);
+    returns the buckets and their rows."""
+    chosen, total = [], 0
+    for bucket, n in sorted(counts):
+        if total + n <= limit:
+            chosen.append(int(bucket))
+            total += int(n)
+    if not chosen and counts:
+        bucket, n = min(counts, key=lambda bn: (bn[1], bn[0]))
+        chosen, total = [int(bucket)], int(n)
+    return chosen, total
+
+
+def sample_note(engine: str, n_rows: int, limit: int, sampled: int, n_customers: int) -> str:
+    """What a fit on an engine's aggregates with a sample of customers' rows says."""
+    return (
+        f"need level and churn model fitted on a sample: the transactions have {n_rows} "
+        f"rows, more than pandas_max_rows ({limit}); every other part was fitted on "
+        f"{engine}'s aggregates of every row, these two on the {sampled} rows of "
+        f"{n_customers} customers chosen by a hash of their id (estimates)"
+    )

@@ -27,7 +27,14 @@ from kamseg._types import ACTIVITY_WINDOW_ATTR
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, check_int
 from kamseg.errors import EmptyInputError, SchemaError
-from kamseg.summary._common import Freq, ReturnsPolicy, check_finite_totals, finish
+from kamseg.summary._common import (
+    SAMPLE_BUCKETS,
+    Freq,
+    ReturnsPolicy,
+    check_finite_totals,
+    choose_buckets,
+    finish,
+)
 from kamseg.summary._sql import (
     _EPOCH,
     WHOLE_FLOAT_TEXT,
@@ -633,3 +640,25 @@ def _to_pandas(table: Any, customer_col: Hashable, has_profit: bool) -> pd.DataF
         index = index.take(order)
         data = {name: values[order] for name, values in data.items()}
     return pd.DataFrame(data, index=index, copy=False)
+
+
+def sample_rows(
+    source: Any, *, columns: list[str], customer_col: str, max_rows: int
+) -> tuple[pd.DataFrame, int, int]:
+    """The rows of a deterministic sample of customers of `source` (an input of
+    :func:`summarize_duckdb`): those whose id hash falls in the first of
+    :data:`~kamseg.summary._common.SAMPLE_BUCKETS` buckets that fit in `max_rows` rows, as
+    pandas, with only the `columns` present. Returns the rows, the rows of `source` and
+    the rows sampled."""
+    rel, opened, _ = _relation(source, None, columns)
+    try:
+        bucket = f"hash({_q(customer_col)}) % {SAMPLE_BUCKETS}"
+        counts = _run(rel, f"SELECT {bucket}, count(*) FROM {_VIEW} GROUP BY 1").fetchall()
+        chosen, total = choose_buckets([(int(b), int(n)) for b, n in counts], max_rows)
+        wanted = ", ".join(_q(c) for c in columns if c in rel.columns)
+        where = f"{bucket} IN ({', '.join(map(str, chosen))})" if chosen else "FALSE"
+        rows = _run(rel, f"SELECT {wanted} FROM {_VIEW} WHERE {where}").to_arrow_table()
+        return rows.to_pandas(), sum(int(n) for _, n in counts), total
+    finally:
+        if opened is not None:
+            opened.close()

@@ -195,7 +195,7 @@ def _activity(
         days = "act_day"
         ctes += f""",
 act_day AS (
-    SELECT c, d, sum(a) AS s, sum(a) AS a, FALSE AS neg, count(*) AS n_orders
+    SELECT c, d, fsum(a) AS s, fsum(a) AS a, FALSE AS neg, count(*) AS n_orders
     FROM base WHERE d > {start} GROUP BY c, d
 )"""
     in_windows = f"d > {start}"
@@ -203,8 +203,8 @@ act_day AS (
     ctes += f""",
 act AS (
     SELECT c,
-           coalesce(sum(s) FILTER (WHERE d > {mid}), 0.0) AS activity_spend_recent,
-           coalesce(sum(s) FILTER (WHERE {in_windows} AND d <= {mid}), 0.0)
+           coalesce(fsum(s) FILTER (WHERE d > {mid}), 0.0) AS activity_spend_recent,
+           coalesce(fsum(s) FILTER (WHERE {in_windows} AND d <= {mid}), 0.0)
                AS activity_spend_previous,
            count(*) FILTER (WHERE d > {mid} AND {buy}) AS activity_days_recent,
            count(*) FILTER (WHERE {in_windows} AND d <= {mid} AND {buy})
@@ -219,7 +219,7 @@ act AS (
 act_orders AS (
     SELECT c, count(*) FILTER (WHERE {buy}) AS activity_orders
     FROM (
-        SELECT c, {_snap("sum(a)", "sum(abs(a))")} AS a, bool_or(a < 0) AS neg
+        SELECT c, {_snap("fsum(a)", "fsum(abs(a))")} AS a, bool_or(a < 0) AS neg
         FROM base WHERE {in_windows} GROUP BY c, o
     )
     GROUP BY c
@@ -274,8 +274,8 @@ def _summary_sql(
         )
     act_ctes, act_cols, act_join = _activity(activity, order=order, netted=False)
     p_base = f", {profit} AS p" if profit else ""
-    p_period = ", sum(p) AS p, sum(abs(p)) AS gp" if profit else ""
-    p_cust = f", {_snap('sum(p)', 'sum(gp)')} AS profit" if profit else ""
+    p_period = ", fsum(p) AS p, fsum(abs(p)) AS gp" if profit else ""
+    p_cust = f", {_snap('fsum(p)', 'fsum(gp)')} AS profit" if profit else ""
     p_out = ", CAST(profit AS DOUBLE) AS profit" if profit else ""
     o_base = f", {order} AS o" if order else ""
     if order:
@@ -297,14 +297,14 @@ WITH base AS (
 ),
 per_period AS (
     SELECT c, {_period("d", freq)} AS per,{days[0]} count(*) AS n,
-           sum(a) AS a{p_period}
+           fsum(a) AS a{p_period}
     FROM base GROUP BY ALL
 ),
 per_cust AS (
     SELECT c, min({days[1]}) AS first_day, max({days[2]}) AS last_day, sum(n) AS n_rows,
-           sum(a) AS revenue{p_cust}, count(*) AS n_periods,
+           fsum(a) AS revenue{p_cust}, count(*) AS n_periods,
            min(per) AS first_period, max(per) AS last_period,
-           sum(a) - arg_min(a, per) AS repeat_amount
+           fsum(a) - arg_min(a, per) AS repeat_amount
     FROM per_period GROUP BY c
 ){orders_cte}{act_ctes}
 SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
@@ -343,8 +343,8 @@ def _summary_sql_netted(
     :func:`~kamseg.transactions.net_sums` of the rows: a full cancellation nets to 0.
     """
     p_base = f", {profit} AS p" if profit else ""
-    p_sum = ", sum(p) AS p, sum(gp) AS gp" if profit else ""
-    p_cust = f", {_snap('sum(p)', 'sum(gp)')} AS profit" if profit else ""
+    p_sum = ", fsum(p) AS p, fsum(gp) AS gp" if profit else ""
+    p_cust = f", {_snap('fsum(p)', 'fsum(gp)')} AS profit" if profit else ""
     p_out = ", CAST(profit AS DOUBLE) AS profit" if profit else ""
     o_base = f", {order} AS o" if order else ""
     buy = "(a > 0 OR NOT neg)"  # a purchase: net > 0, or no negative row
@@ -356,7 +356,7 @@ def _summary_sql_netted(
     else:
         per_period = f"""
     SELECT *, {_snap("s", "g")} AS a FROM (
-        SELECT c, {_period("d", freq)} AS per, sum(s) AS s, sum(g) AS g, bool_or(neg) AS neg,
+        SELECT c, {_period("d", freq)} AS per, fsum(s) AS s, fsum(g) AS g, bool_or(neg) AS neg,
                min(d) AS d0, min(d) FILTER (WHERE {buy}) AS ok0,
                max(d) FILTER (WHERE {buy}) AS ok1, sum(n_orders) AS n_orders{p_sum}
         FROM per_day GROUP BY ALL
@@ -366,7 +366,7 @@ def _summary_sql_netted(
 orders AS (
     SELECT c, count(*) FILTER (WHERE {buy}) AS n_orders
     FROM (
-        SELECT c, {_snap("sum(a)", "sum(abs(a))")} AS a, bool_or(a < 0) AS neg
+        SELECT c, {_snap("fsum(a)", "fsum(abs(a))")} AS a, bool_or(a < 0) AS neg
         FROM base GROUP BY c, o
     )
     GROUP BY c
@@ -383,9 +383,9 @@ WITH base AS (
 ),
 per_day AS (
     SELECT *, {_snap("s", "g")} AS a FROM (
-        SELECT c, d, sum(a) AS s, sum(abs(a)) AS g, bool_or(a < 0) AS neg,
+        SELECT c, d, fsum(a) AS s, fsum(abs(a)) AS g, bool_or(a < 0) AS neg,
                count(*) FILTER (WHERE a >= 0) AS n_orders
-               {", sum(p) AS p, sum(abs(p)) AS gp" if profit else ""}
+               {", fsum(p) AS p, fsum(abs(p)) AS gp" if profit else ""}
         FROM base GROUP BY c, d
     )
 ),
@@ -397,9 +397,9 @@ per_cust AS (
     SELECT c, coalesce(min(ok0), min(d0)) AS first_day,
            coalesce(max(ok1), min(d0)) AS last_day,
            min(per) FILTER (WHERE {buy}) AS first_buy, max(per) FILTER (WHERE {buy}) AS last_buy,
-           {_snap("sum(s)", "sum(g)")} AS revenue{p_cust}, sum(n_orders) AS n_orders,
+           {_snap("fsum(s)", "fsum(g)")} AS revenue{p_cust}, sum(n_orders) AS n_orders,
            count(*) FILTER (WHERE {buy}) AS n_periods,
-           sum(a) FILTER (WHERE {buy}) - arg_min(a, per) FILTER (WHERE {buy})
+           fsum(a) FILTER (WHERE {buy}) - arg_min(a, per) FILTER (WHERE {buy})
                AS repeat_amount
     FROM per_period GROUP BY c
 ){orders_cte},
