@@ -100,6 +100,7 @@ class Job:
         self.skipped: dict[str, str] = {}
         self.limited: dict[str, str] = {}
         self.in_pandas = True  # whether the transaction rows were in pandas
+        self._daily: pd.DataFrame | None = None  # an engine input's daily customer table
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -224,7 +225,7 @@ class Job:
         daily = None
         rhythm_steps = {"classes", "health", "warnings"} & set(config.steps)
         if rows is None and config.freq != "D" and rhythm_steps:
-            daily = engine_summary(tx, config, as_of=attrs["as_of"], freq="D")["frequency"]
+            daily = self.daily_summary(tx, as_of=attrs["as_of"])["frequency"]
 
         # P(alive) vetoes churn calls by rhythm only when the model could tell who dropped out
         use_p_alive: bool | str = "auto"
@@ -511,6 +512,26 @@ class Job:
             table = predict_churn(table, self.fits["churn"], transactions=rows, as_of=rows.as_of)
         return table
 
+    def daily_summary(self, tx: Any, *, as_of: Any) -> pd.DataFrame:
+        """The daily customer table of an engine input, made once for the steps that read
+        it (the rhythm's repeat purchase days, the churn features), with the activity of
+        the churn's spend windows when the job has a churn step."""
+        if self._daily is None:
+            from kamseg.features import CHURN_FEATURES, SPEND_WINDOW_DAYS
+
+            churn = "churn" in self.config.steps
+            day = engine_summary(
+                tx,
+                self.config,
+                as_of=as_of,
+                freq="D",
+                activity_window=SPEND_WINDOW_DAYS if churn else None,
+            )
+            # only what is read (memory: one row per customer)
+            keep = [*CHURN_FEATURES[:9], *ACTIVITY_COLUMNS.values()] if churn else ["frequency"]
+            self._daily = day[keep]
+        return self._daily
+
     def churn_on_engine(self, table: pd.DataFrame, tx: Any) -> pd.DataFrame:
         """`table` with the churn probability of the churn part, the customers of an
         engine input (DuckDB, Spark) scored from a daily summary of the engine with the
@@ -523,13 +544,7 @@ class Job:
         self.skipped.pop("churn", None)
         fit = self.fits["churn"]
         with self.guarded("churn"):
-            day = engine_summary(
-                tx,
-                self.config,
-                as_of=table.attrs["as_of"],
-                freq="D",
-                activity_window=SPEND_WINDOW_DAYS,
-            )
+            day = self.daily_summary(tx, as_of=table.attrs["as_of"])
             spend = table_activity(day, SPEND_WINDOW_DAYS)
             assert spend is not None
             feats = {c: day[c].to_numpy(dtype=np.float64) for c in CHURN_FEATURES[:9]}

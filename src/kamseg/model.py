@@ -461,6 +461,8 @@ def fit_and_label(
     schema = table_schema(table)
     if not job.in_pandas and set(_ROW_STEPS) & set(config.steps):
         # an engine input: the parts that read rows, from the rows of a sample of customers
+        if callable(progress):  # the caller's progress callback (not True: a bar)
+            progress("sample: the need level and churn model on customers' rows")
         if sampled is None:  # DuckDB (a Spark input's sample is collected above)
             rows, sampled = _engine_sample(transactions, config, func)
         sample_job, sample_table = _fit_on_rows(
