@@ -17,7 +17,9 @@ process:
   *collect* (the transaction columns to the driver through Arrow), *fit* (the pandas fit on
   the driver), *apply + write* (``apply_spark`` in ``mapInPandas`` and the Parquet write,
   which runs it); then ``kamseg.segment(spark_df)`` and its write (below
-  ``pandas_max_rows`` the fitted base's table is the result: no ``apply_spark``).
+  ``pandas_max_rows`` the fitted base's table is the result: no ``apply_spark``); with
+  ``--pandas-max-rows N`` below the data's rows, also ``segment(spark_df)`` above it (the
+  fit on Spark's aggregates of every row and a sample's rows, then ``apply_spark``).
 
 Printed: the seconds of each, the ratio, the peak resident memory of the pandas process, of
 the Spark driver's Python process and of its JVM (``VmHWM``), and the rows written.
@@ -44,6 +46,7 @@ import kamseg
 from kamseg.model_spark import apply_spark, fit_inputs
 
 path, out, partitions, memory = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+max_rows = int(sys.argv[5])
 spark = (
     SparkSession.builder.master("local[2]")
     .config("spark.driver.memory", memory)
@@ -71,6 +74,14 @@ rows = spark.read.parquet(out).count()
 t4 = time.perf_counter()
 kamseg.segment(sdf, config=config).write.mode("overwrite").parquet(out)
 t5 = time.perf_counter()
+# above pandas_max_rows: Spark's aggregates of every row, a sample for need and churn,
+# then apply_spark on every partition
+segment_big = None
+if max_rows:
+    t6 = time.perf_counter()
+    big = config.replace(pandas_max_rows=max_rows)
+    kamseg.segment(sdf, config=big).write.mode("overwrite").parquet(out)
+    segment_big = time.perf_counter() - t6
 
 
 def hwm(pid):
@@ -94,7 +105,7 @@ for entry in Path("/proc").iterdir():
 print(json.dumps({
     "collect": t1 - t0, "fit": t2 - t1, "apply_write": t3 - t2, "total": t3 - t0,
     "rows": rows, "driver_mb": hwm(me), "jvm_mb": jvm, "sampled": note is not None,
-    "segment": t5 - t4,
+    "segment": t5 - t4, "segment_big": segment_big,
 }))
 spark.stop()
 """
@@ -119,9 +130,10 @@ def _pandas(path: Path, out: Path) -> tuple[float, float]:
     return seconds, peak
 
 
-def _spark(path: Path, out: Path, partitions: int, memory: str) -> dict[str, float]:
+def _spark(path: Path, out: Path, partitions: int, memory: str, max_rows: int) -> dict[str, float]:
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
     cmd = [sys.executable, "-c", SPARK_CHILD, str(path), str(out), str(partitions), memory]
+    cmd.append(str(max_rows))
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -133,6 +145,13 @@ def main() -> int:
     parser.add_argument("--partitions", type=int, default=16)
     parser.add_argument("--driver-memory", default="8g")
     parser.add_argument("--tools", nargs="+", default=["pandas", "spark"])
+    parser.add_argument(
+        "--pandas-max-rows",
+        type=int,
+        default=0,
+        help="also time segment(spark_df) with this pandas_max_rows (below the data's rows: "
+        "the fit on Spark's aggregates and a sample, then apply_spark)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kamseg-bench-spark-") as tmp:
         data = Path(tmp) / "transactions.parquet"
@@ -151,7 +170,13 @@ def main() -> int:
                 flush=True,
             )
         if "spark" in args.tools:
-            got = _spark(data, Path(tmp) / "spark.parquet", args.partitions, args.driver_memory)
+            got = _spark(
+                data,
+                Path(tmp) / "spark.parquet",
+                args.partitions,
+                args.driver_memory,
+                args.pandas_max_rows,
+            )
             print(
                 f"spark   fit + apply_spark + write: {got['total']:7.1f} s "
                 f"(collect {got['collect']:.1f}, fit {got['fit']:.1f}, apply+write "
@@ -165,6 +190,13 @@ def main() -> int:
                 f"{got['segment']:7.1f} s",
                 flush=True,
             )
+            if got["segment_big"] is not None:
+                print(
+                    f"spark   segment(spark_df) + write, pandas_max_rows "
+                    f"{args.pandas_max_rows:,} (Spark aggregates + sample fit, apply_spark): "
+                    f"{got['segment_big']:7.1f} s",
+                    flush=True,
+                )
             if "pandas" in args.tools:
                 print(
                     f"spark / pandas: fit + apply_spark {got['total'] / seconds:.2f}x, "

@@ -591,19 +591,7 @@ def engine_summary(
         if quiet:
             warnings.simplefilter("ignore", KamsegWarning)
         table: pd.DataFrame = run(
-            tx,
-            customer_col=config.customer_col,
-            date_col=config.date_col,
-            amount_col=config.amount_col,
-            profit_col=config.profit_col,
-            order_col=config.order_col,
-            quantity_col=config.quantity_col,
-            price_col=config.price_col,
-            as_of=as_of,
-            freq=freq,
-            dropna=config.dropna,
-            returns=config.returns,
-            activity_window=activity_window,
+            tx, as_of=as_of, freq=freq, activity_window=activity_window, **config.reading
         )
     return table
 

@@ -428,6 +428,15 @@ class SegmentConfig:
         )
         return [c for c in dict.fromkeys(names) if c is not None]
 
+    @property
+    def reading(self) -> dict[str, Any]:
+        """How the job reads the transactions, as keyword arguments of
+        :func:`kamseg.prepare_transactions` and :func:`kamseg.summarize`: the column names
+        (but the product's), `dropna` and `returns`."""
+        names = ["customer_col", "date_col", "amount_col", "profit_col", "order_col"]
+        names += ["quantity_col", "price_col", "dropna", "returns"]
+        return {name: getattr(self, name) for name in names}
+
     def replace(self, **changes: Any) -> SegmentConfig:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

@@ -529,14 +529,14 @@ def _engine_sample(
     """The rows of a deterministic hash sample of customers of a DuckDB input (at most
     ``config.pandas_max_rows``), and the note that says so (None: every row)."""
     from kamseg.pipeline import load_transactions
-    from kamseg.summary._common import sample_note
+    from kamseg.summary._common import SAMPLE_MAX_ROWS, sample_note
     from kamseg.summary._duckdb import sample_rows
 
     rows, n_rows, n_sampled = sample_rows(
         load_transactions(transactions, config),
         columns=[str(c) for c in config.transaction_columns],
         customer_col=str(config.customer_col),
-        max_rows=config.pandas_max_rows,
+        max_rows=min(config.pandas_max_rows, SAMPLE_MAX_ROWS),
     )
     if n_sampled == n_rows:  # every row (engine="duckdb" on a small input)
         return rows, None
@@ -559,8 +559,8 @@ def _merge_row_parts(job: Any, sample: Any, *, rows_in_engine: bool) -> None:
     skipped for want of rows in pandas; otherwise (Spark) every partition has its rows."""
     classes, on_sample = job.fits.get("classes"), sample.fits.get("classes")
     if classes is not None and on_sample is not None:
-        kept = [t for t in classes.skipped if not t.startswith("need")]
-        kept += [t for t in on_sample.skipped if t.startswith("need")]
+        need = [t for t in on_sample.skipped if t.startswith("need")]  # its own reason
+        kept = [u for t in classes.skipped for u in (need if t.startswith("need") else [t])]
         job.fits["classes"] = dataclasses.replace(
             classes, need=on_sample.need, skipped=tuple(kept)
         )
@@ -569,7 +569,7 @@ def _merge_row_parts(job: Any, sample: Any, *, rows_in_engine: bool) -> None:
         rows_needed = rows_in_engine and on_sample.need is not None
         if rows_needed:
             kept.append("need (no transactions)")
-        notes = [n for n in job.limited.pop("classes", "").split("; ") if n != ENGINE_NOTE]
+        notes = [n for n in job.limited.get("classes", "").split("; ") if n != ENGINE_NOTE]
         note = "; ".join(notes)
         skip = "skipped " + "; ".join(kept) if kept else ""
         note = (
@@ -578,8 +578,9 @@ def _merge_row_parts(job: Any, sample: Any, *, rows_in_engine: bool) -> None:
             else "; ".join(x for x in (note, skip) if x)
         )
         note = "; ".join(x for x in (note, ENGINE_NOTE if rows_needed else "") if x)
-        if note:
-            job.limited["classes"] = note
+        job.limited["classes"] = note  # in its place
+        if not note:
+            del job.limited["classes"]
     if "churn" in sample.fits:
         job.fits["churn"] = sample.fits["churn"]
         job.skipped.pop("churn", None)

@@ -36,7 +36,12 @@ from kamseg._segment_inputs import indexed_master
 from kamseg._validation import check_columns, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import EmptyInputError
-from kamseg.summary._common import SAMPLE_BUCKETS, choose_buckets, sample_note
+from kamseg.summary._common import (
+    SAMPLE_BUCKETS,
+    SAMPLE_MAX_ROWS,
+    choose_buckets,
+    sample_note,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -145,14 +150,16 @@ def fit_inputs(
     The transaction columns the job reads (a missing one raises the pandas path's error)
     are collected to the driver through Arrow when there are at
     most ``config.pandas_max_rows`` rows. Above that, the rows of a deterministic sample of
-    customers are collected: the customers whose hash (``xxhash64`` of the id) falls in the
-    first buckets (of 65,536) that fit in ``pandas_max_rows`` rows, and `as_of`, when not
-    given, is the latest date of all the rows (not of the sample).
+    customers are collected, for the need level and the churn model (every other part is
+    fitted on Spark's aggregates of every row, :func:`kamseg.model.fit_and_label`): the
+    customers whose hash (``xxhash64`` of the id) falls in the first buckets (of 65,536)
+    that fit in ``pandas_max_rows`` rows, at most
+    :data:`~kamseg.summary._common.SAMPLE_MAX_ROWS`.
 
     Returns
     -------
     tuple
-        The pandas transactions, the side tables as pandas (by name), the `as_of` to fit at,
+        The pandas transactions, the side tables as pandas (by name), `as_of` (as given),
         and the note of a sample (None when every row was collected).
     """
     _import_pyspark()
@@ -175,28 +182,13 @@ def fit_inputs(
 
     bucket = F.pmod(F.xxhash64(_col(config.customer_col)), F.lit(SAMPLE_BUCKETS))
     counts = tx.groupBy(bucket.alias("b")).count().collect()
-    chosen, total = choose_buckets([(int(r["b"]), int(r["count"])) for r in counts], limit)
-    if as_of is None and config.as_of is None and config.date_col in wanted:
-        as_of = _latest_date(tx, config)
+    chosen, total = choose_buckets(
+        [(int(r["b"]), int(r["count"])) for r in counts], min(limit, SAMPLE_MAX_ROWS)
+    )
     sample = to_pandas(tx.filter(bucket.isin(chosen)))
     n_customers = sample[config.customer_col].nunique()
     note = sample_note("Spark", n_rows, limit, total, n_customers)
     return sample, sides, as_of, note
-
-
-def _latest_date(tx: SparkDataFrame, config: SegmentConfig) -> Any:
-    """The latest valid date of all the rows (the sample's `as_of`)."""
-    from pyspark.sql import functions as F
-
-    from kamseg.summary._spark import _day_number
-
-    dtype = tx.schema[config.date_col].dataType
-    day, _ = _day_number(_col(config.date_col), dtype, name=config.date_col)
-    latest = tx.agg(F.max(day).alias("d")).collect()[0]["d"]
-    return None if latest is None else pd.Timestamp(np.datetime64(int(latest), "D"))
-
-
-# --- apply -------------------------------------------------------------------------------------
 
 
 def apply_spark(

@@ -128,17 +128,9 @@ def prepare_with_config(
     return as_prepared(
         transactions,
         func=_FUNC,
-        customer_col=config.customer_col,
-        date_col=config.date_col,
-        amount_col=config.amount_col,
-        profit_col=config.profit_col,
-        order_col=config.order_col,
-        quantity_col=config.quantity_col,
-        price_col=config.price_col,
         product_col=config.product_col if with_products else None,
         as_of=config.as_of if as_of is None else as_of,
-        dropna=config.dropna,
-        returns=config.returns,
+        **config.reading,
         stacklevel=stacklevel,
         copy=copy,
     )

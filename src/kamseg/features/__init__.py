@@ -7,7 +7,9 @@ name means the same number whichever step made it (see docs/columns.md):
 - :func:`purchase_rhythm`: ``usual_gap_days`` and ``overdue_ratio``, the customer's own
   buying rhythm (:func:`rhythm` on arrays);
 - :func:`trends`: spend and purchase days in two trailing windows, and ``spend_trend`` /
-  ``frequency_trend`` under one eligibility rule (:class:`WindowActivity`);
+  ``frequency_trend`` under one eligibility rule (:class:`WindowActivity`); an engine
+  (DuckDB, Spark) computes the same activity in its summary query
+  (:data:`ACTIVITY_COLUMNS`), read back by :func:`table_activity`;
 - survey answers: the NPS and CSAT scales and answer classes (:data:`NPS_SCALE`, ...);
 - the churn model's features, at one cut-off or many in one call
   (:func:`features_at`, :func:`features_at_cutoffs`);

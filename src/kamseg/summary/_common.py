@@ -119,6 +119,10 @@ def with_attrs(result: pd.DataFrame, *, as_of_day: int, freq: str) -> pd.DataFra
 
 #: Hash buckets of customer ids a sample of customers is made of (see :func:`choose_buckets`).
 SAMPLE_BUCKETS = 65_536
+#: Most transaction rows of the sample of customers that the need level and the churn model
+#: of an engine input learn from (also at most ``pandas_max_rows``): about 200k customers,
+#: as many as the churn model's training rows (``fit_churn``'s ``max_rows``).
+SAMPLE_MAX_ROWS = 2_000_000
 
 
 def choose_buckets(counts: list[tuple[int, int]], limit: int) -> tuple[list[int], int]:
