@@ -168,3 +168,24 @@ def test_property_duckdb_equals_pandas(rows, window, orders):
             pa.Table.from_pandas(tx, preserve_index=False), activity_window=window, **kw
         )
         _check(table, tx, window, **kw)
+
+
+@pytest.mark.parametrize("freq", ["W", "M", "D"])
+@pytest.mark.parametrize("kw", [{}, {"order_col": "order_id", "dropna": True}])
+def test_job_columns_equal_the_daily_table_and_churn_features(tx, freq, kw):
+    """The job columns of a (weekly) DuckDB summary are the daily summary's frequency,
+    recency and monetary value, and the churn features' 90- and 180-day spend."""
+    from kamseg.features import features_at
+
+    source = pa.Table.from_pandas(tx, preserve_index=False)
+    table = summarize_duckdb(source, freq=freq, activity_window=60, job_columns=True, **kw)
+    daily = kamseg.summarize(tx, **kw)
+    for col in ("frequency", "recency", "monetary_value"):
+        np.testing.assert_allclose(table[f"daily_{col}"], daily[col], rtol=1e-12, err_msg=col)
+    feats = features_at(kamseg.prepare_transactions(tx, **kw))
+    for days in (90, 180):
+        np.testing.assert_allclose(
+            table[f"churn_spend_{days}d"], feats[f"spend_{days}d"], rtol=1e-12, atol=1e-9
+        )
+    with pytest.raises(ConfigError, match="job_columns"):
+        summarize_duckdb(source, job_columns=True)

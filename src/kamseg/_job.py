@@ -25,7 +25,13 @@ from kamseg._segment_inputs import (
     master_columns,
 )
 from kamseg._state import state
-from kamseg._types import ACTIVITY_COLUMNS, ACTIVITY_WINDOW_ATTR, P_ALIVE_INFORMATIVE, Freq
+from kamseg._types import (
+    ACTIVITY_COLUMNS,
+    ACTIVITY_WINDOW_ATTR,
+    JOB_COLUMNS,
+    P_ALIVE_INFORMATIVE,
+    Freq,
+)
 from kamseg._validation import to_datetime, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import ConfigError, KamsegError, KamsegWarning
@@ -172,6 +178,7 @@ class Job:
         complaints = _until_as_of(complaints, "complaints", side_date_col, attrs.get("as_of"))
         if master is not None:
             table, master = self._join_master(table, master, attrs)
+        self.read_job_columns(table)
 
         if self.wanted("rfm"):
             from kamseg.rfm import fit_rfm_scores, rfm_segments
@@ -335,8 +342,9 @@ class Job:
                 table = _on_daily(table, daily, alerts)
 
         table = self._churn(table, rows, tx)
-        # an engine's activity columns have served the trends: not part of the table
-        table = table.drop(columns=[c for c in ACTIVITY_COLUMNS.values() if c in table])
+        # an engine's activity and job columns have served the steps: not in the table
+        drop = [*ACTIVITY_COLUMNS.values(), *JOB_COLUMNS]
+        table = table.drop(columns=[c for c in drop if c in table.columns])
         attrs.pop(ACTIVITY_WINDOW_ATTR, None)
         table.attrs.pop(ACTIVITY_WINDOW_ATTR, None)
         if not in_pandas and getattr(self.fits.get("classes"), "need", None) is not None:
@@ -513,13 +521,16 @@ class Job:
         return table
 
     def daily_summary(self, tx: Any, *, as_of: Any) -> pd.DataFrame:
-        """The daily customer table of an engine input, made once for the steps that read
-        it (the rhythm's repeat purchase days, the churn features), with the activity of
-        the churn's spend windows when the job has a churn step."""
+        """The daily customer columns of an engine input that the steps read without rows
+        (the rhythm's repeat purchase days; with a churn step, the churn features but the
+        overdue ratio: :data:`~kamseg.features.CHURN_FEATURES` up to ``monetary_value``,
+        ``spend_90d``, ``spend_180d``), made once: from the job columns of the job's
+        summary (DuckDB), else from a second, daily summary of the engine (Spark)."""
         if self._daily is None:
-            from kamseg.features import CHURN_FEATURES, SPEND_WINDOW_DAYS
+            from kamseg.features import CHURN_FEATURES, SPEND_WINDOW_DAYS, table_activity
 
             churn = "churn" in self.config.steps
+            keep = [*CHURN_FEATURES[:9], "spend_90d", "spend_180d"] if churn else ["frequency"]
             day = engine_summary(
                 tx,
                 self.config,
@@ -527,38 +538,59 @@ class Job:
                 freq="D",
                 activity_window=SPEND_WINDOW_DAYS if churn else None,
             )
-            # only what is read (memory: one row per customer)
-            keep = [*CHURN_FEATURES[:9], *ACTIVITY_COLUMNS.values()] if churn else ["frequency"]
-            self._daily = day[keep]
+            if churn:  # the spend of the last 90 days, and of the 90 before
+                spend = table_activity(day, SPEND_WINDOW_DAYS)
+                assert spend is not None
+                day = day.assign(
+                    spend_90d=spend.spend_recent,
+                    spend_180d=spend.spend_recent + spend.spend_previous,
+                )
+            self._daily = day[keep]  # only what is read (memory: one row per customer)
         return self._daily
+
+    def read_job_columns(self, table: pd.DataFrame) -> None:
+        """Keep the job columns of an engine's summary, if any, as the daily columns of
+        :meth:`daily_summary`."""
+        if JOB_COLUMNS[0] in table.columns and self._daily is None:
+            from kamseg.features import CHURN_FEATURES
+
+            daily = {c: table[c] for c in CHURN_FEATURES[:9]}
+            daily.update(
+                frequency=table["daily_frequency"],
+                recency=table["daily_recency"],
+                T=table["tenure_days"].astype(np.float64),
+                monetary_value=table["daily_monetary_value"],
+                spend_90d=table["churn_spend_90d"],
+                spend_180d=table["churn_spend_180d"],
+            )
+            if "churn" not in self.config.steps:
+                daily = {"frequency": daily["frequency"]}
+            self._daily = pd.DataFrame(daily, index=table.index)
 
     def churn_on_engine(self, table: pd.DataFrame, tx: Any) -> pd.DataFrame:
         """`table` with the churn probability of the churn part, the customers of an
-        engine input (DuckDB, Spark) scored from a daily summary of the engine with the
-        spend in the last 90 and 180 days: the features of
+        engine input (DuckDB, Spark) scored from the engine's daily columns with the
+        spend in the last 90 and 180 days (:meth:`daily_summary`): the features of
         :func:`kamseg.features.features_at` at the table's as_of (sums may differ in the
         last bits: the engines add in another order)."""
-        from kamseg.features import CHURN_FEATURES, SPEND_WINDOW_DAYS, rhythm, table_activity
+        from kamseg.features import CHURN_FEATURES, rhythm
 
         self.begin("churn")
         self.skipped.pop("churn", None)
         fit = self.fits["churn"]
         with self.guarded("churn"):
             day = self.daily_summary(tx, as_of=table.attrs["as_of"])
-            spend = table_activity(day, SPEND_WINDOW_DAYS)
-            assert spend is not None
-            feats = {c: day[c].to_numpy(dtype=np.float64) for c in CHURN_FEATURES[:9]}
+            feats = {c: day[c].to_numpy(dtype=np.float64) for c in day.columns}
             feats["overdue_ratio"] = rhythm(
                 feats["days_since_last"],
                 feats["tenure_days"],
                 feats["frequency"],
                 base_gap=fit.base_gap,
             ).overdue_ratio
-            s90 = spend.spend_recent
-            s180 = s90 + spend.spend_previous
+            s90, s180 = feats["spend_90d"], feats["spend_180d"]
             ratio = np.full(len(day), np.nan)
             np.divide(s90, s180, out=ratio, where=s180 > 0)
-            feats.update(spend_90d=s90, spend_180d=s180, spend_ratio_90_180=ratio)
+            feats["spend_ratio_90_180"] = ratio
             frame = pd.DataFrame({c: feats[c] for c in CHURN_FEATURES}, index=day.index)
             p = fit.model.predict_proba(frame)
             pos = day.index.get_indexer(table.index)
@@ -575,24 +607,25 @@ def engine_summary(
     freq: Freq,
     activity_window: int | None = None,
     quiet: bool = True,
+    job_columns: bool = False,
 ) -> pd.DataFrame:
     """The customer table of an engine input (a Parquet path, Arrow, Polars or DuckDB
     data: DuckDB; a PySpark DataFrame: Spark) read as `config` says, with the activity in
-    windows of `activity_window` days. `quiet`: a second summary of the same rows (the
-    first gave the notices) says nothing."""
+    windows of `activity_window` days (DuckDB: and the `job_columns`). `quiet`: a second
+    summary of the same rows (the first gave the notices) says nothing."""
     from kamseg import engines
 
-    run = (
-        engines.summarize_spark
-        if type(tx).__module__.startswith("pyspark")
-        else engines.summarize_duckdb
-    )
+    options: dict[str, Any] = {"activity_window": activity_window, **config.reading}
+    run: Callable[..., pd.DataFrame]
+    if type(tx).__module__.startswith("pyspark"):
+        run = engines.summarize_spark  # no job columns: a second, daily summary gives them
+    else:
+        run = engines.summarize_duckdb
+        options["job_columns"] = job_columns
     with warnings.catch_warnings():
         if quiet:
             warnings.simplefilter("ignore", KamsegWarning)
-        table: pd.DataFrame = run(
-            tx, as_of=as_of, freq=freq, activity_window=activity_window, **config.reading
-        )
+        table: pd.DataFrame = run(tx, as_of=as_of, freq=freq, **options)
     return table
 
 

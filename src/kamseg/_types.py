@@ -29,3 +29,14 @@ ACTIVITY_COLUMNS: dict[str, str] = {
     "covers": "activity_covers",
 }
 ACTIVITY_WINDOW_ATTR = "kamseg_activity_window"
+
+#: The columns an engine's summary adds for :func:`kamseg.segment`'s steps on a table
+#: without rows (``job_columns=True``): the daily repeat purchases, recency and mean repeat
+#: spend (of a weekly or monthly table), and the spend in the last 90 and 180 days.
+JOB_COLUMNS = (
+    "daily_frequency",
+    "daily_recency",
+    "daily_monetary_value",
+    "churn_spend_90d",
+    "churn_spend_180d",
+)

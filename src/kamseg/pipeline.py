@@ -329,15 +329,17 @@ def run_job(
             table = summarize(rows, freq=config.freq)
             if not {"classes", "health", "warnings", "churn"} & set(config.steps):
                 rows = None  # no later step reads transaction rows
-        else:  # the activity in the trend windows, for the steps that read the trends
+        else:  # the activity in the trend windows, and the daily columns of the steps
             rhythm_steps = {"classes", "health", "warnings"} & set(config.steps)
+            churn = "churn" in config.steps
             table = engine_summary(
                 tx,
                 config,
                 as_of=as_of,
                 freq=config.freq,
-                activity_window=config.window_days if rhythm_steps else None,
+                activity_window=config.window_days if rhythm_steps or churn else None,
                 quiet=False,
+                job_columns=churn or (bool(rhythm_steps) and config.freq != "D"),
             )
         job = Job(config, fits=fits, fit_skipped=fit_skipped, say=say)
         table = job.run(

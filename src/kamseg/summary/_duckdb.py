@@ -26,7 +26,7 @@ import pandas as pd
 from kamseg._types import ACTIVITY_WINDOW_ATTR
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, check_int
-from kamseg.errors import EmptyInputError, SchemaError
+from kamseg.errors import ConfigError, EmptyInputError, SchemaError
 from kamseg.summary._common import (
     SAMPLE_BUCKETS,
     Freq,
@@ -256,6 +256,7 @@ def summarize_duckdb(
     connection: duckdb.DuckDBPyConnection | None = None,
     partitions: int | None = None,
     activity_window: int | None = None,
+    job_columns: bool = False,
 ) -> pd.DataFrame:
     """:func:`kamseg.summarize` run by DuckDB, on data that need not fit in pandas.
 
@@ -288,6 +289,14 @@ def summarize_duckdb(
         (:func:`kamseg.features.window_activity`, in the same query): the columns
         :data:`kamseg.features.ACTIVITY_COLUMNS`, for the spend and frequency trends of
         :func:`kamseg.segment` on data that stay out of core. Default: none.
+    job_columns
+        With `activity_window`, also, from the same (customer, day) rows, what
+        :func:`kamseg.segment`'s steps read from a daily table: the daily repeat purchases,
+        recency and mean repeat spend (``daily_frequency``, ``daily_recency``,
+        ``daily_monetary_value``: the daily ``frequency``, ``recency`` and
+        ``monetary_value``, for a weekly or monthly table) and the spend in the last 90 and
+        180 days (``churn_spend_90d``, ``churn_spend_180d``), so that no second, daily scan
+        is needed.
 
     Returns
     -------
@@ -343,6 +352,8 @@ def summarize_duckdb(
         check_int(partitions, func=_FUNC, arg="partitions", low=1)
     if activity_window is not None:
         check_int(activity_window, func=_FUNC, arg="activity_window", low=1)
+    elif job_columns:
+        raise ConfigError(f"{_FUNC}: `job_columns` needs an `activity_window`.")
     wanted = [str(c) for c in args.values() if c is not None]
     rel, opened, zones = _relation(source, connection, wanted)
     try:
@@ -356,6 +367,7 @@ def summarize_duckdb(
             returns=returns,
             partitions=partitions,
             activity_window=activity_window,
+            job_columns=job_columns,
         )
     finally:
         if opened is not None:
@@ -373,6 +385,7 @@ def _summarize(
     returns: str,
     partitions: int | None,
     activity_window: int | None = None,
+    job_columns: bool = False,
 ) -> pd.DataFrame:
     check_columns(pd.DataFrame(columns=rel.columns), args, func=_FUNC)
     types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
@@ -570,6 +583,7 @@ def _summarize(
             as_of_period=as_of_period,
             netted=n_negative > 0 and returns == "net",
             activity=None if activity_window is None else (as_of_day, activity_window),
+            job_columns=job_columns,
         )
         tables.append(_run(rel, sql).to_arrow_table())
     table = _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]

@@ -172,7 +172,12 @@ def _snap(net: str, gross: str) -> str:
 
 
 def _activity(
-    activity: tuple[int, int] | None, *, order: str | None, netted: bool
+    activity: tuple[int, int] | None,
+    *,
+    order: str | None,
+    netted: bool,
+    job_columns: bool = False,
+    as_of_day: int = 0,
 ) -> tuple[str, str, str]:
     """The SQL twin of :func:`kamseg.features.window_activity` for the customer table:
     ``(ctes, columns, join)`` to add to a summary query, for `activity` ``(end_day,
@@ -183,7 +188,13 @@ def _activity(
     recent and the previous window, and whether the customer's first row is at least two
     windows old. With `netted` returns the query's ``per_day`` holds every (customer, day);
     without, a ``act_day`` of the windows' days is added and the first row is
-    ``per_cust.first_day``."""
+    ``per_cust.first_day``.
+
+    With `job_columns`, also what :func:`kamseg.segment`'s steps read from a daily summary
+    (:data:`JOB_COLUMNS`): the purchase days' repeat purchases, recency and mean repeat spend
+    (the daily ``frequency``, ``recency`` and ``monetary_value``, for a weekly or monthly
+    table) and the spend in the last 90 and 180 days up to `as_of_day` (the churn
+    features), from the same (customer, day) rows."""
     if activity is None:
         return "", "", ""
     end, window = activity
@@ -193,12 +204,20 @@ def _activity(
     days = "per_day"
     if not netted:
         days = "act_day"
+        since = "" if job_columns else f"WHERE d > {start}"  # every day for the daily columns
         ctes += f""",
 act_day AS (
     SELECT c, d, fsum(a) AS s, fsum(a) AS a, FALSE AS neg, count(*) AS n_orders
-    FROM base WHERE d > {start} GROUP BY c, d
+    FROM base {since} GROUP BY c, d
 )"""
     in_windows = f"d > {start}"
+    daily = ""
+    if job_columns:  # a day is a purchase day by the rule of days (netted: `buy`)
+        daily = f""",
+           count(*) FILTER (WHERE {buy}) AS n_days,
+           fsum(a) FILTER (WHERE {buy}) - arg_min(a, d) FILTER (WHERE {buy}) AS day_repeat,
+           coalesce(fsum(s) FILTER (WHERE d > {as_of_day - 90}), 0.0) AS spend_90d,
+           coalesce(fsum(s) FILTER (WHERE d > {as_of_day - 180}), 0.0) AS spend_180d"""
     orders = f"coalesce(sum(n_orders) FILTER (WHERE {in_windows}), 0)"
     ctes += f""",
 act AS (
@@ -209,7 +228,7 @@ act AS (
            count(*) FILTER (WHERE d > {mid} AND {buy}) AS activity_days_recent,
            count(*) FILTER (WHERE {in_windows} AND d <= {mid} AND {buy})
                AS activity_days_previous,
-           {orders} AS activity_orders{", min(d) AS first_row" if netted else ""}
+           {orders} AS activity_orders{", min(d) AS first_row" if netted else ""}{daily}
     FROM {days} GROUP BY c
 )"""
     order_col = "act.activity_orders"
@@ -234,6 +253,14 @@ act_orders AS (
        CAST(coalesce(act.activity_days_previous, 0) AS DOUBLE) AS activity_days_previous,
        CAST(coalesce({order_col}, 0) AS BIGINT) AS activity_orders,
        coalesce({first} <= {start}, FALSE) AS activity_covers"""
+    if job_columns:
+        columns += """,
+       CAST(greatest(act.n_days - 1, 0) AS DOUBLE) AS daily_frequency,
+       CAST(last_day - first_day AS DOUBLE) AS daily_recency,
+       CASE WHEN act.n_days > 1 THEN act.day_repeat / CAST(act.n_days - 1 AS DOUBLE)
+            ELSE 0.0 END AS daily_monetary_value,
+       act.spend_90d AS churn_spend_90d,
+       act.spend_180d AS churn_spend_180d"""
     return ctes, columns, join
 
 
@@ -250,6 +277,7 @@ def _summary_sql(
     as_of_period: str,
     netted: bool,
     activity: tuple[int, int] | None = None,
+    job_columns: bool = False,
 ) -> str:
     """The one definition of the customer table, in SQL (see :func:`kamseg.summarize`).
 
@@ -271,8 +299,11 @@ def _summary_sql(
             as_of_day=as_of_day,
             as_of_period=as_of_period,
             activity=activity,
+            job_columns=job_columns,
         )
-    act_ctes, act_cols, act_join = _activity(activity, order=order, netted=False)
+    act_ctes, act_cols, act_join = _activity(
+        activity, order=order, netted=False, job_columns=job_columns, as_of_day=as_of_day
+    )
     p_base = f", {profit} AS p" if profit else ""
     p_period = ", fsum(p) AS p, fsum(abs(p)) AS gp" if profit else ""
     p_cust = f", {_snap('fsum(p)', 'fsum(gp)')} AS profit" if profit else ""
@@ -335,6 +366,7 @@ def _summary_sql_netted(
     as_of_day: int,
     as_of_period: str,
     activity: tuple[int, int] | None = None,
+    job_columns: bool = False,
 ) -> str:
     """:func:`_summary_sql` when returns are netted: purchase days and periods first.
 
@@ -375,7 +407,9 @@ orders AS (
         join = "JOIN orders USING (c)"
     else:  # each row is an order
         orders_cte, n_orders, join = "", "per_cust.n_orders", ""
-    act_ctes, act_cols, act_join = _activity(activity, order=order, netted=True)
+    act_ctes, act_cols, act_join = _activity(
+        activity, order=order, netted=True, job_columns=job_columns, as_of_day=as_of_day
+    )
     return f"""
 WITH base AS (
     SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}
