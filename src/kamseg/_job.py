@@ -622,10 +622,15 @@ def engine_summary(
     else:
         run = engines.summarize_duckdb
         options["job_columns"] = job_columns
-    with warnings.catch_warnings():
-        if quiet:
-            warnings.simplefilter("ignore", KamsegWarning)
+    with warnings.catch_warnings(record=not quiet) as caught:
+        warnings.simplefilter("ignore" if quiet else "always", KamsegWarning)
         table: pd.DataFrame = run(tx, as_of=as_of, freq=freq, **options)
+    for w in caught or ():  # the engine's notice, in the job's name (as the pandas path's)
+        text = str(w.message)
+        if issubclass(w.category, KamsegWarning) and text.startswith("summarize: "):
+            warn(f"{_FUNC}: " + text.removeprefix("summarize: "), stacklevel=6)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return table
 
 

@@ -465,10 +465,10 @@ def fit_and_label(
             progress("sample: the need level and churn model on customers' rows")
         if sampled is None:  # DuckDB (a Spark input's sample is collected above)
             rows, sampled = _engine_sample(transactions, config, func)
+        sides = {"master": master, "surveys": surveys, "complaints": complaints}
         sample_job, sample_table = _fit_on_rows(
-            rows, master=master, surveys=surveys, complaints=complaints, catalog=catalog,
-            config=config, as_of=table.attrs["as_of"],
-        )  # fmt: skip
+            rows, config=config, as_of=table.attrs["as_of"], catalog=catalog, **sides
+        )
         _merge_row_parts(job, sample_job, rows_in_engine=not is_spark_frame(transactions))
         schema = {**table_schema(sample_table), **schema}
         if is_spark_frame(transactions):  # kamseg.model_spark.apply_spark labels the rows
@@ -517,9 +517,7 @@ def _fit_on_rows(
     steps = tuple(s for s in _ROW_STEPS if s in config.steps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KamsegWarning)
-        table, job = run_job(
-            rows, config=config.replace(steps=steps), progress=None, **inputs
-        )  # fmt: skip
+        table, job = run_job(rows, config=config.replace(steps=steps), progress=None, **inputs)
     return job, table
 
 
@@ -567,11 +565,10 @@ def _merge_row_parts(job: Any, sample: Any, *, rows_in_engine: bool) -> None:
         # the note of the dimensions skipped (kamseg.classification), as the apply says it
         said = "skipped " + "; ".join(classes.skipped) if classes.skipped else ""
         rows_needed = rows_in_engine and on_sample.need is not None
-        if rows_needed:
-            kept.append("need (no transactions)")
+        unlabelled = [*kept, "need (no transactions)"] if rows_needed else kept
         notes = [n for n in job.limited.get("classes", "").split("; ") if n != ENGINE_NOTE]
         note = "; ".join(notes)
-        skip = "skipped " + "; ".join(kept) if kept else ""
+        skip = "skipped " + "; ".join(unlabelled) if unlabelled else ""
         note = (
             note.replace(said, skip)
             if said and said in note
