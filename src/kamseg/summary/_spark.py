@@ -472,13 +472,7 @@ def _activity(tx: SparkDataFrame, end: int, window: int) -> SparkDataFrame:
     from pyspark.sql import functions as F
 
     start, mid = end - 2 * window, end - window
-    per_day = tx.groupBy("c", "d").agg(
-        F.sum("a").alias("s"),
-        F.sum(F.abs("a")).alias("g"),
-        F.bool_or(F.col("a") < 0).alias("neg"),
-        F.count(F.when(F.col("a") >= 0, 1)).alias("n"),
-    )
-    per_day = per_day.withColumn("a", _snap(F.col("s"), F.col("g")))
+    per_day = _per_day(tx, "n")
     buy = (F.col("a") > 0) | ~F.col("neg")
     day = F.col("d")
     recent, previous = day > mid, (day > start) & (day <= mid)
@@ -599,6 +593,23 @@ def _snap(net: Column, gross: Column) -> Column:
     return F.when(zero, F.lit(0.0)).otherwise(net)
 
 
+def _per_day(tx: SparkDataFrame, orders: str, *more: Column) -> SparkDataFrame:
+    """One row per (customer, day) of rows ``c, d, a``: the plain sum of the amounts
+    (``s``), of their absolute values (``g``), whether one is negative (``neg``), the rows
+    with an amount >= 0 (`orders`), the `more` aggregates, and the net ``a`` (``s`` snapped
+    to 0 as :func:`~kamseg.transactions.net_sums`)."""
+    from pyspark.sql import functions as F
+
+    per_day = tx.groupBy("c", "d").agg(
+        F.sum("a").alias("s"),
+        F.sum(F.abs("a")).alias("g"),
+        F.bool_or(F.col("a") < 0).alias("neg"),
+        F.count(F.when(F.col("a") >= 0, 1)).alias(orders),
+        *more,
+    )
+    return per_day.withColumn("a", _snap(F.col("s"), F.col("g")))
+
+
 def _per_customer_netted(tx: SparkDataFrame, freq: str) -> SparkDataFrame:
     """:func:`_per_customer` when returns are netted: only purchase periods count, as
     :func:`kamseg.transactions.purchase_periods` and the pandas path define them.
@@ -616,14 +627,7 @@ def _per_customer_netted(tx: SparkDataFrame, freq: str) -> SparkDataFrame:
     buy = (F.col("a") > 0) | ~F.col("neg")  # of a day, a period or an order
     has_profit = "p" in tx.columns
     p_sums = [F.sum("p").alias("p"), F.sum(F.abs("p")).alias("gp")] if has_profit else []
-    per_day = tx.groupBy("c", "d").agg(
-        F.sum("a").alias("s"),
-        F.sum(F.abs("a")).alias("g"),
-        F.bool_or(F.col("a") < 0).alias("neg"),
-        F.count(F.when(F.col("a") >= 0, 1)).alias("n_orders"),
-        *p_sums,
-    )
-    per_day = per_day.withColumn("a", _snap(F.col("s"), F.col("g")))
+    per_day = _per_day(tx, "n_orders", *p_sums)
     if freq == "D":  # a day is its own period
         ok = F.when(buy, F.col("d"))
         per_period = per_day.select(
