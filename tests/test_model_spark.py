@@ -166,6 +166,20 @@ def test_above_pandas_max_rows_fits_on_a_sample(spark, data):
     assert len(labelled) == len(sides["master"].index.union(tx["customer_id"].unique()))
 
 
+def _close_but(got: pd.DataFrame, expected: pd.DataFrame, skip: list[str]) -> None:
+    """Every column but `skip` of the pandas job on every row: classes exactly, numbers to
+    1e-9 (1e-6 absolute: the lifetime profit nets a cost to serve, and Spark's aggregates
+    sum in another order)."""
+    assert list(got.columns) == list(expected.columns)
+    shared = [c for c in expected.columns if c not in skip]
+    got_p, exp_p = _plain(got[shared]), _plain(expected[shared])
+    for col in shared:
+        if pd.api.types.is_float_dtype(exp_p[col]):
+            np.testing.assert_allclose(got_p[col], exp_p[col], rtol=1e-9, atol=1e-6, err_msg=col)
+        else:
+            assert got_p[col].astype(str).equals(exp_p[col].astype(str)), col
+
+
 def test_above_pandas_max_rows_every_other_part_from_all_rows(spark, data):
     """Above pandas_max_rows the job runs on Spark's aggregates of every row: every column
     but the need level and the churn probability is the pandas job's on every row (ranks,
@@ -180,24 +194,24 @@ def test_above_pandas_max_rows_every_other_part_from_all_rows(spark, data):
     got = apply_spark(model, spark.createDataFrame(tx), **sides).toPandas()
     got = got.set_index("customer_id").sort_index()
     expected = kamseg.segment(tx, config=CONFIG, **sides).sort_index()
-    assert list(got.columns) == list(expected.columns)
-    from_rows = ["need_level", "latent_needs", "churn_probability"]
-    shared = [c for c in expected.columns if c not in from_rows]
-    got_p, exp_p = _plain(got[shared]), _plain(expected[shared])
-    for col in shared:
-        if pd.api.types.is_float_dtype(exp_p[col]):
-            np.testing.assert_allclose(got_p[col], exp_p[col], rtol=1e-9, atol=1e-6, err_msg=col)
-        else:
-            assert got_p[col].astype(str).equals(exp_p[col].astype(str)), col
+    _close_but(got, expected, ["need_level", "latent_needs", "churn_probability"])
     # the sample's need level and churn model: estimates, close to the full fit's
     same_need = got["need_level"].astype(str) == expected["need_level"].astype(str)
     assert same_need.mean() >= 0.85  # 113 of the 300 customers in the sample
-    assert (
-        np.corrcoef(got["churn_probability"].fillna(0), expected["churn_probability"].fillna(0))[
-            0, 1
-        ]
-        > 0.8
-    )
+    churn = [t["churn_probability"].fillna(0) for t in (got, expected)]
+    assert np.corrcoef(*churn)[0, 1] > 0.8
+
+
+def test_above_pandas_max_rows_without_row_steps_is_the_pandas_job(spark, data):
+    """No step learns from rows: the job runs on Spark's aggregates alone (no sample, no
+    warning) and equals the pandas job on every column."""
+    tx, sides = data
+    config = CONFIG.replace(pandas_max_rows=900, steps=("rfm", "clv", "pareto", "health"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", KamsegWarning)
+        got = kamseg.segment(spark.createDataFrame(tx), config=config, master=sides["master"])
+    expected = kamseg.segment(tx, config=config, master=sides["master"]).sort_index()
+    _close_but(got.toPandas().set_index("customer_id").sort_index(), expected, [])
 
 
 def test_missing_column_same_error_as_pandas(spark, data):

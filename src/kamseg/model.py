@@ -446,7 +446,7 @@ def fit_and_label(
                 "row (the driver then holds them all).",
                 stacklevel=4,
             )
-        else:
+        elif rows is not None:  # every row, collected: the pandas job
             transactions = rows
     table, job = run_job(
         transactions,
@@ -465,6 +465,7 @@ def fit_and_label(
             progress("sample: the need level and churn model on customers' rows")
         if sampled is None:  # DuckDB (a Spark input's sample is collected above)
             rows, sampled = _engine_sample(transactions, config, func)
+        assert rows is not None  # a Spark input with a step that reads rows: its sample
         sides = {"master": master, "surveys": surveys, "complaints": complaints}
         sample_job, sample_table = _fit_on_rows(
             rows, config=config, as_of=table.attrs["as_of"], catalog=catalog, **sides

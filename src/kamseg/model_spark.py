@@ -144,7 +144,7 @@ def fit_inputs(
     catalog: Any,
     config: SegmentConfig,
     as_of: Any,
-) -> tuple[pd.DataFrame, dict[str, Any], Any, str | None]:
+) -> tuple[pd.DataFrame | None, dict[str, Any], Any, str | None]:
     """What :func:`kamseg.fit_segments` fits on for a PySpark DataFrame.
 
     The transaction columns the job reads (a missing one raises the pandas path's error)
@@ -159,8 +159,10 @@ def fit_inputs(
     Returns
     -------
     tuple
-        The pandas transactions, the side tables as pandas (by name), `as_of` (as given),
-        and the note of a sample (None when every row was collected).
+        The pandas transactions (None above ``pandas_max_rows`` when no step learns from
+        rows: the job runs on Spark's aggregates alone), the side tables as pandas (by
+        name), `as_of` (as given), and the note of a sample (None when every row was
+        collected).
     """
     _import_pyspark()
     from pyspark.sql import functions as F
@@ -179,6 +181,8 @@ def fit_inputs(
     limit = config.pandas_max_rows
     if n_rows <= limit or config.customer_col not in wanted:
         return to_pandas(tx), sides, as_of, None
+    if not {"classes", "churn"} & set(config.steps):  # no step learns from rows
+        return None, sides, as_of, None
 
     bucket = F.pmod(F.xxhash64(_col(config.customer_col)), F.lit(SAMPLE_BUCKETS))
     counts = tx.groupBy(bucket.alias("b")).count().collect()
