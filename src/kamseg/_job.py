@@ -10,6 +10,7 @@ subset of customers gets exactly its own rows.
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ class Job:
         return True
 
     def begin(self, step: str) -> None:
+        _release_arrow_memory()  # what the previous step's texts left in Arrow's pool
         self.say(step)
         self.steps.append(step)
 
@@ -352,6 +354,7 @@ class Job:
             self.limited["classes"] = "; ".join(
                 x for x in (self.limited.get("classes"), ENGINE_NOTE) if x
             )
+        _release_arrow_memory()
         if isinstance(self.say, ProgressBar):
             self.say.close()
         table.attrs.update(attrs)
@@ -703,6 +706,17 @@ def _on_daily(
     out = out.assign(frequency=table["frequency"].reindex(out.index))
     out.attrs = {**out.attrs, "freq": table.attrs.get("freq")}
     return out
+
+
+def _release_arrow_memory() -> None:
+    """Give the memory that Arrow's pool keeps after a step back to the system: the reason
+    and driver texts are built in Arrow, whose allocator (mimalloc, jemalloc) keeps freed
+    pages for Arrow's next allocations, out of reach of the next steps' numpy work (at 1M
+    customers the lifecycle left 160 MB so)."""
+    pa = sys.modules.get("pyarrow")
+    release = None if pa is None else getattr(pa.default_memory_pool(), "release_unused", None)
+    if release is not None:
+        release()
 
 
 @contextlib.contextmanager
