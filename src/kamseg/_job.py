@@ -532,7 +532,9 @@ class Job:
         if self._daily is None:
             from kamseg.features import CHURN_FEATURES, SPEND_WINDOW_DAYS, table_activity
 
-            churn = "churn" in self.config.steps
+            # the churn features only to score a model's churn part (a fit on Spark's
+            # aggregates leaves the churn to apply_spark)
+            churn = "churn" in self.config.steps and "churn" in self.fits
             keep = [*CHURN_FEATURES[:9], "spend_90d", "spend_180d"] if churn else ["frequency"]
             day = engine_summary(
                 tx,
