@@ -42,6 +42,7 @@ from kamseg.summary._common import (
     choose_buckets,
     sample_note,
 )
+from kamseg.summary._spark import _col
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -96,12 +97,6 @@ def _import_pyspark() -> Any:
     except ImportError as exc:  # pragma: no cover - exercised only without pyspark
         raise ImportError(f"{_FUNC}: a PySpark DataFrame needs PySpark. Hint: {_INSTALL}") from exc
     return pyspark.sql
-
-
-def _col(name: str) -> Any:
-    from pyspark.sql import functions as F
-
-    return F.col("`" + name.replace("`", "``") + "`")
 
 
 # --- Spark -> pandas ---------------------------------------------------------------------------
