@@ -420,7 +420,7 @@ def fit_and_label(
     function named in the notices)."""
     import kamseg
     from kamseg.model_spark import is_spark_frame
-    from kamseg.pipeline import checked_config, run_job
+    from kamseg.pipeline import checked_config, load_transactions, run_job
 
     config = checked_config(config, func)
     sampled = None
@@ -461,27 +461,24 @@ def fit_and_label(
     schema = table_schema(table)
     if not job.in_pandas and set(_ROW_STEPS) & set(config.steps):
         # an engine input: the parts that read rows, from the rows of a sample of customers
+        on_spark = is_spark_frame(transactions)
+        tx = transactions if on_spark else load_transactions(transactions, config)
         if callable(progress):  # the caller's progress callback (not True: a bar)
             progress("sample: the need level and churn model on customers' rows")
         if sampled is None:  # DuckDB (a Spark input's sample is collected above)
-            rows, sampled = _engine_sample(transactions, config, func)
+            rows, sampled = _engine_sample(tx, config, func)
         assert rows is not None  # a Spark input with a step that reads rows: its sample
         sides = {"master": master, "surveys": surveys, "complaints": complaints}
         sample_job, sample_table = _fit_on_rows(
             rows, config=config, as_of=table.attrs["as_of"], catalog=catalog, **sides
         )
-        _merge_row_parts(job, sample_job, rows_in_engine=not is_spark_frame(transactions))
+        _merge_row_parts(job, sample_job, rows_in_engine=not on_spark)
         schema = {**table_schema(sample_table), **schema}
-        if is_spark_frame(transactions):  # kamseg.model_spark.apply_spark labels the rows
-            if "churn" in job.fits:
-                job.steps.append("churn")
-        else:  # DuckDB: the table is labelled from the engine's aggregates
-            if "churn" in job.fits:
-                from kamseg.pipeline import load_transactions
-
-                tx = load_transactions(transactions, config)
-                table = job.churn_on_engine(table, tx)
-                schema = {**schema, **table_schema(table)}
+        if "churn" in job.fits and on_spark:  # kamseg.model_spark.apply_spark labels rows
+            job.steps.append("churn")
+        elif "churn" in job.fits:  # DuckDB: the table is scored from the engine's aggregates
+            table = job.churn_on_engine(table, tx)
+            schema = {**schema, **table_schema(table)}
 
     if sampled is not None:
         job.limited["fit"] = sampled
@@ -522,17 +519,14 @@ def _fit_on_rows(
     return job, table
 
 
-def _engine_sample(
-    transactions: Any, config: SegmentConfig, func: str
-) -> tuple[pd.DataFrame, str | None]:
-    """The rows of a deterministic hash sample of customers of a DuckDB input (at most
+def _engine_sample(tx: Any, config: SegmentConfig, func: str) -> tuple[pd.DataFrame, str | None]:
+    """The rows of a deterministic hash sample of customers of a DuckDB input `tx` (at most
     ``config.pandas_max_rows``), and the note that says so (None: every row)."""
-    from kamseg.pipeline import load_transactions
     from kamseg.summary._common import SAMPLE_MAX_ROWS, sample_note
     from kamseg.summary._duckdb import sample_rows
 
     rows, n_rows, n_sampled = sample_rows(
-        load_transactions(transactions, config),
+        tx,
         columns=[str(c) for c in config.transaction_columns],
         customer_col=str(config.customer_col),
         max_rows=min(config.pandas_max_rows, SAMPLE_MAX_ROWS),
