@@ -265,14 +265,16 @@ _NEED = ["need_level", "need_action", "latent_needs"]
 
 def test_duckdb_job_with_side_tables_equals_pandas(data, tmp_path):
     """Every dimension is the pandas job's on an engine input: the trends from the activity
-    of the engine's summary query (its columns do not remain in the table), the churn model
+    of the engine's summary query (its columns do not remain in the table), the need level
+    from the highest level and the category spend the same query sums, the churn model
     fitted on the customers' rows (here all of them: below pandas_max_rows) and scored from
-    the engine's aggregates. (The need level, which labels rows: see below.)"""
+    the engine's aggregates."""
     path = tmp_path / "tx.parquet"
     tx = data.transactions
     returns = tx.sample(frac=0.03, random_state=1).assign(amount=lambda t: -0.5 * t["amount"])
     pd.concat([tx, returns], ignore_index=True).to_parquet(path)
     sides = {"master": data.master, "surveys": data.surveys, "complaints": data.complaints}
+    sides["catalog"] = data.catalog
     base = SegmentConfig(profit_col="profit", order_col="order_id", window_days=120)
     tables, notices = [], []
     for engine in ("pandas", "duckdb"):
@@ -283,7 +285,8 @@ def test_duckdb_job_with_side_tables_equals_pandas(data, tmp_path):
     on_pandas, on_duckdb = tables
     assert notices[0] == notices[1]
     assert len(notices[0]) == 1 and notices[0][0].startswith("segment: 166 row(s) have negative")
-    assert on_duckdb.attrs == on_pandas.attrs  # steps, nothing skipped, no catalog: no need
+    assert on_duckdb.attrs == on_pandas.attrs  # steps, nothing skipped, notes
+    assert "need_level" in on_duckdb.columns and on_duckdb["latent_needs"].notna().any()
     assert "churn" in on_duckdb.attrs["kamseg_steps"]
     _shared_columns_equal(on_duckdb, on_pandas, skip=["churn_probability"])
     # the churn features agree to the last bits (sums in another order), and a tree's split
@@ -314,7 +317,11 @@ def test_duckdb_above_pandas_max_rows_fits_need_and_churn_on_a_sample(data, tmp_
     assert "fitted on a sample" in message and "DuckDB's aggregates" in message
     assert "2000 rows of" in message and model.limited["fit"] in message
     assert model.parts["classes"].need is not None and "churn" in model.parts
-    _shared_columns_equal(table, expected, skip=[*_NEED, "churn_probability"])
+    # the need level from DuckDB's sums of every row; the latent needs' reference
+    # customers are the sample's (a customer's neighbours among them)
+    _shared_columns_equal(table, expected, skip=["latent_needs", "churn_probability"])
+    latent = table["latent_needs"].astype(object), expected["latent_needs"].astype(object)
+    assert (latent[0].fillna("") == latent[1].fillna("")).mean() > 0.5  # 0.685 here
     scored = expected["churn_probability"].notna()  # not the prospects
     assert scored.equals(table["churn_probability"].notna())
     agree = np.corrcoef(table["churn_probability"][scored], expected["churn_probability"][scored])
@@ -334,18 +341,19 @@ def test_duckdb_above_pandas_max_rows_fits_need_and_churn_on_a_sample(data, tmp_
         kamseg.segment(path, config=on_duckdb, **sides)
 
 
-def test_engine_input_has_churn_but_no_need_level(data):
+def test_engine_input_labels_need_level_and_churn(data):
+    """The need level of an engine input: the highest level and the category spend from
+    DuckDB's summary query, labelled by the need part as pandas rows are."""
     pa = pytest.importorskip("pyarrow")
     table = pa.Table.from_pandas(data.transactions, preserve_index=False)
-    out = kamseg.segment(
-        table, catalog=data.catalog, config=SegmentConfig(steps=("classes", "churn"))
-    )
+    config = SegmentConfig(steps=("classes", "churn"))
+    out = kamseg.segment(table, catalog=data.catalog, config=config)
+    expected = kamseg.segment(data.transactions, catalog=data.catalog, config=config)
     assert out.attrs["kamseg_skipped"] == {}
-    assert out.attrs["kamseg_limited"]["classes"] == (
-        "skipped satisfaction (no surveys); need (no transactions); "
-        "no transaction rows (engine input)"
-    )
-    assert "lifecycle_stage" in out.columns and "need_level" not in out.columns
+    assert out.attrs["kamseg_limited"] == {"classes": "skipped satisfaction (no surveys)"}
+    assert out.attrs["kamseg_limited"] == expected.attrs["kamseg_limited"]
+    _shared_columns_equal(out, expected, skip=["churn_probability"])
+    assert out["latent_needs"].notna().sum() > 50 and out["need_level"].notna().all()
     assert out["churn_probability"].notna().all()
 
 

@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,14 +30,19 @@ from kamseg._types import (
     ACTIVITY_COLUMNS,
     ACTIVITY_WINDOW_ATTR,
     JOB_COLUMNS,
+    NEED_NOTES_ATTR,
     P_ALIVE_INFORMATIVE,
     Freq,
+    NeedMap,
 )
 from kamseg._validation import to_datetime, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import ConfigError, KamsegError, KamsegWarning
 from kamseg.lifecycle import LifecycleThresholds
 from kamseg.transactions import PreparedTransactions
+
+if TYPE_CHECKING:
+    from kamseg.features._needs import EngineNeed
 
 __all__ = ["ENGINE_NOTE", "ClvFit", "Job", "engine_summary"]
 
@@ -97,6 +102,7 @@ class Job:
         fits: dict[str, Any] | None = None,
         fit_skipped: Mapping[str, str] | None = None,
         say: Callable[[str], None],
+        need_map: NeedMap | None = None,
     ) -> None:
         self.config = config
         self.fitting = fits is None
@@ -108,6 +114,8 @@ class Job:
         self.limited: dict[str, str] = {}
         self.in_pandas = True  # whether the transaction rows were in pandas
         self._daily: pd.DataFrame | None = None  # an engine input's daily customer table
+        self._need_map = need_map  # the catalogue an engine's summary matched rows to
+        self.need_inputs: EngineNeed | None = None  # and what it found per customer
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -181,6 +189,8 @@ class Job:
         if master is not None:
             table, master = self._join_master(table, master, attrs)
         self.read_job_columns(table)
+        table = self._read_need_columns(table)
+        attrs.pop(NEED_NOTES_ATTR, None)
 
         if self.wanted("rfm"):
             from kamseg.rfm import fit_rfm_scores, rfm_segments
@@ -263,7 +273,9 @@ class Job:
                         "master": master,
                     }
                     if not self.fitting:
-                        out: pd.DataFrame = self.fits["classes"].apply(t, **data)
+                        out: pd.DataFrame = self.fits["classes"].apply(
+                            t, **data, need_inputs=self.need_inputs
+                        )
                         return out
                     fit, out = fit_and_classify(
                         t,
@@ -349,7 +361,8 @@ class Job:
         table = table.drop(columns=[c for c in drop if c in table.columns])
         attrs.pop(ACTIVITY_WINDOW_ATTR, None)
         table.attrs.pop(ACTIVITY_WINDOW_ATTR, None)
-        if not in_pandas and getattr(self.fits.get("classes"), "need", None) is not None:
+        need_fitted = getattr(self.fits.get("classes"), "need", None) is not None
+        if not in_pandas and need_fitted and self.need_inputs is None:
             # a model's need level labels rows in pandas (a fit: kamseg.model says it)
             self.limited["classes"] = "; ".join(
                 x for x in (self.limited.get("classes"), ENGINE_NOTE) if x
@@ -572,6 +585,33 @@ class Job:
                 daily = {"frequency": daily["frequency"]}
             self._daily = pd.DataFrame(daily, index=table.index)
 
+    def _read_need_columns(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Keep what an engine's summary found for the need level (its columns, read with
+        the job's catalogue map), as :attr:`need_inputs`; the table without them."""
+        from kamseg.features._needs import need_columns, table_need
+
+        if self._need_map is None:
+            return table
+        self.need_inputs = table_need(table, self._need_map)
+        table = table.drop(columns=need_columns(table))
+        table.attrs.pop(NEED_NOTES_ATTR, None)
+        return table
+
+    def need_on_engine(self, table: pd.DataFrame) -> pd.DataFrame:
+        """`table` with the need level of the classes part (fitted on a sample's rows)
+        labelled from what the engine's summary found of every customer's rows, its
+        columns where the classes put them (after the lifecycle's)."""
+        need = self.fits["classes"].need
+        assert need is not None and self.need_inputs is not None
+        with self.guarded("classes"):
+            labelled = need.label_engine(table, self.need_inputs)
+            new = [c for c in labelled.columns if c not in table.columns]
+            cols = list(table.columns)
+            after = [i for i, c in enumerate(cols) if str(c).startswith("lifecycle_")]
+            at = after[-1] + 1 if after else len(cols)
+            table = labelled[[*cols[:at], *new, *cols[at:]]]
+        return table
+
     def churn_on_engine(self, table: pd.DataFrame, tx: Any) -> pd.DataFrame:
         """`table` with the churn probability of the churn part, the customers of an
         engine input (DuckDB, Spark) scored from the engine's daily columns with the
@@ -613,11 +653,13 @@ def engine_summary(
     activity_window: int | None = None,
     quiet: bool = True,
     job_columns: bool = False,
+    need_map: NeedMap | None = None,
 ) -> pd.DataFrame:
     """The customer table of an engine input (a Parquet path, Arrow, Polars or DuckDB
     data: DuckDB; a PySpark DataFrame: Spark) read as `config` says, with the activity in
-    windows of `activity_window` days (DuckDB: and the `job_columns`). `quiet`: a second
-    summary of the same rows (the first gave the notices) says nothing."""
+    windows of `activity_window` days (DuckDB: and the `job_columns`, and the need level's
+    inputs with a `need_map`). `quiet`: a second summary of the same rows (the first gave
+    the notices) says nothing."""
     from kamseg import engines
 
     options: dict[str, Any] = {"activity_window": activity_window, **config.reading}
@@ -626,7 +668,7 @@ def engine_summary(
         run = engines.summarize_spark  # no job columns: a second, daily summary gives them
     else:
         run = engines.summarize_duckdb
-        options["job_columns"] = job_columns
+        options.update(job_columns=job_columns, need_map=need_map)
     with warnings.catch_warnings(record=not quiet) as caught:
         warnings.simplefilter("ignore" if quiet else "always", KamsegWarning)
         table: pd.DataFrame = run(tx, as_of=as_of, freq=freq, **options)

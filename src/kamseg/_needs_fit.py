@@ -4,7 +4,7 @@ latent-needs reference profiles, and how a customer table is labelled with them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ import pandas as pd
 
 from kamseg._needs_latent import query_scores
 from kamseg._state import state
+from kamseg._types import NeedMap
 from kamseg._validation import check_customers, check_no_overwrite
 from kamseg.actions import action_column
 from kamseg.errors import ConfigError
@@ -20,9 +21,11 @@ from kamseg.features._needs import (
     Catalog,
     CatalogRows,
     CategoryProfile,
+    EngineNeed,
     catalog_rows,
     category_profile,
     highest_level,
+    need_map,
     prepared_with_key,
     read_catalog,
 )
@@ -252,7 +255,55 @@ class NeedLevelFit:
         prof: CategoryProfile | None = None,
     ) -> pd.DataFrame:
         """The output columns from the matched rows (and the profiles, if computed)."""
-        level_codes = highest_level(rows, cat)
+
+        def spend_profile() -> CategoryProfile:
+            if prof is not None:
+                return prof
+            return category_profile(
+                rows,
+                cat,
+                basis="spend",
+                func=func,
+                category_col=self.category_col,
+                stacklevel=stacklevel + 3,  # label, _labelled, spend_profile
+            )
+
+        return self._labelled(customers, highest_level(rows, cat), spend_profile)
+
+    def engine_map(self) -> NeedMap:
+        """The fitted catalogue as an engine matches rows to it (:func:`kamseg.segment` on
+        a DuckDB input: ``summarize_duckdb(need_map=)``)."""
+        return need_map(self._catalog(None, func="need_level"))
+
+    def label_engine(self, customers: pd.DataFrame, need: EngineNeed) -> pd.DataFrame:
+        """:meth:`apply` from what an engine's summary computed of each customer's rows
+        (:func:`kamseg.features.table_need`) instead of the rows: the same columns (the
+        category sums may differ in the last bits: the engine adds in another order), with
+        the same notices of unmatched rows."""
+        func = "need_level"
+        customers = check_customers(customers, func=func)
+        check_no_overwrite(customers, self.new_columns, func=func, overwrite=self.overwrite)
+        need.warn_unmatched(
+            self._catalog(None, func=func),
+            func=func,
+            category_col=self.category_col,
+            stacklevel=4,
+        )
+        at = need.rows_of(customers.index)
+        return self._labelled(
+            customers,
+            need.highest_level(at),
+            lambda: need.profile(at, pd.Index(self.categories)),
+        )
+
+    def _labelled(
+        self,
+        customers: pd.DataFrame,
+        level_codes: np.ndarray,
+        spend_profile: Callable[[], CategoryProfile],
+    ) -> pd.DataFrame:
+        """`customers` with the need columns: the highest level bought (-1: none) and, with
+        latent needs, the suggestions from the spend profiles (made only then)."""
         names = translate_all(NEED_LEVELS, labels=self.labels, table=NEED_LEVEL_LABELS)
         out = customers.assign(
             need_level=pd.Categorical.from_codes(
@@ -265,15 +316,7 @@ class NeedLevelFit:
                 index=out.index,
             )
         if self.latent_k is not None:
-            if prof is None:
-                prof = category_profile(
-                    rows,
-                    cat,
-                    basis="spend",
-                    func=func,
-                    category_col=self.category_col,
-                    stacklevel=stacklevel + 1,
-                )
+            prof = spend_profile()
             text = np.full(len(customers), None, dtype=object)
             who, x, bought = profiles(prof, rank=canonical_rank(customers.index))
             if who.size and self.ref_profiles.shape[0]:

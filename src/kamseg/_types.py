@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import dataclasses
+from typing import Any, Literal
 
 __all__ = ["Freq", "ReturnsPolicy"]
 
@@ -40,3 +41,28 @@ JOB_COLUMNS = (
     "churn_spend_90d",
     "churn_spend_180d",
 )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class NeedMap:
+    """A catalogue as an engine matches transactions to it (the need level on an engine's
+    table): each product key's need level (its position in ``kamseg.features.NEED_LEVELS``)
+    and category (a position in `categories`, -1: none)."""
+
+    product_col: str
+    keys: tuple[Any, ...]
+    level: tuple[int, ...]
+    category: tuple[int, ...]
+    categories: tuple[Any, ...]
+
+
+#: The columns of an engine's summary with a :class:`NeedMap`: the highest need level bought
+#: (-1: none), the transactions of the customer's kept rows matched to no catalogue key
+#: (null keys among them), and the net spend in each category (``need_spend_<i>``, the
+#: i-th of ``NeedMap.categories``).
+NEED_COLUMNS = ("need_highest", "need_unmatched", "need_null_keys")
+NEED_SPEND_PREFIX = "need_spend_"
+
+#: ``attrs`` key of such a summary's notes on unmatched keys: the distinct keys matched to no
+#: catalogue entry, and those without a category (each as ``(count, examples)``).
+NEED_NOTES_ATTR = "kamseg_need_notes"

@@ -168,13 +168,15 @@ class ClassifyFit:
         complaints: pd.DataFrame | None = None,
         catalog: pd.DataFrame | None = None,
         master: pd.DataFrame | None = None,
+        need_inputs: Any = None,
     ) -> pd.DataFrame:
         """Classify `customers` with the fitted thresholds, row by row (each customer from
         its own row, transactions and side-table rows); the dimensions the fit skipped are
         skipped again, with the same notice, and so is a fitted dimension whose data are not
         given (the need level without transactions, satisfaction without surveys). The side
         tables are those :func:`classify` takes (the catalogue defaults to the fitted
-        one)."""
+        one). Without transactions, `need_inputs` (:func:`kamseg.features.table_need`:
+        what an engine's summary found of each customer's rows) label the need level."""
         func = "ClassifyFit.apply"
         check_frame(customers, func=func, arg="customers", allow_empty=True)
         if transactions is not None:
@@ -184,7 +186,9 @@ class ClassifyFit:
         out = self.behaviour.apply(out, master=master)
         out = self.lifecycle.apply(out, transactions=transactions, master=master)
         skipped = list(self.skipped)
-        if self.need is not None and transactions is None:
+        if self.need is not None and transactions is None and need_inputs is not None:
+            out = self.need.label_engine(out, need_inputs)
+        elif self.need is not None and transactions is None:
             skipped.append("need (no transactions)")
         elif self.need is not None and getattr(transactions, "product_col", None) is None:
             skipped.append("need (no product column in the transactions)")

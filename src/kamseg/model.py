@@ -472,8 +472,12 @@ def fit_and_label(
         sample_job, sample_table = _fit_on_rows(
             rows, config=config, as_of=table.attrs["as_of"], catalog=catalog, **sides
         )
-        _merge_row_parts(job, sample_job, rows_in_engine=not on_spark)
+        on_engine = job.need_inputs is not None  # DuckDB: labelled from the engine's sums
+        _merge_row_parts(job, sample_job, rows_in_engine=not on_spark and not on_engine)
         schema = {**table_schema(sample_table), **schema}
+        if on_engine and getattr(job.fits.get("classes"), "need", None) is not None:
+            table = job.need_on_engine(table)
+            schema = {**schema, **table_schema(table)}
         if "churn" in job.fits and on_spark:  # kamseg.model_spark.apply_spark labels rows
             job.steps.append("churn")
         elif "churn" in job.fits:  # DuckDB: the table is scored from the engine's aggregates

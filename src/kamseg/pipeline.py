@@ -16,9 +16,10 @@ import pandas as pd
 from kamseg._job import Job, engine_summary
 from kamseg._segment_inputs import indexed_master, progress_callback
 from kamseg._threads import limited_threads
+from kamseg._types import NeedMap
 from kamseg._validation import check_frame
 from kamseg.config import STEPS, SegmentConfig
-from kamseg.errors import ConfigError, SchemaError
+from kamseg.errors import ConfigError, KamsegError, SchemaError
 from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
@@ -314,6 +315,7 @@ def run_job(
         in_pandas = isinstance(tx, pd.DataFrame | PreparedTransactions)
         say("summary: transactions -> customers")
         rows: PreparedTransactions | None = None
+        need_map: NeedMap | None = None
         if in_pandas:
             # prepared once: every step sees exactly these rows, and each notice is given once
             rows = prepare_with_config(
@@ -330,6 +332,7 @@ def run_job(
             if not {"classes", "health", "warnings", "churn"} & set(config.steps):
                 rows = None  # no later step reads transaction rows
         else:  # the activity in the trend windows, and the daily columns of the steps
+            need_map = _engine_need_map(tx, config, catalog, fits)
             rhythm_steps = {"classes", "health", "warnings"} & set(config.steps)
             churn = "churn" in config.steps
             table = engine_summary(
@@ -340,8 +343,9 @@ def run_job(
                 activity_window=config.window_days if rhythm_steps or churn else None,
                 quiet=False,
                 job_columns=churn or (bool(rhythm_steps) and config.freq != "D"),
+                need_map=need_map,
             )
-        job = Job(config, fits=fits, fit_skipped=fit_skipped, say=say)
+        job = Job(config, fits=fits, fit_skipped=fit_skipped, say=say, need_map=need_map)
         table = job.run(
             rows,
             table,
@@ -353,6 +357,38 @@ def run_job(
             catalog=catalog,
         )
         return table, job
+
+
+def _engine_need_map(
+    tx: Any, config: SegmentConfig, catalog: pd.DataFrame | None, fits: Mapping[str, Any] | None
+) -> NeedMap | None:
+    """The catalogue a DuckDB input's summary matches rows to, so that the need level is
+    labelled without rows (None: no need level to label, or a Spark input, whose
+    partitions are labelled with their rows): a model's fitted catalogue, or, when fitting
+    the classes with a catalogue and a product column, the catalogue as the need level
+    reads it (one it cannot read is reported by the need level's fit)."""
+    from kamseg.model_spark import is_spark_frame
+
+    if is_spark_frame(tx) or "classes" not in config.steps:
+        return None
+    if fits is not None:
+        need = getattr(fits.get("classes"), "need", None)
+        return None if need is None else need.engine_map()
+    if catalog is None or config.product_col is None:
+        return None
+    from kamseg.features._needs import need_map, read_catalog
+
+    try:  # the need level's options in the job (kamseg.classification)
+        cat = read_catalog(
+            catalog,
+            func=_FUNC,
+            key_col=config.product_col,
+            level_col="need_level",
+            category_col="category",
+        )
+    except KamsegError:
+        return None
+    return need_map(cat)
 
 
 def fitted_need(fits: Mapping[str, Any] | None) -> bool:

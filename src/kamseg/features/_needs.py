@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 
 from kamseg._tables import customer_column
-from kamseg._types import ReturnsPolicy
+from kamseg._types import (
+    NEED_COLUMNS,
+    NEED_NOTES_ATTR,
+    NEED_SPEND_PREFIX,
+    NeedMap,
+    ReturnsPolicy,
+)
 from kamseg._validation import check_columns, check_frame, examples, positions_in, warn
 from kamseg.errors import ConfigError, SchemaError
 from kamseg.transactions import PreparedTransactions
@@ -33,11 +39,15 @@ __all__ = [
     "Catalog",
     "CatalogRows",
     "CategoryProfile",
+    "EngineNeed",
     "catalog_rows",
     "category_profile",
     "highest_level",
+    "need_columns",
+    "need_map",
     "prepared_with_key",
     "read_catalog",
+    "table_need",
 ]
 
 #: The need levels, lowest first (the category order of ``need_level``).
@@ -257,17 +267,16 @@ def catalog_rows(
         miss = codes[missing]
         n_null = int((miss < 0).sum())
         seen = pd.unique(miss[miss >= 0])  # first-seen order
-        what = "products" if catalog.key_arg == "product_col" else "categories"
-        hint = ""
-        if not (known & (entry >= 0)).any():
-            hint = (
-                f" Hint: none matched; check that {catalog.key_col!r} holds the same kind of "
-                "values in both tables."
-            )
         warn(
-            f"{func}: excluded {int(missing.sum())} transaction(s) whose {catalog.key_col!r} "
-            f"is not in the catalogue ({seen.size} {what}, e.g. {examples(uniques[seen])}"
-            f"{f'; {n_null} null' if n_null else ''}).{hint}",
+            unmatched_notice(
+                catalog,
+                func=func,
+                n_rows=int(missing.sum()),
+                n_null=n_null,
+                n_keys=seen.size,
+                shown=examples(uniques[seen]),
+                none_matched=not (known & (entry >= 0)).any(),
+            ),
             stacklevel=stacklevel,
         )
     keep = known & (entry >= 0)
@@ -338,9 +347,13 @@ def category_profile(
         if no_cat.any():
             n_keys = int(np.unique(rows.entry[no_cat]).size)
             warn(
-                f"{func}: {n_keys} catalogue {catalog.key_col!r} value(s) have no "
-                f"{category_col!r}; their {int(no_cat.sum())} transaction(s) are not used "
-                "for latent needs.",
+                no_category_notice(
+                    catalog,
+                    func=func,
+                    category_col=category_col,
+                    n_keys=n_keys,
+                    n_rows=int(no_cat.sum()),
+                ),
                 stacklevel=stacklevel,
             )
             cell, amount = cell[~no_cat], amount[~no_cat]
@@ -374,3 +387,148 @@ def category_profile(
     return CategoryProfile(
         basis=basis, categories=catalog.categories, profile=values, bought=bought
     )
+
+
+def unmatched_notice(
+    catalog: Catalog,
+    *,
+    func: str,
+    n_rows: int,
+    n_null: int,
+    n_keys: int,
+    shown: str,
+    none_matched: bool,
+) -> str:
+    """The notice of the transactions whose key is null or not in the catalogue."""
+    what = "products" if catalog.key_arg == "product_col" else "categories"
+    hint = ""
+    if none_matched:
+        hint = (
+            f" Hint: none matched; check that {catalog.key_col!r} holds the same kind of "
+            "values in both tables."
+        )
+    return (
+        f"{func}: excluded {n_rows} transaction(s) whose {catalog.key_col!r} is not in the "
+        f"catalogue ({n_keys} {what}, e.g. {shown}{f'; {n_null} null' if n_null else ''})."
+        f"{hint}"
+    )
+
+
+def no_category_notice(
+    catalog: Catalog, *, func: str, category_col: Hashable, n_keys: int, n_rows: int
+) -> str:
+    """The notice of the matched transactions whose catalogue key has no category."""
+    return (
+        f"{func}: {n_keys} catalogue {catalog.key_col!r} value(s) have no {category_col!r}; "
+        f"their {n_rows} transaction(s) are not used for latent needs."
+    )
+
+
+# --------------------------------------------------------------------------------------
+# the same measures from an engine's customer table (no rows in pandas)
+# --------------------------------------------------------------------------------------
+
+
+def need_map(catalog: Catalog) -> NeedMap:
+    """The catalogue as an engine matches rows to it (``summarize_duckdb(need_map=)``)."""
+    n = len(catalog.keys)
+    level = catalog.level if catalog.level is not None else np.full(n, -1)
+    category = catalog.category if catalog.category is not None else np.full(n, -1)
+    return NeedMap(
+        product_col=str(catalog.key_col),
+        keys=tuple(catalog.keys.tolist()),
+        level=tuple(int(v) for v in level),
+        category=tuple(int(v) for v in category),
+        categories=tuple(catalog.categories.tolist()),
+    )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class EngineNeed:
+    """What an engine's summary with a :class:`~kamseg._types.NeedMap` holds for the need
+    level (:func:`table_need`): per customer of `index`, the highest need level bought
+    (-1: none) and the net spend in each of `categories`; and the summary's counts of
+    unmatched rows (:func:`kamseg.summary._duckdb._need_notes`)."""
+
+    index: pd.Index
+    highest: np.ndarray  # int64
+    spend: np.ndarray  # float64, customers x categories
+    categories: pd.Index
+    notes: dict[str, Any]
+
+    def rows_of(self, index: pd.Index) -> np.ndarray:
+        """The row of each customer of `index` (-1: not in the engine's table)."""
+        return np.asarray(self.index.get_indexer(index), dtype=np.int64)
+
+    def highest_level(self, at: np.ndarray) -> np.ndarray:
+        """:func:`highest_level` of the customers at rows `at` (-1: none)."""
+        return np.where(at >= 0, self.highest[np.maximum(at, 0)], -1).astype(np.int64)
+
+    def profile(self, at: np.ndarray, categories: pd.Index) -> CategoryProfile:
+        """:func:`category_profile` (spend shares) of the customers at rows `at`, over
+        `categories` (the fitted order; a category the engine did not see counts 0)."""
+        where = np.asarray(self.categories.get_indexer(categories), dtype=np.int64)
+        shape = (at.size, len(categories))
+        spend = np.zeros(shape)
+        rows, cols = at >= 0, where >= 0
+        if rows.any() and cols.any():
+            spend[np.ix_(rows, cols)] = self.spend[np.ix_(at[rows], where[cols])]
+        values = np.maximum(spend, 0.0)
+        total = values.sum(axis=1, keepdims=True)
+        share = np.divide(values, total, out=np.zeros(shape), where=total > 0)
+        return CategoryProfile(
+            basis="spend", categories=categories, profile=share, bought=values > 0
+        )
+
+    def warn_unmatched(
+        self, catalog: Catalog, *, func: str, category_col: Hashable, stacklevel: int
+    ) -> None:
+        """The notices :func:`catalog_rows` and :func:`category_profile` give of the same
+        rows (the examples are the first keys in sorted order, not in the rows' order)."""
+        notes = self.notes
+        if notes.get("unmatched_rows"):
+            text = unmatched_notice(
+                catalog,
+                func=func,
+                n_rows=int(notes["unmatched_rows"]),
+                n_null=int(notes["null_rows"]),
+                n_keys=int(notes["unmatched_keys"]),
+                shown=examples(notes["examples"]),
+                none_matched=not (self.highest >= 0).any(),
+            )
+            warn(text, stacklevel=stacklevel)
+        if notes.get("no_category_rows"):
+            text = no_category_notice(
+                catalog,
+                func=func,
+                category_col=category_col,
+                n_keys=int(notes["no_category_keys"]),
+                n_rows=int(notes["no_category_rows"]),
+            )
+            warn(text, stacklevel=stacklevel)
+
+
+def table_need(customers: pd.DataFrame, map_: NeedMap) -> EngineNeed | None:
+    """The need inputs an engine's summary computed with `map_` (None: not there)."""
+    if NEED_COLUMNS[0] not in customers.columns:
+        return None
+    spend_cols = [f"{NEED_SPEND_PREFIX}{i}" for i in range(len(map_.categories))]
+    spend = np.empty((len(customers), len(spend_cols)))
+    for j, col in enumerate(spend_cols):
+        spend[:, j] = customers[col].to_numpy(dtype=np.float64)
+    return EngineNeed(
+        index=customers.index,
+        highest=customers[NEED_COLUMNS[0]].to_numpy(dtype=np.int64),
+        spend=spend,
+        categories=pd.Index(list(map_.categories)),
+        notes=dict(customers.attrs.get(NEED_NOTES_ATTR, {})),
+    )
+
+
+def need_columns(customers: pd.DataFrame) -> list[str]:
+    """The columns of `customers` that an engine added for the need level."""
+    return [
+        c
+        for c in customers.columns
+        if c in NEED_COLUMNS or (isinstance(c, str) and c.startswith(NEED_SPEND_PREFIX))
+    ]

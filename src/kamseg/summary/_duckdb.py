@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, get_args
 import numpy as np
 import pandas as pd
 
-from kamseg._types import ACTIVITY_WINDOW_ATTR
+from kamseg._types import ACTIVITY_WINDOW_ATTR, NEED_NOTES_ATTR, NeedMap
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, check_int
 from kamseg.errors import ConfigError, EmptyInputError, SchemaError
@@ -49,6 +49,7 @@ from kamseg.summary._sql import (
     _trim,
     combine_per_day,
     far_dates_per_day,
+    need_map_sql,
 )
 from kamseg.summary._sql import (
     TEXT_TYPES as _TEXT,
@@ -257,6 +258,7 @@ def summarize_duckdb(
     partitions: int | None = None,
     activity_window: int | None = None,
     job_columns: bool = False,
+    need_map: NeedMap | None = None,
 ) -> pd.DataFrame:
     """:func:`kamseg.summarize` run by DuckDB, on data that need not fit in pandas.
 
@@ -297,6 +299,13 @@ def summarize_duckdb(
         ``monetary_value``, for a weekly or monthly table) and the spend in the last 90 and
         180 days (``churn_spend_90d``, ``churn_spend_180d``), so that no second, daily scan
         is needed.
+    need_map
+        Also, in the same query, what the need level reads from a customer's rows matched
+        to this catalogue on its product column: the highest need level bought and the net
+        spend in each category (:data:`kamseg._types.NEED_COLUMNS`, read by
+        :func:`kamseg.features.table_need`; used by :func:`kamseg.segment` to label the
+        need level of a table without rows; nothing when the input has no such column).
+        Default: none.
 
     Returns
     -------
@@ -355,6 +364,8 @@ def summarize_duckdb(
     elif job_columns:
         raise ConfigError(f"{_FUNC}: `job_columns` needs an `activity_window`.")
     wanted = [str(c) for c in args.values() if c is not None]
+    if need_map is not None:
+        wanted.append(need_map.product_col)
     rel, opened, zones = _relation(source, connection, wanted)
     try:
         return _summarize(
@@ -368,6 +379,7 @@ def summarize_duckdb(
             partitions=partitions,
             activity_window=activity_window,
             job_columns=job_columns,
+            need_map=need_map,
         )
     finally:
         if opened is not None:
@@ -386,9 +398,14 @@ def _summarize(
     partitions: int | None,
     activity_window: int | None = None,
     job_columns: bool = False,
+    need_map: NeedMap | None = None,
 ) -> pd.DataFrame:
     check_columns(pd.DataFrame(columns=rel.columns), args, func=_FUNC)
     types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
+    need = None
+    if need_map is not None and need_map.product_col in rel.columns:
+        product = need_map.product_col
+        need = (need_map_sql(need_map, types[product]), len(need_map.categories))
     customer_col = args["customer_col"]
     cust, date = str(customer_col), str(args["date_col"])
     factors = None  # line items: the amount is quantity x price
@@ -584,6 +601,8 @@ def _summarize(
             netted=n_negative > 0 and returns == "net",
             activity=None if activity_window is None else (as_of_day, activity_window),
             job_columns=job_columns,
+            product=None if need is None else _q(product),
+            need=need,
         )
         tables.append(_run(rel, sql).to_arrow_table())
     table = _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
@@ -603,7 +622,38 @@ def _summarize(
     check_finite_totals(totals, result.index)
     if activity_window is not None:
         result.attrs[ACTIVITY_WINDOW_ATTR] = int(activity_window)
+    if need is not None:
+        where = " AND ".join(filters) or "TRUE"
+        result.attrs[NEED_NOTES_ATTR] = _need_notes(rel, need[0], _q(product), where)
     return result
+
+
+def _need_notes(rel: duckdb.DuckDBPyRelation, map_cte: str, product: str, where: str) -> dict:
+    """What the need level's notices say of the kept rows (`where`) and the catalogue
+    (`map_cte`): the rows whose key is null or in no catalogue entry (rows, null rows,
+    distinct keys, the first keys in sorted order) and the matched rows of keys without a
+    category (rows, distinct keys), as :func:`kamseg.features.catalog_rows` and
+    :func:`kamseg.features.category_profile` count them."""
+    sql = f"""
+WITH {map_cte}
+SELECT b.k, m.key IS NULL AS unmatched, count(*) AS n
+FROM (SELECT {product} AS k FROM {_VIEW} WHERE {where}) b
+LEFT JOIN need_map m ON b.k = m.key
+WHERE m.key IS NULL OR m.cat < 0
+GROUP BY ALL ORDER BY unmatched DESC, b.k NULLS FIRST
+"""
+    found = _run(rel, sql).fetchall()
+    missing = [(k, int(n)) for k, unmatched, n in found if unmatched]
+    no_cat = [(k, int(n)) for k, unmatched, n in found if not unmatched]
+    keys = [k for k, _ in missing if k is not None]
+    return {
+        "unmatched_rows": sum(n for _, n in missing),
+        "null_rows": sum(n for k, n in missing if k is None),
+        "unmatched_keys": len(keys),
+        "examples": keys[:10],
+        "no_category_rows": sum(n for _, n in no_cat),
+        "no_category_keys": len(no_cat),
+    }
 
 
 def _id_facts(

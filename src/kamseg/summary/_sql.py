@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from kamseg._types import NEED_SPEND_PREFIX, NeedMap
 from kamseg.transactions import FAR_DATE_DAYS, NET_TOLERANCE
 
 #: Name of the view of the input rows in the queries.
@@ -264,6 +265,78 @@ act_orders AS (
     return ctes, columns, join
 
 
+#: DuckDB types whose values match numeric catalogue keys (else only text keys match text).
+_NUMBER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+)
+
+
+def need_map_sql(need: NeedMap, dtype: str) -> str:
+    """The ``need_map (key, lvl, cat)`` CTE of the catalogue keys that can equal values of a
+    product column of DuckDB type `dtype`, as pandas matches them (by value: text keys to
+    text, numbers to numbers; 5 and 5.0 are one key; no text equals a number)."""
+    numeric = dtype in _NUMBER_TYPES or dtype.startswith("DECIMAL")
+    rows = []
+    for key, lvl, cat in zip(need.keys, need.level, need.category, strict=True):
+        if isinstance(key, str) and (dtype in TEXT_TYPES or dtype.startswith("ENUM")):
+            lit = _lit(key)
+        elif (
+            numeric
+            and isinstance(key, int | float | np.integer | np.floating)
+            and not isinstance(key, bool | np.bool_)
+            and np.isfinite(key)
+        ):
+            number = float(key)
+            whole = number.is_integer() and abs(number) < 2**63
+            lit = repr(int(key)) if whole else repr(number)
+        else:
+            continue
+        rows.append(f"({lit}, {int(lvl)}, {int(cat)})")
+    if not rows:  # no key of the column's kind: nothing matches
+        return (
+            "need_map AS (SELECT NULL AS key, CAST(NULL AS INTEGER) AS lvl, "
+            "CAST(NULL AS BIGINT) AS cat WHERE FALSE)"
+        )
+    return f"need_map(key, lvl, cat) AS (VALUES {', '.join(rows)})"
+
+
+def _need(need: tuple[str, int] | None) -> tuple[str, str, str]:
+    """The SQL twin of :func:`kamseg.features.highest_level` and the spend of
+    :func:`kamseg.features.category_profile` for the customer table: ``(ctes, columns,
+    join)`` to add to a summary query whose ``base`` has the product key ``k``, for `need`
+    ``(need_map CTE, number of categories)`` (None: nothing to add). The columns are
+    :data:`~kamseg._types.NEED_COLUMNS` and the net spend of each category (plain sums of
+    the matched rows; a customer with no matched row has level -1 and spend 0)."""
+    if need is None:
+        return "", "", ""
+    map_cte, n_cat = need
+    spend = "".join(
+        f",\n           fsum(b.a) FILTER (WHERE m.cat = {i}) AS s{i}" for i in range(n_cat)
+    )
+    ctes = f""",
+{map_cte},
+need AS (
+    SELECT b.c, max(m.lvl) AS need_highest{spend}
+    FROM base b JOIN need_map m ON b.k = m.key
+    GROUP BY b.c
+)"""
+    columns = ",\n       CAST(coalesce(need.need_highest, -1) AS BIGINT) AS need_highest"
+    columns += "".join(
+        f",\n       coalesce(need.s{i}, 0.0) AS {NEED_SPEND_PREFIX}{i}" for i in range(n_cat)
+    )
+    return ctes, columns, "LEFT JOIN need USING (c)"
+
+
 def _summary_sql(
     *,
     cust: str,
@@ -278,6 +351,8 @@ def _summary_sql(
     netted: bool,
     activity: tuple[int, int] | None = None,
     job_columns: bool = False,
+    product: str | None = None,
+    need: tuple[str, int] | None = None,
 ) -> str:
     """The one definition of the customer table, in SQL (see :func:`kamseg.summarize`).
 
@@ -300,10 +375,14 @@ def _summary_sql(
             as_of_period=as_of_period,
             activity=activity,
             job_columns=job_columns,
+            product=product,
+            need=need,
         )
     act_ctes, act_cols, act_join = _activity(
         activity, order=order, netted=False, job_columns=job_columns, as_of_day=as_of_day
     )
+    need_ctes, need_cols, need_join = _need(need)
+    k_base = f", {product} AS k" if need is not None else ""
     p_base = f", {profit} AS p" if profit else ""
     p_period = ", fsum(p) AS p, fsum(abs(p)) AS gp" if profit else ""
     p_cust = f", {_snap('fsum(p)', 'fsum(gp)')} AS profit" if profit else ""
@@ -323,7 +402,7 @@ orders AS (
     days = ("", "per", "per") if freq == "D" else (" min(d) AS d0, max(d) AS d1,", "d0", "d1")
     return f"""
 WITH base AS (
-    SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}
+    SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}{k_base}
     FROM {VIEW} WHERE {where}
 ),
 per_period AS (
@@ -337,7 +416,7 @@ per_cust AS (
            min(per) AS first_period, max(per) AS last_period,
            fsum(a) - arg_min(a, per) AS repeat_amount
     FROM per_period GROUP BY c
-){orders_cte}{act_ctes}
+){orders_cte}{act_ctes}{need_ctes}
 SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
        CAST(revenue AS DOUBLE) AS revenue{p_out},
        CAST(revenue AS DOUBLE) / CAST({n_orders} AS DOUBLE) AS avg_order_value,
@@ -348,8 +427,8 @@ SELECT c, first_day, last_day, CAST({n_orders} AS BIGINT) AS n_orders,
        CAST({as_of_period} - first_period AS DOUBLE) AS "T",
        CASE WHEN n_periods > 1 THEN repeat_amount / CAST(n_periods - 1 AS DOUBLE)
             ELSE 0.0 END AS monetary_value,
-       revenue <= 0 AS nonpositive_revenue{act_cols}
-FROM per_cust {join} {act_join}
+       revenue <= 0 AS nonpositive_revenue{act_cols}{need_cols}
+FROM per_cust {join} {act_join} {need_join}
 ORDER BY c
 """
 
@@ -367,6 +446,8 @@ def _summary_sql_netted(
     as_of_period: str,
     activity: tuple[int, int] | None = None,
     job_columns: bool = False,
+    product: str | None = None,
+    need: tuple[str, int] | None = None,
 ) -> str:
     """:func:`_summary_sql` when returns are netted: purchase days and periods first.
 
@@ -410,9 +491,11 @@ orders AS (
     act_ctes, act_cols, act_join = _activity(
         activity, order=order, netted=True, job_columns=job_columns, as_of_day=as_of_day
     )
+    need_ctes, need_cols, need_join = _need(need)
+    k_base = f", {product} AS k" if need is not None else ""
     return f"""
 WITH base AS (
-    SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}
+    SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}{k_base}
     FROM {VIEW} WHERE {where}
 ),
 per_day AS (
@@ -445,7 +528,7 @@ out AS (
            coalesce(last_buy, first_buy, {_period("first_day", freq)}) AS last_period,
            repeat_amount
     FROM per_cust {join}
-){act_ctes}
+){act_ctes}{need_ctes}
 SELECT c, first_day, last_day, n_orders, revenue{", profit" if profit else ""},
        CASE WHEN n_orders > 0 THEN revenue / CAST(n_orders AS DOUBLE)
             ELSE CAST('NaN' AS DOUBLE) END AS avg_order_value,
@@ -456,7 +539,7 @@ SELECT c, first_day, last_day, n_orders, revenue{", profit" if profit else ""},
        CAST({as_of_period} - first_period AS DOUBLE) AS "T",
        CASE WHEN n_repeat > 0 THEN repeat_amount / CAST(n_repeat AS DOUBLE)
             ELSE 0.0 END AS monetary_value,
-       revenue <= 0 AS nonpositive_revenue{act_cols}
-FROM out {act_join}
+       revenue <= 0 AS nonpositive_revenue{act_cols}{need_cols}
+FROM out {act_join} {need_join}
 ORDER BY c
 """
