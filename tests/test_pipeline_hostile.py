@@ -232,3 +232,35 @@ def test_side_tables_dated_in_another_column_than_the_transactions(data) -> None
     )
     assert out.attrs["kamseg_skipped"] == {} and notices == []
     pd.testing.assert_series_equal(out["satisfaction_class"], expected["satisfaction_class"])
+
+
+def test_spreadsheet_dates_are_read_in_the_one_order_that_fits(data) -> None:
+    """Dates as spreadsheet exports write them ("12/1/2010 8:26"): month first when some
+    second number is above 12, day first when some first number is; the same table as
+    ISO dates. When every number is at most 12 the order cannot be told: refused."""
+    tx = data.transactions
+    stamp = pd.to_datetime(tx["date"])
+    us = stamp.dt.strftime("%m/%d/%Y") + " " + stamp.dt.hour.astype(str) + ":00"
+    eu = stamp.dt.strftime("%d.%m.%Y")
+    expected, _ = run(tx, config=SegmentConfig(steps=STEPS))
+    for text in (us, eu):
+        out, notices = run(tx.assign(date=text.astype(object)), config=SegmentConfig(steps=STEPS))
+        assert notices == []
+        pd.testing.assert_frame_equal(out, expected)
+    early = tx[stamp.dt.day <= 12].assign(date=lambda t: t["date"].dt.strftime("%m/%d/%Y"))
+    with pytest.raises(SchemaError, match="could be month/day or day/month"):
+        kamseg.segment(early, config=SegmentConfig(steps=STEPS))
+
+
+def test_a_csv_path_that_is_not_utf8_is_read_with_one_notice(data, tmp_path) -> None:
+    path = tmp_path / "tx.csv"
+    tx = data.transactions[["customer_id", "date", "amount"]].assign(note="£5 off")
+    tx.to_csv(path, index=False, encoding="cp1252")
+    out, notices = run(path, config=SegmentConfig(steps=STEPS))
+    (notice,) = notices
+    assert notice.startswith(f"segment: {str(path)!r} is not UTF-8 text (byte 0xa3")
+    assert "read as Windows-1252" in notice
+    expected, _ = run(
+        tx.assign(customer_id=tx["customer_id"].astype(str)), config=SegmentConfig(steps=STEPS)
+    )
+    pd.testing.assert_series_equal(out["revenue"], expected["revenue"])

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "CSV_ENCODINGS",
     "FORMULA_STARTS",
     "StagedWrites",
     "atomic_write",
@@ -71,13 +72,26 @@ def _na_strings() -> list[str]:
     return sorted(str(v) for v in values)
 
 
-def read_csv(path: str | os.PathLike[str], *, id_columns: Sequence[str] = ()) -> pd.DataFrame:
-    r"""Read a CSV file (UTF-8, with or without a byte-order mark) into pandas.
+#: The encodings a CSV file is read in, in order: UTF-8 (a byte-order mark allowed), then
+#: Windows-1252 (Excel's "CSV" in Western Europe and America: Latin-1 with curly quotes,
+#: the euro sign, ...), then Latin-1, which reads any bytes.
+CSV_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+def read_csv(
+    path: str | os.PathLike[str], *, id_columns: Sequence[str] = (), func: str = "read_csv"
+) -> pd.DataFrame:
+    r"""Read a CSV file into pandas.
 
     The `id_columns` that the file has are read as text, and only their empty cells are
     missing: ids ``NA``, ``None``, ``null``, ``N/A``, ``nan`` are ids, ``007`` keeps its
-    zeros. Every other column gets pandas' usual types and NA strings. Errors are pandas'
-    (``UnicodeDecodeError`` for text that is not UTF-8, ``EmptyDataError``, ...).
+    zeros. Every other column gets pandas' usual types and NA strings.
+
+    The text is UTF-8 (with or without a byte-order mark). A file that is not (an export
+    saved as Windows-1252 or Latin-1, such as the public "Online Retail" CSV with its
+    ``£`` signs) is read in the first of :data:`CSV_ENCODINGS` that decodes it, with one
+    :class:`~kamseg.errors.KamsegWarning` (named after `func`) that says which. Other
+    errors are pandas' (``EmptyDataError``, ``ParserError``, ...).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -87,15 +101,43 @@ def read_csv(path: str | os.PathLike[str], *, id_columns: Sequence[str] = ()) ->
     >>> frame["id"].tolist(), frame["x"].isna().tolist()
     (['NA', '007', nan], [True, False, False])
     """
+    for encoding in CSV_ENCODINGS:
+        try:
+            frame = _read_csv(path, id_columns, encoding)
+        except UnicodeDecodeError as exc:
+            if encoding == CSV_ENCODINGS[-1]:  # pragma: no cover - Latin-1 reads any byte
+                raise
+            if encoding == CSV_ENCODINGS[0]:
+                first = exc
+            continue
+        if encoding != CSV_ENCODINGS[0]:
+            from kamseg._validation import warn
+
+            byte = first.object[first.start : first.start + 1].hex() if first.object else "?"
+            name = {"cp1252": "Windows-1252", "latin-1": "Latin-1"}[encoding]
+            warn(
+                f"{func}: {str(path)!r} is not UTF-8 text (byte 0x{byte} at position "
+                f"{first.start}); read as {name}. Hint: if its text looks wrong (e.g. a "
+                "GBK file), save it as UTF-8 (in Excel: CSV UTF-8).",
+                stacklevel=3,
+            )
+        return frame
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read_csv(
+    path: str | os.PathLike[str], id_columns: Sequence[str], encoding: str
+) -> pd.DataFrame:
     import pandas as pd
 
-    header = list(pd.read_csv(path, nrows=0).columns)
+    header = list(pd.read_csv(path, nrows=0, encoding=encoding).columns)
     ids = [c for c in dict.fromkeys(id_columns) if c in header]
     if not ids:
-        return pd.read_csv(path)
+        return pd.read_csv(path, encoding=encoding)
     default = _na_strings()
     return pd.read_csv(
         path,
+        encoding=encoding,
         dtype=dict.fromkeys(ids, str),
         keep_default_na=False,
         na_values={c: [""] if c in ids else default for c in header},

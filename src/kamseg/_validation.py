@@ -138,9 +138,11 @@ def check_no_overwrite(
 def to_datetime(values: pd.Series, *, func: str, col: str) -> pd.Series:
     """Parse a column of dates into naive ``datetime64`` values.
 
-    Accepts ``datetime64`` of any unit, ``datetime.date``/``datetime`` objects and ISO 8601
-    strings. Time-zone-aware values with one zone are converted to that zone's wall-clock
-    time and made naive. Nulls are kept as ``NaT`` (callers decide on them).
+    Accepts ``datetime64`` of any unit, ``datetime.date``/``datetime`` objects, ISO 8601
+    strings and the numeric dates of spreadsheet exports ("12/1/2010 8:26", "01.12.2010":
+    day and month in the one order that every value fits). Time-zone-aware values with
+    one zone are converted to that zone's wall-clock time and made naive. Nulls are kept
+    as ``NaT`` (callers decide on them).
 
     Raises
     ------
@@ -171,6 +173,9 @@ def to_datetime(values: pd.Series, *, func: str, col: str) -> pd.Series:
             parsed = pd.to_datetime(s, errors="coerce", format="ISO8601")
     bad = parsed.isna() & s.notna()
     if bad.any():
+        numeric = _numeric_dates(s, func=func, col=col)
+        if numeric is not None:
+            return numeric
         raise SchemaError(
             f"{func}: {int(bad.sum())} value(s) of column {col!r} are not dates; examples: "
             f"{examples(s[bad])}. Hint: use ISO 8601 text (2024-01-31) or datetime values."
@@ -178,6 +183,65 @@ def to_datetime(values: pd.Series, *, func: str, col: str) -> pd.Series:
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
     return parsed
+
+
+#: Day, month and four-digit year in either order, separated by "/", "." or "-", with an
+#: optional time (the dates of spreadsheet exports: "12/1/2010 8:26", "01.12.2010").
+_NUMERIC_DATE = (
+    r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4})"
+    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*$"
+)
+
+
+def _numeric_dates(s: pd.Series, *, func: str, col: str) -> pd.Series | None:
+    """Text dates of spreadsheet exports (see :data:`_NUMERIC_DATE`), every value in one
+    order: month first when some second number is above 12 ("12/13/2010"), day first when
+    some first number is ("13/12/2010"). None when a value is of another form or no order
+    fits; :class:`SchemaError` when both orders fit and they differ (every number at most
+    12: "03/04/2024" is March or April)."""
+    present = s[s.notna()]
+    if not len(present) or not all(isinstance(v, str) for v in present.iloc[:1000]):
+        return None
+    uniq = pd.Index(pd.unique(present.to_numpy(dtype=object)))
+    if not all(isinstance(v, str) for v in uniq):
+        return None
+    parts = pd.Series(uniq, dtype=object).str.extract(_NUMERIC_DATE)
+    if parts[0].isna().any():
+        return None
+    first, second = parts[0].astype(np.int64), parts[2].astype(np.int64)
+    month_first, day_first = bool((first <= 12).all()), bool((second <= 12).all())
+    if month_first and day_first and not (first == second).all():
+        shown = examples(uniq[(first != second).to_numpy()])
+        raise SchemaError(
+            f"{func}: the dates of column {col!r} could be month/day or day/month (no "
+            f"number above 12), e.g. {shown}. Hint: convert them to ISO 8601 text "
+            "(2024-01-31) or to datetime values first."
+        )
+    if not (month_first or day_first):
+        return None
+    month, day = (first, second) if month_first else (second, first)
+    seconds = parts[6].fillna("0").astype(np.int64).to_numpy()
+    fraction = pd.to_numeric(parts[7].fillna("0").str.lstrip(".").str.ljust(9, "0"))
+    stamps = pd.to_datetime(
+        pd.DataFrame(
+            {
+                "year": parts[3].astype(np.int64),
+                "month": month,
+                "day": day,
+                "hour": parts[4].fillna("0").astype(np.int64),
+                "minute": parts[5].fillna("0").astype(np.int64),
+                "second": seconds,
+                "ns": fraction.astype(np.int64),
+            }
+        ),
+        errors="coerce",
+    )
+    if stamps.isna().any():  # e.g. 31/02/2024, 25:00
+        return None
+    at = uniq.get_indexer(present.to_numpy(dtype=object))
+    out = pd.Series(pd.NaT, index=s.index, dtype=stamps.dtype)
+    out[s.notna().to_numpy()] = stamps.to_numpy()[at]
+    return out
 
 
 def to_float(values: pd.Series, *, func: str, col: str) -> np.ndarray:

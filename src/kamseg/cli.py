@@ -106,7 +106,7 @@ def read_table(
         raise _UsageError(f"{arg} {str(p)!r}: the file is empty")
     try:
         if suffix == ".csv":
-            return read_csv(p, id_columns=str_columns)
+            return read_csv(p, id_columns=str_columns, func=arg)
         return pd.read_parquet(p)
     except UnicodeDecodeError as exc:
         raise _not_utf8(arg, p, exc, "file") from exc

@@ -70,7 +70,7 @@ def load_transactions(transactions: Any, config: SegmentConfig) -> Any:
             from kamseg._files import read_csv
 
             try:  # ids as text, only empty cells missing
-                return read_csv(path, id_columns=[config.customer_col])
+                return read_csv(path, id_columns=[config.customer_col], func=_FUNC)
             except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
                 raise SchemaError(f"{_FUNC}: cannot read CSV {str(path)!r}: {exc}") from exc
         if not _is_parquet_path(path):
