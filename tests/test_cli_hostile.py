@@ -653,3 +653,87 @@ def test_other_bad_paths(tmp_path, capsys, monkeypatch, argv, message):
     (tmp_path / "tx.csv").write_text(TX_CSV)
     (tmp_path / "bad.toml").write_text("steps = [\n")
     assert message in _fails_cleanly(argv, tmp_path, capsys)
+
+
+# --- the master and the ids, through the CLI (issue 13 cases 1, 2, 13 and the minor ones) ---
+
+
+def _master_csv(tmp_path: Path, frame: pd.DataFrame, name: str = "master.csv") -> Path:
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_master_without_an_id_column_is_one_error(tmp_path, capsys):
+    src = _tx(tmp_path)
+    data = kamseg.datasets.make_transactions(n_customers=80, seed=1)
+    master = _master_csv(
+        tmp_path, data.master.reset_index().rename(columns={"customer_id": "cid"})
+    )
+    argv = ["segment", str(src), "--master", str(master), "-o", str(tmp_path / "o.csv")]
+    line = _fails_cleanly(argv, tmp_path, capsys)
+    assert "neither a 'customer_id' column nor an id index" in line and "--master-id-col" in line
+
+
+def test_master_problems_through_the_cli(tmp_path, capsys):
+    """A cost to serve without a profit column (the README's --master command) runs with
+    margin 1 or --margin; duplicated master ids are one error; a master 'revenue' column
+    is joined as master_revenue with one notice; a margin above 1 is refused."""
+    data = kamseg.datasets.make_transactions(n_customers=80, seed=1)
+    src = tmp_path / "tx.csv"
+    data.transactions[["customer_id", "date", "amount"]].to_csv(src, index=False)
+    master = _master_csv(tmp_path, data.master.reset_index())
+    out = tmp_path / "o.csv"
+    assert main(["segment", str(src), "--master", str(master), "-o", str(out), "-q"]) == 0
+    table = pd.read_csv(out)
+    buyers = table[table["revenue"].notna()]  # not the master's prospects
+    assert buyers["clv"].notna().all() and "net_profit" in table.columns
+    assert (
+        main(
+            ["segment", str(src), "--master", str(master), "-o", str(out), "-q", "--margin", "0.3"]
+        )
+        == 0
+    )
+    with_margin = pd.read_csv(out).dropna(subset=["revenue"])  # profit CLV: 30 % less cost
+    assert (with_margin["profit_clv"] <= 0.3 * with_margin["clv"] + 1e-9).all()
+    capsys.readouterr()
+    dup = _master_csv(tmp_path, pd.concat([data.master.reset_index()] * 2), "dup.csv")
+    line = _fails_cleanly(
+        ["segment", str(src), "--master", str(dup), "-o", str(tmp_path / "d.csv")],
+        tmp_path,
+        capsys,
+    )
+    assert "duplicated customer ids" in line
+    named = _master_csv(tmp_path, data.master.reset_index().assign(revenue=1.0), "named.csv")
+    assert (
+        main(["segment", str(src), "--master", str(named), "-o", str(out), "-q", "--steps", "rfm"])
+        == 0
+    )
+    assert "master_revenue" in capsys.readouterr().err
+    assert (pd.read_csv(out)["master_revenue"].dropna() == 1.0).all()
+    line = _fails_cleanly(
+        ["segment", str(src), "-o", str(tmp_path / "m.csv"), "--margin", "1.5"], tmp_path, capsys
+    )
+    assert "margin" in line
+
+
+def test_ids_spelled_two_ways_are_one_customer(tmp_path):
+    """ "1" and "1.0" in one id column (two exports pasted together) are one customer."""
+    src = tmp_path / "tx.csv"
+    src.write_text("customer_id,date,amount\n1,2024-01-01,5\n1.0,2024-02-01,7\n2,2024-01-03,1\n")
+    out = tmp_path / "o.csv"
+    assert main(["segment", str(src), "-o", str(out), "-q", "--steps", "rfm"]) == 0
+    table = pd.read_csv(out, dtype={"customer_id": str})
+    assert table["customer_id"].tolist() == ["1", "2"] and table["revenue"].tolist() == [12.0, 1.0]
+
+
+def test_a_grand_total_beyond_float_range_through_the_cli(tmp_path, capsys):
+    src = tmp_path / "tx.csv"
+    src.write_text(
+        "customer_id,date,amount\n1,2024-01-01,1e308\n2,2024-01-02,1e308\n3,2024-01-02,5\n"
+    )
+    out = tmp_path / "o.csv"
+    assert main(["segment", str(src), "-o", str(out), "--steps", "rfm,pareto"]) == 0
+    err = capsys.readouterr().err
+    assert "step 'pareto' skipped" in err and "beyond the float range" in err
+    assert "RuntimeWarning" not in err and "overflow encountered" not in err

@@ -264,3 +264,101 @@ def test_a_csv_path_that_is_not_utf8_is_read_with_one_notice(data, tmp_path) -> 
         tx.assign(customer_id=tx["customer_id"].astype(str)), config=SegmentConfig(steps=STEPS)
     )
     pd.testing.assert_series_equal(out["revenue"], expected["revenue"])
+
+
+def test_master_ids_with_stray_spaces_are_stripped_once(data) -> None:
+    master = data.master.set_axis(" " + data.master.index.astype(str) + " ")
+    tx = data.transactions.assign(customer_id=data.transactions["customer_id"].astype(str))
+    out, notices = run(tx, master=master, config=SegmentConfig(steps=("rfm", "classes")))
+    assert notices == [
+        f"segment: stripped surrounding spaces from {len(master)} customer id(s) of `master`."
+    ]
+    plain, _ = run(
+        tx,
+        master=data.master.set_axis(data.master.index.astype(str)),
+        config=SegmentConfig(steps=("rfm", "classes")),
+    )
+    assert len(out) == len(plain) == len(data.master)
+    assert out["industry"].astype(str).equals(plain["industry"].astype(str))
+
+
+def test_a_filtered_master_is_not_joined_on_its_row_labels(data) -> None:
+    """An unnamed integer index is row numbers or the labels a filter left, never ids."""
+    master = data.master.reset_index().rename(columns={"customer_id": "cid"})
+    filtered = master[master.index % 3 != 0]
+    with pytest.raises(ConfigError, match=r"unnamed integers, e\.g\. row labels left by a filter"):
+        kamseg.segment(data.transactions, master=filtered)
+    config = SegmentConfig(master_id_col="cid", steps=STEPS)
+    out, _ = run(data.transactions, master=filtered, config=config)
+    expected = data.master["industry"].reindex(out.index).where(out.index.isin(filtered["cid"]))
+    assert out["industry"].astype(str).equals(expected.astype(str))
+
+
+def test_text_ids_with_and_without_a_dot_zero_are_one_customer(data) -> None:
+    """ "17850" and "17850.0" (two exports of one id column) are one customer, on pandas
+    and on DuckDB alike; ids that are not all whole numbers keep their text."""
+    pa = pytest.importorskip("pyarrow")
+    tx = data.transactions.assign(customer_id=data.transactions["customer_id"].astype(str))
+    half = tx.index % 2 == 0
+    tx.loc[half, "customer_id"] = tx.loc[half, "customer_id"] + ".0"
+    config = SegmentConfig(steps=STEPS)
+    out, notices = run(tx, config=config)
+    assert notices == [] and len(out) == data.transactions["customer_id"].nunique()
+    assert "17850.0" not in out.index and all("." not in i for i in out.index)
+    on_duckdb, _ = run(pa.Table.from_pandas(tx, preserve_index=False), config=config)
+    assert on_duckdb.index.equals(out.index)
+    mixed = tx.assign(customer_id=tx["customer_id"].where(~half, "C-" + tx["customer_id"]))
+    kept, _ = run(mixed, config=SegmentConfig(steps=("rfm",)))
+    assert any(i.endswith(".0") for i in kept.index)
+
+
+def test_one_fact_is_said_once(data) -> None:
+    """A master without some customers: one notice, not one per step that reads it."""
+    master = data.master.drop(index=data.master.index[:10])
+    _, notices = run(data.transactions, master=master)
+    assert sum("are not in `master`" in n for n in notices) == 1
+
+
+def test_unreadable_transaction_paths_are_typed_errors(data, tmp_path) -> None:
+    bad = tmp_path / "tx.parquet"
+    bad.write_text("customer_id,date,amount\n1,2024-01-01,5\n")
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(SchemaError, match=f"cannot read Parquet {str(bad)!r}"):
+            kamseg.segment(bad, config=SegmentConfig(engine=engine))
+    with pytest.raises(SchemaError, match=f"cannot read Parquet {str(bad)!r}"):
+        kamseg.summarize(str(bad))
+    plain = tmp_path / "tx"
+    plain.write_text("customer_id,date,amount\n1,2024-01-01,5\n")
+    with pytest.raises(ConfigError, match=r"has no extension.*name it \.csv, \.parquet or \.pq"):
+        kamseg.segment(plain)
+
+
+def test_na_like_ids_of_a_csv_path_are_customers(tmp_path) -> None:
+    path = tmp_path / "tx.csv"
+    ids = ["NA", "None", "null", "N/A", "nan", "7"]
+    pd.DataFrame({"customer_id": ids, "date": "2024-01-01", "amount": 1.0}).to_csv(
+        path, index=False
+    )
+    out, notices = run(path, config=SegmentConfig(steps=("rfm",)))
+    assert sorted(out.index) == sorted(ids) and notices == []
+
+
+def test_a_config_file_that_is_not_utf8(tmp_path) -> None:
+    path = tmp_path / "k.toml"
+    path.write_bytes('# 配置\n[output]\nlabels = "zh"\n'.encode("gbk"))
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        SegmentConfig.from_toml(path)
+
+
+def test_a_grand_total_beyond_float_range_skips_the_pareto_step() -> None:
+    """Each customer's total is finite, their sum is not: the value shares are undefined,
+    so the Pareto step is skipped with the reason (no numpy overflow warnings)."""
+    tx = pd.DataFrame(
+        {"customer_id": [1, 2, 3], "date": ["2024-01-01", "2024-01-02", "2024-01-02"]}
+    ).assign(amount=[1e308, 1e308, 5.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = kamseg.segment(tx, config=SegmentConfig(steps=("rfm", "pareto")))
+    assert [w.category for w in caught] == [kamseg.errors.KamsegWarning]
+    assert "beyond the float range" in out.attrs["kamseg_skipped"]["pareto"]
+    assert "value_share" not in out.columns

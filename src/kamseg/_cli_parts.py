@@ -81,7 +81,15 @@ def segment_table(segmented: pd.DataFrame) -> str:
 
 
 def print_summary(table: pd.DataFrame) -> None:
-    """The key figures of a segmented table, as short text tables on stdout."""
+    """The key figures of a segmented table, as short text tables on stdout (shares of a
+    total beyond the float range, which the job has said, print as nan)."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        _print_summary(table)
+
+
+def _print_summary(table: pd.DataFrame) -> None:
     buyers = table[table["first_purchase"].notna()]  # prospects have no purchase
     n_prospects = len(table) - len(buyers)
     print(

@@ -24,7 +24,7 @@ __all__ = [
     "notice_stripped_ids",
 ]
 
-_WHOLE_FLOAT_TEXT = r"-?\d+\.0+"
+_WHOLE_NUMBER_TEXT = r"-?\d+(?:\.0+)?"
 _INTEGER_TEXT = r"-?\d+"
 
 
@@ -36,8 +36,9 @@ def normalise_ids(index: pd.Index) -> tuple[pd.Index, list[str]]:
     - ids of mixed types (``1`` and ``"1"``, as from concatenated exports) are all read as
       text (whole numbers without a fraction), counted in a notice;
     - whole-number floats (``17850.0``, what pandas makes of an integer id column with
-      blanks) become integers, and text ids that all read as whole-number floats
-      (``"17850.0"``) lose the ``.0``: both show as 17850.
+      blanks) become integers, and text ids that all read as whole numbers, some with a
+      ``.0`` (``"17850.0"``, or ``"17850"`` and ``"17850.0"`` from two exports), lose
+      the ``.0``: all show as 17850.
 
     The result may hold duplicates (ids made equal) and missing values; the caller merges.
     """
@@ -66,7 +67,11 @@ def normalise_ids(index: pd.Index) -> tuple[pd.Index, list[str]]:
         if changed:
             notices.append(notice_stripped_ids(changed))
         filled = text[text.notna() & (text != "")]
-        if len(filled) and bool(filled.str.fullmatch(_WHOLE_FLOAT_TEXT).all()):
+        if (
+            len(filled)
+            and bool(filled.str.contains(".0", regex=False).any())
+            and bool(filled.str.fullmatch(_WHOLE_NUMBER_TEXT).all())
+        ):
             text = text.str.replace(r"\.0+$", "", regex=True)
         blank = np.asarray(text == "", dtype=bool) & text.notna()
         index = text.where(~blank) if blank.any() else text
@@ -99,26 +104,29 @@ def align_ids(values: pd.Index, like: pd.Index, *, arg: str) -> tuple[pd.Index, 
     """`values` (a side table's distinct ids) normalised and, when their kind differs from
     the customer ids `like`, converted to it where that is exact: integer text to integers
     for number ids, numbers to text for text ids. Returns the ids and a notice naming the
-    mismatch (None when there was none)."""
-    values, _ = normalise_ids(values)
+    mismatch and what the normalisation changed (None when nothing was said)."""
+    values, changes = normalise_ids(values)
+    said = "; ".join(f"{change} of `{arg}`" for change in changes) or None
     mine, theirs = id_kind(values), id_kind(like)
     if mine == theirs or len(values) == 0 or theirs == "other":
-        return values, None
+        return values, said
     if theirs == "number" and mine == "text":
         known = values[values.notna()]
         if not bool(known.str.fullmatch(_INTEGER_TEXT).all()):
-            return values, (
+            note = (
                 f"the ids of `{arg}` are text and the customers' are numbers; the ids that "
                 "are not whole numbers match no customer"
             )
+            return values, "; ".join(x for x in (said, note) if x)
         numbers = pd.Series(values, dtype=object).map(lambda v: v if pd.isna(v) else int(v))
         converted = pd.Index(numbers, name=values.name)
     else:
         converted = _as_text(values)
-    return converted, (
+    note = (
         f"the ids of `{arg}` are {mine} and the customers' are {theirs}: {len(values)} "
         f"id(s) of `{arg}` read as {theirs}"
     )
+    return converted, "; ".join(x for x in (said, note) if x)
 
 
 def notice_stripped_ids(n_ids: int) -> str:

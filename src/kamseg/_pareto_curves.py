@@ -65,7 +65,8 @@ def _abc_reference(
     order = np.argsort(-v, kind="stable")
     sorted_v = v[order]
     _, starts, _ = _tie_groups(sorted_v)
-    cum = np.concatenate(([0.0], np.cumsum(sorted_v)))  # cum[k]: sum of the top k
+    with np.errstate(over="ignore"):  # an overflowing total is refused just below
+        cum = np.concatenate(([0.0], np.cumsum(sorted_v)))  # cum[k]: sum of the top k
     _check_total(float(cum[-1]), func=func, col=col)
 
     before = cum[starts] / float(cum[-1])  # per tie group, best group first

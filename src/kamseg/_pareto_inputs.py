@@ -188,6 +188,11 @@ def _clip_negative(
 
 
 def _check_total(total: float, *, func: str, col: str) -> None:
+    if np.isinf(total):
+        raise SchemaError(
+            f"{func}: the values of {col!r} sum beyond the float range ({total:g}), so value "
+            "shares are undefined. Hint: check the column for absurd amounts (e.g. 1e308)."
+        )
     if not total > 0:
         raise SchemaError(
             f"{func}: the values of {col!r} sum to {total:g} (negative values counted as 0), "

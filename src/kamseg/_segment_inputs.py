@@ -35,8 +35,9 @@ Progress = Callable[[str], None]
 
 def indexed_master(table: pd.DataFrame | None, config: SegmentConfig) -> pd.DataFrame | None:
     """The master indexed by customer id: its `master_id_col` (column or index name), else
-    a `customer_col` column, else its index when that holds ids (named, or not row
-    numbers); null or duplicated ids raise here, before any step runs."""
+    a `customer_col` column, else its index when that holds ids (named, or not integers:
+    an unnamed integer index is row numbers or labels); null or duplicated ids raise
+    here, before any step runs."""
     if table is None:
         return None
     check_frame(table, func=_FUNC, arg="master")
@@ -52,12 +53,21 @@ def indexed_master(table: pd.DataFrame | None, config: SegmentConfig) -> pd.Data
             )
     elif config.customer_col in table.columns and table.index.name != config.customer_col:
         table = table.set_index(config.customer_col)
-    elif table.index.name is None and isinstance(table.index, pd.RangeIndex):
+    elif table.index.name is None and (
+        isinstance(table.index, pd.RangeIndex) or pd.api.types.is_integer_dtype(table.index)
+    ):
+        # row numbers, or the row labels a filter or a sort left: not ids (a master indexed
+        # by integer ids names its index)
+        what = (
+            f"the row numbers 0..{len(table) - 1}"
+            if isinstance(table.index, pd.RangeIndex)
+            else "unnamed integers, e.g. row labels left by a filter"
+        )
         raise ConfigError(
             f"{_FUNC}: `master` has neither a {config.customer_col!r} column nor an id "
-            f"index (its index is the row numbers 0..{len(table) - 1}); its columns are "
-            f"{list(table.columns)[:12]}. Hint: name the master's id column with "
-            "master_id_col (--master-id-col), or index the master by customer id."
+            f"index (its index is {what}); its columns are {list(table.columns)[:12]}. "
+            "Hint: name the master's id column with master_id_col (--master-id-col), or "
+            "index the master by customer id (a named index)."
         )
     ids = table.index
     if ids.hasnans:
@@ -156,6 +166,7 @@ def aligned_master(master: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     ids, note = align_ids(master.index, table.index, arg="master")
     if note is not None:
         warn(f"{_FUNC}: {note}.", stacklevel=4)
+    if not ids.equals(master.index):  # (17850.0 is 17850 silently, as in the transactions)
         if not ids.is_unique:
             raise SchemaError(
                 f"{_FUNC}: `master` has ids that become the same id as text or number, e.g. "

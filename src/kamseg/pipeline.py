@@ -6,8 +6,11 @@ talk to each other through the columns of the customer table (see ``../shared/DE
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Mapping
+import re
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from kamseg._threads import limited_threads
 from kamseg._types import NeedMap
 from kamseg._validation import check_frame
 from kamseg.config import STEPS, SegmentConfig
-from kamseg.errors import ConfigError, KamsegError, SchemaError
+from kamseg.errors import ConfigError, KamsegError, KamsegWarning, SchemaError
 from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
@@ -73,6 +76,11 @@ def load_transactions(transactions: Any, config: SegmentConfig) -> Any:
                 return read_csv(path, id_columns=[config.customer_col], func=_FUNC)
             except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
                 raise SchemaError(f"{_FUNC}: cannot read CSV {str(path)!r}: {exc}") from exc
+        if os.path.isfile(path) and not Path(path).suffix:  # a file: its type is unknown
+            raise ConfigError(
+                f"{_FUNC}: the transactions file {str(path)!r} has no extension, and the "
+                "file type is read from it. Hint: name it .csv, .parquet or .pq."
+            )
         if not _is_parquet_path(path):
             raise ConfigError(
                 f"{_FUNC}: a transactions path must be a .parquet or .csv file (or a folder "
@@ -346,17 +354,37 @@ def run_job(
                 need_map=need_map,
             )
         job = Job(config, fits=fits, fit_skipped=fit_skipped, say=say, need_map=need_map)
-        table = job.run(
-            rows,
-            table,
-            tx,
-            in_pandas=in_pandas,
-            master=master,
-            surveys=surveys,
-            complaints=complaints,
-            catalog=catalog,
-        )
+        with _one_notice_per_fact():
+            table = job.run(
+                rows,
+                table,
+                tx,
+                in_pandas=in_pandas,
+                master=master,
+                surveys=surveys,
+                complaints=complaints,
+                catalog=catalog,
+            )
         return table, job
+
+
+@contextlib.contextmanager
+def _one_notice_per_fact() -> Iterator[None]:
+    """Each fact said once: the steps' notices that repeat an earlier one but for the
+    function named and the counts (a fit and its apply, or two steps that read the same
+    master, say "9 of 270 customer(s) are not in `master`" each) are left out."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    seen: set[str] = set()
+    for w in caught:
+        text = str(w.message)
+        if issubclass(w.category, KamsegWarning):
+            fact = re.sub(r"[-+]?\d[\d.,e+-]*", "#", text.partition(": ")[2])
+            if fact in seen:
+                continue
+            seen.add(fact)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _engine_need_map(
