@@ -435,3 +435,8 @@ def test_segment_line_items(tmp_path, capsys):
     assert "1 row(s) have negative amounts" in capsys.readouterr().err
     assert main([*args, "--quantity-col", "qty"]) == 2
     assert "go together" in _only_error_line(capsys.readouterr().err)
+    # kamseg rfm reads line items alike
+    rfm = ["rfm", str(src), "-o", str(out), "-q", "--quantity-col", "qty", "--price-col"]
+    assert main([*rfm, "unit_price"]) == 0
+    table = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
+    assert table["revenue"].to_dict() == {"007": 5.0, "042": 19.5, "100": 99.0}

@@ -589,6 +589,8 @@ def _cmd_rfm(args: argparse.Namespace) -> int:
         date_col=args.date_col,
         amount_col=args.amount_col,
         profit_col=args.profit_col,
+        quantity_col=args.quantity_col,
+        price_col=args.price_col,
         as_of=args.as_of,
         freq=args.freq,
         dropna=args.dropna,
@@ -748,6 +750,8 @@ def _parser() -> argparse.ArgumentParser:
     rfm.add_argument("--date-col", default="date")
     rfm.add_argument("--amount-col", default="amount")
     rfm.add_argument("--profit-col", default=None)
+    rfm.add_argument("--quantity-col", default=None, help="line items: amount = quantity x price")
+    rfm.add_argument("--price-col", default=None, help="line items: unit price column")
     rfm.add_argument("--as-of", default=None, help="observation date (default: latest date)")
     rfm.add_argument("--freq", choices=["D", "W", "M"], default="D", help="BTYD period")
     rfm.add_argument("--bins", type=int, default=5, help="scores per dimension (2..10)")
