@@ -24,7 +24,8 @@ later period than the one they were fitted on.
 When a transaction model's likelihood is highest on the boundary of its parameter space
 (e.g. no dropout in the data), ``fit`` returns the limit model, flagged in
 ``FitResult.boundary``, and ``FitResult.dropout_identified`` says whether P(alive) can tell
-lapsed customers (see the CLV page of the docs).
+lapsed customers (see the CLV page of the docs). So does ``"gamma_gamma"`` when customers'
+spend shows no heterogeneity, or no variation within customers (:mod:`kamseg.clv.gamma_gamma`).
 
 This subpackage imports scipy; ``import kamseg`` does not load it until it is used.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable, Hashable, Sequence
@@ -196,6 +197,13 @@ def fit(
           ``"no heterogeneity in dropout"`` (one dropout probability ``p``, or for
           Pareto/NBD one rate ``mu``), or two of them joined by ``"; "``. Its predictions
           (:func:`predict`, the model modules) use the limit formulas.
+        - Once, when the ``"gamma_gamma"`` likelihood is highest on the boundary: the
+          limit model is returned, flagged by ``boundary``: ``"no heterogeneity in
+          spend"`` (q, gamma -> infinity: everyone's expected spend is the one mean p/nu,
+          parameters p, nu), ``"no spend variation within customers"`` (p -> infinity: a
+          repeat customer's expected spend is their own mean, parameters q, delta), or
+          both (every mean spend equal, parameter spend); see
+          :mod:`kamseg.clv.gamma_gamma`.
         - Once, for ``"gamma_gamma"``, counting the repeat customers left out because
           their `monetary_col` is <= 0 (net returns, free items).
 
@@ -238,6 +246,7 @@ def fit(
                 "there is nothing to fit. Hint: choose a later as_of."
             )
         prepared = collapse({"x": x, "t_x": t_x, "T": T})
+        T_range = (float(T.min()), float(np.median(T)), float(T.max()))
     elif model == "gamma_gamma":
         prepared = _spend_data(
             customers, func=func, frequency_col=frequency_col, monetary_col=monetary_col
@@ -275,12 +284,18 @@ def fit(
             f"{func}: `initial` must be {len(spec.param_names)} positive numbers "
             f"({', '.join(spec.param_names)}); got {initial!r}."
         )
-    if model in TRANSACTION_MODELS:
-        from kamseg.clv._boundary import fit_transactions
+    if model in TRANSACTION_MODELS or model == "gamma_gamma":
+        if model == "gamma_gamma":
+            from kamseg.clv._gamma_gamma import fit_spend
 
-        result, message = fit_transactions(
-            spec, prepared, penalty=float(penalty), initial=start, freq=freq
-        )
+            result, message = fit_spend(prepared, penalty=float(penalty), initial=start, freq=freq)
+        else:
+            from kamseg.clv._boundary import fit_transactions
+
+            result, message = fit_transactions(
+                spec, prepared, penalty=float(penalty), initial=start, freq=freq
+            )
+            result = dataclasses.replace(result, T_range=T_range)
         if message is not None:
             warn(message)
         return result
@@ -476,6 +491,13 @@ def predict(
         False``: False when the model found no (or negligible) dropout, so that its
         P(alive) cannot tell who left (:func:`kamseg.lifecycle_stage` then does not use it).
 
+    Warns
+    -----
+    KamsegWarning
+        When `customers` has no ``attrs["freq"]`` and both its median and its max T are
+        more than 4 times those of the fit (``fitted.T_range``), or both less than a
+        quarter: the table is probably in other periods than the fit.
+
     Raises
     ------
     ConfigError
@@ -517,6 +539,8 @@ def predict(
             f"{func}: `discount_rate` is per month and must be in [0, 1); got {discount_rate!r}."
         )
     _check_periods(customers, fitted, freq, func=func)
+    if customers.attrs.get("freq") is None:
+        _check_T_scale(T, fitted, func=func)
     period = freq or fitted.freq or customers.attrs.get("freq")
     if period not in MONTH_IN_PERIODS:
         raise ConfigError(
@@ -626,6 +650,38 @@ def _check_periods(
         )
 
 
+#: A table without ``attrs["freq"]`` whose median and max T are both more than this many
+#: times those of the fit (or both less than 1/this) is probably in other periods.
+T_SCALE_RATIO = 4.0
+
+
+def _check_T_scale(T: np.ndarray, fitted: FitResult, *, func: str) -> None:
+    """Warn when the T of a table without ``attrs["freq"]`` are on another scale than the
+    T the model was fitted on (both the median and the max off by more than 4x, the same
+    way): the table is probably in other periods."""
+    known = fitted.T_range
+    if known is None or T.size == 0:
+        return
+    low, median, top = float(T.min()), float(np.median(T)), float(T.max())
+    fit_low, fit_median, fit_top = known
+    if min(median, top, fit_median, fit_top) <= 0:
+        return
+    ratios = (median / fit_median, top / fit_top)
+    if not (min(ratios) > T_SCALE_RATIO or max(ratios) < 1.0 / T_SCALE_RATIO):
+        return
+    period = f", in {fitted.freq!r} periods" if fitted.freq else ""
+    warn(
+        f"{func}: the table's T (from {low:.4g} to {top:.4g}, median {median:.4g}) is on "
+        f"another scale than the T the model was fitted on (from {fit_low:.4g} to "
+        f"{fit_top:.4g}, median {fit_median:.4g}{period}): frequency, recency and T count "
+        "periods, and a table in other periods than the fit (e.g. days against a weekly "
+        "fit) gives wrong predictions. Hint: pass a table with attrs['freq'] (as "
+        "kamseg.summarize sets it), or check the period of T; if these customers just have "
+        "much shorter or longer histories, this can be ignored.",
+        stacklevel=4,
+    )
+
+
 def _check_margins(
     customers: pd.DataFrame, margins: np.ndarray, margin: float | Hashable, *, func: str
 ) -> None:
@@ -666,10 +722,10 @@ def _spend_function(
 
         check_columns(customers, {"monetary_col": monetary_col}, func=func)
         m = to_float(customers[monetary_col], func=func, col=str(monetary_col))
-        base = spend.values()
+        base, limit = spend.values(), spend.boundary
 
         def gg(params: np.ndarray | None) -> np.ndarray:
-            return repeat_spend(base if params is None else params, x, m)
+            return repeat_spend(base if params is None else params, x, m, boundary=limit)
 
         return gg
     values = _per_customer(customers, spend, func=func, arg="spend")

@@ -207,6 +207,11 @@ class FitResult:
           ``p`` = a/(a+b) after each purchase (BG/NBD, MBG/NBD: a, b -> ∞) or the same
           dropout rate ``mu`` = s/β (Pareto/NBD: s, β -> ∞); it replaces the pair.
 
+        For ``"gamma_gamma"``: ``"no heterogeneity in spend"`` (q, γ -> ∞: one mean spend
+        p/ν for everyone; ``p``, ``nu``), ``"no spend variation within customers"`` (p -> ∞:
+        each spends their own mean; ``q``, ``delta``), or both (one ``spend``), see
+        :mod:`kamseg.clv.gamma_gamma`.
+
         `params` then holds the parameters of that limit model (e.g. ``r``, ``alpha`` for
         "no dropout") and `aic`/`bic` count them; predictions use the limit formulas.
     dropout_share
@@ -221,6 +226,10 @@ class FitResult:
         best fit without dropout (NBD, or Poisson when that is better), 0 at the no-dropout
         boundary. None for other models. (With a penalty, both log-likelihoods are those of
         the penalised estimates.)
+    T_range
+        Transaction models: (min, median, max) of the fitted customers' T, in the fit's
+        periods; :func:`kamseg.clv.predict` compares a table without ``attrs["freq"]`` with
+        it. None for other models (and for models saved before it existed).
     """
 
     model: str
@@ -239,6 +248,7 @@ class FitResult:
     dropout_share: float | None = None
     lapsed_share: float | None = None
     dropout_lr: float | None = None
+    T_range: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:  # read-only, also when rebuilt from a saved model
         for name in ("params", "std_errors"):
@@ -494,7 +504,8 @@ def maximize(
 
     try:
         res = minimize(stopping, theta, jac=True, method="BFGS", options=options, callback=count)
-        theta, n_iter, outcome = res.x, int(res.nit), str(res.message)
+        theta, n_iter = res.x, int(res.nit)
+        outcome = "BFGS stopped" if res.success else str(res.message)
     except _Converged as stop:
         theta, n_iter, outcome = stop.theta, done[0] + 1, "converged"
         h0 = options.get("hess_inv0")
@@ -538,8 +549,8 @@ def maximize(
         if float(np.max(np.abs(grad))) > 1e-6 or not np.all(np.isfinite(theta)):
             shown = np.round(np.exp(theta) * units, 6).tolist()
             raise failure(
-                f"fit({spec.name!r}) did not converge: gradient {np.round(grad, 8).tolist()} "
-                f"at parameters {shown} ({res.message}). Hint: {PENALTY_HINT}, or check "
+                f"fit({spec.name!r}) did not converge: the gradient {np.round(grad, 8).tolist()} "
+                f"at parameters {shown} is not close to 0. Hint: {PENALTY_HINT}, or check "
                 "that the data suit this model.",
                 theta,
             )

@@ -554,7 +554,8 @@ def _alive_part(
         if face.purchase == "gamma":
             r, alpha = p["r"], p["alpha"]
             return -np.expm1(-(r + x) * np.log1p(q * t / (alpha + T))) / q
-        return -np.expm1(-p["lambda"] * q * t) / q
+        # the same for every customer: broadcast to (k, n) as the other faces give
+        return -np.expm1(-p["lambda"] * q * t) / q + np.zeros(np.shape(x))
     if face.purchase == "gamma":  # the full model
         return bgnbd_alive_part(np.asarray(params), t, x, T, face.shift > 0)
     # point λ, p ~ Beta(a, b + x + shift): a Poisson-weighted sum over the purchases
