@@ -8,6 +8,7 @@ lifetimes, which returns the boundary estimate of these data as a fit with a -> 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
 import warnings
@@ -18,6 +19,7 @@ import pytest
 from scipy import integrate, optimize, special, stats
 
 import kamseg
+from kamseg import clv
 from kamseg.clv import _limits
 from kamseg.clv._base import DROPOUT_LR_MIN, DROPOUT_SHARE_MIN
 from kamseg.clv._holdout import compare_models
@@ -682,3 +684,42 @@ def test_pareto_module_on_a_no_dropout_fit(no_dropout_fits):
         fitted, [0.0, 4.0], [0.0, 10.0], [30.0, 30.0], [[0.0], [52.0]]
     )
     np.testing.assert_array_equal(at, np.ones((2, 2)))
+
+
+def test_interval_draws_keep_a_limit_models_share_inside_0_1():
+    """A limit model's share (p, pi) is drawn on the logit scale (its log-scale variance
+    carried over by the delta method): near 1 and uncertain, no draw leaves (0, 1), and
+    the draws centre on the estimate; the other parameters stay lognormal."""
+    from kamseg.clv._api import _parameter_draws
+
+    base = clv.fit(
+        kamseg.summarize(kamseg.datasets.make_transactions(n_customers=300, seed=2).transactions),
+        model="bgnbd",
+    )
+    cov = np.diag([0.01, 0.02, 0.02])  # log-scale variances: the share's sd is 0.14
+    fake = dataclasses.replace(
+        base,
+        params={"r": 0.5, "alpha": 10.0, "p": 0.95},
+        std_errors={"r": 0.05, "alpha": 1.0, "p": 0.3},
+        boundary="no heterogeneity in dropout",
+        covariance=cov,
+        log_covariance=cov,
+    )
+    draws = _parameter_draws(fake, np.random.default_rng(0), 20_000)
+    assert ((draws[:, 2] > 0) & (draws[:, 2] < 1)).all()
+    logit = np.log(draws[:, 2] / (1 - draws[:, 2]))
+    assert abs(np.median(logit) - np.log(0.95 / 0.05)) < 0.05
+    # the logit's standard deviation: the log one over (1 - p), the delta method
+    assert abs(logit.std() - np.sqrt(0.02) / 0.05) / (np.sqrt(0.02) / 0.05) < 0.03
+    assert abs(np.log(draws[:, 0]).std() - 0.1) < 0.005
+    wild = dataclasses.replace(fake, log_covariance=np.diag([0.01, 0.02, 50.0]))
+    shares = _parameter_draws(wild, np.random.default_rng(1), 20_000)[:, 2]
+    assert ((shares > 0) & (shares < 1)).all()  # even where the logit rounds
+    # a full model's draws are lognormal in every parameter, as before
+    plain = _parameter_draws(base, np.random.default_rng(0), 5)
+    expected = np.exp(
+        np.random.default_rng(0).multivariate_normal(
+            np.log(base.values()), base.log_covariance, size=5
+        )
+    )
+    np.testing.assert_array_equal(plain, expected)

@@ -736,6 +736,31 @@ def _spend_function(
     return column
 
 
+def _parameter_draws(fitted: FitResult, rng: np.random.Generator, n_draws: int) -> np.ndarray:
+    """Parameter sets from the fit's asymptotic normal distribution on the log scale; the
+    share of a limit model (``p``, ``pi``: in (0, 1)) on the logit scale instead (its log
+    covariance carried over by the delta method, d logit(p) / d log(p) = 1 / (1 - p)), so
+    that no draw leaves (0, 1)."""
+    values = fitted.values()
+    mean, cov = np.log(values), np.array(fitted.log_covariance, dtype=np.float64)
+    shares = [
+        i
+        for i, name in enumerate(fitted.params)
+        if fitted.boundary is not None and fitted.model != "gamma_gamma" and name in ("p", "pi")
+    ]
+    for i in shares:
+        scale = 1.0 / (1.0 - values[i])
+        mean[i] = math.log(values[i]) - math.log1p(-values[i])
+        cov[i, :] *= scale
+        cov[:, i] *= scale
+    z = rng.multivariate_normal(mean, cov, size=n_draws)
+    draws = np.exp(z)
+    for i in shares:  # (a logit beyond +-37 rounds to 0 or 1: kept just inside)
+        share = 1.0 / (1.0 + np.exp(-z[:, i]))
+        draws[:, i] = np.clip(share, np.finfo(np.float64).tiny, np.nextafter(1.0, 0.0))
+    return draws
+
+
 def _clv_interval(
     fitted: FitResult,
     spend: FitResult | Hashable,
@@ -752,9 +777,7 @@ def _clv_interval(
             "drawn. Hint: fit on more customers, or leave interval=None."
         )
     rng = np.random.default_rng(seed)
-    tx_draws = np.exp(
-        rng.multivariate_normal(np.log(fitted.values()), fitted.log_covariance, size=n_draws)
-    )
+    tx_draws = _parameter_draws(fitted, rng, n_draws)
     sp_draws: np.ndarray | None = None
     if isinstance(spend, FitResult):
         sp_draws = np.exp(
