@@ -541,11 +541,13 @@ def _engine_sample(tx: Any, config: SegmentConfig, func: str) -> tuple[pd.DataFr
     note = sample_note("DuckDB", n_rows, config.pandas_max_rows, n_sampled, n_customers)
     from kamseg._validation import warn
 
-    warn(
-        f"{func}: {note}. Hint: raise config.pandas_max_rows to fit on every row in "
-        "pandas (the process then holds them all).",
-        stacklevel=5,
+    hint = (
+        "raise config.pandas_max_rows to fit on every row in pandas (the process then "
+        "holds them all)"
+        if n_rows > config.pandas_max_rows
+        else "engine='pandas' (--engine pandas) fits on every row in pandas"
     )
+    warn(f"{func}: {note}. Hint: {hint}.", stacklevel=5)
     return rows, note
 
 

@@ -141,10 +141,17 @@ def choose_buckets(counts: list[tuple[int, int]], limit: int) -> tuple[list[int]
 
 
 def sample_note(engine: str, n_rows: int, limit: int, sampled: int, n_customers: int) -> str:
-    """What a fit on an engine's aggregates with a sample of customers' rows says."""
+    """What a fit on an engine's aggregates with a sample of customers' rows says: why
+    (more rows than `limit`, ``pandas_max_rows``, or, on an engine chosen for fewer, than a
+    sample holds) and what was fitted on what."""
+    why = (
+        f"more than pandas_max_rows ({limit})"
+        if n_rows > limit
+        else f"more than a sample holds ({min(limit, SAMPLE_MAX_ROWS)})"
+    )
     return (
         f"need level and churn model fitted on a sample: the transactions have {n_rows} "
-        f"rows, more than pandas_max_rows ({limit}); every other part was fitted on "
+        f"rows, {why}; every other part was fitted on "
         f"{engine}'s aggregates of every row, these two on the {sampled} rows of "
         f"{n_customers} customers chosen by a hash of their id (estimates)"
     )
