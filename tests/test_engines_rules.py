@@ -311,21 +311,27 @@ def test_far_dates_rule_edges_on_duckdb():
         expected, expected_msgs = _summarize(tx, **kw)
         pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
         assert msgs == expected_msgs
-    # one far date in 99 rows: not checked (fewer than 100 rows), the latest date is as_of
+    # one far date in 99 rows: the 99th percentile is not checked (fewer than 100 rows), the
+    # gap rule is (1 row of 99 after a gap of decades): left out all the same
     one_far = tx.drop(index=11)
     small = one_far.iloc[:99]
     got, msgs = _summarize(pa.Table.from_pandas(small))
-    assert got.attrs["as_of"] == "2099-01-01" == _summarize(small)[0].attrs["as_of"]
+    expected, expected_msgs = _summarize(small)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    assert msgs == expected_msgs and "excluded 1 transaction(s) dated more" in msgs[0]
+    assert got.attrs["as_of"] == "2011-10-27"
     # in 100 rows: checked (the bulk is the 99th smallest day, in 2011)
     hundred = one_far.iloc[:100]
     got, msgs = _summarize(pa.Table.from_pandas(hundred))
     expected, expected_msgs = _summarize(hundred)
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
     assert msgs == expected_msgs and "excluded 1 transaction(s) dated more" in msgs[0]
-    # two far dates in 100 rows are more than 1 %: the latest date is as_of
-    two_far = pd.concat([tx.iloc[:99], tx.iloc[[11]]], ignore_index=True)
-    assert _summarize(pa.Table.from_pandas(two_far))[0].attrs["as_of"] == "2099-01-01"
-    assert _summarize(two_far)[0].attrs["as_of"] == "2099-01-01"
+    # three far dates in 100 rows: more than 1 % (the percentile rule), at most 5 % after a
+    # gap of decades (the gap rule): left out
+    three_far = pd.concat([tx.iloc[:99], tx.iloc[[11]]], ignore_index=True)
+    got, msgs = _summarize(pa.Table.from_pandas(three_far))
+    assert got.attrs["as_of"] == "2011-10-27" == _summarize(three_far)[0].attrs["as_of"]
+    assert "excluded 3 transaction(s) dated more" in msgs[0]
 
 
 # --- customer ids -----------------------------------------------------------------------

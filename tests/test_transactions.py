@@ -257,10 +257,13 @@ def test_a_date_far_beyond_the_rest_does_not_move_as_of() -> None:
     # an explicit as_of is the user's: the usual exclusion only
     with pytest.warns(KamsegWarning, match="excluded 1 transaction.s. dated after as_of"):
         assert prepare_transactions(tx, as_of="2012-01-01").n_rows == 199
-    # a log of fewer than 100 rows is not checked; a late but near date is not a typo
-    assert prepare_transactions(tx.iloc[101:]).as_of == pd.Timestamp("2099-01-01")
+    # fewer than 100 rows: the 99th percentile is not checked, the gap rule is (1 row of 99
+    # after a gap of decades); a late but near date is not a typo: "now", with a notice
+    with pytest.warns(KamsegWarning, match="excluded 1 transaction"):
+        assert prepare_transactions(tx.iloc[101:]).as_of == pd.Timestamp("2011-07-18")
     near = tx.assign(date=[*days[:-1], pd.Timestamp("2012-06-01")])
-    assert prepare_transactions(near).as_of == pd.Timestamp("2012-06-01")
+    with pytest.warns(KamsegWarning, match="as_of is 2012-06-01, the latest date, although 1"):
+        assert prepare_transactions(near).as_of == pd.Timestamp("2012-06-01")
 
 
 def test_public_names() -> None:

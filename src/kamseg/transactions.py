@@ -20,7 +20,8 @@ The rules (DESIGN.md, "Bad input"):
 - customer ids: stray spaces stripped, mixed types read as text, whole-number floats as
   integers (:func:`customer_codes`), each counted;
 - rows dated after `as_of` (default: the latest date, unless a few dates lie far beyond
-  the rest: :func:`default_as_of`) are excluded;
+  the rest, or a few latest ones well after it, warned: :func:`default_as_of_per_day`)
+  are excluded;
 - negative amounts (returns, cancellations): netted into the customers' totals, a period
   they bring to <= 0 being no purchase (``returns="net"``, :func:`purchase_periods`),
   dropped (``"exclude"``: gross sales) or refused (``"error"``);
@@ -39,6 +40,17 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
+from kamseg._far_dates import (
+    FAR_DATE_DAYS,
+    FAR_DATE_MAX_SHARE,
+    FAR_DATE_WARN_DAYS,
+    FAR_DATE_WARN_SHARE,
+    DefaultAsOf,
+    default_as_of,
+    default_as_of_per_day,
+    notice_distant_dates,
+    notice_far_dates,
+)
 from kamseg._ids import (
     compact_codes,
     customer_codes,
@@ -59,6 +71,11 @@ from kamseg._validation import (
 from kamseg.errors import ConfigError, EmptyInputError, SchemaError
 
 __all__ = [
+    "FAR_DATE_DAYS",
+    "FAR_DATE_MAX_SHARE",
+    "FAR_DATE_WARN_DAYS",
+    "FAR_DATE_WARN_SHARE",
+    "DefaultAsOf",
     "PreparedTransactions",
     "ReturnsPolicy",
     "as_prepared",
@@ -66,8 +83,10 @@ __all__ = [
     "compact_codes",
     "customer_codes",
     "default_as_of",
+    "default_as_of_per_day",
     "net_sums",
     "notice_after_as_of",
+    "notice_distant_dates",
     "notice_excluded_returns",
     "notice_far_dates",
     "notice_mixed_ids",
@@ -132,8 +151,9 @@ class PreparedTransactions:
     n_input : int
         Rows of the input table.
     dropped : dict
-        Rows dropped, by reason: ``"null"``, ``"after_as_of"``, ``"returns"`` (with
-        ``returns="exclude"``); only reasons that dropped rows.
+        Rows dropped, by reason: ``"null"``, ``"far_dates"`` (with the default `as_of`),
+        ``"after_as_of"``, ``"returns"`` (with ``returns="exclude"``); only reasons that
+        dropped rows.
     n_returns : int
         Rows with a negative amount that were kept and netted (``returns="net"``).
     """
@@ -310,8 +330,9 @@ def prepare_transactions(
         negative quantity (a cancellation or return line) gives a negative amount, handled
         by `returns`. A null quantity or price is a null amount.
     as_of
-        The observation date ("now"). Default: the latest date in the data. Only its day
-        counts; later rows are excluded.
+        The observation date ("now"). Default: the latest date in the data, unless a few
+        dates lie far beyond the rest (typos: excluded, counted in the warning; see
+        :func:`default_as_of_per_day`). Only its day counts; later rows are excluded.
     dropna
         Rows with a null customer id, date, amount (or profit) raise
         :class:`~kamseg.errors.SchemaError` by default; with ``dropna=True`` they are
@@ -472,29 +493,6 @@ def _own(values: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
     return values.copy() if shared else values
 
 
-#: Days after the bulk of the dates (their 99th percentile) beyond which a date is taken
-#: for a typo when `as_of` is not given: it does not become "now" (see default_as_of).
-FAR_DATE_DAYS = 365
-
-
-def default_as_of(days: np.ndarray) -> tuple[int, int | None]:
-    """The default "now" of day numbers: the latest day, and None; or, when some days lie
-    more than :data:`FAR_DATE_DAYS` after the 99th percentile of the days (a typo such as
-    2099-01-01 in a log that ends in 2011), the latest of the other days and the latest
-    far day. The percentile is the smallest day on or before which at least 99 % of the
-    rows lie (so fewer than 100 rows are never checked)."""
-    latest = int(days.max())
-    n = days.size
-    k = -(-99 * n // 100) - 1  # ceil(0.99 n) - 1, 0-based
-    if k >= n - 1:
-        return latest, None
-    bulk = int(np.partition(days, k)[k])
-    if latest <= bulk + FAR_DATE_DAYS:
-        return latest, None
-    near = days[days <= bulk + FAR_DATE_DAYS]
-    return int(near.max()), latest
-
-
 #: Relative size below which a net sum is rounding error (a cancellation that offsets a
 #: purchase exactly can leave ±1e-14 in floating point, depending on the order of the sum).
 NET_TOLERANCE = 1e-9
@@ -641,28 +639,21 @@ def _prepare(
         raise EmptyInputError(f"{func}: no rows left after dropping nulls.")
     if parsed_as_of is None:
         # "now" is the latest date, unless a few dates lie far beyond the rest (typos)
-        kept_days = days if keep is None else days[keep]
-        as_of_day, far_day = default_as_of(kept_days)
-        del kept_days
-        if far_day is not None:
-            far = days > as_of_day
-            if keep is not None:
-                far &= keep
-            n_far = int(far.sum())
-            dropped["far_dates"] = n_far
-            notices.append(notice_far_dates(n_far, far_day, as_of_day))
-            keep = ~far if keep is None else keep & ~far
+        rule = default_as_of(days if keep is None else days[keep])
+        as_of_day = rule.as_of_day
+        notices.extend(rule.notices)  # the far rows are the rows after it, dropped below
     else:
         as_of_day = parsed_as_of
 
-    # --- after as_of, returns ----------------------------------------------------------
+    # --- after as_of (far dates, with the default as_of), returns ------------------------
     late = days > as_of_day
     if keep is not None:
         late &= keep
     n_late = int(late.sum())
     if n_late:
-        dropped["after_as_of"] = n_late
-        notices.append(notice_after_as_of(n_late, as_of_day))
+        dropped["after_as_of" if parsed_as_of is not None else "far_dates"] = n_late
+        if parsed_as_of is not None:
+            notices.append(notice_after_as_of(n_late, as_of_day))
         keep = ~late if keep is None else keep & ~late
 
     negative = amount < 0
@@ -756,16 +747,6 @@ def notify(func: str, notices: list[str], *, stacklevel: int) -> None:
     if notices:
         warn(f"{func}: {'; '.join(notices)}.", stacklevel=stacklevel)
         notices.clear()
-
-
-def notice_far_dates(n_rows: int, far_day: int, as_of_day: int) -> str:
-    """The words for rows dated far beyond the rest, left out of the default `as_of`."""
-    return (
-        f"excluded {n_rows} transaction(s) dated more than {FAR_DATE_DAYS} days after the "
-        f"rest of the data (latest {np.datetime64(far_day, 'D')}), taken for typos; as_of is "
-        f"{np.datetime64(as_of_day, 'D')}, the latest other date. Hint: pass as_of (--as-of) "
-        "to set the observation date yourself"
-    )
 
 
 def notice_nulls(n_rows: int, counts: dict[str, int]) -> str:

@@ -9,15 +9,16 @@ by day, so that the same pass finds dates far beyond the rest. Only the customer
 back to pandas.
 
 These are the SQL twins of the rules of :mod:`kamseg.transactions` (:func:`customer_codes`,
-:func:`default_as_of`, :func:`purchase_periods`) and :mod:`kamseg.summary._pandas`: a
+:func:`default_as_of_per_day`, :func:`purchase_periods`) and :mod:`kamseg.summary._pandas`: a
 change there is a change here, checked by the engine tests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob as _glob
 import os
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
@@ -37,7 +38,7 @@ from kamseg.summary._common import (
 )
 from kamseg.summary._sql import (
     _EPOCH,
-    WHOLE_FLOAT_TEXT,
+    WHOLE_NUMBER_TEXT,
     _blank,
     _id_checks,
     _id_key,
@@ -61,7 +62,6 @@ from kamseg.transactions import (
     check_line_items,
     notice_after_as_of,
     notice_excluded_returns,
-    notice_far_dates,
     notice_nulls,
     notice_stripped_ids,
     notify,
@@ -92,6 +92,20 @@ _NUMERIC = (
     "FLOAT",
     "DOUBLE",
 )
+
+
+@contextlib.contextmanager
+def _reading(source: object) -> Iterator[None]:
+    """DuckDB's errors reading a Parquet path (a damaged file, not Parquet) as a
+    :class:`~kamseg.errors.SchemaError` that names the path."""
+    duckdb = _import_duckdb()
+    try:
+        yield
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        if not isinstance(source, str | os.PathLike):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SchemaError(f"{_FUNC}: cannot read Parquet {str(source)!r}: {first}") from exc
 
 
 def _import_duckdb(extra: str = "duckdb") -> Any:
@@ -366,21 +380,23 @@ def summarize_duckdb(
     wanted = [str(c) for c in args.values() if c is not None]
     if need_map is not None:
         wanted.append(need_map.product_col)
-    rel, opened, zones = _relation(source, connection, wanted)
+    with _reading(source):
+        rel, opened, zones = _relation(source, connection, wanted)
     try:
-        return _summarize(
-            rel,
-            zones,
-            args,
-            as_of=as_of,
-            freq=freq,
-            dropna=dropna,
-            returns=returns,
-            partitions=partitions,
-            activity_window=activity_window,
-            job_columns=job_columns,
-            need_map=need_map,
-        )
+        with _reading(source):
+            return _summarize(
+                rel,
+                zones,
+                args,
+                as_of=as_of,
+                freq=freq,
+                dropna=dropna,
+                returns=returns,
+                partitions=partitions,
+                activity_window=activity_window,
+                job_columns=job_columns,
+                need_map=need_map,
+            )
     finally:
         if opened is not None:
             opened.close()
@@ -537,11 +553,10 @@ def _summarize(
     n_far = 0
     if as_of_parsed is None:
         # "now" is the latest date, unless a few dates lie far beyond the rest (typos)
-        as_of_day = int(max_day)
-        far = far_dates_per_day(per_day, n_valid=n_rows - n_any_null)
-        if far is not None:
-            as_of_day, far_day, n_far, n_far_negative = far
-            notices.append(notice_far_dates(n_far, far_day, as_of_day))
+        rule, n_far_negative = far_dates_per_day(per_day)
+        as_of_day, n_far = rule.as_of_day, rule.n_far
+        notices.extend(rule.notices)
+        if n_far:
             n_negative -= n_far_negative
             late_sql = f"{day_sql} > {as_of_day}"
     else:
@@ -662,8 +677,8 @@ def _id_facts(
     """How the ids of `col` are normalised, as :func:`kamseg.transactions.customer_codes`
     does, from the aggregates of :func:`_id_checks` (`stats`) and, only for ids that need
     it, a second look at the rows: ``n_stripped``, the distinct text ids with surrounding
-    spaces; ``whole_text``, whether every text id reads as a whole-number float
-    ("17850.0"); ``whole_float``, whether every float id is a whole number."""
+    spaces; ``whole_text``, whether every text id reads as a whole number and some have a
+    ".0" ("17850.0"); ``whole_float``, whether every float id is a whole number."""
     q = _q(col)
     facts = {"n_stripped": 0, "whole_text": False, "whole_float": bool(stats.get("whole_float"))}
     if dtype not in _TEXT:
@@ -671,9 +686,9 @@ def _id_facts(
     if stats["n_spaced"]:
         sql = f"SELECT count(DISTINCT {q}) FROM {_VIEW} WHERE {_spaced(q)}"
         facts["n_stripped"] = int(_run(rel, sql).fetchall()[0][0])
-    # every id with text holds ".0" (ids of spaces only are null): look closer
-    if stats["n_no_dot_zero"] == stats["n_blank"]:
-        whole = f"regexp_full_match({_trim(q)}, {_lit(WHOLE_FLOAT_TEXT)})"
+    # some id holds ".0" (ids of spaces only are null): look closer
+    if stats["n_dot_zero"]:
+        whole = f"regexp_full_match({_trim(q)}, {_lit(WHOLE_NUMBER_TEXT)})"
         sql = f"SELECT bool_and({whole}) FROM {_VIEW} WHERE NOT ({q} IS NULL OR {_blank(q)})"
         facts["whole_text"] = bool(_run(rel, sql).fetchall()[0][0])
     return facts

@@ -44,7 +44,7 @@ from kamseg.summary._common import (
 from kamseg.summary._sql import (
     MAX_EXACT_FLOAT,
     WHITESPACE,
-    WHOLE_FLOAT_TEXT,
+    WHOLE_NUMBER_TEXT,
     combine_per_day,
     far_dates_per_day,
 )
@@ -53,7 +53,6 @@ from kamseg.transactions import (
     check_line_items,
     notice_after_as_of,
     notice_excluded_returns,
-    notice_far_dates,
     notice_nulls,
     notice_stripped_ids,
     notify,
@@ -355,11 +354,10 @@ def summarize_spark(
     keep = valid & ~late
     if parsed_as_of is None:
         # "now" is the latest date, unless a few dates lie far beyond the rest (typos)
-        as_of_day = int(stats["max_day"])
-        far = far_dates_per_day(per_day, n_valid=n_kept)
-        if far is not None:
-            as_of_day, far_day, n_far, n_far_negative = far
-            notices.append(notice_far_dates(n_far, far_day, as_of_day))
+        rule, n_far_negative = far_dates_per_day(per_day)
+        as_of_day, n_far = rule.as_of_day, rule.n_far
+        notices.extend(rule.notices)
+        if n_far:
             keep = keep & (day <= F.lit(as_of_day))
             negative = negative & (day <= F.lit(as_of_day))
             n_negative -= n_far_negative
@@ -521,7 +519,7 @@ def _id_checks(
         aggs = {
             "n_spaced": F.count(F.when(spaced, 1)),
             "n_blank": F.count(F.when(blank, 1)),
-            "n_no_dot_zero": F.count(F.when(~raw.contains(".0"), 1)),
+            "n_dot_zero": F.count(F.when(raw.contains(".0"), 1)),
         }
 
         def text_key(df: SparkDataFrame, stats: dict[str, Any]) -> Column:
@@ -530,8 +528,8 @@ def _id_checks(
                 n = df.filter(spaced).agg(F.count_distinct(raw).alias("n")).collect()[0]["n"]
                 stats["n_stripped"] = int(n)
             key = trimmed if stats["n_spaced"] else raw
-            if stats["n_no_dot_zero"] == stats["n_blank"]:  # every id with text holds ".0"
-                whole = F.bool_and(trimmed.rlike(f"^{WHOLE_FLOAT_TEXT}$")).alias("whole")
+            if stats["n_dot_zero"]:  # some id holds ".0": are all whole numbers?
+                whole = F.bool_and(trimmed.rlike(f"^{WHOLE_NUMBER_TEXT}$")).alias("whole")
                 if df.filter(raw.isNotNull() & ~blank).agg(whole).collect()[0]["whole"]:
                     return F.regexp_replace(key, r"\.0+$", "")
             return key

@@ -1,10 +1,11 @@
 """The SQL texts of the DuckDB summary (and the constants its Spark twin shares).
 
 Split from :mod:`kamseg.summary._duckdb`, which runs them: quoting, period numbers, the
-customer-id cleaning expressions, the far-date rank, and the two summary queries (without
-and with netted returns). They are the SQL twins of the rules of :mod:`kamseg.transactions`
-(:func:`~kamseg.transactions.customer_codes`, :func:`~kamseg.transactions.default_as_of`,
-:func:`~kamseg.transactions.purchase_periods`, :func:`~kamseg.transactions.net_sums`).
+customer-id cleaning expressions, the far-date rule on the rows per day, and the two summary
+queries (without and with netted returns). They are the SQL twins of the rules of
+:mod:`kamseg.transactions` (:func:`~kamseg.transactions.customer_codes`,
+:func:`~kamseg.transactions.purchase_periods`, :func:`~kamseg.transactions.net_sums`); the
+far-date rule is the pandas path's own (:func:`~kamseg.transactions.default_as_of_per_day`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kamseg._types import NEED_SPEND_PREFIX, NeedMap
-from kamseg.transactions import FAR_DATE_DAYS, NET_TOLERANCE
+from kamseg.transactions import NET_TOLERANCE, DefaultAsOf, default_as_of_per_day
 
 #: Name of the view of the input rows in the queries.
 VIEW = "kamseg_tx"
@@ -34,9 +35,9 @@ WHITESPACE = (
 )
 
 
-#: Text ids that read as whole-number floats ("17850.0"), as kamseg._ids._WHOLE_FLOAT_TEXT
-#: (\p{Nd}: any decimal digit, as Python's \d).
-WHOLE_FLOAT_TEXT = r"-?\p{Nd}+\.0+"
+#: Text ids that read as whole numbers ("17850", "17850.0"), as
+#: kamseg._ids._WHOLE_NUMBER_TEXT (\p{Nd}: any decimal digit, as Python's \d).
+WHOLE_NUMBER_TEXT = r"-?\p{Nd}+(\.0+)?"
 
 
 #: Float ids below this size are whole numbers exactly representable as int64 (2**53).
@@ -90,7 +91,7 @@ def _id_checks(col: str, dtype: str) -> tuple[str, dict[str, str]]:
         return f"({q} IS NULL OR {_blank(q)})", {
             "n_spaced": f"count(*) FILTER (WHERE {_spaced(q)})",
             "n_blank": f"count(*) FILTER (WHERE {_blank(q)})",
-            "n_no_dot_zero": f"count(*) FILTER (WHERE NOT contains({q}, '.0'))",
+            "n_dot_zero": f"count(*) FILTER (WHERE contains({q}, '.0'))",
         }
     if dtype in FLOAT_TYPES:
         whole = f"abs({q}) < {MAX_EXACT_FLOAT} AND {q} = trunc({q})"
@@ -113,14 +114,6 @@ def _id_key(col: str, dtype: str, facts: dict[str, Any]) -> str:
     return q
 
 
-def far_bulk_rank(n_valid: int) -> int | None:
-    """The rank (1-based) of the day that ends the bulk of `n_valid` days, ceil(0.99 n), as
-    :func:`kamseg.transactions.default_as_of`; None when there are too few days to check
-    (fewer than 100)."""
-    k = -(-99 * n_valid // 100)
-    return k if k < n_valid else None
-
-
 def combine_per_day(rows: list[Any], names: list[str]) -> dict[str, Any]:
     """The validation aggregates of the whole table from those of each day (`rows`):
     counts add up, ``max_day`` is the largest, ``whole_float`` (a bool_and) holds if it
@@ -137,30 +130,25 @@ def combine_per_day(rows: list[Any], names: list[str]) -> dict[str, Any]:
     return out
 
 
-def far_dates_per_day(per_day: list[Any], *, n_valid: int) -> tuple[int, int, int, int] | None:
-    """:func:`kamseg.transactions.default_as_of` from the valid rows (and the negative ones)
-    per distinct day (rows with ``_day``, ``_n_valid`` and ``_n_neg``), collected with the
+def far_dates_per_day(per_day: list[Any]) -> tuple[DefaultAsOf, int]:
+    """:func:`kamseg.transactions.default_as_of_per_day` (the pandas path's rule, the same
+    function) on the valid rows (and the negative ones) per distinct day (rows with
+    ``_day``, ``_n_valid`` and ``_n_neg``, at least one valid), collected with the
     validation counts in the same pass: when as_of is not given, the engines group their
     validation aggregates by day (distinct days are few; a window over them in Spark would
     move them to one partition anyway).
 
-    Returns the default as_of (the latest day not far beyond the bulk), the latest day and
-    the rows (and negative rows) after the former; None when no day is far.
+    Returns the default as_of, with the far rows (dated after it) and its notices, and the
+    negative rows among the far ones.
     """
-    k = far_bulk_rank(n_valid)
-    if k is None:
-        return None
     rows = [r for r in per_day if r["_day"] is not None and r["_n_valid"]]
     d = np.array([r["_day"] for r in rows], dtype=np.int64)
     n = np.array([r["_n_valid"] for r in rows], dtype=np.int64)
     n_neg = np.array([r["_n_neg"] for r in rows], dtype=np.int64)
     order = np.argsort(d)
     d, n, n_neg = d[order], n[order], n_neg[order]
-    edge = int(d[np.searchsorted(np.cumsum(n), k)]) + FAR_DATE_DAYS  # k-th smallest day
-    far = d > edge
-    if not far.any():
-        return None
-    return int(d[~far].max()), int(d[-1]), int(n[far].sum()), int(n_neg[far].sum())
+    rule = default_as_of_per_day(d, n)
+    return rule, int(n_neg[d > rule.as_of_day].sum())
 
 
 def _snap(net: str, gross: str) -> str:
