@@ -362,3 +362,14 @@ def test_a_grand_total_beyond_float_range_skips_the_pareto_step() -> None:
     assert [w.category for w in caught] == [kamseg.errors.KamsegWarning]
     assert "beyond the float range" in out.attrs["kamseg_skipped"]["pareto"]
     assert "value_share" not in out.columns
+
+
+def test_notices_show_plain_numbers_and_the_cli_option(data) -> None:
+    tx = data.transactions.copy()
+    tx.loc[tx.index[0], "amount"] = -9.9
+    with pytest.raises(SchemaError, match=r"examples: -9\.9\. Hint") as caught:
+        kamseg.segment(tx, config=SegmentConfig(returns="error", steps=STEPS))
+    assert "np.float64" not in str(caught.value)
+    tx.loc[tx.index[1], "amount"] = np.nan
+    with pytest.raises(SchemaError, match=r"pass dropna=True \(--dropna\) to drop"):
+        kamseg.segment(tx, config=SegmentConfig(steps=STEPS))

@@ -46,10 +46,11 @@ def warn(message: str, *, stacklevel: int = 3) -> None:
 
 
 def examples(values: Iterable[Any], n: int = _N_EXAMPLES) -> str:
-    """Return a short, readable list of the first `n` distinct values."""
+    """Return a short, readable list of the first `n` distinct values (numpy scalars as
+    the Python values they hold: -9.9, not np.float64(-9.9))."""
     seen: list[str] = []
     for v in values:
-        r = repr(v)
+        r = repr(v.item() if isinstance(v, np.generic) else v)
         if r not in seen:
             seen.append(r)
         if len(seen) == n:

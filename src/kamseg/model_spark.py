@@ -596,8 +596,8 @@ def _row_notices(tx: SparkDataFrame, config: SegmentConfig, as_of: pd.Timestamp)
         if not config.dropna:
             desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
             raise SchemaError(
-                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True to drop those "
-                "rows with a warning, or fill them first."
+                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
+                " to drop those rows with a warning, or fill them first."
             )
         parts.append(notice_nulls(stats["n_null"], counts))
     if stats["n_late"]:

@@ -625,8 +625,8 @@ def _prepare(
         desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
         if not dropna:
             raise SchemaError(
-                f"{func}: null values found ({desc}). Hint: pass dropna=True to drop those "
-                "rows with a warning, or fill them first."
+                f"{func}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
+                " to drop those rows with a warning, or fill them first."
             )
         n_null = 0 if keep is None else int((~keep).sum())
         dropped["null"] = n_null

@@ -543,8 +543,8 @@ def _summarize(
         desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
         if not dropna:
             raise SchemaError(
-                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True to drop those "
-                "rows with a warning, or fill them first."
+                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
+                " to drop those rows with a warning, or fill them first."
             )
         notices.append(notice_nulls(n_any_null, counts))
         if max_day is None:

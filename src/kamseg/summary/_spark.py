@@ -342,8 +342,8 @@ def summarize_spark(
         desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
         if not dropna:
             raise SchemaError(
-                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True to drop those "
-                "rows with a warning, or fill them first."
+                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
+                " to drop those rows with a warning, or fill them first."
             )
         notices.append(notice_nulls(stats["n_null"], counts))
         if stats["max_day"] is None:
