@@ -217,3 +217,39 @@ def test_an_engine_input_without_the_product_column(data):
     expected = kamseg.segment(tx, catalog=data.catalog, config=config)
     assert got.attrs["kamseg_limited"] == expected.attrs["kamseg_limited"]
     assert "need_level" not in got.columns
+
+
+def test_a_category_that_returns_cancel_is_not_bought_on_either_engine():
+    """0.1 + 0.2 - 0.3 is 2.8e-17 in floating point (in ascending order): rounding error of
+    a cancelled purchase, so the category counts as not bought, in pandas as in SQL (as
+    the customer's revenue is 0)."""
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2],
+            "date": pd.to_datetime(
+                ["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
+            ),
+            "amount": [0.1, 0.2, -0.3, 5.0, 1.0],
+            "product": ["a", "a", "a", "a", "b"],
+        }
+    )
+    catalog = pd.DataFrame(
+        {"product": ["a", "b"], "need_level": ["basic", "expected"], "category": ["x", "y"]}
+    )
+    cat = read_catalog(
+        catalog, func="t", key_col="product", level_col="need_level", category_col="category"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prepared = prepare_transactions(tx, product_col="product")
+        customers = kamseg.summarize(prepared)
+        table = summarize_duckdb(pa.Table.from_pandas(tx), need_map=need_map(cat))
+    rows = catalog_rows(prepared, prepared.positions(customers.index, func="t"), 2, cat, func="t")
+    profile = category_profile(rows, cat, func="t")
+    need = table_need(table, need_map(cat))
+    assert need is not None
+    got = need.profile(need.rows_of(customers.index), cat.categories)
+    np.testing.assert_array_equal(profile.bought, [[False, False], [True, True]])
+    np.testing.assert_array_equal(got.bought, profile.bought)
+    np.testing.assert_array_equal(got.profile, profile.profile)
+    assert customers.loc[1, "revenue"] == 0.0

@@ -31,7 +31,7 @@ from kamseg._types import (
 )
 from kamseg._validation import check_columns, check_frame, examples, positions_in, warn
 from kamseg.errors import ConfigError, SchemaError
-from kamseg.transactions import PreparedTransactions
+from kamseg.transactions import NET_TOLERANCE, PreparedTransactions
 
 __all__ = [
     "NEED_LEVELS",
@@ -330,7 +330,9 @@ def category_profile(
 
     Rows whose catalogue key has no category are left out, with a
     :class:`~kamseg.errors.KamsegWarning`. Net spend is summed in a canonical order, so
-    the row order of the input cannot change a bit of the result.
+    the row order of the input cannot change a bit of the result; a net that is only
+    rounding error (returns that cancel the purchases) is 0, as the customer table's
+    (:func:`kamseg.transactions.net_sums`).
     """
     if catalog.category is None:
         raise ConfigError(f"{func}: the catalogue was read without category_col.")
@@ -375,6 +377,9 @@ def category_profile(
             order = np.argsort(m_amount)
             in_order = np.bincount(m_cell[order], weights=m_amount[order], minlength=size)
             spend = np.where(many, in_order, spend)
+        if (amount < 0).any():  # a cell that returns bring to rounding error nets to 0
+            gross = np.bincount(cell, weights=np.abs(amount), minlength=size)
+            spend[np.isfinite(spend) & (np.abs(spend) <= NET_TOLERANCE * gross)] = 0.0
         values = np.maximum(spend, 0.0).reshape(shape)
         bought = values > 0
     else:

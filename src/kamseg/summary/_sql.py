@@ -308,8 +308,11 @@ def _need(need: tuple[str, int] | None) -> tuple[str, str, str]:
     if need is None:
         return "", "", ""
     map_cte, n_cat = need
+    # a net that is only rounding error is 0, as in category_profile
+    cat = [f"FILTER (WHERE m.cat = {i})" for i in range(n_cat)]
     spend = "".join(
-        f",\n           fsum(b.a) FILTER (WHERE m.cat = {i}) AS s{i}" for i in range(n_cat)
+        f",\n           {_snap(f'fsum(b.a) {c}', f'fsum(abs(b.a)) {c}')} AS s{i}"
+        for i, c in enumerate(cat)
     )
     ctes = f""",
 {map_cte},
