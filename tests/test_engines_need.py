@@ -253,3 +253,21 @@ def test_a_category_that_returns_cancel_is_not_bought_on_either_engine():
     np.testing.assert_array_equal(got.bought, profile.bought)
     np.testing.assert_array_equal(got.profile, profile.profile)
     assert customers.loc[1, "revenue"] == 0.0
+
+
+def test_a_need_labelling_problem_leaves_the_other_classes(data, monkeypatch):
+    """A data problem while labelling the need level from the engine's sums skips the need
+    level only (said in kamseg_limited, one notice); the other classes stay."""
+    from kamseg._needs_fit import NeedLevelFit
+    from kamseg.errors import KamsegWarning, SchemaError
+
+    def broken(self, customers, need):
+        raise SchemaError("need_level: a problem in the data")
+
+    monkeypatch.setattr(NeedLevelFit, "label_engine", broken)
+    table = pa.Table.from_pandas(data.transactions, preserve_index=False)
+    with pytest.warns(KamsegWarning, match=r"skipped need \(need_level: a problem"):
+        out = kamseg.segment(table, catalog=data.catalog, config=SegmentConfig(steps=("classes",)))
+    assert "need_level" not in out.columns and out["lifecycle_stage"].notna().all()
+    assert "skipped need (need_level: a problem" in out.attrs["kamseg_limited"]["classes"]
+    assert "classes" in out.attrs["kamseg_steps"]

@@ -603,14 +603,23 @@ class Job:
         columns where the classes put them (after the lifecycle's)."""
         need = self.fits["classes"].need
         assert need is not None and self.need_inputs is not None
-        with self.guarded("classes"):
+        try:
             labelled = need.label_engine(table, self.need_inputs)
-            new = [c for c in labelled.columns if c not in table.columns]
-            cols = list(table.columns)
-            after = [i for i, c in enumerate(cols) if str(c).startswith("lifecycle_")]
-            at = after[-1] + 1 if after else len(cols)
-            table = labelled[[*cols[:at], *new, *cols[at:]]]
-        return table
+        except ConfigError:
+            raise
+        except KamsegError as exc:  # the other classes stand: only the need level is left out
+            reason = f"skipped need ({' '.join(str(exc).split())})"
+            self.limited["classes"] = "; ".join(
+                x for x in (self.limited.get("classes"), reason) if x
+            )
+            warn(f"{_FUNC}: {reason}", stacklevel=4)
+            return table
+        new = [c for c in labelled.columns if c not in table.columns]
+        cols = list(table.columns)
+        after = [i for i, c in enumerate(cols) if str(c).startswith("lifecycle_")]
+        at = after[-1] + 1 if after else len(cols)
+        out: pd.DataFrame = labelled[[*cols[:at], *new, *cols[at:]]]
+        return out
 
     def churn_on_engine(self, table: pd.DataFrame, tx: Any) -> pd.DataFrame:
         """`table` with the churn probability of the churn part, the customers of an
