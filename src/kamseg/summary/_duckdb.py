@@ -38,6 +38,7 @@ from kamseg.summary._common import (
 )
 from kamseg.summary._sql import (
     _EPOCH,
+    NUMBER_TYPES,
     WHOLE_NUMBER_TEXT,
     _blank,
     _id_checks,
@@ -78,20 +79,6 @@ ROWS_PER_PASS = 16_000_000
 # the notice points at the caller of kamseg.summarize:
 # warn <- notify <- _summarize <- summarize_duckdb <- _summarize_on_engine <- summarize <- caller
 _STACK = 7
-_NUMERIC = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "DOUBLE",
-)
 
 
 @contextlib.contextmanager
@@ -242,7 +229,7 @@ def _day_expr(col: str, dtype: str, zone: str | None) -> tuple[str, bool] | None
 def _num_expr(col: str, dtype: str) -> tuple[str, bool] | None:
     """SQL float64 value of a numeric column; (expr, is_text)."""
     q = _q(col)
-    if dtype in _NUMERIC or dtype.startswith("DECIMAL"):
+    if dtype in NUMBER_TYPES or dtype.startswith("DECIMAL"):
         return f"CAST({q} AS DOUBLE)", False
     if dtype in _TEXT:
         return f"TRY_CAST(trim({q}) AS DOUBLE)", True

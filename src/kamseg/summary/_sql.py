@@ -253,8 +253,9 @@ act_orders AS (
     return ctes, columns, join
 
 
-#: DuckDB types whose values match numeric catalogue keys (else only text keys match text).
-_NUMBER_TYPES = (
+#: DuckDB's number types (the values a numeric amount column, or a numeric catalogue key,
+#: may hold; DECIMAL(p, s) besides).
+NUMBER_TYPES = (
     "TINYINT",
     "SMALLINT",
     "INTEGER",
@@ -264,6 +265,7 @@ _NUMBER_TYPES = (
     "USMALLINT",
     "UINTEGER",
     "UBIGINT",
+    "UHUGEINT",
     "FLOAT",
     "DOUBLE",
 )
@@ -273,7 +275,7 @@ def need_map_sql(need: NeedMap, dtype: str) -> str:
     """The ``need_map (key, lvl, cat)`` CTE of the catalogue keys that can equal values of a
     product column of DuckDB type `dtype`, as pandas matches them (by value: text keys to
     text, numbers to numbers; 5 and 5.0 are one key; no text equals a number)."""
-    numeric = dtype in _NUMBER_TYPES or dtype.startswith("DECIMAL")
+    numeric = dtype in NUMBER_TYPES or dtype.startswith("DECIMAL")
     rows = []
     for key, lvl, cat in zip(need.keys, need.level, need.category, strict=True):
         if isinstance(key, str) and (dtype in TEXT_TYPES or dtype.startswith("ENUM")):
