@@ -367,6 +367,12 @@ ID_CASES = {
     "fractional_floats": ([1.5, 2.0, 1.5], [1.5, 2.0], None),
     # not all of the form 17850.0: text as it is, spaces stripped
     "text_not_all_dot_zero": (["17850.0", "abc", " x", "x"], ["17850.0", "abc", "x"], None),
+    # whole numbers, some with ".0" (two exports of one column): one customer each
+    "text_with_and_without_dot_zero": (
+        ["17850", "17850.0", "13047.00", "13047", "7"],
+        ["13047", "17850", "7"],
+        None,
+    ),
 }
 
 
@@ -374,6 +380,7 @@ ID_CASES = {
 ID_RUNS = [("duckdb", case) for case in ID_CASES] + [
     ("spark", "text_spaces_and_dot_zero"),
     ("spark", "whole_floats"),
+    ("spark", "text_with_and_without_dot_zero"),
 ]
 
 
