@@ -33,6 +33,7 @@ from kamseg._validation import (
     check_choice,
     check_columns,
     check_frame,
+    search_sorted,
     to_datetime,
     warn,
 )
@@ -94,7 +95,7 @@ def _lookup(sorted_keys: np.ndarray, index: pd.Index) -> np.ndarray:
 
 
 def _lookup_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    at = np.searchsorted(sorted_keys, keys, side="left")
+    (at,) = search_sorted(sorted_keys, keys)
     inside = at < sorted_keys.size
     found = np.zeros(keys.size, dtype=bool)
     found[inside] = sorted_keys[at[inside]] == keys[inside]
@@ -175,10 +176,9 @@ class ExtraFit:
             v = x[ok]
             mine = np.full(v.shape, np.nan) if own is None else own[ok]
             has = ~np.isnan(mine)
-            lo = np.searchsorted(ref, v, side="left")
-            hi = np.searchsorted(ref, v, side="right")
-            less = lo - (has & (mine < v))
-            equal = hi - lo - (has & (mine == v))
+            below, upto = search_sorted(ref, v, "left", "right")
+            less = below - (has & (mine < v))
+            equal = upto - below - (has & (mine == v))
             m = ref.size - has + 1
             # the mean rank of the ties is exact (a whole or half number), as pandas' is
             ranks = less + 1.0 + equal / 2.0

@@ -41,6 +41,7 @@ from kamseg._validation import (
     check_frame,
     check_no_overwrite,
     examples,
+    search_sorted,
 )
 from kamseg.errors import SchemaError
 from kamseg.labels import (
@@ -77,7 +78,7 @@ def _find(ids: np.ndarray, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     if ids.size == 0 or _id_kind(index) != kind:
         return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
     query = index.to_numpy(dtype=np.int64 if kind == "int" else object)
-    pos = np.minimum(np.searchsorted(ids, query), ids.size - 1)
+    pos = np.minimum(search_sorted(ids, query)[0], ids.size - 1)
     return pos, ids[pos] == query
 
 
@@ -176,7 +177,7 @@ class ParetoFit:
         """Each customer's value in the base (0 for an id not in it), and whether it is."""
         if self.ids is None or self.id_values is None:
             # no usable ids: a value found in the base counts as that customer's row
-            pos = np.minimum(np.searchsorted(self.values, v), self.values.size - 1)
+            pos = np.minimum(search_sorted(self.values, v)[0], self.values.size - 1)
             return v, self.values[pos] == v
         pos, found = _find(self.ids, index)
         return np.where(found, self.id_values[pos], 0.0), found
@@ -194,8 +195,9 @@ class ParetoFit:
         n = self.values.size
         cum = self.cum_desc
         total = float(cum[-1])
-        ahead = n - np.searchsorted(self.values, v, side="right")  # base values > v
-        at_least = n - np.searchsorted(self.values, v, side="left")  # base values >= v
+        after, from_ = search_sorted(self.values, v, "right", "left")
+        ahead = n - after  # base values > v
+        at_least = n - from_  # base values >= v
         own = np.where(has_own, own, 0.0)
         same = has_own & (own == v)  # unchanged: the base's own numbers, bit for bit
         gt, ge = has_own & (own > v), has_own & (own >= v)

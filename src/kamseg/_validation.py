@@ -376,6 +376,32 @@ def check_customers(customers: object, *, func: str, arg: str = "customers") -> 
     return df
 
 
+#: Numeric queries from this many on are sorted before they are looked up in a sorted
+#: array of this size or more (:func:`search_sorted`).
+_SORT_QUERIES_FROM = 1 << 15
+
+
+def search_sorted(a: np.ndarray, v: np.ndarray, *sides: str) -> tuple[np.ndarray, ...]:
+    """``np.searchsorted(a, v, side)`` for each of `sides` (default ``"left"``): the same
+    positions, found faster for many numeric queries. Binary searches of unsorted keys in a
+    large array miss the cache at every step (10M in 10M: 11 s); numpy's search of sorted
+    keys starts each from the last one's bounds, so the keys are sorted once, searched and
+    put back in place (1.5 s). Each position depends only on its key: same result."""
+    sides = sides or ("left",)
+    v = np.asarray(v)
+    numeric = a.dtype.kind in "iuf" and v.dtype.kind in "iuf"
+    if not numeric or v.ndim != 1 or min(a.size, v.size) < _SORT_QUERIES_FROM:
+        return tuple(np.searchsorted(a, v, side=side) for side in sides)  # type: ignore[call-overload]
+    order = np.argsort(v)
+    keys = v[order]
+    out = []
+    for side in sides:
+        at = np.empty(v.size, dtype=np.intp)
+        at[order] = np.searchsorted(a, keys, side=side)  # type: ignore[call-overload]
+        out.append(at)
+    return tuple(out)
+
+
 def positions_in(values: pd.Series, keys: pd.Index) -> np.ndarray:
     """Position of each value of `values` in the unique index `keys` (-1: absent or null)."""
     if isinstance(values.dtype, pd.CategoricalDtype):

@@ -24,6 +24,7 @@ from kamseg._validation import (
     check_frame,
     check_no_overwrite,
     examples,
+    search_sorted,
     to_float,
     warn,
 )
@@ -89,7 +90,7 @@ def _own_rows(ids: np.ndarray | None, index: pd.Index) -> np.ndarray:
     q = _id_array(index)
     if (q.dtype == object) != (ids.dtype == object):
         return np.full(m, _ANY_ID, dtype=np.int64)  # integer ids vs text ids: all new
-    pos = np.minimum(np.searchsorted(ids, q), ids.size - 1)
+    pos = np.minimum(search_sorted(ids, q)[0], ids.size - 1)
     found = np.asarray(ids[pos] == q, dtype=bool)
     return np.where(found, pos, _ANY_ID).astype(np.int64)
 
@@ -104,8 +105,8 @@ def _other_counts(
     in id order); a row whose id is not in the base is added to it. Without ids (`by_id`
     None: the base's ids repeat), a value equal to a base value replaces one such row.
     """
-    less = np.searchsorted(sorted_values, q, side="left")
-    equal = np.searchsorted(sorted_values, q, side="right") - less
+    less, upto = search_sorted(sorted_values, q, "left", "right")
+    equal = upto - less
     if by_id is None:
         found = equal > 0
         equal = equal - found
