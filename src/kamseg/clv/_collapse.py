@@ -338,24 +338,34 @@ def _whole_widths(
 
 def _packed_rows(cols: list[np.ndarray], widths: list[int]) -> np.ndarray | None:
     """One int64 per row: each column's value in its own `widths` bits (the first column
-    highest), then the row's position; None if some value is not a whole number. Built in
+    highest), then the row's position; None if some value is not a whole number."""
+    bits = int(cols[0].size - 1).bit_length()
+    return _radix_key(cols, [1 << width for width in widths], position_bits=bits)
+
+
+def _radix_key(
+    cols: list[np.ndarray], radices: list[int], position_bits: int | None = None
+) -> np.ndarray | None:
+    """One int64 per row: the columns' values (whole numbers in ``[0, radix)``) in mixed
+    radix, the first column most significant, then (with `position_bits`) the row's
+    position in that many low bits; None if some value is not a whole number. Built in
     cache-sized slices (no full-length temporaries)."""
     n_rows = cols[0].size
-    bits = int(n_rows - 1).bit_length()
-    packed = np.empty(n_rows, dtype=np.int64)
-    for lo in range(0, n_rows, 2 * CHUNK):
-        sl = slice(lo, min(lo + 2 * CHUNK, n_rows))
-        part = packed[sl]
+    key = np.empty(n_rows, dtype=np.int64)
+    for start in range(0, n_rows, 2 * CHUNK):
+        sl = slice(start, min(start + 2 * CHUNK, n_rows))
+        part = key[sl]
         part[...] = 0
-        for col, width in zip(cols, widths, strict=True):
+        for col, radix in zip(cols, radices, strict=True):
             values = col[sl].astype(np.int64)
             if not np.array_equal(values, col[sl]):
                 return None
-            part <<= width
-            part |= values
-        part <<= bits
-        part |= np.arange(sl.start, sl.stop, dtype=np.int64)
-    return packed
+            part *= radix
+            part += values
+        if position_bits is not None:
+            part <<= position_bits
+            part |= np.arange(sl.start, sl.stop, dtype=np.int64)
+    return key
 
 
 def unique_levels(
@@ -450,18 +460,9 @@ def _small_whole_rows(
         span *= radices[-1]
         if span >= 4 * n_rows + 1024:
             return None
-    # the key in cache-sized slices (no full-length temporaries)
-    key = np.empty(n_rows, dtype=np.int64)
-    for start in range(0, n_rows, 2 * CHUNK):
-        sl = slice(start, start + 2 * CHUNK)
-        part = key[sl]
-        part[...] = 0
-        for col, radix in zip(cols, radices, strict=True):
-            values = col[sl].astype(np.int64)
-            if not np.array_equal(values, col[sl]):
-                return None
-            part *= radix
-            part += values
+    key = _radix_key(cols, radices)
+    if key is None:
+        return None
     present = np.bincount(key, minlength=span) > 0
     uniq = np.flatnonzero(present)
     # in place (each key read before its slot is written; "clip" takes no buffer, and the
