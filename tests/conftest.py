@@ -21,6 +21,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 HAS_LIFETIMES = importlib.util.find_spec("lifetimes") is not None
 
+#: The columns of an invoice-line export (kamseg.datasets.make_invoice_lines), as
+#: SegmentConfig names them.
+INVOICE_COLUMNS = {
+    "customer_col": "CustomerID",
+    "date_col": "InvoiceDate",
+    "quantity_col": "Quantity",
+    "price_col": "UnitPrice",
+    "order_col": "InvoiceNo",
+}
+
 
 def has_cjk_font() -> bool:
     """Whether matplotlib and a font with Chinese glyphs are installed (Chinese plots)."""

@@ -30,18 +30,12 @@ import pandas as pd
 import pytest
 
 import kamseg
+from conftest import INVOICE_COLUMNS
 from kamseg.cli import main
 from kamseg.datasets import InvoiceData, make_invoice_lines
 
 AS_OF = pd.Timestamp("2011-12-09")
-COLUMNS = {
-    "customer_col": "CustomerID",
-    "date_col": "InvoiceDate",
-    "quantity_col": "Quantity",
-    "price_col": "UnitPrice",
-    "order_col": "InvoiceNo",
-    "product_col": "StockCode",
-}
+COLUMNS = {**INVOICE_COLUMNS, "product_col": "StockCode"}
 ARGS = [
     "--customer-col",
     "CustomerID",

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import kamseg
+from conftest import INVOICE_COLUMNS
 from kamseg import clv
 from kamseg.config import SegmentConfig
 from kamseg.errors import ConfigError, KamsegWarning
@@ -530,15 +531,7 @@ def test_duckdb_job_on_a_messy_invoice_export_equals_pandas(tmp_path):
     lines = kamseg.datasets.make_invoice_lines(n_customers=300, seed=4).lines
     path = tmp_path / "export.parquet"
     lines.to_parquet(path)
-    config = SegmentConfig(
-        customer_col="CustomerID",
-        date_col="InvoiceDate",
-        quantity_col="Quantity",
-        price_col="UnitPrice",
-        order_col="InvoiceNo",
-        dropna=True,
-        freq="W",
-    )
+    config = SegmentConfig(**INVOICE_COLUMNS, dropna=True, freq="W")
     tables, notices = [], []
     for engine in ("pandas", "duckdb"):
         with warnings.catch_warnings(record=True) as caught:

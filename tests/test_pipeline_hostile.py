@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import kamseg
+from conftest import INVOICE_COLUMNS
 from kamseg import SegmentConfig
 from kamseg.errors import ColumnNotFoundError, ConfigError, SchemaError
 
@@ -183,15 +184,7 @@ def test_a_polars_frame_to_a_pandas_function_says_how_to_convert() -> None:
 
 def test_a_one_year_export_gets_a_churn_model_with_a_shorter_window() -> None:
     lines = kamseg.datasets.make_invoice_lines(300, seed=2).lines
-    config = SegmentConfig(
-        customer_col="CustomerID",
-        date_col="InvoiceDate",
-        quantity_col="Quantity",
-        price_col="UnitPrice",
-        order_col="InvoiceNo",
-        dropna=True,
-        steps=("churn",),
-    )
+    config = SegmentConfig(**INVOICE_COLUMNS, dropna=True, steps=("churn",))
     out, _ = run(lines, config=config)
     # 2010-12-01 to 2011-12-09: 373 days of history, three windows of 124 days
     assert out.attrs["kamseg_steps"] == ["summary", "churn"]
