@@ -380,18 +380,31 @@ def category_profile(
         if (amount < 0).any():  # a cell that returns bring to rounding error nets to 0
             gross = np.bincount(cell, weights=np.abs(amount), minlength=size)
             spend[np.isfinite(spend) & (np.abs(spend) <= NET_TOLERANCE * gross)] = 0.0
-        values = np.maximum(spend, 0.0).reshape(shape)
-        bought = values > 0
-    else:
-        counts = np.bincount(cell, minlength=size).reshape(shape)
-        bought = counts > 0
-        values = counts.astype(np.float64) if basis == "orders" else bought.astype(np.float64)
+        return spend_profile(spend.reshape(shape), catalog.categories)
+    counts = np.bincount(cell, minlength=size).reshape(shape)
+    bought = counts > 0
+    values = counts.astype(np.float64) if basis == "orders" else bought.astype(np.float64)
     if basis != "binary":
-        total = values.sum(axis=1, keepdims=True)
-        values = np.divide(values, total, out=np.zeros(shape), where=total > 0)
+        values = _shares(values)
     return CategoryProfile(
         basis=basis, categories=catalog.categories, profile=values, bought=bought
     )
+
+
+def spend_profile(spend: np.ndarray, categories: pd.Index) -> CategoryProfile:
+    """The ``"spend"`` profile of net spend per customer and category: a net <= 0 counts
+    0 and as not bought; the rest as shares of the customer's spend."""
+    values = np.maximum(spend, 0.0)
+    return CategoryProfile(
+        basis="spend", categories=categories, profile=_shares(values), bought=values > 0
+    )
+
+
+def _shares(values: np.ndarray) -> np.ndarray:
+    """Each row of `values` as shares of its total (rows summing to 0: all 0)."""
+    total = values.sum(axis=1, keepdims=True)
+    shares: np.ndarray = np.divide(values, total, out=np.zeros(values.shape), where=total > 0)
+    return shares
 
 
 def unmatched_notice(
@@ -478,12 +491,7 @@ class EngineNeed:
         rows, cols = at >= 0, where >= 0
         if rows.any() and cols.any():
             spend[np.ix_(rows, cols)] = self.spend[np.ix_(at[rows], where[cols])]
-        values = np.maximum(spend, 0.0)
-        total = values.sum(axis=1, keepdims=True)
-        share = np.divide(values, total, out=np.zeros(shape), where=total > 0)
-        return CategoryProfile(
-            basis="spend", categories=categories, profile=share, bought=values > 0
-        )
+        return spend_profile(spend, categories)
 
     def warn_unmatched(
         self, catalog: Catalog, *, func: str, category_col: Hashable, stacklevel: int
