@@ -21,7 +21,17 @@ pa = pytest.importorskip("pyarrow")
 
 from kamseg.engines import summarize_duckdb  # noqa: E402
 
-KINDS = ["parquet", "parquet_path", "glob", "folder", "arrow", "polars", "polars_lazy", "relation"]
+KINDS = [
+    "parquet",
+    "parquet_path",
+    "glob",
+    "folder",
+    "arrow",
+    "arrow_stream",  # read once: the summary's passes read it as a table
+    "polars",
+    "polars_lazy",
+    "relation",
+]
 
 
 def _convert(df: pd.DataFrame, kind: str, tmp_path: Path) -> Any:
@@ -47,6 +57,8 @@ def _convert(df: pd.DataFrame, kind: str, tmp_path: Path) -> Any:
         return folder
     if kind == "arrow":
         return table
+    if kind == "arrow_stream":
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=7))
     if kind in ("polars", "polars_lazy"):
         pl = pytest.importorskip("polars")
         frame = pl.from_arrow(table)
@@ -111,9 +123,9 @@ def test_equals_pandas_with_as_of_in_the_middle(tx, tmp_path, kind, freq):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_returns_net_and_exclude(tx_returns, tmp_path, kind):
-    source = _convert(tx_returns, kind, tmp_path)
     n_neg = int((tx_returns["amount"] < 0).sum())
     for returns, match in [("net", f"{n_neg} row\\(s\\) have negative"), ("exclude", "excluded")]:
+        source = _convert(tx_returns, kind, tmp_path)  # a stream is read once
         with pytest.warns(KamsegWarning, match=match) as w1:
             got = summarize_duckdb(source, returns=returns, freq="W")
         with pytest.warns(KamsegWarning, match=match) as w2:

@@ -203,7 +203,8 @@ def _relation(
                 "glob, a PyArrow Table, a Polars DataFrame or LazyFrame, or a DuckDB "
                 f"relation; got {type(source).__name__}."
             )
-        table = source
+        # a stream can be read once and the summary reads the rows in several passes
+        table = source.read_all() if isinstance(source, pa.RecordBatchReader) else source
     pa = _pyarrow()
     for field in table.schema:
         if pa.types.is_timestamp(field.type) and field.type.tz is not None:

@@ -354,6 +354,11 @@ def _summary_sql(
     (customer, period) with a negative row and a net <= 0 is no purchase; a day is a
     purchase day when its net is > 0 or it has no negative row, and a purchase day in a
     purchase period is a day that can be the first or last purchase.
+
+    ``base`` is ``NOT MATERIALIZED``: each aggregate that reads it scans the input again.
+    DuckDB otherwise materialises a CTE read more than once, and feeding the rows to its
+    readers (periods, orders, days and orders of the windows, need level) took 5 of the
+    query's 10 s at 10M rows on one thread; a scan of the Parquet columns takes 0.15 s.
     """
     if netted:
         return _summary_sql_netted(
@@ -394,7 +399,7 @@ orders AS (
     # a day is its own period: no first and last day per period to keep
     days = ("", "per", "per") if freq == "D" else (" min(d) AS d0, max(d) AS d1,", "d0", "d1")
     return f"""
-WITH base AS (
+WITH base AS NOT MATERIALIZED (
     SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}{k_base}
     FROM {VIEW} WHERE {where}
 ),
@@ -487,7 +492,7 @@ orders AS (
     need_ctes, need_cols, need_join = _need(need)
     k_base = f", {product} AS k" if need is not None else ""
     return f"""
-WITH base AS (
+WITH base AS NOT MATERIALIZED (
     SELECT {cust} AS c, {day} AS d, {amount} AS a{p_base}{o_base}{k_base}
     FROM {VIEW} WHERE {where}
 ),
