@@ -359,9 +359,17 @@ def match_master(
 
 
 def append_ids(customers: pd.DataFrame, new_ids: pd.Index) -> pd.DataFrame:
-    """`customers` with one empty row per new id appended (index name kept)."""
-    index = customers.index.append(new_ids).rename(customers.index.name)
-    return customers.reindex(index)
+    """`customers` with one empty row per new id appended (index name kept): what
+    ``customers.reindex(customers.index.append(new_ids))`` gives, each column's type made
+    able to hold the missing values as reindexing makes it (int to float, bool to object),
+    without looking up every existing id (about 1.5 s a million rows with 80 columns)."""
+    name = customers.index.name
+    empty = customers.iloc[:0].reindex(pd.Index(new_ids))  # the reindexed column types
+    if empty.empty and not len(customers.columns):  # no columns: the index is the table
+        return customers.reindex(customers.index.append(new_ids).rename(name))
+    out = pd.concat([customers, empty], axis=0)
+    out.index = out.index.rename(name)
+    return out
 
 
 def check_customers(customers: object, *, func: str, arg: str = "customers") -> pd.DataFrame:

@@ -1,0 +1,67 @@
+"""kamseg._validation.append_ids: the table reindexed to its ids and the new ones, made by
+appending instead of looking up every id."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kamseg._validation import append_ids
+
+
+def _reindexed(customers: pd.DataFrame, new_ids: pd.Index) -> pd.DataFrame:
+    return customers.reindex(customers.index.append(new_ids).rename(customers.index.name))
+
+
+def _table(ids: pd.Index) -> pd.DataFrame:
+    n = len(ids)
+    rng = np.random.default_rng(n)
+    table = pd.DataFrame(
+        {
+            "int": rng.integers(0, 9, n),
+            "uint8": rng.integers(0, 9, n).astype(np.uint8),
+            "float": rng.random(n),
+            "float32": rng.random(n).astype(np.float32),
+            "bool": rng.random(n) > 0.5,
+            "text": pd.array([f"x{i}" for i in range(n)], dtype="str"),
+            "object": np.array([None, "a"] * (n // 2), dtype=object),
+            "category": pd.Categorical(rng.choice(["a", "b"], n), categories=["a", "b", "z"]),
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 99, n), "D"),
+            "days": pd.to_timedelta(rng.integers(0, 9, n), "D"),
+            "nullable_bool": pd.array(rng.random(n) > 0.5, dtype="boolean"),
+            "nullable_int": pd.array(rng.integers(0, 5, n), dtype="Int64"),
+        },
+        index=ids,
+    )
+    table.attrs["as_of"] = "2024-06-30"
+    return table
+
+
+@pytest.mark.parametrize(
+    "new_ids",
+    [pd.Index(["n1", "n2"]), pd.Index([], dtype=object), pd.Index(["n3"], name="other")],
+)
+def test_text_ids_every_column_type(new_ids: pd.Index) -> None:
+    table = _table(pd.Index([f"c{i}" for i in range(200)], name="customer_id"))
+    got = append_ids(table, new_ids)
+    pd.testing.assert_frame_equal(got, _reindexed(table, new_ids), check_exact=True)
+    assert got.index.name == "customer_id"
+    assert got.attrs == {"as_of": "2024-06-30"}
+    assert list(got.index[200:]) == list(new_ids)
+    assert got.loc[got.index[200:], "float"].isna().all()
+
+
+def test_integer_ids_and_the_input_kept() -> None:
+    table = _table(pd.Index(np.arange(100, 300), name="cid"))
+    before = table.copy()
+    got = append_ids(table, pd.Index([7, 1_000]))
+    pd.testing.assert_frame_equal(got, _reindexed(table, pd.Index([7, 1_000])), check_exact=True)
+    assert got["int"].dtype == np.float64 and got["bool"].dtype == object  # room for NaN
+    pd.testing.assert_frame_equal(table, before)  # not modified
+
+
+def test_a_table_without_columns() -> None:
+    table = pd.DataFrame(index=pd.Index(["a", "b"], name="id"))
+    got = append_ids(table, pd.Index(["c"]))
+    pd.testing.assert_frame_equal(got, _reindexed(table, pd.Index(["c"])))
