@@ -468,9 +468,10 @@ def fit_and_label(
         if sampled is None:  # DuckDB (a Spark input's sample is collected above)
             rows, sampled = _engine_sample(tx, config, func)
         assert rows is not None  # a Spark input with a step that reads rows: its sample
-        sides = {"master": master, "surveys": surveys, "complaints": complaints}
+        # only the need level and the churn model are taken from the sample's job, and
+        # neither reads the master, surveys or complaints: the other classes are not fitted
         sample_job, sample_table = _fit_on_rows(
-            rows, config=config, as_of=table.attrs["as_of"], catalog=catalog, **sides
+            rows, config=config, as_of=table.attrs["as_of"], catalog=catalog
         )
         on_engine = job.need_inputs is not None  # DuckDB: labelled from the engine's sums
         _merge_row_parts(job, sample_job, rows_in_engine=not on_spark and not on_engine)
@@ -517,9 +518,12 @@ def _fit_on_rows(
     from kamseg.pipeline import run_job
 
     steps = tuple(s for s in _ROW_STEPS if s in config.steps)
+    sides = {"master": None, "surveys": None, "complaints": None}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KamsegWarning)
-        table, job = run_job(rows, config=config.replace(steps=steps), progress=None, **inputs)
+        table, job = run_job(
+            rows, config=config.replace(steps=steps), progress=None, **sides, **inputs
+        )
     return job, table
 
 
