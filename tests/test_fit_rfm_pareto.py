@@ -174,6 +174,29 @@ def test_all_equal_values_give_the_middle_score_and_infinite_cuts() -> None:
     assert out["f_score"].tolist() == [3]  # lower than the only fitted value: same score
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 12), min_size=1, max_size=80),
+    n_bins=st.integers(2, 7),
+    higher=st.booleans(),
+)
+def test_cut_points_by_their_definition(values: list[int], n_bins: int, higher: bool) -> None:
+    """Cut j is the largest value whose score leaves at most j cut points below it (-inf
+    when none does), found here value by value; and the cuts give every value its score."""
+    from kamseg._rfm_grid import _cut_scores, _learned_cuts, _quantile_scores
+
+    x = np.asarray(values, dtype=np.float64) / 4
+    scores = _quantile_scores(x, n_bins, higher_is_better=higher).astype(int)
+    below = scores - 1 if higher else n_bins - scores
+    expected = [
+        max((v for v, b in zip(x, below, strict=True) if b <= j), default=-np.inf)
+        for j in range(n_bins - 1)
+    ]
+    cuts = _learned_cuts(x, n_bins, higher_is_better=higher)
+    assert cuts.tolist() == expected
+    assert _cut_scores(x, cuts, higher_is_better=higher).tolist() == scores.tolist()
+
+
 def test_non_unique_index_falls_back_to_values() -> None:
     base = pd.DataFrame({"revenue": [20.0, 500.0, 300.0, 160.0, 20.0]}, index=[1, 1, 2, 3, 3])
     fit = fit_pareto_table(base)

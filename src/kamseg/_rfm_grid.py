@@ -89,14 +89,21 @@ def _quantile_scores(x: np.ndarray, n_bins: int, *, higher_is_better: bool) -> n
     customers with a strictly worse value and e the number with an equal value (self
     included). Depends only on the multiset of values, never on row order.
     """
-    n = x.size
     _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    scores = _distinct_scores(counts, n_bins, higher_is_better=higher_is_better)
+    return scores[inverse.reshape(-1)].astype(np.int8)
+
+
+def _distinct_scores(counts: np.ndarray, n_bins: int, *, higher_is_better: bool) -> np.ndarray:
+    """The score of :func:`_quantile_scores` of each distinct value, from the number of
+    customers with each (distinct values in ascending order)."""
     counts = counts.astype(np.int64)
+    n = int(counts.sum())
     cum = np.cumsum(counts)
     worse = cum - counts if higher_is_better else n - cum
     num = n_bins * (2 * worse + counts)
     scores: np.ndarray = np.clip(-(-num // (2 * n)), 1, n_bins)
-    return scores[inverse.reshape(-1)].astype(np.int8)
+    return scores
 
 
 def _learned_cuts(x: np.ndarray, n_bins: int, *, higher_is_better: bool) -> np.ndarray:
@@ -106,11 +113,11 @@ def _learned_cuts(x: np.ndarray, n_bins: int, *, higher_is_better: bool) -> np.n
     intervals of the scores ``_quantile_scores`` gives (-inf when none does), so that
     ``_cut_scores(x, cuts)`` equals ``_quantile_scores(x, n_bins)`` exactly: the scores are
     monotone in the value and equal values share a score. Empty scores repeat a cut point
-    (the cuts are non-decreasing, not strictly increasing).
+    (the cuts are non-decreasing, not strictly increasing). One sort of the values (no
+    positions: the score of each distinct value is all the cuts need).
     """
-    full = _quantile_scores(x, n_bins, higher_is_better=higher_is_better).astype(np.int64)
-    values, first = np.unique(x, return_index=True)
-    scores = full[first]  # the score of each distinct value, ascending values
+    values, counts = np.unique(x, return_counts=True)
+    scores = _distinct_scores(counts, n_bins, higher_is_better=higher_is_better)
     # number of cut points strictly below each value (non-decreasing along `values`)
     below = scores - 1 if higher_is_better else n_bins - scores
     last = np.searchsorted(below, np.arange(n_bins - 1), side="right") - 1
