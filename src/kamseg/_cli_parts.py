@@ -90,7 +90,10 @@ def print_summary(table: pd.DataFrame) -> None:
 
 
 def _print_summary(table: pd.DataFrame) -> None:
-    buyers = table[table["first_purchase"].notna()]  # prospects have no purchase
+    # prospects have no purchase; only the columns read below (not a copy of every one)
+    read = ("rfm_segment", "revenue", "days_since_last", "n_orders", "clv", "profit_clv")
+    read += ("p_alive", "abc_class", "pyramid_tier")
+    buyers = table.loc[table["first_purchase"].notna(), [c for c in read if c in table.columns]]
     n_prospects = len(table) - len(buyers)
     print(
         f"{len(buyers):,} customers"
@@ -117,14 +120,14 @@ def _print_summary(table: pd.DataFrame) -> None:
         tiers["sum"] = tiers["sum"].round(0)
         print(tiers.rename(columns={"size": "customers", "sum": "revenue"}).to_string())
     if "is_key_account" in table.columns:
-        keys = table[table["is_key_account"]].sort_values("account_rank")
-        print(f"\n{len(keys)} key accounts; the first 10:")
         shown = [
             c
             for c in ("account_rank", "account_score", "revenue", "profit_clv", "industry")
-            if c in keys.columns
+            if c in table.columns
         ]
-        print(keys[shown].head(10).round(3).to_string())
+        keys = table.loc[table["is_key_account"], shown].sort_values("account_rank")
+        print(f"\n{len(keys)} key accounts; the first 10:")
+        print(keys.head(10).round(3).to_string())
         print()
     for dim in (
         "value_class",
