@@ -279,9 +279,66 @@ def test_partitions_default_from_rows_per_pass(tx, tmp_path, monkeypatch):
     monkeypatch.setattr(_duckdb, "_run", spy)
     monkeypatch.setattr(_duckdb, "ROWS_PER_PASS", -(-len(tx) // 4))  # a quarter: 4 passes
     got = summarize_duckdb(_convert(tx, "parquet", tmp_path))
-    passes = [s for s in seen if "% 4 = " in s]
+    passes = [s for s in seen if "per_cust AS" in s]
     assert len(passes) == 4
     _check(got, kamseg.summarize(tx))
+
+
+def _passes_seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The summary queries of the passes that the next summary runs; after them, "sorted"
+    or "unsorted": whether the passes' results, one after the other, were in id order."""
+    from kamseg.summary import _duckdb
+
+    seen: list[str] = []
+    run, to_pandas = _duckdb._run, _duckdb._to_pandas
+
+    def spy(rel: Any, sql: str) -> Any:
+        if "per_cust AS" in sql:
+            seen.append(sql)
+        return run(rel, sql)
+
+    def joined(table: Any, *args: Any) -> Any:
+        ids = pd.Index(table.column("c").to_pandas())
+        seen.append("sorted" if ids.is_monotonic_increasing else "unsorted")
+        return to_pandas(table, *args)
+
+    monkeypatch.setattr(_duckdb, "_run", spy)
+    monkeypatch.setattr(_duckdb, "_to_pandas", joined)
+    return seen
+
+
+@pytest.mark.parametrize("ids", ["int", "text", "float"])
+def test_passes_hold_ranges_of_ids(tx_returns, monkeypatch, ids):
+    """Whole-number and text ids are split into ranges whose results follow each other in
+    id order; other ids by hash (sorted afterwards). Same table either way."""
+    df = tx_returns.copy()
+    df["customer_id"] = {
+        "int": df["customer_id"].astype(np.int64) * 7919 % 100_003,  # not in row order
+        "text": "c" + (df["customer_id"].astype(np.int64) * 7919 % 100_003).astype(str),
+        "float": df["customer_id"].astype(np.float64) + 0.5,
+    }[ids]
+    seen = _passes_seen(monkeypatch)
+    with pytest.warns(KamsegWarning, match="negative"):
+        got = summarize_duckdb(pa.Table.from_pandas(df), partitions=5, freq="W")
+    with pytest.warns(KamsegWarning, match="negative"):
+        expected = kamseg.summarize(df, freq="W")
+    _check(got, expected)
+    *passes, order = seen
+    assert len(passes) == 5
+    hashed = ["hash(" in q for q in passes]
+    assert hashed == [ids == "float"] * 5
+    assert order == ("unsorted" if ids == "float" else "sorted")
+
+
+def test_an_id_holding_most_rows_is_one_range(tx, monkeypatch):
+    """Bounds repeated by one customer with most rows give no empty passes."""
+    df = pd.concat([tx, tx.assign(customer_id=tx["customer_id"].iloc[0])] * 3)
+    seen = _passes_seen(monkeypatch)
+    got = summarize_duckdb(pa.Table.from_pandas(df), partitions=8)
+    _check(got, kamseg.summarize(df))
+    *passes, order = seen
+    assert 2 <= len(passes) < 8
+    assert order == "sorted"
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import glob as _glob
+import itertools
 import os
 from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any, get_args
@@ -586,11 +587,12 @@ def _summarize(
     key = _id_key(cust, types[cust], id_facts)
     as_of_period = _period(str(as_of_day), freq)
     n_parts = partitions if partitions is not None else -(-n_kept // ROWS_PER_PASS)
+    passes = _passes(rel, key, " AND ".join(filters) or "TRUE", n_parts)
     tables = []
-    for part in range(n_parts):
+    for part in passes:
         conditions = list(filters)
-        if n_parts > 1:  # the customers of one hash partition per pass
-            conditions.append(f"hash({key}) % {n_parts} = {part}")
+        if part:  # the customers of one range (or hash partition) of ids per pass
+            conditions.append(part)
         sql = _summary_sql(
             cust=key,
             day=day_sql,
@@ -629,6 +631,43 @@ def _summarize(
         where = " AND ".join(filters) or "TRUE"
         result.attrs[NEED_NOTES_ATTR] = _need_notes(rel, need[0], _q(product), where)
     return result
+
+
+#: Rows drawn to place the ranges of ids of the passes (their bounds need not be exact).
+_BOUND_SAMPLE = 200_000
+
+
+def _passes(rel: duckdb.DuckDBPyRelation, key: str, where: str, n_parts: int) -> list[str]:
+    """The condition on the id `key` of each pass (one pass: no condition). Each pass
+    holds one range of ids, its bounds the quantiles of the ids of a sample of rows, so
+    that the passes' results, each sorted by id, are sorted one after the other: no sort
+    of the whole customer table in pandas (gathering 35 columns of 10M customers took
+    4 to 8 s). Ids that are neither whole numbers nor text, or too few distinct ids in
+    the sample, are split by hash instead (the result is then sorted in pandas). A
+    customer's rows are all in one pass either way, so the bounds change no number."""
+    if n_parts <= 1:
+        return [""]
+    hashed = [f"hash({key}) % {n_parts} = {part}" for part in range(n_parts)]
+    probs = ", ".join(repr(i / n_parts) for i in range(1, n_parts))
+    sql = (
+        f"SELECT quantile_disc(k, [{probs}]) FROM (SELECT {key} AS k FROM {_VIEW} "
+        f"WHERE {where}) USING SAMPLE reservoir({_BOUND_SAMPLE} ROWS) REPEATABLE (17)"
+    )
+    bounds = _run(rel, sql).fetchall()[0][0]
+    if not bounds:
+        return hashed
+    kinds = {type(b) for b in bounds}
+    if kinds == {int}:
+        lits = [repr(b) for b in bounds]
+    elif kinds == {str}:
+        lits = [_lit(b) for b in bounds]
+    else:
+        return hashed
+    lits = list(dict.fromkeys(lits))  # an id holding many rows: one range, not empty ones
+    k = f"({key})"
+    parts = [f"{k} <= {lits[0]}"]
+    parts += [f"{k} > {lo} AND {k} <= {hi}" for lo, hi in itertools.pairwise(lits)]
+    return [*parts, f"{k} > {lits[-1]}"]
 
 
 def _need_notes(rel: duckdb.DuckDBPyRelation, map_cte: str, product: str, where: str) -> dict:
