@@ -284,7 +284,8 @@ def summarize_duckdb(
         DuckDB connection to run on (e.g. one with a ``memory_limit`` or ``threads``
         setting). Default: a fresh in-memory connection, closed afterwards.
     partitions
-        Number of passes, each over the customers of one hash partition
+        Number of passes, each over the customers of one range of ids (whole-number or
+        text ids; bounds from a sample of rows) or else of one hash partition
         (``hash(customer) % partitions``). More passes scan the input more often but hold
         a proportionally smaller aggregate in memory: 100M transactions of 10M customers
         need about 10 GB in one pass and under 2 GB in eight. Default: one pass per
