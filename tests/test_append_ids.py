@@ -1,5 +1,5 @@
-"""kamseg._validation.append_ids: the table reindexed to its ids and the new ones, made by
-appending instead of looking up every id."""
+"""kamseg._validation.append_ids and reindexed: a table or column reindexed to its ids and
+new ones, made by appending instead of looking up every id."""
 
 from __future__ import annotations
 
@@ -65,3 +65,22 @@ def test_a_table_without_columns() -> None:
     table = pd.DataFrame(index=pd.Index(["a", "b"], name="id"))
     got = append_ids(table, pd.Index(["c"]))
     pd.testing.assert_frame_equal(got, _reindexed(table, pd.Index(["c"])))
+
+
+@pytest.mark.parametrize("kind", ["float", "int", "bool"])
+def test_a_column_reindexed_to_its_ids_and_prospects(kind: str) -> None:
+    """kamseg._validation.reindexed: ``reindex``'s column, made by appending when the new
+    index is the column's own ids followed by new ones (the classes' prospects)."""
+    from kamseg._validation import reindexed
+
+    rng = np.random.default_rng(5)
+    values = {"float": rng.random(50), "int": rng.integers(0, 9, 50), "bool": rng.random(50) > 0.5}
+    for ids, extra in [
+        (pd.Index([f"c{i}" for i in range(50)], name="customer_id"), pd.Index(["p1", "p2"])),
+        (pd.Index(np.arange(50) * 3, name="cid"), pd.Index([1_001, 1_002])),
+    ]:
+        column = pd.Series(values[kind], index=ids, name="frequency")
+        longer = ids.append(extra).rename(ids.name)
+        for index in (ids, longer, ids[::-1], ids[:10], longer[::-1]):
+            got = reindexed(column, index)
+            pd.testing.assert_series_equal(got, column.reindex(index), check_exact=True)

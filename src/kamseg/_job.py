@@ -35,7 +35,7 @@ from kamseg._types import (
     Freq,
     NeedMap,
 )
-from kamseg._validation import to_datetime, warn
+from kamseg._validation import reindexed, to_datetime, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import ConfigError, KamsegError, KamsegWarning
 from kamseg.lifecycle import LifecycleThresholds
@@ -646,9 +646,8 @@ class Job:
             np.divide(s90, s180, out=ratio, where=s180 > 0)
             feats["spend_ratio_90_180"] = ratio
             frame = pd.DataFrame({c: feats[c] for c in CHURN_FEATURES}, index=day.index)
-            p = fit.model.predict_proba(frame)
-            pos = day.index.get_indexer(table.index)
-            prob = np.where(pos >= 0, p[np.maximum(pos, 0)], np.nan)
+            p = pd.Series(fit.model.predict_proba(frame), index=day.index, name="p")
+            prob = reindexed(p, table.index).to_numpy()  # prospects: NaN
             table = table.assign(churn_probability=prob)
         return table
 
@@ -753,10 +752,10 @@ def _on_daily(
     and ``attrs["freq"]`` come back on the result."""
     if daily is None:
         return step(table)
-    view = table.assign(frequency=daily.reindex(table.index))
+    view = table.assign(frequency=reindexed(daily, table.index))
     view.attrs = {**table.attrs, "freq": "D"}
     out = step(view)
-    out = out.assign(frequency=table["frequency"].reindex(out.index))
+    out = out.assign(frequency=reindexed(table["frequency"], out.index))
     out.attrs = {**out.attrs, "freq": table.attrs.get("freq")}
     return out
 
