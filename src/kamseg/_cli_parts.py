@@ -91,8 +91,8 @@ def print_summary(table: pd.DataFrame) -> None:
 
 def _print_summary(table: pd.DataFrame) -> None:
     # prospects have no purchase; only the columns read below (not a copy of every one)
-    read = ("rfm_segment", "revenue", "days_since_last", "n_orders", "clv", "profit_clv")
-    read += ("p_alive", "abc_class", "pyramid_tier")
+    read = ["rfm_segment", "revenue", "days_since_last", "n_orders", "clv", "profit_clv"]
+    read += ["p_alive", "abc_class", "pyramid_tier"]
     buyers = table.loc[table["first_purchase"].notna(), [c for c in read if c in table.columns]]
     n_prospects = len(table) - len(buyers)
     print(

@@ -566,6 +566,10 @@ class Job:
             self._daily = day[keep]  # only what is read (memory: one row per customer)
         return self._daily
 
+    def release_daily(self) -> None:
+        """Let go of the daily customer columns (every step that reads them has run)."""
+        self._daily = None
+
     def read_job_columns(self, table: pd.DataFrame) -> None:
         """Keep the job columns of an engine's summary, if any, as the daily columns of
         :meth:`daily_summary`."""

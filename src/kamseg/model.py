@@ -476,14 +476,17 @@ def fit_and_label(
         on_engine = job.need_inputs is not None  # DuckDB: labelled from the engine's sums
         _merge_row_parts(job, sample_job, rows_in_engine=not on_spark and not on_engine)
         schema = {**table_schema(sample_table), **schema}
+        del rows, sample_job, sample_table  # fitted: memory for the labelling below
         if on_engine and getattr(job.fits.get("classes"), "need", None) is not None:
             table = job.need_on_engine(table)
             schema = {**schema, **table_schema(table)}
+        job.need_inputs = None  # every customer's category spend: read
         if "churn" in job.fits and on_spark:  # kamseg.model_spark.apply_spark labels rows
             job.steps.append("churn")
         elif "churn" in job.fits:  # DuckDB: the table is scored from the engine's aggregates
             table = job.churn_on_engine(table, tx)
             schema = {**schema, **table_schema(table)}
+        job.release_daily()
 
     if sampled is not None:
         job.limited["fit"] = sampled
