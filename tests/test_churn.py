@@ -17,7 +17,13 @@ import pandas as pd
 import pytest
 
 import kamseg
-from kamseg._churn_eval import MAX_TRAIN_ROWS, precision_at_k, stratified_sample
+from kamseg._churn_eval import (
+    MAX_TRAIN_ROWS,
+    MIN_TRAIN_ROWS,
+    precision_at_k,
+    stratified_sample,
+    train_rows_bound,
+)
 from kamseg.churn import (
     CHURN_FEATURES,
     ChurnModel,
@@ -510,7 +516,11 @@ def test_stratified_sample_equals_a_sort(monkeypatch: pytest.MonkeyPatch, tied: 
 
 
 def test_max_train_rows(data: kamseg.datasets.Dataset, model: ChurnModel) -> None:
-    assert MAX_TRAIN_ROWS == 200_000
+    assert (MIN_TRAIN_ROWS, MAX_TRAIN_ROWS) == (100_000, 200_000)
+    # "auto": one row per customer, within the two bounds
+    for customers, rows in ((2_000, 100_000), (150_000, 150_000), (10**7, 200_000)):
+        assert train_rows_bound("auto", customers) == rows
+    assert (train_rows_bound(None, 10**6), train_rows_bound(300, 10**6)) == (None, 300)
     # the fixture's rows are fewer than the default bound: all of them are used
     assert model.n_train == model.n_train_rows
     small = churn_model(data.transactions, max_cutoffs=8, seed=0, max_train_rows=3000)
@@ -521,7 +531,7 @@ def test_max_train_rows(data: kamseg.datasets.Dataset, model: ChurnModel) -> Non
     # the same rows with a bound above their number, or none: the same model
     unbounded = churn_model(data.transactions, max_cutoffs=8, seed=0, max_train_rows=None)
     pd.testing.assert_frame_equal(unbounded.evaluation, model.evaluation)
-    for bad in (99, 2.5, True):
+    for bad in (99, 2.5, True, "all", "AUTO"):
         with pytest.raises(ConfigError, match="max_train_rows"):
             churn_model(data.transactions, max_train_rows=bad)  # type: ignore[arg-type]
 
@@ -602,23 +612,68 @@ def test_metrics_equal_scikit_learn(tied: bool) -> None:
     assert _metrics(y, np.array([0.9, 0.5, 0.5, 0.1]), 1)["auc"] == 0.875
 
 
+@pytest.mark.parametrize("tied", [False, True])
+def test_active_evaluation_equals_its_own_sort(tied: bool) -> None:
+    """The active customers' table reuses the sort of all the customers' scores: the same
+    numbers, to the bit, as sorting their own scores (ties included, a missing model)."""
+    from kamseg._churn_eval import evaluate, evaluations
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    y = rng.random(n) < 0.4
+    active = rng.random(n) < 0.3
+    scores: dict[str, np.ndarray | None] = {
+        "a": rng.integers(0, 8, n) / 7.0 if tied else rng.random(n),
+        "b": None,
+        "c": np.where(y, 0.6, 0.4) + (rng.integers(0, 3, n) if tied else rng.random(n)) / 10,
+    }
+    info = {"eval_cutoff": "2024-01-01"}
+    everyone, some = evaluations(y, scores, active, 0.1, info)
+    alone = evaluate(
+        y[active], {m: None if p is None else p[active] for m, p in scores.items()}, 0.1, info
+    )
+    pd.testing.assert_frame_equal(some, alone, check_exact=True)
+    pd.testing.assert_frame_equal(everyone, evaluate(y, scores, 0.1, info), check_exact=True)
+    assert some.attrs == alone.attrs
+
+
+def test_calibration_folds() -> None:
+    """The customers are dealt to three folds of equal numbers of customers (within one),
+    in an order drawn with the seed; all the rows of a customer are in its fold."""
+    from kamseg._churn_eval import calibration_folds
+
+    rng = np.random.default_rng(5)
+    groups = rng.integers(0, 1000, 5000) * 7 + 3  # ids with gaps, rows in any order
+    fold = calibration_folds(groups, 0)
+    assert set(fold.tolist()) == {0, 1, 2}
+    per_customer = pd.Series(fold).groupby(groups).nunique()
+    assert (per_customer == 1).all()
+    counts = pd.Series(fold).groupby(groups).first().value_counts()
+    assert counts.max() - counts.min() <= 1
+    np.testing.assert_array_equal(calibration_folds(groups, 0), fold)
+    assert not np.array_equal(calibration_folds(groups, 1), fold)
+
+
 def test_calibration_split_has_both_classes() -> None:
     """The booster is calibrated on a third of the customers that holds churned and
     retained rows: a split without one of them is passed over; when every split lacks one
     (all churners are one customer), a clear EmptyInputError, not scikit-learn's."""
-    from sklearn.model_selection import GroupKFold
-
-    from kamseg._churn_eval import estimator
+    from kamseg._churn_eval import MAX_ITER, calibration_folds, estimator
     from kamseg.errors import EmptyInputError
 
     rng = np.random.default_rng(0)
     groups = np.repeat(np.arange(30), 10)
     x = rng.random((300, 3))
     y = np.zeros(300, dtype=np.int64)
-    first_train, _ = next(GroupKFold(3).split(x, y, groups))
-    y[first_train[:50]] = 1  # the first split's held-out third has no churner
-    p = estimator("isotonic", 0, groups, x, y).predict_proba(x)[:, 1]
+    fold = calibration_folds(groups, 0)
+    y[np.flatnonzero(fold != 0)[:50]] = 1  # the first held-out third has no churner
+    fitted = estimator("isotonic", 0, groups, x, y)
+    p = fitted.predict_proba(x)[:, 1]
     assert ((p >= 0) & (p <= 1)).all() and p.std() > 0
+    # calibrated on the second third: the rows the booster did not see
+    (calibrated,) = fitted.calibrated_classifiers_
+    assert calibrated.estimator.estimator.n_iter_ == MAX_ITER
+    assert calibrated.estimator.estimator.learning_rate == 0.3
     y[:] = 0
     y[groups == 0] = 1  # one customer holds every churned row
     with pytest.raises(EmptyInputError, match="calibrate"):

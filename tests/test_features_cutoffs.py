@@ -235,12 +235,49 @@ def test_features_of_some_customers_are_bits_of_all(with_orders: bool, seed: int
     for cutoff in CUTOFFS:
         day = int(np.datetime64(cutoff, "D").view(np.int64))
         codes, full = hist.features(day, func="test")
-        only = np.sort(rng.choice(codes.size, size=max(codes.size // 3, 1), replace=False))
-        some_codes, some = hist.features(day, func="test", only=only)
-        np.testing.assert_array_equal(some_codes, codes[only])
-        for name in CHURN_FEATURES:
-            np.testing.assert_array_equal(some[name], full[name][only], err_msg=name)
-            assert some[name].tobytes() == full[name][only].tobytes(), name
+        # a third of the customers (their purchase days picked from everyone's) and a
+        # tenth (a search for each of them)
+        for share in (3, 10):
+            size = max(codes.size // share, 1)
+            only = np.sort(rng.choice(codes.size, size=size, replace=False))
+            some_codes, some = hist.features(day, func="test", only=only)
+            np.testing.assert_array_equal(some_codes, codes[only])
+            for name in CHURN_FEATURES:
+                np.testing.assert_array_equal(some[name], full[name][only], err_msg=name)
+                assert some[name].tobytes() == full[name][only].tobytes(), name
+
+
+@pytest.mark.parametrize("high", [5, 70_000, 2**33 + 5])
+def test_stable_order_is_a_stable_argsort(high: int) -> None:
+    """The radix passes of 16 bits sort as numpy's stable sort: ties in their order (one,
+    two and three passes)."""
+    from kamseg.features._cutoffs import _stable_order
+
+    rng = np.random.default_rng(high % 97)
+    values = rng.integers(0, high, 50_000)
+    values[::7] = values[0]  # many ties
+    np.testing.assert_array_equal(_stable_order(values, high), np.argsort(values, kind="stable"))
+
+
+@pytest.mark.parametrize("with_amounts", [False, True])
+def test_purchase_periods_from_a_sorted_order(with_amounts: bool) -> None:
+    """The purchase days of the history, read from the radix order of the rows, are those
+    of np.unique's sort (returns, shuffled rows)."""
+    from kamseg.features._cutoffs import _stable_order
+    from kamseg.transactions import purchase_periods
+
+    log = random_log(seed=31, n=900).sample(frac=1.0, random_state=2)
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(log)
+    code, day = prepared.code, prepared.day
+    amount = prepared.amount if with_amounts else None
+    span = int(day.max() - day.min()) + 1
+    order = _stable_order(code * span + (day - day.min()), len(prepared.ids) * span)
+    expected = purchase_periods(code, day, amount)
+    got = purchase_periods(code, day, amount, order=order)
+    for a, b in zip(expected, got, strict=True):
+        assert a.dtype == b.dtype
+        assert a.tobytes() == b.tobytes()
 
 
 def test_sums_in_small_blocks_are_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
