@@ -163,6 +163,10 @@ def test_every_dimension_and_prospects(data, full):
     # the column stays bool when prospects are appended
     assert full["nonpositive_revenue"].dtype == bool
     assert not prospects["nonpositive_revenue"].any()
+    # nor profit to be < 0: the value class's flag stays bool (it was None for them)
+    assert full["negative_profit"].dtype == bool
+    assert not prospects["negative_profit"].any()
+    assert full["negative_profit"].sum() == (full["profit"] < 0).sum()
 
 
 def test_column_groups_come_in_the_documented_order(full):

@@ -302,8 +302,8 @@ class Job:
 
                 table = _on_daily(table, daily, classes)
             # prospects (appended by the classes) are not key accounts, and have no revenue
-            # to be <= 0 (the summary's rule: revenue <= 0 is false for NaN)
-            for flag in ("is_key_account", "nonpositive_revenue"):
+            # or profit to be <= 0 or < 0 (the rule of the summary: false for NaN)
+            for flag in ("is_key_account", "nonpositive_revenue", "negative_profit"):
                 if flag in table.columns:
                     table[flag] = table[flag].fillna(False).astype(bool)
 
