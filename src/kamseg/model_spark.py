@@ -252,7 +252,7 @@ def apply_spark(
         the columns of ``model.apply``. Spark types from ``model.schema``: int64 -> long,
         int8/int16/int32 -> int, float -> double, bool -> boolean, datetime -> timestamp,
         text and categoricals -> string; an object column -> boolean when its values are
-        True/False (``negative_profit``), else string. Unsorted.
+        True/False (and missing values), else string. Unsorted.
 
     Raises
     ------
