@@ -14,6 +14,7 @@ import pytest
 
 import kamseg
 from kamseg.errors import KamsegWarning
+from kamseg.features import _needs as fn
 from kamseg.features._needs import (
     Catalog,
     CatalogRows,
@@ -134,3 +135,63 @@ def test_catalog_rows_keep_the_matched_rows_of_known_customers() -> None:
     assert all_rows.customer.tolist() == [1, 0, 0, 1]
     assert all_rows.amount.dtype == np.float64
     assert all_rows.amount.tolist() == [10.0, 20.0, 50.0, 60.0]
+
+
+@pytest.mark.parametrize(
+    ("distinct", "key_bits"),
+    [(40, 63), (40, 0), (None, 63)],  # key_bits 0: hashed, but the key never fits
+)
+@pytest.mark.parametrize("seed", range(4))
+def test_ascending_sums_are_the_plain_sums(
+    monkeypatch: pytest.MonkeyPatch,
+    distinct: int | None,
+    key_bits: int,
+    seed: int,
+) -> None:
+    # both routes of _ascending_sums (the amounts hashed and sorted with their cells, or
+    # argsorted) against a plain loop (each cell's amounts sorted, added from 0.0), on
+    # amounts whose sums depend on the order: few values (ties, 0.0 and -0.0) mixed with
+    # random floats, few of them (prices) or all distinct
+    monkeypatch.setattr(fn, "_KEY_BITS", key_bits)
+    rng = np.random.default_rng(seed)
+    size, m = 50, 900
+    cell = rng.integers(0, size, m)
+    noise = rng.normal(0.0, 1e3, m if distinct is None else distinct)
+    amount = np.where(rng.random(m) < 0.5, rng.choice(AMOUNTS, m), rng.choice(noise, m))
+    assert fn._few_distinct(amount) is (distinct is not None)
+    hashing: list[int] = []
+    factorize = pd.factorize
+
+    def spy(values: np.ndarray, **kw: object) -> tuple[np.ndarray, np.ndarray]:
+        hashing.append(values.size)
+        return factorize(values, **kw)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(fn.pd, "factorize", spy)
+    expected = np.zeros(size)
+    for c in range(size):
+        total = 0.0
+        for value in sorted(amount[cell == c].tolist()):
+            total += value
+        expected[c] = total
+    got = fn._ascending_sums(cell, amount, size)
+    assert bool(hashing) is (distinct is not None)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64))  # bits
+    perm = rng.permutation(m)
+    again = fn._ascending_sums(cell[perm], amount[perm], size)
+    np.testing.assert_array_equal(again.view(np.int64), got.view(np.int64))
+
+
+def test_few_distinct_amounts() -> None:
+    # an eighth as many distinct values as rows is the limit, estimated from a sample
+    rng = np.random.default_rng(0)
+    for m in (1000, 200_000):
+        for d, few in ((m // 40, True), (m // 3, False), (m, False)):
+            amount = rng.choice(rng.normal(0.0, 1.0, d), m) if d < m else rng.normal(0, 1, m)
+            assert fn._few_distinct(amount) is few
+
+
+def test_ascending_sums_of_no_rows() -> None:
+    got = fn._ascending_sums(np.empty(0, dtype=np.int64), np.empty(0), 3)
+    assert got.dtype == np.float64
+    assert got.tolist() == [0.0, 0.0, 0.0]

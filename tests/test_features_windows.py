@@ -8,7 +8,8 @@ import pytest
 
 import kamseg
 from kamseg.errors import ConfigError, KamsegWarning
-from kamseg.features._windows import window_activity
+from kamseg.features._windows import _periods, window_activity
+from kamseg.transactions import purchase_periods
 
 
 def test_window_activity_by_hand() -> None:
@@ -60,3 +61,22 @@ def test_window_activity_without_rows() -> None:
     assert act.covers.tolist() == [True]
     with pytest.raises(ConfigError, match="`window` must be >= 1 day"):
         window_activity(prepared, np.array([0]), 1, window=0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_periods_are_those_of_purchase_periods(seed: int) -> None:
+    # the pairs read from the quicksort's order are those purchase_periods finds by itself
+    # (np.unique), with each pair's net summed in row order: equal bits
+    rng = np.random.default_rng(seed)
+    m = 3000
+    code = rng.integers(0, 80, m)
+    period = rng.integers(-5, 40, m)
+    amount = rng.choice([5.0, -5.0, 2.5, 0.1, 0.2, -0.3, 0.0, 1e16, -1e16], m)
+    got = _periods(code, period, amount)
+    expected = purchase_periods(code, period, amount)
+    for g, e in zip(got, expected, strict=True):
+        assert g.dtype == e.dtype
+        np.testing.assert_array_equal(g, e)
+    assert (~got[3]).any()  # some pairs are cancelled by returns
+    empty = _periods(code[:0], period[:0], amount[:0])
+    assert [a.size for a in empty] == [0, 0, 0, 0]

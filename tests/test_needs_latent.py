@@ -339,3 +339,35 @@ def test_tree_candidates_in_chunks_are_the_same(monkeypatch: pytest.MonkeyPatch)
     sim[np.flatnonzero(lone), own[lone]] = -np.inf
     top = np.sort(np.argsort(-sim, axis=1, kind="stable")[:, :6], axis=1)
     np.testing.assert_array_equal(np.sort(whole[0][safe], axis=1), top[safe])
+
+
+@pytest.mark.parametrize("tree", [False, True])
+def test_customers_who_buy_every_category_are_not_scored(
+    monkeypatch: pytest.MonkeyPatch, tree: bool
+) -> None:
+    # every score of a customer who buys every category is 0: their queries are not sent
+    # to the kernels, and the other customers' scores are those of the plain loop
+    sent: list[int] = []
+    kernel = nl._knn_kernel if not tree else nl._tree_kernel
+    name = "_knn_kernel" if not tree else "_tree_kernel"
+
+    def spy(queries: np.ndarray, *args: object, **kw: object) -> np.ndarray:
+        sent.append(queries.shape[0])
+        return kernel(queries, *args, **kw)  # type: ignore[operator]
+
+    monkeypatch.setattr(nl, name, spy)
+    monkeypatch.setattr(nl, "_TREE_CELLS", 0 if tree else 1 << 62)
+    x = tied_profiles(np.random.default_rng(11), 300, 4, "binary")
+    full = x.all(axis=1)
+    assert full.any()
+    assert not full.all()
+    out = nl.knn_scores(x, x > 0, n_neighbors=4, max_reference=None, seed=0)
+    # every customer is a reference one: one query per distinct profile
+    assert sent == [np.unique(x[~full], axis=0).shape[0]]
+    np.testing.assert_allclose(out, plain_knn(x, np.arange(300), 4), rtol=1e-12, atol=1e-15)
+    assert (out[full] == 0.0).all()
+    sent.clear()  # nobody left to score: no kernel at all
+    np.testing.assert_array_equal(
+        nl.knn_scores(x[full], x[full] > 0, n_neighbors=4, max_reference=None, seed=0), 0.0
+    )
+    assert sent == []

@@ -436,14 +436,23 @@ def query_scores(
     (`bought`) score 0.
     """
     n = x.shape[0]
-    # one query per distinct (profile, own reference row); ordered as the rows (profile,
-    # in reference) the scores were first defined on, which `own` does not reorder
-    keyed = np.column_stack((x, own >= 0, own))
     big = (
         n * ref.shape[0] > _TREE_CELLS
         and ref.shape[0] > n_neighbors + 2
         and _exact_products(x.shape[1])
     )
+    out = np.zeros(x.shape)
+    # a customer who buys every category scores 0 in each: only the customers with a
+    # category left to suggest are scored (a query's scores do not depend on the other
+    # queries, so leaving some out changes no bit of the others)
+    todo = np.flatnonzero(~bought.all(axis=1))
+    if todo.size == 0:
+        return out
+    if todo.size < n:
+        x, own = x[todo], own[todo]
+    # one query per distinct (profile, own reference row); ordered as the rows (profile,
+    # in reference) the scores were first defined on, which `own` does not reorder
+    keyed = np.column_stack((x, own >= 0, own))
     if big:  # the query order does not matter to the KD-tree search: hash, not sort
         first, q_inv = _distinct_rows(keyed)
         queries = np.ascontiguousarray(x[first])
@@ -452,12 +461,11 @@ def query_scores(
         uniq, q_inv = np.unique(keyed, axis=0, return_inverse=True)
         queries = np.ascontiguousarray(uniq[:, :-2])
         self_col = uniq[:, -1].astype(np.int64)
-    q_inv = q_inv.reshape(-1)
     if big:
         scores = _tree_kernel(queries, self_col, ref, ref_count, ref > 0, n_neighbors)
     else:
         scores = _knn_kernel(queries, self_col, ref, ref_count, ref > 0, n_neighbors)
-    out: np.ndarray = scores[q_inv]
+    out[todo] = scores[q_inv.reshape(-1)]
     out[bought] = 0.0
     return out
 

@@ -56,6 +56,9 @@ NEED_LEVELS: tuple[str, str, str] = ("basic", "expected", "latent")
 #: The customer profiles of :func:`category_profile`.
 PROFILE_BASES: tuple[str, str, str] = ("spend", "orders", "binary")
 
+_KEY_BITS = 63  # the bits of the (cell, amount rank) sort key of _ascending_sums (int64)
+_SAMPLE_ROWS = 1 << 16  # rows sampled to estimate the distinct amounts (_few_distinct)
+
 
 def prepared_with_key(
     customers: pd.DataFrame,
@@ -360,23 +363,7 @@ def category_profile(
             )
             cell, amount = cell[~no_cat], amount[~no_cat]
     if basis == "spend":
-        # Floating addition is commutative, so a cell of one or two rows has the same sum
-        # in any order: only the rows of cells with three or more are put in the canonical
-        # order (by amount). np.bincount adds each row to its cell in the order given
-        # (from 0.0), so every cell is summed in ascending amount order without sorting
-        # by cell. Any ascending order gives the same sums: rows of equal amount add the
-        # same value whichever comes first (0.0 and -0.0 too: both leave a sum as it is,
-        # and a sum from 0.0 is never -0.0), so the unstable sort (SIMD quicksort, about
-        # 3x faster than the stable one) is enough.
-        # (np.bincount of an empty array is int64 even with weights: hence the astype)
-        spend = np.bincount(cell, weights=amount, minlength=size).astype(np.float64, copy=False)
-        many = np.bincount(cell, minlength=size) > 2
-        if many.any():
-            multi = many[cell]
-            m_cell, m_amount = cell[multi], amount[multi]
-            order = np.argsort(m_amount)
-            in_order = np.bincount(m_cell[order], weights=m_amount[order], minlength=size)
-            spend = np.where(many, in_order, spend)
+        spend = _ascending_sums(cell, amount, size)
         if (amount < 0).any():  # a cell that returns bring to rounding error nets to 0
             gross = np.bincount(cell, weights=np.abs(amount), minlength=size)
             spend[np.isfinite(spend) & (np.abs(spend) <= NET_TOLERANCE * gross)] = 0.0
@@ -389,6 +376,67 @@ def category_profile(
     return CategoryProfile(
         basis=basis, categories=catalog.categories, profile=values, bought=bought
     )
+
+
+def _ascending_sums(cell: np.ndarray, amount: np.ndarray, size: int) -> np.ndarray:
+    """The sum of the amounts of each cell (`size` cells) in ascending amount order: the
+    canonical order, which no row order of the input can change.
+
+    np.bincount adds each row to its cell in the order given (from 0.0), so the rows are
+    given to it in ascending amount order. Any ascending order gives the same sums: rows of
+    equal amount add the same value whichever comes first (0.0 and -0.0 too: both leave a
+    sum as it is, and a sum from 0.0 is never -0.0); and a cell of one or two rows has the
+    same sum in any order (floating addition is commutative).
+
+    When the amounts take few distinct values (prices, as usual), the rows are sorted as one
+    int64 key each, the cell above the rank of the amount among the distinct amounts (found
+    by hashing), with numpy's SIMD sort of plain values: about twice as fast as the argsort
+    of the amounts and the gathers it needs, which the other inputs keep (hashing millions
+    of distinct values would cost more than it saves).
+    """
+    amount = np.asarray(amount, dtype=np.float64)
+    bits = 0
+    if amount.size and _few_distinct(amount):
+        # the hash table of the float bits (as int64, one value per bit pattern: -0.0 and
+        # 0.0 apart, which the sort below keeps equal); about twice as fast as of floats
+        codes, uniques = pd.factorize(amount.view(np.int64), size_hint=min(amount.size, 1 << 20))
+        bits = int(uniques.size).bit_length()
+    if bits == 0 or bits + max(int(size), 1).bit_length() > _KEY_BITS:
+        # only the rows of cells with three or more are put in ascending order (the
+        # unstable sort: SIMD quicksort, about 3x faster than the stable one)
+        # (np.bincount of an empty array is int64 even with weights: hence the astype)
+        spend = np.bincount(cell, weights=amount, minlength=size).astype(np.float64, copy=False)
+        many = np.bincount(cell, minlength=size) > 2
+        if many.any():
+            multi = many[cell]
+            m_cell, m_amount = cell[multi], amount[multi]
+            order = np.argsort(m_amount)
+            in_order = np.bincount(m_cell[order], weights=m_amount[order], minlength=size)
+            spend = np.where(many, in_order, spend)
+        return spend
+    values = uniques.view(np.float64)
+    by_value = np.argsort(values)
+    rank = np.empty(values.size, dtype=np.int64)
+    rank[by_value] = np.arange(values.size, dtype=np.int64)
+    key = cell.astype(np.int64)  # a copy: `cell` is not changed
+    key <<= bits
+    key |= rank[codes]
+    key.sort()
+    in_order = values[by_value][key & ((1 << bits) - 1)]
+    key >>= bits
+    return np.bincount(key, weights=in_order, minlength=size)
+
+
+def _few_distinct(amount: np.ndarray) -> bool:
+    """Whether `amount` likely has at most 1/8 as many distinct values as rows (then
+    :func:`_ascending_sums` hashes them), from the distinct share `r` of an even sample of
+    `s` rows: `m` rows of `d` equally frequent values show ``r = d/s * (1 - exp(-s/d))``,
+    which is ``(1 - exp(-x)) / x`` with ``x = 8 s / m`` at ``d = m / 8``; fewer distinct
+    values (or a few frequent ones, as prices) show less."""
+    sample = amount[:: max(1, amount.size // _SAMPLE_ROWS)]
+    share = pd.unique(sample.view(np.int64)).size / sample.size
+    x = 8.0 * sample.size / amount.size
+    return bool(share <= -np.expm1(-x) / x)
 
 
 def spend_profile(spend: np.ndarray, categories: pd.Index) -> CategoryProfile:
