@@ -609,6 +609,7 @@ def _summarize(
             job_columns=job_columns,
             product=None if need is None else _q(product),
             need=need,
+            rescan=len(passes) == 1,
         )
         tables.append(_run(rel, sql).to_arrow_table())
     table = _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
