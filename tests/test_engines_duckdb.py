@@ -387,3 +387,19 @@ def test_line_items_equal_the_pandas_path(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", KamsegWarning)
         _check(expected, kamseg.summarize(by_hand, freq="W"))
+
+
+@pytest.mark.parametrize("kind", ["parquet", "arrow", "relation"])
+def test_rows_rescanned_only_from_a_file_or_table(tx, tmp_path, monkeypatch, kind):
+    """A single pass over a file or an Arrow table lets each aggregate scan the input; a
+    user's DuckDB relation (maybe a costly query) is computed once, as is a pass over a
+    range of customers."""
+    seen = _passes_seen(monkeypatch)
+    got = summarize_duckdb(_convert(tx, kind, tmp_path), order_col="order_id")
+    _check(got, kamseg.summarize(tx, order_col="order_id"))
+    *passes, _ = seen
+    assert ["NOT MATERIALIZED" in q for q in passes] == [kind != "relation"]
+    seen.clear()
+    summarize_duckdb(_convert(tx, kind, tmp_path), order_col="order_id", partitions=2)
+    *passes, _ = seen
+    assert ["NOT MATERIALIZED" in q for q in passes] == [False, False]

@@ -386,6 +386,8 @@ def summarize_duckdb(
                 activity_window=activity_window,
                 job_columns=job_columns,
                 need_map=need_map,
+                # a user's relation may be a costly query: computed once, not per reader
+                rescan=rel is not source,
             )
     finally:
         if opened is not None:
@@ -405,7 +407,10 @@ def _summarize(
     activity_window: int | None = None,
     job_columns: bool = False,
     need_map: NeedMap | None = None,
+    rescan: bool = True,
 ) -> pd.DataFrame:
+    """The summary of `rel`; with `rescan`, a single pass lets each aggregate scan the
+    input again (a file or an Arrow table: cheaper than DuckDB's materialised copy)."""
     check_columns(pd.DataFrame(columns=rel.columns), args, func=_FUNC)
     types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
     need = None
@@ -609,7 +614,7 @@ def _summarize(
             job_columns=job_columns,
             product=None if need is None else _q(product),
             need=need,
-            rescan=len(passes) == 1,
+            rescan=rescan and len(passes) == 1,
         )
         tables.append(_run(rel, sql).to_arrow_table())
     table = _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
