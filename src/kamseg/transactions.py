@@ -526,8 +526,10 @@ def purchase_periods(
     order). Returns ``(code, period, net, is_purchase)``.
 
     `order`, when the caller has it, holds the row positions sorted by (code, period)
-    (e.g. by radix passes, :mod:`kamseg.features._cutoffs`): the pairs are then read from
-    it instead of sorted again, with the same result.
+    (e.g. by radix passes, :mod:`kamseg.features._cutoffs`); otherwise numpy's quicksort
+    of the pair keys gives it (SIMD: several times faster than the sort of ``np.unique``
+    with its inverse). Any order of rows with equal keys gives the same pairs, and each
+    pair's net is summed in row order whatever the order: the same result either way.
     """
     if code.size == 0:
         empty = np.empty(0, dtype=np.int64)
@@ -535,20 +537,18 @@ def purchase_periods(
     pmin = int(period.min())
     span = int(period.max()) - pmin + 1
     key = code * span + (period - pmin)
-    if order is not None:  # np.unique's values and inverse, from the sorted keys
+    if amount is None and order is None:  # the pairs alone: a sort of the keys
+        uniq = np.unique(key)
+    else:  # np.unique's values (and inverse, below), from the keys in order
+        order = np.argsort(key) if order is None else order
         ranked = key[order]
         new = np.empty(ranked.size, dtype=bool)
         new[0], new[1:] = True, ranked[1:] != ranked[:-1]
         uniq = ranked[new]
-        inverse = np.empty(ranked.size, dtype=np.int64)
-        inverse[order] = np.cumsum(new) - 1
-        if amount is None:
-            return uniq // span, uniq % span + pmin, np.zeros(uniq.size), np.ones(uniq.size, bool)
-    elif amount is None:
-        uniq = np.unique(key)
+    if amount is None:
         return uniq // span, uniq % span + pmin, np.zeros(uniq.size), np.ones(uniq.size, bool)
-    else:
-        uniq, inverse = np.unique(key, return_inverse=True)
+    inverse = np.empty(ranked.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
     net = net_sums(inverse, amount, uniq.size)
     negative = np.bincount(inverse, weights=amount < 0, minlength=uniq.size) > 0
     return uniq // span, uniq % span + pmin, net, (net > 0) | ~negative

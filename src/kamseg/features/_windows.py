@@ -115,14 +115,14 @@ def window_activity(
     spend = np.bincount(2 * pos + ~recent, weights=amount, minlength=2 * n).reshape(n, 2)
     spend_recent, spend_previous = spend[:, 0], spend[:, 1]
     # purchase days: distinct (customer, day) pairs, less those that returns cancel
-    k_pos, k_age, _, bought = _periods(pos, age, amount)
+    k_pos, k_age, _, bought = purchase_periods(pos, age, amount)
     k_pos, k_age = k_pos[bought], k_age[bought]
     days_recent = np.bincount(k_pos[k_age < window], minlength=n).astype(np.float64)
     days_previous = np.bincount(k_pos[k_age >= window], minlength=n).astype(np.float64)
     if prepared.order is None:
         orders = np.bincount(pos[amount >= 0], minlength=n)
     else:  # order ids, less the cancellation documents
-        o_pos, _, _, placed = _periods(pos, prepared.order[used], amount)
+        o_pos, _, _, placed = purchase_periods(pos, prepared.order[used], amount)
         orders = np.bincount(o_pos[placed], minlength=n)
     return WindowActivity(
         window=int(window),
@@ -134,21 +134,6 @@ def window_activity(
         orders=orders.astype(np.int64),
         covers=covers,
     )
-
-
-def _periods(
-    code: np.ndarray, period: np.ndarray, amount: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`~kamseg.transactions.purchase_periods` of the rows, given their order by
-    (code, period) from numpy's quicksort of the pair keys (SIMD, several times faster than
-    the sort of np.unique). Any order of rows with equal keys gives the same pairs, and
-    each pair's net is summed in row order whatever the order given."""
-    if code.size == 0:
-        return purchase_periods(code, period, amount)
-    pmin = int(period.min())
-    span = int(period.max()) - pmin + 1
-    order = np.argsort(code * span + (period - pmin))  # the key purchase_periods uses
-    return purchase_periods(code, period, amount, order=order)
 
 
 def table_activity(customers: pd.DataFrame, window: int) -> WindowActivity | None:
