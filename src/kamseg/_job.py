@@ -188,7 +188,7 @@ class Job:
         complaints = _until_as_of(complaints, "complaints", side_date_col, attrs.get("as_of"))
         if master is not None:
             table, master = self._join_master(table, master, attrs)
-        self.read_job_columns(table)
+        table = self.read_job_columns(table)
         table = self._read_need_columns(table)
         attrs.pop(NEED_NOTES_ATTR, None)
 
@@ -213,28 +213,9 @@ class Job:
         table = self._with_net_profit(table, master)
 
         if self.wanted("pareto"):
-            from kamseg.pareto import fit_pareto_table, fit_pyramid
-
             self.begin("pareto")
             with self.guarded("pareto"):
-                value = config.pareto_value_col
-                profit = "net_profit" if "net_profit" in table.columns else "profit"
-                ranked_fit = self.part(
-                    "pareto", lambda: fit_pareto_table(table, value_col=value, labels=lang)
-                )
-                ranked = ranked_fit.apply(table)
-                tiers = self.part(
-                    "pyramid",
-                    lambda: fit_pyramid(
-                        ranked,
-                        kind=config.kind,
-                        value_col=value,
-                        profit_col=profit,
-                        inactive_days=config.inactive_days or None,
-                        labels=lang,
-                    ),
-                )
-                table = tiers.apply(ranked)
+                table = self._pareto(table)
 
         table = self._key_accounts(table)
 
@@ -396,6 +377,30 @@ class Job:
             table = table.join(extra, how="left")
             table.attrs.update(attrs)  # the later steps read as_of and freq from here
         return table, master.drop(columns=renamed)
+
+    def _pareto(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The Pareto table and the pyramid (a method: the ranked table, which the pyramid's
+        fit reads, is let go when it returns)."""
+        from kamseg.pareto import fit_pareto_table, fit_pyramid
+
+        config, value = self.config, self.config.pareto_value_col
+        profit = "net_profit" if "net_profit" in table.columns else "profit"
+        ranked = self.part(
+            "pareto", lambda: fit_pareto_table(table, value_col=value, labels=config.labels)
+        ).apply(table)
+        tiers = self.part(
+            "pyramid",
+            lambda: fit_pyramid(
+                ranked,
+                kind=config.kind,
+                value_col=value,
+                profit_col=profit,
+                inactive_days=config.inactive_days or None,
+                labels=config.labels,
+            ),
+        )
+        out: pd.DataFrame = tiers.apply(ranked)
+        return out
 
     def _key_accounts(self, table: pd.DataFrame) -> pd.DataFrame:
         config = self.config
@@ -570,9 +575,9 @@ class Job:
         """Let go of the daily customer columns (every step that reads them has run)."""
         self._daily = None
 
-    def read_job_columns(self, table: pd.DataFrame) -> None:
+    def read_job_columns(self, table: pd.DataFrame) -> pd.DataFrame:
         """Keep the job columns of an engine's summary, if any, as the daily columns of
-        :meth:`daily_summary`."""
+        :meth:`daily_summary`; the table without them (no step reads them there)."""
         if JOB_COLUMNS[0] in table.columns and self._daily is None:
             from kamseg.features import CHURN_FEATURES
 
@@ -588,6 +593,7 @@ class Job:
             if "churn" not in self.config.steps:
                 daily = {"frequency": daily["frequency"]}
             self._daily = pd.DataFrame(daily, index=table.index)
+        return table.drop(columns=[c for c in JOB_COLUMNS if c in table.columns])
 
     def _read_need_columns(self, table: pd.DataFrame) -> pd.DataFrame:
         """Keep what an engine's summary found for the need level (its columns, read with

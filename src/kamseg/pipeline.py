@@ -354,10 +354,12 @@ def run_job(
                 need_map=need_map,
             )
         job = Job(config, fits=fits, fit_skipped=fit_skipped, say=say, need_map=need_map)
+        summary = [table]  # handed over: the job holds the summary's only reference (memory)
+        del table
         with _one_notice_per_fact():
             table = job.run(
                 rows,
-                table,
+                summary.pop(),
                 tx,
                 in_pandas=in_pandas,
                 master=master,
