@@ -12,13 +12,15 @@ process:
 - ``kamseg``: ``python -m kamseg segment FILE --profit-col profit --steps rfm,clv,pareto --freq W
   -o out.parquet --progress``: summary (DuckDB out of core above 20M rows, pandas below),
   RFM, MBG/NBD + Gamma-Gamma CLV with profit margin, Pareto/ABC and pyramid, and writing
-  the table. Time from the first to the last progress line (reading, every step and
-  writing; the command's wall time with interpreter start-up and imports is shown too),
-  the process's peak resident memory, and the time of each step.
+  the table. Timed by the command's progress clock, which starts after the imports (the
+  steps' libraries too) and ends at the last progress line: reading the inputs, every
+  step and writing. The process's peak resident memory and the time of each step are
+  printed, and the command's wall time with interpreter start-up and imports.
 - ``lifetimes``: the same data read with pandas, ``summary_data_from_transaction_data``,
   ``BetaGeoFitter`` and ``GammaGammaFitter`` fits and 12-month
   ``customer_lifetime_value``: the part of the job lifetimes covers (no RFM, Pareto or
-  output file).
+  output file). Timed the same way: after the imports, reading included; its wall time
+  with start-up and imports is printed too, and the ratio of both ways.
 
 ``--engine duckdb`` (or a file above ``--pandas-max-rows``) runs kamseg's steps on DuckDB's
 aggregates: the summary and the trend windows' activity out of core, the churn model
@@ -148,7 +150,8 @@ def main() -> int:
             del data, tx
             gen = time.perf_counter() - t0
             print(f"\n{n_tx:,} transactions, {n_cust:,} customers (made in {gen:.0f} s)")
-            results = {}
+            results: dict[str, float] = {}
+            walls: dict[str, float] = {}
             if "kamseg" in args.tools:
                 out = str(Path(tmp) / "customers.parquet")
                 cmd = [sys.executable, "-m", "kamseg", "segment", path, "--profit-col"]
@@ -162,6 +165,7 @@ def main() -> int:
                 marks = re.findall(r"\[\s*([\d.]+) s\] done", log)
                 inner = float(marks[-1])
                 results["kamseg"] = inner
+                walls["kamseg"] = seconds
                 print(
                     f"  kamseg segment  {inner:7.1f} s   peak {peak:7.0f} MB   "
                     f"({seconds:.1f} s with start-up and imports)"
@@ -172,10 +176,17 @@ def main() -> int:
                 seconds, peak, log = _run([sys.executable, "-c", LIFETIMES, path])
                 inner = float(re.search(r"seconds ([\d.]+)", log).group(1))  # type: ignore[union-attr]
                 results["lifetimes"] = inner
-                print(f"  lifetimes       {inner:7.1f} s   peak {peak:7.0f} MB")
+                walls["lifetimes"] = seconds
+                print(
+                    f"  lifetimes       {inner:7.1f} s   peak {peak:7.0f} MB   "
+                    f"({seconds:.1f} s with start-up and imports)"
+                )
             if len(results) == 2:
                 ratio = results["lifetimes"] / results["kamseg"]
-                print(f"  lifetimes / kamseg = {ratio:.1f}x")
+                whole = walls["lifetimes"] / walls["kamseg"]
+                print(
+                    f"  lifetimes / kamseg = {ratio:.1f}x ({whole:.1f}x with start-up and imports)"
+                )
             os.unlink(path)
     return 0
 

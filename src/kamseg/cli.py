@@ -460,11 +460,12 @@ def _read_and_run(
     ``job(transactions, sides, say)``: ``(transactions, table, say)``."""
     import pandas as pd
 
-    from kamseg.pipeline import prepare_with_config
+    from kamseg.pipeline import load_step_libraries, prepare_with_config
 
+    load_step_libraries(config.steps)  # imports: before the clock of the progress lines
+    say = _progress(args.quiet, args.progress)  # the job's time includes reading the inputs
     transactions = _read_transactions(source, config)
     sides = _read_sides(args, config)
-    say = _progress(args.quiet, args.progress)
     if isinstance(transactions, pd.DataFrame):
         transactions = prepare_with_config(
             transactions,

@@ -309,7 +309,7 @@ def run_job(
     say = progress_callback(progress)
     # One limit for the whole job (never one per step): the libraries the steps use are
     # loaded first, since a limit reaches only the libraries loaded when it is entered.
-    _load_thread_pools(config.steps if fits is None else ())
+    load_step_libraries(config.steps if fits is None else ())
     with limited_threads(config.n_jobs):
         as_of = config.as_of if as_of is None else as_of
         master = indexed_master(master, config)
@@ -427,10 +427,11 @@ def fitted_need(fits: Mapping[str, Any] | None) -> bool:
     return getattr(classes, "need", None) is not None
 
 
-def _load_thread_pools(steps: tuple[str, ...]) -> None:
+def load_step_libraries(steps: tuple[str, ...]) -> None:
     """Load the native libraries whose thread pools the steps use, so that the job's
     thread limit reaches them: scikit-learn's OpenMP runtime (churn; it loads scipy's BLAS
-    too) or scipy's BLAS (clv). numpy's BLAS is loaded already."""
+    too) or scipy's BLAS (clv). numpy's BLAS is loaded already. (The CLI loads them before
+    it starts its progress clock, as it imports everything else.)"""
     import importlib
 
     if "churn" in steps:
