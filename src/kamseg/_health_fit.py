@@ -395,16 +395,25 @@ def scored(
     n = len(customers)
     s = np.vstack([subs[c] for c in names]) if names else np.empty((0, n))
     w = np.asarray([w_map[c] for c in names])[:, None]
-    known = ~np.isnan(s)
-    w_known = np.where(known, w, 0.0)
-    w_sum = _column_sums(w_known)
+    unknown = np.isnan(s)
+    # (components, customers) arrays computed in place, two at a time (memory: each is
+    # 8 bytes x components a customer), with the operations and bits of the plain formulas
+    w_eff = np.where(unknown, 0.0, w)
+    w_sum = _column_sums(w_eff)
     with np.errstate(invalid="ignore", divide="ignore"):
-        w_eff = w_known / w_sum
-        score = 100.0 * _column_sums(np.where(known, w_eff * s, 0.0))
-        shortfall = 100.0 * np.where(known, w_eff * (1.0 - s), 0.0)
+        w_eff /= w_sum  # the known weights rescaled to 1
+        part = np.multiply(w_eff, s)
+        part[unknown] = 0.0
+        score = 100.0 * _column_sums(part)
+        shortfall = np.subtract(1.0, s, out=part)  # each sub-score's shortfall, in points
+        del s, part
+        shortfall *= w_eff
+        shortfall[unknown] = 0.0
+        shortfall *= 100.0
+        del w_eff, unknown
     enough = (w_sum > 0) & (w_sum >= min_coverage - WEIGHT_TOLERANCE)
     score = np.where(enough, np.clip(score, 0.0, 100.0), np.nan)
-    shortfall = np.where(enough, shortfall, 0.0)
+    shortfall[:, ~enough] = 0.0
 
     lows = np.asarray(band_lows, dtype=np.float64)
     band_code = np.searchsorted(lows, np.nan_to_num(score, nan=0.0), side="right") - 1
@@ -417,7 +426,9 @@ def scored(
     shown = np.array(
         [COMPONENT_NAMES.get(c, {}).get(lang, c) for c in names] or [""], dtype=object
     )
-    order = np.argsort(-shortfall, axis=0, kind="stable")
+    np.negative(shortfall, out=shortfall)  # the largest first (stable: ties in order)
+    order = np.argsort(shortfall, axis=0, kind="stable")
+    np.negative(shortfall, out=shortfall)
     # each driver is (component, points) or nothing: the text is made once per distinct
     # combination of drivers (a few hundred) and taken for every customer
     combo = np.zeros(n, dtype=np.int64)
