@@ -549,3 +549,47 @@ def test_duckdb_job_on_a_messy_invoice_export_equals_pandas(tmp_path):
     _shared_columns_equal(on_duckdb, on_pandas, skip=["churn_probability"])
     churn = on_duckdb["churn_probability"], on_pandas["churn_probability"]
     assert np.isclose(*churn, rtol=1e-9, equal_nan=True).mean() > 0.99
+
+
+@pytest.mark.parametrize("engine", [False, True])
+def test_earlier_tables_are_let_go_as_the_job_goes(engine):
+    """Memory: while the later steps run, the job holds one customer table, not the
+    summary (which its caller held) or the ranked table of the Pareto step (which a
+    closure kept), nor an engine's job columns once read: at 10M customers each was
+    gigabytes."""
+    import gc
+
+    import pyarrow as pa
+
+    data = kamseg.datasets.make_transactions(n_customers=2000, seed=0)
+    tx = data.transactions
+    if engine:  # an Arrow table: summarised by DuckDB
+        tx = pa.Table.from_pandas(tx[["customer_id", "date", "amount", "order_id", "product"]])
+    alive: dict[str, list[pd.Index]] = {}
+
+    def progress(step: str) -> None:
+        if step in ("health", "warnings", "churn"):
+            gc.collect()
+            alive[step] = [
+                o.columns
+                for o in gc.get_objects()
+                if isinstance(o, pd.DataFrame)
+                and {"first_purchase", "n_orders"} <= set(o.columns)  # a customer table
+                and len(o) > 1000
+            ]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = kamseg.segment(
+            tx,
+            master=data.master,
+            surveys=data.surveys,
+            complaints=data.complaints,
+            catalog=data.catalog,
+            progress=progress,
+        )
+    assert set(alive) == {"health", "warnings", "churn"}
+    for step, columns in alive.items():
+        assert len(columns) == 1, (step, [len(c) for c in columns])  # the step's table
+        assert "daily_frequency" not in columns[0]
+    assert "daily_frequency" not in table.columns
