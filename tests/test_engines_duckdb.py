@@ -403,3 +403,196 @@ def test_rows_rescanned_only_from_a_file_or_table(tx, tmp_path, monkeypatch, kin
     summarize_duckdb(_convert(tx, kind, tmp_path), order_col="order_id", partitions=2)
     *passes, _ = seen
     assert ["NOT MATERIALIZED" in q for q in passes] == [False, False]
+
+
+# --- the quick checks of a clean Parquet file or Arrow table ---------------------------------
+
+
+def _write(df: pd.DataFrame, path: Path, kind: str = "parquet", **kw: Any) -> Any:
+    """`df` as a Parquet file (or an Arrow table) whose float NaN stay NaN (pandas would
+    write nulls)."""
+    import pyarrow.parquet as pq
+
+    table = pa.table({c: pa.array(df[c].to_numpy(), from_pandas=False) for c in df.columns})
+    if kind == "arrow":
+        return table
+    pq.write_table(table, path, **kw)
+    return str(path)
+
+
+def _run_checked(
+    source: Any, monkeypatch: pytest.MonkeyPatch, *, quick: bool = True, **kw: Any
+) -> tuple[Any, list[str], list[str]]:
+    """The result (or the error), the warnings and what ran: "full" for the full checks,
+    "summary" for each summary query. With `quick` False, the quick checks never answer."""
+    from kamseg.summary import _duckdb
+
+    ran: list[str] = []
+    validate, run = _duckdb.validate, _duckdb._run
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        ran.append("full")
+        return validate(*args, **kwargs)
+
+    def spy(rel: Any, sql: str) -> Any:
+        if "per_cust AS" in sql:
+            ran.append("summary")
+        return run(rel, sql)
+
+    monkeypatch.setattr(_duckdb, "validate", full)
+    monkeypatch.setattr(_duckdb, "_run", spy)
+    if not quick:
+        monkeypatch.setattr(_duckdb, "clean_plan", lambda *args, **kwargs: None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            got: Any = summarize_duckdb(source, **kw)
+        except SchemaError as exc:
+            got = exc
+    monkeypatch.undo()
+    return got, [str(w.message) for w in caught], ran
+
+
+def _pandas(df: pd.DataFrame, **kw: Any) -> tuple[Any, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            got: Any = kamseg.summarize(df, **kw)
+        except SchemaError as exc:
+            got = exc
+    return got, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_a_clean_input_needs_no_full_checks(tx, tmp_path, monkeypatch, kind):
+    """No nulls and no negative amount in the footers (or the arrays), no far date: one
+    scan of the dates, then the summary, the same bits as after the full checks."""
+    path = _write(tx, tmp_path / "tx.parquet", kind)
+    kw: dict[str, Any] = {"profit_col": "profit", "order_col": "order_id", "freq": "W"}
+    for extra in ({}, {"as_of": "2030-01-01"}, {"partitions": 3}):
+        got, msgs, ran = _run_checked(path, monkeypatch, **kw, **extra)
+        assert ran == ["summary"] * extra.get("partitions", 1)
+        full, full_msgs, full_ran = _run_checked(path, monkeypatch, quick=False, **kw, **extra)
+        assert full_ran == ["full", *ran]
+        pd.testing.assert_frame_equal(got, full, check_exact=True)
+        assert got.attrs == full.attrs
+        expected, expected_msgs = _pandas(tx, **kw, as_of=extra.get("as_of"))
+        assert msgs == full_msgs == expected_msgs == []
+        _check(got, expected)
+
+
+def _messy(tx: pd.DataFrame, case: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """`tx` with one kind of trouble that the quick checks leave to the full ones."""
+    df = tx[["customer_id", "date", "amount", "profit"]].copy()
+    first = df.index[:3]
+    if case == "far dates":
+        df.loc[first, "date"] = pd.Timestamp("2099-01-01")
+        return df, {}
+    if case == "dates after as_of":
+        return df, {"as_of": "2024-06-30"}
+    if case == "NaN amounts":
+        df.loc[first, "amount"] = np.nan
+        return df, {"dropna": True}
+    if case == "NaN amounts, no dropna":
+        df.loc[first, "amount"] = np.nan
+        return df, {}
+    if case == "NaN profit":
+        df.loc[first, "profit"] = np.nan
+        return df, {"dropna": True, "profit_col": "profit"}
+    if case == "infinite amount":
+        df.loc[first[:1], "amount"] = np.inf
+        return df, {}
+    if case == "overflowing revenue":
+        df.loc[first, "amount"] = 1e308
+        df.loc[first, "customer_id"] = df["customer_id"].iloc[0]
+        return df, {}
+    if case == "returns":
+        df.loc[first, "amount"] *= -1
+        return df, {}
+    if case == "spaced text ids":
+        df["customer_id"] = "c" + df["customer_id"].astype(str)
+        df.loc[first, "customer_id"] = " " + df.loc[first, "customer_id"]
+        return df, {}
+    if case == "distant dates":  # kept, with a notice: the quick checks give it
+        df.loc[first, "date"] = df["date"].max() + pd.Timedelta(days=200)
+        return df, {}
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected_ran"),
+    [
+        ("far dates", ["full", "summary"]),
+        ("dates after as_of", ["full", "summary"]),
+        ("NaN amounts", ["summary", "full", "summary"]),  # seen in the totals
+        ("NaN amounts, no dropna", ["summary", "full"]),
+        ("NaN profit", ["summary", "full", "summary"]),
+        ("infinite amount", ["summary", "full"]),
+        ("overflowing revenue", ["summary", "full", "summary"]),
+        ("returns", ["full", "summary"]),
+        ("spaced text ids", ["full", "summary"]),
+        ("distant dates", ["summary"]),
+    ],
+)
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_trouble_gives_the_full_checks_table_and_notices_once(
+    tx, tmp_path, monkeypatch, case, expected_ran, kind
+):
+    df, kw = _messy(tx, case)
+    path = _write(df, tmp_path / "tx.parquet", kind)
+    got, msgs, ran = _run_checked(path, monkeypatch, **kw)
+    assert ran == expected_ran
+    full, full_msgs, _ = _run_checked(path, monkeypatch, quick=False, **kw)
+    assert msgs == full_msgs  # each notice once, word for word
+    if isinstance(full, Exception):
+        assert type(got) is type(full) and str(got) == str(full)
+    else:
+        pd.testing.assert_frame_equal(got, full, check_exact=True)
+        assert got.attrs == full.attrs
+    if case in _NAN_VALUES and kind == "parquet":
+        return  # see test_nan_values_in_parquet_equal_pandas
+    expected, expected_msgs = _pandas(df, **kw)
+    assert msgs == expected_msgs
+    assert len(msgs) <= 1
+    if isinstance(expected, Exception):
+        assert type(got) is type(expected) and str(got) == str(expected)
+    else:
+        _check(got, expected)
+
+
+#: NaN stored as values (not nulls) in Parquet, dropped with dropna: DuckDB (2.0.1) reads
+#: the column's min and max statistics, which leave NaN out, as bounds of every value and
+#: may fold isnan() to false, so that the rows the full checks counted (and the notice
+#: names) stay in the summary's sums, refused as an overflow.
+_NAN_VALUES = ("NaN amounts", "NaN profit")
+
+
+@pytest.mark.parametrize("case", _NAN_VALUES)
+def test_nan_values_in_parquet_equal_pandas(tx, tmp_path, case):
+    """NaN stored as values in a Parquet file (not nulls): DuckDB prunes ``isnan`` in a
+    WHERE clause with the column statistics, which leave NaN out; the rows are found."""
+    df, kw = _messy(tx, case)
+    got, msgs = _pandas_like(_write(df, tmp_path / "tx.parquet"), **kw)
+    expected, expected_msgs = _pandas(df, **kw)
+    assert msgs == expected_msgs
+    if isinstance(expected, Exception):
+        assert type(got) is type(expected) and str(got) == str(expected)
+    else:
+        _check(got, expected)
+
+
+def _pandas_like(source: Any, **kw: Any) -> tuple[Any, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            got: Any = summarize_duckdb(source, **kw)
+        except SchemaError as exc:
+            got = exc
+    return got, [str(w.message) for w in caught]
+
+
+def test_parquet_without_statistics_gets_the_full_checks(tx, tmp_path, monkeypatch):
+    path = _write(tx, tmp_path / "tx.parquet", write_statistics=False)
+    got, msgs, ran = _run_checked(path, monkeypatch)
+    assert ran == ["full", "summary"] and msgs == []
+    _check(got, kamseg.summarize(tx))

@@ -5,8 +5,11 @@ One SQL query defines the summary for every input DuckDB can scan: Parquet files
 DuckDB relations. Validation (missing columns, types, nulls, infinities, customer ids to
 normalise, dates after `as_of`, negative amounts) runs as one aggregate query with the same
 errors and warnings, with counts, as the pandas path; when `as_of` is not given it is grouped
-by day, so that the same pass finds dates far beyond the rest. Only the customer table comes
-back to pandas.
+by day, so that the same pass finds dates far beyond the rest
+(:mod:`kamseg.summary._duckdb_checks`). A clean Parquet file or Arrow table skips that pass:
+its footers (or arrays) and one scan of the dates say what it would find, and the summary's
+totals confirm that no number was NaN or infinite. Only the customer table comes back to
+pandas.
 
 These are the SQL twins of the rules of :mod:`kamseg.transactions` (:func:`customer_codes`,
 :func:`default_as_of_per_day`, :func:`purchase_periods`) and :mod:`kamseg.summary._pandas`: a
@@ -28,7 +31,7 @@ import pandas as pd
 from kamseg._types import ACTIVITY_WINDOW_ATTR, NEED_NOTES_ATTR, NeedMap
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, check_int
-from kamseg.errors import ConfigError, EmptyInputError, SchemaError
+from kamseg.errors import ConfigError, SchemaError
 from kamseg.summary._common import (
     SAMPLE_BUCKETS,
     Freq,
@@ -37,37 +40,30 @@ from kamseg.summary._common import (
     choose_buckets,
     finish,
 )
-from kamseg.summary._sql import (
-    _EPOCH,
-    NUMBER_TYPES,
-    WHOLE_NUMBER_TEXT,
-    _blank,
-    _id_checks,
-    _id_key,
-    _lit,
-    _period,
-    _q,
-    _spaced,
-    _summary_sql,
-    _trim,
-    combine_per_day,
-    far_dates_per_day,
-    need_map_sql,
+from kamseg.summary._duckdb_checks import (
+    Columns,
+    Plan,
+    arrow_facts,
+    clean_plan,
+    finite_totals,
+    footer_facts,
+    parquet_glob,
+    validate,
 )
-from kamseg.summary._sql import (
-    TEXT_TYPES as _TEXT,
-)
+from kamseg.summary._duckdb_checks import run as _run
 from kamseg.summary._sql import (
     VIEW as _VIEW,
 )
-from kamseg.transactions import (
-    check_line_items,
-    notice_after_as_of,
-    notice_excluded_returns,
-    notice_nulls,
-    notice_stripped_ids,
-    notify,
+from kamseg.summary._sql import (
+    _day_expr,
+    _lit,
+    _num_expr,
+    _period,
+    _q,
+    _summary_sql,
+    need_map_sql,
 )
+from kamseg.transactions import check_line_items
 
 if TYPE_CHECKING:
     import duckdb
@@ -113,13 +109,6 @@ def _pyarrow() -> Any:
     return pa
 
 
-def _run(rel: duckdb.DuckDBPyRelation, sql: str) -> duckdb.DuckDBPyRelation:
-    """Run `sql` on `rel`, seen as the table ``kamseg_tx``."""
-    out = rel.query(_VIEW, sql)
-    assert out is not None
-    return out
-
-
 def _is_polars(obj: object, cls: str) -> bool:
     t = type(obj)
     return t.__module__.split(".")[0] == "polars" and t.__name__ == cls
@@ -146,11 +135,13 @@ def _relation(
     source: object,
     con: duckdb.DuckDBPyConnection | None,
     columns: list[str],
-) -> tuple[duckdb.DuckDBPyRelation, duckdb.DuckDBPyConnection | None, dict[str, str]]:
+) -> tuple[duckdb.DuckDBPyRelation, duckdb.DuckDBPyConnection | None, dict[str, str], Any]:
     """Wrap `source` as a DuckDB relation.
 
-    Returns the relation, the connection opened here (to close afterwards) or None, and the
-    time zone of each time-zone-aware timestamp column, when the source says.
+    Returns the relation, the connection opened here (to close afterwards) or None, the
+    time zone of each time-zone-aware timestamp column, when the source says, and what
+    says more of the columns without reading them: the glob of the Parquet files, the
+    Arrow table, or None (a DuckDB relation).
     """
     duckdb = _import_duckdb()
     tz: dict[str, str] = {}
@@ -160,15 +151,13 @@ def _relation(
         zone = _run(rel, "SELECT current_setting('TimeZone')").fetchall()[0]
         for c in rel.columns:
             tz[c] = str(zone[0]) if zone else "UTC"
-        return rel, None, tz
+        return rel, None, tz, None
     own = con is None
     if con is None:
         con = duckdb.connect()
         con.execute("SET enable_progress_bar = false")  # a library prints nothing
     if isinstance(source, str | os.PathLike):
-        path = str(os.fspath(source))
-        if os.path.isdir(path):  # a folder of Parquet files (e.g. a partitioned data set)
-            path = os.path.join(path, "**", "*.parquet")
+        path = parquet_glob(source)
         if not path.lower().endswith(".parquet"):
             raise TypeError(
                 f"{_FUNC}: a path must name Parquet files (ending in .parquet, globs "
@@ -181,7 +170,7 @@ def _relation(
         for c in rel.columns:
             if "WITH TIME ZONE" in str(rel.types[rel.columns.index(c)]):
                 tz[c] = _parquet_tz(path, c) or "UTC"
-        return rel, con if own else None, tz
+        return rel, con if own else None, tz, path
 
     table: Any
     if _is_polars(source, "LazyFrame"):
@@ -211,36 +200,7 @@ def _relation(
         if pa.types.is_timestamp(field.type) and field.type.tz is not None:
             tz[field.name] = field.type.tz
     rel = con.from_arrow(table)
-    return rel, con if own else None, tz
-
-
-def _day_expr(col: str, dtype: str, zone: str | None) -> tuple[str, bool] | None:
-    """SQL day number (days since 1970-01-01) of a date column; (expr, is_text)."""
-    q = _q(col)
-    if dtype == "DATE":
-        return f"({q} - {_EPOCH})", False
-    if "WITH TIME ZONE" in dtype:
-        return f"(CAST(timezone({_lit(zone or 'UTC')}, {q}) AS DATE) - {_EPOCH})", False
-    if dtype.startswith("TIMESTAMP"):
-        return f"(CAST({q} AS DATE) - {_EPOCH})", False
-    if dtype in _TEXT:
-        return f"(CAST(TRY_CAST({q} AS TIMESTAMP) AS DATE) - {_EPOCH})", True
-    return None
-
-
-def _num_expr(col: str, dtype: str) -> tuple[str, bool] | None:
-    """SQL float64 value of a numeric column; (expr, is_text)."""
-    q = _q(col)
-    if dtype in NUMBER_TYPES or dtype.startswith("DECIMAL"):
-        return f"CAST({q} AS DOUBLE)", False
-    if dtype in _TEXT:
-        return f"TRY_CAST(trim({q}) AS DOUBLE)", True
-    return None
-
-
-def _examples(rel: duckdb.DuckDBPyRelation, col: str, where: str) -> str:
-    rows = _run(rel, f"SELECT DISTINCT {_q(col)} FROM {_VIEW} WHERE {where} LIMIT 3").fetchall()
-    return ", ".join(repr(r[0]) for r in rows)
+    return rel, con if own else None, tz, table
 
 
 def summarize_duckdb(
@@ -371,9 +331,14 @@ def summarize_duckdb(
     if need_map is not None:
         wanted.append(need_map.product_col)
     with _reading(source):
-        rel, opened, zones = _relation(source, connection, wanted)
+        rel, opened, zones, data = _relation(source, connection, wanted)
     try:
         with _reading(source):
+            facts = None  # what the Parquet footers or the Arrow arrays say of the columns
+            if isinstance(data, str):
+                facts = footer_facts(rel, data, wanted)
+            elif data is not None:
+                facts = arrow_facts(data, wanted)
             return _summarize(
                 rel,
                 zones,
@@ -388,6 +353,7 @@ def summarize_duckdb(
                 need_map=need_map,
                 # a user's relation may be a costly query: computed once, not per reader
                 rescan=rel is not source,
+                facts=facts,
             )
     finally:
         if opened is not None:
@@ -408,9 +374,15 @@ def _summarize(
     job_columns: bool = False,
     need_map: NeedMap | None = None,
     rescan: bool = True,
+    facts: dict[str, tuple[int | None, bool]] | None = None,
 ) -> pd.DataFrame:
     """The summary of `rel`; with `rescan`, a single pass lets each aggregate scan the
-    input again (a file or an Arrow table: cheaper than DuckDB's materialised copy)."""
+    input again (a file or an Arrow table: cheaper than DuckDB's materialised copy).
+
+    With `facts` (what the Parquet footers or the Arrow arrays say of the columns without a
+    scan: :func:`footer_facts`, :func:`arrow_facts`), a clean input skips the full checks
+    (:func:`clean_plan`); the summary's totals then confirm that no number was NaN or
+    infinite, or the full checks run and the summary again."""
     check_columns(pd.DataFrame(columns=rel.columns), args, func=_FUNC)
     types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
     need = None
@@ -451,183 +423,57 @@ def _summarize(
             )
         nums[col], text[col] = got
     as_of_parsed = day_of(as_of, func=_FUNC)
-
-    # --- one aggregate pass: counts of everything that can be wrong ---------------------
-    day_sql = day[0]
-    id_null, id_facts_sql = _id_checks(cust, types[cust])
-    null_sql = {cust: id_null, date: f"{_q(date)} IS NULL"}
-    for col, expr in nums.items():
-        null_sql[col] = f"({expr} IS NULL OR isnan({expr}))"
-    bad_sql: dict[str, str] = {}
-    if day[1]:
-        bad_sql[date] = f"{_q(date)} IS NOT NULL AND {day_sql} IS NULL"
-    for col, expr in nums.items():
-        if text[col]:
-            bad_sql[col] = f"{_q(col)} IS NOT NULL AND {expr} IS NULL"
-    any_null = " OR ".join(null_sql.values())
-    valid_sql = f"NOT ({any_null})"
-    late_sql = "FALSE" if as_of_parsed is None else f"{day_sql} > {as_of_parsed}"
     amount_sql = nums[amount] if factors is None else f"({nums[factors[0]]} * {nums[factors[1]]})"
-    stats_sql = {
-        "n_rows": "count(*)",
-        **{f"null_{i}": f"count(*) FILTER (WHERE {c})" for i, c in enumerate(null_sql.values())},
-        **{f"bad_{i}": f"count(*) FILTER (WHERE {c})" for i, c in enumerate(bad_sql.values())},
-        **{f"inf_{i}": f"count(*) FILTER (WHERE isinf({e}))" for i, e in enumerate(nums.values())},
-        "n_null": f"count(*) FILTER (WHERE {any_null})",
-        "max_day": f"max({day_sql}) FILTER (WHERE {valid_sql})",
-        "n_late": f"count(*) FILTER (WHERE {valid_sql} AND {late_sql})",
-        "n_negative": (
-            f"count(*) FILTER (WHERE {valid_sql} AND NOT ({late_sql}) AND {amount_sql} < 0)"
-        ),
-        **id_facts_sql,
-    }
-    select = ", ".join(stats_sql.values())
-    per_day: list[dict[str, Any]] = []
-    if as_of_parsed is None:
-        # by day (distinct days are few), in the same pass: the valid (and negative) rows
-        # of each day give the default as_of without a second pass over the data
-        per_day_sql = {
-            "_day": day_sql,
-            **stats_sql,
-            "_n_valid": f"count(*) FILTER (WHERE {valid_sql})",
-            "_n_neg": f"count(*) FILTER (WHERE {valid_sql} AND {amount_sql} < 0)",
-        }
-        sql = f"SELECT {', '.join(per_day_sql.values())} FROM {_VIEW} GROUP BY 1"
-        per_day = [dict(zip(per_day_sql, r, strict=True)) for r in _run(rel, sql).fetchall()]
-        stats = combine_per_day(per_day, list(stats_sql)) if per_day else {"n_rows": 0}
-    else:
-        row = _run(rel, f"SELECT {select} FROM {_VIEW}").fetchall()[0]
-        stats = dict(zip(stats_sql, row, strict=True))
-    n_rows = int(stats["n_rows"])
-    if n_rows == 0:
-        raise EmptyInputError(
-            f"{_FUNC}: `transactions` has no rows. Hint: check the filter upstream."
-        )
-    nulls = {c: int(stats[f"null_{i}"]) for i, c in enumerate(null_sql)}
-    bad = {c: int(stats[f"bad_{i}"]) for i, c in enumerate(bad_sql)}
-    infs = {c: int(stats[f"inf_{i}"]) for i, c in enumerate(nums)}
-    n_any_null, max_day = int(stats["n_null"]), stats["max_day"]
-    n_late, n_negative = int(stats["n_late"]), int(stats["n_negative"])
-    id_stats = {name: stats[name] for name in id_facts_sql}
-    for col, n in bad.items():
-        if not n:
-            continue
-        shown = _examples(rel, col, bad_sql[col])
-        if col == date:
-            raise SchemaError(
-                f"{_FUNC}: {n} value(s) of column {col!r} are not dates; examples: {shown}. "
-                "Hint: use ISO 8601 text (2024-01-31) or datetime values."
-            )
-        raise SchemaError(
-            f"{_FUNC}: {n} value(s) of column {col!r} are not numbers; examples: {shown}. "
-            "Hint: clean the column or pass another column name."
-        )
-    for col, n in infs.items():
-        if n:
-            raise SchemaError(
-                f"{_FUNC}: {n} value(s) of column {col!r} are infinite. "
-                "Hint: replace them with real amounts or drop those rows."
-            )
-    # one notice for every change and drop, in the order of the pandas path
-    notices: list[str] = []
-    id_facts = _id_facts(rel, cust, types[cust], id_stats)
-    if id_facts["n_stripped"]:
-        notices.append(notice_stripped_ids(int(id_facts["n_stripped"])))
-    counts = {c: n for c, n in nulls.items() if n}
-    if counts:
-        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
-        if not dropna:
-            raise SchemaError(
-                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
-                " to drop those rows with a warning, or fill them first."
-            )
-        notices.append(notice_nulls(n_any_null, counts))
-        if max_day is None:
-            notify(_FUNC, notices, stacklevel=_STACK)
-            raise EmptyInputError(f"{_FUNC}: no rows left after dropping nulls.")
-    n_far = 0
-    if as_of_parsed is None:
-        # "now" is the latest date, unless a few dates lie far beyond the rest (typos)
-        rule, n_far_negative = far_dates_per_day(per_day)
-        as_of_day, n_far = rule.as_of_day, rule.n_far
-        notices.extend(rule.notices)
-        if n_far:
-            n_negative -= n_far_negative
-            late_sql = f"{day_sql} > {as_of_day}"
-    else:
-        as_of_day = as_of_parsed
-    as_of_text = str(np.datetime64(as_of_day, "D"))
-    if n_late:
-        notices.append(notice_after_as_of(n_late, as_of_day))
-    if n_negative:
-        if returns == "error":
-            notify(_FUNC, notices, stacklevel=_STACK)
-            where = f"{valid_sql} AND NOT ({late_sql}) AND {amount_sql} < 0"
-            shown_neg = _run(
-                rel, f"SELECT {amount_sql} FROM {_VIEW} WHERE {where} LIMIT 50"
-            ).fetchall()
-            from kamseg._validation import examples
+    cols = Columns(cust, date, amount, factors, profit, order, types, day, nums, text, amount_sql)
 
-            raise SchemaError(
-                f"{_FUNC}: {n_negative} row(s) have negative {amount!r} (returns); "
-                f"examples: {examples(np.float64(r[0]) for r in shown_neg)}. Hint: "
-                "returns='net' nets them into the customers' totals, returns='exclude' "
-                "drops them."
+    def summary(plan: Plan) -> Any:
+        """The customer table of the rows `plan` keeps, as Arrow, pass by pass."""
+        as_of_day = plan.as_of_day
+        as_of_period = _period(str(as_of_day), freq)
+        n_parts = partitions if partitions is not None else -(-plan.n_kept // ROWS_PER_PASS)
+        passes = _passes(rel, plan.key, " AND ".join(plan.filters) or "TRUE", n_parts)
+        tables = []
+        for part in passes:
+            conditions = list(plan.filters)
+            if part:  # the customers of one range (or hash partition) of ids per pass
+                conditions.append(part)
+            sql = _summary_sql(
+                cust=plan.key,
+                day=day[0],
+                amount=amount_sql,
+                profit=None if profit is None else nums[profit],
+                order=None if order is None else _q(order),
+                where=" AND ".join(conditions) or "TRUE",
+                freq=freq,
+                as_of_day=as_of_day,
+                as_of_period=as_of_period,
+                netted=plan.n_negative > 0 and returns == "net",
+                activity=None if activity_window is None else (as_of_day, activity_window),
+                job_columns=job_columns,
+                product=None if need is None else _q(product),
+                need=need,
+                rescan=rescan and len(passes) == 1,
             )
-        if returns == "exclude":
-            notices.append(notice_excluded_returns(n_negative))
-    n_excluded = n_negative if returns == "exclude" else 0
-    n_kept = n_rows - n_any_null - n_far - n_late - n_excluded
-    if n_kept == 0:
-        notify(_FUNC, notices, stacklevel=_STACK)
-        raise EmptyInputError(
-            f"{_FUNC}: no transactions left on or before as_of {as_of_text} after filtering."
-        )
+            tables.append(_run(rel, sql).to_arrow_table())
+        return _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
 
-    # --- the summary ------------------------------------------------------------------------
-    filters = [valid_sql] if counts else []
-    if n_late or n_far:
-        filters.append(f"NOT ({late_sql})")
-    if n_excluded:
-        filters.append(f"{amount_sql} >= 0")
-    key = _id_key(cust, types[cust], id_facts)
-    as_of_period = _period(str(as_of_day), freq)
-    n_parts = partitions if partitions is not None else -(-n_kept // ROWS_PER_PASS)
-    passes = _passes(rel, key, " AND ".join(filters) or "TRUE", n_parts)
-    tables = []
-    for part in passes:
-        conditions = list(filters)
-        if part:  # the customers of one range (or hash partition) of ids per pass
-            conditions.append(part)
-        sql = _summary_sql(
-            cust=key,
-            day=day_sql,
-            amount=amount_sql,
-            profit=None if profit is None else nums[profit],
-            order=None if order is None else _q(order),
-            where=" AND ".join(conditions) or "TRUE",
-            freq=freq,
-            as_of_day=as_of_day,
-            as_of_period=as_of_period,
-            netted=n_negative > 0 and returns == "net",
-            activity=None if activity_window is None else (as_of_day, activity_window),
-            job_columns=job_columns,
-            product=None if need is None else _q(product),
-            need=need,
-            rescan=rescan and len(passes) == 1,
-        )
-        tables.append(_run(rel, sql).to_arrow_table())
-    table = _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
-    del tables
+    plan = None if facts is None else clean_plan(rel, cols, facts, as_of_parsed)
+    table = None if plan is None else summary(plan)
+    if table is not None and not finite_totals(table):
+        table = None  # a NaN or infinite amount: the full checks say what to do
+    if plan is None or table is None:
+        plan = validate(rel, cols, as_of_parsed, dropna=dropna, returns=returns)
+        table = summary(plan)
     result = _to_pandas(table, customer_col, profit is not None)
+    del table
 
     result = finish(
         result,
         stacklevel=_STACK + 1,  # one frame more: finish
-        notices=notices,
-        n_negative=n_negative,
+        notices=plan.notices,
+        n_negative=plan.n_negative,
         returns=returns,
-        as_of_day=as_of_day,
+        as_of_day=plan.as_of_day,
         freq=freq,
     )
     totals = {c: result[c].to_numpy() for c in ("revenue", "profit") if c in result}
@@ -635,7 +481,7 @@ def _summarize(
     if activity_window is not None:
         result.attrs[ACTIVITY_WINDOW_ATTR] = int(activity_window)
     if need is not None:
-        where = " AND ".join(filters) or "TRUE"
+        where = " AND ".join(plan.filters) or "TRUE"
         result.attrs[NEED_NOTES_ATTR] = _need_notes(rel, need[0], _q(product), where)
     return result
 
@@ -706,29 +552,6 @@ GROUP BY ALL ORDER BY unmatched DESC, b.k NULLS FIRST
     }
 
 
-def _id_facts(
-    rel: duckdb.DuckDBPyRelation, col: str, dtype: str, stats: dict[str, Any]
-) -> dict[str, Any]:
-    """How the ids of `col` are normalised, as :func:`kamseg.transactions.customer_codes`
-    does, from the aggregates of :func:`_id_checks` (`stats`) and, only for ids that need
-    it, a second look at the rows: ``n_stripped``, the distinct text ids with surrounding
-    spaces; ``whole_text``, whether every text id reads as a whole number and some have a
-    ".0" ("17850.0"); ``whole_float``, whether every float id is a whole number."""
-    q = _q(col)
-    facts = {"n_stripped": 0, "whole_text": False, "whole_float": bool(stats.get("whole_float"))}
-    if dtype not in _TEXT:
-        return facts
-    if stats["n_spaced"]:
-        sql = f"SELECT count(DISTINCT {q}) FROM {_VIEW} WHERE {_spaced(q)}"
-        facts["n_stripped"] = int(_run(rel, sql).fetchall()[0][0])
-    # some id holds ".0" (ids of spaces only are null): look closer
-    if stats["n_dot_zero"]:
-        whole = f"regexp_full_match({_trim(q)}, {_lit(WHOLE_NUMBER_TEXT)})"
-        sql = f"SELECT bool_and({whole}) FROM {_VIEW} WHERE NOT ({q} IS NULL OR {_blank(q)})"
-        facts["whole_text"] = bool(_run(rel, sql).fetchall()[0][0])
-    return facts
-
-
 def _to_pandas(table: Any, customer_col: Hashable, has_profit: bool) -> pd.DataFrame:
     cols = {name: table.column(name) for name in table.column_names}
     ids = cols.pop("c").to_pandas()
@@ -764,7 +587,7 @@ def sample_rows(
     :data:`~kamseg.summary._common.SAMPLE_BUCKETS` buckets that fit in `max_rows` rows, as
     pandas, with only the `columns` present. Returns the rows, the rows of `source` and
     the rows sampled."""
-    rel, opened, _ = _relation(source, None, columns)
+    rel, opened, _, _ = _relation(source, None, columns)
     try:
         bucket = f"hash({_q(customer_col)}) % {SAMPLE_BUCKETS}"
         counts = _run(rel, f"SELECT {bucket}, count(*) FROM {_VIEW} GROUP BY 1").fetchall()

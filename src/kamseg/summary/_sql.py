@@ -1,11 +1,12 @@
 """The SQL texts of the DuckDB summary (and the constants its Spark twin shares).
 
-Split from :mod:`kamseg.summary._duckdb`, which runs them: quoting, period numbers, the
-customer-id cleaning expressions, the far-date rule on the rows per day, and the two summary
-queries (without and with netted returns). They are the SQL twins of the rules of
-:mod:`kamseg.transactions` (:func:`~kamseg.transactions.customer_codes`,
-:func:`~kamseg.transactions.purchase_periods`, :func:`~kamseg.transactions.net_sums`); the
-far-date rule is the pandas path's own (:func:`~kamseg.transactions.default_as_of_per_day`).
+Split from :mod:`kamseg.summary._duckdb`, which runs them: quoting, period numbers, the day
+and number expressions of the input's columns, the customer-id cleaning expressions, the
+far-date rule on the rows per day, and the two summary queries (without and with netted
+returns). They are the SQL twins of the rules of :mod:`kamseg.transactions`
+(:func:`~kamseg.transactions.customer_codes`, :func:`~kamseg.transactions.purchase_periods`,
+:func:`~kamseg.transactions.net_sums`); the far-date rule is the pandas path's own
+(:func:`~kamseg.transactions.default_as_of_per_day`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _is_nan(expr: str) -> str:
+    """SQL test that a float is NaN, also in a WHERE clause on Parquet files: DuckDB (2.0)
+    prunes ``WHERE isnan(x)`` with the column's min/max statistics, which leave NaN out, so
+    the rows of a NaN stored as a value were kept by ``NOT isnan(x)``; ``isfinite`` and
+    ``isinf`` are not pruned so."""
+    return f"(NOT isfinite({expr}) AND NOT isinf({expr}))"
+
+
 def _period(day: str, freq: str) -> str:
     if freq == "D":
         return day
@@ -95,8 +104,8 @@ def _id_checks(col: str, dtype: str) -> tuple[str, dict[str, str]]:
         }
     if dtype in FLOAT_TYPES:
         whole = f"abs({q}) < {MAX_EXACT_FLOAT} AND {q} = trunc({q})"
-        return f"({q} IS NULL OR isnan({q}))", {
-            "whole_float": f"bool_and({whole}) FILTER (WHERE NOT isnan({q}))"
+        return f"({q} IS NULL OR {_is_nan(q)})", {
+            "whole_float": f"bool_and({whole}) FILTER (WHERE NOT {_is_nan(q)})"
         }
     return f"{q} IS NULL", {}
 
@@ -149,6 +158,30 @@ def far_dates_per_day(per_day: list[Any]) -> tuple[DefaultAsOf, int]:
     d, n, n_neg = d[order], n[order], n_neg[order]
     rule = default_as_of_per_day(d, n)
     return rule, int(n_neg[d > rule.as_of_day].sum())
+
+
+def _day_expr(col: str, dtype: str, zone: str | None) -> tuple[str, bool] | None:
+    """SQL day number (days since 1970-01-01) of a date column; (expr, is_text)."""
+    q = _q(col)
+    if dtype == "DATE":
+        return f"({q} - {_EPOCH})", False
+    if "WITH TIME ZONE" in dtype:
+        return f"(CAST(timezone({_lit(zone or 'UTC')}, {q}) AS DATE) - {_EPOCH})", False
+    if dtype.startswith("TIMESTAMP"):
+        return f"(CAST({q} AS DATE) - {_EPOCH})", False
+    if dtype in TEXT_TYPES:
+        return f"(CAST(TRY_CAST({q} AS TIMESTAMP) AS DATE) - {_EPOCH})", True
+    return None
+
+
+def _num_expr(col: str, dtype: str) -> tuple[str, bool] | None:
+    """SQL float64 value of a numeric column; (expr, is_text)."""
+    q = _q(col)
+    if dtype in NUMBER_TYPES or dtype.startswith("DECIMAL"):
+        return f"CAST({q} AS DOUBLE)", False
+    if dtype in TEXT_TYPES:
+        return f"TRY_CAST(trim({q}) AS DOUBLE)", True
+    return None
 
 
 def _snap(net: str, gross: str) -> str:
