@@ -196,6 +196,30 @@ def test_segment_on_duckdb_labels_need_with_the_pandas_notices(data, tmp_path):
     pd.testing.assert_frame_equal(tables[1], tables[0])
 
 
+def test_need_labelled_in_blocks_of_customers_as_at_once(data, tmp_path, monkeypatch):
+    """An engine job labels the need level of its customers in blocks (memory): the table,
+    its attrs and the notices (each once) are those of one block."""
+    from kamseg import _job
+
+    tx = _messy(data)
+    path = tmp_path / "tx.parquet"
+    tx.to_parquet(path)
+    config = SegmentConfig(steps=("rfm", "classes"), order_col="order_id", engine="duckdb")
+    runs = []
+    for block in (1_000_000, 97):
+        monkeypatch.setattr(_job, "_NEED_BLOCK", block)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = kamseg.segment(path, catalog=data.catalog, config=config)
+        runs.append((table, [str(w.message) for w in caught]))
+    (whole, said), (blocks, said_blocks) = runs
+    assert said_blocks == said
+    assert any("not in the catalogue" in n for n in said)
+    pd.testing.assert_frame_equal(blocks, whole, check_exact=True)
+    assert blocks.attrs == whole.attrs
+    assert whole["latent_needs"].notna().sum() > 50
+
+
 def test_a_model_labels_need_on_an_engine_input(data):
     """A model fitted in pandas, applied to an Arrow table (read by DuckDB): the need level
     from the engine's sums equals the model applied to the rows in pandas."""

@@ -24,6 +24,7 @@ from kamseg._segment_inputs import (
     aligned_master,
     aligned_side,
     master_columns,
+    until_as_of,
 )
 from kamseg._state import state
 from kamseg._types import (
@@ -35,7 +36,7 @@ from kamseg._types import (
     Freq,
     NeedMap,
 )
-from kamseg._validation import reindexed, to_datetime, warn
+from kamseg._validation import reindexed, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import ConfigError, KamsegError, KamsegWarning
 from kamseg.lifecycle import LifecycleThresholds
@@ -66,6 +67,9 @@ _MIN_CHURN_WINDOW = 30
 
 #: Days of a year, for the cost to serve (yearly) over a customer's tenure.
 _YEAR_DAYS = 365.25
+
+#: Customers whose need level an engine job labels at once (memory).
+_NEED_BLOCK = 1_000_000
 
 
 @state("_job.ClvFit")
@@ -184,8 +188,8 @@ class Job:
         complaints = aligned_side(complaints, table, config.customer_col, "complaints")
         # rows after as_of left out once, here, with one notice (not once per step)
         side_date_col = config.side_date_col or config.date_col  # surveys, complaints
-        surveys = _until_as_of(surveys, "surveys", side_date_col, attrs.get("as_of"))
-        complaints = _until_as_of(complaints, "complaints", side_date_col, attrs.get("as_of"))
+        surveys = until_as_of(surveys, "surveys", side_date_col, attrs.get("as_of"))
+        complaints = until_as_of(complaints, "complaints", side_date_col, attrs.get("as_of"))
         if master is not None:
             table, master = self._join_master(table, master, attrs)
         table = self.read_job_columns(table)
@@ -613,8 +617,15 @@ class Job:
         columns where the classes put them (after the lifecycle's)."""
         need = self.fits["classes"].need
         assert need is not None and self.need_inputs is not None
-        try:
-            labelled = need.label_engine(table, self.need_inputs)
+        try:  # in blocks of customers (memory: the latent needs' search), the same bits
+            blocks = []
+            for at in range(0, max(len(table), 1), _NEED_BLOCK):
+                with warnings.catch_warnings():
+                    if at:  # the notices of unmatched rows: once
+                        warnings.simplefilter("ignore", KamsegWarning)
+                    blocks.append(
+                        need.label_engine(table.iloc[at : at + _NEED_BLOCK], self.need_inputs)
+                    )
         except ConfigError:
             raise
         except KamsegError as exc:  # the other classes stand: only the need level is left out
@@ -624,12 +635,13 @@ class Job:
             )
             warn(f"{_FUNC}: {reason}", stacklevel=4)
             return table
-        new = [c for c in labelled.columns if c not in table.columns]
+        new = [c for c in blocks[0].columns if c not in table.columns]
+        labelled = pd.concat([b[new] for b in blocks]) if len(blocks) > 1 else blocks[0][new]
         cols = list(table.columns)
         after = [i for i, c in enumerate(cols) if str(c).startswith("lifecycle_")]
         at = after[-1] + 1 if after else len(cols)
-        out: pd.DataFrame = labelled[[*cols[:at], *new, *cols[at:]]]
-        return out
+        out: pd.DataFrame = table.assign(**{c: labelled[c] for c in new})
+        return out[[*cols[:at], *new, *cols[at:]]]
 
     def churn_on_engine(self, table: pd.DataFrame, tx: Any) -> pd.DataFrame:
         """`table` with the churn probability of the churn part, the customers of an
@@ -728,30 +740,6 @@ def _margin_so_far(table: pd.DataFrame) -> np.ndarray:
     profit = table["profit"].to_numpy()
     margin = np.where(positive, profit / np.where(positive, revenue, 1), 0.0)
     return np.minimum(margin, 1.0)
-
-
-def _until_as_of(
-    frame: pd.DataFrame | None, arg: str, date_col: Any, as_of: Any
-) -> pd.DataFrame | None:
-    """`frame` (surveys, complaints) without its rows dated after `as_of`, with one notice;
-    unreadable or null dates are left to the steps, which report them."""
-    if frame is None or as_of is None or date_col not in frame.columns or not len(frame):
-        return frame
-    try:
-        dates = to_datetime(frame[date_col], func=_FUNC, col=str(date_col))
-    except KamsegError:
-        return frame
-    day = dates.to_numpy().astype("datetime64[D]")
-    later = ~np.isnat(day) & (day > np.datetime64(pd.Timestamp(as_of).date(), "D"))
-    if not later.any():
-        return frame
-    warn(
-        f"{_FUNC}: excluded {int(later.sum())} row(s) of `{arg}` dated after as_of "
-        f"{pd.Timestamp(as_of).date()}.",
-        stacklevel=6,  # segment's (or SegmentModel.apply's) caller
-    )
-    kept: pd.DataFrame = frame[~later]
-    return kept
 
 
 def _on_daily(

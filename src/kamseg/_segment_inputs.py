@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from kamseg._ids import align_ids
-from kamseg._validation import check_frame, examples, warn
+from kamseg._validation import check_frame, examples, to_datetime, warn
 from kamseg.config import SegmentConfig
-from kamseg.errors import ColumnNotFoundError, ConfigError, SchemaError
+from kamseg.errors import ColumnNotFoundError, ConfigError, KamsegError, SchemaError
 
 __all__ = [
     "STEP_COLUMNS",
@@ -26,6 +26,7 @@ __all__ = [
     "indexed_master",
     "master_columns",
     "progress_callback",
+    "until_as_of",
 ]
 
 _FUNC = "segment"
@@ -224,3 +225,27 @@ def progress_callback(progress: Any) -> Progress:
         f"{_FUNC}: `progress` must be True, False, None or a function of one message; got "
         f"{type(progress).__name__}."
     )
+
+
+def until_as_of(
+    frame: pd.DataFrame | None, arg: str, date_col: Any, as_of: Any
+) -> pd.DataFrame | None:
+    """`frame` (surveys, complaints) without its rows dated after `as_of`, with one notice;
+    unreadable or null dates are left to the steps, which report them."""
+    if frame is None or as_of is None or date_col not in frame.columns or not len(frame):
+        return frame
+    try:
+        dates = to_datetime(frame[date_col], func=_FUNC, col=str(date_col))
+    except KamsegError:
+        return frame
+    day = dates.to_numpy().astype("datetime64[D]")
+    later = ~np.isnat(day) & (day > np.datetime64(pd.Timestamp(as_of).date(), "D"))
+    if not later.any():
+        return frame
+    warn(
+        f"{_FUNC}: excluded {int(later.sum())} row(s) of `{arg}` dated after as_of "
+        f"{pd.Timestamp(as_of).date()}.",
+        stacklevel=6,  # segment's (or SegmentModel.apply's) caller
+    )
+    kept: pd.DataFrame = frame[~later]
+    return kept
