@@ -8,6 +8,8 @@ its bits.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -195,3 +197,101 @@ def test_ascending_sums_of_no_rows() -> None:
     got = fn._ascending_sums(np.empty(0, dtype=np.int64), np.empty(0), 3)
     assert got.dtype == np.float64
     assert got.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ascending_sums_of_whole_cents(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    # amounts in whole cents (prices) are ordered by their cents, without hashing, and read
+    # back in chunks of whole cells (one cell longer than a chunk): the plain sums, bit for
+    # bit, from any row order
+    monkeypatch.setattr(fn, "_CHUNK_ROWS", 7)
+    rng = np.random.default_rng(seed)
+    size, m = 30, 500
+    cell = np.where(rng.random(m) < 0.1, 4, rng.integers(0, size, m))  # cell 4: ~60 rows
+    prices = [0.1, 0.2, 0.3, -0.3, 22.89, -0.0, 0.0, 1234.56, -7.25, 1e9 + 0.01]
+    amount = np.where(
+        rng.random(m) < 0.5, rng.choice(prices, m), np.round(rng.normal(0, 500, m), 2)
+    )
+    hashing: list[int] = []
+    factorize = pd.factorize
+
+    def spy(values: np.ndarray, **kw: object) -> tuple[np.ndarray, np.ndarray]:
+        hashing.append(values.size)
+        return factorize(values, **kw)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(fn.pd, "factorize", spy)
+    expected = np.zeros(size)
+    for c in range(size):
+        total = 0.0
+        for value in sorted(amount[cell == c].tolist()):
+            total += value
+        expected[c] = total
+    got = fn._ascending_sums(cell, amount, size)
+    assert not hashing
+    np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64))
+    perm = rng.permutation(m)
+    key = cell[perm].astype(np.int64)
+    again = fn._ascending_sums(key, amount[perm], size, overwrite=True)
+    np.testing.assert_array_equal(again.view(np.int64), got.view(np.int64))
+
+
+def test_whole_cents() -> None:
+    # the least number of cents and the bits of the span above it: -1.50 .. 2.00 is
+    # -150 .. 200 cents, 350 above the least, 9 bits
+    assert fn._whole_cents(np.array([0.25, -1.5, 2.0, -0.0])) == (-150, 9)
+    assert fn._whole_cents(np.array([3.0, 3.0])) == (300, 0)
+    assert fn._whole_cents(np.array([0.1, 0.125])) is None  # an eighth of a cent more
+    assert fn._whole_cents(np.array([0.1, 1e12])) is None  # too large to rank by cents
+    assert fn._whole_cents(np.array([1.0, np.inf])) is None
+    assert fn._whole_cents(np.empty(0)) is None
+
+
+@pytest.mark.parametrize("chunk", [3, 1 << 20])
+def test_need_measures_are_highest_level_and_category_profile(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # read a few rows at a time, the same levels, profiles and notices as the rows matched
+    # once (catalog_rows), their highest level and their profile
+    monkeypatch.setattr(fn, "_CHUNK_ROWS", chunk)
+    rng = np.random.default_rng(4)
+    m = 300
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 25, m),
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, m), "D"),
+            "amount": rng.choice([5.0, -5.0, 2.5, 0.1, 0.2, 0.3, 19.99], m),
+            "product": rng.choice(["a", "b", "c", "nocat", "unknown", None], m),
+        }
+    )
+    catalog = pd.DataFrame(
+        {
+            "product": ["a", "b", "c", "nocat"],
+            "category": ["A", "B", "A", None],
+            "need_level": ["basic", "latent", "expected", "latent"],
+        }
+    )
+    cat = read_catalog(
+        catalog, func="t", key_col="product", level_col="need_level", category_col="category"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        prepared = kamseg.prepare_transactions(tx, product_col="product", dropna=True)
+        index = pd.Index(np.arange(22), name="customer_id")  # 22, 23, 24: not in the table
+        positions = prepared.positions(index, func="t")
+    with warnings.catch_warnings(record=True) as expected_notices:
+        warnings.simplefilter("always")
+        rows = catalog_rows(prepared, positions, 22, cat, func="t")
+        expected = category_profile(rows, cat, func="t")
+    with warnings.catch_warnings(record=True) as notices:
+        warnings.simplefilter("always")
+        levels, got = fn.need_measures(prepared, positions, 22, cat, func="t", spend=True)
+    assert [str(w.message) for w in notices] == [str(w.message) for w in expected_notices]
+    assert len(notices) == 2  # unknown products (and nulls), products without a category
+    np.testing.assert_array_equal(levels, fn.highest_level(rows, cat))
+    assert got is not None
+    np.testing.assert_array_equal(got.profile.view(np.int64), expected.profile.view(np.int64))
+    np.testing.assert_array_equal(got.bought, expected.bought)
+    with pytest.warns(KamsegWarning, match="excluded 85 transaction"):  # the first notice only
+        levels_only, none = fn.need_measures(prepared, positions, 22, cat, func="t", spend=False)
+    assert none is None
+    np.testing.assert_array_equal(levels_only, levels)

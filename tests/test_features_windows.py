@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import kamseg
 from kamseg.errors import ConfigError, KamsegWarning
+from kamseg.features import _windows as windows
 from kamseg.features._windows import window_activity
 from kamseg.transactions import NET_TOLERANCE, purchase_periods
 
@@ -94,3 +97,110 @@ def test_periods_are_those_of_purchase_periods(seed: int) -> None:
     assert (~got[3]).any()  # some pairs are cancelled by returns
     empty = purchase_periods(code[:0], period[:0], amount[:0])
     assert [a.size for a in empty] == [0, 0, 0, 0]
+
+
+def _plain_activity(
+    customer: list[int], age: list[int], amount: list[float], order: list[int] | None, window: int
+) -> dict[str, list[float]]:
+    """The window rules, one row at a time (customers 0..n-1 are wanted, -1 is not): spend
+    summed in row order from 0.0; a (customer, day) or (customer, order) pair counts unless
+    it has a negative row and a net <= 0 (a net within 1e-9 of its absolute amounts is 0);
+    without order ids, each row >= 0 is an order; the tenure covers both windows when a row
+    is at least two windows old."""
+    n = max(customer) + 1
+    out: dict[str, list[float]] = {
+        k: [0.0] * n for k in ("spend_recent", "spend_previous", "days_recent", "days_previous")
+    }
+    out["orders"] = [0] * n  # type: ignore[list-item]
+    out["covers"] = [False] * n  # type: ignore[list-item]
+    pairs: dict[tuple[int, int, str], list[float]] = {}
+    for i, (c, a, x) in enumerate(zip(customer, age, amount, strict=True)):
+        if c < 0 or a < 0:
+            continue
+        if a >= 2 * window:
+            out["covers"][c] = True  # type: ignore[call-overload]
+            continue
+        out["spend_recent" if a < window else "spend_previous"][c] += x
+        pairs.setdefault((c, a, "day"), []).append(x)
+        if order is not None:
+            pairs.setdefault((c, order[i], "order"), []).append(x)
+        elif x >= 0:
+            out["orders"][c] += 1
+    for (c, k, kind), xs in pairs.items():
+        net = 0.0
+        for x in xs:
+            net += x
+        if abs(net) <= 1e-9 * sum(abs(x) for x in xs):
+            net = 0.0
+        if net > 0 or min(xs) >= 0:
+            if kind == "order":
+                out["orders"][c] += 1
+            else:
+                out["days_recent" if k < window else "days_previous"][c] += 1.0
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_window_activity_is_the_plain_rule_in_any_chunks(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rows read a few at a time give what one pass over every row gives, with and without
+    # returns (the days of a window without a return are counted without netting), with
+    # and without order ids
+    rng = np.random.default_rng(seed)
+    m, n, window = 400, 12, 7
+    as_of = pd.Timestamp("2024-06-30")
+    customer = rng.integers(0, n + 2, m)  # the last two are not wanted
+    age = rng.integers(0, 3 * window, m)
+    amount = rng.choice([1.0, 2.5, 0.1, 0.2, 0.3, 1e16, 7.25], m)
+    if seed % 2:  # returns: some cancel their day or their order in full
+        amount = amount * rng.choice([1.0, 1.0, -1.0], m)
+    order = rng.integers(0, 60, m)
+    tx = pd.DataFrame(
+        {
+            "customer_id": customer,
+            "date": as_of - pd.to_timedelta(age, unit="D"),
+            "amount": amount,
+            "order_id": order,
+        }
+    )
+    with_orders = seed % 4 >= 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)  # the returns' notice
+        prepared = kamseg.prepare_transactions(
+            tx, as_of=as_of, order_col="order_id" if with_orders else None
+        )
+    index = pd.Index(rng.permutation(n), name="customer_id")
+    positions = np.asarray(index.get_indexer(prepared.ids), dtype=np.int64)
+    monkeypatch.setattr(windows, "_CHUNK_ROWS", int(rng.integers(1, 50)))
+    got = window_activity(prepared, positions, n, window=window)
+    row = positions[prepared.code].tolist()
+    expected = _plain_activity(
+        row,
+        (prepared.as_of_day - prepared.day).tolist(),
+        prepared.amount.tolist(),
+        prepared.order.tolist() if prepared.order is not None else None,
+        window,
+    )
+    for name, values in expected.items():
+        assert getattr(got, name).tolist() == values, name  # equal bits, not close
+    assert got.days_recent.dtype == got.spend_recent.dtype == np.float64
+    assert got.orders.dtype == np.int64
+    assert got.covers.dtype == bool
+
+
+def test_window_activity_with_many_customers_on_one_output_row() -> None:
+    # positions need not be one-to-one: rows of two customers on one output row add up
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "c"],
+            "date": pd.to_datetime(["2024-06-30", "2024-06-30", "2024-06-25", "2024-06-29"]),
+            "amount": [1.0, 2.0, 4.0, 8.0],
+        }
+    )
+    prepared = kamseg.prepare_transactions(tx, as_of="2024-06-30")
+    positions = np.array([0, 0, -1])  # a and b on row 0, c not wanted
+    got = window_activity(prepared, positions, 1, window=10)
+    assert got.spend_recent.tolist() == [7.0]
+    assert got.days_recent.tolist() == [2.0]  # one day shared by a and b, and day -5
+    assert got.orders.tolist() == [3]

@@ -371,3 +371,78 @@ def test_customers_who_buy_every_category_are_not_scored(
         nl.knn_scores(x[full], x[full] > 0, n_neighbors=4, max_reference=None, seed=0), 0.0
     )
     assert sent == []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tree_kernel_in_small_chunks_is_the_brute_force(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # the KD-tree path, its queries in grid order, a few at a time (searched, weighed and
+    # gathered in pieces), gives the brute force's scores bit for bit: no query's scores
+    # depend on the others it goes through with
+    if not nl._exact_products(5):
+        pytest.skip("this BLAS rounds small products differently: the brute force is kept")
+    rng = np.random.default_rng(seed)
+    x = rng.gamma(1.0, 1.0, (700, 5)) * (rng.random((700, 5)) < 0.6)
+    x[np.arange(700), rng.integers(0, 5, 700)] += 1.0
+    x[:100] = tied_profiles(rng, 100, 5, "spend")  # and shared profiles, ties
+    x /= x.sum(axis=1, keepdims=True)
+    ref, inv, count = nl.reference_profiles(x[:250])
+    own = np.full(700, -1)
+    own[:250] = inv  # reference customers, some with a lone profile
+    assert (count[inv] == 1).any()
+    bought = ref > 0
+    keep = ~(x > 0).all(axis=1)
+    queries, self_col = np.ascontiguousarray(x[keep]), own[keep]
+    brute = nl._knn_kernel(queries, self_col, ref, count, bought, 6)
+    monkeypatch.setattr(nl, "_CHUNK_CELLS", 7 * 5 * 40)  # chunks of 40 queries
+    monkeypatch.setattr(nl, "_GATHER_CELLS", 7 * 5 * 3)  # flags of 3 queries at a time
+    monkeypatch.setattr(nl, "_BLOCK", 8)
+    slow: list[int] = []
+    knn = nl._knn_kernel
+
+    def spy(q: np.ndarray, *args: object) -> np.ndarray:
+        slow.append(q.shape[0])
+        return knn(q, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nl, "_knn_kernel", spy)
+    tree = nl._tree_kernel(queries, self_col, ref, count, bought, 6)
+    np.testing.assert_array_equal(tree.view(np.int64), brute.view(np.int64))
+    assert sum(slow) < queries.shape[0] // 2  # most went through the KD-tree path
+
+
+def test_distinct_rows_with_an_id_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rows of floats with an int64 column beside them: first-seen order, 0.0 equal to
+    # -0.0, as a dict of tuples has it; and the same after a key collision
+    rng = np.random.default_rng(8)
+    a = rng.choice([0.0, -0.0, 0.5, 1.0], size=(400, 2))
+    ids = rng.integers(-1, 3, 400)
+    seen: dict[tuple[float, float, int], int] = {}
+    first: list[int] = []
+    inverse: list[int] = []
+    for i, (row, k) in enumerate(zip(a.tolist(), ids.tolist(), strict=True)):
+        key = (row[0], row[1], k)
+        if key not in seen:
+            seen[key] = len(seen)
+            first.append(i)
+        inverse.append(seen[key])
+    monkeypatch.setattr(nl, "_CHUNK_ROWS_DISTINCT", 7)
+    got_first, got_inverse = nl._distinct_rows(a, ids)
+    assert got_first.tolist() == first
+    assert got_inverse.tolist() == inverse
+    monkeypatch.setattr(nl, "_MIX", np.uint64(0))  # every row on one key: found, redone
+    got_first, got_inverse = nl._distinct_rows(a, ids)
+    assert got_first.tolist() == first
+    assert got_inverse.tolist() == inverse
+
+
+def test_grid_order_puts_each_cell_together() -> None:
+    # a permutation of the queries in which the queries of a grid cell are contiguous
+    rng = np.random.default_rng(2)
+    unit = rng.dirichlet(np.ones(3), 500)
+    unit /= np.sqrt((unit * unit).sum(axis=1, keepdims=True))
+    order = nl._grid_order(unit)
+    assert sorted(order.tolist()) == list(range(500))
+    cells = [tuple(c) for c in np.minimum((unit[order] * nl._GRID).astype(int), nl._GRID - 1)]
+    runs = [c for i, c in enumerate(cells) if i == 0 or c != cells[i - 1]]
+    assert len(runs) == len(set(cells))

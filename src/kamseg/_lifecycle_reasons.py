@@ -123,7 +123,9 @@ VARIANT_STAGE: Mapping[str, int] = {
 
 
 # Reasons are built with pyarrow's string kernels (a core dependency, imported on first
-# use): one vectorised pass per template instead of a Python loop over customers.
+# use): one vectorised pass per template instead of a Python loop over customers. Their
+# buffers come from the system allocator (`_pool`), not from pyarrow's default pool, which
+# maps fresh memory for them: the system allocator reuses the pages numpy just freed.
 
 
 def _arrow() -> tuple[Any, Any]:
@@ -134,21 +136,36 @@ def _arrow() -> tuple[Any, Any]:
     return pa, pc
 
 
+def _pool() -> Any:
+    """The memory pool of the reason arrays: the system allocator's."""
+    pa, _ = _arrow()
+    return pa.system_memory_pool()
+
+
+def _text(value: str) -> Any:
+    """A text scalar of the type of the reason arrays: large_string, the type pandas keeps
+    text in (pandas would copy string arrays into it)."""
+    pa, _ = _arrow()
+    return pa.scalar(value, pa.large_string())
+
+
 def _int_text(x: np.ndarray) -> Any:
     pa, pc = _arrow()
-    return pc.cast(pa.array(np.rint(x).astype(np.int64)), pa.string())
+    return pc.cast(pa.array(np.rint(x).astype(np.int64)), pa.large_string(), memory_pool=_pool())
 
 
 def _float_text(x: np.ndarray, decimals: int) -> Any:
     """Rounded numbers without trailing zeros: 4.1, 4, 0.35."""
     pa, pc = _arrow()
-    return pc.cast(pa.array(np.round(x, decimals) + 0.0), pa.string())
+    return pc.cast(pa.array(np.round(x, decimals) + 0.0), pa.large_string(), memory_pool=_pool())
 
 
 def _amount_text(x: np.ndarray) -> Any:
     """Amounts: whole numbers from 100 up, else two decimals at most (12.5, 0.99)."""
     pa, pc = _arrow()
-    return pc.if_else(pa.array(np.abs(x) >= 100), _int_text(x), _float_text(x, 2))
+    return pc.if_else(
+        pa.array(np.abs(x) >= 100), _int_text(x), _float_text(x, 2), memory_pool=_pool()
+    )
 
 
 def reason_fields(
@@ -170,7 +187,7 @@ def reason_fields(
     """Formatters of the reason fields for the customers at positions `rows`
     (`thresholds`: the :class:`kamseg.lifecycle.LifecycleThresholds` in use).
 
-    Each returns a pyarrow string array (one value per row) or a plain string.
+    Each returns a pyarrow large_string array (one value per row) or a plain string.
     """
     pa, pc = _arrow()
     th = thresholds
@@ -179,12 +196,14 @@ def reason_fields(
         if p_alive is None:
             return ""
         lead = "; P(alive) " if en else "；存活概率 P(alive) "
-        return pc.binary_join_element_wise(lead, _float_text(p_alive[rows], 2), "")
+        return pc.binary_join_element_wise(
+            _text(lead), _float_text(p_alive[rows], 2), _text(""), memory_pool=_pool()
+        )
 
     def signed() -> Any:
         v = np.rint(trend[rows] * 100)
-        sign = pc.if_else(pa.array(v > 0), "+", "")
-        return pc.binary_join_element_wise(sign, _int_text(v), "")
+        sign = pc.if_else(pa.array(v > 0), _text("+"), _text(""), memory_pool=_pool())
+        return pc.binary_join_element_wise(sign, _int_text(v), _text(""), memory_pool=_pool())
 
     p_limit = th.churn_p_alive if name.startswith("churned") else th.decline_p_alive
     return {
@@ -208,7 +227,7 @@ def reason_fields(
 
 
 def render(template: str, fields: Mapping[str, Callable[[], Any]], size: int) -> Any:
-    """Fill `template` for `size` customers: a pyarrow string array."""
+    """Fill `template` for `size` customers: a pyarrow large_string array."""
     pa, pc = _arrow()
     parts: list[Any] = []
     for literal, field, _, _ in string.Formatter().parse(template):
@@ -216,18 +235,27 @@ def render(template: str, fields: Mapping[str, Callable[[], Any]], size: int) ->
             parts.append(literal)
         if field is not None:
             parts.append(fields[field]())
-    base = pa.DictionaryArray.from_arrays(
-        pa.array(np.zeros(size, dtype=np.int32)), pa.array([""], pa.string())
-    ).dictionary_decode()
-    return pc.binary_join_element_wise(base, *parts, "")
+    parts = [_text(part) if isinstance(part, str) else part for part in parts]
+    # `size` empty texts (the templates without a field are literals alone)
+    base = pc.take(
+        pa.array([""], pa.large_string()),
+        pa.array(np.zeros(size, dtype=np.int32)),
+        memory_pool=_pool(),
+    )
+    return pc.binary_join_element_wise(base, *parts, _text(""), memory_pool=_pool())
 
 
 def reasons(pieces: list[tuple[np.ndarray, Any]], n: int) -> Any:
     """Scatter per-variant reason arrays (rows, texts) into one column of `n` values."""
-    pa, _ = _arrow()
+    pa, pc = _arrow()
     rows = np.concatenate([r for r, _ in pieces]) if pieces else np.empty(0, np.int64)
-    texts = pa.concat_arrays([x for _, x in pieces]) if pieces else pa.array([], pa.string())
+    texts = (
+        pa.concat_arrays([x for _, x in pieces], memory_pool=_pool())
+        if pieces
+        else pa.array([], pa.large_string())
+    )
     position = np.empty(n, dtype=np.int64)
     position[rows] = np.arange(rows.size)
-    # to pandas: the default string dtype on pandas 3 (``str``), object on pandas 2
-    return texts.take(pa.array(position)).to_pandas().array
+    # to pandas: the default string dtype on pandas 3 (``str``, kept as large_string: no
+    # copy), object on pandas 2
+    return pc.take(texts, pa.array(position), memory_pool=_pool()).to_pandas().array

@@ -247,18 +247,21 @@ class NeedLevelFit:
     def label(
         self,
         customers: pd.DataFrame,
-        rows: CatalogRows,
+        rows: CatalogRows | None,
         cat: Catalog,
         *,
         func: str,
         stacklevel: int,
         prof: CategoryProfile | None = None,
+        levels: np.ndarray | None = None,
     ) -> pd.DataFrame:
-        """The output columns from the matched rows (and the profiles, if computed)."""
+        """The output columns from the matched rows (and the highest levels and profiles,
+        if computed: then `rows` may be None)."""
 
         def spend_profile() -> CategoryProfile:
             if prof is not None:
                 return prof
+            assert rows is not None
             return category_profile(
                 rows,
                 cat,
@@ -268,7 +271,10 @@ class NeedLevelFit:
                 stacklevel=stacklevel + 3,  # label, _labelled, spend_profile
             )
 
-        return self._labelled(customers, highest_level(rows, cat), spend_profile)
+        if levels is None:
+            assert rows is not None
+            levels = highest_level(rows, cat)
+        return self._labelled(customers, levels, spend_profile)
 
     def engine_map(self) -> NeedMap:
         """The fitted catalogue as an engine matches rows to it (:func:`kamseg.segment` on

@@ -21,6 +21,7 @@ use a matrix-vector product, which rounds differently), and every reduction is p
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,10 @@ __all__ = [
 _CHUNK_CELLS = 1 << 22  # similarity cells computed at once (32 MB of float64)
 _TREE_CELLS = 1 << 26  # above this many query x reference pairs, search with a KD-tree
 _BLOCK = 256  # queries whose candidate similarities are computed in one product
+_GATHER_CELLS = 1 << 16  # bought flags gathered at once (512 kB of float64)
+_CHUNK_ROWS_DISTINCT = 1 << 16  # rows checked at once against the first of their key
 _TREE_MAX_CATEGORIES = 7  # the KD-tree path only with this many categories at most
+_GRID = 16  # steps per category of the grid that orders the KD-tree queries
 # Distance gap (between unit profiles) that makes the KD-tree candidates certain. The
 # similarities and the distances are each rounded to ~1e-16 relative, and the distance
 # d = sqrt(2 - 2 cos) turns an error of e in the cosine into at most sqrt(2 e) ~ 1e-7.
@@ -214,44 +218,78 @@ def _tree_candidates(
     """The `width` reference profiles nearest to each query, nearest first, from a KD-tree
     over the unit profiles (the query's own lone profile left out), and whether they are
     certainly the `width` of highest similarity (False: a near tie at the edge; brute
-    force decides).
-
-    Cosine order is the order of Euclidean distance between unit vectors. The set is safe
-    when the next reference is farther than the last candidate by more than `_MARGIN`,
-    far above the rounding of either measure.
+    force decides): :func:`_tree_search` of the queries, a chunk at a time.
     """
     from scipy.spatial import cKDTree
 
     from kamseg._threads import thread_budget
 
-    unit_ref = ref / norm[:, None]
-    tree = cKDTree(unit_ref)
+    tree = cKDTree(ref / norm[:, None])
     workers = thread_budget()  # the job's n_jobs
-    k = width + 2  # room for the own profile and the first one left out
     n_q = queries.shape[0]
     cand = np.empty((n_q, width), dtype=np.intp)
     safe = np.empty(n_q, dtype=bool)
     # in chunks of queries: the search's arrays stay small and their memory is reused
-    step = max(1, _CHUNK_CELLS // (4 * k))
+    step = max(1, _CHUNK_CELLS // (4 * (width + 2)))
     for start in range(0, n_q, step):
         q = queries[start : start + step]
-        own = self_col[start : start + step]
-        unit_q = q / np.sqrt(np.einsum("ij,ij->i", q, q))[:, None]
-        dist, idx = tree.query(unit_q, k=k, workers=workers)
-        has_own = own >= 0
-        lone = np.zeros(q.shape[0], dtype=bool)
-        lone[has_own] = ref_count[own[has_own]] == 1
-        # move the own lone profile (if found) last, keeping the order of the others
-        own_rows = np.flatnonzero(lone)
-        if own_rows.size:
-            drop = idx[own_rows] == own[own_rows, None]
-            keep = np.argsort(drop, axis=1, kind="stable")
-            idx[own_rows] = np.take_along_axis(idx[own_rows], keep, axis=1)
-            dist[own_rows] = np.take_along_axis(dist[own_rows], keep, axis=1)
-        # the candidates are the first `width` kept entries; the next one is at `width`
-        safe[start : start + step] = dist[:, width] > dist[:, width - 1] + _MARGIN
-        cand[start : start + step] = idx[:, :width]
+        unit = q / np.sqrt(np.einsum("ij,ij->i", q, q))[:, None]
+        cand[start : start + step], safe[start : start + step] = _tree_search(
+            tree, unit, self_col[start : start + step], ref_count, width, workers
+        )
     return cand, safe
+
+
+def _tree_search(
+    tree: Any,
+    unit: np.ndarray,
+    own: np.ndarray,
+    ref_count: np.ndarray,
+    width: int,
+    workers: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The `width` reference profiles nearest to each unit query, nearest first, from the
+    KD-tree over the unit reference profiles (the query's own lone profile left out), and
+    whether they are certainly the `width` of highest similarity (False: a near tie at the
+    edge; brute force decides).
+
+    Cosine order is the order of Euclidean distance between unit vectors. The set is safe
+    when the next reference is farther than the last candidate by more than `_MARGIN`,
+    far above the rounding of either measure. Only the queries whose own profile is lone
+    (one reference customer) ask for one neighbour more, to leave it out.
+    """
+    n = unit.shape[0]
+    has_own = own >= 0
+    lone = np.zeros(n, dtype=bool)
+    lone[has_own] = ref_count[own[has_own]] == 1
+    cand = np.empty((n, width), dtype=np.intp)
+    safe = np.empty(n, dtype=bool)
+    # k: the candidates and the first one left out (and room for the own lone profile)
+    for rows, k in ((np.flatnonzero(~lone), width + 1), (np.flatnonzero(lone), width + 2)):
+        if rows.size == 0:
+            continue
+        dist, idx = tree.query(unit[rows], k=k, workers=workers)
+        if k > width + 1:  # move the own lone profile (if found) last, keeping the order
+            drop = idx == own[rows, None]
+            keep = np.argsort(drop, axis=1, kind="stable")
+            idx = np.take_along_axis(idx, keep, axis=1)
+            dist = np.take_along_axis(dist, keep, axis=1)
+        # the candidates are the first `width` kept entries; the next one is at `width`
+        safe[rows] = dist[:, width] > dist[:, width - 1] + _MARGIN
+        cand[rows] = idx[:, :width]
+    return cand, safe
+
+
+def _grid_order(unit: np.ndarray) -> np.ndarray:
+    """An order of the unit queries in which neighbours come close together: by the cell
+    of a grid of `_GRID` steps per category (the KD-tree search then finds its nodes in
+    the cache: about a quarter faster than in the rows' order)."""
+    cell = np.minimum((unit * _GRID).astype(np.int64), _GRID - 1)
+    key = np.zeros(unit.shape[0], dtype=np.int64)
+    for j in range(unit.shape[1]):  # < _GRID ** (_TREE_MAX_CATEGORIES + 1) < 2**63
+        key *= _GRID
+        key += cell[:, j]
+    return np.argsort(key)
 
 
 def _tree_kernel(
@@ -270,58 +308,79 @@ def _tree_kernel(
     other rows and columns), for blocks of queries sharing one nearest profile, and weighed
     by the same code. Rows whose candidate set is not certain (a near tie at its edge),
     or with equal similarities among the candidates, go through the brute force.
+
+    The queries go through in chunks, in the order of :func:`_grid_order`: each chunk's
+    arrays stay small, and no query's scores depend on the others in its chunk.
     """
+    from scipy.spatial import cKDTree
+
+    from kamseg._threads import thread_budget
+
     n_q, n_cat = queries.shape
     norm = np.sqrt(np.einsum("ij,ij->i", ref, ref))
     count = ref_count.astype(np.float64)
     bought = ref_bought.astype(np.float64)
     width = n_neighbors + 1
-    cand, safe = _tree_candidates(queries, self_col, ref, ref_count, norm, width)
+    tree = cKDTree(ref / norm[:, None])
+    workers = thread_budget()  # the job's n_jobs
+    unit = queries / np.sqrt(np.einsum("ij,ij->i", queries, queries))[:, None]
+    order = _grid_order(unit)
     out = np.zeros((n_q, n_cat))
-    fast = np.flatnonzero(safe)
-    if fast.size == 1:  # one row alone would be a matrix-vector product: brute force
-        safe[fast] = False
-        fast = fast[:0]
-    # blocks of queries close together (sorted by their nearest reference), so the
-    # references of a block are few: one product per block, each entry exact
-    # (any order of the rows gives the same bits: the unstable, faster sort will do)
-    fast = fast[np.argsort(cand[fast, 0])]
-    cs = np.empty((fast.size, width))
+    step = max(2, _CHUNK_CELLS // (width * max(n_cat, 1)))
+    # the bought flags of the candidates of a few rows at a time, gathered into one reused
+    # buffer that stays in the cache
+    part = max(2, _GATHER_CELLS // (width * max(n_cat, 1)))
+    gathered = np.empty((min(part, n_q), width, n_cat))
     seen = np.zeros(ref.shape[0], dtype=bool)
     at = np.zeros(ref.shape[0], dtype=np.int64)
-    for start in range(0, fast.size, _BLOCK):
-        # never a product of one row (numpy would use a matrix-vector product, which
-        # rounds differently): a last block of one row takes the row before it too
-        start = max(0, min(start, fast.size - 2))
-        rows = fast[start : start + _BLOCK]
-        c = cand[rows]
-        seen[c] = True
-        cols = np.flatnonzero(seen)  # the block's references, in reference order
-        seen[cols] = False
-        at[cols] = np.arange(cols.size)
-        sim = queries[rows] @ ref[cols].T
-        sim /= norm[cols]
-        cs[start : start + _BLOCK] = np.take_along_axis(sim, at[c], axis=1)
-    # The own lone profile is never a candidate here, and every other reference is less
-    # similar than the last candidate: the threshold is a candidate's similarity and no
-    # tie reaches beyond the candidates (the brute force's "wide" rows cannot occur).
-    # Rows with equal similarities among their candidates go through the brute force too:
-    # it sums tied neighbours in the order of its partition, which only it can reproduce.
-    tied = ~safe
-    step = max(2, _CHUNK_CELLS // (width * max(n_cat, 1)))
-    # the bought flags of each chunk's candidates, gathered into one reused buffer (a
-    # fresh array per chunk would be fresh memory, paged in again each time)
-    gathered = np.empty((min(step, fast.size), width, n_cat))
-    for start, stop in _chunks(fast.size, step) if fast.size else []:
-        rows = fast[start:stop]
-        c, s, w, _, _ = _weights(cand[rows], cs[start:stop], self_col[rows], count, n_neighbors)
-        flags = np.take(bought, c, axis=0, out=gathered[: rows.size])
-        out[rows] = _ratio(np.einsum("bl,blc->bc", w, flags), w.sum(axis=1))
-        tied[rows] = (s[:, 1:] == s[:, :-1]).any(axis=1)
-    slow = np.flatnonzero(tied)
-    if slow.size:
-        out[slow] = _knn_kernel(
-            queries[slow], self_col[slow], ref, ref_count, ref_bought, n_neighbors, norm
+    slow: list[np.ndarray] = []
+    for start, stop in _chunks(n_q, step):
+        rows = order[start:stop]
+        own = self_col[rows]
+        cand, safe = _tree_search(tree, unit[rows], own, ref_count, width, workers)
+        fast = np.flatnonzero(safe)
+        if fast.size == 1:  # one row alone would be a matrix-vector product: brute force
+            safe[fast] = False
+            fast = fast[:0]
+        # blocks of queries close together (sorted by their nearest reference), so the
+        # references of a block are few: one product per block, each entry exact
+        # (any order of the rows gives the same bits: the unstable, faster sort will do)
+        fast = fast[np.argsort(cand[fast, 0])]
+        q = queries[rows[fast]]
+        c_fast = cand[fast]
+        cs = np.empty((fast.size, width))
+        for first in range(0, fast.size, _BLOCK):
+            # never a product of one row (numpy would use a matrix-vector product, which
+            # rounds differently): a last block of one row takes the row before it too
+            first = max(0, min(first, fast.size - 2))
+            c = c_fast[first : first + _BLOCK]
+            seen[c] = True
+            cols = np.flatnonzero(seen)  # the block's references, in reference order
+            seen[cols] = False
+            at[cols] = np.arange(cols.size)
+            sim = q[first : first + _BLOCK] @ ref[cols].T
+            sim /= norm[cols]
+            cs[first : first + _BLOCK] = np.take_along_axis(sim, at[c], axis=1)
+        # The own lone profile is never a candidate here, and every other reference is
+        # less similar than the last candidate: the threshold is a candidate's similarity
+        # and no tie reaches beyond the candidates (the brute force's "wide" rows cannot
+        # occur). Rows with equal similarities among their candidates go through the
+        # brute force too: it sums tied neighbours in the order of its partition, which
+        # only it can reproduce.
+        tied = ~safe
+        if fast.size:
+            c, s, w, _, _ = _weights(c_fast, cs, own[fast], count, n_neighbors)
+            num = np.empty((fast.size, n_cat))
+            for first, last in _chunks(fast.size, part):
+                flags = np.take(bought, c[first:last], axis=0, out=gathered[: last - first])
+                num[first:last] = np.einsum("bl,blc->bc", w[first:last], flags)
+            out[rows[fast]] = _ratio(num, w.sum(axis=1))
+            tied[fast] = (s[:, 1:] == s[:, :-1]).any(axis=1)
+        slow.append(rows[tied])
+    brute = np.sort(np.concatenate(slow)) if slow else np.empty(0, dtype=np.int64)
+    if brute.size:
+        out[brute] = _knn_kernel(
+            queries[brute], self_col[brute], ref, ref_count, ref_bought, n_neighbors, norm
         )
     return out
 
@@ -359,45 +418,57 @@ def _exact_products(n_cat: int) -> bool:
     return True
 
 
-def _distinct_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_rows(a: np.ndarray, *more: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of `a` (float64 values, no NaN; 0.0 equal to -0.0, as in
-    ``np.unique``): the position of the first of each, in first-seen order, and each row's
-    distinct row.
+    ``np.unique``), with the columns `more` (int64, one value per row) beside it: the
+    position of the first of each, in first-seen order, and each row's distinct row.
 
-    Hashing, not sorting: linear in the rows. Each row is folded into one 64-bit key and
-    the keys are factorised once; the rows are then checked against the first row of their
-    key, and a collision (two different rows, one key) falls back to one factorisation
-    per column.
+    Hashing, not sorting: linear in the rows. Each row is folded into one 64-bit key, a
+    column at a time, and the keys are factorised once; the rows are then checked against
+    the first row of their key, a chunk at a time, and a collision (two different rows, one
+    key) falls back to one factorisation per column. No copy of `a` is made.
     """
     import pandas as pd
 
     n = a.shape[0]
-    b = np.ascontiguousarray(a, dtype=np.float64) + 0.0  # -0.0 + 0.0 is 0.0: equal bits
-    bits = b.view(np.uint64)
+    columns = [a[:, j] for j in range(a.shape[1])] + list(more)
     key = np.zeros(n, dtype=np.uint64)
-    for j in range(b.shape[1]):
-        key = (key ^ bits[:, j]) * _MIX  # wraps around
+    for col in columns:
+        if col.dtype.kind == "f":  # -0.0 + 0.0 is 0.0: equal bits
+            bits = (np.asarray(col, dtype=np.float64) + 0.0).view(np.uint64)
+        else:
+            bits = np.asarray(col, dtype=np.int64).view(np.uint64)
+        key ^= bits
+        key *= _MIX  # wraps around
         key ^= key >> np.uint64(29)
     codes, found = pd.factorize(key)
     first = np.full(len(found), n, dtype=np.int64)
     np.minimum.at(first, codes, np.arange(n))
-    if np.array_equal(b[first][codes], b):
-        return first, np.asarray(codes, dtype=np.int64)
-    return _distinct_rows_by_column(b)
+    of_first = first[codes]
+    for start in range(0, n, _CHUNK_ROWS_DISTINCT):
+        rows = slice(start, start + _CHUNK_ROWS_DISTINCT)
+        at = of_first[rows]
+        for col in columns:  # (==: 0.0 equal to -0.0)
+            if not np.array_equal(col[at], col[rows]):
+                return _distinct_rows_by_column(columns)
+    return first, np.asarray(codes, dtype=np.int64)
 
 
-def _distinct_rows_by_column(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_rows_by_column(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_distinct_rows` with one factorisation per column (no collisions)."""
     import pandas as pd
 
-    codes = np.zeros(a.shape[0], dtype=np.int64)
+    n = columns[0].size
+    codes = np.zeros(n, dtype=np.int64)
     n_codes = 1
-    for j in range(a.shape[1]):
-        col, uniques = pd.factorize(a[:, j])
-        codes, found = pd.factorize(codes * len(uniques) + col)  # < n_codes * n_rows
+    for col in columns:
+        if col.dtype.kind == "f":
+            col = col + 0.0  # (pandas hashes 0.0 and -0.0 alike too)
+        values, uniques = pd.factorize(col)
+        codes, found = pd.factorize(codes * len(uniques) + values)  # < n_codes * n_rows
         n_codes = len(found)
-    first = np.full(n_codes, a.shape[0], dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(a.shape[0]))
+    first = np.full(n_codes, n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n))
     return first, np.asarray(codes, dtype=np.int64)
 
 
@@ -452,12 +523,12 @@ def query_scores(
         x, own = x[todo], own[todo]
     # one query per distinct (profile, own reference row); ordered as the rows (profile,
     # in reference) the scores were first defined on, which `own` does not reorder
-    keyed = np.column_stack((x, own >= 0, own))
     if big:  # the query order does not matter to the KD-tree search: hash, not sort
-        first, q_inv = _distinct_rows(keyed)
+        first, q_inv = _distinct_rows(x, own)
         queries = np.ascontiguousarray(x[first])
         self_col = own[first]
     else:
+        keyed = np.column_stack((x, own >= 0, own))
         uniq, q_inv = np.unique(keyed, axis=0, return_inverse=True)
         queries = np.ascontiguousarray(uniq[:, :-2])
         self_col = uniq[:, -1].astype(np.int64)

@@ -82,10 +82,10 @@ from kamseg.errors import ConfigError
 from kamseg.features._needs import (
     NEED_LEVELS,
     Catalog,
-    CatalogRows,
     CategoryProfile,
     catalog_rows,
     category_profile,
+    need_measures,
     prepared_with_key,
     read_catalog,
 )
@@ -402,8 +402,8 @@ def need_level(
     )
     customers, prepared, cat, fields = _read_base(customers, transactions, catalog, opts, func)
     positions = prepared.positions(customers.index, func=func)  # warns about unknown ids
-    fit, rows, prof = _fit_base(customers, prepared, positions, cat, fields, func)
-    return fit.label(customers, rows, cat, func=func, stacklevel=5, prof=prof)
+    fit, measured = _fit_base(customers, prepared, positions, cat, fields, func)
+    return fit.label(customers, None, cat, func=func, stacklevel=5, **measured)
 
 
 def fit_need_level(
@@ -516,8 +516,8 @@ def fit_and_label_need_level(
     opts = _NeedOptions(**options)
     customers, prepared, cat, fields = _read_base(customers, transactions, catalog, opts, func)
     positions = prepared.positions(customers.index, func=func)  # warns about unknown ids
-    fit, rows, prof = _fit_base(customers, prepared, positions, cat, fields, func)
-    return fit, fit.label(customers, rows, cat, func=func, stacklevel=stacklevel, prof=prof)
+    fit, measured = _fit_base(customers, prepared, positions, cat, fields, func)
+    return fit, fit.label(customers, None, cat, func=func, stacklevel=stacklevel, **measured)
 
 
 def _read_base(
@@ -567,18 +567,18 @@ def _fit_base(
     cat: Catalog,
     fields: dict[str, Any],
     func: str,
-) -> tuple[NeedLevelFit, CatalogRows, CategoryProfile | None]:
-    """The fit, and the base's matched rows and profiles (read once, warned about once)."""
-    rows = catalog_rows(prepared, positions, len(customers), cat, func=func, stacklevel=5)
+) -> tuple[NeedLevelFit, dict[str, Any]]:
+    """The fit, and the base's highest levels and profiles as :meth:`NeedLevelFit.label`
+    takes them (read once, warned about once)."""
+    measured = {"spend": fields["latent_k"] is not None, "category_col": fields["category_col"]}
+    levels, prof = need_measures(
+        prepared, positions, len(customers), cat, func=func, stacklevel=5, **measured
+    )
     n_cat = len(cat.categories)
     ref = np.zeros((0, n_cat))
     ids: np.ndarray = np.empty(0, dtype=np.int64)
     own = count = np.empty(0, dtype=np.int64)
-    prof = None
-    if fields["latent_k"] is not None:
-        prof = category_profile(
-            rows, cat, basis="spend", func=func, category_col=fields["category_col"], stacklevel=5
-        )
+    if prof is not None:
         who, x, _ = profiles(prof, rank=_canonical_rank(customers.index))
         at = reference_rows(who.size, max_reference=_DEFAULT_REFERENCE, seed=0)
         ref, own, count = reference_profiles(x[at])
@@ -596,7 +596,7 @@ def _fit_base(
         ref_profiles=ref,
         ref_count=count,
     )
-    return fit, rows, prof
+    return fit, {"levels": levels, "prof": prof}
 
 
 def latent_needs(

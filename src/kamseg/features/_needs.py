@@ -15,7 +15,7 @@ Everything is vectorised over rows and customers.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,7 @@ __all__ = [
     "highest_level",
     "need_columns",
     "need_map",
+    "need_measures",
     "prepared_with_key",
     "read_catalog",
     "table_need",
@@ -58,6 +59,8 @@ PROFILE_BASES: tuple[str, str, str] = ("spend", "orders", "binary")
 
 _KEY_BITS = 63  # the bits of the (cell, amount rank) sort key of _ascending_sums (int64)
 _SAMPLE_ROWS = 1 << 16  # rows sampled to estimate the distinct amounts (_few_distinct)
+_CHUNK_ROWS = 1 << 20  # rows read at once: the temporaries of a chunk stay small
+_MAX_CENTS_AMOUNT = 1e12  # amounts ranked by their cents are below this (in size)
 
 
 def prepared_with_key(
@@ -363,11 +366,7 @@ def category_profile(
             )
             cell, amount = cell[~no_cat], amount[~no_cat]
     if basis == "spend":
-        spend = _ascending_sums(cell, amount, size)
-        if (amount < 0).any():  # a cell that returns bring to rounding error nets to 0
-            gross = np.bincount(cell, weights=np.abs(amount), minlength=size)
-            spend[np.isfinite(spend) & (np.abs(spend) <= NET_TOLERANCE * gross)] = 0.0
-        return spend_profile(spend.reshape(shape), catalog.categories)
+        return spend_profile(_net_spend(cell, amount, size).reshape(shape), catalog.categories)
     counts = np.bincount(cell, minlength=size).reshape(shape)
     bought = counts > 0
     values = counts.astype(np.float64) if basis == "orders" else bought.astype(np.float64)
@@ -378,7 +377,127 @@ def category_profile(
     )
 
 
-def _ascending_sums(cell: np.ndarray, amount: np.ndarray, size: int) -> np.ndarray:
+def _net_spend(cell: np.ndarray, amount: np.ndarray, size: int) -> np.ndarray:
+    """The net spend of each cell (:func:`_ascending_sums`; `cell` is overwritten), a net
+    that returns bring to rounding error being 0, as the customer table's
+    (:func:`kamseg.transactions.net_sums`)."""
+    gross = None
+    if (amount < 0).any():  # (in row order, before `cell` is sorted)
+        gross = np.bincount(cell, weights=np.abs(amount), minlength=size)
+    spend = _ascending_sums(cell, amount, size, overwrite=True)
+    if gross is not None:
+        spend[np.isfinite(spend) & (np.abs(spend) <= NET_TOLERANCE * gross)] = 0.0
+    return spend
+
+
+def need_measures(
+    prepared: PreparedTransactions,
+    positions: np.ndarray,
+    n_customers: int,
+    catalog: Catalog,
+    *,
+    func: str,
+    spend: bool,
+    category_col: Hashable = "category",
+    stacklevel: int = 4,
+) -> tuple[np.ndarray, CategoryProfile | None]:
+    """:func:`highest_level` and (with `spend`) the ``"spend"`` :func:`category_profile` of
+    the rows :func:`catalog_rows` matches, with the notices of both, in that order.
+
+    The same values, read chunk by chunk: no array of every row is made but the cells
+    and amounts of the categorised rows (:func:`catalog_rows` makes three).
+    """
+    if prepared.product_code is None or prepared.products is None:  # pragma: no cover
+        raise ConfigError(f"{func}: the prepared transactions have no product column.")
+    if catalog.level is None:
+        raise ConfigError("highest_level: the catalogue was read without level_col.")
+    if spend and catalog.category is None:
+        raise ConfigError(f"{func}: the catalogue was read without category_col.")
+    n_cat = len(catalog.categories)
+    codes, uniques = prepared.product_code, prepared.products
+    entry_of = np.append(positions_in(pd.Series(uniques, dtype=object), catalog.keys), -1)
+    level = catalog.level.astype(np.int64)
+    category = catalog.category if spend and catalog.category is not None else None
+    has_no_category = category is not None and bool((category < 0).any())
+    highest = np.full(n_customers, -1, dtype=np.int64)
+    n_rows = codes.size
+    cell = np.empty(n_rows if spend else 0, dtype=np.int64)  # pages only as filled
+    amount: np.ndarray | None = None  # a copy only once a row is left out
+    filled = n_missing = n_null = n_no_cat = 0
+    matched = False
+    missing_keys: list[np.ndarray] = []
+    no_cat_entries: list[np.ndarray] = []
+    for start in range(0, n_rows, _CHUNK_ROWS):
+        stop = min(start + _CHUNK_ROWS, n_rows)
+        pos = positions[prepared.code[start:stop]]
+        product = codes[start:stop]
+        entry = entry_of[product]  # code -1 picks the appended -1
+        known = pos >= 0
+        keep = known & (entry >= 0)
+        if not keep.all():
+            missing = known & (entry < 0)
+            miss = product[missing]
+            n_missing += miss.size
+            n_null += int((miss < 0).sum())
+            missing_keys.append(pd.unique(miss[miss >= 0]))  # first-seen order
+            pos, entry = pos[keep], entry[keep]
+        matched = matched or pos.size > 0
+        np.maximum.at(highest, pos, level[entry])
+        if category is None:
+            continue
+        cat = category[entry]
+        rows = np.flatnonzero(keep)
+        if has_no_category:
+            no_cat = cat < 0
+            if no_cat.any():
+                n_no_cat += int(no_cat.sum())
+                no_cat_entries.append(np.unique(entry[no_cat]))
+                pos, cat, rows = pos[~no_cat], cat[~no_cat], rows[~no_cat]
+        part = cell[filled : filled + pos.size]
+        np.multiply(pos, n_cat, out=part)
+        part += cat
+        if amount is None and (filled < start or rows.size < stop - start):
+            amount = np.empty(n_rows, dtype=np.float64)  # the rows so far were all kept
+            amount[:filled] = prepared.amount[:filled]
+        if amount is not None:
+            amount[filled : filled + rows.size] = prepared.amount[start:stop][rows]
+        filled += pos.size
+    if n_missing:
+        seen = pd.unique(np.concatenate(missing_keys))
+        warn(
+            unmatched_notice(
+                catalog,
+                func=func,
+                n_rows=n_missing,
+                n_null=n_null,
+                n_keys=seen.size,
+                shown=examples(uniques[seen]),
+                none_matched=not matched,
+            ),
+            stacklevel=stacklevel,
+        )
+    if category is None:
+        return highest, None
+    if n_no_cat:
+        warn(
+            no_category_notice(
+                catalog,
+                func=func,
+                category_col=category_col,
+                n_keys=int(np.unique(np.concatenate(no_cat_entries)).size),
+                n_rows=n_no_cat,
+            ),
+            stacklevel=stacklevel,
+        )
+    amounts = np.asarray(prepared.amount, dtype=np.float64) if amount is None else amount
+    size = n_customers * n_cat
+    spend_sums = _net_spend(cell[:filled], amounts[:filled], size)
+    return highest, spend_profile(spend_sums.reshape(n_customers, n_cat), catalog.categories)
+
+
+def _ascending_sums(
+    cell: np.ndarray, amount: np.ndarray, size: int, *, overwrite: bool = False
+) -> np.ndarray:
     """The sum of the amounts of each cell (`size` cells) in ascending amount order: the
     canonical order, which no row order of the input can change.
 
@@ -392,16 +511,31 @@ def _ascending_sums(cell: np.ndarray, amount: np.ndarray, size: int) -> np.ndarr
     int64 key each, the cell above the rank of the amount among the distinct amounts (found
     by hashing), with numpy's SIMD sort of plain values: about twice as fast as the argsort
     of the amounts and the gathers it needs, which the other inputs keep (hashing millions
-    of distinct values would cost more than it saves).
+    of distinct values would cost more than it saves). The keys are made and read back in
+    chunks (:func:`_sorted_key_sums`); with `overwrite`, they are made in the memory of
+    `cell` (an int64 array the caller no longer needs).
     """
     amount = np.asarray(amount, dtype=np.float64)
+    own = overwrite and cell.dtype == np.int64 and cell.flags.writeable
+    size_bits = max(int(size), 1).bit_length()
+    cents = _whole_cents(amount)
+    if cents is not None and cents[1] + size_bits <= _KEY_BITS:
+        # whole cents (prices, as usual): each row's cents rank it, without hashing
+        least, bits = cents
+        key = cell if own else cell.astype(np.int64)  # (a copy: `cell` is not changed)
+        for start in range(0, key.size, _CHUNK_ROWS):  # no temporary the size of all rows
+            part = key[start : start + _CHUNK_ROWS]
+            part <<= bits
+            part |= _cents(amount[start : start + _CHUNK_ROWS]) - least
+        key.sort()
+        return _sorted_key_sums(key, bits, size, lambda low: (low + least) / 100.0)
     bits = 0
     if amount.size and _few_distinct(amount):
         # the hash table of the float bits (as int64, one value per bit pattern: -0.0 and
         # 0.0 apart, which the sort below keeps equal); about twice as fast as of floats
         codes, uniques = pd.factorize(amount.view(np.int64), size_hint=min(amount.size, 1 << 20))
         bits = int(uniques.size).bit_length()
-    if bits == 0 or bits + max(int(size), 1).bit_length() > _KEY_BITS:
+    if bits == 0 or bits + size_bits > _KEY_BITS:
         # only the rows of cells with three or more are put in ascending order (the
         # unstable sort: SIMD quicksort, about 3x faster than the stable one)
         # (np.bincount of an empty array is int64 even with weights: hence the astype)
@@ -418,13 +552,75 @@ def _ascending_sums(cell: np.ndarray, amount: np.ndarray, size: int) -> np.ndarr
     by_value = np.argsort(values)
     rank = np.empty(values.size, dtype=np.int64)
     rank[by_value] = np.arange(values.size, dtype=np.int64)
-    key = cell.astype(np.int64)  # a copy: `cell` is not changed
-    key <<= bits
-    key |= rank[codes]
+    key = cell if own else cell.astype(np.int64)  # (a copy: `cell` is not changed)
+    for start in range(0, key.size, _CHUNK_ROWS):  # no temporary the size of all rows
+        part = key[start : start + _CHUNK_ROWS]
+        part <<= bits
+        part |= rank[codes[start : start + _CHUNK_ROWS]]
+    del codes
     key.sort()
-    in_order = values[by_value][key & ((1 << bits) - 1)]
-    key >>= bits
-    return np.bincount(key, weights=in_order, minlength=size)
+    ordered = values[by_value]
+    return _sorted_key_sums(key, bits, size, lambda low: ordered[low])
+
+
+def _cents(amount: np.ndarray) -> np.ndarray:
+    """``rint(100 * amount)`` as int64."""
+    scaled = amount * 100.0
+    np.rint(scaled, out=scaled)
+    return scaled.astype(np.int64)
+
+
+def _whole_cents(amount: np.ndarray) -> tuple[int, int] | None:
+    """When every amount is a whole number of cents, ``amount == rint(100 * amount) / 100``
+    (prices and sums of prices usually are), the least number of cents and the bits of the
+    cents above it; else None.
+
+    Then the cents order the amounts as the amounts do (a different number of cents is a
+    different amount, below 1e12), and ``cents / 100`` gives each amount back: its value
+    (-0.0 as 0.0, which adds the same to any sum).
+    """
+    if amount.size == 0:
+        return None
+    least, most = 0, 0
+    for start in range(0, amount.size, _CHUNK_ROWS):
+        part = amount[start : start + _CHUNK_ROWS]
+        if not (np.abs(part) < _MAX_CENTS_AMOUNT).all():
+            return None
+        cents = part * 100.0
+        np.rint(cents, out=cents)
+        back = cents / 100.0
+        if not np.array_equal(back, part):
+            return None
+        low, high = int(cents.min()), int(cents.max())
+        least, most = (low, high) if start == 0 else (min(least, low), max(most, high))
+    return least, (most - least).bit_length()
+
+
+def _sorted_key_sums(
+    key: np.ndarray, bits: int, size: int, value: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``np.bincount(key >> bits, weights=value(key & mask), minlength=size)`` of the
+    sorted keys (`value`: the amount of each rank in the low `bits`), read in chunks of whole
+    cells: each cell's rows are added in the same order, from 0.0, by one bincount, and put
+    in its place (a sum from 0.0 is never -0.0, so adding it to the 0.0 there leaves its
+    bits)."""
+    out = np.zeros(size)
+    mask = (1 << bits) - 1
+    start = 0
+    while start < key.size:
+        stop = min(start + _CHUNK_ROWS, key.size)
+        if stop < key.size:  # back to the first row of the cell at `stop`
+            stop = int(np.searchsorted(key, (key[stop] >> bits) << bits, side="left"))
+            if stop <= start:  # one cell fills the chunk: to the end of that cell
+                stop = int(np.searchsorted(key, ((key[start] >> bits) + 1) << bits))
+        part = key[start:stop]
+        first = int(part[0] >> bits)
+        cells = part >> bits
+        cells -= first
+        sums = np.bincount(cells, weights=value(part & mask))
+        out[first : first + sums.size] += sums
+        start = stop
+    return out
 
 
 def _few_distinct(amount: np.ndarray) -> bool:
@@ -443,16 +639,22 @@ def spend_profile(spend: np.ndarray, categories: pd.Index) -> CategoryProfile:
     """The ``"spend"`` profile of net spend per customer and category: a net <= 0 counts
     0 and as not bought; the rest as shares of the customer's spend."""
     values = np.maximum(spend, 0.0)
+    bought = values > 0
     return CategoryProfile(
-        basis="spend", categories=categories, profile=_shares(values), bought=values > 0
+        basis="spend", categories=categories, profile=_shares(values, own=True), bought=bought
     )
 
 
-def _shares(values: np.ndarray) -> np.ndarray:
-    """Each row of `values` as shares of its total (rows summing to 0: all 0)."""
+def _shares(values: np.ndarray, *, own: bool = False) -> np.ndarray:
+    """Each row of `values` (>= 0) as shares of its total (rows summing to 0: all 0); with
+    `own`, in the memory of `values` (a temporary of the caller)."""
     total = values.sum(axis=1, keepdims=True)
-    shares: np.ndarray = np.divide(values, total, out=np.zeros(values.shape), where=total > 0)
-    return shares
+    if not own:
+        shares: np.ndarray = np.divide(values, total, out=np.zeros(values.shape), where=total > 0)
+        return shares
+    np.divide(values, total, out=values, where=total > 0)
+    values[total[:, 0] <= 0] = 0.0  # (all 0 already, but for -0.0)
+    return values
 
 
 def unmatched_notice(

@@ -73,6 +73,9 @@ def _trend(recent: np.ndarray, previous: np.ndarray, ok: np.ndarray) -> np.ndarr
     return out
 
 
+_CHUNK_ROWS = 1 << 20  # rows read at once: each chunk's temporaries stay small and reused
+
+
 def window_activity(
     prepared: PreparedTransactions,
     positions: np.ndarray,
@@ -101,39 +104,98 @@ def window_activity(
     if window < 1:
         raise ConfigError(f"window_activity: `window` must be >= 1 day; got {window}.")
     end = prepared.as_of_day if end_day is None else int(end_day)
-    pos_all = positions[prepared.code]
-    age = end - prepared.day
-    wanted = (pos_all >= 0) & (age >= 0)
-    covers = np.bincount(pos_all[wanted & (age >= 2 * window)], minlength=n) > 0
-    used = wanted & (age < 2 * window)
-    pos = pos_all[used]
-    age = age[used]
-    amount = prepared.amount[used]
-    recent = age < window
-    # both windows in one pass: cell 2 * customer (recent) or 2 * customer + 1 (previous);
-    # each cell adds its rows in row order, as one bincount per window would
-    spend = np.bincount(2 * pos + ~recent, weights=amount, minlength=2 * n).reshape(n, 2)
+    span = 2 * int(window)
+    rows = _window_rows(prepared, positions, n, end=end, span=span)
+    key, amount = rows.key, rows.amount  # key: output row * span + age (0..span-1)
+    # both windows in one pass: cell 2 * row (recent) or 2 * row + 1 (previous); each cell
+    # adds its rows in row order, as one bincount per window would
+    spend = np.bincount(key // window, weights=amount, minlength=2 * n).reshape(n, 2)
     spend_recent, spend_previous = spend[:, 0], spend[:, 1]
-    # purchase days: distinct (customer, day) pairs, less those that returns cancel
-    k_pos, k_age, _, bought = purchase_periods(pos, age, amount)
-    k_pos, k_age = k_pos[bought], k_age[bought]
-    days_recent = np.bincount(k_pos[k_age < window], minlength=n).astype(np.float64)
-    days_previous = np.bincount(k_pos[k_age >= window], minlength=n).astype(np.float64)
-    if prepared.order is None:
-        orders = np.bincount(pos[amount >= 0], minlength=n)
+    if rows.order is None:
+        orders = np.bincount(_floor_divided(key[amount >= 0], span), minlength=n)
     else:  # order ids, less the cancellation documents
-        o_pos, _, _, placed = purchase_periods(pos, prepared.order[used], amount)
+        o_pos, _, _, placed = purchase_periods(key // span, rows.order, amount)
         orders = np.bincount(o_pos[placed], minlength=n)
+    # purchase days: distinct (customer, day) pairs, less those that returns cancel
+    if (amount < 0).any():
+        k_pos, k_age, _, bought = purchase_periods(key // span, key % span, amount)
+        k_cell = 2 * k_pos[bought] + (k_age[bought] >= window)
+    else:  # no return in the windows: every pair is a purchase (purchase_periods' rule)
+        key.sort()  # (the keys are not read in row order again)
+        k_cell = _floor_divided(key[_first_of_runs(key)], window)
+    days = np.bincount(k_cell, minlength=2 * n).reshape(n, 2).astype(np.float64)
     return WindowActivity(
         window=int(window),
         end_day=end,
         spend_recent=spend_recent.astype(np.float64),
         spend_previous=spend_previous.astype(np.float64),
-        days_recent=days_recent,
-        days_previous=days_previous,
+        days_recent=days[:, 0].copy(),
+        days_previous=days[:, 1].copy(),
         orders=orders.astype(np.int64),
+        covers=rows.covers,
+    )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _WindowRows:
+    """The rows of wanted customers in the two windows, in row order, and which output rows
+    have a row before both windows."""
+
+    key: np.ndarray  # int64: output row * span + age in days (0 .. span - 1)
+    amount: np.ndarray  # float64
+    order: np.ndarray | None  # int64 order code, when the transactions have one
+    covers: np.ndarray  # bool per output row
+
+
+def _window_rows(
+    prepared: PreparedTransactions, positions: np.ndarray, n: int, *, end: int, span: int
+) -> _WindowRows:
+    """The rows dated in the `span` days ending on `end`, read chunk by chunk: no array the
+    size of all rows is made, only the chunks' and the window rows'."""
+    code, day, amount, order = prepared.code, prepared.day, prepared.amount, prepared.order
+    positions = np.asarray(positions, dtype=np.int64)
+    first = end - span  # rows on or before it are older than both windows
+    covers = np.zeros(n, dtype=bool)
+    # filled up to `size`; the pages of the rest are never touched
+    key = np.empty(code.size, dtype=np.int64)
+    amounts = np.empty(code.size, dtype=np.float64)
+    orders = None if order is None else np.empty(code.size, dtype=np.int64)
+    size = 0
+    for start in range(0, code.size, _CHUNK_ROWS):
+        stop = start + _CHUNK_ROWS
+        pos = positions[code[start:stop]]
+        d = day[start:stop]
+        wanted = pos >= 0
+        covers[pos[wanted & (d <= first)]] = True
+        at = np.flatnonzero(wanted & (d > first) & (d <= end))
+        part = key[size : size + at.size]
+        np.multiply(pos[at], span, out=part)
+        part += end
+        part -= d[at]
+        amounts[size : size + at.size] = amount[start:stop][at]
+        if orders is not None and order is not None:
+            orders[size : size + at.size] = order[start:stop][at]
+        size += at.size
+    return _WindowRows(
+        key=key[:size],
+        amount=amounts[:size],
+        order=None if orders is None else orders[:size],
         covers=covers,
     )
+
+
+def _floor_divided(values: np.ndarray, divisor: int) -> np.ndarray:
+    """``values // divisor``, in the memory of `values` (a temporary of the caller)."""
+    values //= divisor
+    return values
+
+
+def _first_of_runs(ranked: np.ndarray) -> np.ndarray:
+    """Whether each value of the sorted `ranked` is the first of its run of equal values."""
+    new = np.empty(ranked.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=new[1:])
+    return new
 
 
 def table_activity(customers: pd.DataFrame, window: int) -> WindowActivity | None:
