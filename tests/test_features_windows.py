@@ -204,3 +204,46 @@ def test_window_activity_with_many_customers_on_one_output_row() -> None:
     assert got.spend_recent.tolist() == [7.0]
     assert got.days_recent.tolist() == [2.0]  # one day shared by a and b, and day -5
     assert got.orders.tolist() == [3]
+
+
+@pytest.mark.parametrize("returns", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeat_days_by_a_plain_loop(returns, seed):
+    """Repeat purchase days (distinct purchase days - 1; NaN without a row): by a loop
+    over each customer's days, a day whose net returns bring to <= 0 being no purchase;
+    with and without returns (the latter counts the distinct keys of one sort)."""
+    from kamseg.features import repeat_days
+
+    rng = np.random.default_rng(seed)
+    n_rows = 3000
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 400, n_rows),
+            "date": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 60, n_rows), unit="D"),
+            "amount": rng.integers(1, 50, n_rows).astype(float),
+        }
+    )
+    if returns:  # some days cancelled in full, some partly
+        back = tx.sample(frac=0.1, random_state=seed).assign(amount=lambda t: -t["amount"])
+        tx = pd.concat([tx, back], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        prepared = kamseg.prepare_transactions(tx)
+        ids = pd.Index([*range(0, 450, 3), 10_000])  # some customers, one without rows
+        positions = prepared.positions(ids, func="test")  # (the others: a notice)
+    got = repeat_days(prepared, positions, len(ids))
+    expected = []
+    for c in ids:
+        mine = tx[tx["customer_id"] == c]
+        if mine.empty:
+            expected.append(np.nan)
+            continue
+        days = 0
+        for _, day in mine.groupby("date"):
+            a = day["amount"]
+            gross = a.abs().sum()
+            net = a.sum() if abs(a.sum()) > NET_TOLERANCE * gross else 0.0
+            days += bool(net > 0 or not (a < 0).any())
+        expected.append(max(days - 1.0, 0.0))
+    np.testing.assert_array_equal(got, np.array(expected))
