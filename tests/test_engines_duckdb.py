@@ -443,14 +443,9 @@ def _run_checked(
     monkeypatch.setattr(_duckdb, "_run", spy)
     if not quick:
         monkeypatch.setattr(_duckdb, "clean_plan", lambda *args, **kwargs: None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            got: Any = summarize_duckdb(source, **kw)
-        except SchemaError as exc:
-            got = exc
+    got, said = _pandas_like(source, **kw)
     monkeypatch.undo()
-    return got, [str(w.message) for w in caught], ran
+    return got, said, ran
 
 
 def _pandas(df: pd.DataFrame, **kw: Any) -> tuple[Any, list[str]]:
@@ -582,6 +577,7 @@ def test_nan_values_in_parquet_equal_pandas(tx, tmp_path, case):
 
 
 def _pandas_like(source: Any, **kw: Any) -> tuple[Any, list[str]]:
+    """DuckDB's summary of `source` (or its error) and its notices."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -139,6 +139,30 @@ def test_catalog_rows_keep_the_matched_rows_of_known_customers() -> None:
     assert all_rows.amount.tolist() == [10.0, 20.0, 50.0, 60.0]
 
 
+def _spy_on_hashing(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the arrays `_ascending_sums` hashes (pd.factorize), as it calls it."""
+    hashing: list[int] = []
+    factorize = pd.factorize
+
+    def spy(values: np.ndarray, **kw: object) -> tuple[np.ndarray, np.ndarray]:
+        hashing.append(values.size)
+        return factorize(values, **kw)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(fn.pd, "factorize", spy)
+    return hashing
+
+
+def _sums_in_ascending_order(cell: np.ndarray, amount: np.ndarray, size: int) -> np.ndarray:
+    """Each cell's amounts added one by one in ascending order, from 0.0 (a plain loop)."""
+    expected = np.zeros(size)
+    for c in range(size):
+        total = 0.0
+        for value in sorted(amount[cell == c].tolist()):
+            total += value
+        expected[c] = total
+    return expected
+
+
 @pytest.mark.parametrize(
     ("distinct", "key_bits"),
     [(40, 63), (40, 0), (None, 63)],  # key_bits 0: hashed, but the key never fits
@@ -161,20 +185,8 @@ def test_ascending_sums_are_the_plain_sums(
     noise = rng.normal(0.0, 1e3, m if distinct is None else distinct)
     amount = np.where(rng.random(m) < 0.5, rng.choice(AMOUNTS, m), rng.choice(noise, m))
     assert fn._few_distinct(amount) is (distinct is not None)
-    hashing: list[int] = []
-    factorize = pd.factorize
-
-    def spy(values: np.ndarray, **kw: object) -> tuple[np.ndarray, np.ndarray]:
-        hashing.append(values.size)
-        return factorize(values, **kw)  # type: ignore[call-overload, no-any-return]
-
-    monkeypatch.setattr(fn.pd, "factorize", spy)
-    expected = np.zeros(size)
-    for c in range(size):
-        total = 0.0
-        for value in sorted(amount[cell == c].tolist()):
-            total += value
-        expected[c] = total
+    hashing = _spy_on_hashing(monkeypatch)
+    expected = _sums_in_ascending_order(cell, amount, size)
     got = fn._ascending_sums(cell, amount, size)
     assert bool(hashing) is (distinct is not None)
     assert got.dtype == np.float64
@@ -212,20 +224,8 @@ def test_ascending_sums_of_whole_cents(monkeypatch: pytest.MonkeyPatch, seed: in
     amount = np.where(
         rng.random(m) < 0.5, rng.choice(prices, m), np.round(rng.normal(0, 500, m), 2)
     )
-    hashing: list[int] = []
-    factorize = pd.factorize
-
-    def spy(values: np.ndarray, **kw: object) -> tuple[np.ndarray, np.ndarray]:
-        hashing.append(values.size)
-        return factorize(values, **kw)  # type: ignore[call-overload, no-any-return]
-
-    monkeypatch.setattr(fn.pd, "factorize", spy)
-    expected = np.zeros(size)
-    for c in range(size):
-        total = 0.0
-        for value in sorted(amount[cell == c].tolist()):
-            total += value
-        expected[c] = total
+    hashing = _spy_on_hashing(monkeypatch)
+    expected = _sums_in_ascending_order(cell, amount, size)
     got = fn._ascending_sums(cell, amount, size)
     assert not hashing
     np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64))
