@@ -12,7 +12,7 @@ import kamseg
 from kamseg.errors import ConfigError, KamsegWarning
 from kamseg.features import _windows as windows
 from kamseg.features._windows import window_activity
-from kamseg.transactions import NET_TOLERANCE, purchase_periods
+from kamseg.transactions import NET_TOLERANCE, purchase_pairs, purchase_periods
 
 
 def test_window_activity_by_hand() -> None:
@@ -97,6 +97,25 @@ def test_periods_are_those_of_purchase_periods(seed: int) -> None:
     assert (~got[3]).any()  # some pairs are cancelled by returns
     empty = purchase_periods(code[:0], period[:0], amount[:0])
     assert [a.size for a in empty] == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("returns", [True, False])
+@pytest.mark.parametrize("seed", range(3))
+def test_purchase_pairs_are_the_purchases_of_purchase_periods(seed: int, returns: bool) -> None:
+    # without a negative amount they come from a sort of the keys alone: the same pairs
+    rng = np.random.default_rng(seed)
+    m = 3000
+    code = rng.integers(0, 80, m)
+    period = rng.integers(-5, 40, m)
+    values = [5.0, -5.0, 2.5, 0.1, -0.3, 0.0] if returns else [5.0, 2.5, 0.1, 0.0]
+    amount = rng.choice(values, m)
+    got = purchase_pairs(code, period, amount)
+    e_code, e_period, _, bought = _by_unique(code, period, amount)
+    assert bool((~bought).any()) is returns
+    for g, e in zip(got, (e_code[bought], e_period[bought]), strict=True):
+        assert g.dtype == e.dtype
+        np.testing.assert_array_equal(g, e)
+    assert [a.size for a in purchase_pairs(code[:0], period[:0], amount[:0])] == [0, 0]
 
 
 def _plain_activity(

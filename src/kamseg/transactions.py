@@ -95,6 +95,7 @@ __all__ = [
     "notice_stripped_ids",
     "notify",
     "prepare_transactions",
+    "purchase_pairs",
     "purchase_periods",
 ]
 
@@ -538,7 +539,7 @@ def purchase_periods(
     span = int(period.max()) - pmin + 1
     key = code * span + (period - pmin)
     if amount is None and order is None:  # the pairs alone: a sort of the keys
-        uniq = np.unique(key)
+        uniq = _distinct(key)
     else:  # np.unique's values (and inverse, below), from the keys in order
         order = np.argsort(key) if order is None else order
         ranked = key[order]
@@ -552,6 +553,37 @@ def purchase_periods(
     net = net_sums(inverse, amount, uniq.size)
     negative = np.bincount(inverse, weights=amount < 0, minlength=uniq.size) > 0
     return uniq // span, uniq % span + pmin, net, (net > 0) | ~negative
+
+
+def purchase_pairs(
+    code: np.ndarray, period: np.ndarray, amount: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``(customer code, period)`` pairs that are purchases, by the rule of
+    :func:`purchase_periods`, sorted: ``(code, period)``, for callers that count purchase
+    periods and need no nets.
+
+    Without a negative amount every pair is a purchase, so one in-place sort of the pair
+    keys gives them (no argsort, inverse or nets: at 10M rows about half the time).
+    """
+    if (amount < 0).any():
+        codes, periods_, _, bought = purchase_periods(code, period, amount)
+        return codes[bought], periods_[bought]
+    if code.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    pmin = int(period.min())
+    span = int(period.max()) - pmin + 1
+    uniq = _distinct(code * span + (period - pmin))
+    return uniq // span, uniq % span + pmin
+
+
+def _distinct(key: np.ndarray) -> np.ndarray:
+    """The distinct values of `key`, sorted (`key`, a temporary, is sorted in place)."""
+    key.sort()
+    first = np.empty(key.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    return key[first]
 
 
 def _prepare(

@@ -86,7 +86,7 @@ from kamseg.features._windows import (
     table_activity,
     window_activity,
 )
-from kamseg.transactions import PreparedTransactions, as_prepared, purchase_periods
+from kamseg.transactions import PreparedTransactions, as_prepared, purchase_pairs
 
 __all__ = [
     "ACTIVITY_COLUMNS",
@@ -205,24 +205,10 @@ def repeat_days(prepared: PreparedTransactions, positions: np.ndarray, n: int) -
     out = np.full(n, np.nan)
     if not ok.any():
         return out
-    day, amount = prepared.day[ok], prepared.amount[ok]
-    pos = pos[ok]
-    if (amount < 0).any():
-        # distinct (customer, day) pairs; days that returns bring to <= 0 are no purchases
-        k_pos, _, _, bought = purchase_periods(pos, day, amount)
-        counts = np.bincount(k_pos[bought], minlength=n)
-        present = np.bincount(k_pos, minlength=n) > 0
-    else:  # no return: every pair is a purchase (purchase_periods' rule), one sort of keys
-        dmin = int(day.min())
-        span = int(day.max()) - dmin + 1
-        key = pos * span
-        key += day - dmin
-        key.sort()
-        first = np.empty(key.size, dtype=bool)
-        first[0] = True
-        np.not_equal(key[1:], key[:-1], out=first[1:])
-        counts = np.bincount(key[first] // span, minlength=n)
-        present = counts > 0
+    # distinct (customer, day) purchases; days that returns bring to <= 0 are none
+    k_pos, _ = purchase_pairs(pos[ok], prepared.day[ok], prepared.amount[ok])
+    counts = np.bincount(k_pos, minlength=n)
+    present = np.bincount(pos[ok], minlength=n) > 0  # a row, bought or not
     out[present] = np.maximum(counts[present] - 1.0, 0.0)
     return out
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from kamseg._types import ACTIVITY_COLUMNS, ACTIVITY_WINDOW_ATTR
 from kamseg.errors import ConfigError
-from kamseg.transactions import PreparedTransactions, purchase_periods
+from kamseg.transactions import PreparedTransactions, purchase_pairs, purchase_periods
 
 __all__ = [
     "ACTIVITY_COLUMNS",
@@ -117,13 +117,9 @@ def window_activity(
         o_pos, _, _, placed = purchase_periods(key // span, rows.order, amount)
         orders = np.bincount(o_pos[placed], minlength=n)
     # purchase days: distinct (customer, day) pairs, less those that returns cancel
-    if (amount < 0).any():
-        k_pos, k_age, _, bought = purchase_periods(key // span, key % span, amount)
-        k_cell = 2 * k_pos[bought] + (k_age[bought] >= window)
-    else:  # no return in the windows: every pair is a purchase (purchase_periods' rule)
-        key.sort()  # (the keys are not read in row order again)
-        k_cell = _floor_divided(key[_first_of_runs(key)], window)
-    days = np.bincount(k_cell, minlength=2 * n).reshape(n, 2).astype(np.float64)
+    k_pos, k_age = purchase_pairs(key // span, key % span, amount)
+    days = np.bincount(2 * k_pos + (k_age >= window), minlength=2 * n)
+    days = days.reshape(n, 2).astype(np.float64)
     return WindowActivity(
         window=int(window),
         end_day=end,
@@ -188,14 +184,6 @@ def _floor_divided(values: np.ndarray, divisor: int) -> np.ndarray:
     """``values // divisor``, in the memory of `values` (a temporary of the caller)."""
     values //= divisor
     return values
-
-
-def _first_of_runs(ranked: np.ndarray) -> np.ndarray:
-    """Whether each value of the sorted `ranked` is the first of its run of equal values."""
-    new = np.empty(ranked.size, dtype=bool)
-    new[:1] = True
-    np.not_equal(ranked[1:], ranked[:-1], out=new[1:])
-    return new
 
 
 def table_activity(customers: pd.DataFrame, window: int) -> WindowActivity | None:
