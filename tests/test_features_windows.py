@@ -225,13 +225,16 @@ def test_window_activity_with_many_customers_on_one_output_row() -> None:
     assert got.orders.tolist() == [3]
 
 
+@pytest.mark.parametrize("history", [False, True])
 @pytest.mark.parametrize("returns", [False, True])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_repeat_days_by_a_plain_loop(returns, seed):
+def test_repeat_days_by_a_plain_loop(returns, seed, history):
     """Repeat purchase days (distinct purchase days - 1; NaN without a row): by a loop
     over each customer's days, a day whose net returns bring to <= 0 being no purchase;
-    with and without returns (the latter counts the distinct keys of one sort)."""
+    with and without returns (the latter counts the distinct keys of one sort), and read
+    from the churn's history of the purchase days when a job has built it."""
     from kamseg.features import repeat_days
+    from kamseg.features._cutoffs import built_history, cutoff_history
 
     rng = np.random.default_rng(seed)
     n_rows = 3000
@@ -251,6 +254,9 @@ def test_repeat_days_by_a_plain_loop(returns, seed):
         prepared = kamseg.prepare_transactions(tx)
         ids = pd.Index([*range(0, 450, 3), 10_000])  # some customers, one without rows
         positions = prepared.positions(ids, func="test")  # (the others: a notice)
+    if history:
+        cutoff_history(prepared)
+    assert (built_history(prepared) is not None) is history
     got = repeat_days(prepared, positions, len(ids))
     expected = []
     for c in ids:

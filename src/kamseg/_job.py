@@ -244,6 +244,13 @@ class Job:
             from kamseg.classification import fit_and_classify
 
             self.begin("classes")
+            churn = "churn" in config.steps and (self.fitting or "churn" in self.fits)
+            if rows is not None and churn:
+                # the churn's sorted purchase days, built now instead of in the churn step:
+                # the classes count the purchase days from them, not from a sort of the rows
+                from kamseg.features._cutoffs import cutoff_history
+
+                cutoff_history(rows)
             with self.guarded("classes"), _recording(self.limited, "classes"):
                 need_catalog = (
                     catalog if rows is not None and rows.product_col else None

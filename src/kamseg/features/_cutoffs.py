@@ -253,6 +253,17 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         `codes`), and the position in `codes` of each pair's customer."""
         return _ranges(self.d_start[codes], self.d_end[codes]), _owners(self.d_bounds, codes)
 
+    def repeat_days(self, positions: np.ndarray, n: int) -> np.ndarray:
+        """:func:`kamseg.features.repeat_days` from the sorted pairs, with the same values:
+        each customer's purchase days are the count of its purchase pairs (every pair is
+        dated on or before the table's `as_of`). `positions`: the output row of each
+        customer code (-1: none)."""
+        buys = self.d_buys[self.d_end] - self.d_buys[self.d_start]
+        out = np.full(n, np.nan)
+        keep = (positions >= 0) & (self.d_end > self.d_start)  # a row, bought or not
+        out[positions[keep]] = np.maximum(buys[keep] - 1.0, 0.0)
+        return out
+
     def pairs_until(self, day: int, codes: np.ndarray | None = None) -> np.ndarray:
         """End (exclusive) of each customer's purchase-day pairs dated on or before `day`:
         of every customer, or of the customers `codes` (a search for each of them only)."""
@@ -312,6 +323,13 @@ def cutoff_history(prepared: PreparedTransactions) -> CutoffHistory:
     if hist is None:
         hist = _HISTORIES[prepared] = CutoffHistory(prepared)
     return hist
+
+
+def built_history(prepared: PreparedTransactions) -> CutoffHistory | None:
+    """The :class:`CutoffHistory` of `prepared` if :func:`cutoff_history` has built it
+    (a job with a churn step builds it before the classes, which read their purchase days
+    from it), else None: nothing is built here."""
+    return _HISTORIES.get(prepared)
 
 
 def _purchase_days(
