@@ -272,3 +272,11 @@ def test_repeat_days_by_a_plain_loop(returns, seed, history):
             days += bool(net > 0 or not (a < 0).any())
         expected.append(max(days - 1.0, 0.0))
     np.testing.assert_array_equal(got, np.array(expected))
+    # several customers on one output row: their days together, as without the history
+    merged = np.where(positions >= 0, positions // 2, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        fresh = kamseg.prepare_transactions(tx)  # no history built for it
+    without = repeat_days(fresh, merged, len(ids))
+    assert built_history(fresh) is None and not np.isnan(without).all()
+    np.testing.assert_array_equal(repeat_days(prepared, merged, len(ids)), without)

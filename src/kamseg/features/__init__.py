@@ -204,7 +204,9 @@ def repeat_days(prepared: PreparedTransactions, positions: np.ndarray, n: int) -
     job has built it (the same counts, without a sort of the rows)."""
     hist = built_history(prepared)
     if hist is not None:
-        return hist.repeat_days(positions, n)
+        mine = positions[positions >= 0]
+        if mine.size == 0 or np.bincount(mine, minlength=n).max() == 1:
+            return hist.repeat_days(positions, n)  # one customer per output row
     pos = positions[prepared.code]
     ok = pos >= 0
     out = np.full(n, np.nan)
