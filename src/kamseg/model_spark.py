@@ -554,9 +554,9 @@ def _row_notices(tx: SparkDataFrame, config: SegmentConfig, as_of: pd.Timestamp)
     Spark pass; null values without ``dropna`` raise the pandas path's SchemaError."""
     from pyspark.sql import functions as F
 
-    from kamseg.errors import SchemaError
     from kamseg.summary._spark import _day_number, _number
     from kamseg.transactions import (
+        check_nulls,
         notice_after_as_of,
         notice_excluded_returns,
         notice_netted_returns,
@@ -592,13 +592,8 @@ def _row_notices(tx: SparkDataFrame, config: SegmentConfig, as_of: pd.Timestamp)
 
     parts: list[str] = []
     counts = {name: stats[f"null_{i}"] for i, name in enumerate(null_of) if stats[f"null_{i}"]}
+    check_nulls(counts, dropna=config.dropna, func=_FUNC)
     if counts:
-        if not config.dropna:
-            desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
-            raise SchemaError(
-                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
-                " to drop those rows with a warning, or fill them first."
-            )
         parts.append(notice_nulls(stats["n_null"], counts))
     if stats["n_late"]:
         parts.append(notice_after_as_of(stats["n_late"], as_of_day))

@@ -671,13 +671,8 @@ def _prepare(
         if mask is not None and mask.any():
             counts[col] = int(mask.sum())
             keep = ~mask if keep is None else keep & ~mask
+    check_nulls(counts, dropna=dropna, func=func)
     if counts:
-        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
-        if not dropna:
-            raise SchemaError(
-                f"{func}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
-                " to drop those rows with a warning, or fill them first."
-            )
         n_null = 0 if keep is None else int((~keep).sum())
         dropped["null"] = n_null
         notices.append(notice_nulls(n_null, counts))
@@ -797,6 +792,17 @@ def notify(func: str, notices: list[str], *, stacklevel: int) -> None:
     if notices:
         warn(f"{func}: {'; '.join(notices)}.", stacklevel=stacklevel)
         notices.clear()
+
+
+def check_nulls(counts: dict[str, int], *, dropna: bool, func: str) -> None:
+    """Raise SchemaError when columns hold null values (`counts`: column -> nulls, the
+    columns with some) and `dropna` does not allow dropping their rows."""
+    if counts and not dropna:
+        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
+        raise SchemaError(
+            f"{func}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
+            " to drop those rows with a warning, or fill them first."
+        )
 
 
 def notice_nulls(n_rows: int, counts: dict[str, int]) -> str:

@@ -35,6 +35,7 @@ from kamseg.summary._sql import (
     far_dates_per_day,
 )
 from kamseg.transactions import (
+    check_nulls,
     notice_after_as_of,
     notice_excluded_returns,
     notice_nulls,
@@ -189,13 +190,8 @@ def validate(
     if id_facts["n_stripped"]:
         notices.append(notice_stripped_ids(int(id_facts["n_stripped"])))
     counts = {c: n for c, n in nulls.items() if n}
+    check_nulls(counts, dropna=dropna, func=_FUNC)
     if counts:
-        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
-        if not dropna:
-            raise SchemaError(
-                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
-                " to drop those rows with a warning, or fill them first."
-            )
         notices.append(notice_nulls(n_any_null, counts))
         if max_day is None:
             notify(_FUNC, notices, stacklevel=_STACK)

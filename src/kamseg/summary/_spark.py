@@ -51,6 +51,7 @@ from kamseg.summary._sql import (
 from kamseg.transactions import (
     NET_TOLERANCE,
     check_line_items,
+    check_nulls,
     notice_after_as_of,
     notice_excluded_returns,
     notice_nulls,
@@ -338,13 +339,8 @@ def summarize_spark(
         notices.append(notice_stripped_ids(stats["n_stripped"]))
     null_counts = {name: stats[f"null_{i}"] for i, name in enumerate(null_of)}
     counts = {name: n for name, n in null_counts.items() if n}
+    check_nulls(counts, dropna=dropna, func=_FUNC)
     if counts:
-        desc = ", ".join(f"{n} in {c!r}" for c, n in counts.items())
-        if not dropna:
-            raise SchemaError(
-                f"{_FUNC}: null values found ({desc}). Hint: pass dropna=True (--dropna)"
-                " to drop those rows with a warning, or fill them first."
-            )
         notices.append(notice_nulls(stats["n_null"], counts))
         if stats["max_day"] is None:
             notify(_FUNC, notices, stacklevel=_STACK)
