@@ -124,13 +124,15 @@ class Job:
     # --- bookkeeping ---------------------------------------------------------------------
 
     def wanted(self, step: str) -> bool:
-        """Whether `step` runs: in the config and, when applying, fitted by the model."""
-        if step not in self.config.steps:
-            return False
-        if not self.fitting and step not in self.fits:
+        """Whether `step` runs: in the config and, when applying, fitted by the model
+        (:meth:`runs`); a step the model did not fit is recorded as skipped."""
+        if step in self.config.steps and not self.runs(step):
             self.skipped[step] = self.fit_skipped.get(step, "not fitted by the model")
-            return False
-        return True
+        return self.runs(step)
+
+    def runs(self, step: str) -> bool:
+        """Whether `step` will run (what :meth:`wanted` says, nothing recorded)."""
+        return step in self.config.steps and (self.fitting or step in self.fits)
 
     def begin(self, step: str) -> None:
         _release_arrow_memory()  # what the previous step's texts left in Arrow's pool
@@ -244,8 +246,7 @@ class Job:
             from kamseg.classification import fit_and_classify
 
             self.begin("classes")
-            churn = "churn" in config.steps and (self.fitting or "churn" in self.fits)
-            if rows is not None and churn:
+            if rows is not None and self.runs("churn"):
                 # the churn's sorted purchase days, built now instead of in the churn step:
                 # the classes count the purchase days from them, not from a sort of the rows
                 from kamseg.features._cutoffs import cutoff_history
