@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from kamseg import _park
+from kamseg._job_engine import engine_summary
+from kamseg._park import ParkedColumns
 from kamseg._segment_inputs import (
     ProgressBar,
     aligned_master,
@@ -33,7 +36,6 @@ from kamseg._types import (
     JOB_COLUMNS,
     NEED_NOTES_ATTR,
     P_ALIVE_INFORMATIVE,
-    Freq,
     NeedMap,
 )
 from kamseg._validation import reindexed, warn
@@ -107,6 +109,7 @@ class Job:
         fit_skipped: Mapping[str, str] | None = None,
         say: Callable[[str], None],
         need_map: NeedMap | None = None,
+        park: ParkedColumns | None = None,
     ) -> None:
         self.config = config
         self.fitting = fits is None
@@ -120,6 +123,7 @@ class Job:
         self._daily: pd.DataFrame | None = None  # an engine input's daily customer table
         self._need_map = need_map  # the catalogue an engine's summary matched rows to
         self.need_inputs: EngineNeed | None = None  # and what it found per customer
+        self.park = park  # where the columns no later step reads go (large tables)
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -224,6 +228,9 @@ class Job:
                 table = self._pareto(table)
 
         table = self._key_accounts(table)
+        if self.park is not None and len(table) < _park.PARK_FROM:
+            self.park = None  # a small table: kept whole
+        table = self._parked(table, "classes")
 
         # The usual gap between purchases counts purchase days. With transaction rows they are
         # counted from them; an engine's weekly or monthly summary counts periods, so the
@@ -300,6 +307,7 @@ class Job:
                 if flag in table.columns:
                     table[flag] = table[flag].fillna(False).astype(bool)
 
+        table = self._parked(table, "health")
         if self.wanted("health"):
             from kamseg.health import fit_health_score
 
@@ -320,6 +328,7 @@ class Job:
             with self.guarded("health"), _recording(self.limited, "health"):
                 table = _on_daily(table, daily, health)
 
+        table = self._parked(table, "warnings")
         if self.wanted("warnings"):
             from kamseg.alerts import fit_early_warnings
 
@@ -348,10 +357,12 @@ class Job:
             with self.guarded("warnings"), _recording(self.limited, "warnings"):
                 table = _on_daily(table, daily, alerts)
 
-        table = self._churn(table, rows, tx)
+        table = self._churn(self._parked(table, "churn"), rows, tx)
         # an engine's activity and job columns have served the steps: not in the table
         drop = [*ACTIVITY_COLUMNS.values(), *JOB_COLUMNS]
         table = table.drop(columns=[c for c in drop if c in table.columns])
+        if self.park is not None:
+            self.park.forget(drop)
         attrs.pop(ACTIVITY_WINDOW_ATTR, None)
         table.attrs.pop(ACTIVITY_WINDOW_ATTR, None)
         need_fitted = getattr(self.fits.get("classes"), "need", None) is not None
@@ -368,6 +379,23 @@ class Job:
         table.attrs["kamseg_skipped"] = self.skipped
         table.attrs["kamseg_limited"] = self.limited
         return table
+
+    def _parked(self, table: pd.DataFrame, step: str) -> pd.DataFrame:
+        """`table` before `step`: with a park, without the columns that neither `step`
+        nor a later one reads (:data:`kamseg._park.STEP_READS`), which are parked."""
+        if self.park is None:
+            return table
+        later = _park.LATER_STEPS[_park.LATER_STEPS.index(step) :]
+        keep = set().union(*(_park.STEP_READS[s] for s in later if self.runs(s)))
+        return self.park.park(table, keep)
+
+    def columns(self, table: pd.DataFrame) -> list[Any]:
+        """The columns of the whole table: `table`'s, with those parked in place."""
+        return list(table.columns) if self.park is None else self.park.order(table)
+
+    def whole(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The whole table: `table` with the parked columns put back (then none is)."""
+        return table if self.park is None else self.park.restore(table)
 
     # --- steps ---------------------------------------------------------------------------
 
@@ -645,11 +673,15 @@ class Job:
             return table
         new = [c for c in blocks[0].columns if c not in table.columns]
         labelled = pd.concat([b[new] for b in blocks]) if len(blocks) > 1 else blocks[0][new]
-        cols = list(table.columns)
+        cols = self.columns(table)  # the parked ones too: the new go after the lifecycle's
         after = [i for i, c in enumerate(cols) if str(c).startswith("lifecycle_")]
         at = after[-1] + 1 if after else len(cols)
+        order = [*cols[:at], *new, *cols[at:]]
         out: pd.DataFrame = table.assign(**{c: labelled[c] for c in new})
-        return out[[*cols[:at], *new, *cols[at:]]]
+        if self.park is not None:
+            self.park.set_order(order)
+            order = [c for c in order if c in out.columns]
+        return out[order]
 
     def churn_on_engine(self, table: pd.DataFrame, tx: Any) -> pd.DataFrame:
         """`table` with the churn probability of the churn part, the customers of an
@@ -680,43 +712,6 @@ class Job:
             prob = reindexed(p, table.index).to_numpy()  # prospects: NaN
             table = table.assign(churn_probability=prob)
         return table
-
-
-def engine_summary(
-    tx: Any,
-    config: SegmentConfig,
-    *,
-    as_of: Any,
-    freq: Freq,
-    activity_window: int | None = None,
-    quiet: bool = True,
-    job_columns: bool = False,
-    need_map: NeedMap | None = None,
-) -> pd.DataFrame:
-    """The customer table of an engine input (a Parquet path, Arrow, Polars or DuckDB
-    data: DuckDB; a PySpark DataFrame: Spark) read as `config` says, with the activity in
-    windows of `activity_window` days (DuckDB: and the `job_columns`, and the need level's
-    inputs with a `need_map`). `quiet`: a second summary of the same rows (the first gave
-    the notices) says nothing."""
-    from kamseg import engines
-
-    options: dict[str, Any] = {"activity_window": activity_window, **config.reading}
-    run: Callable[..., pd.DataFrame]
-    if type(tx).__module__.startswith("pyspark"):
-        run = engines.summarize_spark  # no job columns: a second, daily summary gives them
-    else:
-        run = engines.summarize_duckdb
-        options.update(job_columns=job_columns, need_map=need_map)
-    with warnings.catch_warnings(record=not quiet) as caught:
-        warnings.simplefilter("ignore" if quiet else "always", KamsegWarning)
-        table: pd.DataFrame = run(tx, as_of=as_of, freq=freq, **options)
-    for w in caught or ():  # the engine's notice, in the job's name (as the pandas path's)
-        text = str(w.message)
-        if issubclass(w.category, KamsegWarning) and text.startswith("summarize: "):
-            warn(f"{_FUNC}: " + text.removeprefix("summarize: "), stacklevel=6)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return table
 
 
 def _clv_reason(table: pd.DataFrame) -> str | None:

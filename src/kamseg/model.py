@@ -418,6 +418,39 @@ def fit_and_label(
 ) -> tuple[SegmentModel, pd.DataFrame]:
     """The model and the fitted base's table, from one run of the job (`func`: the
     function named in the notices)."""
+    from kamseg._park import ParkedColumns
+
+    park = ParkedColumns(func)  # a large table's columns, parked while the steps run
+    try:
+        return _fit_and_label(
+            transactions,
+            master=master,
+            surveys=surveys,
+            complaints=complaints,
+            catalog=catalog,
+            config=config,
+            as_of=as_of,
+            progress=progress,
+            func=func,
+            park=park,
+        )
+    finally:
+        park.close()
+
+
+def _fit_and_label(
+    transactions: Any,
+    *,
+    master: pd.DataFrame | None,
+    surveys: pd.DataFrame | None,
+    complaints: pd.DataFrame | None,
+    catalog: pd.DataFrame | None,
+    config: SegmentConfig | None,
+    as_of: Any,
+    progress: Any,
+    func: str,
+    park: Any,
+) -> tuple[SegmentModel, pd.DataFrame]:
     import kamseg
     from kamseg.model_spark import is_spark_frame
     from kamseg.pipeline import checked_config, load_transactions, run_job
@@ -457,8 +490,12 @@ def fit_and_label(
         config=config,
         as_of=as_of,
         progress=progress,
+        park=park,
     )
-    schema = table_schema(table)
+    # the dtypes of the table's columns (the parked ones: as put back, below), each after
+    # those of the sample's job's table, with the columns labelled later after them
+    columns = job.columns(table)
+    sample_schema: dict[str, Any] = {}
     if not job.in_pandas and set(_ROW_STEPS) & set(config.steps):
         # an engine input: the parts that read rows, from the rows of a sample of customers
         on_spark = is_spark_frame(transactions)
@@ -475,18 +512,19 @@ def fit_and_label(
         )
         on_engine = job.need_inputs is not None  # DuckDB: labelled from the engine's sums
         _merge_row_parts(job, sample_job, rows_in_engine=not on_spark and not on_engine)
-        schema = {**table_schema(sample_table), **schema}
+        sample_schema = table_schema(sample_table)
         del rows, sample_job, sample_table  # fitted: memory for the labelling below
         if on_engine and getattr(job.fits.get("classes"), "need", None) is not None:
             table = job.need_on_engine(table)
-            schema = {**schema, **table_schema(table)}
         job.need_inputs = None  # every customer's category spend: read
         if "churn" in job.fits and on_spark:  # kamseg.model_spark.apply_spark labels rows
             job.steps.append("churn")
         elif "churn" in job.fits:  # DuckDB: the table is scored from the engine's aggregates
             table = job.churn_on_engine(table, tx)
-            schema = {**schema, **table_schema(table)}
         job.release_daily()
+    table = job.whole(table)
+    final = table_schema(table)
+    schema = {**sample_schema, **{str(c): final[str(c)] for c in columns}, **final}
 
     if sampled is not None:
         job.limited["fit"] = sampled

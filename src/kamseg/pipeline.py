@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from kamseg._job import Job, engine_summary
+from kamseg._park import ParkedColumns
 from kamseg._segment_inputs import indexed_master, progress_callback
 from kamseg._threads import limited_threads
 from kamseg._types import NeedMap
@@ -301,10 +302,13 @@ def run_job(
     progress: Progress | bool | None,
     fits: dict[str, Any] | None = None,
     fit_skipped: Mapping[str, str] | None = None,
+    park: ParkedColumns | None = None,
 ) -> tuple[pd.DataFrame, Job]:
     """The whole job: read and prepare the transactions once, summarise, and run the steps
     (fitting each part, or with the `fits` of a model); the table and the job (its fits,
-    steps, skipped and limited parts)."""
+    steps, skipped and limited parts). With a `park`, a large table's columns that no later
+    step reads are parked as the steps go: the table returned lacks them until
+    ``job.whole(table)``."""
     config = checked_config(config)
     say = progress_callback(progress)
     # One limit for the whole job (never one per step): the libraries the steps use are
@@ -353,7 +357,9 @@ def run_job(
                 job_columns=churn or (bool(rhythm_steps) and config.freq != "D"),
                 need_map=need_map,
             )
-        job = Job(config, fits=fits, fit_skipped=fit_skipped, say=say, need_map=need_map)
+        job = Job(
+            config, fits=fits, fit_skipped=fit_skipped, say=say, need_map=need_map, park=park
+        )
         summary = [table]  # handed over: the job holds the summary's only reference (memory)
         del table
         with _one_notice_per_fact():
