@@ -10,8 +10,9 @@ dtypes, and a top of memory set by what the steps read and make, not by the whol
 The files are pickles of pandas columns (exact round trip of every dtype, categoricals and
 Arrow-backed text included) in a folder that only this process writes (``mkdtemp``, mode
 0700, under ``TMPDIR``), read back once and deleted; the folder is removed at the end, also
-when the job fails. A folder that cannot be written (a full disk) leaves the columns in
-memory, with one notice.
+when the job fails. They are written by one thread while the next step runs (a slow disk
+costs little time), and each set of columns is let go once written. A folder that cannot be
+written (a full disk) leaves the columns in memory, with one notice.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pickle
 import shutil
 import tempfile
 from collections.abc import Collection, Hashable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pandas as pd
 
@@ -70,7 +72,9 @@ class ParkedColumns:
     def __init__(self, func: str) -> None:
         self._func = func
         self._folder: str | None = None
-        self._files: list[tuple[str, list[Hashable]]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        # each set of parked columns: its file, and the write (the columns if it failed)
+        self._files: list[tuple[str, Future[pd.DataFrame | None]]] = []
         self._parked: set[Hashable] = set()
         self._order: list[Hashable] = []
         self._failed = False
@@ -97,25 +101,22 @@ class ParkedColumns:
         """`table` without its columns not in `keep` (nor :data:`KEPT`), which are written
         to a file; `table` itself when there is nothing to park or no folder to park in."""
         cols: list[Hashable] = [c for c in table.columns if c not in keep and c not in KEPT]
+        for _, write in self._files:  # the writes done so far: did one fail?
+            if write.done():
+                self._check(write)
         if not cols or self._failed:
             return table
         order = self.order(table)
         try:
             if self._folder is None:
                 self._folder = tempfile.mkdtemp(prefix="kamseg-park-")
-            path = os.path.join(self._folder, f"{len(self._files)}.pickle")
-            with open(path, "wb") as f:
-                pickle.dump(table[cols], f, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError as exc:
-            self._failed = True
-            warn(
-                f"{self._func}: could not write columns to a temporary folder "
-                f"({exc.strerror or exc}); the whole table stays in memory. Hint: set TMPDIR "
-                "to a folder with room for the table.",
-                stacklevel=4,
-            )
+            self._fail(exc)
             return table
-        self._files.append((path, cols))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kamseg-park")
+        path = os.path.join(self._folder, f"{len(self._files)}.pickle")
+        self._files.append((path, self._pool.submit(_write, path, table[cols])))
         self._parked.update(cols)
         self._order = order
         narrow = table.drop(columns=cols)
@@ -136,10 +137,12 @@ class ParkedColumns:
         order = self.order(table)
         parts: list[pd.DataFrame] = [table]
         index = table.index
-        for path, _ in self._files:
-            with open(path, "rb") as f:
-                part: pd.DataFrame = pickle.load(f)
-            os.remove(path)
+        for path, write in self._files:
+            part = self._check(write)  # the columns, when their write failed
+            if part is None:
+                with open(path, "rb") as f:
+                    part = pickle.load(f)
+                os.remove(path)
             part = part[[c for c in part.columns if c in self._parked]]
             n = len(part)
             if index.equals(part.index):
@@ -156,10 +159,46 @@ class ParkedColumns:
         out.attrs = table.attrs
         return out
 
+    def _check(self, write: Future[pd.DataFrame | None]) -> pd.DataFrame | None:
+        """The columns of a finished `write` that failed (then a notice and no more
+        parking), else None; waits for the write if it is still running."""
+        failed = write.result()
+        if failed is not None and not self._failed:
+            self._fail(failed.attrs.get(_ERROR_ATTR))
+        return failed
+
+    def _fail(self, exc: BaseException | None) -> None:
+        self._failed = True
+        reason = exc if not isinstance(exc, OSError) else exc.strerror or exc
+        warn(
+            f"{self._func}: could not write columns to a temporary folder ({reason}); the "
+            "whole table stays in memory. Hint: set TMPDIR to a folder with room for the "
+            "table.",
+            stacklevel=5,
+        )
+
     def close(self) -> None:
-        """Remove the folder and any file left in it."""
+        """Wait for the writes, then remove the folder and any file left in it."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self._files.clear()
         self._parked.clear()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+
+
+_ERROR_ATTR = "kamseg_park_error"
+
+
+def _write(path: str, columns: pd.DataFrame) -> pd.DataFrame | None:
+    """Write `columns` to `path` (in the park's thread): None, or `columns` back (with the
+    error in their attrs) when the file cannot be written."""
+    try:
+        with open(path, "wb") as f:
+            pickle.dump(columns, f, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        columns.attrs = {**columns.attrs, _ERROR_ATTR: exc}
+        return columns
+    return None

@@ -1,0 +1,221 @@
+"""The columns parked while the job runs (kamseg._park): the job that parks them gives the
+table, notices and model schema of the job that keeps them in memory, bit for bit."""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import kamseg
+import kamseg._job as job_module
+from kamseg import _park
+from kamseg._park import ParkedColumns
+from kamseg._validation import append_ids
+from kamseg.errors import KamsegWarning
+from kamseg.model import fit_and_label
+
+SIDES = ("master", "surveys", "complaints", "catalog")
+
+
+@pytest.fixture(scope="module")
+def data() -> Any:
+    return kamseg.datasets.make_transactions(n_customers=600, seed=5)
+
+
+@pytest.fixture
+def own_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder the park writes under (TMPDIR)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def _job(
+    data: Any, tmp: Path, *, park: bool, engine: str, sides: bool, **options: Any
+) -> tuple[Any, pd.DataFrame, list[str], list[int]]:
+    """fit_and_label on `data` (parking from 0 customers, or never), the columns each
+    park took out, and the notices."""
+    parked: list[int] = []
+    park_columns = ParkedColumns.park
+
+    def counted(self: ParkedColumns, table: pd.DataFrame, keep: Any) -> pd.DataFrame:
+        out = park_columns(self, table, keep)
+        parked.append(len(table.columns) - len(out.columns))
+        return out
+
+    tx: Any = data.transactions
+    if engine == "duckdb":
+        tx = str(tmp / "tx.parquet")
+        data.transactions.to_parquet(tx)
+    config = kamseg.SegmentConfig(
+        profit_col="profit", order_col="order_id", product_col="product", **options
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_park, "PARK_FROM", 0 if park else 10**12)
+        mp.setattr(ParkedColumns, "park", counted)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model, table = fit_and_label(
+                tx,
+                config=config.replace(engine=engine),
+                as_of=None,
+                progress=None,
+                func="segment",
+                **{n: getattr(data, n) if sides else None for n in SIDES},
+            )
+    return model, table, [str(w.message) for w in caught], parked
+
+
+@pytest.mark.parametrize(
+    ("engine", "freq", "sides", "steps"),
+    [
+        ("pandas", "D", True, None),
+        ("pandas", "W", False, None),
+        ("duckdb", "W", True, None),
+        ("duckdb", "D", False, None),
+        # no classes: health and warnings read the summary's columns, not the lifecycle's
+        ("pandas", "W", True, ("rfm", "clv", "key_accounts", "health", "warnings", "churn")),
+        ("duckdb", "W", True, ("rfm", "pareto", "key_accounts", "health", "warnings")),
+    ],
+)
+def test_parked_job_is_the_whole_job(
+    data: Any, own_tmp: Path, engine: str, freq: str, sides: bool, steps: Any
+) -> None:
+    options: dict[str, Any] = {"freq": freq}
+    if steps is not None:
+        options["steps"] = steps
+    model, table, said, parked = _job(
+        data, own_tmp, park=True, engine=engine, sides=sides, **options
+    )
+    model0, table0, said0, parked0 = _job(
+        data, own_tmp, park=False, engine=engine, sides=sides, **options
+    )
+    assert parked0 == [] and sum(parked) >= 10  # the job parked, the other did not
+    assert_frame_equal(table, table0, check_exact=True)
+    assert table.attrs == table0.attrs
+    assert said == said0
+    assert list(model.schema.items()) == list(model0.schema.items())
+    assert list(own_tmp.glob("kamseg-park-*")) == []  # the folder is removed
+
+
+def test_a_small_table_is_not_parked(data: Any, own_tmp: Path) -> None:
+    """Below PARK_FROM customers the job keeps every column in memory (no file)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_park, "PARK_FROM", len(data.master) + 1)
+        wrote = []
+        mp.setattr(ParkedColumns, "park", lambda self, t, keep: wrote.append(1) or t)
+        kamseg.segment(data.transactions, config=kamseg.SegmentConfig(steps=("rfm", "health")))
+    assert wrote == []
+
+
+def _frame(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "revenue": rng.random(n),
+            "orders": rng.integers(1, 9, n),
+            "flag": rng.random(n) > 0.5,
+            "tier": pd.Categorical(rng.choice(["a", "b", "c"], n), ordered=True),
+            "text": pd.Series([f"t{i}" for i in range(n)], dtype="str"),
+            "obj": pd.Series([None, "x"] * (n // 2), dtype=object),
+            "when": pd.date_range("2024-01-01", periods=n, freq="D"),
+            "is_key_account": rng.random(n) > 0.9,
+        },
+        index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"),
+    )
+
+
+def test_restore_puts_the_columns_back_on_the_rows_and_in_order(own_tmp: Path) -> None:
+    """Parked columns come back in their places, with the dtypes a whole table gets when
+    prospects are appended (int to float, bool to object), new columns after them, and the
+    order a step sets."""
+    full = _frame(10)
+    park = ParkedColumns("segment")
+    narrow = park.park(full, keep={"revenue"})
+    assert list(narrow.columns) == ["revenue", "is_key_account"]  # KEPT: never parked
+    assert len(list(own_tmp.glob("kamseg-park-*/*"))) == 1
+    # a later step appends prospects and adds a column; another parks it
+    prospects = pd.Index(["p1", "p2"], name="customer_id")
+    grown = append_ids(narrow, prospects).assign(score=np.arange(12.0))
+    grown = park.park(grown, keep=set())
+    assert park.order(grown) == [*full.columns, "score"]
+    whole = park.restore(grown.assign(late=1))
+    expected = append_ids(full, prospects).assign(score=np.arange(12.0), late=1)
+    assert_frame_equal(whole, expected, check_exact=True)
+    assert whole["orders"].dtype == np.float64 and whole["flag"].dtype == object
+    assert list(own_tmp.glob("kamseg-park-*/*")) == []  # each file read once, deleted
+    park.close()
+    assert list(own_tmp.glob("kamseg-park-*")) == []
+
+
+def test_set_order_and_forget(own_tmp: Path) -> None:
+    full = _frame(4)
+    park = ParkedColumns("segment")
+    narrow = park.park(full, keep={"revenue", "orders"})
+    narrow = narrow.assign(need=1)
+    cols = park.order(narrow)
+    park.set_order([*cols[:2], "need", *cols[2:-1]])  # the need level after "orders"
+    park.forget(["orders", "text"])  # dropped by the job: kept or parked
+    whole = park.restore(narrow.drop(columns="orders"))
+    assert list(whole.columns) == [
+        "revenue", "need", "flag", "tier", "obj", "when", "is_key_account"
+    ]  # fmt: skip
+    assert_frame_equal(whole[["tier", "when"]], full[["tier", "when"]], check_exact=True)
+    park.close()
+
+
+def test_a_folder_that_cannot_be_written_keeps_the_table(
+    data: Any, own_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk: one notice, the columns stay in memory, the same table."""
+
+    def full_disk(*args: Any, **kwargs: Any) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full_disk)
+    _, table, said, _ = _job(data, own_tmp, park=True, engine="pandas", sides=True)
+    _, table0, said0, _ = _job(data, own_tmp, park=False, engine="pandas", sides=True)
+    assert_frame_equal(table, table0, check_exact=True)
+    notes = [s for s in said if "temporary folder" in s]
+    assert notes == [
+        "segment: could not write columns to a temporary folder (No space left on device); "
+        "the whole table stays in memory. Hint: set TMPDIR to a folder with room for the "
+        "table."
+    ]
+    assert [s for s in said if s not in notes] == said0
+
+
+def test_the_folder_is_removed_when_the_job_fails(
+    data: Any, own_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: Any, table: pd.DataFrame) -> pd.DataFrame:
+        assert list(own_tmp.glob("kamseg-park-*/*"))  # files parked by then
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(job_module.Job, "whole", broken)
+    with pytest.raises(RuntimeError, match="broken"):
+        _job(data, own_tmp, park=True, engine="pandas", sides=True)
+    assert list(own_tmp.glob("kamseg-park-*")) == []
+
+
+def test_a_write_that_fails_keeps_the_columns_in_memory(own_tmp: Path) -> None:
+    """The files cannot be written (their folder is gone): the columns stay in memory and
+    come back in place, with one notice, and nothing more is parked."""
+    full = _frame(4)
+    park = ParkedColumns("segment")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tempfile, "mkdtemp", lambda **kw: str(own_tmp / "gone"))
+        narrow = park.park(full, keep={"revenue"})
+        with pytest.warns(KamsegWarning, match="could not write columns") as caught:
+            again = park.park(narrow.assign(x=1.0), keep=set())
+            whole = park.restore(again)
+    assert len(caught) == 1
+    assert_frame_equal(whole, full.assign(x=1.0), check_exact=True)
+    assert park.park(whole, keep=set()) is whole  # nothing more is parked
+    park.close()
