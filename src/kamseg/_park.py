@@ -75,6 +75,7 @@ class ParkedColumns:
         self._pool: ThreadPoolExecutor | None = None
         # each set of parked columns: its file, and the write (the columns if it failed)
         self._files: list[tuple[str, Future[pd.DataFrame | None]]] = []
+        self._reads: list[Future[pd.DataFrame]] = []  # started by prefetch()
         self._parked: set[Hashable] = set()
         self._order: list[Hashable] = []
         self._failed = False
@@ -137,12 +138,10 @@ class ParkedColumns:
         order = self.order(table)
         parts: list[pd.DataFrame] = [table]
         index = table.index
-        for path, write in self._files:
-            part = self._check(write)  # the columns, when their write failed
-            if part is None:
-                with open(path, "rb") as f:
-                    part = pickle.load(f)
-                os.remove(path)
+        reads: list[Future[pd.DataFrame] | None] = [*self._reads] or [None] * len(self._files)
+        for (path, write), read in zip(self._files, reads, strict=True):
+            self._check(write)  # a write that failed: said once (its columns are in memory)
+            part = _read(path, write) if read is None else read.result()
             part = part[[c for c in part.columns if c in self._parked]]
             n = len(part)
             if index.equals(part.index):
@@ -153,11 +152,18 @@ class ParkedColumns:
                 part = part.reindex(index)
             parts.append(part)
         self._files.clear()
+        self._reads.clear()
         self._parked.clear()
         whole = pd.concat(parts, axis=1)
         out = whole[order] if list(whole.columns) != order else whole
         out.attrs = table.attrs
         return out
+
+    def prefetch(self) -> None:
+        """Start reading the parked columns back, in the park's thread after its writes,
+        for :meth:`restore`: the reading then overlaps the job's last steps."""
+        if self._pool is not None and not self._reads:
+            self._reads = [self._pool.submit(_read, path, write) for path, write in self._files]
 
     def _check(self, write: Future[pd.DataFrame | None]) -> pd.DataFrame | None:
         """The columns of a finished `write` that failed (then a notice and no more
@@ -180,9 +186,10 @@ class ParkedColumns:
     def close(self) -> None:
         """Wait for the writes, then remove the folder and any file left in it."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._files.clear()
+        self._reads.clear()
         self._parked.clear()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
@@ -198,7 +205,23 @@ def _write(path: str, columns: pd.DataFrame) -> pd.DataFrame | None:
     try:
         with open(path, "wb") as f:
             pickle.dump(columns, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            # on disk now, in this thread: pages still waiting to be written back read
+            # several times slower (a 1 GB file on the 2-core test machine: 7.6 s, 1.6 s)
+            os.fsync(f.fileno())
     except OSError as exc:
         columns.attrs = {**columns.attrs, _ERROR_ATTR: exc}
         return columns
     return None
+
+
+def _read(path: str, write: Future[pd.DataFrame | None]) -> pd.DataFrame:
+    """The columns of `write`: read back from `path` (then deleted), or those kept in
+    memory when the write failed."""
+    failed = write.result()
+    if failed is not None:
+        return failed
+    with open(path, "rb") as f:
+        part: pd.DataFrame = pickle.load(f)
+    os.remove(path)
+    return part
