@@ -7,12 +7,14 @@ columns no later step reads to a private temporary folder as it goes, and puts t
 when the steps are done: the same table, in the same column order, with the same values and
 dtypes, and a top of memory set by what the steps read and make, not by the whole table.
 
-The files are pickles of pandas columns (exact round trip of every dtype, categoricals and
-Arrow-backed text included) in a folder that only this process writes (``mkdtemp``, mode
-0700, under ``TMPDIR``), read back once and deleted; the folder is removed at the end, also
-when the job fails. They are written by one thread while the next step runs (a slow disk
-costs little time), and each set of columns is let go once written. A folder that cannot be
-written (a full disk) leaves the columns in memory, with one notice.
+Each column is one file: the pickle of its values (exact round trip of every dtype,
+categoricals and Arrow-backed text included; the customer ids are not repeated in it) in a
+folder that only this process writes (``mkdtemp``, mode 0700, under ``TMPDIR``), read back
+once and deleted; the folder is removed at the end, also when the job fails. The files are
+written by one thread while the next step runs (a slow disk costs little time) and read
+back by it while the columns before are put in place, one column at a time (the prospects
+appended to each: no copy of the whole table). A folder that cannot be written (a full
+disk) leaves the columns in memory, with one notice.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import shutil
 import tempfile
 from collections.abc import Collection, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pandas as pd
 
@@ -73,24 +76,23 @@ class ParkedColumns:
         self._func = func
         self._folder: str | None = None
         self._pool: ThreadPoolExecutor | None = None
-        # each set of parked columns: its file, and the write (the columns if it failed)
-        self._files: list[tuple[str, Future[pd.DataFrame | None]]] = []
-        self._reads: list[Future[pd.DataFrame]] = []  # started by prefetch()
-        self._parked: set[Hashable] = set()
+        # each parked column: its file, the rows it was parked on, and its write (which
+        # gives the values back if the file could not be written)
+        self._files: dict[Hashable, tuple[str, pd.Index, Future[Any]]] = {}
         self._order: list[Hashable] = []
         self._failed = False
 
     @property
     def active(self) -> bool:
         """Whether some columns are parked."""
-        return bool(self._parked)
+        return bool(self._files)
 
     def order(self, table: pd.DataFrame) -> list[Hashable]:
         """The columns of the whole table: those known at the last :meth:`park` (parked or
         still in `table`), then the columns `table` has gained since, in its order."""
         have = set(table.columns)
         known = set(self._order)
-        kept = [c for c in self._order if c in have or c in self._parked]
+        kept = [c for c in self._order if c in have or c in self._files]
         return kept + [c for c in table.columns if c not in known]
 
     def set_order(self, order: Iterable[Hashable]) -> None:
@@ -100,9 +102,9 @@ class ParkedColumns:
 
     def park(self, table: pd.DataFrame, keep: Collection[Hashable]) -> pd.DataFrame:
         """`table` without its columns not in `keep` (nor :data:`KEPT`), which are written
-        to a file; `table` itself when there is nothing to park or no folder to park in."""
+        to files; `table` itself when there is nothing to park or no folder to park in."""
         cols: list[Hashable] = [c for c in table.columns if c not in keep and c not in KEPT]
-        for _, write in self._files:  # the writes done so far: did one fail?
+        for _, _, write in self._files.values():  # the writes done so far: did one fail?
             if write.done():
                 self._check(write)
         if not cols or self._failed:
@@ -116,9 +118,10 @@ class ParkedColumns:
             return table
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="kamseg-park")
-        path = os.path.join(self._folder, f"{len(self._files)}.pickle")
-        self._files.append((path, self._pool.submit(_write, path, table[cols])))
-        self._parked.update(cols)
+        for col in cols:
+            path = os.path.join(self._folder, f"{len(self._files)}.pickle")
+            write = self._pool.submit(_write, path, table[col].array)
+            self._files[col] = (path, table.index, write)
         self._order = order
         narrow = table.drop(columns=cols)
         narrow.attrs = table.attrs
@@ -127,55 +130,49 @@ class ParkedColumns:
     def forget(self, columns: Iterable[Hashable]) -> None:
         """Leave `columns` out of the whole table (dropped by the job), parked or not."""
         gone = set(columns)
-        self._parked -= gone
+        for col in gone & set(self._files):
+            self._check(self._files.pop(col)[2])
         self._order = [c for c in self._order if c not in gone]
 
     def restore(self, table: pd.DataFrame) -> pd.DataFrame:
         """The whole table: `table` with the parked columns put back in place, on its rows.
-        The files are read once and deleted."""
+        The files are read once (by the park's thread, ahead) and deleted."""
         if not self._files:
             return table
+        assert self._pool is not None
         order = self.order(table)
-        parts: list[pd.DataFrame] = [table]
         index = table.index
-        reads: list[Future[pd.DataFrame] | None] = [*self._reads] or [None] * len(self._files)
-        for (path, write), read in zip(self._files, reads, strict=True):
-            self._check(write)  # a write that failed: said once (its columns are in memory)
-            part = _read(path, write) if read is None else read.result()
-            part = part[[c for c in part.columns if c in self._parked]]
+        files = list(self._files.items())
+        reads = [self._pool.submit(_read, path, write) for _, (path, _, write) in files]
+        parts: list[pd.DataFrame] = [table]
+        for (col, (_, rows, write)), read in zip(files, reads, strict=True):
+            self._check(write)  # a write that failed: said once (the values are in memory)
+            part = pd.Series(read.result(), index=rows, name=col, copy=False).to_frame()
+            del read  # the values: only in `part` now
             n = len(part)
-            if index.equals(part.index):
+            if index.equals(rows):
                 part.index = index
-            elif len(index) >= n and index[:n].equals(part.index):
+            elif len(index) >= n and index[:n].equals(rows):
                 part = append_ids(part, index[n:]).set_axis(index)  # the prospects
             else:
                 part = part.reindex(index)
             parts.append(part)
         self._files.clear()
-        self._reads.clear()
-        self._parked.clear()
         whole = pd.concat(parts, axis=1)
         out = whole[order] if list(whole.columns) != order else whole
         out.attrs = table.attrs
         return out
 
-    def prefetch(self) -> None:
-        """Start reading the parked columns back, in the park's thread after its writes,
-        for :meth:`restore`: the reading then overlaps the job's last steps."""
-        if self._pool is not None and not self._reads:
-            self._reads = [self._pool.submit(_read, path, write) for path, write in self._files]
+    def _check(self, write: Future[Any]) -> None:
+        """Say, once, that a `write` failed (then nothing more is parked); waits for the
+        write if it is still running."""
+        error = write.result()[1]
+        if error is not None and not self._failed:
+            self._fail(error)
 
-    def _check(self, write: Future[pd.DataFrame | None]) -> pd.DataFrame | None:
-        """The columns of a finished `write` that failed (then a notice and no more
-        parking), else None; waits for the write if it is still running."""
-        failed = write.result()
-        if failed is not None and not self._failed:
-            self._fail(failed.attrs.get(_ERROR_ATTR))
-        return failed
-
-    def _fail(self, exc: BaseException | None) -> None:
+    def _fail(self, exc: BaseException) -> None:
         self._failed = True
-        reason = exc if not isinstance(exc, OSError) else exc.strerror or exc
+        reason = exc.strerror or exc if isinstance(exc, OSError) else exc
         warn(
             f"{self._func}: could not write columns to a temporary folder ({reason}); the "
             "whole table stays in memory. Hint: set TMPDIR to a folder with room for the "
@@ -189,39 +186,33 @@ class ParkedColumns:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._files.clear()
-        self._reads.clear()
-        self._parked.clear()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
 
-_ERROR_ATTR = "kamseg_park_error"
-
-
-def _write(path: str, columns: pd.DataFrame) -> pd.DataFrame | None:
-    """Write `columns` to `path` (in the park's thread): None, or `columns` back (with the
-    error in their attrs) when the file cannot be written."""
+def _write(path: str, values: Any) -> tuple[Any, OSError | None]:
+    """Write a column's `values` to `path` (in the park's thread): ``(None, None)``, or
+    ``(values, error)`` when the file cannot be written (the values stay in memory)."""
     try:
         with open(path, "wb") as f:
-            pickle.dump(columns, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(values, f, protocol=pickle.HIGHEST_PROTOCOL)
             f.flush()
             # on disk now, in this thread: pages still waiting to be written back read
             # several times slower (a 1 GB file on the 2-core test machine: 7.6 s, 1.6 s)
             os.fsync(f.fileno())
     except OSError as exc:
-        columns.attrs = {**columns.attrs, _ERROR_ATTR: exc}
-        return columns
-    return None
+        return values, exc
+    return None, None
 
 
-def _read(path: str, write: Future[pd.DataFrame | None]) -> pd.DataFrame:
-    """The columns of `write`: read back from `path` (then deleted), or those kept in
+def _read(path: str, write: Future[Any]) -> Any:
+    """A parked column's values: read back from `path` (then deleted), or those kept in
     memory when the write failed."""
-    failed = write.result()
-    if failed is not None:
-        return failed
+    kept, error = write.result()
+    if error is not None:
+        return kept
     with open(path, "rb") as f:
-        part: pd.DataFrame = pickle.load(f)
+        values = pickle.load(f)
     os.remove(path)
-    return part
+    return values

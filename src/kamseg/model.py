@@ -514,7 +514,6 @@ def _fit_and_label(
         _merge_row_parts(job, sample_job, rows_in_engine=not on_spark and not on_engine)
         sample_schema = table_schema(sample_table)
         del rows, sample_job, sample_table  # fitted: memory for the labelling below
-        park.prefetch()  # the parked columns read back while the need and churn are labelled
         if on_engine and getattr(job.fits.get("classes"), "need", None) is not None:
             table = job.need_on_engine(table)
         job.need_inputs = None  # every customer's category spend: read
