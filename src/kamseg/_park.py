@@ -23,6 +23,7 @@ import os
 import pickle
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Collection, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from kamseg._types import ACTIVITY_COLUMNS
-from kamseg._validation import append_ids, warn
+from kamseg._validation import warn
 
 __all__ = ["KEPT", "LATER_STEPS", "PARK_FROM", "STEP_READS", "ParkedColumns"]
 
@@ -59,6 +60,9 @@ STEP_READS: dict[str, frozenset[str]] = {
     "warnings": _RHYTHM | {"overdue_ratio", "usual_gap_days", "spend_trend"} | _ACTIVITY,
     "churn": frozenset(),
 }
+
+#: Columns read back ahead of the one being put in place.
+_READ_AHEAD = 2
 
 #: Columns never parked: the flags the job fills for the prospects after the classes.
 KEPT = frozenset({"is_key_account", "nonpositive_revenue", "negative_profit"})
@@ -136,28 +140,32 @@ class ParkedColumns:
 
     def restore(self, table: pd.DataFrame) -> pd.DataFrame:
         """The whole table: `table` with the parked columns put back in place, on its rows.
-        The files are read once (by the park's thread, ahead) and deleted."""
+        The files are read once (by the park's thread, a few columns ahead) and deleted."""
         if not self._files:
             return table
-        assert self._pool is not None
+        pool = self._pool
+        assert pool is not None
         order = self.order(table)
-        index = table.index
         files = list(self._files.items())
-        reads = [self._pool.submit(_read, path, write) for _, (path, _, write) in files]
-        parts: list[pd.DataFrame] = [table]
-        for (col, (_, rows, write)), read in zip(files, reads, strict=True):
-            self._check(write)  # a write that failed: said once (the values are in memory)
-            part = pd.Series(read.result(), index=rows, name=col, copy=False).to_frame()
-            del read  # the values: only in `part` now
-            n = len(part)
-            if index.equals(rows):
-                part.index = index
-            elif len(index) >= n and index[:n].equals(rows):
-                part = append_ids(part, index[n:]).set_axis(index)  # the prospects
-            else:
-                part = part.reindex(index)
-            parts.append(part)
         self._files.clear()
+        ahead: deque[Future[Any]] = deque()
+
+        def read(i: int) -> None:
+            if i < len(files):
+                path, _, write = files[i][1]
+                ahead.append(pool.submit(_read, path, write))
+
+        for i in range(_READ_AHEAD):
+            read(i)
+        fits: dict[int, str] = {}  # how each set of parked rows fits the table's rows
+        parts: list[pd.DataFrame] = [table]
+        for i, (col, (_, rows, write)) in enumerate(files):
+            self._check(write)  # a write that failed: said once (the values are in memory)
+            values = ahead.popleft().result()
+            read(i + _READ_AHEAD)
+            part = pd.Series(values, index=rows, name=col, copy=False).to_frame()
+            del values  # only in `part` now
+            parts.append(_on_rows(part, table.index, fits))
         whole = pd.concat(parts, axis=1)
         out = whole[order] if list(whole.columns) != order else whole
         out.attrs = table.attrs
@@ -216,3 +224,25 @@ def _read(path: str, write: Future[Any]) -> Any:
         values = pickle.load(f)
     os.remove(path)
     return values
+
+
+def _on_rows(part: pd.DataFrame, index: pd.Index, fits: dict[int, str]) -> pd.DataFrame:
+    """`part` (one parked column on the rows it was parked on) on the rows `index`: the
+    same rows; those followed by the prospects the classes appended (the missing values
+    and dtypes of :func:`~kamseg._validation.append_ids`); or any other (reindexed).
+    `fits` keeps what was found of each set of parked rows (10M text ids compare slowly)."""
+    rows = part.index
+    fit = fits.get(id(rows))
+    if fit is None:
+        n = len(rows)
+        same = index.equals(rows)
+        fit = "same" if same else "prospects" if index[:n].equals(rows) else "other"
+        fits[id(rows)] = fit
+    if fit == "same":
+        return part.set_axis(index)
+    if fit == "other":
+        return part.reindex(index)
+    # append_ids without its appended index (built once, as `index`, not once a column)
+    empty = part.iloc[:0].reindex(index[len(rows) :])
+    both = [part.reset_index(drop=True), empty.reset_index(drop=True)]
+    return pd.concat(both, ignore_index=True).set_axis(index)
