@@ -585,19 +585,25 @@ def sample_rows(
     """The rows of a deterministic sample of customers of `source` (an input of
     :func:`summarize_duckdb`): those whose id hash falls in the first of
     :data:`~kamseg.summary._common.SAMPLE_BUCKETS` buckets that fit in `max_rows` rows, as
-    pandas, with only the `columns` present, sorted by them (the same rows in the same order
-    in every run). Returns the rows, the rows of `source` and the rows sampled."""
-    rel, opened, _, _ = _relation(source, None, columns)
+    pandas, with only the `columns` present, in one order in every run (a Parquet input's:
+    the files'). Returns the rows, the rows of `source` and the rows sampled."""
+    rel, opened, _, files = _relation(source, None, columns)
     try:
+        # the rows in one order whatever the threads (their scan order varies from run to
+        # run, and the sample's job, its churn model above all, depends on the order of the
+        # rows): a Parquet input's in the files' order, as pandas reads them; any other
+        # input's sorted by every column
+        order = "ORDER BY ALL"
+        position = ("filename", "file_row_number")
+        if isinstance(files, str) and opened is not None and not set(position) & set(rel.columns):
+            rel = opened.read_parquet(files, filename=True, file_row_number=True)
+            order = f"ORDER BY {', '.join(position)}"
         bucket = f"hash({_q(customer_col)}) % {SAMPLE_BUCKETS}"
         counts = _run(rel, f"SELECT {bucket}, count(*) FROM {_VIEW} GROUP BY 1").fetchall()
         chosen, total = choose_buckets([(int(b), int(n)) for b, n in counts], max_rows)
         wanted = ", ".join(_q(c) for c in columns if c in rel.columns)
         where = f"{bucket} IN ({', '.join(map(str, chosen))})" if chosen else "FALSE"
-        # in one order whatever the threads (their scan order varies from run to run, and
-        # the sample's job, its churn model above all, depends on the order of the rows)
-        sql = f"SELECT {wanted} FROM {_VIEW} WHERE {where} ORDER BY ALL"
-        rows = _run(rel, sql).to_arrow_table()
+        rows = _run(rel, f"SELECT {wanted} FROM {_VIEW} WHERE {where} {order}").to_arrow_table()
         return rows.to_pandas(), sum(int(n) for _, n in counts), total
     finally:
         if opened is not None:
