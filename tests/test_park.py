@@ -82,13 +82,17 @@ def _job(
         # no classes: health and warnings read the summary's columns, not the lifecycle's
         ("pandas", "W", True, ("rfm", "clv", "key_accounts", "health", "warnings", "churn")),
         ("duckdb", "W", True, ("rfm", "pareto", "key_accounts", "health", "warnings")),
+        # other labels, no action columns, monthly periods, a margin setting
+        ("pandas", "M", True, {"labels": "zh", "action": False, "margin": 0.3}),
     ],
 )
 def test_parked_job_is_the_whole_job(
     data: Any, own_tmp: Path, engine: str, freq: str, sides: bool, steps: Any
 ) -> None:
     options: dict[str, Any] = {"freq": freq}
-    if steps is not None:
+    if isinstance(steps, dict):
+        options.update(steps)
+    elif steps is not None:
         options["steps"] = steps
     model, table, said, parked = _job(
         data, own_tmp, park=True, engine=engine, sides=sides, **options

@@ -28,6 +28,7 @@ import pandas as pd
 
 from kamseg import _state
 from kamseg._job import ENGINE_NOTE
+from kamseg._park import ParkedColumns
 from kamseg._state import state
 from kamseg.config import SegmentConfig
 from kamseg.errors import KamsegWarning, ModelFileError
@@ -418,8 +419,6 @@ def fit_and_label(
 ) -> tuple[SegmentModel, pd.DataFrame]:
     """The model and the fitted base's table, from one run of the job (`func`: the
     function named in the notices)."""
-    from kamseg._park import ParkedColumns
-
     park = ParkedColumns(func)  # a large table's columns, parked while the steps run
     try:
         return _fit_and_label(
@@ -449,8 +448,9 @@ def _fit_and_label(
     as_of: Any,
     progress: Any,
     func: str,
-    park: Any,
+    park: ParkedColumns,
 ) -> tuple[SegmentModel, pd.DataFrame]:
+    """:func:`fit_and_label`, with the `park` of the job's large table's columns."""
     import kamseg
     from kamseg.model_spark import is_spark_frame
     from kamseg.pipeline import checked_config, load_transactions, run_job
