@@ -188,6 +188,12 @@ class ParkedColumns:
             stacklevel=5,
         )
 
+    def __enter__(self) -> ParkedColumns:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Wait for the writes, then remove the folder and any file left in it."""
         if self._pool is not None:

@@ -419,9 +419,38 @@ def fit_and_label(
 ) -> tuple[SegmentModel, pd.DataFrame]:
     """The model and the fitted base's table, from one run of the job (`func`: the
     function named in the notices)."""
-    park = ParkedColumns(func)  # a large table's columns, parked while the steps run
-    try:
-        return _fit_and_label(
+    with ParkedColumns(func) as park:  # a large table's columns, parked while the steps run
+        import kamseg
+        from kamseg.model_spark import is_spark_frame
+        from kamseg.pipeline import checked_config, load_transactions, run_job
+
+        config = checked_config(config, func)
+        sampled = None
+        if is_spark_frame(transactions):  # collected (or a sample of customers), fitted on pandas
+            from kamseg.model_spark import fit_inputs
+
+            rows, sides, as_of, sampled = fit_inputs(
+                transactions,
+                master=master,
+                surveys=surveys,
+                complaints=complaints,
+                catalog=catalog,
+                config=config,
+                as_of=as_of,
+            )
+            master, surveys = sides["master"], sides["surveys"]
+            complaints, catalog = sides["complaints"], sides["catalog"]
+            if sampled is not None:
+                from kamseg._validation import warn
+
+                warn(
+                    f"{func}: {sampled}. Hint: raise config.pandas_max_rows to fit on every "
+                    "row (the driver then holds them all).",
+                    stacklevel=4,
+                )
+            elif rows is not None:  # every row, collected: the pandas job
+                transactions = rows
+        table, job = run_job(
             transactions,
             master=master,
             surveys=surveys,
@@ -430,120 +459,60 @@ def fit_and_label(
             config=config,
             as_of=as_of,
             progress=progress,
-            func=func,
             park=park,
         )
-    finally:
-        park.close()
-
-
-def _fit_and_label(
-    transactions: Any,
-    *,
-    master: pd.DataFrame | None,
-    surveys: pd.DataFrame | None,
-    complaints: pd.DataFrame | None,
-    catalog: pd.DataFrame | None,
-    config: SegmentConfig | None,
-    as_of: Any,
-    progress: Any,
-    func: str,
-    park: ParkedColumns,
-) -> tuple[SegmentModel, pd.DataFrame]:
-    """:func:`fit_and_label`, with the `park` of the job's large table's columns."""
-    import kamseg
-    from kamseg.model_spark import is_spark_frame
-    from kamseg.pipeline import checked_config, load_transactions, run_job
-
-    config = checked_config(config, func)
-    sampled = None
-    if is_spark_frame(transactions):  # collected (or a sample of customers), fitted on pandas
-        from kamseg.model_spark import fit_inputs
-
-        rows, sides, as_of, sampled = fit_inputs(
-            transactions,
-            master=master,
-            surveys=surveys,
-            complaints=complaints,
-            catalog=catalog,
-            config=config,
-            as_of=as_of,
-        )
-        master, surveys = sides["master"], sides["surveys"]
-        complaints, catalog = sides["complaints"], sides["catalog"]
-        if sampled is not None:
-            from kamseg._validation import warn
-
-            warn(
-                f"{func}: {sampled}. Hint: raise config.pandas_max_rows to fit on every "
-                "row (the driver then holds them all).",
-                stacklevel=4,
+        # the dtypes of the table's columns (the parked ones: as put back, below), each after
+        # those of the sample's job's table, with the columns labelled later after them
+        columns = job.columns(table)
+        sample_schema: dict[str, Any] = {}
+        if not job.in_pandas and set(_ROW_STEPS) & set(config.steps):
+            # an engine input: the parts that read rows, from the rows of a sample of customers
+            on_spark = is_spark_frame(transactions)
+            tx = transactions if on_spark else load_transactions(transactions, config)
+            if callable(progress):  # the caller's progress callback (not True: a bar)
+                progress("sample: the need level and churn model on customers' rows")
+            if sampled is None:  # DuckDB (a Spark input's sample is collected above)
+                rows, sampled = _engine_sample(tx, config, func)
+            assert rows is not None  # a Spark input with a step that reads rows: its sample
+            # only the need level and the churn model are taken from the sample's job, and
+            # neither reads the master, surveys or complaints: the other classes are not fitted
+            sample_job, sample_table = _fit_on_rows(
+                rows, config=config, as_of=table.attrs["as_of"], catalog=catalog
             )
-        elif rows is not None:  # every row, collected: the pandas job
-            transactions = rows
-    table, job = run_job(
-        transactions,
-        master=master,
-        surveys=surveys,
-        complaints=complaints,
-        catalog=catalog,
-        config=config,
-        as_of=as_of,
-        progress=progress,
-        park=park,
-    )
-    # the dtypes of the table's columns (the parked ones: as put back, below), each after
-    # those of the sample's job's table, with the columns labelled later after them
-    columns = job.columns(table)
-    sample_schema: dict[str, Any] = {}
-    if not job.in_pandas and set(_ROW_STEPS) & set(config.steps):
-        # an engine input: the parts that read rows, from the rows of a sample of customers
-        on_spark = is_spark_frame(transactions)
-        tx = transactions if on_spark else load_transactions(transactions, config)
-        if callable(progress):  # the caller's progress callback (not True: a bar)
-            progress("sample: the need level and churn model on customers' rows")
-        if sampled is None:  # DuckDB (a Spark input's sample is collected above)
-            rows, sampled = _engine_sample(tx, config, func)
-        assert rows is not None  # a Spark input with a step that reads rows: its sample
-        # only the need level and the churn model are taken from the sample's job, and
-        # neither reads the master, surveys or complaints: the other classes are not fitted
-        sample_job, sample_table = _fit_on_rows(
-            rows, config=config, as_of=table.attrs["as_of"], catalog=catalog
-        )
-        on_engine = job.need_inputs is not None  # DuckDB: labelled from the engine's sums
-        _merge_row_parts(job, sample_job, rows_in_engine=not on_spark and not on_engine)
-        sample_schema = table_schema(sample_table)
-        del rows, sample_job, sample_table  # fitted: memory for the labelling below
-        if on_engine and getattr(job.fits.get("classes"), "need", None) is not None:
-            table = job.need_on_engine(table)
-        job.need_inputs = None  # every customer's category spend: read
-        if "churn" in job.fits and on_spark:  # kamseg.model_spark.apply_spark labels rows
-            job.steps.append("churn")
-        elif "churn" in job.fits:  # DuckDB: the table is scored from the engine's aggregates
-            table = job.churn_on_engine(table, tx)
-        job.release_daily()
-    table = job.whole(table)
-    final = table_schema(table)
-    schema = {**sample_schema, **{str(c): final[str(c)] for c in columns}, **final}
+            on_engine = job.need_inputs is not None  # DuckDB: labelled from the engine's sums
+            _merge_row_parts(job, sample_job, rows_in_engine=not on_spark and not on_engine)
+            sample_schema = table_schema(sample_table)
+            del rows, sample_job, sample_table  # fitted: memory for the labelling below
+            if on_engine and getattr(job.fits.get("classes"), "need", None) is not None:
+                table = job.need_on_engine(table)
+            job.need_inputs = None  # every customer's category spend: read
+            if "churn" in job.fits and on_spark:  # kamseg.model_spark.apply_spark labels rows
+                job.steps.append("churn")
+            elif "churn" in job.fits:  # DuckDB: the table is scored from the engine's aggregates
+                table = job.churn_on_engine(table, tx)
+            job.release_daily()
+        table = job.whole(table)
+        final = table_schema(table)
+        schema = {**sample_schema, **{str(c): final[str(c)] for c in columns}, **final}
 
-    if sampled is not None:
-        job.limited["fit"] = sampled
-    model = SegmentModel(
-        config=config.to_dict(),
-        as_of=pd.Timestamp(table.attrs["as_of"]),
-        freq=str(table.attrs.get("freq", config.freq)),
-        parts=dict(job.fits),
-        steps=tuple(job.steps),
-        skipped=dict(job.skipped),
-        limited=dict(job.limited),
-        n_customers=len(table),
-        kamseg_version=kamseg.__version__,
-        schema=schema,
-    )
-    table.attrs["kamseg_steps"] = list(model.steps)
-    table.attrs["kamseg_skipped"] = dict(model.skipped)
-    table.attrs["kamseg_limited"] = dict(model.limited)
-    return model, table
+        if sampled is not None:
+            job.limited["fit"] = sampled
+        model = SegmentModel(
+            config=config.to_dict(),
+            as_of=pd.Timestamp(table.attrs["as_of"]),
+            freq=str(table.attrs.get("freq", config.freq)),
+            parts=dict(job.fits),
+            steps=tuple(job.steps),
+            skipped=dict(job.skipped),
+            limited=dict(job.limited),
+            n_customers=len(table),
+            kamseg_version=kamseg.__version__,
+            schema=schema,
+        )
+        table.attrs["kamseg_steps"] = list(model.steps)
+        table.attrs["kamseg_skipped"] = dict(model.skipped)
+        table.attrs["kamseg_limited"] = dict(model.limited)
+        return model, table
 
 
 #: The steps whose parts read transaction rows beyond the engine's summary and activity:
