@@ -86,11 +86,6 @@ class ParkedColumns:
         self._order: list[Hashable] = []
         self._failed = False
 
-    @property
-    def active(self) -> bool:
-        """Whether some columns are parked."""
-        return bool(self._files)
-
     def order(self, table: pd.DataFrame) -> list[Hashable]:
         """The columns of the whole table: those known at the last :meth:`park` (parked or
         still in `table`), then the columns `table` has gained since, in its order."""
