@@ -3,8 +3,10 @@ table, notices and model schema of the job that keeps them in memory, bit for bi
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +38,9 @@ def own_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _job(
-    data: Any, tmp: Path, *, park: bool, engine: str, sides: bool, **options: Any
-) -> tuple[Any, pd.DataFrame, list[str], list[int]]:
-    """fit_and_label on `data` (parking from 0 customers, or never), the columns each
-    park took out, and the notices."""
+@contextlib.contextmanager
+def _parking(park: bool) -> Iterator[list[int]]:
+    """Parking from 0 customers, or never; yields the count of columns each park took out."""
     parked: list[int] = []
     park_columns = ParkedColumns.park
 
@@ -49,6 +49,17 @@ def _job(
         parked.append(len(table.columns) - len(out.columns))
         return out
 
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_park, "PARK_FROM", 0 if park else 10**12)
+        mp.setattr(ParkedColumns, "park", counted)
+        yield parked
+
+
+def _job(
+    data: Any, tmp: Path, *, park: bool, engine: str, sides: bool, **options: Any
+) -> tuple[Any, pd.DataFrame, list[str], list[int]]:
+    """fit_and_label on `data` (parking from 0 customers, or never), the columns each
+    park took out, and the notices."""
     tx: Any = data.transactions
     if engine == "duckdb":
         tx = str(tmp / "tx.parquet")
@@ -56,19 +67,16 @@ def _job(
     config = kamseg.SegmentConfig(
         profit_col="profit", order_col="order_id", product_col="product", **options
     )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_park, "PARK_FROM", 0 if park else 10**12)
-        mp.setattr(ParkedColumns, "park", counted)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model, table = fit_and_label(
-                tx,
-                config=config.replace(engine=engine),
-                as_of=None,
-                progress=None,
-                func="segment",
-                **{n: getattr(data, n) if sides else None for n in SIDES},
-            )
+    with _parking(park) as parked, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model, table = fit_and_label(
+            tx,
+            config=config.replace(engine=engine),
+            as_of=None,
+            progress=None,
+            func="segment",
+            **{n: getattr(data, n) if sides else None for n in SIDES},
+        )
     return model, table, [str(w.message) for w in caught], parked
 
 
@@ -106,6 +114,29 @@ def test_parked_job_is_the_whole_job(
     assert said == said0
     assert list(model.schema.items()) == list(model0.schema.items())
     assert list(own_tmp.glob("kamseg-park-*")) == []  # the folder is removed
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_model_applied_with_parking_gives_the_same_table(
+    data: Any, own_tmp: Path, engine: str
+) -> None:
+    """SegmentModel.apply (kamseg score) parks as the fit's job does: the same table."""
+    model, _, _, _ = _job(data, own_tmp, park=False, engine=engine, sides=True)
+    tx: Any = data.transactions
+    if engine == "duckdb":
+        tx = str(own_tmp / "tx.parquet")  # written by _job
+    sides = {n: getattr(data, n) for n in SIDES}
+    tables, parked = [], []
+    for park in (True, False):
+        with _parking(park) as took, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tables.append(model.apply(tx, **sides))
+        tables[-1].attrs["said"] = [str(w.message) for w in caught]
+        parked.append(sum(took))
+    assert parked[0] >= 10 and parked[1] == 0
+    assert_frame_equal(tables[0], tables[1], check_exact=True)
+    assert tables[0].attrs == tables[1].attrs
+    assert list(own_tmp.glob("kamseg-park-*")) == []
 
 
 def test_a_small_table_is_not_parked(data: Any, own_tmp: Path) -> None:

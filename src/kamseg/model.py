@@ -156,18 +156,21 @@ class SegmentModel:
             )
         from kamseg.pipeline import run_job
 
-        table, _ = run_job(
-            transactions,
-            master=master,
-            surveys=surveys,
-            complaints=complaints,
-            catalog=catalog,
-            config=self.segment_config,
-            as_of=self.as_of if as_of is None else as_of,
-            progress=progress,
-            fits=dict(self.parts),
-            fit_skipped=self.skipped,
-        )
+        with ParkedColumns("segment") as park:  # a large table's columns, as the fit's job
+            table, job = run_job(
+                transactions,
+                master=master,
+                surveys=surveys,
+                complaints=complaints,
+                catalog=catalog,
+                config=self.segment_config,
+                as_of=self.as_of if as_of is None else as_of,
+                progress=progress,
+                fits=dict(self.parts),
+                fit_skipped=self.skipped,
+                park=park,
+            )
+            table = job.whole(table)
         # what the fit left out stays said (e.g. a churn window shortened for the history)
         limited = table.attrs.get("kamseg_limited", {})
         table.attrs["kamseg_limited"] = {**self.limited, **limited}
