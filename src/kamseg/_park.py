@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from kamseg._types import ACTIVITY_COLUMNS
-from kamseg._validation import warn
+from kamseg._validation import extended, warn
 
 __all__ = ["KEPT", "LATER_STEPS", "PARK_FROM", "STEP_READS", "ParkedColumns"]
 
@@ -241,9 +241,4 @@ def _on_rows(part: pd.DataFrame, index: pd.Index, fits: dict[int, str]) -> pd.Da
         fits[id(rows)] = fit
     if fit == "same":
         return part.set_axis(index)
-    if fit == "other":
-        return part.reindex(index)
-    # append_ids without its appended index (built once, as `index`, not once a column)
-    empty = part.iloc[:0].reindex(index[len(rows) :])
-    both = [part.reset_index(drop=True), empty.reset_index(drop=True)]
-    return pd.concat(both, ignore_index=True).set_axis(index)
+    return part.reindex(index) if fit == "other" else extended(part, index)

@@ -27,6 +27,7 @@ __all__ = [
     "check_no_overwrite",
     "customer_ids",
     "examples",
+    "extended",
     "match_master",
     "positions_in",
     "to_datetime",
@@ -372,14 +373,22 @@ def append_ids(customers: pd.DataFrame, new_ids: pd.Index) -> pd.DataFrame:
     return out
 
 
+def extended(customers: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """`customers` on `index`, which is its ids followed by new ones: the rows, missing
+    values and column types of :func:`append_ids`, with `index` as the index (not built
+    again by appending)."""
+    empty = customers.iloc[:0].reindex(index[len(customers) :])
+    both = [customers.reset_index(drop=True), empty.reset_index(drop=True)]
+    return pd.concat(both, ignore_index=True).set_axis(index)
+
+
 def reindexed(values: pd.Series, index: pd.Index) -> pd.Series:
     """``values.reindex(index)``, without looking up every id when `index` is the values'
     own ids or those followed by new ones (the prospects the classes append): 10M text
     ids take seconds to look up."""
     n = len(values)
     if len(index) >= n and index[:n].equals(values.index):
-        added = append_ids(values.to_frame(), index[n:])[values.name]
-        return added.set_axis(index)
+        return extended(values.to_frame(), index)[values.name]
     return values.reindex(index)
 
 
