@@ -562,8 +562,10 @@ def test_penalised_fit_equals_lifetimes(model):
 
     cdnow = kamseg.datasets.load_cdnow_summary()
     fitter = BetaGeoFitter if model == "bgnbd" else ModifiedBetaGeoFitter
+    # tol 1e-8: at 1e-10 lifetimes' BFGS stops with "precision loss" on some CPUs (AVX-512
+    # BLAS kernels) though its gradient is 1e-10; at 1e-8 both tools agree to 4e-8
     ref = fitter(penalizer_coef=0.001).fit(
-        cdnow["frequency"], cdnow["recency"], cdnow["T"], tol=1e-10
+        cdnow["frequency"], cdnow["recency"], cdnow["T"], tol=1e-8
     )
     ours = kamseg.clv.fit(cdnow, model=model, penalty=0.001)
     for name, value in ours.params.items():

@@ -301,19 +301,18 @@ def test_heterogeneous_fit_is_unchanged():
     customers = kamseg.summarize(data.transactions, freq="W")
     fitted, caught = fit_recording(customers[customers["frequency"] > 0])
     assert not caught and fitted.boundary is None
-    assert dict(fitted.params) == {
-        "p": 2.3364969102211504,
-        "q": 1.415690752674944,
-        "gamma": 138.34285682254952,
-    }
-    assert fitted.log_likelihood == -10638.38519029424
+    # as recorded, but for the last bits, which differ between CPUs (BLAS and libm kernels)
+    recorded = {"p": 2.3364969102211504, "q": 1.415690752674944, "gamma": 138.34285682254952}
+    assert dict(fitted.params) == pytest.approx(recorded, rel=1e-9)
+    assert fitted.log_likelihood == pytest.approx(-10638.38519029424, rel=1e-12)
 
 
 def test_cdnow_gamma_gamma_is_interior(cdnow):
     customers = kamseg.summarize(cdnow, as_of="1998-06-30", freq="W")
     fitted, caught = fit_recording(customers[customers["monetary_value"] > 0])
     assert not caught and fitted.boundary is None
-    assert fitted.params["p"] == 4.920989934607047  # as recorded before the change
+    # as recorded before the change, but for the last bits (they differ between CPUs)
+    assert fitted.params["p"] == pytest.approx(4.920989934607047, rel=1e-9)
 
 
 def test_penalty_keeps_the_full_model():

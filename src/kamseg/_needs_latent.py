@@ -5,12 +5,11 @@ with scipy's KD-tree to find the candidate neighbours of many profiles;
 :func:`kamseg.latent_needs` turns the scores into suggestions.
 
 The brute force (:func:`_knn_kernel`) defines the scores, ties included; the KD-tree path
-(:func:`_tree_kernel`) gives the same bits. It relies on one property of the BLAS matrix
-product: an entry of ``a @ b.T`` is the same dot product whatever the other rows and
-columns (a fused multiply-add chain over the categories). OpenBLAS has it for fewer than
-8 categories; :func:`_exact_products` checks it at run time, and without it (more
-categories, another BLAS) the brute force is used, with its similarities summed category by
-category (:func:`_products`).
+(:func:`_tree_kernel`, at most 7 categories) gives the same bits. Both compute their
+similarities with :func:`_products`, whose every entry is the same bits whatever the other
+rows and columns: the BLAS matrix product where it has that property (OpenBLAS's kernels for
+fewer than 8 categories on some CPUs: a fused multiply-add chain over the categories;
+:func:`_exact_products` checks it at run time), else a sum category by category.
 
 Every score of a query is the same bits whatever the other queries computed with it (the
 fitted need model, :mod:`kamseg._needs_fit`, relies on it to score any subset of customers
@@ -303,9 +302,9 @@ def _tree_kernel(
     """:func:`_knn_kernel`'s scores, found without comparing every query to every reference.
 
     A KD-tree gives each query its `n_neighbors` + 1 nearest reference profiles (those
-    the brute force keeps). Their similarities are computed by the same BLAS product as in
-    the brute force (each entry of a matrix product is the same dot product whatever the
-    other rows and columns), for blocks of queries sharing one nearest profile, and weighed
+    the brute force keeps). Their similarities are computed by the brute force's product,
+    :func:`_products` (each entry the same bits whatever the other rows and columns), for
+    blocks of queries sharing one nearest profile, and weighed
     by the same code. Rows whose candidate set is not certain (a near tie at its edge),
     or with equal similarities among the candidates, go through the brute force.
 
@@ -331,6 +330,8 @@ def _tree_kernel(
     # buffer that stays in the cache
     part = max(2, _GATHER_CELLS // (width * max(n_cat, 1)))
     gathered = np.empty((min(part, n_q), width, n_cat))
+    exact = _exact_products(n_cat)  # the BLAS product, else sums category by category
+    ref_t = np.ascontiguousarray(ref.T)
     seen = np.zeros(ref.shape[0], dtype=bool)
     at = np.zeros(ref.shape[0], dtype=np.int64)
     slow: list[np.ndarray] = []
@@ -342,25 +343,17 @@ def _tree_kernel(
         if fast.size == 1:  # one row alone would be a matrix-vector product: brute force
             safe[fast] = False
             fast = fast[:0]
-        # blocks of queries close together (sorted by their nearest reference), so the
-        # references of a block are few: one product per block, each entry exact
-        # (any order of the rows gives the same bits: the unstable, faster sort will do)
-        fast = fast[np.argsort(cand[fast, 0])]
-        q = queries[rows[fast]]
-        c_fast = cand[fast]
-        cs = np.empty((fast.size, width))
-        for first in range(0, fast.size, _BLOCK):
-            # never a product of one row (numpy would use a matrix-vector product, which
-            # rounds differently): a last block of one row takes the row before it too
-            first = max(0, min(first, fast.size - 2))
-            c = c_fast[first : first + _BLOCK]
-            seen[c] = True
-            cols = np.flatnonzero(seen)  # the block's references, in reference order
-            seen[cols] = False
-            at[cols] = np.arange(cols.size)
-            sim = q[first : first + _BLOCK] @ ref[cols].T
-            sim /= norm[cols]
-            cs[first : first + _BLOCK] = np.take_along_axis(sim, at[c], axis=1)
+        if exact:
+            # blocks of queries close together (sorted by their nearest reference), so the
+            # references of a block are few: one BLAS product per block, each entry exact
+            # (any order of the rows gives the same bits: the unstable, faster sort will do)
+            fast = fast[np.argsort(cand[fast, 0])]
+            c_fast = cand[fast]
+            cs = _block_products(queries[rows[fast]], ref, c_fast, norm, seen, at)
+        else:  # summed category by category: the candidate pairs alone
+            c_fast = cand[fast]
+            cs = _pair_products(queries[rows[fast]], ref_t, c_fast)
+            cs /= norm[c_fast]
         # The own lone profile is never a candidate here, and every other reference is
         # less similar than the last candidate: the threshold is a candidate's similarity
         # and no tie reaches beyond the candidates (the brute force's "wide" rows cannot
@@ -382,6 +375,45 @@ def _tree_kernel(
         out[brute] = _knn_kernel(
             queries[brute], self_col[brute], ref, ref_count, ref_bought, n_neighbors, norm
         )
+    return out
+
+
+def _block_products(
+    q: np.ndarray,
+    ref: np.ndarray,
+    cand: np.ndarray,
+    norm: np.ndarray,
+    seen: np.ndarray,
+    at: np.ndarray,
+) -> np.ndarray:
+    """The similarities (dot / reference norm) of each query `q` with its candidates
+    `cand` (queries sorted by their nearest candidate), as the brute force's BLAS product
+    gives them: one product per block of queries with the block's references. `seen` and
+    `at` are scratch arrays of one entry per reference (`seen` all False)."""
+    cs = np.empty(cand.shape)
+    n = q.shape[0]
+    for first in range(0, n, _BLOCK):
+        # never a product of one row (numpy would use a matrix-vector product, which
+        # rounds differently): a last block of one row takes the row before it too
+        first = max(0, min(first, n - 2))
+        c = cand[first : first + _BLOCK]
+        seen[c] = True
+        cols = np.flatnonzero(seen)  # the block's references, in reference order
+        seen[cols] = False
+        at[cols] = np.arange(cols.size)
+        sim = q[first : first + _BLOCK] @ ref[cols].T
+        sim /= norm[cols]
+        cs[first : first + _BLOCK] = np.take_along_axis(sim, at[c], axis=1)
+    return cs
+
+
+def _pair_products(q: np.ndarray, ref_t: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """The dot product of each query `q` with each of its candidates `cand` (columns of
+    `ref_t`, the references by category), summed category by category as
+    :func:`_products` sums them without the BLAS: the same bits, for the pairs alone."""
+    out: np.ndarray = q[:, :1] * np.take(ref_t[0], cand)
+    for j in range(1, q.shape[1]):
+        out += q[:, j : j + 1] * np.take(ref_t[j], cand)
     return out
 
 
@@ -510,7 +542,7 @@ def query_scores(
     big = (
         n * ref.shape[0] > _TREE_CELLS
         and ref.shape[0] > n_neighbors + 2
-        and _exact_products(x.shape[1])
+        and x.shape[1] <= _TREE_MAX_CATEGORIES
     )
     out = np.zeros(x.shape)
     # a customer who buys every category scores 0 in each: only the customers with a
