@@ -166,10 +166,14 @@ def _frame(n: int) -> pd.DataFrame:
     )
 
 
-def test_restore_puts_the_columns_back_on_the_rows_and_in_order(own_tmp: Path) -> None:
+@pytest.mark.parametrize("piece", [_park.PIECE_ROWS, 3])
+def test_restore_puts_the_columns_back_on_the_rows_and_in_order(
+    own_tmp: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
     """Parked columns come back in their places, with the dtypes a whole table gets when
     prospects are appended (int to float, bool to object), new columns after them, and the
-    order a step sets."""
+    order a step sets; from one piece per column or several."""
+    monkeypatch.setattr(_park, "PIECE_ROWS", piece)
     full = _frame(10)
     park = ParkedColumns("segment")
     narrow = park.park(full, keep={"revenue"})
@@ -187,6 +191,65 @@ def test_restore_puts_the_columns_back_on_the_rows_and_in_order(own_tmp: Path) -
     assert list(own_tmp.glob("kamseg-park-*/*")) == []  # each file read once, deleted
     park.close()
     assert list(own_tmp.glob("kamseg-park-*")) == []
+
+
+def _grown(park: ParkedColumns) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A table parked in two steps with prospects appended between them, as the job parks
+    it, and the whole table it stands for."""
+    full = _frame(10)
+    narrow = park.park(full, keep={"revenue"})
+    prospects = pd.Index(["p1", "p2"], name="customer_id")
+    grown = park.park(append_ids(narrow, prospects).assign(score=np.arange(12.0)), keep=set())
+    grown = grown.assign(late=1)
+    grown.attrs = {"as_of": "2024-12-31", "kamseg_steps": ["summary", "rfm"]}
+    whole = append_ids(full, prospects).assign(score=np.arange(12.0), late=1)
+    whole.attrs = grown.attrs
+    return grown, whole
+
+
+@pytest.mark.parametrize("piece", [_park.PIECE_ROWS, 3, 5])
+def test_parquet_written_from_the_pieces_is_the_whole_table_s(
+    own_tmp: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    """write_parquet writes the file to_parquet writes of the whole table: the same bytes
+    in one row group; in row groups of `piece` rows, the same table, schema and metadata
+    (attrs included) and one row group per piece (the last: prospects only, for 5)."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(_park, "PIECE_ROWS", piece)
+    park = ParkedColumns("segment")
+    grown, whole = _grown(park)
+    assert park.dtypes(grown) == dict(whole.dtypes.items())
+    ours, theirs = own_tmp / "ours.parquet", own_tmp / "theirs.parquet"
+    assert park.write_parquet(grown, ours)
+    whole.to_parquet(theirs, row_group_size=piece)
+    if piece == _park.PIECE_ROWS:
+        assert ours.read_bytes() == theirs.read_bytes()
+    a, b = pq.ParquetFile(ours), pq.ParquetFile(theirs)
+    assert a.schema_arrow.equals(b.schema_arrow, check_metadata=True)
+    assert a.metadata.num_row_groups == b.metadata.num_row_groups == -(-12 // min(piece, 12))
+    assert a.read().equals(b.read())
+    back = pd.read_parquet(ours)
+    assert_frame_equal(back, pd.read_parquet(theirs), check_exact=True)
+    assert back.attrs == whole.attrs
+    # the files stay for more reads: a few columns, then the whole table
+    picked = park.select(grown, ["when", "orders", "score", "absent"])
+    assert_frame_equal(picked, whole[["orders", "when", "score"]], check_exact=True)
+    assert_frame_equal(park.restore(grown), whole, check_exact=True)
+    park.close()
+
+
+def test_parquet_needs_the_parked_rows_first(own_tmp: Path) -> None:
+    """Rows in another order than the parked ones: no dtypes, no file (restore puts the
+    columns in place)."""
+    park = ParkedColumns("segment")
+    grown, whole = _grown(park)
+    shuffled = grown.iloc[::-1]
+    assert park.dtypes(shuffled) is None
+    assert not park.write_parquet(shuffled, own_tmp / "out.parquet")
+    assert not (own_tmp / "out.parquet").exists()
+    assert_frame_equal(park.restore(shuffled), whole.iloc[::-1], check_exact=True)
+    park.close()
 
 
 def test_set_order_and_forget(own_tmp: Path) -> None:
@@ -254,3 +317,38 @@ def test_a_write_that_fails_keeps_the_columns_in_memory(own_tmp: Path) -> None:
     assert_frame_equal(whole, full.assign(x=1.0), check_exact=True)
     assert park.park(whole, keep=set()) is whole  # nothing more is parked
     park.close()
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_the_cli_writes_the_parked_table_from_the_pieces(
+    data: Any, own_tmp: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    """kamseg segment to Parquet with parked columns (every step and side table): the file
+    (byte for byte) and the printed summary of the job that keeps them in memory, with the
+    whole table never put back together."""
+    from kamseg.cli import main
+
+    args = ["segment", str(own_tmp / "tx.parquet"), "--engine", engine]
+    data.transactions.to_parquet(args[1])
+    for name in SIDES:
+        getattr(data, name).to_parquet(own_tmp / f"{name}.parquet")
+        args += [f"--{name}", str(own_tmp / f"{name}.parquet")]
+    args += ["--profit-col", "profit", "--order-col", "order_id", "--product-col", "product"]
+    printed = []
+    restored: list[int] = []
+    restore = ParkedColumns.restore
+
+    def counted(self: ParkedColumns, table: pd.DataFrame) -> pd.DataFrame:
+        restored.append(1)
+        return restore(self, table)
+
+    for park in (False, True):
+        out = own_tmp / f"out_{park}.parquet"
+        with _parking(park) as parked, pytest.MonkeyPatch.context() as mp:
+            mp.setattr(ParkedColumns, "restore", counted)
+            assert main([*args[:2], "-o", str(out), *args[2:]]) == 0
+        assert (sum(parked) > 40 and restored == []) if park else parked == []
+        printed.append(capsys.readouterr().out)
+    ours, theirs = (own_tmp / f"out_{park}.parquet" for park in (True, False))
+    assert ours.read_bytes() == theirs.read_bytes()
+    assert printed[0] == printed[1] != ""

@@ -14,7 +14,7 @@ from kamseg.labels import Language
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SETTING_OPTIONS", "print_summary", "segment_table"]
+__all__ = ["SETTING_OPTIONS", "SUMMARY_READS", "print_summary", "segment_table"]
 
 _ON_OFF = argparse.BooleanOptionalAction
 
@@ -87,6 +87,18 @@ def print_summary(table: pd.DataFrame) -> None:
 
     with np.errstate(over="ignore", invalid="ignore"):
         _print_summary(table)
+
+
+#: The columns :func:`print_summary` reads (a table whose other columns are parked need
+#: only these put back).
+SUMMARY_READS = (
+    "first_purchase",
+    *("rfm_segment", "revenue", "days_since_last", "n_orders", "clv", "profit_clv"),
+    *("p_alive", "abc_class", "pyramid_tier"),
+    *("is_key_account", "account_rank", "account_score", "industry"),
+    *("value_class", "behaviour_class", "lifecycle_stage", "need_level"),
+    *("satisfaction_class", "health_band"),
+)
 
 
 def _print_summary(table: pd.DataFrame) -> None:

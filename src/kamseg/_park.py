@@ -7,10 +7,12 @@ columns no later step reads to a private temporary folder as it goes, and puts t
 when the steps are done: the same table, in the same column order, with the same values and
 dtypes, and a top of memory set by what the steps read and make, not by the whole table.
 
-Each column is one file: the pickle of its values (exact round trip of every dtype,
-categoricals and Arrow-backed text included; the customer ids are not repeated in it) in a
-folder that only this process writes (``mkdtemp``, mode 0700, under ``TMPDIR``), read back
-once and deleted; the folder is removed at the end, also when the job fails. The files are
+Each column is one file: the pickles of its values in pieces of :data:`PIECE_ROWS` rows
+(exact round trip of every dtype, categoricals and Arrow-backed text included; the customer
+ids are not repeated in it) in a folder that only this process writes (``mkdtemp``, mode
+0700, under ``TMPDIR``); the folder is removed at the end, also when the job fails. A
+Parquet file of the whole table can be written from the pieces a row group at a time
+(:meth:`ParkedColumns.write_parquet`), without the whole table in memory. The files are
 written by one thread while the next step runs (a slow disk costs little time) and read
 back by it while the columns before are put in place, one column at a time (the prospects
 appended to each: no copy of the whole table). A folder that cannot be written (a full
@@ -26,6 +28,7 @@ import tempfile
 from collections import deque
 from collections.abc import Collection, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -33,7 +36,7 @@ import pandas as pd
 from kamseg._types import ACTIVITY_COLUMNS
 from kamseg._validation import extended, warn
 
-__all__ = ["KEPT", "LATER_STEPS", "PARK_FROM", "STEP_READS", "ParkedColumns"]
+__all__ = ["KEPT", "LATER_STEPS", "PARK_FROM", "PIECE_ROWS", "STEP_READS", "ParkedColumns"]
 
 #: Customers from which the job parks columns (below, the files would cost more time
 #: than the memory they save is worth).
@@ -64,8 +67,25 @@ STEP_READS: dict[str, frozenset[str]] = {
 #: Columns read back ahead of the one being put in place.
 _READ_AHEAD = 2
 
+#: Rows of each piece of a parked column: the row groups of a Parquet file that pyarrow
+#: writes by default (at most 1024 * 1024 rows), so that :meth:`ParkedColumns.write_parquet`
+#: reads one piece of each column per row group and writes the file ``to_parquet`` writes.
+PIECE_ROWS = 1 << 20
+
 #: Columns never parked: the flags the job fills for the prospects after the classes.
 KEPT = frozenset({"is_key_account", "nonpositive_revenue", "negative_profit"})
+
+
+@dataclass(frozen=True)
+class _Parked:
+    """One parked column: its file, the rows it was parked on, its write (which gives the
+    values back if the file could not be written, else where each piece starts) and its
+    first value (its dtype on other rows, without reading the file)."""
+
+    path: str
+    rows: pd.Index
+    write: Future[Any]
+    first: Any
 
 
 class ParkedColumns:
@@ -80,11 +100,14 @@ class ParkedColumns:
         self._func = func
         self._folder: str | None = None
         self._pool: ThreadPoolExecutor | None = None
-        # each parked column: its file, the rows it was parked on, and its write (which
-        # gives the values back if the file could not be written)
-        self._files: dict[Hashable, tuple[str, pd.Index, Future[Any]]] = {}
+        self._files: dict[Hashable, _Parked] = {}
         self._order: list[Hashable] = []
         self._failed = False
+
+    @property
+    def parked(self) -> bool:
+        """Whether any column is parked."""
+        return bool(self._files)
 
     def order(self, table: pd.DataFrame) -> list[Hashable]:
         """The columns of the whole table: those known at the last :meth:`park` (parked or
@@ -103,9 +126,9 @@ class ParkedColumns:
         """`table` without its columns not in `keep` (nor :data:`KEPT`), which are written
         to files; `table` itself when there is nothing to park or no folder to park in."""
         cols: list[Hashable] = [c for c in table.columns if c not in keep and c not in KEPT]
-        for _, _, write in self._files.values():  # the writes done so far: did one fail?
-            if write.done():
-                self._check(write)
+        for parked in self._files.values():  # the writes done so far: did one fail?
+            if parked.write.done():
+                self._check(parked.write)
         if not cols or self._failed:
             return table
         order = self.order(table)
@@ -119,8 +142,11 @@ class ParkedColumns:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="kamseg-park")
         for col in cols:
             path = os.path.join(self._folder, f"{len(self._files)}.pickle")
-            write = self._pool.submit(_write, path, table[col].array)
-            self._files[col] = (path, table.index, write)
+            values = table[col].array
+            write = self._pool.submit(_write, path, values)
+            # a copy of the first value alone (a slice would hold the whole buffer)
+            first = pickle.loads(pickle.dumps(values[:1], protocol=pickle.HIGHEST_PROTOCOL))
+            self._files[col] = _Parked(path, table.index, write, first)
         self._order = order
         narrow = table.drop(columns=cols)
         narrow.attrs = table.attrs
@@ -130,7 +156,7 @@ class ParkedColumns:
         """Leave `columns` out of the whole table (dropped by the job), parked or not."""
         gone = set(columns)
         for col in gone & set(self._files):
-            self._check(self._files.pop(col)[2])
+            self._check(self._files.pop(col).write)
         self._order = [c for c in self._order if c not in gone]
 
     def restore(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -147,24 +173,110 @@ class ParkedColumns:
 
         def read(i: int) -> None:
             if i < len(files):
-                path, _, write = files[i][1]
-                ahead.append(pool.submit(_read, path, write))
+                parked = files[i][1]
+                ahead.append(pool.submit(_read, parked.path, parked.write))
 
         for i in range(_READ_AHEAD):
             read(i)
         fits: dict[int, str] = {}  # how each set of parked rows fits the table's rows
         parts: list[pd.DataFrame] = [table]
-        for i, (col, (_, rows, write)) in enumerate(files):
-            self._check(write)  # a write that failed: said once (the values are in memory)
+        for i, (col, parked) in enumerate(files):
+            self._check(parked.write)  # a write that failed: said once (values in memory)
             values = ahead.popleft().result()
             read(i + _READ_AHEAD)
-            part = pd.Series(values, index=rows, name=col, copy=False).to_frame()
+            part = pd.Series(values, index=parked.rows, name=col, copy=False).to_frame()
             del values  # only in `part` now
             parts.append(_on_rows(part, table.index, fits))
         whole = pd.concat(parts, axis=1)
         out = whole[order] if list(whole.columns) != order else whole
         out.attrs = table.attrs
         return out
+
+    def dtypes(self, table: pd.DataFrame) -> dict[Hashable, Any] | None:
+        """The whole table's dtypes (:meth:`restore`'s), in its column order, without
+        reading a file; None when a parked column does not sit on the table's first rows
+        (then only :meth:`restore` tells)."""
+        fits: dict[int, str] = {}
+        out: dict[Hashable, Any] = {}
+        for col in self.order(table):
+            parked = self._files.get(col)
+            if parked is None:
+                out[col] = table[col].dtype
+                continue
+            fit = _fit(parked.rows, table.index, fits)
+            if fit == "other":
+                return None
+            out[col] = _final_dtype(parked, table.index, fit)
+        return out
+
+    def select(self, table: pd.DataFrame, columns: Iterable[Hashable]) -> pd.DataFrame:
+        """The whole table's `columns` (those it has, in its order), the parked ones read
+        back (their files are kept); with `table`'s attrs."""
+        wanted = set(columns)
+        fits: dict[int, str] = {}
+        parts = []
+        for col in self.order(table):
+            if col not in wanted:
+                continue
+            parked = self._files.get(col)
+            if parked is None:
+                parts.append(table[[col]])
+                continue
+            pieces = [_read_piece(parked, i) for i in range(_n_pieces(len(parked.rows)))]
+            values = type(pieces[0])._concat_same_type(pieces)
+            part = pd.Series(values, index=parked.rows, name=col, copy=False).to_frame()
+            parts.append(_on_rows(part, table.index, fits))
+        out = pd.concat(parts, axis=1) if parts else table[[]]
+        out.attrs = table.attrs
+        return out
+
+    def write_parquet(self, table: pd.DataFrame, path: str | os.PathLike[str]) -> bool:
+        """Write the whole table (:meth:`restore`'s) to a Parquet file at `path`, as
+        ``to_parquet`` writes it (the index, ``attrs``, snappy, row groups of
+        :data:`PIECE_ROWS` rows), a row group at a time: one piece of each parked column is
+        read per row group and the whole table is never in memory. The files are kept.
+        False, and nothing written, when a parked column does not sit on the table's first
+        rows (then :meth:`restore` puts it in place)."""
+        import json
+
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        dtypes = self.dtypes(table)
+        if dtypes is None:
+            return False
+        schema = None
+        writer = None
+        try:
+            for i, start in enumerate(range(0, max(len(table), 1), PIECE_ROWS)):
+                index = table.index[start : start + PIECE_ROWS]
+                data: dict[Hashable, Any] = {}
+                for col, dtype in dtypes.items():
+                    parked = self._files.get(col)
+                    if parked is None:
+                        data[col] = table[col].array[start : start + PIECE_ROWS]
+                        continue
+                    # the piece's rows are the first of the row group's (checked by
+                    # dtypes): the prospects, if any, follow them
+                    values = _read_piece(parked, i)
+                    placed = pd.Series(values, index=index[: len(values)], copy=False)
+                    if len(values) < len(index):
+                        placed = extended(placed.to_frame(), index).iloc[:, 0]
+                    data[col] = (placed if placed.dtype == dtype else placed.astype(dtype)).array
+                frame = pd.DataFrame(data, index=index, copy=False)
+                frame.attrs = table.attrs  # pyarrow keeps them in the pandas metadata
+                group = pa.Table.from_pandas(frame, schema=schema)
+                if writer is None:  # the first row group's schema, with the table's attrs
+                    meta = dict(group.schema.metadata or {})
+                    if table.attrs:  # as pandas' to_parquet stores them
+                        meta[b"PANDAS_ATTRS"] = json.dumps(table.attrs).encode()
+                    schema = group.schema.with_metadata(meta)
+                    writer = pq.ParquetWriter(os.fspath(path), schema, compression="snappy")
+                writer.write_table(group)
+        finally:
+            if writer is not None:
+                writer.close()
+        return True
 
     def _check(self, write: Future[Any]) -> None:
         """Say, once, that a `write` failed (then nothing more is parked); waits for the
@@ -200,31 +312,49 @@ class ParkedColumns:
             self._folder = None
 
 
-def _write(path: str, values: Any) -> tuple[Any, OSError | None]:
-    """Write a column's `values` to `path` (in the park's thread): ``(None, None)``, or
-    ``(values, error)`` when the file cannot be written (the values stay in memory)."""
+def _write(path: str, values: Any) -> tuple[Any, OSError | None, list[int]]:
+    """Write a column's `values` to `path` in pieces of :data:`PIECE_ROWS` rows (in the
+    park's thread): ``(None, None, offsets)``, where each piece starts and the file ends,
+    or ``(values, error, [])`` when the file cannot be written (the values stay in memory)."""
+    offsets = []
     try:
         with open(path, "wb") as f:
-            pickle.dump(values, f, protocol=pickle.HIGHEST_PROTOCOL)
+            for start in range(0, max(len(values), 1), PIECE_ROWS):
+                offsets.append(f.tell())
+                piece = values[start : start + PIECE_ROWS]
+                pickle.dump(piece, f, protocol=pickle.HIGHEST_PROTOCOL)
+            offsets.append(f.tell())
             f.flush()
             # on disk now, in this thread: pages still waiting to be written back read
             # several times slower (a 1 GB file on the 2-core test machine: 7.6 s, 1.6 s)
             os.fsync(f.fileno())
     except OSError as exc:
-        return values, exc
-    return None, None
+        return values, exc, []
+    return None, None, offsets
 
 
 def _read(path: str, write: Future[Any]) -> Any:
     """A parked column's values: read back from `path` (then deleted), or those kept in
     memory when the write failed."""
-    kept, error = write.result()
+    kept, error, offsets = write.result()
     if error is not None:
         return kept
     with open(path, "rb") as f:
-        values = pickle.load(f)
+        pieces = [pickle.load(f) for _ in offsets[1:]]
     os.remove(path)
-    return values
+    return pieces[0] if len(pieces) == 1 else type(pieces[0])._concat_same_type(pieces)
+
+
+def _read_piece(parked: _Parked, i: int) -> Any:
+    """Piece `i` of a parked column's values (empty past its last row)."""
+    kept, error, offsets = parked.write.result()
+    if error is not None:
+        return kept[i * PIECE_ROWS : (i + 1) * PIECE_ROWS]
+    if i + 1 >= len(offsets):
+        return parked.first[:0]
+    with open(parked.path, "rb") as f:
+        f.seek(offsets[i])
+        return pickle.load(f)
 
 
 def _on_rows(part: pd.DataFrame, index: pd.Index, fits: dict[int, str]) -> pd.DataFrame:
@@ -232,13 +362,33 @@ def _on_rows(part: pd.DataFrame, index: pd.Index, fits: dict[int, str]) -> pd.Da
     same rows; those followed by the prospects the classes appended (the missing values
     and dtypes of :func:`~kamseg._validation.append_ids`); or any other (reindexed).
     `fits` keeps what was found of each set of parked rows (10M text ids compare slowly)."""
-    rows = part.index
-    fit = fits.get(id(rows))
-    if fit is None:
-        n = len(rows)
-        same = index.equals(rows)
-        fit = "same" if same else "prospects" if index[:n].equals(rows) else "other"
-        fits[id(rows)] = fit
+    fit = _fit(part.index, index, fits)
     if fit == "same":
         return part.set_axis(index)
     return part.reindex(index) if fit == "other" else extended(part, index)
+
+
+def _fit(rows: pd.Index, index: pd.Index, fits: dict[int, str]) -> str:
+    """How parked `rows` sit on the table's rows `index`: ``"same"``, ``"prospects"`` (the
+    first rows of `index`) or ``"other"``; kept in `fits` (10M text ids compare slowly)."""
+    fit = fits.get(id(rows))
+    if fit is None:
+        same = index.equals(rows)
+        fit = "same" if same else "prospects" if index[: len(rows)].equals(rows) else "other"
+        fits[id(rows)] = fit
+    return fit
+
+
+def _final_dtype(parked: _Parked, index: pd.Index, fit: str) -> Any:
+    """The dtype of a parked column put back on the table's rows `index` (``"same"`` or
+    ``"prospects"``), found from its first value (the file is not read)."""
+    first = pd.Series(parked.first, index=parked.rows[: len(parked.first)], copy=False)
+    if fit == "same" or len(index) == len(parked.rows):
+        return first.dtype
+    one = index[: len(first)].append(index[len(parked.rows) : len(parked.rows) + 1])
+    return extended(first.to_frame(), one).dtypes.iloc[0]
+
+
+def _n_pieces(n_rows: int) -> int:
+    """The pieces of a column of `n_rows` values (one, empty, for no value)."""
+    return max(1, -(-n_rows // PIECE_ROWS))

@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kamseg._cli_parts import SETTING_OPTIONS as _SETTING_OPTIONS
+from kamseg._cli_parts import SUMMARY_READS
 from kamseg._cli_parts import print_summary as _print_summary
 from kamseg._cli_parts import segment_table as _segment_table
 from kamseg._files import StagedWrites, read_csv, staged_writes
+from kamseg._park import ParkedColumns
 from kamseg.config import SegmentConfig
 from kamseg.labels import Language
 
@@ -288,15 +290,20 @@ def _write_outputs(
     csv_copy: Path | None = None,
     model: Any = None,
     model_path: Path | None = None,
+    park: ParkedColumns | None = None,
 ) -> None:
-    """Write the table, the report and the settings used, all or none of them.
+    """Write the table, the report and the settings used, all or none of them (the table
+    with the columns `park` holds, written from their files: only to Parquet).
 
     Each file is written to a hidden temporary file next to its target; they are renamed
     into place only once every one of them is complete, so a failure (a full disk, a report
     that cannot be drawn) leaves no new file behind and every existing file as it was."""
     with staged_writes() as stage:
         say(f"writing {output}")
-        _stage_table(stage, table, output, arg="output", escape=escape)
+        if park is not None and park.parked:
+            _stage(stage, "output", output, lambda tmp: park.write_parquet(table, tmp))
+        else:
+            _stage_table(stage, table, output, arg="output", escape=escape)
         if report is not None:
             from kamseg.report import write_report
 
@@ -509,32 +516,50 @@ def _cmd_segment(args: argparse.Namespace) -> int:
         config.to_toml_text()  # settings that TOML cannot hold fail here, before the work
 
     model = None
+    # a large table's parked columns go from their files to the Parquet file a row group at
+    # a time (the whole table is not put together); a report, a model or a CSV file read
+    # the whole table
+    stream = report is None and model_path is None and _suffix(output, "output") == ".parquet"
 
-    def job(transactions: Any, sides: dict[str, Any], say: Callable[[str], None]) -> Any:
-        nonlocal model
-        if model_path is None:
-            return segment(transactions, config=config, progress=say, **sides)
-        model, table = fit_and_label(
-            transactions, config=config, as_of=None, progress=say, **sides
+    with ParkedColumns("segment") as park:
+
+        def job(transactions: Any, sides: dict[str, Any], say: Callable[[str], None]) -> Any:
+            nonlocal model
+            if stream:  # segment's job, the parked columns left in `park`
+                _, table = fit_and_label(
+                    transactions,
+                    config=config,
+                    as_of=None,
+                    progress=say,
+                    func="segment",
+                    park=park,
+                    **sides,
+                )
+                return table
+            if model_path is None:
+                return segment(transactions, config=config, progress=say, **sides)
+            model, table = fit_and_label(
+                transactions, config=config, as_of=None, progress=say, **sides
+            )
+            return table
+
+        transactions, table, say = _read_and_run(args, source, config, job)
+        _write_outputs(
+            table,
+            output,
+            report,
+            transactions=transactions,
+            labels=config.labels,
+            say=say,
+            escape=args.escape_formulas,
+            config=config if save is not None else None,
+            config_path=save,
+            model=model,
+            model_path=model_path,
+            park=park,
         )
-        return table
-
-    transactions, table, say = _read_and_run(args, source, config, job)
-    _write_outputs(
-        table,
-        output,
-        report,
-        transactions=transactions,
-        labels=config.labels,
-        say=say,
-        escape=args.escape_formulas,
-        config=config if save is not None else None,
-        config_path=save,
-        model=model,
-        model_path=model_path,
-    )
-    if not args.quiet:
-        _print_summary(table)
+        if not args.quiet:
+            _print_summary(park.select(table, SUMMARY_READS) if park.parked else table)
     return 0
 
 

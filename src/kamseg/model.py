@@ -17,11 +17,12 @@ runs need them (the churn trees are scored with numpy).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -269,8 +270,13 @@ class SegmentModel:
 
 def table_schema(table: pd.DataFrame) -> dict[str, Any]:
     """Each column's dtype as text; a categorical's as its categories and order."""
+    return dtypes_schema(table.dtypes.items())
+
+
+def dtypes_schema(dtypes: Iterable[tuple[Any, Any]]) -> dict[str, Any]:
+    """:func:`table_schema` of the (column, dtype) pairs `dtypes`."""
     schema: dict[str, Any] = {}
-    for col, dtype in table.dtypes.items():
+    for col, dtype in dtypes:
         if isinstance(dtype, pd.CategoricalDtype):
             schema[str(col)] = {
                 "categories": [str(c) for c in dtype.categories],
@@ -419,10 +425,19 @@ def fit_and_label(
     as_of: Any,
     progress: Any,
     func: str = _FUNC,
+    park: ParkedColumns | None = None,
 ) -> tuple[SegmentModel, pd.DataFrame]:
     """The model and the fitted base's table, from one run of the job (`func`: the
-    function named in the notices)."""
-    with ParkedColumns(func) as park:  # a large table's columns, parked while the steps run
+    function named in the notices).
+
+    A large table's columns are parked while the steps run (:mod:`kamseg._park`) and put
+    back at the end; with the caller's `park`, those it holds stay there (the table
+    returned is without them: ``park.restore``, ``park.select`` and ``park.write_parquet``
+    give them), and the model's schema is the whole table's all the same."""
+    with contextlib.ExitStack() as stack:
+        own = park is None
+        if park is None:  # a large table's columns, parked while the steps run
+            park = stack.enter_context(ParkedColumns(func))
         import kamseg
         from kamseg.model_spark import is_spark_frame
         from kamseg.pipeline import checked_config, load_transactions, run_job
@@ -494,8 +509,11 @@ def fit_and_label(
             elif "churn" in job.fits:  # DuckDB: the table is scored from the engine's aggregates
                 table = job.churn_on_engine(table, tx)
             job.release_daily()
-        table = job.whole(table)
-        final = table_schema(table)
+        dtypes = None if own else park.dtypes(table)  # the whole table's, parked or not
+        if dtypes is None:
+            table = job.whole(table)
+            dtypes = dict(table.dtypes.items())
+        final = dtypes_schema(dtypes.items())
         schema = {**sample_schema, **{str(c): final[str(c)] for c in columns}, **final}
 
         if sampled is not None:
