@@ -10,7 +10,6 @@ subset of customers gets exactly its own rows.
 from __future__ import annotations
 
 import contextlib
-import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 
 from kamseg import _park
 from kamseg._job_engine import engine_summary
+from kamseg._memory import release_memory
 from kamseg._park import ParkedColumns
 from kamseg._segment_inputs import (
     ProgressBar,
@@ -121,6 +121,7 @@ class Job:
         self.limited: dict[str, str] = {}
         self.in_pandas = True  # whether the transaction rows were in pandas
         self._daily: pd.DataFrame | None = None  # an engine input's daily customer table
+        self._daily_park: ParkedColumns | None = None  # its churn features, while parked
         self._need_map = need_map  # the catalogue an engine's summary matched rows to
         self.need_inputs: EngineNeed | None = None  # and what it found per customer
         self.park = park  # where the columns no later step reads go (large tables)
@@ -139,7 +140,7 @@ class Job:
         return step in self.config.steps and (self.fitting or step in self.fits)
 
     def begin(self, step: str) -> None:
-        _release_arrow_memory()  # what the previous step's texts left in Arrow's pool
+        release_memory()  # what the previous step's texts left in Arrow's pool
         self.say(step)
         self.steps.append(step)
 
@@ -231,6 +232,11 @@ class Job:
         if self.park is not None and len(table) < _park.PARK_FROM:
             self.park = None  # a small table: kept whole
         table = self._parked(table, "classes")
+        if self.park is not None and self._daily is not None:
+            # the daily churn features wait for the churn step: only the rhythm's repeat
+            # purchase days are read before it
+            self._daily_park = self.park.other()
+            self._daily = self._daily_park.park(self._daily, keep={"frequency"})
 
         # The usual gap between purchases counts purchase days. With transaction rows they are
         # counted from them; an engine's weekly or monthly summary counts periods, so the
@@ -371,7 +377,7 @@ class Job:
             self.limited["classes"] = "; ".join(
                 x for x in (self.limited.get("classes"), ENGINE_NOTE) if x
             )
-        _release_arrow_memory()
+        release_memory()
         if isinstance(self.say, ProgressBar):
             self.say.close()
         table.attrs.update(attrs)
@@ -614,6 +620,7 @@ class Job:
     def release_daily(self) -> None:
         """Let go of the daily customer columns (every step that reads them has run)."""
         self._daily = None
+        self._daily_park = None
 
     def read_job_columns(self, table: pd.DataFrame) -> pd.DataFrame:
         """Keep the job columns of an engine's summary, if any, as the daily columns of
@@ -695,6 +702,10 @@ class Job:
         self.skipped.pop("churn", None)
         fit = self.fits["churn"]
         with self.guarded("churn"):
+            if self._daily_park is not None:  # the churn features, parked since the classes
+                assert self._daily is not None
+                self._daily = self._daily_park.restore(self._daily)
+                self._daily_park = None
             day = self.daily_summary(tx, as_of=table.attrs["as_of"])
             feats = {c: day[c].to_numpy(dtype=np.float64) for c in day.columns}
             feats["overdue_ratio"] = rhythm(
@@ -759,17 +770,6 @@ def _on_daily(
     out = out.assign(frequency=reindexed(table["frequency"], out.index))
     out.attrs = {**out.attrs, "freq": table.attrs.get("freq")}
     return out
-
-
-def _release_arrow_memory() -> None:
-    """Give the memory that Arrow's pool keeps after a step back to the system: the reason
-    and driver texts are built in Arrow, whose allocator (mimalloc, jemalloc) keeps freed
-    pages for Arrow's next allocations, out of reach of the next steps' numpy work (at 1M
-    customers the lifecycle left 160 MB so)."""
-    pa = sys.modules.get("pyarrow")
-    release = None if pa is None else getattr(pa.default_memory_pool(), "release_unused", None)
-    if release is not None:
-        release()
 
 
 @contextlib.contextmanager

@@ -103,6 +103,13 @@ class ParkedColumns:
         self._files: dict[Hashable, _Parked] = {}
         self._order: list[Hashable] = []
         self._failed = False
+        self._others: list[ParkedColumns] = []
+
+    def other(self) -> ParkedColumns:
+        """A park for another table of the same job, closed with this one."""
+        park = ParkedColumns(self._func)
+        self._others.append(park)
+        return park
 
     @property
     def parked(self) -> bool:
@@ -302,7 +309,10 @@ class ParkedColumns:
         self.close()
 
     def close(self) -> None:
-        """Wait for the writes, then remove the folder and any file left in it."""
+        """Wait for the writes, then remove the folder and any file left in it (and those
+        of :meth:`other`'s parks)."""
+        for park in self._others:
+            park.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
