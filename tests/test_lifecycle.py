@@ -764,3 +764,22 @@ def test_an_uninformative_p_alive_does_not_veto_churn_by_rhythm() -> None:
         out = lifecycle_stage(df)
     assert stages(out) == ["churned", "mature"]
     assert stages(lifecycle_stage(df, use_p_alive=True)) == ["declining", "mature"]
+
+
+@pytest.mark.parametrize("labels", ["en", "zh"])
+def test_reasons_built_in_blocks_are_the_same(
+    monkeypatch: pytest.MonkeyPatch, labels: str
+) -> None:
+    # the reasons are built a block of customers at a time (memory): blocks of 7 customers
+    # (every variant split across blocks, prospects in the last ones) give the same table
+    from kamseg import _lifecycle_fit
+
+    data = kamseg.datasets.make_transactions(300, seed=4)
+    rows = kamseg.prepare_transactions(data.transactions, as_of=data.as_of)
+    customers = kamseg.summarize(rows)
+    options: dict[str, Any] = {"transactions": rows, "master": data.master, "labels": labels}
+    whole = lifecycle_stage(customers, **options)
+    monkeypatch.setattr(_lifecycle_fit, "REASON_BLOCK", 7)
+    blocks = lifecycle_stage(customers, **options)
+    pd.testing.assert_frame_equal(blocks, whole, check_exact=True)
+    assert whole["lifecycle_reason"].nunique() > 20 and len(whole) > len(customers)

@@ -21,6 +21,7 @@ __all__ = [
     "REASONS",
     "VARIANTS",
     "VARIANT_STAGE",
+    "reason_block",
     "reason_fields",
     "reasons",
     "render",
@@ -245,10 +246,10 @@ def render(template: str, fields: Mapping[str, Callable[[], Any]], size: int) ->
     return pc.binary_join_element_wise(base, *parts, _text(""), memory_pool=_pool())
 
 
-def reasons(pieces: list[tuple[np.ndarray, Any]], n: int) -> Any:
-    """Scatter per-variant reason arrays (rows, texts) into one column of `n` values.
-    Empties `pieces` once their texts are copied into one array (memory: two copies of
-    the texts at most, not three)."""
+def reason_block(pieces: list[tuple[np.ndarray, Any]], n: int) -> Any:
+    """Scatter per-variant reason arrays (rows, texts) into `n` values in row order: a
+    pyarrow large_string array. Empties `pieces` once their texts are copied into one
+    array (memory: two copies of the texts at most, not three)."""
     pa, pc = _arrow()
     rows = np.concatenate([r for r, _ in pieces]) if pieces else np.empty(0, np.int64)
     texts = (
@@ -259,6 +260,12 @@ def reasons(pieces: list[tuple[np.ndarray, Any]], n: int) -> Any:
     pieces.clear()
     position = np.empty(n, dtype=np.int64)
     position[rows] = np.arange(rows.size)
-    # to pandas: the default string dtype on pandas 3 (``str``, kept as large_string: no
-    # copy), object on pandas 2
-    return pc.take(texts, pa.array(position), memory_pool=_pool()).to_pandas().array
+    return pc.take(texts, pa.array(position), memory_pool=_pool())
+
+
+def reasons(blocks: list[Any]) -> Any:
+    """One column of the reasons of consecutive blocks of rows (:func:`reason_block`):
+    on pandas 3 the default string dtype (``str``, kept as large_string chunks: no copy),
+    object on pandas 2."""
+    pa, _ = _arrow()
+    return pa.chunked_array(blocks, type=pa.large_string()).to_pandas().array

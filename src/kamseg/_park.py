@@ -254,18 +254,28 @@ class ParkedColumns:
             return False
         schema = None
         writer = None
+        starts = range(0, max(len(table), 1), PIECE_ROWS)
+        parked_now = {col: p for col, p in self._files.items() if col in dtypes}
+
+        def pieces(i: int) -> dict[Hashable, Any]:  # row group i's pieces, in the park's thread
+            return {col: _read_piece(p, i) for col, p in parked_now.items()}
+
+        pool = self._pool
+        ahead = pool.submit(pieces, 0) if pool is not None else None
         try:
-            for i, start in enumerate(range(0, max(len(table), 1), PIECE_ROWS)):
+            for i, start in enumerate(starts):
                 index = table.index[start : start + PIECE_ROWS]
+                read = ahead.result() if ahead is not None else {}
+                # the next row group's pieces are read while this one is written
+                ahead = pool.submit(pieces, i + 1) if pool and i + 1 < len(starts) else None
                 data: dict[Hashable, Any] = {}
                 for col, dtype in dtypes.items():
-                    parked = self._files.get(col)
-                    if parked is None:
+                    if col not in parked_now:
                         data[col] = table[col].array[start : start + PIECE_ROWS]
                         continue
                     # the piece's rows are the first of the row group's (checked by
                     # dtypes): the prospects, if any, follow them
-                    values = _read_piece(parked, i)
+                    values = read.pop(col)
                     placed = pd.Series(values, index=index[: len(values)], copy=False)
                     if len(values) < len(index):
                         placed = extended(placed.to_frame(), index).iloc[:, 0]
@@ -281,6 +291,8 @@ class ParkedColumns:
                     writer = pq.ParquetWriter(os.fspath(path), schema, compression="snappy")
                 writer.write_table(group)
         finally:
+            if ahead is not None:
+                ahead.cancel()
             if writer is not None:
                 writer.close()
         return True
