@@ -193,7 +193,7 @@ class ParkedColumns:
             read(i + _READ_AHEAD)
             part = pd.Series(values, index=parked.rows, name=col, copy=False).to_frame()
             del values  # only in `part` now
-            parts.append(_on_rows(part, table.index, fits))
+            parts.append(_on_rows(part, table.index, fits, parked.rows))
         whole = pd.concat(parts, axis=1)
         out = whole[order] if list(whole.columns) != order else whole
         out.attrs = table.attrs
@@ -232,7 +232,7 @@ class ParkedColumns:
             pieces = [_read_piece(parked, i) for i in range(_n_pieces(len(parked.rows)))]
             values = type(pieces[0])._concat_same_type(pieces)
             part = pd.Series(values, index=parked.rows, name=col, copy=False).to_frame()
-            parts.append(_on_rows(part, table.index, fits))
+            parts.append(_on_rows(part, table.index, fits, parked.rows))
         out = pd.concat(parts, axis=1) if parts else table[[]]
         out.attrs = table.attrs
         return out
@@ -379,12 +379,17 @@ def _read_piece(parked: _Parked, i: int) -> Any:
         return pickle.load(f)
 
 
-def _on_rows(part: pd.DataFrame, index: pd.Index, fits: dict[int, str]) -> pd.DataFrame:
-    """`part` (one parked column on the rows it was parked on) on the rows `index`: the
-    same rows; those followed by the prospects the classes appended (the missing values
-    and dtypes of :func:`~kamseg._validation.append_ids`); or any other (reindexed).
-    `fits` keeps what was found of each set of parked rows (10M text ids compare slowly)."""
-    fit = _fit(part.index, index, fits)
+def _on_rows(
+    part: pd.DataFrame, index: pd.Index, fits: dict[int, str], rows: pd.Index
+) -> pd.DataFrame:
+    """`part` (one parked column on the rows `rows` it was parked on: the index object
+    the park holds) on the rows `index`: the same rows; those followed by the prospects the
+    classes appended (the missing values and dtypes of
+    :func:`~kamseg._validation.append_ids`); or any other (reindexed). `fits` keeps what
+    was found of each set of parked rows (10M text ids compare slowly), by the identity of
+    `rows`, which lives as long as the park (``part.index`` may be a new object each time,
+    whose identity a later one can take)."""
+    fit = _fit(rows, index, fits)
     if fit == "same":
         return part.set_axis(index)
     return part.reindex(index) if fit == "other" else extended(part, index)
