@@ -20,7 +20,7 @@ import pandas as pd
 
 from kamseg import _park
 from kamseg._job_engine import engine_summary
-from kamseg._memory import release_memory
+from kamseg._memory import release_index, release_memory
 from kamseg._park import ParkedColumns
 from kamseg._segment_inputs import (
     ProgressBar,
@@ -391,6 +391,7 @@ class Job:
         nor a later one reads (:data:`kamseg._park.STEP_READS`), which are parked."""
         if self.park is None:
             return table
+        release_index(table.index)  # its hash table: built again by the step that needs it
         later = _park.LATER_STEPS[_park.LATER_STEPS.index(step) :]
         keep = set().union(*(_park.STEP_READS[s] for s in later if self.runs(s)))
         return self.park.park(table, keep)
