@@ -14,8 +14,9 @@ process:
   RFM, MBG/NBD + Gamma-Gamma CLV with profit margin, Pareto/ABC and pyramid, and writing
   the table. Timed by the command's progress clock, which starts after the imports (the
   steps' libraries too) and ends at the last progress line: reading the inputs, every
-  step and writing. The process's peak resident memory and the time of each step are
-  printed, and the command's wall time with interpreter start-up and imports.
+  step and writing. The process's peak resident memory, the time of each step and the
+  top of its resident memory during each step (sampled every 0.1 s) are printed, and the
+  command's wall time with interpreter start-up and imports.
 - ``lifetimes``: the same data read with pandas, ``summary_data_from_transaction_data``,
   ``BetaGeoFitter`` and ``GammaGammaFitter`` fits and 12-month
   ``customer_lifetime_value``: the part of the job lifetimes covers (no RFM, Pareto or
@@ -70,12 +71,31 @@ print(f"seconds {time.perf_counter() - t0:.2f} rows {len(clv)}")
 
 
 # runs a command and prints its peak resident memory (KiB): a fresh parent per run, so the
-# children's ru_maxrss is that command's own peak
-_MEASURE = (
-    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]).returncode; "
-    "print('peak_kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
-    " sys.exit(r)"
-)
+# children's ru_maxrss is that command's own peak; and the top of its resident memory
+# (sampled every 0.1 s) during each of its progress lines' steps
+_MEASURE = """
+import resource, subprocess, sys, threading, time
+p = subprocess.Popen(sys.argv[1:], stderr=subprocess.PIPE, text=True)
+step, tops = ["start"], {}
+def sample():
+    while p.poll() is None:
+        try:
+            with open(f"/proc/{p.pid}/status") as f:
+                kb = next(int(x.split()[1]) for x in f if x.startswith("VmRSS"))
+            tops[step[0]] = max(tops.get(step[0], 0), kb)
+        except (OSError, StopIteration):
+            pass
+        time.sleep(0.1)
+threading.Thread(target=sample, daemon=True).start()
+for line in p.stderr:
+    sys.stderr.write(line)
+    if "] " in line and line.startswith("kamseg: ["):
+        step[0] = line.split("] ", 1)[1].split()[0].rstrip(":")
+r = p.wait()
+print("rss_tops", " ".join(f"{k}={v}" for k, v in tops.items()), file=sys.stderr)
+print("peak_kb", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+sys.exit(r)
+"""
 
 
 def _run(cmd: list[str]) -> tuple[float, float, str]:
@@ -89,6 +109,14 @@ def _run(cmd: list[str]) -> tuple[float, float, str]:
         raise RuntimeError(f"{cmd[:4]} failed:\n{proc.stderr[-3000:]}")
     peak_kb = int(re.findall(r"peak_kb (\d+)", proc.stderr)[-1])
     return seconds, peak_kb / 1024, proc.stderr + proc.stdout
+
+
+def _tops(log: str) -> str:
+    """The top of the resident memory (GB) during each step, from the measuring parent
+    (``/proc`` sampled every 0.1 s; empty where there is no ``/proc``)."""
+    found = re.findall(r"rss_tops (.*)", log)
+    pairs = [item.split("=") for item in found[-1].split()] if found else []
+    return ", ".join(f"{name} {int(kb) / 2**20:.1f}" for name, kb in pairs if name != "start")
 
 
 def _steps(log: str) -> str:
@@ -171,6 +199,7 @@ def main() -> int:
                     f"({seconds:.1f} s with start-up and imports)"
                 )
                 print(f"    steps (s): {_steps(log)}")
+                print(f"    RSS tops (GB): {_tops(log)}")
                 os.unlink(out)
             if "lifetimes" in args.tools:
                 seconds, peak, log = _run([sys.executable, "-c", LIFETIMES, path])

@@ -354,3 +354,31 @@ def test_the_cli_writes_the_parked_table_from_the_pieces(
     ours, theirs = (own_tmp / f"out_{park}.parquet" for park in (True, False))
     assert ours.read_bytes() == theirs.read_bytes()
     assert printed[0] == printed[1] != ""
+
+
+def test_arrays_parked_come_back_as_they_were(own_tmp: Path) -> None:
+    """park_arrays (the need level's sums per customer): 1-d and 2-d arrays, none of their
+    memory held while parked, back with their dtypes, shapes and values."""
+    import weakref
+
+    rng = np.random.default_rng(2)
+    index = pd.Index([f"c{i}" for i in range(9)], name="customer_id")
+    highest = rng.integers(-1, 3, 9)
+    spend = rng.random((9, 4))
+    spend[2, 1] = -0.0
+    empty = np.empty((9, 0))
+    park = ParkedColumns("segment")
+    back = park.park_arrays(index, {"highest": highest, "spend": spend, "none": empty})
+    held = weakref.ref(spend.base if spend.base is not None else spend)
+    expected = (highest.copy(), spend.copy())
+    del spend
+    for parked in park._files.values():  # the writes are done
+        parked.write.result()
+    assert held() is None  # the 2-d array is not kept while parked
+    out = back()
+    assert out["highest"].dtype == np.int64 and out["spend"].shape == (9, 4)
+    assert out["none"].shape == (9, 0)
+    np.testing.assert_array_equal(out["highest"], expected[0])
+    assert out["spend"].flags["C_CONTIGUOUS"]
+    assert out["spend"].tobytes() == expected[1].tobytes()  # -0.0 too
+    park.close()

@@ -10,6 +10,7 @@ subset of customers gets exactly its own rows.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg import _park
-from kamseg._job_engine import engine_summary
+from kamseg._job_engine import engine_summary, on_daily
 from kamseg._memory import release_index, release_memory
 from kamseg._park import ParkedColumns
 from kamseg._segment_inputs import (
@@ -122,6 +123,7 @@ class Job:
         self.in_pandas = True  # whether the transaction rows were in pandas
         self._daily: pd.DataFrame | None = None  # an engine input's daily customer table
         self._daily_park: ParkedColumns | None = None  # its churn features, while parked
+        self._need_back: Callable[[], dict[str, Any]] | None = None  # need sums, parked
         self._need_map = need_map  # the catalogue an engine's summary matched rows to
         self.need_inputs: EngineNeed | None = None  # and what it found per customer
         self.park = park  # where the columns no later step reads go (large tables)
@@ -237,6 +239,15 @@ class Job:
             # purchase days are read before it
             self._daily_park = self.park.other()
             self._daily = self._daily_park.park(self._daily, keep={"frequency"})
+        need = self.need_inputs
+        if self.park is not None and self.fitting and need is not None:
+            # the need level's sums per customer wait for its labelling after the sample
+            arrays = {"highest": need.highest, "spend": need.spend}
+            self._need_back = self.park.other().park_arrays(need.index, arrays)
+            self.need_inputs = dataclasses.replace(
+                need, highest=np.empty(0, np.int64), spend=np.empty((0, need.spend.shape[1]))
+            )
+            del need, arrays
 
         # The usual gap between purchases counts purchase days. With transaction rows they are
         # counted from them; an engine's weekly or monthly summary counts periods, so the
@@ -306,7 +317,7 @@ class Job:
                     self.fits["classes"] = fit
                     return out
 
-                table = _on_daily(table, daily, classes)
+                table = on_daily(table, daily, classes)
             # prospects (appended by the classes) are not key accounts, and have no revenue
             # or profit to be <= 0 or < 0 (the rule of the summary: false for NaN)
             for flag in ("is_key_account", "nonpositive_revenue", "negative_profit"):
@@ -332,7 +343,7 @@ class Job:
                 return out
 
             with self.guarded("health"), _recording(self.limited, "health"):
-                table = _on_daily(table, daily, health)
+                table = on_daily(table, daily, health)
 
         table = self._parked(table, "warnings")
         if self.wanted("warnings"):
@@ -361,7 +372,7 @@ class Job:
                 return out
 
             with self.guarded("warnings"), _recording(self.limited, "warnings"):
-                table = _on_daily(table, daily, alerts)
+                table = on_daily(table, daily, alerts)
 
         table = self._churn(self._parked(table, "churn"), rows, tx)
         # an engine's activity and job columns have served the steps: not in the table
@@ -661,6 +672,9 @@ class Job:
         columns where the classes put them (after the lifecycle's)."""
         need = self.fits["classes"].need
         assert need is not None and self.need_inputs is not None
+        if self._need_back is not None:  # parked since the classes
+            self.need_inputs = dataclasses.replace(self.need_inputs, **self._need_back())
+            self._need_back = None
         try:  # in blocks of customers (memory: the latent needs' search), the same bits
             blocks = []
             for at in range(0, max(len(table), 1), _NEED_BLOCK):
@@ -755,22 +769,6 @@ def _margin_so_far(table: pd.DataFrame) -> np.ndarray:
     profit = table["profit"].to_numpy()
     margin = np.where(positive, profit / np.where(positive, revenue, 1), 0.0)
     return np.minimum(margin, 1.0)
-
-
-def _on_daily(
-    table: pd.DataFrame, daily: pd.Series | None, step: Callable[[pd.DataFrame], pd.DataFrame]
-) -> pd.DataFrame:
-    """Run `step` on `table`, or, with `daily` repeat purchases (an engine's weekly or
-    monthly summary), on a view whose ``frequency`` is daily; the table's own ``frequency``
-    and ``attrs["freq"]`` come back on the result."""
-    if daily is None:
-        return step(table)
-    view = table.assign(frequency=reindexed(daily, table.index))
-    view.attrs = {**table.attrs, "freq": "D"}
-    out = step(view)
-    out = out.assign(frequency=reindexed(table["frequency"], out.index))
-    out.attrs = {**out.attrs, "freq": table.attrs.get("freq")}
-    return out
 
 
 @contextlib.contextmanager

@@ -10,11 +10,11 @@ from typing import Any
 import pandas as pd
 
 from kamseg._types import Freq, NeedMap
-from kamseg._validation import warn
+from kamseg._validation import reindexed, warn
 from kamseg.config import SegmentConfig
 from kamseg.errors import KamsegWarning
 
-__all__ = ["engine_summary"]
+__all__ = ["engine_summary", "on_daily"]
 
 _FUNC = "segment"
 
@@ -54,3 +54,19 @@ def engine_summary(
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return table
+
+
+def on_daily(
+    table: pd.DataFrame, daily: pd.Series | None, step: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """Run `step` on `table`, or, with `daily` repeat purchases (an engine's weekly or
+    monthly summary), on a view whose ``frequency`` is daily; the table's own ``frequency``
+    and ``attrs["freq"]`` come back on the result."""
+    if daily is None:
+        return step(table)
+    view = table.assign(frequency=reindexed(daily, table.index))
+    view.attrs = {**table.attrs, "freq": "D"}
+    out = step(view)
+    out = out.assign(frequency=reindexed(table["frequency"], out.index))
+    out.attrs = {**out.attrs, "freq": table.attrs.get("freq")}
+    return out

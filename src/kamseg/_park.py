@@ -26,7 +26,7 @@ import pickle
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Collection, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +110,39 @@ class ParkedColumns:
         park = ParkedColumns(self._func)
         self._others.append(park)
         return park
+
+    def park_arrays(self, index: pd.Index, arrays: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+        """Park numpy `arrays` of one row per id of `index` (1-d, or 2-d by their columns);
+        a function that reads them back (each as it was: the same dtype, values and shape,
+        C-contiguous). The function holds nothing of `arrays`."""
+        import numpy as np
+
+        spec: list[tuple[str, int, Any]] = []  # (name, columns or -1 for 1-d, dtype)
+        data: dict[int, Any] = {}
+        for name, a in arrays.items():
+            cols = [a] if a.ndim == 1 else [a[:, j] for j in range(a.shape[1])]
+            spec.append((name, -1 if a.ndim == 1 else a.shape[1], a.dtype))
+            for c in cols:
+                data[len(data)] = c
+        narrow = self.park(pd.DataFrame(data, index=index, copy=False), keep=())
+        del data, cols, a
+
+        def back() -> dict[str, Any]:
+            whole = self.restore(narrow)
+            out: dict[str, Any] = {}
+            at = 0
+            for name, width, dtype in spec:
+                if width < 0:
+                    out[name] = whole[at].to_numpy(dtype=dtype)
+                    at += 1
+                    continue
+                out[name] = np.empty((len(whole), width), dtype=dtype)
+                for j in range(width):
+                    out[name][:, j] = whole[at + j].to_numpy(dtype=dtype)
+                at += width
+            return out
+
+        return back
 
     @property
     def parked(self) -> bool:

@@ -301,7 +301,13 @@ def _write_outputs(
     with staged_writes() as stage:
         say(f"writing {output}")
         if park is not None and park.parked:
-            _stage(stage, "output", output, lambda tmp: park.write_parquet(table, tmp))
+            parked = park
+
+            def write(tmp: Path) -> None:
+                if not parked.write_parquet(table, tmp):  # rows it cannot write in pieces
+                    parked.restore(table).to_parquet(tmp)
+
+            _stage(stage, "output", output, write)
         else:
             _stage_table(stage, table, output, arg="output", escape=escape)
         if report is not None:
