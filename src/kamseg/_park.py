@@ -262,8 +262,7 @@ class ParkedColumns:
             if parked is None:
                 parts.append(table[[col]])
                 continue
-            pieces = [_read_piece(parked, i) for i in range(_n_pieces(len(parked.rows)))]
-            values = type(pieces[0])._concat_same_type(pieces)
+            values = _joined([_read_piece(parked, i) for i in range(_n_pieces(len(parked.rows)))])
             part = pd.Series(values, index=parked.rows, name=col, copy=False).to_frame()
             parts.append(_on_rows(part, table.index, fits, parked.rows))
         out = pd.concat(parts, axis=1) if parts else table[[]]
@@ -397,6 +396,11 @@ def _read(path: str, write: Future[Any]) -> Any:
     with open(path, "rb") as f:
         pieces = [pickle.load(f) for _ in offsets[1:]]
     os.remove(path)
+    return _joined(pieces)
+
+
+def _joined(pieces: list[Any]) -> Any:
+    """A parked column's values from its pieces (in order)."""
     return pieces[0] if len(pieces) == 1 else type(pieces[0])._concat_same_type(pieces)
 
 
