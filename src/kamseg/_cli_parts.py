@@ -91,21 +91,18 @@ def print_summary(table: pd.DataFrame) -> None:
 
 #: The columns :func:`print_summary` reads (a table whose other columns are parked need
 #: only these put back).
-SUMMARY_READS = (
-    "first_purchase",
-    *("rfm_segment", "revenue", "days_since_last", "n_orders", "clv", "profit_clv"),
-    *("p_alive", "abc_class", "pyramid_tier"),
-    *("is_key_account", "account_rank", "account_score", "industry"),
-    *("value_class", "behaviour_class", "lifecycle_stage", "need_level"),
-    *("satisfaction_class", "health_band"),
-)
+_BUYER_READS: tuple[str, ...] = ("rfm_segment", "revenue", "days_since_last", "n_orders")
+_BUYER_READS += ("clv", "profit_clv", "p_alive", "abc_class", "pyramid_tier")
+_KEY_READS = ("account_rank", "account_score", "revenue", "profit_clv", "industry")
+_DIMENSIONS: tuple[str, ...] = ("value_class", "behaviour_class", "lifecycle_stage")
+_DIMENSIONS += ("need_level", "satisfaction_class", "health_band")
+SUMMARY_READS = ("first_purchase", "is_key_account", *_BUYER_READS, *_KEY_READS, *_DIMENSIONS)
 
 
 def _print_summary(table: pd.DataFrame) -> None:
     # prospects have no purchase; only the columns read below (not a copy of every one)
-    read = ["rfm_segment", "revenue", "days_since_last", "n_orders", "clv", "profit_clv"]
-    read += ["p_alive", "abc_class", "pyramid_tier"]
-    buyers = table.loc[table["first_purchase"].notna(), [c for c in read if c in table.columns]]
+    read = [c for c in _BUYER_READS if c in table.columns]
+    buyers = table.loc[table["first_purchase"].notna(), read]
     n_prospects = len(table) - len(buyers)
     print(
         f"{len(buyers):,} customers"
@@ -132,23 +129,12 @@ def _print_summary(table: pd.DataFrame) -> None:
         tiers["sum"] = tiers["sum"].round(0)
         print(tiers.rename(columns={"size": "customers", "sum": "revenue"}).to_string())
     if "is_key_account" in table.columns:
-        shown = [
-            c
-            for c in ("account_rank", "account_score", "revenue", "profit_clv", "industry")
-            if c in table.columns
-        ]
+        shown = [c for c in _KEY_READS if c in table.columns]
         keys = table.loc[table["is_key_account"], shown].sort_values("account_rank")
         print(f"\n{len(keys)} key accounts; the first 10:")
         print(keys.head(10).round(3).to_string())
         print()
-    for dim in (
-        "value_class",
-        "behaviour_class",
-        "lifecycle_stage",
-        "need_level",
-        "satisfaction_class",
-        "health_band",
-    ):
+    for dim in _DIMENSIONS:
         if dim in table.columns:
             counts = table[dim].value_counts(sort=False)
             print(f"{dim}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))

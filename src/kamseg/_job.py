@@ -234,20 +234,7 @@ class Job:
         if self.park is not None and len(table) < _park.PARK_FROM:
             self.park = None  # a small table: kept whole
         table = self._parked(table, "classes")
-        if self.park is not None and self._daily is not None:
-            # the daily churn features wait for the churn step: only the rhythm's repeat
-            # purchase days are read before it
-            self._daily_park = self.park.other()
-            self._daily = self._daily_park.park(self._daily, keep={"frequency"})
-        need = self.need_inputs
-        if self.park is not None and self.fitting and need is not None:
-            # the need level's sums per customer wait for its labelling after the sample
-            arrays = {"highest": need.highest, "spend": need.spend}
-            self._need_back = self.park.other().park_arrays(need.index, arrays)
-            self.need_inputs = dataclasses.replace(
-                need, highest=np.empty(0, np.int64), spend=np.empty((0, need.spend.shape[1]))
-            )
-            del need, arrays
+        self._park_side_inputs()
 
         # The usual gap between purchases counts purchase days. With transaction rows they are
         # counted from them; an engine's weekly or monthly summary counts periods, so the
@@ -406,6 +393,23 @@ class Job:
         later = _park.LATER_STEPS[_park.LATER_STEPS.index(step) :]
         keep = set().union(*(_park.STEP_READS[s] for s in later if self.runs(s)))
         return self.park.park(table, keep)
+
+    def _park_side_inputs(self) -> None:
+        """With a park, before the classes: the daily churn features wait for the churn step
+        (only the rhythm's repeat purchase days are read before it), and the need level's
+        sums per customer for their labelling after the sample."""
+        if self.park is None:
+            return
+        if self._daily is not None:
+            self._daily_park = self.park.other()
+            self._daily = self._daily_park.park(self._daily, keep={"frequency"})
+        need = self.need_inputs
+        if self.fitting and need is not None:
+            arrays = {"highest": need.highest, "spend": need.spend}
+            self._need_back = self.park.other().park_arrays(need.index, arrays)
+            self.need_inputs = dataclasses.replace(
+                need, highest=np.empty(0, np.int64), spend=np.empty((0, need.spend.shape[1]))
+            )
 
     def columns(self, table: pd.DataFrame) -> list[Any]:
         """The columns of the whole table: `table`'s, with those parked in place."""
