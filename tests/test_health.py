@@ -110,6 +110,39 @@ def test_shortfalls_add_up_to_the_gap_to_100() -> None:
         )
 
 
+def test_drivers_sorted_in_blocks_are_each_customers_largest_shortfalls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The drivers' order is sorted a block of customers at a time (memory): with blocks of
+    7 customers it is, for every customer, the components by shortfall, largest first and
+    ties in the components' order, as a plain sort of that customer's points gives."""
+    from kamseg import _health_fit
+
+    monkeypatch.setattr(_health_fit, "_DRIVER_BLOCK", 7)
+    rng = np.random.default_rng(4)
+    n = 40  # ties on purpose: sub-scores on a coarse grid, some unknown
+    df = customers(
+        overdue_ratio=rng.choice([0.5, 2.0, 3.0, np.nan], n).tolist(),
+        p_alive=rng.choice([0.2, 0.5, 1.0], n).tolist(),
+        satisfaction_score=rng.choice([0.2, 0.5, np.nan], n).tolist(),
+        recent_complaints=rng.choice([0, 1, 3], n).tolist(),
+    )
+    out = health_score(df, components=FULL, top_drivers=3)
+    names = {"recency": "recency", "p_alive": "P(alive)", "satisfaction": "satisfaction"}
+    names["complaints"] = "complaints"
+    weights = out.attrs["kamseg_health_weights"]
+    for i in range(n):
+        known = [c for c in FULL if not np.isnan(out[f"health_{c}"].iloc[i])]
+        total = sum(weights[c] for c in known)
+        lost = [(c, 100 * weights[c] / total * (1 - out[f"health_{c}"].iloc[i])) for c in known]
+        lost += [(c, 0.0) for c in FULL if c not in known]
+        lost.sort(key=lambda cp: (-cp[1], FULL.index(cp[0])))  # stable, largest first
+        shown = [f"{names[c]} −{math.floor(p + 0.5)}" for c, p in lost[:3] if p >= 0.5]
+        if np.isnan(out["health_score"].iloc[i]):  # too little known for a score: none
+            shown = []
+        assert out["health_drivers"].iloc[i] == "; ".join(shown), i
+
+
 def test_recency_from_summary_columns() -> None:
     # c0: gap (400 - 100) / 3 = 100, ratio 1.0 -> 1; c1: gap (300 - 200) / 2 = 50, ratio 4
     # -> 1 / 4; c2: single purchase gets the median gap of the repeat buyers, 75; ratio

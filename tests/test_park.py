@@ -114,7 +114,22 @@ def test_parked_job_is_the_whole_job(
     assert table.attrs == table0.attrs
     assert said == said0
     assert list(model.schema.items()) == list(model0.schema.items())
+    _assert_same_parts(model, model0)
     assert list(own_tmp.glob("kamseg-park-*")) == []  # the folder is removed
+
+
+def _assert_same_parts(model: Any, model0: Any) -> None:
+    """The fitted parts, in the same order, with the same values (arrays bit for bit):
+    those the job parked came back."""
+    from kamseg import _state
+
+    assert list(model.parts) == list(model0.parts)
+    tree, arrays = _state.to_payload(dict(model.parts))
+    tree0, arrays0 = _state.to_payload(dict(model0.parts))
+    assert tree == tree0
+    assert list(arrays) == list(arrays0)
+    for name, a in arrays.items():
+        assert a.dtype == arrays0[name].dtype and a.tobytes() == arrays0[name].tobytes()
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
@@ -382,3 +397,39 @@ def test_arrays_parked_come_back_as_they_were(own_tmp: Path) -> None:
     assert out["spend"].flags["C_CONTIGUOUS"]
     assert out["spend"].tobytes() == expected[1].tobytes()  # -0.0 too
     park.close()
+
+
+def test_an_object_parked_comes_back_equal_and_is_not_held(own_tmp: Path) -> None:
+    """park_object (the fitted parts no later step reads): back equal, its memory let go
+    while parked, the file removed once read; one that does not pickle stays as it is."""
+    import weakref
+
+    from kamseg import _state
+    from kamseg.pareto import ParetoFit, fit_pareto_table
+
+    def payload(fit: Any) -> Any:
+        tree, arrays = _state.to_payload(fit)
+        return tree, [(n, a.dtype.str, a.tobytes()) for n, a in arrays.items()]
+
+    customers = kamseg.summarize(kamseg.datasets.make_transactions(50, seed=1).transactions)
+    fit = fit_pareto_table(customers)
+    expected = payload(fit)
+    held = weakref.ref(fit)
+    park = ParkedColumns("segment")
+    back = park.park_object(fit)
+    del fit
+    assert park._pool is not None
+    park._pool.submit(lambda: None).result()  # the write, queued before, is done
+    assert held() is None
+    files = list(own_tmp.glob("kamseg-park-*/*"))
+    assert len(files) == 1
+    out = back()
+    assert type(out) is ParetoFit and payload(out) == expected
+    assert not files[0].exists()
+
+    def local() -> None:  # a local function does not pickle: kept as it is
+        return None
+
+    assert park.park_object(local)() is local
+    park.close()
+    assert list(own_tmp.glob("kamseg-park-*")) == []

@@ -364,6 +364,11 @@ def check_bands(
     return shown, np.asarray(lows)
 
 
+#: Customers whose drivers are sorted at a time (their components' order: only the first
+#: ``top_drivers`` rows of it are kept).
+_DRIVER_BLOCK = 1 << 18
+
+
 def _column_sums(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=0)`` of a (components, customers) array, adding the components in order.
 
@@ -426,16 +431,19 @@ def scored(
     shown = np.array(
         [COMPONENT_NAMES.get(c, {}).get(lang, c) for c in names] or [""], dtype=object
     )
-    np.negative(shortfall, out=shortfall)  # the largest first (stable: ties in order)
-    order = np.argsort(shortfall, axis=0, kind="stable")
-    np.negative(shortfall, out=shortfall)
+    top = min(top_drivers, len(names))
+    order = np.empty((top, n), dtype=np.intp)  # the first `top` of each customer's sort
+    for a in range(0, n, _DRIVER_BLOCK):  # the largest first (stable: ties in order)
+        block = np.negative(shortfall[:, a : a + _DRIVER_BLOCK])
+        order[:, a : a + _DRIVER_BLOCK] = np.argsort(block, axis=0, kind="stable")[:top]
+        del block
     # each driver is (component, points) or nothing: the text is made once per distinct
     # combination of drivers (a few hundred) and taken for every customer
     combo = np.zeros(n, dtype=np.int64)
     idxs: list[np.ndarray] = []
     values: list[np.ndarray] = []
     points_: list[np.ndarray] = []
-    for j in range(min(top_drivers, len(names))):
+    for j in range(top):
         idx = order[j]
         value = shortfall[idx, np.arange(n)]
         points = np.floor(value + 0.5).astype(np.int64)
@@ -456,13 +464,15 @@ def scored(
     texts = join_text(parts, sep) if parts else np.full(n_combos, "", dtype=object)
     by_combo = text_column(texts, pd.RangeIndex(n_combos))
     drivers = pd.Series(by_combo.array.take(combo), index=customers.index)
+    del order, shortfall, idxs, values, points_, parts, combo  # before the table's copies
 
     columns: dict[str, Any] = {
         "health_score": score,
         "health_band": band,
         "health_drivers": drivers,
     }
-    columns.update({f"health_{c}": subs[c].astype(np.float64) for c in names})
+    # copied by `assign` (no copy of our own first)
+    columns.update({f"health_{c}": subs[c].astype(np.float64, copy=False) for c in names})
     out = customers.assign(**columns)
     out.attrs = {**customers.attrs, "kamseg_health_weights": {c: w_map[c] for c in names}}
     return out

@@ -124,6 +124,7 @@ class Job:
         self._daily: pd.DataFrame | None = None  # an engine input's daily customer table
         self._daily_park: ParkedColumns | None = None  # its churn features, while parked
         self._need_back: Callable[[], dict[str, Any]] | None = None  # need sums, parked
+        self._fit_backs: dict[str, Callable[[], Any]] = {}  # fitted parts, parked
         self._need_map = need_map  # the catalogue an engine's summary matched rows to
         self.need_inputs: EngineNeed | None = None  # and what it found per customer
         self.park = park  # where the columns no later step reads go (large tables)
@@ -397,9 +398,15 @@ class Job:
     def _park_side_inputs(self) -> None:
         """With a park, before the classes: the daily churn features wait for the churn step
         (only the rhythm's repeat purchase days are read before it), and the need level's
-        sums per customer for their labelling after the sample."""
+        sums per customer for their labelling after the sample; when fitting, the parts
+        fitted so far (the Pareto and key-account references: 16 bytes a customer each),
+        which only the model reads again (:meth:`parts`)."""
         if self.park is None:
             return
+        if self.fitting:
+            for step in list(self.fits):
+                self._fit_backs[step] = self.park.park_object(self.fits[step])
+                self.fits[step] = None  # in place: the parts keep their order
         if self._daily is not None:
             self._daily_park = self.park.other()
             self._daily = self._daily_park.park(self._daily, keep={"frequency"})
@@ -410,6 +417,13 @@ class Job:
             self.need_inputs = dataclasses.replace(
                 need, highest=np.empty(0, np.int64), spend=np.empty((0, need.spend.shape[1]))
             )
+
+    def parts(self) -> dict[str, Any]:
+        """The fitted parts, step by step (those parked read back)."""
+        backs, self._fit_backs = self._fit_backs, {}
+        for step, back in backs.items():
+            self.fits[step] = back()
+        return dict(self.fits)
 
     def columns(self, table: pd.DataFrame) -> list[Any]:
         """The columns of the whole table: `table`'s, with those parked in place."""

@@ -104,6 +104,7 @@ class ParkedColumns:
         self._order: list[Hashable] = []
         self._failed = False
         self._others: list[ParkedColumns] = []
+        self._objects: list[str] = []  # the files of park_object
 
     def other(self) -> ParkedColumns:
         """A park for another table of the same job, closed with this one."""
@@ -144,6 +145,29 @@ class ParkedColumns:
 
         return back
 
+    def park_object(self, value: Any) -> Callable[[], Any]:
+        """Park one picklable `value` (e.g. a fitted part no later step reads) in a file;
+        a function that reads it back, once (an equal copy; `value` itself when it could
+        not be written, e.g. it does not pickle or there is no folder)."""
+        folder = self._folder_or_none()
+        if folder is None:
+            return lambda: value
+        assert self._pool is not None
+        path = os.path.join(folder, f"object-{len(self._objects)}.pickle")
+        self._objects.append(path)
+        write = self._pool.submit(_dump, path, value)  # it holds `value` until written
+
+        def back() -> Any:
+            kept, error = write.result()
+            if error is not None:
+                return kept
+            with open(path, "rb") as f:
+                out = pickle.load(f)
+            os.remove(path)
+            return out
+
+        return back
+
     @property
     def parked(self) -> bool:
         """Whether any column is parked."""
@@ -172,16 +196,12 @@ class ParkedColumns:
         if not cols or self._failed:
             return table
         order = self.order(table)
-        try:
-            if self._folder is None:
-                self._folder = tempfile.mkdtemp(prefix="kamseg-park-")
-        except OSError as exc:
-            self._fail(exc)
+        folder = self._folder_or_none()
+        if folder is None:
             return table
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kamseg-park")
+        assert self._pool is not None
         for col in cols:
-            path = os.path.join(self._folder, f"{len(self._files)}.pickle")
+            path = os.path.join(folder, f"{len(self._files)}.pickle")
             values = table[col].array
             write = self._pool.submit(_write, path, values)
             # a copy of the first value alone (a slice would hold the whole buffer)
@@ -329,6 +349,21 @@ class ParkedColumns:
                 writer.close()
         return True
 
+    def _folder_or_none(self) -> str | None:
+        """The park's folder and thread, made on first use; None when no folder can be
+        made (said once) or a write failed."""
+        if self._failed:
+            return None
+        if self._folder is None:
+            try:
+                self._folder = tempfile.mkdtemp(prefix="kamseg-park-")
+            except OSError as exc:
+                self._fail(exc)
+                return None
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kamseg-park")
+        return self._folder
+
     def _check(self, write: Future[Any]) -> None:
         """Say, once, that a `write` failed (then nothing more is parked); waits for the
         write if it is still running."""
@@ -385,6 +420,19 @@ def _write(path: str, values: Any) -> tuple[Any, OSError | None, list[int]]:
     except OSError as exc:
         return values, exc, []
     return None, None, offsets
+
+
+def _dump(path: str, value: Any) -> tuple[Any, BaseException | None]:
+    """Pickle `value` to `path` (in the park's thread): ``(None, None)``, or
+    ``(value, error)`` when it cannot be (a full disk, a value that does not pickle)."""
+    try:
+        with open(path, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+    except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+        return value, exc
+    return None, None
 
 
 def _read(path: str, write: Future[Any]) -> Any:

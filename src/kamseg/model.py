@@ -522,7 +522,7 @@ def fit_and_label(
             config=config.to_dict(),
             as_of=pd.Timestamp(table.attrs["as_of"]),
             freq=str(table.attrs.get("freq", config.freq)),
-            parts=dict(job.fits),
+            parts=job.parts(),
             steps=tuple(job.steps),
             skipped=dict(job.skipped),
             limited=dict(job.limited),
