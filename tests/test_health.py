@@ -658,6 +658,31 @@ def test_early_warnings_overwrite_and_no_mutation(demo_data: kamseg.datasets.Dat
         )
 
 
+@pytest.mark.parametrize("labels", ["en", "zh"])
+def test_warning_reasons_made_in_blocks_are_those_of_one_pass(
+    demo_data: kamseg.datasets.Dataset, monkeypatch: pytest.MonkeyPatch, labels: str
+) -> None:
+    """The reasons are made a block of customers at a time (memory): blocks of 7 customers
+    give the texts of one pass over the 2,000, every check raised somewhere, two or more
+    flags joined."""
+    from kamseg import _tables
+
+    c = kamseg.summarize(demo_data.transactions, as_of=demo_data.as_of)
+    sides = {"surveys": demo_data.surveys, "complaints": demo_data.complaints}
+    one = early_warnings(c, transactions=demo_data.transactions, labels=labels, **sides)
+    monkeypatch.setattr(_tables, "REASON_BLOCK", 7)
+    blocks = early_warnings(c, transactions=demo_data.transactions, labels=labels, **sides)
+    pd.testing.assert_frame_equal(blocks, one, check_exact=True)
+    assert one[list(WARNING_COLUMNS[:4])].any().all()
+    assert (one["n_warnings"] >= 2).sum() >= 10
+    assert one["warning_reasons"].dtype == text_dtype()
+
+
+def text_dtype() -> Any:
+    """pandas' default text dtype (``str`` on pandas 3)."""
+    return pd.Series(["a"], dtype=object).astype(str).dtype
+
+
 def test_an_uninformative_p_alive_is_left_out_by_default() -> None:
     customers = pd.DataFrame(
         {

@@ -59,7 +59,6 @@ __all__ = [
     "choose_components",
     "day_text",
     "fill",
-    "filled",
     "fmt",
     "id_keys",
     "latest_day",
@@ -715,10 +714,4 @@ def day_text(days: np.ndarray) -> np.ndarray:
     distinct, inverse = np.unique(days, return_inverse=True)
     text = np.array([str(np.datetime64(int(d), "D")) for d in distinct.tolist()], dtype=object)
     out: np.ndarray = text[inverse.reshape(-1)]
-    return out
-
-
-def filled(n: int, at: np.ndarray, texts: list[str] | np.ndarray) -> np.ndarray:
-    out = np.full(n, "", dtype=object)
-    out[at] = texts
     return out

@@ -33,6 +33,7 @@ __all__ = [
     "end_day",
     "float_column",
     "join_text",
+    "reasons_column",
     "side_table",
     "text_column",
 ]
@@ -164,6 +165,50 @@ def join_text(parts: Sequence[np.ndarray], sep: str) -> np.ndarray:
 def text_column(values: np.ndarray, index: pd.Index) -> pd.Series:
     """A text column: pandas' default string dtype (``str`` on pandas 3, object on 2)."""
     return pd.Series(values, index=index, dtype=object).astype(str)
+
+
+#: Customers whose reasons are made at a time by :func:`reasons_column`.
+REASON_BLOCK = 1 << 20
+
+
+def reasons_column(
+    flags: np.ndarray, makers: Sequence[Any], index: pd.Index, sep: str
+) -> pd.Series:
+    """The text column of each customer's raised flags' texts, joined by `sep` in the
+    flags' order ("" when none is raised).
+
+    `flags` is (checks, customers) bool; ``makers[i](at)`` gives check i's texts of the
+    customers at the sorted positions `at`, all flagged (None for a check that flags no
+    one). The texts are made and joined a block of :data:`REASON_BLOCK` customers at a
+    time, each block turned into the column's dtype before the next is made, so that the
+    Python strings of one block alone are held (the same texts as one pass: each is made
+    from its own customer's values).
+    """
+    n = flags.shape[1]
+    n_flags = flags.sum(axis=0)
+    blocks = []
+    for a in range(0, max(n, 1), REASON_BLOCK):
+        b = min(a + REASON_BLOCK, n)
+        parts = []
+        for flag, make in zip(flags[:, a:b], makers, strict=True):
+            text = np.full(b - a, "", dtype=object)
+            at = np.flatnonzero(flag)
+            if at.size:
+                text[at] = make(at + a)
+            parts.append(text)
+        # a customer with one flag has its text as it is; two or more are joined
+        k = n_flags[a:b]
+        reasons = np.full(b - a, "", dtype=object)
+        for flag, text in zip(flags[:, a:b], parts, strict=True):
+            one = flag & (k == 1)
+            reasons[one] = text[one]
+        several = np.flatnonzero(k > 1)
+        reasons[several] = join_text([t[several] for t in parts], sep)
+        del parts
+        blocks.append(text_column(reasons, pd.RangeIndex(a, b)))
+    out = blocks[0] if len(blocks) == 1 else pd.concat(blocks)
+    out.index = index
+    return out
 
 
 # --------------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from kamseg._health_fit import (
     as_of_timestamp,
     day_text,
     fill,
-    filled,
     fmt,
     latest_day,
     learn_base_gap,
@@ -35,9 +34,8 @@ from kamseg._tables import (
     customer_column,
     end_day,
     float_column,
-    join_text,
+    reasons_column,
     side_table,
-    text_column,
 )
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import (
@@ -602,11 +600,12 @@ date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
         checked: list[str] = []
         skipped: list[str] = []
         lang_i = 0 if en else 1
-        empty = np.full(n, "", dtype=object)
 
         # --- spend drop ----------------------------------------------------------------------
         spend_flag = np.zeros(n, dtype=bool)
-        spend_text = empty
+        # each check's texts are made for the customers it flags, a block at a time
+        # (reasons_column): the texts of the whole table are never held as Python strings
+        makers: list[Any] = [None] * 4  # spend, overdue, detractor, complaint
         prepared = positions = None
         needs_days = customers.attrs.get("freq", "D") != "D" and "overdue_ratio" not in customers
         if prepared_rows is not None:
@@ -641,12 +640,12 @@ date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
                 trend = activity.spend_trend(min_orders)
             with np.errstate(invalid="ignore"):
                 spend_flag = trend < -float(spend_drop)
-            at = np.flatnonzero(spend_flag)
-            pcts = fmt(-100.0 * trend[at])
-            if recent is None or previous is None:
-                drops = fill(WARN_TEXT["spend_col"][lang_i], at.size, pct=pcts)
-            else:
-                drops = fill(
+
+            def spend_text(at: np.ndarray) -> Any:
+                pcts = fmt(-100.0 * trend[at])
+                if recent is None or previous is None:
+                    return fill(WARN_TEXT["spend_col"][lang_i], at.size, pct=pcts)
+                return fill(
                     WARN_TEXT["spend"][lang_i],
                     at.size,
                     w=str(window),
@@ -654,13 +653,13 @@ date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
                     a=fmt(previous[at]),
                     b=fmt(recent[at]),
                 )
-            spend_text = filled(n, at, drops)
+
+            makers[0] = spend_text
         else:
             skipped.append("spend_drop (needs 'spend_trend' or transactions=)")
 
         # --- overdue -------------------------------------------------------------------------
         overdue_flag = np.zeros(n, dtype=bool)
-        overdue_text = empty
         has_rhythm = "overdue_ratio" in customers or all(c in customers for c in SUMMARY_COLUMNS)
         if has_rhythm:
             if "overdue_ratio" not in customers and self.base_gap is None:
@@ -679,24 +678,28 @@ date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
             )
             with np.errstate(invalid="ignore"):
                 overdue_flag = ratio > float(overdue_multiple)
-            at = np.flatnonzero(overdue_flag)
-            bare = np.isnan(days[at]) | np.isnan(gap[at])
-            r_text = ratio_text(ratio[at])
-            gaps = fill(
-                WARN_TEXT["overdue"][lang_i],
-                at.size,
-                d=fmt(days[at]),
-                r=r_text,
-                g=fmt(gap[at]),
-            )
-            gaps[bare] = fill(WARN_TEXT["overdue_ratio"][lang_i], int(bare.sum()), r=r_text[bare])
-            overdue_text = filled(n, at, gaps)
+
+            def overdue_text(at: np.ndarray) -> Any:
+                bare = np.isnan(days[at]) | np.isnan(gap[at])
+                r_text = ratio_text(ratio[at])
+                gaps = fill(
+                    WARN_TEXT["overdue"][lang_i],
+                    at.size,
+                    d=fmt(days[at]),
+                    r=r_text,
+                    g=fmt(gap[at]),
+                )
+                gaps[bare] = fill(
+                    WARN_TEXT["overdue_ratio"][lang_i], int(bare.sum()), r=r_text[bare]
+                )
+                return gaps
+
+            makers[1] = overdue_text
         else:
             skipped.append("overdue (needs 'overdue_ratio' or the summary columns)")
 
         # --- detractor -----------------------------------------------------------------------
         detractor_flag = np.zeros(n, dtype=bool)
-        detractor_text = empty
         if surveys is not None:
             checked.append("detractor")
             rows, pos, day, s_end = side_table(
@@ -721,26 +724,26 @@ date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
             if self.detractor == "became":
                 is_det &= ~is_detractor(latest.previous)  # a first answer (NaN) counts too
             detractor_flag = is_det
-            at = np.flatnonzero(is_det)
             first = WARN_TEXT["detractor_first"][lang_i].format
             was = WARN_TEXT["detractor_was"][lang_i].format
-            prev = latest.previous[at]
-            texts = [
-                first(x=f"{x:g}", day=day) if p != p else was(x=f"{x:g}", day=day, prev=f"{p:g}")
-                for x, day, p in zip(
-                    latest.value[at].tolist(),
-                    day_text(latest.day[at]).tolist(),
-                    prev.tolist(),
-                    strict=True,
-                )
-            ]
-            detractor_text = filled(n, at, texts)
+
+            def detractor_text(at: np.ndarray) -> Any:
+                return [
+                    first(x=f"{x:g}", day=d) if p != p else was(x=f"{x:g}", day=d, prev=f"{p:g}")
+                    for x, d, p in zip(
+                        latest.value[at].tolist(),
+                        day_text(latest.day[at]).tolist(),
+                        latest.previous[at].tolist(),
+                        strict=True,
+                    )
+                ]
+
+            makers[2] = detractor_text
         else:
             skipped.append("detractor (needs surveys=)")
 
         # --- open complaints ---------------------------------------------------------------
         complaint_flag = np.zeros(n, dtype=bool)
-        complaint_text = empty
         if complaints is not None:
             checked.append("open_complaint")
             rows, pos, day, c_end = side_table(
@@ -762,13 +765,15 @@ date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
             oldest = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
             np.minimum.at(oldest, pos[is_open], day[is_open])
             complaint_flag = count > 0
-            at = np.flatnonzero(complaint_flag)
             tmpl = WARN_TEXT["complaint"][lang_i].format
-            texts = [
-                tmpl(k=k, s="" if k == 1 else "s", day=day)
-                for k, day in zip(count[at].tolist(), day_text(oldest[at]).tolist(), strict=True)
-            ]
-            complaint_text = filled(n, at, texts)
+
+            def complaint_text(at: np.ndarray) -> Any:
+                return [
+                    tmpl(k=k, s="" if k == 1 else "s", day=d)
+                    for k, d in zip(count[at].tolist(), day_text(oldest[at]).tolist(), strict=True)
+                ]
+
+            makers[3] = complaint_text
         else:
             skipped.append("open_complaint (needs complaints=)")
 
@@ -778,22 +783,14 @@ date_col, amount_col, dropna, returns, nps_col, resolved_col, labels, overwrite
                 stacklevel=4,
             )
         flags = np.vstack([spend_flag, overdue_flag, detractor_flag, complaint_flag])
-        # a raised flag always has a text: a customer with one flag has that text as it is,
-        # and only those with two or more flags need their texts joined
-        parts = (spend_text, overdue_text, detractor_text, complaint_text)
+        reasons = reasons_column(flags, makers, customers.index, "; " if en else "；")
         n_flags = flags.sum(axis=0)
-        reasons = np.full(n, "", dtype=object)
-        for flag, text in zip(flags, parts, strict=True):
-            one = flag & (n_flags == 1)
-            reasons[one] = text[one]
-        several = np.flatnonzero(n_flags > 1)
-        reasons[several] = join_text([t[several] for t in parts], "; " if en else "；")
         out = customers.assign(
             warn_spend_drop=spend_flag,
             warn_overdue=overdue_flag,
             warn_detractor=detractor_flag,
             warn_open_complaint=complaint_flag,
-            warning_reasons=text_column(reasons, customers.index),
+            warning_reasons=reasons,
             n_warnings=n_flags.astype(np.int64),
         )
         out.attrs = {**customers.attrs, "kamseg_warnings_checked": checked}
