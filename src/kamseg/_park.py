@@ -16,7 +16,10 @@ Parquet file of the whole table can be written from the pieces a row group at a 
 written by one thread while the next step runs (a slow disk costs little time) and read
 back by it while the columns before are put in place, one column at a time (the prospects
 appended to each: no copy of the whole table). A folder that cannot be written (a full
-disk) leaves the columns in memory, with one notice.
+disk) leaves the columns in memory, with one notice. Other values the job keeps for later
+go to the same folder: arrays of one row per customer (:meth:`ParkedColumns.park_arrays`)
+and single objects, such as the fitted parts that only the model reads again
+(:meth:`ParkedColumns.park_object`).
 """
 
 from __future__ import annotations
