@@ -304,3 +304,26 @@ def test_sums_in_small_blocks_are_the_same_bits(monkeypatch: pytest.MonkeyPatch)
         rtol=1e-10,
         check_flags=False,
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_base_gap_is_the_median_of_the_features_usual_gaps(seed: int) -> None:
+    """The base gap the training sample's features use (from the repeat buyers' purchase
+    days alone) is rhythm's over the features of every customer at the cut-off, to the
+    bit; before any customer's second purchase day, the fallback gap."""
+    from kamseg.features import rhythm
+    from kamseg.features._cutoffs import CutoffHistory, _base_gap
+    from kamseg.features._rhythm import FALLBACK_GAP_DAYS
+
+    log = random_log(seed=seed + 20, n=500)
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(log)
+    hist = CutoffHistory(prepared)
+    for cutoff in [*CUTOFFS, "2023-01-20", "2024-12-30"]:
+        day = int(np.datetime64(cutoff, "D").view(np.int64))
+        f = features_at(prepared, cutoff)
+        expected = rhythm(f["days_since_last"], f["tenure_days"], f["frequency"]).base_gap
+        assert (f["frequency"] > 0).any() or expected == FALLBACK_GAP_DAYS
+        assert _base_gap(hist, day) == expected, cutoff
+    first_day = int(hist.dmin)
+    assert _base_gap(hist, first_day) == FALLBACK_GAP_DAYS  # one purchase day each, at most

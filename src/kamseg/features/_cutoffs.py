@@ -31,7 +31,7 @@ import pandas as pd
 
 from kamseg._validation import as_of_day
 from kamseg.errors import ConfigError, EmptyInputError
-from kamseg.features._rhythm import rhythm
+from kamseg.features._rhythm import FALLBACK_GAP_DAYS, rhythm
 from kamseg.transactions import NET_TOLERANCE, PreparedTransactions, purchase_periods
 
 __all__ = [
@@ -354,14 +354,25 @@ def _purchase_days(
 def _base_gap(hist: CutoffHistory, day: int) -> float:
     """The base gap of the overdue ratio at `day`: the median usual gap of the repeat
     buyers among the customers with a row on or before `day` (:func:`~kamseg.features.\
-rhythm`). The customers are read in code order, not id order: the arrays are then read
-    in order (a third faster at 1M customers), and a median does not depend on the order
-    of its values, so the number is the one the features of every customer use."""
-    codes = np.flatnonzero(hist.first_row_day <= day)
-    first_day, last_day, frequency = _purchase_days(hist, day, codes)
-    days_since_last = (day - last_day).astype(np.float64)
-    tenure_days = (day - first_day).astype(np.float64)
-    return rhythm(days_since_last, tenure_days, frequency).base_gap
+rhythm`), from their purchase days alone.
+
+    A repeat buyer has two or more purchase days by `day` (a customer without a row by
+    then has none), and its usual gap is ``max((last - first) / (days - 1), 1)``: the
+    operations and values of :func:`rhythm`'s ``(tenure - days since last) / frequency``,
+    whose difference of whole days is exact. The customers are read in code order, not id
+    order (a median does not depend on the order of its values), so the number is the one
+    the features of every customer use; no array of every customer is made but the search
+    of their last pair (at 1M customers 3 times faster than the features' own columns).
+    """
+    d_hi = hist.pairs_until(day)
+    n_days = hist.d_buys[d_hi] - hist.d_buys[hist.d_start]
+    repeat = np.flatnonzero(n_days > 1)
+    if repeat.size == 0:
+        return FALLBACK_GAP_DAYS
+    first = hist.d_day[hist.buy_after[hist.d_start[repeat]]].astype(np.float64)
+    last = hist.d_day[hist.buy_before[d_hi[repeat] - 1]].astype(np.float64)
+    gap = np.maximum((last - first) / (n_days[repeat] - 1).astype(np.float64), 1.0)
+    return float(np.median(gap))
 
 
 def _arrays(
