@@ -361,8 +361,9 @@ rhythm`), from their purchase days alone.
     operations and values of :func:`rhythm`'s ``(tenure - days since last) / frequency``,
     whose difference of whole days is exact. The customers are read in code order, not id
     order (a median does not depend on the order of its values), so the number is the one
-    the features of every customer use; no array of every customer is made but the search
-    of their last pair (at 1M customers 3 times faster than the features' own columns).
+    the features of every customer use. Only each customer's last pair and count of days
+    are found for every customer (at 1M customers 125 ms a cut-off, against 170 ms for the
+    features' own columns).
     """
     d_hi = hist.pairs_until(day)
     n_days = hist.d_buys[d_hi] - hist.d_buys[hist.d_start]
