@@ -128,8 +128,12 @@ def test_drivers_sorted_in_blocks_are_each_customers_largest_shortfalls(
         recent_complaints=rng.choice([0, 1, 3], n).tolist(),
     )
     out = health_score(df, components=FULL, top_drivers=3)
-    names = {"recency": "recency", "p_alive": "P(alive)", "satisfaction": "satisfaction"}
-    names["complaints"] = "complaints"
+    names = {
+        "recency": "recency",
+        "p_alive": "P(alive)",
+        "satisfaction": "satisfaction",
+        "complaints": "complaints",
+    }
     weights = out.attrs["kamseg_health_weights"]
     for i in range(n):
         known = [c for c in FULL if not np.isnan(out[f"health_{c}"].iloc[i])]
