@@ -190,3 +190,25 @@ def test_recent_and_open_complaints() -> None:
         1,
         0,
     ]
+
+
+def test_whole_numbers_narrowed_only_when_they_fit() -> None:
+    """narrow_int (the survey rows' customers and days, the cut-off history's positions):
+    int32 when every value fits, the same values; anything else as it is."""
+    from kamseg.features._surveys import latest_answers, narrow_int
+
+    fits = np.array([-(2**31), 0, 2**31 - 1], dtype=np.int64)
+    assert narrow_int(fits).dtype == np.int32 and narrow_int(fits).tolist() == fits.tolist()
+    assert narrow_int(np.array([2**31])).dtype == np.int64
+    assert narrow_int(np.array([-(2**31) - 1])).dtype == np.int64
+    assert narrow_int(np.array([1.5])).dtype == np.float64
+    assert narrow_int(np.empty(0, dtype=np.int64)).dtype == np.int32
+    # the latest answers are the same whether the days are whole numbers or floats
+    values = np.array([3.0, 10.0, 6.0, 9.0, np.nan, 7.0])
+    customer = np.array([0, 0, 0, 1, 1, 2])
+    days = np.array([5, 9, 9, 2, 7, 2**31 + 4])
+    a = latest_answers(values, customer, days, 3)
+    b = latest_answers(values, customer, days.astype(np.float64), 3)
+    for x, y in ((a.value, b.value), (a.day, b.day), (a.previous, b.previous)):
+        np.testing.assert_array_equal(x, y)
+    assert a.day.tolist()[2] == 2**31 + 4  # a day beyond int32 kept as it is

@@ -32,6 +32,7 @@ import pandas as pd
 from kamseg._validation import as_of_day
 from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.features._rhythm import FALLBACK_GAP_DAYS, rhythm
+from kamseg.features._surveys import narrow_int
 from kamseg.transactions import NET_TOLERANCE, PreparedTransactions, purchase_periods
 
 __all__ = [
@@ -158,7 +159,7 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         d_code, d_day, d_net, d_buy = purchase_periods(code, day, amount, order=by_pair)
         del by_pair
         # positions and days held as int32 where they fit (half the memory, same values)
-        self.d_day = _small(d_day)
+        self.d_day = narrow_int(d_day)
         self.d_key = d_code * self.span + (d_day - self.dmin)
         self.d_start = np.searchsorted(d_code, np.arange(n), side="left")
         self.d_bounds = np.append(self.d_start, d_code.size)  # customer c: [c], [c + 1]
@@ -167,15 +168,15 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         # rows grouped by customer (see rows_of), built on first use
         self._row_order: np.ndarray | None = None
         self._row_start: np.ndarray | None = None
-        self.d_buys = _small(np.concatenate(([0], np.cumsum(d_buy))))
+        self.d_buys = narrow_int(np.concatenate(([0], np.cumsum(d_buy))))
         idx = np.arange(d_buy.size, dtype=np.int64)
         # the latest purchase pair at or before each pair (-1: none), the earliest at or
         # after it (size: none)
-        self.buy_before = _small(
+        self.buy_before = narrow_int(
             np.maximum.accumulate(np.where(d_buy, idx, -1)) if idx.size else idx
         )
         after = np.where(d_buy, idx, d_buy.size)[::-1]
-        self.buy_after = _small(
+        self.buy_after = narrow_int(
             np.append(np.minimum.accumulate(after)[::-1] if idx.size else idx, d_buy.size)
         )
         del idx, after
@@ -243,7 +244,7 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         customer's rows start in it (built on first use)."""
         if self._row_order is None or self._row_start is None:
             code = self.prepared.code
-            self._row_order = _small(_stable_order(code, self.n))
+            self._row_order = narrow_int(_stable_order(code, self.n))
             counts = np.bincount(code, minlength=self.n)
             self._row_start = np.concatenate(([0], np.cumsum(counts)))
         return self._row_order, self._row_start
@@ -288,13 +289,6 @@ def _stable_order(values: np.ndarray, size: int) -> np.ndarray:
         order = step if order is None else order[step]
         shift += 16
     return order
-
-
-def _small(values: np.ndarray) -> np.ndarray:
-    """`values` (whole numbers) as int32 when every one fits, else as they are."""
-    if values.size and (values.min() < -(2**31) or values.max() >= 2**31):
-        return values
-    return values.astype(np.int32)
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
