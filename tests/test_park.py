@@ -433,3 +433,57 @@ def test_an_object_parked_comes_back_equal_and_is_not_held(own_tmp: Path) -> Non
     assert park.park_object(local)() is local
     park.close()
     assert list(own_tmp.glob("kamseg-park-*")) == []
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_the_classes_let_go_of_the_table_before_them(
+    data: Any, own_tmp: Path, engine: str
+) -> None:
+    """With a park, the job hands its table over to the classes, which let go of it once
+    they have appended the prospects (a copy of it): while the satisfaction class is fitted
+    no frame of the buyers' table before the classes is alive. Without a park the job keeps
+    it (to go on with if the classes fail). DuckDB runs the classes on a daily view."""
+    import gc
+
+    import kamseg.satisfaction as satisfaction
+
+    fit_satisfaction = satisfaction.fit_satisfaction_class
+    n_buyers = data.transactions["customer_id"].nunique()
+    alive: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        alive.append(
+            sum(
+                isinstance(o, pd.DataFrame)
+                and len(o) == n_buyers
+                and {"revenue", "is_key_account"} <= set(o.columns)
+                for o in gc.get_objects()
+            )
+        )
+        return fit_satisfaction(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(satisfaction, "fit_satisfaction_class", counted)
+        _job(data, own_tmp, park=False, engine=engine, sides=True, freq="W")
+        _job(data, own_tmp, park=True, engine=engine, sides=True, freq="W")
+    assert alive == [1, 0]
+
+
+def test_a_failed_classes_step_goes_on_with_the_table_parked_before_it(
+    data: Any, own_tmp: Path
+) -> None:
+    """The classes fail (a survey without a date): the parked job goes on with the table
+    it handed over, read back from its copy, and gives the unparked job's table."""
+    from types import SimpleNamespace
+
+    surveys = data.surveys.copy()
+    surveys.loc[surveys.index[0], "date"] = None
+    broken = SimpleNamespace(**{n: getattr(data, n) for n in ("transactions", *SIDES)})
+    broken.surveys = surveys
+    _, table, said, parked = _job(broken, own_tmp, park=True, engine="pandas", sides=True)
+    _, table0, said0, _ = _job(broken, own_tmp, park=False, engine="pandas", sides=True)
+    assert "classes" in table.attrs["kamseg_skipped"] and sum(parked) >= 10
+    assert_frame_equal(table, table0, check_exact=True)
+    assert table.attrs == table0.attrs
+    assert said == said0 and sum("step 'classes' skipped" in s for s in said) == 1

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from kamseg import _park
-from kamseg._job_engine import engine_summary, on_daily
+from kamseg._job_engine import engine_summary, hand_over, on_daily, recording
 from kamseg._memory import release_index, release_memory
 from kamseg._park import ParkedColumns
 from kamseg._segment_inputs import (
@@ -264,12 +264,16 @@ class Job:
                 from kamseg.features._cutoffs import cutoff_history
 
                 cutoff_history(rows)
-            with self.guarded("classes"), _recording(self.limited, "classes"):
+            # handed over: the classes let go of it once they have appended the prospects
+            box, back, done = hand_over(self.park, table)
+            del table
+            classified = None
+            with self.guarded("classes"), recording(self.limited, "classes"):
                 need_catalog = (
                     catalog if rows is not None and rows.product_col else None
                 )  # applying: None is the model's own
 
-                def classes(t: pd.DataFrame) -> pd.DataFrame:
+                def classes(t: list[pd.DataFrame]) -> pd.DataFrame:
                     data: dict[str, Any] = {
                         "transactions": rows,
                         "surveys": surveys,
@@ -279,7 +283,7 @@ class Job:
                     }
                     if not self.fitting:
                         out: pd.DataFrame = self.fits["classes"].apply(
-                            t, **data, need_inputs=self.need_inputs
+                            t.pop(), **data, need_inputs=self.need_inputs
                         )
                         return out
                     fit, out = fit_and_classify(
@@ -305,7 +309,10 @@ class Job:
                     self.fits["classes"] = fit
                     return out
 
-                table = on_daily(table, daily, classes)
+                classified = on_daily(box, daily, classes)
+            table = back() if classified is None else classified
+            done()
+            del box, back, done, classified  # the fallback too
             # prospects (appended by the classes) are not key accounts, and have no revenue
             # or profit to be <= 0 or < 0 (the rule of the summary: false for NaN)
             for flag in ("is_key_account", "nonpositive_revenue", "negative_profit"):
@@ -330,7 +337,7 @@ class Job:
                 out: pd.DataFrame = fit.apply(t, transactions=rows)
                 return out
 
-            with self.guarded("health"), _recording(self.limited, "health"):
+            with self.guarded("health"), recording(self.limited, "health"):
                 table = on_daily(table, daily, health)
 
         table = self._parked(table, "warnings")
@@ -359,7 +366,7 @@ class Job:
                 out: pd.DataFrame = fit.apply(t, **data)
                 return out
 
-            with self.guarded("warnings"), _recording(self.limited, "warnings"):
+            with self.guarded("warnings"), recording(self.limited, "warnings"):
                 table = on_daily(table, daily, alerts)
 
         table = self._churn(self._parked(table, "churn"), rows, tx)
@@ -787,21 +794,3 @@ def _margin_so_far(table: pd.DataFrame) -> np.ndarray:
     profit = table["profit"].to_numpy()
     margin = np.where(positive, profit / np.where(positive, revenue, 1), 0.0)
     return np.minimum(margin, 1.0)
-
-
-@contextlib.contextmanager
-def _recording(limited: dict[str, str], step: str) -> Iterator[None]:
-    """Record a step's warnings that list parts skipped for want of data in `limited`;
-    re-emit every other warning."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    for w in caught:
-        _, _, text = str(w.message).partition(": ")
-        if issubclass(w.category, KamsegWarning) and text.startswith(
-            ("skipped", "check(s) not made")
-        ):
-            part = text.split(". Hint:")[0].rstrip(".")
-            limited[step] = "; ".join(x for x in (limited.get(step), part) if x)
-            continue
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -299,7 +299,7 @@ def fit_classify(
 
 
 def fit_and_classify(
-    customers: pd.DataFrame,
+    customers: pd.DataFrame | list[pd.DataFrame],
     *,
     transactions: pd.DataFrame | PreparedTransactions | None,
     surveys: pd.DataFrame | None,
@@ -323,10 +323,17 @@ def fit_and_classify(
     stacklevel: int = 6,
 ) -> tuple[ClassifyFit, pd.DataFrame]:
     """The fit of :func:`fit_classify` and the classified base, in one pass: each dimension
-    is fitted on the table the earlier ones made and applied to it."""
+    is fitted on the table the earlier ones made and applied to it.
+
+    `customers` in a list of one is handed over: taken out of the list and let go once the
+    prospects are appended to a copy of it (the job's large tables: the table before the
+    classes is not held beside the classified one)."""
     from kamseg.behaviour import fit_behaviour_class
     from kamseg.lifecycle import fit_lifecycle_stage
     from kamseg.value import fit_value_class
+
+    if isinstance(customers, list):
+        customers = customers.pop()
 
     func = "classify"
     check_frame(customers, func=func, arg="customers")
@@ -358,6 +365,8 @@ def fit_and_classify(
     out = value.apply(customers)
     behaviour = fit_behaviour_class(out, master=master, **common)
     out = behaviour.apply(out, master=master)
+    as_of = customers.attrs.get("as_of")
+    del customers  # the classified table has its columns (a caller that handed it over)
     lifecycle = fit_lifecycle_stage(
         out,
         transactions=transactions,
@@ -409,9 +418,7 @@ def fit_and_classify(
             csat_col="csat" if has["csat"] or not either else None,
             **common,
         )
-        out = satisfaction.apply(
-            out, surveys=surveys, complaints=complaints, as_of=customers.attrs.get("as_of")
-        )
+        out = satisfaction.apply(out, surveys=surveys, complaints=complaints, as_of=as_of)
     else:
         skipped.append("satisfaction (no surveys)")
     fit = ClassifyFit(
