@@ -487,3 +487,27 @@ def test_a_failed_classes_step_goes_on_with_the_table_parked_before_it(
     assert_frame_equal(table, table0, check_exact=True)
     assert table.attrs == table0.attrs
     assert said == said0 and sum("step 'classes' skipped" in s for s in said) == 1
+
+
+def test_a_folder_that_cannot_be_written_is_said_once_for_every_park(
+    own_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A park that could not write says so once; the parks made from it (other()) then
+    neither park nor say it again, and a child's failure stops its parent too."""
+
+    def full_disk(*args: Any, **kwargs: Any) -> str:
+        raise OSError(28, "No space left on device")
+
+    table = pd.DataFrame({"a": [1.0, 2.0], "b": [3, 4]}, index=pd.Index([1, 2], name="id"))
+    monkeypatch.setattr(tempfile, "mkdtemp", full_disk)
+    for first in ("parent", "child"):
+        parent = ParkedColumns("segment")
+        child = parent.other()
+        order = (parent, child) if first == "parent" else (child, parent)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            kept = [park.park(table, keep=()) for park in order]
+            kept.append(parent.other().park(table, keep=()))
+        assert all(k is table for k in kept)
+        assert len([w for w in caught if "temporary folder" in str(w.message)]) == 1, first
+        parent.close()

@@ -107,11 +107,15 @@ class ParkedColumns:
         self._order: list[Hashable] = []
         self._failed = False
         self._others: list[ParkedColumns] = []
+        self._parent: ParkedColumns | None = None  # the park of other() (one notice)
         self._objects: list[str] = []  # the files of park_object
 
     def other(self) -> ParkedColumns:
-        """A park for another table of the same job, closed with this one."""
+        """A park for another table of the same job, closed with this one; a folder that
+        cannot be written is said once for both, and then neither parks."""
         park = ParkedColumns(self._func)
+        park._parent = self
+        park._failed = self._failed
         self._others.append(park)
         return park
 
@@ -375,7 +379,12 @@ class ParkedColumns:
             self._fail(error)
 
     def _fail(self, exc: BaseException) -> None:
+        said = self._failed or (self._parent is not None and self._parent._failed)
         self._failed = True
+        if self._parent is not None:
+            self._parent._failed = True
+        if said:
+            return
         reason = exc.strerror or exc if isinstance(exc, OSError) else exc
         warn(
             f"{self._func}: could not write columns to a temporary folder ({reason}); the "
