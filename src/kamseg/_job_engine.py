@@ -71,20 +71,17 @@ def on_daily(
 
     `table` in a list of one is handed over: `step` receives a list of one (the table or
     the view), to take it out, and nothing here holds the table meanwhile."""
-    handed = isinstance(table, list)
     if daily is None:
         return step(table)
+    handed = isinstance(table, list)
     whole = table.pop() if isinstance(table, list) else table
     frequency, attrs = whole["frequency"].copy(), whole.attrs
     view = whole.assign(frequency=reindexed(daily, whole.index))
     view.attrs = {**attrs, "freq": "D"}
     del whole
-    if handed:  # the view handed over in turn
-        box = [view]
-        del view
-        out = step(box)
-    else:
-        out = step(view)
+    given: Any = [view] if handed else view  # a view handed over in turn
+    del view
+    out = step(given)
     out = out.assign(frequency=reindexed(frequency, out.index))
     out.attrs = {**out.attrs, "freq": attrs.get("freq")}
     return out

@@ -21,6 +21,7 @@ from kamseg._lifecycle_reasons import reason_block as _reason_block
 from kamseg._lifecycle_reasons import reason_fields as _reason_fields
 from kamseg._lifecycle_reasons import reasons as _reasons
 from kamseg._lifecycle_reasons import render as _render
+from kamseg._tables import REASON_BLOCK
 from kamseg._types import P_ALIVE_INFORMATIVE
 from kamseg._validation import (
     as_of_day as day_of,
@@ -46,9 +47,6 @@ from kamseg.features import (
 from kamseg.transactions import PreparedTransactions
 
 __all__ = ["Inputs", "Learned", "Stages", "learn", "read_inputs", "stage_rows"]
-
-#: Customers whose lifecycle reasons are built at once (memory).
-REASON_BLOCK = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True, eq=False, slots=True)

@@ -108,7 +108,7 @@ class ParkedColumns:
         self._failed = False
         self._others: list[ParkedColumns] = []
         self._parent: ParkedColumns | None = None  # the park of other() (one notice)
-        self._objects: list[str] = []  # the files of park_object
+        self._n_objects = 0  # the files of park_object so far
 
     def other(self) -> ParkedColumns:
         """A park for another table of the same job, closed with this one; a folder that
@@ -160,8 +160,8 @@ class ParkedColumns:
         if folder is None:
             return lambda: value
         assert self._pool is not None
-        path = os.path.join(folder, f"object-{len(self._objects)}.pickle")
-        self._objects.append(path)
+        path = os.path.join(folder, f"object-{self._n_objects}.pickle")
+        self._n_objects += 1
         write = self._pool.submit(_dump, path, value)  # it holds `value` until written
 
         def back() -> Any:

@@ -167,7 +167,8 @@ def text_column(values: np.ndarray, index: pd.Index) -> pd.Series:
     return pd.Series(values, index=index, dtype=object).astype(str)
 
 
-#: Customers whose reasons are made at a time by :func:`reasons_column`.
+#: Customers whose reason texts are made at a time (memory): the warnings'
+#: (:func:`reasons_column`) and the lifecycle's.
 REASON_BLOCK = 1 << 20
 
 
