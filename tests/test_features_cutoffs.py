@@ -327,3 +327,49 @@ def test_base_gap_is_the_median_of_the_features_usual_gaps(seed: int) -> None:
         assert _base_gap(hist, day) == expected, cutoff
     first_day = int(hist.dmin)
     assert _base_gap(hist, first_day) == FALLBACK_GAP_DAYS  # one purchase day each, at most
+
+
+@pytest.mark.parametrize("window", [1, 30, 90, 400])
+def test_labels_at_every_cutoff_from_one_pass(window: int) -> None:
+    """The training's customers, labels and base gaps at many cut-offs, read in one pass
+    over the purchase-day pairs, are those of each cut-off on its own: the customers with
+    a row by then, churned when no row (a return, a zero amount or a purchase) is dated in
+    the window after it (plain pandas), and the base gap of the features there. Cut-offs
+    out of order, one at a window's end of another, windows past the last row."""
+    from kamseg.features import rhythm
+    from kamseg.features._cutoffs import CutoffHistory, cutoff_labels
+
+    log = random_log(seed=7, n=600)
+    log.loc[log.index[10:14], "amount"] = 0.0  # a day of zero amounts is a day with a row
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(log)
+    hist = CutoffHistory(prepared)
+    stamps = ["2024-06-30", "2023-03-31", "2024-12-20", "2023-01-05"]
+    stamps.append(str((pd.Timestamp(stamps[1]) + pd.Timedelta(days=window)).date()))
+    days = [int(np.datetime64(s, "D").view(np.int64)) for s in stamps]
+    codes_at, labels, gaps = cutoff_labels(hist, days, window, func="t")
+    assert len(codes_at) == len(labels) == len(gaps) == len(days)
+    for stamp, codes, churned, gap in zip(stamps, codes_at, labels, gaps, strict=True):
+        cut = pd.Timestamp(stamp)
+        f = features_at(prepared, cut)
+        ids = prepared.ids.take(codes)
+        assert list(ids) == list(f.index), stamp  # the customers by then, in id order
+        inside = log[(log["date"] > cut) & (log["date"] <= cut + pd.Timedelta(days=window))]
+        expected = ~ids.isin(inside["customer_id"])
+        assert churned.dtype == bool
+        np.testing.assert_array_equal(churned, expected, err_msg=stamp)
+        rhythm_gap = rhythm(f["days_since_last"], f["tenure_days"], f["frequency"]).base_gap
+        assert gap == rhythm_gap, stamp
+    # some churned and some not at the middle cut-off: the test reads both kinds
+    assert 0 < labels[0].sum() < labels[0].size
+
+
+def test_labels_refuse_a_cutoff_before_every_row() -> None:
+    from kamseg.features._cutoffs import CutoffHistory, cutoff_labels
+
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(random_log(seed=1, n=100))
+    hist = CutoffHistory(prepared)
+    early = int(np.datetime64("2022-12-31", "D").view(np.int64))
+    with pytest.raises(EmptyInputError, match="no transaction on or before 2022-12-31"):
+        cutoff_labels(hist, [early + 400, early], 30, func="t")

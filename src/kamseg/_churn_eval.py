@@ -21,7 +21,7 @@ import pandas as pd
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import as_of_day, check_frame, check_int, warn
 from kamseg.errors import ConfigError, EmptyInputError, KamsegWarning, SchemaError
-from kamseg.features._cutoffs import CutoffHistory, features_at_cutoffs
+from kamseg.features._cutoffs import CutoffHistory, cutoff_labels, features_at_cutoffs
 from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
@@ -444,16 +444,12 @@ def sampled_training(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The training matrix of a stratified sample of the customer x cut-off rows (at most
     `max_rows`, by cut-off and label), their customer codes and labels, and the number of
-    rows sampled from. Labels first, for every row; features only at the rows kept."""
-    prepared = hist.prepared
-    codes_at: list[np.ndarray] = []
-    labels: list[np.ndarray] = []
-    for c in cutoffs:
-        hist.check(c, func=func)
-        codes = hist.customers_at(c)
-        codes_at.append(codes)
-        labels.append(labels_at(prepared, codes, c, window))
+    rows sampled from. Labels first, for every row (with the customers and base gaps of
+    every cut-off, from one pass over the purchase-day pairs: :func:`~kamseg.features.\
+_cutoffs.cutoff_labels`); features only at the rows kept."""
+    codes_at, labels, gaps = cutoff_labels(hist, cutoffs, window, func=func)
     y = np.concatenate(labels)
+    del labels
     check_two_classes(y, func=func)
     sizes = np.array([c.size for c in codes_at], dtype=np.int64)
     strata = 2 * np.repeat(np.arange(sizes.size, dtype=np.int64), sizes) + y
@@ -465,7 +461,7 @@ def sampled_training(
         rows = keep[(keep >= bounds[i]) & (keep < bounds[i + 1])] - bounds[i]
         if rows.size == 0:
             continue
-        codes, columns = hist.features(c, func=func, only=rows)
+        codes, columns = hist.features(c, func=func, only=rows, base_gap=gaps[i])
         x_parts.append(np.column_stack([columns[name] for name in names]))
         code_parts.append(codes)
     y_kept = y[keep]

@@ -14,16 +14,19 @@ rebuilding the customer table at each: the purchase days are found once and sort
 :func:`numpy.bincount` passes over each customer's rows in input order, the order in which
 the customer table adds them, in blocks of customers of about :data:`BLOCK_ROWS` rows (so
 the memory of a pass stays small), and only for the customers asked for (a training sample
-reads its own rows). The values are exactly those of :func:`kamseg.summarize`, the
-rhythm and the window activity at each cut-off (checked bit for bit against the former
-per-cut-off build, with returns and order ids, sorted and shuffled rows).
+reads its own rows). A churn model's training reads the customers, labels and base gaps
+of all its cut-offs from one more pass over the pairs (:func:`cutoff_labels`). The values
+are exactly those of :func:`kamseg.summarize`, the rhythm and the window activity at each
+cut-off (checked bit for bit against the former per-cut-off build, with returns and order
+ids, sorted and shuffled rows).
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -186,8 +189,15 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         firsts = self.buy_after[self.d_start]
         first_buy[firsts[firsts < d_buy.size]] = True
         self.d_repeat = np.where(d_buy & ~first_buy, d_net, 0.0)
+        # what every cut-off's base gap reads of each customer: its purchase days before
+        # its first pair (none) and its first purchase day (0: none)
+        self.buys_before = self.d_buys[self.d_start]
+        self.first_buy_day = np.zeros(n, dtype=self.d_day.dtype)
+        bought = firsts < d_buy.size
+        self.first_buy_day[bought] = self.d_day[firsts[bought]]
         self.customers = np.arange(n, dtype=np.int64)
         self.by_id = _by_id(prepared)
+        self._first_by_id = self.first_row_day[self.by_id]  # read by every customers_at
 
     @property
     def prepared(self) -> PreparedTransactions:
@@ -207,7 +217,7 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
 
     def customers_at(self, day: int) -> np.ndarray:
         """The codes of the customers with a row on or before `day`, in id order."""
-        return np.asarray(self.by_id[self.first_row_day[self.by_id] <= day])
+        return np.asarray(self.by_id[self._first_by_id <= day])
 
     def features(
         self,
@@ -345,7 +355,7 @@ def _purchase_days(
     return first_day, last_day, np.maximum(n_days - 1, 0).astype(np.float64)
 
 
-def _base_gap(hist: CutoffHistory, day: int) -> float:
+def _base_gap(hist: CutoffHistory, day: int, d_hi: np.ndarray | None = None) -> float:
     """The base gap of the overdue ratio at `day`: the median usual gap of the repeat
     buyers among the customers with a row on or before `day` (:func:`~kamseg.features.\
 rhythm`), from their purchase days alone.
@@ -357,17 +367,74 @@ rhythm`), from their purchase days alone.
     order (a median does not depend on the order of its values), so the number is the one
     the features of every customer use. Only each customer's last pair and count of days
     are found for every customer (at 1M customers 125 ms a cut-off, against 170 ms for the
-    features' own columns).
+    features' own columns). `d_hi`: :meth:`CutoffHistory.pairs_until` of `day`, when the
+    caller has it.
     """
-    d_hi = hist.pairs_until(day)
-    n_days = hist.d_buys[d_hi] - hist.d_buys[hist.d_start]
+    if d_hi is None:
+        d_hi = hist.pairs_until(day)
+    n_days = hist.d_buys[d_hi] - hist.buys_before
     repeat = np.flatnonzero(n_days > 1)
     if repeat.size == 0:
         return FALLBACK_GAP_DAYS
-    first = hist.d_day[hist.buy_after[hist.d_start[repeat]]].astype(np.float64)
+    first = hist.first_buy_day[repeat].astype(np.float64)
     last = hist.d_day[hist.buy_before[d_hi[repeat] - 1]].astype(np.float64)
     gap = np.maximum((last - first) / (n_days[repeat] - 1).astype(np.float64), 1.0)
     return float(np.median(gap))
+
+
+def _ends_by_day(hist: CutoffHistory, days: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """:meth:`CutoffHistory.pairs_until` of every customer at each of `days` (ascending,
+    distinct), in that order, from one pass over the pairs: each pair is put in the bucket
+    of the first day on or after it (a radix pass groups the buckets), and a day's ends
+    are the last day's plus a count of its bucket's pairs by customer."""
+    offsets = np.clip(days - hist.dmin, -1, hist.span - 1)
+    bucket = np.searchsorted(offsets, hist.d_day - hist.dmin, side="left")
+    order = _stable_order(bucket, days.size + 1)
+    cuts = np.concatenate(([0], np.cumsum(np.bincount(bucket, minlength=days.size + 1))))
+    del bucket
+    owner = np.repeat(
+        np.arange(hist.n, dtype=np.int32 if hist.n < 2**31 else np.int64),
+        hist.d_end - hist.d_start,
+    )[order]
+    del order
+    ends = hist.d_start
+    for j, day in enumerate(days.tolist()):
+        ends = ends + np.bincount(owner[cuts[j] : cuts[j + 1]], minlength=hist.n)
+        yield day, ends
+
+
+def cutoff_labels(
+    hist: CutoffHistory, days: Sequence[int], window: int, *, func: str
+) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
+    """What a churn model's training reads of every customer at each cut-off of `days`:
+    the customers with a row on or before it (codes in id order, :meth:`CutoffHistory.\
+customers_at`), whether each churned (no row in the `window` days after it) and the base
+    gap there (:func:`_base_gap`).
+
+    Every cut-off and window end is read from one pass over the purchase-day pairs
+    (:func:`_ends_by_day`), in day order; a cut-off's ends are held until its window's end
+    is reached. A customer churned at a cut-off when its pairs dated on or before it are
+    all its pairs dated on or before the window's end: a pair is a day with a row, so that
+    is "no row in the window", read without a pass over the rows (the labels of
+    :func:`~kamseg._churn_eval.labels_at`).
+    """
+    for day in days:
+        hist.check(day, func=func)
+    cutoffs = set(days)
+    closing: dict[int, list[int]] = collections.defaultdict(list)  # window end: cut-offs
+    for day in cutoffs:
+        closing[day + window].append(day)
+    wanted = np.array(sorted(cutoffs | set(closing)), dtype=np.int64)
+    held: dict[int, np.ndarray] = {}
+    at: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}  # codes, labels, base gap
+    for day, ends in _ends_by_day(hist, wanted):
+        if day in cutoffs:
+            held[day] = ends
+        for cutoff in closing.get(day, []):
+            codes, before = hist.customers_at(cutoff), held.pop(cutoff)
+            churned = np.asarray(ends[codes] == before[codes])
+            at[cutoff] = codes, churned, _base_gap(hist, cutoff, before)
+    return [at[day][0] for day in days], [at[day][1] for day in days], [at[day][2] for day in days]
 
 
 def _arrays(
