@@ -388,15 +388,11 @@ def _ends_by_day(hist: CutoffHistory, days: np.ndarray) -> Iterator[tuple[int, n
     of the first day on or after it (a radix pass groups the buckets), and a day's ends
     are the last day's plus a count of its bucket's pairs by customer."""
     offsets = np.clip(days - hist.dmin, -1, hist.span - 1)
-    bucket = np.searchsorted(offsets, hist.d_day - hist.dmin, side="left")
-    order = _stable_order(bucket, days.size + 1)
+    owner = np.repeat(narrow_int(hist.customers), hist.d_end - hist.d_start)
+    bucket = narrow_int(np.searchsorted(offsets, hist.d_day - hist.dmin, side="left"))
     cuts = np.concatenate(([0], np.cumsum(np.bincount(bucket, minlength=days.size + 1))))
+    owner = owner[_stable_order(bucket, days.size + 1)]
     del bucket
-    owner = np.repeat(
-        np.arange(hist.n, dtype=np.int32 if hist.n < 2**31 else np.int64),
-        hist.d_end - hist.d_start,
-    )[order]
-    del order
     ends = hist.d_start
     for j, day in enumerate(days.tolist()):
         ends = ends + np.bincount(owner[cuts[j] : cuts[j + 1]], minlength=hist.n)
