@@ -373,3 +373,56 @@ def test_labels_refuse_a_cutoff_before_every_row() -> None:
     early = int(np.datetime64("2022-12-31", "D").view(np.int64))
     with pytest.raises(EmptyInputError, match="no transaction on or before 2022-12-31"):
         cutoff_labels(hist, [early + 400, early], 30, func="t")
+
+
+@pytest.mark.parametrize("with_orders", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_features_of_rows_at_many_cutoffs_are_bits_of_each_cutoff(
+    with_orders: bool, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The training sample's features, one pass over (customer, cut-off) rows in any
+    order, with a customer at several cut-offs and cut-offs before and after the first
+    return (which changes how the repeat spend is summed), are each cut-off's features of
+    every customer, to the bit; in blocks of a few rows too."""
+    from kamseg.features import _cutoffs
+    from kamseg.features._cutoffs import CutoffHistory, _base_gap, rows_features
+
+    rng = np.random.default_rng(seed)
+    log = random_log(seed=seed + 30, n=700).sample(frac=1.0, random_state=seed)
+    # a customer whose repeat spend is not the same bits summed by row and by day:
+    # (0.1 + 0.2) + 0.3 by row, 0.1 + (0.2 + 0.3) by day, before the first return
+    start = log["date"].min()
+    z = pd.DataFrame(
+        {
+            "customer_id": "z",
+            "date": start + pd.to_timedelta([0, 1, 2, 2], unit="D"),
+            "amount": [1.0, 0.1, 0.2, 0.3],
+        }
+    )
+    log = pd.concat([log, z], ignore_index=True)
+    if with_orders:
+        log["order"] = rng.integers(0, 150, len(log))
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(log, order_col="order" if with_orders else None)
+    hist = CutoffHistory(prepared)
+    returned = hist.first_return_day
+    assert returned is not None
+    assert returned > hist.dmin + 3  # a cut-off before the first return, after z's rows
+    cutoff_days = [int(np.datetime64(c, "D").view(np.int64)) for c in CUTOFFS]
+    days = [hist.dmin + 2, returned - 1, returned, returned + 1, *cutoff_days]
+    full = {day: hist.features(day, func="t") for day in days}
+    # rows: random (cut-off, customer) pairs, a customer repeated at several cut-offs
+    picks = [(day, int(i)) for day in days for i in rng.choice(full[day][0].size, 12)]
+    z_code = prepared.ids.get_loc("z")
+    picks += [(day, int(np.flatnonzero(full[day][0] == z_code)[0])) for day in days]
+    picks = [picks[i] for i in rng.permutation(len(picks))]
+    codes = np.array([full[day][0][i] for day, i in picks])
+    at = np.array([day for day, _ in picks], dtype=np.int64)
+    gaps = np.array([_base_gap(hist, day) for day, _ in picks])
+    assert np.unique(codes).size < codes.size  # some customer at several cut-offs
+    for block_rows in (_cutoffs.BLOCK_ROWS, 5):
+        monkeypatch.setattr(_cutoffs, "BLOCK_ROWS", block_rows)
+        got = rows_features(hist, codes, at, gaps)
+        for name in CHURN_FEATURES:
+            want = np.array([full[day][1][name][i] for day, i in picks])
+            assert got[name].tobytes() == want.tobytes(), (name, block_rows)

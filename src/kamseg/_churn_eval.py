@@ -21,7 +21,12 @@ import pandas as pd
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import as_of_day, check_frame, check_int, warn
 from kamseg.errors import ConfigError, EmptyInputError, KamsegWarning, SchemaError
-from kamseg.features._cutoffs import CutoffHistory, cutoff_labels, features_at_cutoffs
+from kamseg.features._cutoffs import (
+    CutoffHistory,
+    cutoff_labels,
+    features_at_cutoffs,
+    rows_features,
+)
 from kamseg.transactions import PreparedTransactions, as_prepared
 
 __all__ = [
@@ -454,19 +459,17 @@ _cutoffs.cutoff_labels`); features only at the rows kept."""
     sizes = np.array([c.size for c in codes_at], dtype=np.int64)
     strata = 2 * np.repeat(np.arange(sizes.size, dtype=np.int64), sizes) + y
     keep = stratified_sample(strata, max_rows, seed)
-    bounds = np.concatenate(([0], np.cumsum(sizes)))
-    x_parts: list[np.ndarray] = []
-    code_parts: list[np.ndarray] = []
-    for i, c in enumerate(cutoffs):
-        rows = keep[(keep >= bounds[i]) & (keep < bounds[i + 1])] - bounds[i]
-        if rows.size == 0:
-            continue
-        codes, columns = hist.features(c, func=func, only=rows, base_gap=gaps[i])
-        x_parts.append(np.column_stack([columns[name] for name in names]))
-        code_parts.append(codes)
+    # the kept rows' customers, cut-offs and base gaps, in row order (by cut-off, then id),
+    # and their features in one pass over their rows
+    at = np.searchsorted(np.cumsum(sizes), keep, side="right")  # each kept row's cut-off
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    codes = np.concatenate([codes_at[i][keep[at == i] - starts[i]] for i in range(len(codes_at))])
+    del codes_at
+    days = np.asarray(cutoffs, dtype=np.int64)[at]
+    columns = rows_features(hist, codes, days, np.asarray(gaps, dtype=np.float64)[at])
     y_kept = y[keep]
     check_two_classes(y_kept, func=func)
-    return np.concatenate(x_parts), np.concatenate(code_parts), y_kept, int(y.size)
+    return np.column_stack([columns[name] for name in names]), codes, y_kept, int(y.size)
 
 
 def check_two_classes(y: np.ndarray, *, func: str) -> None:

@@ -436,11 +436,14 @@ def fitted_need(fits: Mapping[str, Any] | None) -> bool:
 def load_step_libraries(steps: tuple[str, ...]) -> None:
     """Load the native libraries whose thread pools the steps use, so that the job's
     thread limit reaches them: scikit-learn's OpenMP runtime (churn; it loads scipy's BLAS
-    too) or scipy's BLAS (clv). numpy's BLAS is loaded already. (The CLI loads them before
-    it starts its progress clock, as it imports everything else.)"""
+    too) or scipy's BLAS (clv). numpy's BLAS is loaded already. The churn step's model
+    modules (boosting, calibration) are imported with them, once, not while the model is
+    fitted. (The CLI loads them before it starts its progress clock, as it imports
+    everything else.)"""
     import importlib
 
     if "churn" in steps:
-        importlib.import_module("sklearn")
+        for module in ("sklearn", "sklearn.ensemble", "sklearn.calibration", "sklearn.frozen"):
+            importlib.import_module(module)
     elif "clv" in steps:
         importlib.import_module("scipy.linalg")

@@ -69,6 +69,9 @@ SPEND_WINDOW_DAYS = 90
 
 _SUMMARY_FEATURES = CHURN_FEATURES[:9]
 
+#: A cut-off day, or one for each customer of an array of customer codes.
+Day = int | np.ndarray
+
 #: The history of each prepared table in use (see :func:`cutoff_history`).
 _HISTORIES: weakref.WeakKeyDictionary[PreparedTransactions, CutoffHistory] = (
     weakref.WeakKeyDictionary()
@@ -275,12 +278,13 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         out[positions[keep]] = np.maximum(buys[keep] - 1.0, 0.0)
         return out
 
-    def pairs_until(self, day: int, codes: np.ndarray | None = None) -> np.ndarray:
+    def pairs_until(self, day: Day, codes: np.ndarray | None = None) -> np.ndarray:
         """End (exclusive) of each customer's purchase-day pairs dated on or before `day`:
-        of every customer, or of the customers `codes` (a search for each of them only)."""
-        offset = min(max(day - self.dmin, -1), self.span - 1)
+        of every customer, or of the customers `codes` (a search for each of them only;
+        `day` may then be a day for each)."""
+        offset = np.clip(np.asarray(day) - self.dmin, -1, self.span - 1)
         keys = (self.customers if codes is None else codes) * self.span + offset
-        return np.searchsorted(self.d_key, keys, side="right")
+        return np.asarray(np.searchsorted(self.d_key, keys, side="right"))
 
 
 def _stable_order(values: np.ndarray, size: int) -> np.ndarray:
@@ -337,14 +341,14 @@ def built_history(prepared: PreparedTransactions) -> CutoffHistory | None:
 
 
 def _purchase_days(
-    hist: CutoffHistory, day: int, codes: np.ndarray
+    hist: CutoffHistory, day: Day, codes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The first and last purchase day and the repeat purchase days (frequency, float64) of
-    the customers `codes` at `day`."""
+    the customers `codes` at `day` (one day, or one for each)."""
     d_lo = hist.d_start[codes]
     # a few customers: a search for each; many: the searches of every customer, in code
     # order (sorted keys: each search starts from the last one's bounds), then picked
-    few = 4 * codes.size < hist.n
+    few = 4 * codes.size < hist.n or np.ndim(day) > 0
     d_hi = hist.pairs_until(day, codes) if few else hist.pairs_until(day)[codes]
     n_days = hist.d_buys[d_hi] - hist.d_buys[d_lo]
     bought = n_days > 0
@@ -452,18 +456,51 @@ def _arrays(
         if base_gap is None:
             base_gap = _base_gap(hist, day)
         codes = codes[only]
+    return codes, _features_of(hist, codes, day, base_gap, sum_by_day)
+
+
+def rows_features(
+    hist: CutoffHistory, codes: np.ndarray, days: np.ndarray, base_gaps: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The features of customer `codes[i]` at cut-off `days[i]` for each i, with the base
+    gap `base_gaps[i]`, in one pass over their rows (a customer may come at several
+    cut-offs): the values of :meth:`CutoffHistory.features` at each cut-off, to the bit.
+    Each cut-off must have a row on or before it (:func:`cutoff_labels` checks)."""
+    return _features_of(hist, codes, days, base_gaps, None)
+
+
+def _features_of(
+    hist: CutoffHistory,
+    codes: np.ndarray,
+    day: Day,
+    base_gap: float | np.ndarray | None,
+    sum_by_day: bool | None,
+) -> dict[str, np.ndarray]:
+    """The features of the customers `codes` at `day` (one day, or one for each, with a
+    base gap for each)."""
     # the purchase days up to `day`: how many, the first and the last (the base gap of the
     # overdue ratio is a median over all the customers, unless given)
     first_day, last_day, frequency = _purchase_days(hist, day, codes)
     days_since_last = (day - last_day).astype(np.float64)
     tenure_days = (day - first_day).astype(np.float64)
-    overdue_ratio = rhythm(
-        days_since_last, tenure_days, frequency, base_gap=base_gap
-    ).overdue_ratio
+    if isinstance(base_gap, np.ndarray):  # the rows of each base gap (cut-off) in turn
+        overdue_ratio = np.empty(codes.size)
+        for gap in np.unique(base_gap).tolist():
+            at = base_gap == gap
+            overdue_ratio[at] = rhythm(
+                days_since_last[at], tenure_days[at], frequency[at], base_gap=gap
+            ).overdue_ratio
+    else:
+        overdue_ratio = rhythm(
+            days_since_last, tenure_days, frequency, base_gap=base_gap
+        ).overdue_ratio
 
     # the sums, over the rows of `codes` in blocks of customers (each customer's rows in
     # input order, so the same bits as a sum over every row; a block bounds the memory)
-    parts = [_row_sums(hist, day, codes[block], sum_by_day) for block in _blocks(hist, codes)]
+    parts = [
+        _row_sums(hist, day if np.ndim(day) == 0 else day[b], codes[b], sum_by_day)  # type: ignore[index]
+        for b in _blocks(hist, codes)
+    ]
     revenue, n_orders, s90, s_before, repeat_amount = (
         np.concatenate([part[i] for part in parts]) if parts else np.empty(0) for i in range(5)
     )
@@ -488,7 +525,7 @@ def _arrays(
     out["spend_90d"] = s90
     out["spend_180d"] = s180
     out["spend_ratio_90_180"] = ratio
-    return codes, {name: out[name] for name in CHURN_FEATURES}
+    return {name: out[name] for name in CHURN_FEATURES}
 
 
 #: Transaction rows summed in one pass by :func:`_row_sums` (at most; a customer is never
@@ -507,20 +544,22 @@ def _blocks(hist: CutoffHistory, codes: np.ndarray) -> list[slice]:
 
 
 def _row_sums(
-    hist: CutoffHistory, day: int, codes: np.ndarray, sum_by_day: bool | None = None
+    hist: CutoffHistory, day: Day, codes: np.ndarray, sum_by_day: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Net revenue, orders, spend in the last window and the one before, and the spend
-    after the first purchase day of the customers `codes` at `day`, from their rows
-    (`sum_by_day`: see :func:`features_at`)."""
+    after the first purchase day of the customers `codes` at `day` (one day, or one for
+    each), from their rows (`sum_by_day`: see :func:`features_at`)."""
     prepared = hist.prepared
     rows, owner = hist.rows_of(codes)
     size = codes.size
+    per_code = np.ndim(day) > 0
 
     def total(weights: np.ndarray, keep: np.ndarray) -> np.ndarray:
         return np.bincount(owner, weights=np.where(keep, weights, 0.0), minlength=size)
 
     r_day, amount = prepared.day[rows], prepared.amount[rows]
-    up_to = r_day <= day
+    row_day = day[owner] if per_code else day  # type: ignore[index]
+    up_to = r_day <= row_day
     negative = up_to & (amount < 0)
     # net revenue (rounding error of fully returned spend set to 0, as net_sums: a customer
     # without a return has gross == revenue, so only a 0 is "set") and orders
@@ -536,21 +575,22 @@ def _row_sums(
         )
         n_orders = np.bincount(o_code[placed], minlength=size).astype(np.float64)
     # net spend in the last window and the one before it (the rows of window_activity)
-    age = day - r_day
+    age = row_day - r_day
     s90 = total(amount, up_to & (age < SPEND_WINDOW_DAYS))
     s_before = total(amount, (age >= SPEND_WINDOW_DAYS) & (age < 2 * SPEND_WINDOW_DAYS))
     # the spend after the first purchase day: the customer table of a history with a
     # return sums the purchase days, else the rows (the same number, not always the same
     # bits); a customer with a return of its own is always summed by day
-    if sum_by_day is None:  # the rule of the table
-        sum_by_day = hist.first_return_day is not None and hist.first_return_day <= day
-    by_day = (
-        np.ones(size, bool) if sum_by_day else np.bincount(owner[negative], minlength=size) > 0
-    )
+    by_table: bool | np.ndarray = bool(sum_by_day)
+    if sum_by_day is None:  # the rule of the table, at each day
+        returned = hist.first_return_day
+        by_table = False if returned is None else np.asarray(returned <= day)
+    by_day = (np.bincount(owner[negative], minlength=size) > 0) | by_table
     repeat_amount: np.ndarray = np.zeros(size)
     if by_day.any():
         pairs, p_owner = hist.pairs_of(codes)
-        weights = np.where(hist.d_day[pairs] <= day, hist.d_repeat[pairs], 0.0)
+        pair_day = day[p_owner] if per_code else day  # type: ignore[index]
+        weights = np.where(hist.d_day[pairs] <= pair_day, hist.d_repeat[pairs], 0.0)
         repeat_amount = np.bincount(p_owner, weights=weights, minlength=size)
     if not by_day.all():
         later = r_day != hist.first_row_day[prepared.code[rows]]  # after the first day
