@@ -247,10 +247,11 @@ def test_features_of_some_customers_are_bits_of_all(with_orders: bool, seed: int
                 assert some[name].tobytes() == full[name][only].tobytes(), name
 
 
-@pytest.mark.parametrize("high", [5, 70_000, 2**33 + 5])
+@pytest.mark.parametrize("high", [5, 70_000, 2**33 + 5, 2**50 - 3])
 def test_stable_order_is_a_stable_argsort(high: int) -> None:
-    """The radix passes of 16 bits sort as numpy's stable sort: ties in their order (one,
-    two and three passes)."""
+    """The stable order sorts as numpy's stable sort, ties in their order: one radix pass
+    of 16 bits, the values packed with their positions, and radix passes of 16 bits for
+    values too wide to pack (four passes)."""
     from kamseg.features._cutoffs import _stable_order
 
     rng = np.random.default_rng(high % 97)

@@ -291,10 +291,21 @@ def _stable_order(values: np.ndarray, size: int) -> np.ndarray:
     """The positions that sort `values` (whole numbers in ``0 .. size - 1``) stably: equal
     values keep their order, as ``np.argsort(values, kind="stable")`` gives them.
 
-    In passes of 16 bits, lowest first, each a stable sort of 16-bit numbers, which numpy
-    does by radix sort in linear time (a stable sort of 64-bit numbers is a merge sort):
-    two passes sort the customer codes of 9M rows in 0.6 s instead of 1.3 s.
+    Values of up to 16 bits: one stable sort of 16-bit numbers, which numpy does by radix
+    sort in linear time (a stable sort of 64-bit numbers is a merge sort). Wider values,
+    when each value and its position fit in 63 bits together: one sort of the values
+    shifted up with their positions in the low bits, the positions read back from it
+    (equal values are then ordered by position: a stable order). numpy sorts 64-bit
+    numbers with SIMD instructions: the customer codes of 10M rows in 0.19 s, against 0.69
+    s for two radix passes of 16 bits, which remain for the widest values.
     """
+    bits = max(int(values.size - 1).bit_length(), 1)
+    if size > 1 << 16 and int(size - 1).bit_length() + bits <= 63:
+        packed = values.astype(np.int64) << bits
+        packed |= np.arange(values.size, dtype=np.int64)
+        packed.sort()
+        packed &= (1 << bits) - 1
+        return packed
     order: np.ndarray | None = None
     shift = 0
     while order is None or size > 1 << shift:
