@@ -339,3 +339,51 @@ def test_products_read_once_as_codes(dtype: object) -> None:
     early = p.until("2024-01-05")
     assert early.product is not None and early.product.tolist() == ["p", "q", None]
     assert prepare_transactions(tx).product_code is None
+
+
+@pytest.mark.parametrize(
+    "kind", ["text", "dense ints", "negative ints", "sparse ints", "uint", "nullable ints"]
+)
+def test_order_codes_share_a_code_exactly_when_rows_share_an_id(kind: str) -> None:
+    """Whole-number order ids within a small range are their offsets from the smallest
+    (no hashing), others are factorized: either way a code per id, from 0, and the same
+    order counts, with returns and orders that span days."""
+    rng = np.random.default_rng(5)
+    n = 3_000
+    raw = rng.integers(0, 700, n)  # orders spanning customers and days
+    ids: pd.Series = {
+        "text": pd.Series([f"o{v}" for v in raw]),
+        "dense ints": pd.Series(raw + 10_000),
+        "negative ints": pd.Series(raw - 350),
+        "sparse ints": pd.Series(raw * 10**12),
+        "uint": pd.Series(raw.astype(np.uint64)),
+        "nullable ints": pd.Series(raw, dtype="Int64"),
+    }[kind]
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 200, n),
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D"),
+            "amount": np.where(rng.random(n) < 0.05, -5.0, rng.gamma(2.0, 30.0, n).round(2)),
+            "order_id": ids,
+        }
+    )
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(tx, order_col="order_id")
+    code = prepared.order
+    assert code is not None and code.dtype == np.int64 and code.min() == 0
+    # one code per id and one id per code
+    pairs = pd.DataFrame({"id": raw, "code": code}).drop_duplicates()
+    assert pairs["id"].is_unique and pairs["code"].is_unique
+    if kind in ("dense ints", "negative ints", "uint"):  # offsets, not hashed
+        np.testing.assert_array_equal(code, raw - raw.min())
+    else:  # numbered in order of first appearance
+        np.testing.assert_array_equal(code, pd.factorize(raw)[0])
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        text = kamseg.prepare_transactions(
+            tx.assign(order_id=[f"o{v}" for v in raw]), order_col="order_id"
+        )
+    for freq in ("D", "W"):
+        pd.testing.assert_series_equal(
+            kamseg.summarize(prepared, freq=freq)["n_orders"],
+            kamseg.summarize(text, freq=freq)["n_orders"],
+        )
