@@ -252,20 +252,24 @@ def test_stable_order_is_a_stable_argsort(high: int) -> None:
     """The stable order sorts as numpy's stable sort, ties in their order: one radix pass
     of 16 bits, the values packed with their positions, and radix passes of 16 bits for
     values too wide to pack (four passes)."""
-    from kamseg.features._cutoffs import _stable_order
+    from kamseg.transactions import stable_order
 
     rng = np.random.default_rng(high % 97)
     values = rng.integers(0, high, 50_000)
     values[::7] = values[0]  # many ties
-    np.testing.assert_array_equal(_stable_order(values, high), np.argsort(values, kind="stable"))
+    np.testing.assert_array_equal(stable_order(values, high), np.argsort(values, kind="stable"))
 
 
 @pytest.mark.parametrize("with_amounts", [False, True])
-def test_purchase_periods_from_a_sorted_order(with_amounts: bool) -> None:
-    """The purchase days of the history, read from the radix order of the rows, are those
-    of np.unique's sort (returns, shuffled rows)."""
-    from kamseg.features._cutoffs import _stable_order
-    from kamseg.transactions import purchase_periods
+def test_purchase_periods_in_every_order_are_np_uniques(
+    with_amounts: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The purchase periods, from the packed sort of the keys with the rows' positions,
+    from a given stable order, from numpy's quicksort order and when the keys are too wide
+    to pack, are np.unique's pairs with each pair's rows summed in row order, to the bit
+    (returns, shuffled rows)."""
+    import kamseg.transactions as transactions
+    from kamseg.transactions import net_sums, purchase_periods, stable_order
 
     log = random_log(seed=31, n=900).sample(frac=1.0, random_state=2)
     with pytest.warns(KamsegWarning, match="negative amounts"):
@@ -273,12 +277,65 @@ def test_purchase_periods_from_a_sorted_order(with_amounts: bool) -> None:
     code, day = prepared.code, prepared.day
     amount = prepared.amount if with_amounts else None
     span = int(day.max() - day.min()) + 1
-    order = _stable_order(code * span + (day - day.min()), len(prepared.ids) * span)
-    expected = purchase_periods(code, day, amount)
-    got = purchase_periods(code, day, amount, order=order)
-    for a, b in zip(expected, got, strict=True):
-        assert a.dtype == b.dtype
-        assert a.tobytes() == b.tobytes()
+    key = code * span + (day - day.min())
+    uniq, inverse = np.unique(key, return_inverse=True)
+    if amount is None:
+        net, bought = np.zeros(uniq.size), np.ones(uniq.size, dtype=bool)
+    else:
+        net = net_sums(inverse, amount, uniq.size)
+        bought = (net > 0) | ~(np.bincount(inverse, weights=amount < 0) > 0)
+    expected = (uniq // span, uniq % span + day.min(), net, bought)
+    runs = {
+        "packed": purchase_periods(code, day, amount),
+        "stable order": purchase_periods(
+            code, day, amount, order=stable_order(key, len(prepared.ids) * span)
+        ),
+        "quicksort order": purchase_periods(code, day, amount, order=np.argsort(key)),
+    }
+    monkeypatch.setattr(transactions, "_packed_sort", lambda values, size: None)
+    runs["too wide to pack"] = purchase_periods(code, day, amount)
+    for name, got in runs.items():
+        for a, b in zip(expected, got, strict=True):
+            assert a.tobytes() == b.astype(a.dtype).tobytes(), name
+
+
+@pytest.mark.parametrize("kind", ["one customer per order", "orders shared by customers"])
+def test_placed_orders_are_the_purchase_periods_of_orders(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The orders of each customer without a sort (each order id one customer's) and with
+    one (an id shared by customers) are the placed (customer, order) pairs of
+    purchase_periods: cancellation documents, orders brought to zero, orders that span
+    days, and a customer with no order."""
+    from kamseg.transactions import placed_orders, purchase_periods
+
+    rng = np.random.default_rng(4)
+    n_rows, n = 2_000, 150
+    code = rng.integers(0, n - 1, n_rows)  # the last customer has no row
+    if kind == "one customer per order":
+        order = code * 7 + rng.integers(0, 7, n_rows)
+    else:
+        order = rng.integers(0, 300, n_rows)
+    amount = rng.gamma(2.0, 20.0, n_rows).round(2)
+    amount[rng.random(n_rows) < 0.1] *= -1.0  # returns, some cancelling their order
+    first = np.unique(order, return_index=True)[1][:20]
+    amount[first] = -amount[first]  # orders whose first line is a return
+    # an order of customer 3 cancelled to exactly zero: 10 then -10
+    code = np.append(code, [3, 3])
+    order = np.append(order, [5_000, 5_000])
+    amount = np.append(amount, [10.0, -10.0])
+    o_code, _, _, bought = purchase_periods(code, order, amount)
+    expected = np.bincount(o_code[bought], minlength=n)
+    if kind == "one customer per order":  # counted without purchase_periods' sort
+
+        def no_sort(*args: object, **kwargs: object) -> None:
+            raise AssertionError("sorted")
+
+        monkeypatch.setattr(kamseg.transactions, "purchase_periods", no_sort)
+    got = placed_orders(code, order, amount, n)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, expected)
+    assert got[-1] == 0 and 0 < expected.sum() < np.unique(np.c_[code, order], axis=0).shape[0]
 
 
 def test_sums_in_small_blocks_are_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:

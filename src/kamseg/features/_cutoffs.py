@@ -36,7 +36,13 @@ from kamseg._validation import as_of_day
 from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.features._rhythm import FALLBACK_GAP_DAYS, rhythm
 from kamseg.features._surveys import narrow_int
-from kamseg.transactions import NET_TOLERANCE, PreparedTransactions, purchase_periods
+from kamseg.transactions import (
+    NET_TOLERANCE,
+    PreparedTransactions,
+    placed_orders,
+    purchase_periods,
+    stable_order,
+)
 
 __all__ = [
     "CHURN_FEATURES",
@@ -154,16 +160,9 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         negative = amount < 0
         # the day of the first return: before it, the customer table sums rows, not days
         self.first_return_day = int(day[negative].min()) if negative.any() else None
-        # the rows by (customer, day), sorted in radix passes (see _stable_order): two for
-        # up to 3.9M customers over 3 years, where np.unique's sort of the keys took 30 %
-        # longer at 1M customers
-        by_pair = (
-            _stable_order(code * self.span + (day - self.dmin), n * self.span)
-            if day.size
-            else None
-        )
-        d_code, d_day, d_net, d_buy = purchase_periods(code, day, amount, order=by_pair)
-        del by_pair
+        # the (customer, day) pairs, from one sort of their keys packed with the rows'
+        # positions (purchase_periods)
+        d_code, d_day, d_net, d_buy = purchase_periods(code, day, amount)
         # positions and days held as int32 where they fit (half the memory, same values)
         self.d_day = narrow_int(d_day)
         self.d_key = d_code * self.span + (d_day - self.dmin)
@@ -257,7 +256,7 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         customer's rows start in it (built on first use)."""
         if self._row_order is None or self._row_start is None:
             code = self.prepared.code
-            self._row_order = narrow_int(_stable_order(code, self.n))
+            self._row_order = narrow_int(stable_order(code, self.n))
             counts = np.bincount(code, minlength=self.n)
             self._row_start = np.concatenate(([0], np.cumsum(counts)))
         return self._row_order, self._row_start
@@ -285,35 +284,6 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         offset = np.clip(np.asarray(day) - self.dmin, -1, self.span - 1)
         keys = (self.customers if codes is None else codes) * self.span + offset
         return np.asarray(np.searchsorted(self.d_key, keys, side="right"))
-
-
-def _stable_order(values: np.ndarray, size: int) -> np.ndarray:
-    """The positions that sort `values` (whole numbers in ``0 .. size - 1``) stably: equal
-    values keep their order, as ``np.argsort(values, kind="stable")`` gives them.
-
-    Values of up to 16 bits: one stable sort of 16-bit numbers, which numpy does by radix
-    sort in linear time (a stable sort of 64-bit numbers is a merge sort). Wider values,
-    when each value and its position fit in 63 bits together: one sort of the values
-    shifted up with their positions in the low bits, the positions read back from it
-    (equal values are then ordered by position: a stable order). numpy sorts 64-bit
-    numbers with SIMD instructions: the customer codes of 10M rows in 0.19 s, against 0.69
-    s for two radix passes of 16 bits, which remain for the widest values.
-    """
-    bits = max(int(values.size - 1).bit_length(), 1)
-    if size > 1 << 16 and int(size - 1).bit_length() + bits <= 63:
-        packed = values.astype(np.int64) << bits
-        packed |= np.arange(values.size, dtype=np.int64)
-        packed.sort()
-        packed &= (1 << bits) - 1
-        return packed
-    order: np.ndarray | None = None
-    shift = 0
-    while order is None or size > 1 << shift:
-        part = values if order is None else values[order]
-        step = np.argsort(((part >> shift) & 0xFFFF).astype(np.uint16), kind="stable")
-        order = step if order is None else order[step]
-        shift += 16
-    return order
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -406,7 +376,7 @@ def _ends_by_day(hist: CutoffHistory, days: np.ndarray) -> Iterator[tuple[int, n
     owner = np.repeat(narrow_int(hist.customers), hist.d_end - hist.d_start)
     bucket = narrow_int(np.searchsorted(offsets, hist.d_day - hist.dmin, side="left"))
     cuts = np.concatenate(([0], np.cumsum(np.bincount(bucket, minlength=days.size + 1))))
-    owner = owner[_stable_order(bucket, days.size + 1)]
+    owner = owner[stable_order(bucket, days.size + 1)]
     del bucket
     ends = hist.d_start
     for j, day in enumerate(days.tolist()):
@@ -581,10 +551,8 @@ def _row_sums(
     if prepared.order is None:
         n_orders = total(np.ones(amount.size), up_to & (amount >= 0))
     else:  # order ids, less the cancellation documents (an order may span days)
-        o_code, _, _, placed = purchase_periods(
-            owner[up_to], prepared.order[rows][up_to], amount[up_to]
-        )
-        n_orders = np.bincount(o_code[placed], minlength=size).astype(np.float64)
+        order = prepared.order[rows][up_to]
+        n_orders = placed_orders(owner[up_to], order, amount[up_to], size).astype(np.float64)
     # net spend in the last window and the one before it (the rows of window_activity)
     age = row_day - r_day
     s90 = total(amount, up_to & (age < SPEND_WINDOW_DAYS))

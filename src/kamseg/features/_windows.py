@@ -9,7 +9,7 @@ import pandas as pd
 
 from kamseg._types import ACTIVITY_COLUMNS, ACTIVITY_WINDOW_ATTR
 from kamseg.errors import ConfigError
-from kamseg.transactions import PreparedTransactions, purchase_pairs, purchase_periods
+from kamseg.transactions import PreparedTransactions, placed_orders, purchase_pairs
 
 __all__ = [
     "ACTIVITY_COLUMNS",
@@ -114,8 +114,7 @@ def window_activity(
     if rows.order is None:
         orders = np.bincount(_floor_divided(key[amount >= 0], span), minlength=n)
     else:  # order ids, less the cancellation documents
-        o_pos, _, _, placed = purchase_periods(key // span, rows.order, amount)
-        orders = np.bincount(o_pos[placed], minlength=n)
+        orders = placed_orders(key // span, rows.order, amount, n)
     # purchase days: distinct (customer, day) pairs, less those that returns cancel
     k_pos, k_age = purchase_pairs(key // span, key % span, amount)
     days = np.bincount(2 * k_pos + (k_age >= window), minlength=2 * n)

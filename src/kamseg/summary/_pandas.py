@@ -20,7 +20,7 @@ from kamseg.summary._common import (
     periods,
     with_attrs,
 )
-from kamseg.transactions import PreparedTransactions, net_sums, purchase_periods
+from kamseg.transactions import PreparedTransactions, net_sums, placed_orders, purchase_periods
 
 __all__ = ["summarize_prepared"]
 
@@ -109,13 +109,7 @@ def summarize_prepared(
         if prepared.order is None:
             n_orders = counts_rows.astype(np.int64)
         else:
-            n_order_codes = int(prepared.order.max()) + 1
-            pair = codes * n_order_codes + prepared.order
-            pair.sort()
-            distinct = np.empty(pair.size, dtype=bool)
-            distinct[0] = True
-            np.not_equal(pair[1:], pair[:-1], out=distinct[1:])
-            n_orders = np.bincount(pair[distinct] // n_order_codes, minlength=n_cust)
+            n_orders = placed_orders(codes, prepared.order, amount, n_cust)
 
     frequency = np.maximum(n_periods - 1, 0).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -200,8 +194,7 @@ def _with_returns(
     if order is None:
         n_orders = np.bincount(codes[amount >= 0], minlength=n)
     else:
-        o_code, _, _, o_buy = purchase_periods(codes, order, amount)
-        n_orders = np.bincount(o_code[o_buy], minlength=n)
+        n_orders = placed_orders(codes, order, amount, n)
     return (
         first_day,
         last_day,
