@@ -280,3 +280,68 @@ def test_repeat_days_by_a_plain_loop(returns, seed, history):
     without = repeat_days(fresh, merged, len(ids))
     assert built_history(fresh) is None and not np.isnan(without).all()
     np.testing.assert_array_equal(repeat_days(prepared, merged, len(ids)), without)
+
+
+def test_activity_of_most_customers_is_computed_once_with_the_same_bits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Most customers, one an output row (a job's lifecycle, health score and warnings):
+    every customer's activity is computed once per prepared table and windows and picked,
+    the same bits as the rows give for those output rows (returns, order ids, output rows
+    without a customer); a few customers or two customers in one output row read the
+    rows; the cache goes with the table."""
+    import gc
+    import weakref
+
+    rng = np.random.default_rng(8)
+    n_rows = 4_000
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 300, n_rows),
+            "date": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 365, n_rows), unit="D"),
+            "amount": np.where(
+                rng.random(n_rows) < 0.07, -3.0, rng.gamma(2.0, 25.0, n_rows).round(2)
+            ),
+            "order_id": rng.integers(0, 1_500, n_rows),
+        }
+    )
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(tx, order_col="order_id")
+    n_ids = len(prepared.ids)
+    computed: list[int] = []
+    activity = windows._activity
+
+    def counted(*args: object, **kwargs: object) -> windows.WindowActivity:
+        computed.append(1)
+        return activity(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(windows, "_activity", counted)
+    fields = ("spend_recent", "spend_previous", "days_recent", "days_previous", "orders")
+
+    def same(a: windows.WindowActivity, b: windows.WindowActivity) -> None:
+        for f in (*fields, "covers"):
+            x, y = getattr(a, f), getattr(b, f)
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), f
+
+    # a job's tables: the customers shuffled, some left out, rows of prospects added
+    for seed, keep in ((0, 1.0), (1, 0.8), (2, 0.6)):
+        order = np.random.default_rng(seed).permutation(n_ids)[: int(keep * n_ids)]
+        n = order.size + 25
+        positions = np.full(n_ids, -1, dtype=np.int64)
+        positions[order] = np.arange(order.size)
+        for window in (30, 90):
+            got = window_activity(prepared, positions, n, window=window)
+            same(got, activity(prepared, positions, n, window=window, end=prepared.as_of_day))
+    assert len(computed) == 2  # once per window, for every table
+    # a few customers, or two in one output row: from their rows
+    few = np.full(n_ids, -1, dtype=np.int64)
+    few[:10] = np.arange(10)
+    window_activity(prepared, few, 10, window=30)
+    merged = np.zeros(n_ids, dtype=np.int64)  # every customer in output row 0
+    window_activity(prepared, merged, 1, window=30)
+    assert len(computed) == 4
+    ref = weakref.ref(prepared)
+    del prepared
+    gc.collect()
+    assert ref() is None  # the cache does not keep the table alive

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -104,6 +105,61 @@ def window_activity(
     if window < 1:
         raise ConfigError(f"window_activity: `window` must be >= 1 day; got {window}.")
     end = prepared.as_of_day if end_day is None else int(end_day)
+    positions = np.asarray(positions, dtype=np.int64)
+    wanted = positions[positions >= 0]
+    if 2 * wanted.size >= len(prepared.ids) and np.bincount(wanted, minlength=n).max() == 1:
+        # most customers, one an output row: every customer's activity, computed once
+        # for the prepared table and these windows, picked (a customer's sums do not
+        # depend on the other customers: the same bits)
+        return _picked(_by_customer(prepared, int(window), end), positions, n)
+    return _activity(prepared, positions, n, window=int(window), end=end)
+
+
+#: Every customer's window activity (by customer code), by (window, end day), of each
+#: prepared table in use: the steps of a job (the lifecycle, the health score, the early
+#: warnings) read the same windows of the same rows. Dropped with the table (a weak key).
+_BY_CUSTOMER: weakref.WeakKeyDictionary[
+    PreparedTransactions, dict[tuple[int, int], WindowActivity]
+] = weakref.WeakKeyDictionary()
+
+
+def _by_customer(prepared: PreparedTransactions, window: int, end: int) -> WindowActivity:
+    """The activity of every customer code of `prepared` (output row = code), once."""
+    known = _BY_CUSTOMER.setdefault(prepared, {})
+    if (window, end) not in known:
+        n = len(prepared.ids)
+        everyone = np.arange(n, dtype=np.int64)
+        known[(window, end)] = _activity(prepared, everyone, n, window=window, end=end)
+    return known[(window, end)]
+
+
+def _picked(by_code: WindowActivity, positions: np.ndarray, n: int) -> WindowActivity:
+    """`by_code`'s rows at the output rows `positions` (one customer a row; rows without
+    one: no spend, purchase day or order, no cover, as a sum over no row gives)."""
+    ok = positions >= 0
+    rows, codes = positions[ok], np.flatnonzero(ok)
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(n, dtype=values.dtype)
+        out[rows] = values[codes]
+        return out
+
+    return WindowActivity(
+        window=by_code.window,
+        end_day=by_code.end_day,
+        spend_recent=pick(by_code.spend_recent),
+        spend_previous=pick(by_code.spend_previous),
+        days_recent=pick(by_code.days_recent),
+        days_previous=pick(by_code.days_previous),
+        orders=pick(by_code.orders),
+        covers=pick(by_code.covers),
+    )
+
+
+def _activity(
+    prepared: PreparedTransactions, positions: np.ndarray, n: int, *, window: int, end: int
+) -> WindowActivity:
+    """:func:`window_activity` of the output rows `positions`, from the rows."""
     span = 2 * int(window)
     rows = _window_rows(prepared, positions, n, end=end, span=span)
     key, amount = rows.key, rows.amount  # key: output row * span + age (0..span-1)
