@@ -626,3 +626,43 @@ def test_earlier_tables_are_let_go_as_the_job_goes(engine):
         assert len(columns) == 1, (step, [len(c) for c in columns])  # the step's table
         assert "daily_frequency" not in columns[0]
     assert "daily_frequency" not in table.columns
+
+
+def test_the_step_libraries_hold_every_module_the_steps_import() -> None:
+    """`load_step_libraries` (called before the CLI's progress clock) imports the modules
+    of every step, kamseg's and scikit-learn's model modules: a job run after it imports
+    only the job's own modules (the model, the summary's backends, the CLV boundary
+    limits), in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, warnings
+warnings.simplefilter("ignore")
+import kamseg
+from kamseg.config import STEPS, SegmentConfig
+from kamseg.pipeline import load_step_libraries
+data = kamseg.datasets.make_transactions(n_customers=600, seed=1)
+load_step_libraries(tuple(STEPS))
+before = set(sys.modules)
+kamseg.segment(
+    data.transactions, master=data.master, surveys=data.surveys,
+    complaints=data.complaints, catalog=data.catalog,
+    config=SegmentConfig(order_col="order_id", product_col="product"),
+)
+late = set(sys.modules) - before
+print(" ".join(sorted(m for m in late if m.startswith(("kamseg", "sklearn")))))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    late = set(out.stdout.split())
+    job_own = {
+        "kamseg.model",
+        "kamseg.model_spark",
+        "kamseg.summary._pandas",
+        "kamseg.summary._spark",
+        "kamseg.summary._sql",
+        "kamseg.clv._boundary",
+    }
+    assert late <= job_own, late - job_own

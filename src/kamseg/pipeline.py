@@ -438,8 +438,8 @@ def load_step_libraries(steps: tuple[str, ...]) -> None:
     thread limit reaches them: scikit-learn's OpenMP runtime (churn; it loads scipy's BLAS
     too) or scipy's BLAS (clv). numpy's BLAS is loaded already. The churn step's model
     modules (boosting, calibration) are imported with them, once, not while the model is
-    fitted. (The CLI loads them before it starts its progress clock, as it imports
-    everything else.)"""
+    fitted, and so are kamseg's modules of the steps (:data:`_STEP_MODULES`). (The CLI
+    loads them before it starts its progress clock, as it imports everything else.)"""
     import importlib
 
     if "churn" in steps:
@@ -447,3 +447,26 @@ def load_step_libraries(steps: tuple[str, ...]) -> None:
             importlib.import_module(module)
     elif "clv" in steps:
         importlib.import_module("scipy.linalg")
+    for step in steps:
+        for module in _STEP_MODULES.get(step, ()):
+            importlib.import_module(module)
+
+
+#: The kamseg modules each step of a job imports when it runs.
+_STEP_MODULES: dict[str, tuple[str, ...]] = {
+    "rfm": ("kamseg.rfm",),
+    "clv": ("kamseg.clv",),
+    "pareto": ("kamseg.pareto",),
+    "key_accounts": ("kamseg.accounts",),
+    "classes": (
+        "kamseg.classification",
+        "kamseg.lifecycle",
+        "kamseg.needs",
+        "kamseg.satisfaction",
+        "kamseg.behaviour",
+        "kamseg.value",
+    ),
+    "health": ("kamseg.health",),
+    "warnings": ("kamseg.alerts",),
+    "churn": ("kamseg.churn",),
+}
