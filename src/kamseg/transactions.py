@@ -637,13 +637,14 @@ def placed_orders(code: np.ndarray, order: np.ndarray, amount: np.ndarray, n: in
     if code.size == 0:
         return np.zeros(n, dtype=np.int64)
     size = int(order.max()) + 1
-    owner = np.full(size, -1, dtype=np.int64)
-    owner[order] = code  # some customer of each order id
-    if size <= 8 * code.size + (1 << 20) and bool((owner[order] == code).all()):
-        net = net_sums(order, amount, size)
-        negative = np.bincount(order, weights=amount < 0, minlength=size) > 0
-        placed = (owner >= 0) & ((net > 0) | ~negative)
-        return np.bincount(owner[placed], minlength=n).astype(np.int64)
+    if size <= 8 * code.size + (1 << 20):  # arrays by order code of about the rows' size
+        owner = np.full(size, -1, dtype=np.int64)
+        owner[order] = code  # some customer of each order id
+        if bool((owner[order] == code).all()):
+            net = net_sums(order, amount, size)
+            negative = np.bincount(order, weights=amount < 0, minlength=size) > 0
+            placed = (owner >= 0) & ((net > 0) | ~negative)
+            return np.bincount(owner[placed], minlength=n).astype(np.int64)
     o_code, _, _, bought = purchase_periods(code, order, amount)
     return np.bincount(o_code[bought], minlength=n).astype(np.int64)
 
