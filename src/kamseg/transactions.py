@@ -637,7 +637,10 @@ def placed_orders(code: np.ndarray, order: np.ndarray, amount: np.ndarray, n: in
     if code.size == 0:
         return np.zeros(n, dtype=np.int64)
     size = int(order.max()) + 1
-    if size <= 8 * code.size + (1 << 20):  # arrays by order code of about the rows' size
+    # arrays by order code of at most twice the rows' size (a subset of the rows with
+    # orders spread over a wider range sorts its pairs faster: 0.12 s against 0.16 s for
+    # 2M rows of 10M order codes)
+    if size <= 2 * code.size + (1 << 16):
         owner = np.full(size, -1, dtype=np.int64)
         owner[order] = code  # some customer of each order id
         if bool((owner[order] == code).all()):
