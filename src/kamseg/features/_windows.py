@@ -107,7 +107,11 @@ def window_activity(
     end = prepared.as_of_day if end_day is None else int(end_day)
     positions = np.asarray(positions, dtype=np.int64)
     wanted = positions[positions >= 0]
-    if 2 * wanted.size >= len(prepared.ids) and np.bincount(wanted, minlength=n).max() == 1:
+    if (
+        wanted.size
+        and 2 * wanted.size >= len(prepared.ids)
+        and np.bincount(wanted, minlength=n).max() == 1
+    ):
         # most customers, one an output row: every customer's activity, computed once
         # for the prepared table and these windows, picked (a customer's sums do not
         # depend on the other customers: the same bits)
