@@ -109,7 +109,15 @@ def summarize_prepared(
         if prepared.order is None:
             n_orders = counts_rows.astype(np.int64)
         else:
-            n_orders = placed_orders(codes, prepared.order, amount, n_cust)
+            # no return: every (customer, order) pair is an order, one in-place sort of
+            # the pair keys counts them (no nets, as placed_orders needs with returns)
+            n_order_codes = int(prepared.order.max()) + 1
+            pair = codes * n_order_codes + prepared.order
+            pair.sort()
+            distinct = np.empty(pair.size, dtype=bool)
+            distinct[0] = True
+            np.not_equal(pair[1:], pair[:-1], out=distinct[1:])
+            n_orders = np.bincount(pair[distinct] // n_order_codes, minlength=n_cust)
 
     frequency = np.maximum(n_periods - 1, 0).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
