@@ -268,7 +268,7 @@ def test_purchase_periods_in_every_order_are_np_uniques(
     from a given stable order, from numpy's quicksort order and when the keys are too wide
     to pack, are np.unique's pairs with each pair's rows summed in row order, to the bit
     (returns, shuffled rows)."""
-    import kamseg.transactions as transactions
+    import kamseg._pairs as pairs
     from kamseg.transactions import net_sums, purchase_periods, stable_order
 
     log = random_log(seed=31, n=900).sample(frac=1.0, random_state=2)
@@ -292,7 +292,7 @@ def test_purchase_periods_in_every_order_are_np_uniques(
         ),
         "quicksort order": purchase_periods(code, day, amount, order=np.argsort(key)),
     }
-    monkeypatch.setattr(transactions, "_packed_sort", lambda values, size: None)
+    monkeypatch.setattr(pairs, "_packed_sort", lambda values, size: None)
     runs["too wide to pack"] = purchase_periods(code, day, amount)
     for name, got in runs.items():
         for a, b in zip(expected, got, strict=True):
@@ -331,7 +331,7 @@ def test_placed_orders_are_the_purchase_periods_of_orders(
         def no_sort(*args: object, **kwargs: object) -> None:
             raise AssertionError("sorted")
 
-        monkeypatch.setattr(kamseg.transactions, "purchase_periods", no_sort)
+        monkeypatch.setattr(kamseg._pairs, "purchase_periods", no_sort)
     got = placed_orders(code, order, amount, n)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, expected)
