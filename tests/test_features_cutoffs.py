@@ -220,10 +220,11 @@ def test_history_built_once_per_prepared_table_and_dropped_with_it() -> None:
 @pytest.mark.parametrize("with_orders", [False, True])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_features_of_some_customers_are_bits_of_all(with_orders: bool, seed: int) -> None:
-    """The churn model computes features for its training sample only (`only`): each
-    column equals, to the bit, that of every customer at the cut-off, taken at the same
-    positions (returns, order ids spanning days, shuffled rows, any subset)."""
-    from kamseg.features._cutoffs import CutoffHistory
+    """The churn model computes features for its training sample only
+    (`rows_features`, with the cut-off's base gap): each column equals, to the bit, that
+    of every customer at the cut-off, taken at the same positions (returns, order ids
+    spanning days, shuffled rows, any subset)."""
+    from kamseg.features._cutoffs import CutoffHistory, _base_gap, rows_features
 
     rng = np.random.default_rng(seed)
     log = random_log(seed=seed + 10, n=600).sample(frac=1.0, random_state=seed)
@@ -235,13 +236,13 @@ def test_features_of_some_customers_are_bits_of_all(with_orders: bool, seed: int
     for cutoff in CUTOFFS:
         day = int(np.datetime64(cutoff, "D").view(np.int64))
         codes, full = hist.features(day, func="test")
-        # a third of the customers (their purchase days picked from everyone's) and a
-        # tenth (a search for each of them)
+        gap = _base_gap(hist, day)
+        # a third of the customers and a tenth
         for share in (3, 10):
             size = max(codes.size // share, 1)
             only = np.sort(rng.choice(codes.size, size=size, replace=False))
-            some_codes, some = hist.features(day, func="test", only=only)
-            np.testing.assert_array_equal(some_codes, codes[only])
+            at = np.full(size, day, dtype=np.int64)
+            some = rows_features(hist, codes[only], at, np.full(size, gap))
             for name in CHURN_FEATURES:
                 np.testing.assert_array_equal(some[name], full[name][only], err_msg=name)
                 assert some[name].tobytes() == full[name][only].tobytes(), name

@@ -195,7 +195,8 @@ def test_recent_and_open_complaints() -> None:
 def test_whole_numbers_narrowed_only_when_they_fit() -> None:
     """narrow_int (the survey rows' customers and days, the cut-off history's positions):
     int32 when every value fits, the same values; anything else as it is."""
-    from kamseg.features._surveys import latest_answers, narrow_int
+    from kamseg._pairs import narrow_int
+    from kamseg.features._surveys import latest_answers
 
     fits = np.array([-(2**31), 0, 2**31 - 1], dtype=np.int64)
     assert narrow_int(fits).dtype == np.int32 and narrow_int(fits).tolist() == fits.tolist()

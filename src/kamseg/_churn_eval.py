@@ -23,6 +23,7 @@ from kamseg._validation import as_of_day, check_frame, check_int, warn
 from kamseg.errors import ConfigError, EmptyInputError, KamsegWarning, SchemaError
 from kamseg.features._cutoffs import (
     CutoffHistory,
+    cutoff_history,
     cutoff_labels,
     features_at_cutoffs,
     rows_features,
@@ -36,7 +37,6 @@ __all__ = [
     "check_cutoffs",
     "check_two_classes",
     "churn_training_data",
-    "customer_codes",
     "cutoff_days",
     "date_day",
     "estimator",
@@ -418,23 +418,19 @@ def labels_at(
     return np.asarray(~bought[codes])
 
 
-def customer_codes(prepared: PreparedTransactions, ids: pd.Index) -> np.ndarray:
-    """The customer code of each id (every id is one of ``prepared.ids``)."""
-    return np.asarray(prepared.ids.get_indexer(ids), dtype=np.int64)
-
-
 def training_rows(
     prepared: PreparedTransactions, cutoffs: Sequence[int], window: int, *, func: str
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Features at each cut-off (index: cut-off, customer id), customer codes, labels."""
+    """Features at each cut-off (index: cut-off, customer id), customer codes, labels.
+
+    The rows of :func:`~kamseg.features.features_at_cutoffs` are the customers of each
+    distinct cut-off in date order, in id order within it: those of
+    :func:`~kamseg.features._cutoffs.cutoff_labels` on the sorted cut-offs, whose labels
+    come from one pass over the purchase-day pairs."""
     feats = features_at_cutoffs(prepared, cutoffs, func=func)
-    codes = customer_codes(prepared, feats.index.get_level_values(1))
-    when = feats.index.get_level_values(0).to_numpy().astype("datetime64[D]").view(np.int64)
-    churned = np.empty(len(feats), dtype=bool)
-    for c in cutoffs:
-        rows = when == c
-        churned[rows] = labels_at(prepared, codes[rows], c, window)
-    return feats, codes, churned
+    days = sorted(set(cutoffs))
+    codes_at, labels, _ = cutoff_labels(cutoff_history(prepared), days, window, func=func)
+    return feats, np.concatenate(codes_at), np.concatenate(labels)
 
 
 def sampled_training(
@@ -461,8 +457,9 @@ _cutoffs.cutoff_labels`); features only at the rows kept."""
     keep = stratified_sample(strata, max_rows, seed)
     # the kept rows' customers, cut-offs and base gaps, in row order (by cut-off, then id),
     # and their features in one pass over their rows
-    at = np.searchsorted(np.cumsum(sizes), keep, side="right")  # each kept row's cut-off
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    ends = np.cumsum(sizes)
+    at = np.searchsorted(ends, keep, side="right")  # each kept row's cut-off
+    starts = ends - sizes
     codes = np.concatenate([codes_at[i][keep[at == i] - starts[i]] for i in range(len(codes_at))])
     del codes_at
     days = np.asarray(cutoffs, dtype=np.int64)[at]

@@ -92,20 +92,14 @@ def hand_over(
 ) -> tuple[list[pd.DataFrame], Callable[[], pd.DataFrame], Callable[[], None]]:
     """`table` in a list of one, for a step that takes it out and lets go of it (the
     classes, once they have appended the prospects to a copy), a function that gives it
-    back if the step fails, and one to call when it did not. With a park, the table comes
-    back from a copy of its columns written there (nothing of it held in memory
-    meanwhile); without one, the table itself is kept."""
+    back if the step fails, and one to call after the step either way. With a park, the
+    table comes back from a copy of its columns written there (nothing of it held in
+    memory meanwhile); without one, the table itself is kept."""
     if park is None:
         return [table], lambda: table, lambda: None
     copy = park.other()
     bare = copy.park(table, keep=())
-
-    def back() -> pd.DataFrame:
-        out = copy.restore(bare)
-        copy.close()
-        return out
-
-    return [table], back, copy.close
+    return [table], lambda: copy.restore(bare), copy.close
 
 
 @contextlib.contextmanager

@@ -32,17 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kamseg._pairs import NET_TOLERANCE, narrow_int, placed_orders, purchase_periods, stable_order
 from kamseg._validation import as_of_day
 from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.features._rhythm import FALLBACK_GAP_DAYS, rhythm
-from kamseg.features._surveys import narrow_int
-from kamseg.transactions import (
-    NET_TOLERANCE,
-    PreparedTransactions,
-    placed_orders,
-    purchase_periods,
-    stable_order,
-)
+from kamseg.transactions import PreparedTransactions
 
 __all__ = [
     "CHURN_FEATURES",
@@ -226,16 +220,13 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         day: int,
         *,
         func: str,
-        only: np.ndarray | None = None,
         base_gap: float | None = None,
         sum_by_day: bool | None = None,
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The customers of :meth:`customers_at` and their features at `day` (the
-        :data:`CHURN_FEATURES`, float64 arrays); with `only` (positions into
-        :meth:`customers_at`), those customers alone, with the same values: the sums then
-        read only their rows (a training sample is a small share of the customers).
-        `base_gap` and `sum_by_day` as in :func:`features_at`."""
-        return _arrays(self, day, func=func, only=only, base_gap=base_gap, sum_by_day=sum_by_day)
+        :data:`CHURN_FEATURES`, float64 arrays); `base_gap` and `sum_by_day` as in
+        :func:`features_at`. A training sample's rows: :func:`rows_features`."""
+        return _arrays(self, day, func=func, base_gap=base_gap, sum_by_day=sum_by_day)
 
     def rows_of(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of the customers `codes`, grouped by customer in the order of `codes`
@@ -423,20 +414,12 @@ def _arrays(
     day: int,
     *,
     func: str,
-    only: np.ndarray | None = None,
     base_gap: float | None = None,
     sum_by_day: bool | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Customer codes with a row on or before `day`, in id order (or those at positions
-    `only`), and their features."""
+    """Customer codes with a row on or before `day`, in id order, and their features."""
     hist.check(day, func=func)
     codes = hist.customers_at(day)
-    if only is not None:
-        # a few customers (a training sample): the base gap, a median over every
-        # customer, unless given, then their own purchase days alone
-        if base_gap is None:
-            base_gap = _base_gap(hist, day)
-        codes = codes[only]
     return codes, _features_of(hist, codes, day, base_gap, sum_by_day)
 
 

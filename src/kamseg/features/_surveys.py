@@ -23,6 +23,7 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
+from kamseg._pairs import narrow_int
 from kamseg._validation import examples, to_float
 from kamseg.errors import SchemaError
 
@@ -268,16 +269,6 @@ def latest_answers(
         with_prev = last[(last > 0) & (gc[last - 1] == gc[last])]
         previous[gc[with_prev]] = mean[with_prev - 1]
     return LatestAnswer(value=value, day=on_day, previous=previous)
-
-
-def narrow_int(x: np.ndarray) -> np.ndarray:
-    """Signed whole numbers `x` as int32 when every one fits (half the memory; the same
-    values, so the same sort order and sums), else `x` as it is (other dtypes too)."""
-    if x.dtype.kind != "i":
-        return x
-    if x.size and (x.min() < -(2**31) or x.max() >= 2**31):
-        return x
-    return x.astype(np.int32)
 
 
 def open_complaints(

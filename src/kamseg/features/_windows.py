@@ -8,9 +8,10 @@ import weakref
 import numpy as np
 import pandas as pd
 
+from kamseg._pairs import placed_orders, purchase_pairs
 from kamseg._types import ACTIVITY_COLUMNS, ACTIVITY_WINDOW_ATTR
 from kamseg.errors import ConfigError
-from kamseg.transactions import PreparedTransactions, placed_orders, purchase_pairs
+from kamseg.transactions import PreparedTransactions
 
 __all__ = [
     "ACTIVITY_COLUMNS",

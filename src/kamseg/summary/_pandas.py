@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kamseg._pairs import net_sums, placed_orders, purchase_periods
 from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.summary._common import (
     as_datetime,
@@ -20,7 +21,7 @@ from kamseg.summary._common import (
     periods,
     with_attrs,
 )
-from kamseg.transactions import PreparedTransactions, net_sums, placed_orders, purchase_periods
+from kamseg.transactions import PreparedTransactions
 
 __all__ = ["summarize_prepared"]
 
