@@ -223,14 +223,17 @@ def test_one_row_per_customer_order_free_and_no_mutation(rows, seed, freq):
     tx = pd.DataFrame(rows, columns=["customer_id", "day", "amount"])
     tx["date"] = pd.Timestamp("2022-01-01") + pd.to_timedelta(tx["day"], unit="D")
     before = tx.copy(deep=True)
-    got = kamseg.summarize(tx, freq=freq)
+    # as_of given: a last row far after the others is no typo here (no far-date notice)
+    as_of = tx["date"].max()
+    got = kamseg.summarize(tx, freq=freq, as_of=as_of)
     pd.testing.assert_frame_equal(tx, before)
     assert got.index.is_unique
     assert set(got.index) == set(tx["customer_id"])
     assert got["n_orders"].sum() == len(tx)
     np.testing.assert_allclose(got["revenue"].sum(), tx["amount"].sum(), rtol=1e-9)
     shuffled = tx.sample(frac=1.0, random_state=seed % (2**32))
-    pd.testing.assert_frame_equal(kamseg.summarize(shuffled, freq=freq), got, rtol=1e-12)
+    again = kamseg.summarize(shuffled, freq=freq, as_of=as_of)
+    pd.testing.assert_frame_equal(again, got, rtol=1e-12)
 
 
 # --- bad input (DESIGN.md's table) ---------------------------------------------------------
