@@ -84,3 +84,29 @@ def test_a_column_reindexed_to_its_ids_and_prospects(kind: str) -> None:
         for index in (ids, longer, ids[::-1], ids[:10], longer[::-1]):
             got = reindexed(column, index)
             pd.testing.assert_series_equal(got, column.reindex(index), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng, n: rng.integers(-50, 50, n),  # dense, negative: marked in a table
+        lambda rng, n: rng.integers(0, 60, n).astype(np.int32),  # one side int32
+        lambda rng, n: rng.integers(0, 60, n) * 2**40,  # sparse: hashed
+        lambda rng, n: rng.integers(0, 60, n).astype(np.uint64),  # unsigned: hashed
+        lambda rng, n: np.array([f"c{i}" for i in rng.integers(0, 60, n)]),  # text
+    ],
+)
+def test_both_in_equals_isin(make):
+    from kamseg._validation import both_in
+
+    rng = np.random.default_rng(3)
+    for n, m in [(1, 1), (5, 40), (40, 5), (60, 60)]:
+        a = pd.Index(pd.unique(make(rng, n)))
+        b = pd.Index(pd.unique(rng.permutation(np.concatenate([make(rng, m), a[:2]]))))
+        if b.dtype.kind == "i":
+            b = b.astype(np.int64)  # the other side's width
+        in_b, in_a = both_in(a, b)
+        assert in_b.dtype == bool and in_a.dtype == bool
+        np.testing.assert_array_equal(in_b, a.isin(b))
+        np.testing.assert_array_equal(in_a, b.isin(a))
+        assert in_b[:2].all() and in_a.any()  # some shared ids

@@ -189,3 +189,28 @@ def test_job_columns_equal_the_daily_table_and_churn_features(tx, freq, kw):
         )
     with pytest.raises(ConfigError, match="job_columns"):
         summarize_duckdb(source, job_columns=True)
+
+
+def test_rows_appended_without_activity():
+    """Prospects appended to the table (NaN in every column: `covers` becomes object) have
+    no activity; a nullable boolean `covers` reads alike."""
+    tx = kamseg.datasets.make_transactions(n_customers=50, seed=1).transactions
+    table = summarize_duckdb(pa.Table.from_pandas(tx), activity_window=60)
+    base = table_activity(table, 60)
+    assert base is not None and base.covers.any() and not base.covers.all()
+    wider = table.reindex([*table.index, "p1", "p2"])
+    wider.attrs = table.attrs
+    assert wider["activity_covers"].dtype == object
+    nullable = wider.assign(activity_covers=wider["activity_covers"].astype("boolean"))
+    for got in (table_activity(wider, 60), table_activity(nullable, 60)):
+        assert got is not None
+        for field in FIELDS:
+            values = getattr(got, field)
+            assert values.dtype == getattr(base, field).dtype, field
+            np.testing.assert_array_equal(values[:-2], getattr(base, field), err_msg=field)
+            assert not values[-2:].any(), field
+    # pd.NA among the values of an object column (its truth is ambiguous): not covered
+    with_na = wider["activity_covers"].where(wider.index != "p1", pd.NA)
+    got = table_activity(wider.assign(activity_covers=with_na), 60)
+    assert got is not None
+    np.testing.assert_array_equal(got.covers, np.append(base.covers, [False, False]))

@@ -271,5 +271,17 @@ def table_activity(customers: pd.DataFrame, window: int) -> WindowActivity | Non
         days_recent=cols["days_recent"].to_numpy(dtype=np.float64, na_value=0.0),
         days_previous=cols["days_previous"].to_numpy(dtype=np.float64, na_value=0.0),
         orders=cols["orders"].to_numpy(dtype=np.float64, na_value=0.0).astype(np.int64),
-        covers=cols["covers"].to_numpy(dtype=object, na_value=False).astype(bool),
+        covers=_flags(cols["covers"]),
     )
+
+
+def _flags(col: pd.Series) -> np.ndarray:
+    """True where `col` holds True; False where it holds False or nothing. A bool column
+    with the rows of appended prospects is of object type: compared to True at once (0.15
+    s at 11M rows), not converted value by value (1.1 s)."""
+    if col.dtype == object:
+        try:
+            return np.asarray(col.to_numpy() == True)  # noqa: E712 (NaN, None: not True)
+        except TypeError:  # pd.NA among the values: its truth is ambiguous
+            return col.to_numpy(dtype=object, na_value=False).astype(bool)
+    return col.to_numpy(dtype=bool, na_value=False)
