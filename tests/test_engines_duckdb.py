@@ -282,14 +282,11 @@ def test_partitions_default_from_rows_per_pass(tx, tmp_path, monkeypatch):
     passes = [s for s in seen if "per_cust AS" in s]
     assert len(passes) == 4
     _check(got, kamseg.summarize(tx))
-    # the windows' activity holds twice the aggregates per row: passes of half as many rows
+    # the windows' activity holds more aggregates per row: passes of their own size
     seen.clear()
-    monkeypatch.setattr(_duckdb, "ROWS_PER_PASS", 2 * -(-len(tx) // 4))
+    monkeypatch.setattr(_duckdb, "HEAVY_ROWS_PER_PASS", -(-len(tx) // 3))
     summarize_duckdb(_convert(tx, "parquet", tmp_path), activity_window=90)
-    assert len([s for s in seen if "per_cust AS" in s]) == 4
-    seen.clear()
-    summarize_duckdb(_convert(tx, "parquet", tmp_path))
-    assert len([s for s in seen if "per_cust AS" in s]) == 2
+    assert len([s for s in seen if "per_cust AS" in s]) == 3
 
 
 def _passes_seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:

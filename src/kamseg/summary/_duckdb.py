@@ -72,10 +72,10 @@ __all__ = ["summarize_duckdb"]
 
 _FUNC = "summarize"
 #: Transactions aggregated per pass when `partitions` is not given (see summarize_duckdb).
-ROWS_PER_PASS = 32_000_000
-#: A query that also aggregates the windows' activity (and the job's daily columns) or the
-#: need level holds about twice the aggregates per transaction: its passes take this share.
-HEAVY_PASS_SHARE = 2
+ROWS_PER_PASS = 40_000_000
+#: The same for a query that also aggregates the windows' activity (and the job's daily
+#: columns) or the need level: it holds several more aggregates per transaction.
+HEAVY_ROWS_PER_PASS = 16_000_000
 # the notice points at the caller of kamseg.summarize:
 # warn <- notify <- _summarize <- summarize_duckdb <- _summarize_on_engine <- summarize <- caller
 _STACK = 7
@@ -251,9 +251,9 @@ def summarize_duckdb(
         text ids; bounds from a sample of rows) or else of one hash partition
         (``hash(customer) % partitions``). More passes scan the input more often but hold
         a proportionally smaller aggregate in memory: 100M transactions of 10M customers
-        need about 10 GB in one pass, 3.2 GB in four and 2.5 GB in seven. Default: one
-        pass per started block of :data:`ROWS_PER_PASS` transactions (32M), or of half as
-        many with `activity_window` or `need_map` (:data:`HEAVY_PASS_SHARE`).
+        need about 10 GB in one pass, 3.2 GB in three and 2.5 GB in seven. Default: one
+        pass per started block of :data:`ROWS_PER_PASS` transactions (40M), or of
+        :data:`HEAVY_ROWS_PER_PASS` (16M) with `activity_window` or `need_map`.
     activity_window
         Also each customer's activity in the two windows of this many days before `as_of`
         (:func:`kamseg.features.window_activity`, in the same query): the columns
@@ -435,7 +435,7 @@ def _summarize(
         """The customer table of the rows `plan` keeps, as Arrow, pass by pass."""
         as_of_day = plan.as_of_day
         as_of_period = _period(str(as_of_day), freq)
-        per_pass = ROWS_PER_PASS // (HEAVY_PASS_SHARE if heavy else 1)
+        per_pass = HEAVY_ROWS_PER_PASS if heavy else ROWS_PER_PASS
         n_parts = partitions if partitions is not None else -(-plan.n_kept // per_pass)
         passes = _passes(rel, plan.key, " AND ".join(plan.filters) or "TRUE", n_parts)
         tables = []
