@@ -361,7 +361,7 @@ def match_master(
 def both_in(a: pd.Index, b: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """``a.isin(b)`` and ``b.isin(a)`` (bool arrays). Whole-number ids spanning a range of
     at most a few times their count are marked in a table of the range instead of hashed
-    (10M ids in 11M: 0.1 s against 1.2 s); other ids are hashed by pandas."""
+    (10M ids and 11.1M: 0.27 s against 1.06 s); other ids are hashed by pandas."""
     x, y = a.to_numpy(), b.to_numpy()
     if x.dtype.kind == "i" and y.dtype.kind == "i" and x.size and y.size:
         lo = min(int(x.min()), int(y.min()))
