@@ -511,3 +511,30 @@ def test_a_folder_that_cannot_be_written_is_said_once_for_every_park(
         assert all(k is table for k in kept)
         assert len([w for w in caught if "temporary folder" in str(w.message)]) == 1, first
         parent.close()
+
+
+def test_kept_columns_let_go_of_the_parked_ones(own_tmp: Path) -> None:
+    """Columns built together share one block: the columns kept are copied, so that the
+    parked ones' memory is not held by a view of the block; the same table comes back."""
+    n = 1000
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(  # one block of floats, as pyarrow's to_pandas makes them
+        rng.random((n, 3)), columns=["a", "b", "c"], index=pd.Index(np.arange(n) * 3)
+    ).assign(d=np.arange(n))
+    table.index.name = "customer_id"
+    table.attrs["as_of"] = "2024-06-30"
+    block = _park._owner(table["b"])  # the memory of the block of floats
+    assert _park._owner(table["a"]) is block and _park._owner(table["d"]) is not block
+    park = ParkedColumns("segment")
+    narrow = park.park(table, keep={"a", "d"})
+    assert list(narrow.columns) == ["a", "d"] and narrow.attrs == table.attrs
+    assert _park._owner(narrow["a"]) is not block  # a copy: the block can go
+    assert_frame_equal(park.restore(narrow), table, check_exact=True)
+    park.close()
+    # columns of their own: nothing copied
+    apart = pd.DataFrame({c: table[c].to_numpy().copy() for c in table.columns}, copy=False)
+    park = ParkedColumns("segment")
+    kept = apart["a"].to_numpy()
+    narrow = park.park(apart, keep={"a"})
+    assert np.shares_memory(narrow["a"].to_numpy(), kept)
+    park.close()

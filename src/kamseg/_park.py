@@ -34,6 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kamseg._types import ACTIVITY_COLUMNS
@@ -123,7 +124,6 @@ class ParkedColumns:
         """Park numpy `arrays` of one row per id of `index` (1-d, or 2-d by their columns);
         a function that reads them back (each as it was: the same dtype, values and shape,
         C-contiguous). The function holds nothing of `arrays`."""
-        import numpy as np
 
         spec: list[tuple[str, int, Any]] = []  # (name, columns or -1 for 1-d, dtype)
         data: dict[int, Any] = {}
@@ -216,6 +216,10 @@ class ParkedColumns:
             self._files[col] = _Parked(path, table.index, write, first)
         self._order = order
         narrow = table.drop(columns=cols)
+        if _holds_any(narrow, [table[c] for c in cols]):
+            # a kept column that is a view of a block it shares with parked ones (columns
+            # built together) would hold the whole block in memory: its own copy instead
+            narrow = narrow.copy()
         narrow.attrs = table.attrs
         return narrow
 
@@ -462,6 +466,24 @@ def _read(path: str, write: Future[Any]) -> Any:
 def _joined(pieces: list[Any]) -> Any:
     """A parked column's values from its pieces (in order)."""
     return pieces[0] if len(pieces) == 1 else type(pieces[0])._concat_same_type(pieces)
+
+
+def _holds_any(table: pd.DataFrame, columns: list[pd.Series]) -> bool:
+    """Whether a column of `table` is a view of the memory of one of `columns` (the same
+    underlying buffer: rows of one block of columns built together)."""
+    gone = {id(_owner(c)) for c in columns} - {id(None)}
+    return any(id(_owner(table[c])) in gone for c in table.columns)
+
+
+def _owner(column: pd.Series) -> object:
+    """The object owning the memory of `column`'s numpy array, found without a copy (the
+    end of the array's chain of bases); None for other arrays."""
+    if not isinstance(column.dtype, np.dtype) or column.dtype == object:
+        return None
+    values: Any = column.to_numpy(copy=False)
+    while isinstance(values, np.ndarray) and values.base is not None:
+        values = values.base
+    return values
 
 
 def _read_piece(parked: _Parked, i: int) -> Any:
