@@ -538,3 +538,36 @@ def test_kept_columns_let_go_of_the_parked_ones(own_tmp: Path) -> None:
     narrow = park.park(apart, keep={"a"})
     assert np.shares_memory(narrow["a"].to_numpy(), kept)
     park.close()
+
+
+def test_an_engine_s_side_inputs_are_parked_before_the_first_step(
+    data: Any, own_tmp: Path
+) -> None:
+    """On a DuckDB input with a park, the daily churn features and the need level's sums
+    per customer wait parked from the summary on: while the RFM scores are fitted, the
+    daily table holds the repeat purchase days alone and the need sums are empty. The same
+    table as without a park (test_parked_job_is_the_whole_job)."""
+    import kamseg.rfm as rfm
+
+    fit_rfm = rfm.fit_rfm_scores
+    seen: list[tuple[list[str], int]] = []
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        import gc
+
+        jobs = [o for o in gc.get_objects() if isinstance(o, job_module.Job)]
+        assert len(jobs) == 1
+        job = jobs[0]
+        assert job._daily is not None and job.need_inputs is not None
+        seen.append((list(job._daily.columns), len(job.need_inputs.spend)))
+        return fit_rfm(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rfm, "fit_rfm_scores", watched)
+        _, whole, _, _ = _job(data, own_tmp, park=False, engine="duckdb", sides=True, freq="W")
+        _, parked, _, _ = _job(data, own_tmp, park=True, engine="duckdb", sides=True, freq="W")
+    n_buyers = data.transactions["customer_id"].nunique()
+    assert len(seen[0][0]) > 1  # without a park: every daily column
+    assert seen[0][1] == n_buyers
+    assert seen[1] == (["frequency"], 0)  # parked
+    assert_frame_equal(parked, whole, check_exact=True)

@@ -205,6 +205,8 @@ class Job:
         table = self.read_job_columns(table)
         table = self._read_need_columns(table)
         attrs.pop(NEED_NOTES_ATTR, None)
+        if len(table) >= _park.PARK_FROM:
+            self._park_engine_inputs()  # not read until the classes
 
         if self.wanted("rfm"):
             from kamseg.rfm import fit_rfm_scores, rfm_segments
@@ -403,22 +405,28 @@ class Job:
         return self.park.park(table, keep)
 
     def _park_side_inputs(self) -> None:
-        """With a park, before the classes: the daily churn features wait for the churn step
-        (only the rhythm's repeat purchase days are read before it), and the need level's
-        sums per customer for their labelling after the sample; when fitting, the parts
-        fitted so far (the Pareto and key-account references: 16 bytes a customer each),
-        which only the model reads again (:meth:`parts`)."""
+        """With a park, before the classes: the engine's inputs, if not parked yet, and when
+        fitting the parts fitted so far (Pareto and key-account references), read again by
+        the model alone (:meth:`parts`)."""
         if self.park is None:
             return
         if self.fitting:
             for step in list(self.fits):
                 self._fit_backs[step] = self.park.park_object(self.fits[step])
                 self.fits[step] = None  # in place: the parts keep their order
-        if self._daily is not None:
+        self._park_engine_inputs()
+
+    def _park_engine_inputs(self) -> None:
+        """With a park, once: the daily churn features wait for the churn step (the rhythm
+        reads the repeat purchase days), the need sums for their labelling after the sample
+        (a large table's as soon as the summary gives them: 1.2 GB at 10M customers)."""
+        if self.park is None:
+            return
+        if self._daily is not None and self._daily_park is None:
             self._daily_park = self.park.other()
             self._daily = self._daily_park.park(self._daily, keep={"frequency"})
         need = self.need_inputs
-        if self.fitting and need is not None:
+        if self.fitting and need is not None and self._need_back is None:
             arrays = {"highest": need.highest, "spend": need.spend}
             self._need_back = self.park.other().park_arrays(need.index, arrays)
             self.need_inputs = dataclasses.replace(
