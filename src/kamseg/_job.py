@@ -405,28 +405,25 @@ class Job:
         return self.park.park(table, keep)
 
     def _park_side_inputs(self) -> None:
-        """With a park, before the classes: the engine's inputs, if not parked yet, and when
-        fitting the parts fitted so far (Pareto and key-account references), read again by
-        the model alone (:meth:`parts`)."""
-        if self.park is None:
+        """With a park, before the classes, when fitting: the parts fitted so far (Pareto
+        and key-account references), read again by the model alone (:meth:`parts`)."""
+        if self.park is None or not self.fitting:
             return
-        if self.fitting:
-            for step in list(self.fits):
-                self._fit_backs[step] = self.park.park_object(self.fits[step])
-                self.fits[step] = None  # in place: the parts keep their order
-        self._park_engine_inputs()
+        for step in list(self.fits):
+            self._fit_backs[step] = self.park.park_object(self.fits[step])
+            self.fits[step] = None  # in place: the parts keep their order
 
     def _park_engine_inputs(self) -> None:
-        """With a park, once: the daily churn features wait for the churn step (the rhythm
-        reads the repeat purchase days), the need sums for their labelling after the sample
-        (a large table's as soon as the summary gives them: 1.2 GB at 10M customers)."""
+        """With a park, as soon as the summary gives them (1.2 GB at 10M customers): the
+        daily churn features wait for the churn step (the rhythm reads the repeat purchase
+        days), the need sums for their labelling after the sample."""
         if self.park is None:
             return
-        if self._daily is not None and self._daily_park is None:
+        if self._daily is not None:
             self._daily_park = self.park.other()
             self._daily = self._daily_park.park(self._daily, keep={"frequency"})
         need = self.need_inputs
-        if self.fitting and need is not None and self._need_back is None:
+        if self.fitting and need is not None:
             arrays = {"highest": need.highest, "spend": need.spend}
             self._need_back = self.park.other().park_arrays(need.index, arrays)
             self.need_inputs = dataclasses.replace(
