@@ -68,6 +68,31 @@ def _convert(df: pd.DataFrame, kind: str, tmp_path: Path) -> Any:
     raise AssertionError(kind)
 
 
+@pytest.fixture(params=["numpy", "sql"])
+def aggregation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Who aggregates the passes of whole-number ids: numpy (the default) or DuckDB's SQL
+    query (that of text ids, of the job's heavier query and the Spark twin's)."""
+    if request.param == "sql":
+        from kamseg.summary import _duckdb
+
+        monkeypatch.setattr(_duckdb, "scannable", lambda *args: False)
+    return str(request.param)
+
+
+def _sql_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Aggregate every pass with DuckDB's SQL query."""
+    from kamseg.summary import _duckdb
+
+    monkeypatch.setattr(_duckdb, "scannable", lambda *args: False)
+
+
+def _is_pass(sql: str) -> bool:
+    """Whether `sql` is the query of a pass: the SQL summary or the rows numpy sums."""
+    from kamseg.summary import _scan
+
+    return "per_cust AS" in sql or sql.startswith(_scan.PASS_TAG)
+
+
 @pytest.fixture(scope="module")
 def tx() -> pd.DataFrame:
     return kamseg.datasets.make_transactions(n_customers=500, seed=3).transactions
@@ -102,7 +127,7 @@ def test_equals_pandas_default(tx, tmp_path, kind, freq):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("freq", ["D", "W", "M"])
-def test_equals_pandas_profit_and_orders(tx, tmp_path, kind, freq):
+def test_equals_pandas_profit_and_orders(tx, tmp_path, kind, freq, aggregation):
     kw = {"profit_col": "profit", "order_col": "order_id", "freq": freq}
     _check(*_both(tx, _convert(tx, kind, tmp_path), **kw))
 
@@ -122,7 +147,7 @@ def test_equals_pandas_with_as_of_in_the_middle(tx, tmp_path, kind, freq):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_returns_net_and_exclude(tx_returns, tmp_path, kind):
+def test_returns_net_and_exclude(tx_returns, tmp_path, kind, aggregation):
     n_neg = int((tx_returns["amount"] < 0).sum())
     for returns, match in [("net", f"{n_neg} row\\(s\\) have negative"), ("exclude", "excluded")]:
         source = _convert(tx_returns, kind, tmp_path)  # a stream is read once
@@ -256,7 +281,7 @@ def test_does_not_warn_on_clean_data(tx, tmp_path):
 
 @pytest.mark.parametrize("partitions", [1, 2, 7])
 @pytest.mark.parametrize("kind", ["parquet", "arrow"])
-def test_partitioned_passes_equal_pandas(tx_returns, tmp_path, kind, partitions):
+def test_partitioned_passes_equal_pandas(tx_returns, tmp_path, kind, partitions, aggregation):
     kw: dict[str, Any] = {"profit_col": "profit", "order_col": "order_id", "freq": "W"}
     source = _convert(tx_returns, kind, tmp_path)
     with pytest.warns(KamsegWarning, match="negative"):
@@ -279,7 +304,7 @@ def test_partitions_default_from_rows_per_pass(tx, tmp_path, monkeypatch):
     monkeypatch.setattr(_duckdb, "_run", spy)
     monkeypatch.setattr(_duckdb, "ROWS_PER_PASS", -(-len(tx) // 4))  # a quarter: 4 passes
     got = summarize_duckdb(_convert(tx, "parquet", tmp_path))
-    passes = [s for s in seen if "per_cust AS" in s]
+    passes = [s for s in seen if _is_pass(s)]
     assert len(passes) == 4
     _check(got, kamseg.summarize(tx))
     # the windows' activity holds more aggregates per row: passes of their own size
@@ -290,25 +315,32 @@ def test_partitions_default_from_rows_per_pass(tx, tmp_path, monkeypatch):
 
 
 def _passes_seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The summary queries of the passes that the next summary runs; after them, "sorted"
-    or "unsorted": whether the passes' results, one after the other, were in id order."""
+    """The queries of the passes that the next summary runs; after them, "sorted" or
+    "unsorted": whether the passes' results, one after the other, were in id order."""
     from kamseg.summary import _duckdb
 
     seen: list[str] = []
-    run, to_pandas = _duckdb._run, _duckdb._to_pandas
+    run, to_pandas, joined = _duckdb._run, _duckdb._to_pandas, _duckdb.joined
 
     def spy(rel: Any, sql: str) -> Any:
-        if "per_cust AS" in sql:
+        if _is_pass(sql):
             seen.append(sql)
         return run(rel, sql)
 
-    def joined(table: Any, *args: Any) -> Any:
-        ids = pd.Index(table.column("c").to_pandas())
+    def in_order(ids: pd.Index) -> None:
         seen.append("sorted" if ids.is_monotonic_increasing else "unsorted")
+
+    def tables_joined(table: Any, *args: Any) -> Any:
+        in_order(pd.Index(table.column("c").to_pandas()))
         return to_pandas(table, *args)
 
+    def parts_joined(parts: list[Any], *args: Any) -> Any:
+        in_order(pd.Index(np.concatenate([ids for _, ids in parts])))
+        return joined(parts, *args)
+
     monkeypatch.setattr(_duckdb, "_run", spy)
-    monkeypatch.setattr(_duckdb, "_to_pandas", joined)
+    monkeypatch.setattr(_duckdb, "_to_pandas", tables_joined)
+    monkeypatch.setattr(_duckdb, "joined", parts_joined)
     return seen
 
 
@@ -396,9 +428,10 @@ def test_line_items_equal_the_pandas_path(
 
 @pytest.mark.parametrize("kind", ["parquet", "arrow", "relation"])
 def test_rows_rescanned_only_from_a_file_or_table(tx, tmp_path, monkeypatch, kind):
-    """A single pass over a file or an Arrow table lets each aggregate scan the input; a
-    user's DuckDB relation (maybe a costly query) is computed once, as is a pass over a
+    """A single SQL pass over a file or an Arrow table lets each aggregate scan the input;
+    a user's DuckDB relation (maybe a costly query) is computed once, as is a pass over a
     range of customers."""
+    _sql_passes(monkeypatch)
     seen = _passes_seen(monkeypatch)
     got = summarize_duckdb(_convert(tx, kind, tmp_path), order_col="order_id")
     _check(got, kamseg.summarize(tx, order_col="order_id"))
@@ -440,7 +473,7 @@ def _run_checked(
         return validate(*args, **kwargs)
 
     def spy(rel: Any, sql: str) -> Any:
-        if "per_cust AS" in sql:
+        if _is_pass(sql):
             ran.append("summary")
         return run(rel, sql)
 

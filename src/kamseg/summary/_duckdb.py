@@ -31,7 +31,7 @@ import pandas as pd
 from kamseg._types import ACTIVITY_WINDOW_ATTR, NEED_NOTES_ATTR, NeedMap
 from kamseg._validation import as_of_day as day_of
 from kamseg._validation import check_choice, check_columns, check_int
-from kamseg.errors import ConfigError, SchemaError
+from kamseg.errors import ConfigError, EmptyInputError, SchemaError
 from kamseg.summary._common import (
     SAMPLE_BUCKETS,
     Freq,
@@ -51,6 +51,7 @@ from kamseg.summary._duckdb_checks import (
     validate,
 )
 from kamseg.summary._duckdb_checks import run as _run
+from kamseg.summary._scan import joined, pass_sql, scannable, summarize_pass
 from kamseg.summary._sql import (
     VIEW as _VIEW,
 )
@@ -431,29 +432,48 @@ def _summarize(
     cols = Columns(cust, date, amount, factors, profit, order, types, day, nums, text, amount_sql)
     heavy = activity_window is not None or need is not None
 
-    def summary(plan: Plan) -> Any:
-        """The customer table of the rows `plan` keeps, as Arrow, pass by pass."""
+    order_sql = None if order is None else _q(order)
+
+    def summary(plan: Plan) -> pd.DataFrame | None:
+        """The customer table of the rows `plan` keeps, pass by pass (None: no row)."""
         as_of_day = plan.as_of_day
         as_of_period = _period(str(as_of_day), freq)
         per_pass = HEAVY_ROWS_PER_PASS if heavy else ROWS_PER_PASS
         n_parts = partitions if partitions is not None else -(-plan.n_kept // per_pass)
         passes = _passes(rel, plan.key, " AND ".join(plan.filters) or "TRUE", n_parts)
+        # the customers of one range (or hash partition) of ids per pass
+        conditions = [[*plan.filters, part] if part else list(plan.filters) for part in passes]
+        netted = plan.n_negative > 0 and returns == "net"
+        if not heavy and not job_columns and scannable(rel, plan.key, order_sql):
+            parts = []
+            for where in conditions:  # DuckDB reads the rows, numpy sums them
+                sql = pass_sql(
+                    key=plan.key,
+                    day=day[0],
+                    amount=amount_sql,
+                    profit=None if profit is None else nums[profit],
+                    order=order_sql,
+                    where=" AND ".join(where) or "TRUE",
+                )
+                part = summarize_pass(
+                    _run(rel, sql), as_of_day=as_of_day, freq=freq, netted=netted
+                )
+                if part is not None:
+                    parts.append(part)
+            return joined(parts, customer_col) if parts else None
         tables = []
-        for part in passes:
-            conditions = list(plan.filters)
-            if part:  # the customers of one range (or hash partition) of ids per pass
-                conditions.append(part)
+        for where in conditions:
             sql = _summary_sql(
                 cust=plan.key,
                 day=day[0],
                 amount=amount_sql,
                 profit=None if profit is None else nums[profit],
-                order=None if order is None else _q(order),
-                where=" AND ".join(conditions) or "TRUE",
+                order=order_sql,
+                where=" AND ".join(where) or "TRUE",
                 freq=freq,
                 as_of_day=as_of_day,
                 as_of_period=as_of_period,
-                netted=plan.n_negative > 0 and returns == "net",
+                netted=netted,
                 activity=None if activity_window is None else (as_of_day, activity_window),
                 job_columns=job_columns,
                 product=None if need is None else _q(product),
@@ -461,17 +481,18 @@ def _summarize(
                 rescan=rescan and len(passes) == 1,
             )
             tables.append(_run(rel, sql).to_arrow_table())
-        return _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
+        table = _pyarrow().concat_tables(tables) if len(tables) > 1 else tables[0]
+        return _to_pandas(table, customer_col, profit is not None)
 
     plan = None if facts is None else clean_plan(rel, cols, facts, as_of_parsed)
-    table = None if plan is None else summary(plan)
-    if table is not None and not finite_totals(table):
-        table = None  # a NaN or infinite amount: the full checks say what to do
-    if plan is None or table is None:
+    result = None if plan is None else summary(plan)
+    if result is not None and not finite_totals(result):
+        result = None  # a NaN or infinite amount: the full checks say what to do
+    if plan is None or result is None:
         plan = validate(rel, cols, as_of_parsed, dropna=dropna, returns=returns)
-        table = summary(plan)
-    result = _to_pandas(table, customer_col, profit is not None)
-    del table
+        result = summary(plan)
+    if result is None:  # pragma: no cover - the checks refuse an input without a kept row
+        raise EmptyInputError(f"{_FUNC}: no transactions left after the checks.")
 
     result = finish(
         result,

@@ -38,8 +38,6 @@ def summarize_prepared(
     sorted by customer id; with ``sort=False`` they stay in code order (``prepared.ids``).
     """
     codes = prepared.code
-    days = prepared.day
-    amount = prepared.amount
     as_of_day = prepared.as_of_day
     if codes.size == 0:
         raise EmptyInputError(
@@ -54,8 +52,47 @@ def summarize_prepared(
         codes = remap[codes]
         counts_rows = counts_rows[present]
         index = index[present]
-    n_cust = len(index)
+    data = summary_arrays(
+        codes,
+        counts_rows,
+        prepared.day,
+        prepared.amount,
+        prepared.profit,
+        prepared.order,
+        as_of_day=as_of_day,
+        freq=freq,
+    )
+    totals: dict[str, np.ndarray] = {c: data[c] for c in ("revenue", "profit") if c in data}
+    check_finite_totals(totals, index)
 
+    # sorted by id (unorderable ids keep their first-seen order), or in code order
+    result = customer_frame(data, index) if sort else pd.DataFrame(data, index=index, copy=False)
+    return with_attrs(result, as_of_day=as_of_day, freq=freq)
+
+
+def summary_arrays(
+    codes: np.ndarray,
+    counts_rows: np.ndarray,
+    days: np.ndarray,
+    amount: np.ndarray,
+    profit: np.ndarray | None,
+    order: np.ndarray | None,
+    *,
+    as_of_day: int,
+    freq: str,
+    netted: bool | None = None,
+) -> dict[str, np.ndarray]:
+    """The customer table's columns, in code order, of rows numbered by customer `codes`
+    (every code from 0 to ``len(counts_rows) - 1`` has ``counts_rows[code]`` rows, at least
+    one), their `days`, `amount`, `profit` and `order` codes (see
+    :class:`PreparedTransactions`), all on or before `as_of_day`.
+
+    Each customer's sums add its amounts in row order. `netted` says whether returns are
+    netted (periods that returns bring to <= 0 are no purchases); None: whether an amount is
+    negative. A part of a table's rows (the customers of a range of ids) gives the same
+    bits as the whole table when it is given the whole table's `netted`.
+    """
+    n_cust = len(counts_rows)
     dmin = int(days.min())
     span = int(days.max()) - dmin + 1
     if n_cust * span >= _INT64_MAX:  # pragma: no cover - needs ~10^12 customer-days
@@ -88,9 +125,9 @@ def summarize_prepared(
     first_day = first_off + dmin
     last_day = last_off + dmin
     revenue = net_sums(codes, amount, n_cust)
-    returns = bool((amount < 0).any())
+    returns = bool((amount < 0).any()) if netted is None else netted
     if returns:  # periods that returns bring to <= 0 are no purchases
-        cancelled = _with_returns(codes, days, amount, prepared.order, freq, first_day)
+        cancelled = _with_returns(codes, days, amount, order, freq, first_day)
         first_day, last_day, first_period, last_period, n_periods = cancelled[:5]
         repeat_amount, n_orders = cancelled[5:]
     else:
@@ -107,13 +144,13 @@ def summarize_prepared(
     as_of_period = int(periods(np.array([as_of_day], dtype=np.int64), freq)[0])
 
     if not returns:  # (with returns, counted above)
-        if prepared.order is None:
+        if order is None:
             n_orders = counts_rows.astype(np.int64)
         else:
             # no return: every (customer, order) pair is an order, one in-place sort of
             # the pair keys counts them (no nets, as placed_orders needs with returns)
-            n_order_codes = int(prepared.order.max()) + 1
-            pair = codes * n_order_codes + prepared.order
+            n_order_codes = int(order.max()) + 1
+            pair = codes * n_order_codes + order
             pair.sort()
             distinct = np.empty(pair.size, dtype=bool)
             distinct[0] = True
@@ -130,8 +167,8 @@ def summarize_prepared(
         "n_orders": n_orders.astype(np.int64),
         "revenue": revenue,
     }
-    if prepared.profit is not None:
-        data["profit"] = net_sums(codes, prepared.profit, n_cust)
+    if profit is not None:
+        data["profit"] = net_sums(codes, profit, n_cust)
     with np.errstate(divide="ignore", invalid="ignore"):  # no order left: NaN
         data["avg_order_value"] = np.where(n_orders > 0, revenue / np.maximum(n_orders, 1), np.nan)
     data["days_since_last"] = (as_of_day - last_day).astype(np.int64)
@@ -141,14 +178,7 @@ def summarize_prepared(
     data["T"] = (as_of_period - first_period).astype(np.float64)
     data["monetary_value"] = monetary
     data["nonpositive_revenue"] = revenue <= 0
-    totals = {"revenue": revenue}
-    if prepared.profit is not None:
-        totals["profit"] = data["profit"]
-    check_finite_totals(totals, index)
-
-    # sorted by id (unorderable ids keep their first-seen order), or in code order
-    result = customer_frame(data, index) if sort else pd.DataFrame(data, index=index, copy=False)
-    return with_attrs(result, as_of_day=as_of_day, freq=freq)
+    return data
 
 
 def _first_last(

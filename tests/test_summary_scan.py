@@ -1,0 +1,121 @@
+"""Tests of kamseg.summary._scan: the DuckDB summary's passes read by DuckDB and summed in
+numpy give the pandas path's table, bit for bit."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kamseg
+from kamseg.errors import KamsegWarning
+
+duckdb = pytest.importorskip("duckdb")
+pa = pytest.importorskip("pyarrow")
+
+from kamseg.summary import _duckdb, _scan  # noqa: E402
+
+
+def _returns_of_low_ids(n_customers: int = 400) -> pd.DataFrame:
+    """Transactions whose returns (every 7th row) are all among the lowest third of the
+    ids, with several rows per customer and day (so that sums of three or more rows
+    depend on the order they are added in)."""
+    tx = kamseg.datasets.make_transactions(n_customers=n_customers, seed=11).transactions
+    tx = pd.concat([tx, tx.assign(amount=tx["amount"] * 0.37)]).sort_values("date")
+    tx = tx.reset_index(drop=True)
+    low = tx["customer_id"] < tx["customer_id"].quantile(0.3)
+    back = low & (np.arange(len(tx)) % 7 == 3)
+    tx.loc[back, "amount"] = -tx.loc[back, "amount"] * 0.5
+    tx["order_id"] = np.arange(len(tx)) // 2  # two rows per order
+    return tx
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 6])
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_the_pandas_path_s_bits(tmp_path: Path, partitions: int, freq: str) -> None:
+    """Each customer's amounts are added in row order, as the pandas path adds them, and
+    passes without a return still net as the whole table does."""
+    tx = _returns_of_low_ids()
+    path = tmp_path / "tx.parquet"
+    tx.to_parquet(path, index=False)
+    kw: dict[str, Any] = {"profit_col": "profit", "order_col": "order_id", "freq": freq}
+    with warnings.catch_warnings(record=True) as on_duckdb:
+        warnings.simplefilter("always")
+        got = _duckdb.summarize_duckdb(str(path), partitions=partitions, **kw)
+    with warnings.catch_warnings(record=True) as on_pandas:
+        warnings.simplefilter("always")
+        expected = kamseg.summarize(tx, **kw)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got.attrs == expected.attrs
+    assert [str(w.message) for w in on_duckdb] == [str(w.message) for w in on_pandas]
+    assert issubclass(on_pandas[0].category, KamsegWarning)
+
+
+def test_the_passes_are_the_rows_numpy_sums(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Whole-number ids: the passes ask DuckDB for rows, not for the SQL summary."""
+    tx = _returns_of_low_ids(60)
+    path = tmp_path / "tx.parquet"
+    tx.to_parquet(path, index=False)
+    seen: list[str] = []
+    run = _duckdb._run
+
+    def spy(rel: Any, sql: str) -> Any:
+        seen.append(sql)
+        return run(rel, sql)
+
+    monkeypatch.setattr(_duckdb, "_run", spy)
+    with pytest.warns(KamsegWarning):
+        _duckdb.summarize_duckdb(str(path), partitions=3)
+    passes = [q for q in seen if q.startswith(_scan.PASS_TAG)]
+    assert len(passes) == 3
+    assert not [q for q in seen if "GROUP BY c" in q]
+    # text ids: the SQL summary
+    seen.clear()
+    tx.assign(customer_id="c" + tx["customer_id"].astype(str)).to_parquet(path, index=False)
+    with pytest.warns(KamsegWarning):
+        _duckdb.summarize_duckdb(str(path), partitions=3)
+    assert not [q for q in seen if q.startswith(_scan.PASS_TAG)]
+    assert len([q for q in seen if "per_cust AS" in q]) == 3
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        ({"c": pa.int64()}, True),
+        ({"c": pa.int8(), "o": pa.uint64()}, True),
+        ({"c": pa.uint32(), "o": pa.int32()}, True),
+        ({"c": pa.string()}, False),
+        ({"c": pa.int64(), "o": pa.string()}, False),
+        ({"c": pa.float64()}, False),
+        ({"c": pa.decimal128(20, 0)}, False),
+    ],
+)
+def test_scannable(types: dict[str, Any], expected: bool) -> None:
+    table = pa.table({name: pa.array([1]).cast(t) for name, t in types.items()})
+    rel = duckdb.connect().from_arrow(table)
+    assert _scan.scannable(rel, '"c"', '"o"' if "o" in types else None) is expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([5, 3, 5, 9, 3, 4], dtype=np.int64),  # dense
+        np.array([-7, 2, -7, 0], dtype=np.int32),  # negative
+        np.array([3, 2**40, 3, -(2**40), 17], dtype=np.int64),  # sparse: numpy.unique
+        np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64),  # beyond int64
+        np.array([-128, 127, 0, -128], dtype=np.int8),  # the whole range of the type
+        np.array([42], dtype=np.int16),
+        np.random.default_rng(0).integers(-50, 10_000, size=3_000),
+    ],
+)
+def test_dense_codes_equal_numpy_unique(values: np.ndarray) -> None:
+    codes, distinct = _scan.dense_codes(values)
+    expected_distinct, expected_codes = np.unique(values, return_inverse=True)
+    assert distinct.dtype == values.dtype
+    np.testing.assert_array_equal(distinct, expected_distinct)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert codes.dtype == np.int64
