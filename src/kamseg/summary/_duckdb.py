@@ -252,7 +252,8 @@ def summarize_duckdb(
         text ids; bounds from a sample of rows) or else of one hash partition
         (``hash(customer) % partitions``). More passes scan the input more often but hold
         a proportionally smaller aggregate in memory: 100M transactions of 10M customers
-        need about 10 GB in one pass, 3.2 GB in three and 2.5 GB in seven. Default: one
+        need about 7 GB in one pass of DuckDB's query and 3.2 GB in three (2.6 GB when
+        numpy sums the rows, see Returns). Default: one
         pass per started block of :data:`ROWS_PER_PASS` transactions (40M), or of
         :data:`HEAVY_ROWS_PER_PASS` (16M) with `activity_window` or `need_map`.
     activity_window
@@ -279,8 +280,11 @@ def summarize_duckdb(
     Returns
     -------
     DataFrame
-        Equal to ``kamseg.summarize`` on the same data loaded in pandas (sums of amounts may
-        differ in the last bits: DuckDB adds in parallel, in another order).
+        Equal to ``kamseg.summarize`` on the same data loaded in pandas. When the customer
+        ids (and order ids) are whole numbers and neither `activity_window` nor `need_map`
+        is given, DuckDB only reads each pass's rows and numpy sums them as the pandas path
+        does: the same bits. Otherwise DuckDB's query sums with ``fsum``, whose results
+        may differ from the pandas path's in the last bits.
 
     Examples
     --------
