@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import kamseg
+from kamseg import _activity as activity_core
 from kamseg.errors import ConfigError, KamsegWarning
 from kamseg.features import _windows as windows
 from kamseg.features._windows import window_activity
@@ -191,7 +192,7 @@ def test_window_activity_is_the_plain_rule_in_any_chunks(
         )
     index = pd.Index(rng.permutation(n), name="customer_id")
     positions = np.asarray(index.get_indexer(prepared.ids), dtype=np.int64)
-    monkeypatch.setattr(windows, "_CHUNK_ROWS", int(rng.integers(1, 50)))
+    monkeypatch.setattr(activity_core, "_CHUNK_ROWS", int(rng.integers(1, 50)))
     got = window_activity(prepared, positions, n, window=window)
     row = positions[prepared.code].tolist()
     expected = _plain_activity(
