@@ -96,3 +96,14 @@ def spark() -> Any:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(params=["numpy", "sql"])
+def aggregation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Who aggregates the DuckDB summary's passes of whole-number ids: numpy (the default)
+    or DuckDB's SQL query (that of text ids, and the Spark twin's)."""
+    if request.param == "sql":
+        from kamseg.summary import _duckdb
+
+        monkeypatch.setattr(_duckdb, "scannable", lambda *args: False)
+    return str(request.param)

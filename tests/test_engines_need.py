@@ -79,7 +79,7 @@ def _texts(s: pd.Series) -> pd.Series:
         {"partitions": 3, "order_col": "order_id"},
     ],
 )
-def test_summary_need_columns_equal_the_pandas_measures(data, options):
+def test_summary_need_columns_equal_the_pandas_measures(data, options, aggregation):
     tx = _messy(data)
     cat = _catalog(data)
     reading = {k: v for k, v in options.items() if k in ("as_of", "returns", "order_col")}
@@ -107,7 +107,7 @@ def test_summary_need_columns_equal_the_pandas_measures(data, options):
     assert need.notes["unmatched_keys"] == 1 and need.notes["examples"] == ["mystery"]
 
 
-def test_summary_need_columns_by_hand():
+def test_summary_need_columns_by_hand(aggregation):
     """Two customers, three products: a (basic, cat x), b (latent, cat y), c (expected, no
     category). Customer 1 buys a twice and returns one; customer 2 buys b and c and an
     unknown product; customer 3 buys only the unknown product."""
@@ -148,7 +148,7 @@ def test_summary_need_columns_by_hand():
 
 
 @pytest.mark.parametrize("kind", ["int", "mismatch"])
-def test_numeric_product_keys_match_as_in_pandas(data, kind):
+def test_numeric_product_keys_match_as_in_pandas(data, kind, aggregation):
     """Integer product codes match integer (or float) catalogue keys by value; text keys
     match no integer, in pandas as in SQL (the same 'none matched' notice)."""
     codes = {p: i for i, p in enumerate(data.catalog["product"])}
@@ -243,7 +243,7 @@ def test_an_engine_input_without_the_product_column(data):
     assert "need_level" not in got.columns
 
 
-def test_a_category_that_returns_cancel_is_not_bought_on_either_engine():
+def test_a_category_that_returns_cancel_is_not_bought_on_either_engine(aggregation):
     """0.1 + 0.2 - 0.3 is 2.8e-17 in floating point (in ascending order): rounding error of
     a cancelled purchase, so the category counts as not bought, in pandas as in SQL (as
     the customer's revenue is 0)."""

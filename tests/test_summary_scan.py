@@ -119,3 +119,60 @@ def test_dense_codes_equal_numpy_unique(values: np.ndarray) -> None:
     np.testing.assert_array_equal(distinct, expected_distinct)
     np.testing.assert_array_equal(codes, expected_codes)
     assert codes.dtype == np.int64
+
+
+def _need_map(keys: tuple[Any, ...]) -> Any:
+    from kamseg._types import NeedMap
+
+    n = len(keys)
+    return NeedMap(
+        product_col="product",
+        keys=keys,
+        level=tuple(i % 3 for i in range(n)),
+        category=tuple((i % 2) - (i == n - 1) for i in range(n)),  # the last: no category
+        categories=("x", "y"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "keys", "expected"),
+    [
+        # text: exact text keys; a number never equals a text
+        (pa.array(["b", None, "a", "zz", "5"]), ("a", "b", 5), [1, -1, 0, -1, -1]),
+        (pa.array(["b", "a", "b"]).dictionary_encode(), ("a", "b"), [1, 0, 1]),
+        # numbers: by value (5 and 5.0 one key), no text, no bool, nothing between integers
+        (pa.array([5, 7, None, 1], type=pa.int32()), (5.0, "7", True, 7.5, 1), [0, -1, -1, 4]),
+        (pa.array([5.0, 7.5, 2.0]), (5, 7.5, "2"), [0, 1, -1]),
+        (pa.array([1, 2], type=pa.date32()), ("a", 1), [-1, -1]),
+    ],
+)
+def test_need_entries_match_as_the_sql(column: Any, keys: tuple[Any, ...], expected: list[int]):
+    np.testing.assert_array_equal(_scan.need_entries(column, _need_map(keys)), expected)
+    # the SQL twin's join on the same values
+    from kamseg.summary._sql import need_map_sql
+
+    con = duckdb.connect()
+    con.register("rows", pa.table({"k": column}))
+    kind = str(con.sql("SELECT k FROM rows").types[0])
+    sql = (
+        f"WITH {need_map_sql(_need_map(keys), kind)} SELECT list(m.lvl ORDER BY r) FROM "
+        "(SELECT k, row_number() OVER () AS r FROM rows) t LEFT JOIN need_map m ON t.k = m.key"
+    )
+    if not kind.startswith(("DATE",)):
+        levels = con.sql(sql).fetchall()[0][0]
+        want = [None if e < 0 else _need_map(keys).level[e] for e in expected]
+        assert levels == want
+
+
+def test_need_sums_by_hand() -> None:
+    """Customer 0 buys entry 0 (level 0, category x) and returns all of it, then entry 3
+    (level 0, category y); customer 1 buys entry 2 (level 2, category x) and entry 4 (level
+    1, no category); customer 2 buys nothing in the catalogue."""
+    need = _need_map(("a", "b", "c", "d", "e"))
+    codes = np.array([0, 0, 0, 1, 1, 2])
+    amount = np.array([0.1 + 0.2, -0.3, 4.0, 5.0, 6.0, 7.0])
+    entries = np.array([0, 0, 3, 2, 4, -1])
+    got = _scan.need_sums(codes, amount, entries, need, 3)
+    np.testing.assert_array_equal(got["need_highest"], [0, 2, -1])
+    np.testing.assert_array_equal(got["need_spend_0"], [0.0, 5.0, 0.0])  # 0.1 + 0.2 - 0.3: 0
+    np.testing.assert_array_equal(got["need_spend_1"], [4.0, 0.0, 0.0])
