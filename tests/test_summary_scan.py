@@ -82,6 +82,36 @@ def test_the_passes_are_the_rows_numpy_sums(tmp_path: Path, monkeypatch: pytest.
     assert len([q for q in seen if "per_cust AS" in q]) == 3
 
 
+@pytest.mark.parametrize("kind", ["Int64", "string"])
+def test_order_ids_with_nulls_or_text(tmp_path: Path, kind: str) -> None:
+    """Order ids that are text, or whole numbers with missing ones (one more order per
+    customer, as the pandas path counts them), with the windows' activity."""
+    tx = _returns_of_low_ids(80)
+    order = pd.array(tx["order_id"], dtype="Int64")
+    order[::9] = pd.NA
+    tx["order_id"] = order.astype(kind)
+    kw: dict[str, Any] = {"order_col": "order_id", "freq": "W"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        got = _duckdb.summarize_duckdb(pa.Table.from_pandas(tx), activity_window=60, **kw)
+        expected = kamseg.summarize(tx, **kw)
+    assert _scan.scannable(
+        duckdb.from_arrow(pa.Table.from_pandas(tx)), '"customer_id"', '"order_id"'
+    )
+    pd.testing.assert_frame_equal(got[expected.columns], expected, check_exact=True)
+    from kamseg.features import table_activity, window_activity
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KamsegWarning)
+        prepared = kamseg.prepare_transactions(tx, order_col="order_id")
+    positions = prepared.positions(got.index, func="test")
+    want = window_activity(prepared, positions, len(got), window=60)
+    have = table_activity(got, 60)
+    assert have is not None and want.orders.sum() > 0
+    for field in ("spend_recent", "spend_previous", "days_recent", "orders", "covers"):
+        np.testing.assert_array_equal(getattr(have, field), getattr(want, field), err_msg=field)
+
+
 @pytest.mark.parametrize(
     ("types", "expected"),
     [
@@ -89,7 +119,8 @@ def test_the_passes_are_the_rows_numpy_sums(tmp_path: Path, monkeypatch: pytest.
         ({"c": pa.int8(), "o": pa.uint64()}, True),
         ({"c": pa.uint32(), "o": pa.int32()}, True),
         ({"c": pa.string()}, False),
-        ({"c": pa.int64(), "o": pa.string()}, False),
+        ({"c": pa.int64(), "o": pa.string()}, True),  # text order ids: Arrow's hash
+        ({"c": pa.int64(), "o": pa.float64()}, False),
         ({"c": pa.float64()}, False),
         ({"c": pa.decimal128(20, 0)}, False),
     ],
