@@ -34,12 +34,18 @@ def _returns_of_low_ids(n_customers: int = 400) -> pd.DataFrame:
     return tx
 
 
+@pytest.mark.parametrize("ids", ["int", "text"])
 @pytest.mark.parametrize("partitions", [1, 3, 6])
 @pytest.mark.parametrize("freq", ["D", "W"])
-def test_the_pandas_path_s_bits(tmp_path: Path, partitions: int, freq: str) -> None:
+def test_the_pandas_path_s_bits(tmp_path: Path, partitions: int, freq: str, ids: str) -> None:
     """Each customer's amounts are added in row order, as the pandas path adds them, and
-    passes without a return still net as the whole table does."""
+    passes without a return still net as the whole table does. Text ids come out in the
+    pandas path's order (by code point: "C10" before "C9", "Z" before "a", "é" last)."""
     tx = _returns_of_low_ids()
+    if ids == "text":
+        names = np.array(["C", "c", "Z", "é", " C"])  # " C": stripped, then "C"
+        number = tx["customer_id"].astype(np.int64)
+        tx["customer_id"] = names[number % 5] + number.astype(str)
     path = tmp_path / "tx.parquet"
     tx.to_parquet(path, index=False)
     kw: dict[str, Any] = {"profit_col": "profit", "order_col": "order_id", "freq": freq}
@@ -73,11 +79,11 @@ def test_the_passes_are_the_rows_numpy_sums(tmp_path: Path, monkeypatch: pytest.
     passes = [q for q in seen if q.startswith(_scan.PASS_TAG)]
     assert len(passes) == 3
     assert not [q for q in seen if "GROUP BY c" in q]
-    # text ids: the SQL summary
+    # fractional order ids: the SQL summary
     seen.clear()
-    tx.assign(customer_id="c" + tx["customer_id"].astype(str)).to_parquet(path, index=False)
+    tx.assign(order_id=tx["order_id"] + 0.5).to_parquet(path, index=False)
     with pytest.warns(KamsegWarning):
-        _duckdb.summarize_duckdb(str(path), partitions=3)
+        _duckdb.summarize_duckdb(str(path), partitions=3, order_col="order_id")
     assert not [q for q in seen if q.startswith(_scan.PASS_TAG)]
     assert len([q for q in seen if "per_cust AS" in q]) == 3
 
@@ -118,7 +124,7 @@ def test_order_ids_with_nulls_or_text(tmp_path: Path, kind: str) -> None:
         ({"c": pa.int64()}, True),
         ({"c": pa.int8(), "o": pa.uint64()}, True),
         ({"c": pa.uint32(), "o": pa.int32()}, True),
-        ({"c": pa.string()}, False),
+        ({"c": pa.string()}, True),
         ({"c": pa.int64(), "o": pa.string()}, True),  # text order ids: Arrow's hash
         ({"c": pa.int64(), "o": pa.float64()}, False),
         ({"c": pa.float64()}, False),
@@ -207,3 +213,23 @@ def test_need_sums_by_hand() -> None:
     np.testing.assert_array_equal(got["need_highest"], [0, 2, -1])
     np.testing.assert_array_equal(got["need_spend_0"], [0.0, 5.0, 0.0])  # 0.1 + 0.2 - 0.3: 0
     np.testing.assert_array_equal(got["need_spend_1"], [4.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([7, None, 7, 2, None, 2**40], type=pa.int64()),  # missing: below the rest
+        pa.array([None, None], type=pa.int64()),  # all missing: one order
+        pa.array([-(2**63), None, 5], type=pa.int64()),  # no room below: Arrow's hash
+        pa.array([3, 1, 3], type=pa.uint8()),
+        pa.array(["a", None, "b", "a", None]),
+        pa.chunked_array([[5, None], [5, 6]]),
+    ],
+)
+def test_order_codes_share_exactly_when_the_ids_do(column: Any) -> None:
+    codes = _scan.order_codes(column)
+    ids = column.to_pylist()
+    assert codes.dtype == np.int64 and len(codes) == len(ids)
+    for i in range(len(ids)):
+        for j in range(len(ids)):
+            assert (codes[i] == codes[j]) == (ids[i] == ids[j]), (ids[i], ids[j])

@@ -283,7 +283,7 @@ def summarize_duckdb(
     -------
     DataFrame
         Equal to ``kamseg.summarize`` on the same data loaded in pandas. When the customer
-        ids are whole numbers (and the order ids whole numbers or text), DuckDB only
+        ids (and the order ids) are whole numbers or text, DuckDB only
         reads each pass's rows and numpy sums them as the pandas path does (the customer
         table: the same bits).
         Otherwise DuckDB's query sums with ``fsum``, whose results may differ from the
