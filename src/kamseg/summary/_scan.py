@@ -75,17 +75,24 @@ def dense_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64, copy=False), distinct
 
 
-def customer_codes(column: Any) -> tuple[np.ndarray, pd.Index]:
-    """Codes 0..n-1 of the customer ids of the Arrow `column` (whole numbers or text,
-    without nulls), in the order of the ids, and the n distinct ids, sorted (text: by
-    bytes, as DuckDB's ``ORDER BY`` and Python's ``str`` order them)."""
+def _whole(column: Any) -> bool:
+    """Whether the Arrow `column` holds whole numbers."""
     import pyarrow as pa  # type: ignore[import-untyped]
+
+    return bool(pa.types.is_integer(column.type))
+
+
+def customer_codes(ids: Any) -> tuple[np.ndarray, pd.Index]:
+    """Codes 0..n-1 of the customer `ids` (whole numbers as a numpy array, or text as an
+    Arrow array; no nulls), in the order of the ids, and the n distinct ids, sorted (text:
+    by bytes, as DuckDB's ``ORDER BY`` and Python's ``str`` order them)."""
+    import pyarrow as pa
     import pyarrow.compute as pc  # type: ignore[import-untyped]
 
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        codes, distinct = dense_codes(column.to_numpy())
+    if isinstance(ids, np.ndarray):
+        codes, distinct = dense_codes(ids)
         return codes, pd.Index(distinct)
-    encoded = pc.dictionary_encode(column.combine_chunks())
+    encoded = pc.dictionary_encode(ids.combine_chunks())
     by_id = pc.array_sort_indices(encoded.dictionary).to_numpy()
     rank = np.empty(by_id.size, dtype=np.int64)
     rank[by_id] = np.arange(by_id.size, dtype=np.int64)
@@ -149,13 +156,17 @@ def summarize_pass(
     if "o" in table.column_names:
         order = order_codes(table.column("o"))
         table = table.drop_columns(["o"])
-    codes, ids = customer_codes(table.column("c"))
-    table = table.drop_columns(["c"])
+    customers = None
+    if not _whole(table.column("c")):  # text ids: numbered by Arrow
+        customers = table.column("c")
+        table = table.drop_columns(["c"])
     cols = {}
-    for col in table.column_names:
+    for col in table.column_names:  # the table's memory goes column by column
         cols[col] = table.column(col).to_numpy()
         table = table.drop_columns([col])
     del table
+    codes, ids = customer_codes(cols.pop("c") if customers is None else customers)
+    del customers
     n = len(ids)
     counts = np.bincount(codes, minlength=n)
     days = cols.pop("d").astype(np.int64, copy=False)
@@ -200,7 +211,7 @@ def order_codes(column: Any) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pa.types.is_integer(column.type):
+    if _whole(column):
         if column.null_count == 0:
             return dense_codes(column.to_numpy())[0]
         low = pc.min_max(column)["min"].as_py()
