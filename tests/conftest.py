@@ -107,3 +107,19 @@ def aggregation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
         monkeypatch.setattr(_duckdb, "scannable", lambda *args: False)
     return str(request.param)
+
+
+@pytest.fixture
+def duckdb_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every query the DuckDB summary runs from now on, in order."""
+    from kamseg.summary import _duckdb
+
+    seen: list[str] = []
+    run = _duckdb._run
+
+    def spy(rel: Any, sql: str) -> Any:
+        seen.append(sql)
+        return run(rel, sql)
+
+    monkeypatch.setattr(_duckdb, "_run", spy)
+    return seen

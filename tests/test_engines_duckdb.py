@@ -280,17 +280,10 @@ def test_partitioned_passes_equal_pandas(tx_returns, tmp_path, kind, partitions,
     _check(got, expected)
 
 
-def test_partitions_default_from_rows_per_pass(tx, tmp_path, monkeypatch):
+def test_partitions_default_from_rows_per_pass(tx, tmp_path, monkeypatch, duckdb_queries):
     from kamseg.summary import _duckdb
 
-    seen: list[str] = []
-    run = _duckdb._run
-
-    def spy(rel: Any, sql: str) -> Any:
-        seen.append(sql)
-        return run(rel, sql)
-
-    monkeypatch.setattr(_duckdb, "_run", spy)
+    seen = duckdb_queries
     monkeypatch.setattr(_duckdb, "ROWS_PER_PASS", -(-len(tx) // 4))  # a quarter: 4 passes
     got = summarize_duckdb(_convert(tx, "parquet", tmp_path))
     passes = [s for s in seen if _is_pass(s)]

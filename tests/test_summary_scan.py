@@ -61,19 +61,12 @@ def test_the_pandas_path_s_bits(tmp_path: Path, partitions: int, freq: str, ids:
     assert issubclass(on_pandas[0].category, KamsegWarning)
 
 
-def test_the_passes_are_the_rows_numpy_sums(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_the_passes_are_the_rows_numpy_sums(tmp_path: Path, duckdb_queries: list[str]):
     """Whole-number ids: the passes ask DuckDB for rows, not for the SQL summary."""
     tx = _returns_of_low_ids(60)
     path = tmp_path / "tx.parquet"
     tx.to_parquet(path, index=False)
-    seen: list[str] = []
-    run = _duckdb._run
-
-    def spy(rel: Any, sql: str) -> Any:
-        seen.append(sql)
-        return run(rel, sql)
-
-    monkeypatch.setattr(_duckdb, "_run", spy)
+    seen = duckdb_queries
     with pytest.warns(KamsegWarning):
         _duckdb.summarize_duckdb(str(path), partitions=3)
     passes = [q for q in seen if q.startswith(_scan.PASS_TAG)]

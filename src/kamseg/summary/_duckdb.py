@@ -254,10 +254,10 @@ def summarize_duckdb(
         text ids; bounds from a sample of rows) or else of one hash partition
         (``hash(customer) % partitions``). More passes scan the input more often but hold
         a proportionally smaller aggregate in memory: 100M transactions of 10M customers
-        need about 7 GB in one pass of DuckDB's query and 3.2 GB in three (2.6 GB when
-        numpy sums the rows, see Returns). Default: one
-        pass per started block of :data:`ROWS_PER_PASS` transactions (40M), or of
-        :data:`HEAVY_ROWS_PER_PASS` (16M) with `activity_window` or `need_map`.
+        need about 7 GB in one pass of DuckDB's query and 3.2 GB in three (2.6-2.9 GB
+        when numpy sums the rows, see Returns). Default: one pass per started block of
+        :data:`ROWS_PER_PASS` transactions (40M), or of :data:`HEAVY_ROWS_PER_PASS` (16M)
+        with `activity_window` or `need_map`.
     activity_window
         Also each customer's activity in the two windows of this many days before `as_of`
         (:func:`kamseg.features.window_activity`, in the same query): the columns
@@ -283,11 +283,10 @@ def summarize_duckdb(
     -------
     DataFrame
         Equal to ``kamseg.summarize`` on the same data loaded in pandas. When the customer
-        ids (and the order ids) are whole numbers or text, DuckDB only
-        reads each pass's rows and numpy sums them as the pandas path does (the customer
-        table: the same bits).
-        Otherwise DuckDB's query sums with ``fsum``, whose results may differ from the
-        pandas path's in the last bits.
+        ids (and the order ids) are whole numbers or text, DuckDB only reads each pass's
+        rows and numpy sums them as the pandas path does (the customer table: the same
+        bits). Otherwise DuckDB's query sums with ``fsum``, whose results may differ from
+        the pandas path's in the last bits.
 
     Examples
     --------

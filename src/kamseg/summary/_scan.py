@@ -1,9 +1,9 @@
 """The DuckDB summary's passes aggregated in numpy: DuckDB scans, numpy sums.
 
-When the customer ids are whole numbers or text, each pass asks DuckDB only
-for its rows, with the checked filters, the day and the numbers already worked out: one
-``SELECT ... WHERE`` on one table, which keeps the input's order (DuckDB's documented
-order preservation). The pandas path's own functions aggregate them: the customer table
+When the customer ids are whole numbers or text, each pass asks DuckDB only for its rows,
+with the checked filters, the day and the numbers already worked out: one ``SELECT ...
+WHERE`` on one table, which keeps the input's order (DuckDB's documented order
+preservation). The pandas path's own functions aggregate them: the customer table
 (:func:`kamseg.summary._pandas.summary_arrays`), the windows' activity
 (:func:`kamseg._activity.activity`), the job's daily columns and the need level's sums
 (:func:`need_sums`). On a 100M-row Parquet file a pass of 33M rows took 1.1 s to read and
