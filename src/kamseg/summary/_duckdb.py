@@ -447,23 +447,23 @@ def _summarize(
         per_pass = HEAVY_ROWS_PER_PASS if heavy else ROWS_PER_PASS
         n_parts = partitions if partitions is not None else -(-plan.n_kept // per_pass)
         passes = _passes(rel, plan.key, " AND ".join(plan.filters) or "TRUE", n_parts)
-        # the customers of one range (or hash partition) of ids per pass
-        conditions = [[*plan.filters, part] if part else list(plan.filters) for part in passes]
+        # the rows' columns, and the customers of one range (or hash partition) of ids a pass
+        columns: dict[str, Any] = {
+            "cust": plan.key,
+            "day": day[0],
+            "amount": amount_sql,
+            "profit": None if profit is None else nums[profit],
+            "order": order_sql,
+            "product": None if need is None else _q(product),
+        }
+        wheres = [" AND ".join([*plan.filters, p] if p else plan.filters) for p in passes]
+        wheres = [where or "TRUE" for where in wheres]
         netted = plan.n_negative > 0 and returns == "net"
         if scannable(rel, plan.key, order_sql):
             parts = []
-            for where in conditions:  # DuckDB reads the rows, numpy sums them
-                sql = pass_sql(
-                    key=plan.key,
-                    day=day[0],
-                    amount=amount_sql,
-                    profit=None if profit is None else nums[profit],
-                    order=order_sql,
-                    where=" AND ".join(where) or "TRUE",
-                    product=None if need is None else _q(product),
-                )
+            for where in wheres:  # DuckDB reads the rows, numpy sums them
                 part = summarize_pass(
-                    _run(rel, sql),
+                    _run(rel, pass_sql(where=where, **columns)),
                     as_of_day=as_of_day,
                     freq=freq,
                     netted=netted,
@@ -475,21 +475,16 @@ def _summarize(
                     parts.append(part)
             return joined(parts, customer_col) if parts else None
         tables = []
-        for where in conditions:
+        for where in wheres:
             sql = _summary_sql(
-                cust=plan.key,
-                day=day[0],
-                amount=amount_sql,
-                profit=None if profit is None else nums[profit],
-                order=order_sql,
-                where=" AND ".join(where) or "TRUE",
+                **columns,
+                where=where,
                 freq=freq,
                 as_of_day=as_of_day,
                 as_of_period=as_of_period,
                 netted=netted,
                 activity=None if activity_window is None else (as_of_day, activity_window),
                 job_columns=job_columns,
-                product=None if need is None else _q(product),
                 need=need,
                 rescan=rescan and len(passes) == 1,
             )

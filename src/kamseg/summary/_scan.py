@@ -82,7 +82,7 @@ def _whole(column: Any) -> bool:
     return bool(pa.types.is_integer(column.type))
 
 
-def customer_codes(ids: Any) -> tuple[np.ndarray, pd.Index]:
+def numbered_customers(ids: Any) -> tuple[np.ndarray, pd.Index]:
     """Codes 0..n-1 of the customer `ids` (whole numbers as a numpy array, or text as an
     Arrow array; no nulls), in the order of the ids, and the n distinct ids, sorted (text:
     by bytes, as DuckDB's ``ORDER BY`` and Python's ``str`` order them)."""
@@ -106,7 +106,7 @@ PASS_TAG = "-- kamseg: the rows of one pass of the summary\n"
 
 def pass_sql(
     *,
-    key: str,
+    cust: str,
     day: str,
     amount: str,
     profit: str | None,
@@ -115,9 +115,10 @@ def pass_sql(
     product: str | None = None,
 ) -> str:
     """The query of a pass: the rows that `where` keeps, with their customer id ``c``, day
-    ``d``, amount ``a``, profit ``p``, order id ``o`` and product ``k`` (SQL expressions;
-    None: not read), in the input's order."""
-    exprs = {"c": key, "d": day, "a": amount, "p": profit, "o": order, "k": product}
+    ``d``, amount ``a``, profit ``p``, order id ``o`` and product ``k`` (SQL expressions,
+    named as :func:`kamseg.summary._sql._summary_sql` names them; None: not read), in the
+    input's order."""
+    exprs = {"c": cust, "d": day, "a": amount, "p": profit, "o": order, "k": product}
     select = ", ".join(f"{sql} AS {col}" for col, sql in exprs.items() if sql is not None)
     return f"{PASS_TAG}SELECT {select} FROM {VIEW} WHERE {where}"
 
@@ -165,7 +166,7 @@ def summarize_pass(
         cols[col] = table.column(col).to_numpy()
         table = table.drop_columns([col])
     del table
-    codes, ids = customer_codes(cols.pop("c") if customers is None else customers)
+    codes, ids = numbered_customers(cols.pop("c") if customers is None else customers)
     del customers
     n = len(ids)
     counts = np.bincount(codes, minlength=n)
