@@ -365,6 +365,69 @@ def test_sums_in_small_blocks_are_the_same_bits(monkeypatch: pytest.MonkeyPatch)
     )
 
 
+@pytest.mark.parametrize(
+    "orders", ["none", "one customer each", "shared by customers", "one shared far apart"]
+)
+@pytest.mark.parametrize("sum_by_day", [None, True, False])
+def test_input_order_sums_are_the_bits_of_the_customer_blocks(
+    orders: str, sum_by_day: bool | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many customers at one cut-off are summed in one pass over the rows in input order
+    (``_input_order_sums``, chunks of BLOCK_ROWS rows added into one total); the blocks of
+    customers (``_row_sums`` over each customer's gathered rows) give the same bits, at
+    cut-offs before and after the first return, with order ids of one customer each
+    (cancelled in full, 0.1 + 0.2 - 0.3 = 5.6e-17 included, or in part, on a later day)
+    and ids shared by customers (the blocks count their (customer, order) pairs), even by
+    two rows in different chunks only."""
+    import kamseg.features._cutoffs as cutoffs
+
+    rng = np.random.default_rng(5)
+    log = random_log(seed=31, n=900).sample(frac=1.0, random_state=2)
+    if orders != "none":  # orders of 1-3 lines, a customer's own ids
+        log["order"] = log["customer_id"] + "-" + (np.arange(len(log)) // 3).astype(str)
+        # a full and a partial cancellation of two orders, days after them
+        for i, share in ((0, -1.0), (7, -0.25)):
+            row = log.iloc[[i]].assign(amount=log["amount"].iloc[i] * share)
+            log = pd.concat([log, row.assign(date=row["date"] + pd.Timedelta(days=5))])
+        lines = log.iloc[[1, 1, 1]].assign(amount=[0.1, 0.2, -0.3], order="tenths")
+        log = pd.concat([log.iloc[:400], lines, log.iloc[400:]])
+    if orders == "shared by customers":
+        log["order"] = rng.integers(0, 150, len(log)).astype(str)
+    elif orders == "one shared far apart":  # the last row's order is the first row's
+        other = log["customer_id"] != log["customer_id"].iloc[0]
+        last = np.flatnonzero(other.to_numpy())[-1]
+        log.iloc[last, log.columns.get_loc("order")] = log["order"].iloc[0]
+    with pytest.warns(KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(
+            log, order_col=None if orders == "none" else "order"
+        )
+    hist = cutoffs.CutoffHistory(prepared)
+    assert hist.first_return_day is not None
+    # before and on the first return's day, then later (orders shared at the last only)
+    days = [hist.first_return_day - 1, hist.first_return_day, hist.first_return_day + 60]
+    days.append(int(np.datetime64(CUTOFFS[-1], "D").view(np.int64)))
+    monkeypatch.setattr(cutoffs, "BLOCK_ROWS", 64)  # 15 chunks of rows
+    for day in days:
+        codes = hist.customers_at(day)
+        one_pass = cutoffs._input_order_sums(hist, day, codes, sum_by_day)
+        if one_pass is None:  # an order id of two customers up to `day`: the blocks
+            assert orders.startswith("shared") or orders.startswith("one shared")
+            continue
+        blocks_of = cutoffs._blocks(hist, codes)
+        parts = [cutoffs._row_sums(hist, day, codes[b], sum_by_day) for b in blocks_of]
+        assert len(parts) > 1
+        for i, name in enumerate(["revenue", "n_orders", "spend_90d", "before", "repeat"]):
+            blocks = np.concatenate([part[i] for part in parts])  # type: ignore[index]
+            assert one_pass[i].tobytes() == blocks.tobytes(), (day, name)
+    if orders in ("shared by customers", "one shared far apart"):
+        assert one_pass is None
+    # features_at takes the one pass for most customers of the table
+    taken: list[tuple[object, ...]] = []  # (the spy returns None: the blocks sum them)
+    monkeypatch.setattr(cutoffs, "_input_order_sums", lambda *args: taken.append(args))
+    features_at(prepared, CUTOFFS[-1])
+    assert len(taken) == 1 and taken[0][2].size == len(prepared.ids)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_base_gap_is_the_median_of_the_features_usual_gaps(seed: int) -> None:
     """The base gap the training sample's features use (from the repeat buyers' purchase
