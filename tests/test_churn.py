@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -460,20 +461,24 @@ def test_single_class_training_data() -> None:
 
 
 def test_stratified_sample_by_hand() -> None:
-    # strata of 10, 30 and 60 rows, interleaved; 50 rows kept: 5, 15 and 30 (half of each)
-    strata = np.tile(np.repeat([2, 0, 1], [1, 3, 6]), 10)
-    keep = stratified_sample(strata, 50, 0)
+    # two cut-offs of 40 and 60 rows: strata (cut-off, label) of 10 + 30 and 54 + 6 rows,
+    # labels interleaved; 50 rows kept: 5, 15, 27 and 3 (half of each)
+    labels = np.concatenate([np.tile([True, False, False, False], 10), np.arange(60) % 10 == 3])
+    sizes = np.array([40, 60])
+    keep = stratified_sample(sizes, labels, 50, 0)
     assert keep.size == 50
     assert (np.diff(keep) > 0).all()  # in row order, no repeat
-    assert np.bincount(strata[keep]).tolist() == [15, 30, 5]
-    np.testing.assert_array_equal(keep, stratified_sample(strata, 50, 0))  # seeded
-    assert not np.array_equal(keep, stratified_sample(strata, 50, 1))
+    strata = 2 * np.repeat([0, 1], sizes) + labels
+    assert np.bincount(strata[keep]).tolist() == [15, 5, 27, 3]
+    np.testing.assert_array_equal(keep, stratified_sample(sizes, labels, 50, 0))  # seeded
+    assert not np.array_equal(keep, stratified_sample(sizes, labels, 50, 1))
     # three strata of one row and two to keep: no whole quota, the leftovers go to the
-    # largest remainders (all 2/3), ties to the lower stratum
-    assert stratified_sample(np.array([5, 3, 4]), 2, 0).tolist() == [1, 2]
+    # largest remainders (all 2/3), ties to the lower stratum; an empty block counts none
+    one = np.array([1, 0, 1, 1])
+    assert stratified_sample(one, np.array([True, False, True]), 2, 0).tolist() == [0, 1]
     # no bound, or no more rows than the bound: every row
-    assert stratified_sample(strata, None, 0).tolist() == list(range(100))
-    assert stratified_sample(strata, 100, 0).tolist() == list(range(100))
+    assert stratified_sample(sizes, labels, None, 0).tolist() == list(range(100))
+    assert stratified_sample(sizes, labels, 100, 0).tolist() == list(range(100))
 
 
 def _sample_by_sorting(strata: np.ndarray, max_rows: int, keys: np.ndarray) -> np.ndarray:
@@ -494,25 +499,37 @@ def _sample_by_sorting(strata: np.ndarray, max_rows: int, keys: np.ndarray) -> n
 
 @pytest.mark.parametrize("tied", [False, True])
 def test_stratified_sample_equals_a_sort(monkeypatch: pytest.MonkeyPatch, tied: bool) -> None:
-    """The sample found by partition is the one a full sort finds, equal keys included
-    (earlier rows first): keys drawn from three values make ties at every stratum's edge."""
+    """The sample found block by block, by partition, is the one a full sort of every
+    row's key finds, equal keys included (earlier rows first): keys drawn from three
+    values make ties at every stratum's edge; the uniforms are one stream over the rows,
+    read a block at a time."""
     import kamseg._churn_eval as churn_eval
 
     rng = np.random.default_rng(5)
-    for trial in range(60):
-        n = int(rng.integers(2, 400))
-        strata = rng.integers(0 if trial % 2 else -4, int(rng.integers(1, 9)), n)
+    for _ in range(60):
+        sizes = rng.integers(0, 90, int(rng.integers(1, 7)))
+        n = int(sizes.sum())
+        if n < 2:
+            continue
+        labels = rng.random(n) < rng.random()
         max_rows = int(rng.integers(1, n))
         keys = rng.choice([0.0, 0.25, 0.5], n) if tied else rng.random(n)
+        drawn = iter(np.split(keys, np.cumsum(sizes)[:-1]))
 
-        def fixed(seed: int, keys: np.ndarray = keys) -> SimpleNamespace:
-            return SimpleNamespace(random=lambda size: keys)
+        def fixed(seed: int, drawn: Iterator[np.ndarray] = drawn) -> SimpleNamespace:
+            return SimpleNamespace(random=lambda size: next(drawn)[:size])
 
         monkeypatch.setattr(churn_eval.np.random, "default_rng", fixed)
-        got = churn_eval.stratified_sample(strata, max_rows, 0)
+        got = churn_eval.stratified_sample(sizes, labels, max_rows, 0)
         monkeypatch.undo()
-        expect = _sample_by_sorting(strata, max_rows, keys)
-        np.testing.assert_array_equal(got, expect)
+        strata = 2 * np.repeat(np.arange(sizes.size), sizes) + labels
+        np.testing.assert_array_equal(got, _sample_by_sorting(strata, max_rows, keys))
+    # the uniforms of the blocks are those of one draw for every row
+    sizes, labels = np.array([300, 0, 500, 200]), rng.random(1000) < 0.3
+    strata = 2 * np.repeat(np.arange(4), sizes) + labels
+    keys = np.random.default_rng(9).random(1000)
+    got = stratified_sample(sizes, labels, 100, 9)
+    np.testing.assert_array_equal(got, _sample_by_sorting(strata, 100, keys))
 
 
 def test_max_train_rows(data: kamseg.datasets.Dataset, model: ChurnModel) -> None:
@@ -556,8 +573,8 @@ def test_sample_keeps_label_share_of_each_cutoff(data: kamseg.datasets.Dataset) 
     assert total == len(rows) and y.size == n_keep == len(x) == len(codes)
     # the kept rows are those of a stratified sample of churn_training_data's rows, by
     # cut-off and label, features and label alike
-    strata = 2 * rows["cutoff"].rank(method="dense").to_numpy(dtype=np.int64) + rows["churned"]
-    kept = rows.iloc[stratified_sample(strata.to_numpy(), n_keep, 3)]
+    sizes = rows.groupby("cutoff", sort=True).size().to_numpy()  # rows by cut-off, then id
+    kept = rows.iloc[stratified_sample(sizes, rows["churned"].to_numpy(), n_keep, 3)]
     np.testing.assert_array_equal(x, kept[list(CHURN_FEATURES)].to_numpy())
     np.testing.assert_array_equal(y, kept["churned"].to_numpy())
     assert prepared.ids.take(codes).tolist() == kept["customer_id"].tolist()

@@ -218,3 +218,113 @@ def test_clv_row_work_uses_one_thread_when_the_job_has_one(monkeypatch):
     assert one.tobytes() == two.tobytes()
     for a, b in zip(halves_one, halves_two, strict=True):
         assert a.tobytes() == b.tobytes()
+
+
+def test_prefetched_runs_in_a_thread_of_its_own_when_the_budget_allows():
+    """Two threads or more: `make` runs in another thread at once, with the caller's
+    context (its thread budget); one: in the caller's thread, when the result is asked
+    for, once."""
+    import threading
+
+    from kamseg._threads import Prefetched, thread_budget
+
+    calls: list[tuple[int, int]] = []
+
+    def make() -> int:
+        calls.append((threading.get_ident(), thread_budget()))
+        return 42
+
+    with limited_threads(2):
+        ahead = Prefetched(make)
+        assert ahead.in_background
+        assert ahead.result() == 42 and ahead.result() == 42
+    assert len(calls) == 1 and calls[0] == (calls[0][0], 2)
+    assert calls[0][0] != threading.get_ident()
+    calls.clear()
+    with limited_threads(1):
+        later = Prefetched(make)
+        assert not later.in_background and calls == []  # not computed yet
+        assert later.result() == 42 and later.result() == 42
+    assert calls == [(threading.get_ident(), 1)]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_prefetched_raises_its_error_in_the_caller(n_jobs):
+    from kamseg._threads import Prefetched
+    from kamseg.errors import EmptyInputError
+
+    def make() -> None:
+        raise EmptyInputError("f: nothing")
+
+    with limited_threads(n_jobs):
+        ahead = Prefetched(make)
+        for _ in range(2):
+            with pytest.raises(EmptyInputError, match="f: nothing"):
+                ahead.result()
+
+
+def test_segment_prepares_the_churn_beside_the_steps(demo, monkeypatch):
+    """On two threads, the churn's purchase-day history is built while the steps before
+    the classes run, and its training sample while the classes run, each in a thread of
+    its own and once (the churn step takes them); on one thread, in the job's own thread.
+    The table is the same to the bit."""
+    import threading
+
+    import pandas as pd
+
+    import kamseg.churn
+    import kamseg.features._cutoffs as cutoffs
+
+    tables, where = {}, {}
+    for n_jobs in (1, 2):
+        seen: dict[str, list[bool]] = {"history": [], "training": []}
+
+        def spy(name, real, seen=seen):
+            def call(*args, **kwargs):
+                seen[name].append(threading.current_thread() is threading.main_thread())
+                return real(*args, **kwargs)
+
+            return call
+
+        monkeypatch.setattr(cutoffs, "whole_history", spy("history", cutoffs.whole_history))
+        monkeypatch.setattr(
+            kamseg.churn, "_sampled_training", spy("training", kamseg.churn._sampled_training)
+        )
+        config = kamseg.SegmentConfig(profit_col="profit", order_col="order_id", n_jobs=n_jobs)
+        tables[n_jobs] = _segment(demo, config, None)
+        monkeypatch.undo()
+        where[n_jobs] = seen
+        assert "churn" in tables[n_jobs].attrs["kamseg_steps"]
+    assert where[1] == {"history": [True], "training": [True]}
+    assert where[2] == {"history": [False], "training": [False]}
+    pd.testing.assert_frame_equal(tables[1], tables[2], check_exact=True)
+
+
+def test_what_is_prepared_beside_the_steps_says_nothing():
+    """The churn's history and training sample, computed in another thread, must not warn
+    (the warning filters are shared by the threads): none on a log with full and partial
+    cancellations of orders (days later), order ids and a customer of one row."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from kamseg.churn import _sampled_training
+    from kamseg.features._cutoffs import CHURN_FEATURES, whole_history
+
+    tx = kamseg.datasets.make_transactions(n_customers=400, seed=5).transactions
+    later = tx["date"].iloc[:60] + pd.Timedelta(days=3)
+    share = np.where(np.arange(60) % 2, -1.0, -0.5)  # full and partial
+    returns = tx.iloc[:60].assign(amount=tx["amount"].iloc[:60] * share, date=later)
+    one = tx.iloc[:1].assign(customer_id="only-once", order_id=-1)
+    tx = pd.concat([tx, returns, one], ignore_index=True)
+    with pytest.warns(kamseg.errors.KamsegWarning, match="negative amounts"):
+        prepared = kamseg.prepare_transactions(tx, order_col="order_id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hist = whole_history(prepared)
+        days = [prepared.as_of_day - 180 - 30 * k for k in range(1, 8)]
+        x, _, y, _ = _sampled_training(
+            hist, days, 180, names=CHURN_FEATURES, max_rows=500, seed=0, func="t"
+        )
+    assert x.shape == (500, len(CHURN_FEATURES)) and 0 < y.sum() < y.size

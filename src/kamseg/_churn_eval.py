@@ -154,51 +154,60 @@ def estimator(
     return model
 
 
-def stratified_sample(strata: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
+def stratified_sample(
+    sizes: np.ndarray, labels: np.ndarray, max_rows: int | None, seed: int
+) -> np.ndarray:
     """Positions of at most `max_rows` rows, in order, drawn without replacement from each
-    stratum (``strata``: a stratum number per row) in proportion to its size.
+    stratum in proportion to its size. The rows come in blocks (`sizes`: the rows of each
+    block, consecutive; a cut-off's customers) and a stratum is a block's rows of one
+    label (`labels`, bool: churned): stratum ``2 * block + label``.
 
     Each stratum gets ``floor(size * max_rows / n)`` rows, the rows left over go to the
     largest remainders (ties: lower stratum first); the rows of a stratum are those with
-    the smallest uniform keys drawn with `seed` (equal keys: the earlier row). All rows when
-    `max_rows` is None or not smaller than their number.
+    the smallest keys ``stratum rank + 0.5 * u`` (``u``: uniforms drawn with `seed`, one
+    per row in row order; equal keys: the earlier row). All rows when `max_rows` is None
+    or not smaller than their number.
+
+    A block at a time: its uniforms (the same stream as one draw for every row), and the
+    edge of each of its strata by a partition of their keys; the temporaries are those of
+    one block, not of every row (at 1M customers x 19 cut-offs, 0.7 GB).
     """
-    n = strata.size
+    sizes = np.asarray(sizes, dtype=np.int64)
+    n = int(sizes.sum())
     if max_rows is None or n <= max_rows:
         return np.arange(n, dtype=np.int64)
-    if strata.dtype.kind in "iu" and strata.min() >= 0 and strata.max() <= n:
-        counts = np.bincount(strata)  # small numbers (cut-off x label): no sort
-        present = counts > 0
-        sizes, inverse = counts[present], (np.cumsum(present) - 1)[strata]
-    else:
-        _, inverse, sizes = np.unique(strata, return_inverse=True, return_counts=True)
-    share = sizes * (max_rows / n)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    ones = np.array([np.count_nonzero(labels[a:b]) for a, b in zip(starts, ends, strict=True)])
+    counts = np.column_stack((sizes - ones, ones)).reshape(-1)  # stratum 2 * block + label
+    present = counts > 0
+    share = counts[present] * (max_rows / n)
     quota = np.floor(share).astype(np.int64)
     left = max_rows - int(quota.sum())
     if left > 0:
         quota[np.argsort(-(share - quota), kind="stable")[:left]] += 1
-    # stratum + a uniform key in [0, 0.5): the strata's keys lie apart, so the `quota`
-    # smallest keys of each stratum end at one order statistic of the whole array (found
-    # by a partition, not a sort)
-    key = inverse + 0.5 * np.random.default_rng(seed).random(n)
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    wanted = quota > 0
-    kth = (starts + quota - 1)[wanted]
-    edge = np.full(sizes.size, -np.inf)
-    edge[wanted] = np.partition(key, kth)[kth]
-    bound = edge[inverse]
-    chosen = key < bound
-    ties = key == bound  # the last key taken may repeat: take the earliest rows
-    if ties.any():
-        short = quota - np.bincount(inverse[chosen], minlength=sizes.size)
-        tie_rows = np.flatnonzero(ties)
-        tie_stratum = inverse[tie_rows]
-        order = np.argsort(tie_stratum, kind="stable")
-        first = np.searchsorted(tie_stratum[order], tie_stratum[order], side="left")
-        rank = np.empty(tie_rows.size, dtype=np.int64)
-        rank[order] = np.arange(tie_rows.size) - first
-        chosen[tie_rows[rank < short[tie_stratum]]] = True
-    return np.flatnonzero(chosen)
+    quotas = np.zeros(counts.size, dtype=np.int64)
+    quotas[present] = quota
+    rank = np.cumsum(present) - 1  # the strata's keys lie apart: [rank, rank + 0.5]
+    rng = np.random.default_rng(seed)
+    kept = []
+    for block, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        u = rng.random(b - a)
+        chosen = np.zeros(b - a, dtype=bool)
+        churned = labels[a:b]
+        for label, rows in ((0, np.flatnonzero(~churned)), (1, np.flatnonzero(churned))):
+            stratum = 2 * block + label
+            k = int(quotas[stratum])
+            if k == 0:
+                continue
+            key = rank[stratum] + 0.5 * u[rows]
+            edge = np.partition(key, k - 1)[k - 1]
+            mine = key < edge
+            short = k - int(np.count_nonzero(mine))  # the last key taken may repeat
+            mine[np.flatnonzero(key == edge)[:short]] = True  # the earliest rows
+            chosen[rows[mine]] = True
+        kept.append(np.flatnonzero(chosen) + a)
+    return np.concatenate(kept)
 
 
 def precision_at_k(y: np.ndarray, score: np.ndarray, k: int) -> float:
@@ -453,8 +462,7 @@ _cutoffs.cutoff_labels`); features only at the rows kept."""
     del labels
     check_two_classes(y, func=func)
     sizes = np.array([c.size for c in codes_at], dtype=np.int64)
-    strata = 2 * np.repeat(np.arange(sizes.size, dtype=np.int64), sizes) + y
-    keep = stratified_sample(strata, max_rows, seed)
+    keep = stratified_sample(sizes, y, max_rows, seed)
     # the kept rows' customers, cut-offs and base gaps, in row order (by cut-off, then id),
     # and their features in one pass over their rows
     ends = np.cumsum(sizes)

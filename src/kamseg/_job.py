@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -207,6 +208,14 @@ class Job:
         attrs.pop(NEED_NOTES_ATTR, None)
         if len(table) >= _park.PARK_FROM:
             self._park_engine_inputs()  # not read until the classes
+        # the churn's sorted purchase days (read by the classes too), built in a thread of
+        # its own while the steps before the classes run (numpy work: a second core)
+        history = None
+        if rows is not None and self.runs("churn"):
+            from kamseg._threads import Prefetched
+            from kamseg.features._cutoffs import whole_history
+
+            history = Prefetched(functools.partial(whole_history, rows))
 
         if self.wanted("rfm"):
             from kamseg.rfm import fit_rfm_scores, rfm_segments
@@ -260,12 +269,17 @@ class Job:
             from kamseg.classification import fit_and_classify
 
             self.begin("classes")
-            if rows is not None and self.runs("churn"):
-                # the churn's sorted purchase days, built now instead of in the churn step:
-                # the classes count the purchase days from them, not from a sort of the rows
-                from kamseg.features._cutoffs import cutoff_history
+            if history is not None:
+                # the churn's sorted purchase days, ready before the churn step: the
+                # classes count the purchase days from them, not from a sort of the rows
+                from kamseg.features._cutoffs import adopt_history
 
-                cutoff_history(rows)
+                adopt_history(rows, history.result())  # type: ignore[arg-type]
+                history = None
+                if self.fitting:  # the churn's training sample, beside the classes
+                    from kamseg.churn import prefetch_fit
+
+                    prefetch_fit(rows, window_days=self._churn_window(rows))  # type: ignore[arg-type]
             # handed over: the classes let go of it once they have appended the prospects
             box, back, done = hand_over(self.park, table)
             del table
@@ -371,6 +385,11 @@ class Job:
             with self.guarded("warnings"), recording(self.limited, "warnings"):
                 table = on_daily(table, daily, alerts)
 
+        if history is not None:  # no classes: ready for the churn step
+            from kamseg.features._cutoffs import adopt_history
+
+            adopt_history(rows, history.result())  # type: ignore[arg-type]
+            history = None
         table = self._churn(self._parked(table, "churn"), rows, tx)
         # an engine's activity and job columns have served the steps: not in the table
         drop = [*ACTIVITY_COLUMNS.values(), *JOB_COLUMNS]
@@ -606,15 +625,11 @@ class Job:
         from kamseg.churn import fit_churn, predict_churn
 
         if self.fitting:
-            # a short history (e.g. a one-year export) gets a shorter churn window: the
-            # automatic cut-offs need three windows (history, training labels, evaluation)
-            history = int(rows.as_of_day - rows.day.min()) if rows.n_rows else 0
-            window = config.window_days
-            if history < 3 * window and history // 3 >= _MIN_CHURN_WINDOW:
-                window = history // 3
+            window = self._churn_window(rows)
+            if window != config.window_days:
                 self.limited["churn"] = (
-                    f"a history of {history} days: churn window {window} days instead of "
-                    f"window_days {config.window_days}"
+                    f"a history of {_history_days(rows)} days: churn window {window} days "
+                    f"instead of window_days {config.window_days}"
                 )
             self.begin("churn")  # said before the training, which is most of the step
             try:
@@ -628,6 +643,15 @@ class Job:
             # as of the rows' as_of (a model applied to later or earlier data)
             table = predict_churn(table, self.fits["churn"], transactions=rows, as_of=rows.as_of)
         return table
+
+    def _churn_window(self, rows: PreparedTransactions) -> int:
+        """The churn window of a fit: `window_days`, shorter for a short history (e.g. a
+        one-year export): the automatic cut-offs need three windows (history, training
+        labels, evaluation)."""
+        history, window = _history_days(rows), self.config.window_days
+        if history < 3 * window and history // 3 >= _MIN_CHURN_WINDOW:
+            return history // 3
+        return window
 
     def daily_summary(self, tx: Any, *, as_of: Any) -> pd.DataFrame:
         """The daily customer columns of an engine input that the steps read without rows
@@ -799,3 +823,8 @@ def _margin_so_far(table: pd.DataFrame) -> np.ndarray:
     profit = table["profit"].to_numpy()
     margin = np.where(positive, profit / np.where(positive, revenue, 1), 0.0)
     return np.minimum(margin, 1.0)
+
+
+def _history_days(rows: PreparedTransactions) -> int:
+    """The days from the first transaction to the `as_of` of `rows` (0: no row)."""
+    return int(rows.as_of_day - rows.day.min()) if rows.n_rows else 0

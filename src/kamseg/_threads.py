@@ -13,16 +13,25 @@ imports scikit-learn and scipy before it enters the limit when its steps need th
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kamseg.errors import ConfigError
 
-__all__ = ["available_cores", "limited_threads", "resolve_n_jobs", "thread_budget"]
+__all__ = [
+    "Prefetched",
+    "available_cores",
+    "limited_threads",
+    "resolve_n_jobs",
+    "thread_budget",
+]
+
+_T = TypeVar("_T")
 
 #: The thread count of the :func:`limited_threads` block this code runs in, or None.
 _ACTIVE: ContextVar[int | None] = ContextVar("kamseg_threads", default=None)
@@ -126,3 +135,58 @@ _LOCK = threading.Lock()
 _USERS = 0
 _LIMITER: Any = None
 _LIMIT = 0
+
+
+class Prefetched(Generic[_T]):
+    """The result of `make`, computed in a thread of its own while the caller goes on, when
+    :func:`thread_budget` allows two threads or more; else computed in the caller's thread
+    when :meth:`result` first asks for it.
+
+    For numpy work that a later step reads (numpy lets go of the interpreter lock in its
+    loops, so two such threads use two cores). `make` must be a pure function of data that
+    no one changes meanwhile, and say nothing (no warning: the warning filters are shared
+    by the threads): its result is then the same whichever thread computes it, and when.
+    An exception it raises is raised by :meth:`result`. The thread runs in a copy of the
+    caller's context (the job's thread budget).
+
+    Examples
+    --------
+    >>> later = Prefetched(lambda: sum(range(10)))
+    >>> later.result()
+    45
+    """
+
+    def __init__(self, make: Callable[[], _T]) -> None:
+        self._make: Callable[[], _T] | None = make
+        self._value: _T | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if thread_budget() >= 2:
+            context = contextvars.copy_context()
+            self._thread = threading.Thread(
+                target=context.run, args=(self._run,), name="kamseg-prefetch", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        assert self._make is not None
+        try:
+            self._value = self._make()
+        except BaseException as exc:  # raised again by result(), in the caller's thread
+            self._error = exc
+        self._make = None  # let go of what it read
+
+    @property
+    def in_background(self) -> bool:
+        """Whether a thread of its own computes it."""
+        return self._thread is not None
+
+    def result(self) -> _T:
+        """The result of `make` (waiting for its thread, or computed now)."""
+        if self._thread is not None:
+            self._thread.join()
+        elif self._make is not None:
+            self._run()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from collections.abc import Hashable, Sequence
 from typing import Any, Literal, get_args
 
@@ -71,7 +72,7 @@ from kamseg._churn_trees import (
 )
 from kamseg._types import ReturnsPolicy
 from kamseg._validation import check_choice, check_columns, check_frame, check_int
-from kamseg.errors import ConfigError
+from kamseg.errors import ConfigError, KamsegError
 from kamseg.features import prepared_for
 from kamseg.features._cutoffs import (
     CHURN_FEATURES,
@@ -500,8 +501,18 @@ def churn_model(
         train_days, eval_day = check_cutoffs(cutoffs, prepared, window=window, func=func)
     max_rows = train_rows_bound(max_train_rows, len(prepared.ids))
     hist = cutoff_history(prepared)
-    x, codes, y, n_total = _sampled_training(
-        hist, train_days, window, names=names, max_rows=max_rows, seed=seed, func=func
+    x, codes, y, n_total = hist.taken(
+        ("training", tuple(train_days), window, names, max_rows, seed),
+        functools.partial(
+            _sampled_training,
+            hist,
+            train_days,
+            window,
+            names=names,
+            max_rows=max_rows,
+            seed=seed,
+            func=func,
+        ),
     )
     e_codes, e_columns = hist.features(eval_day, func=func)
     eval_feats = pd.DataFrame(e_columns, index=prepared.ids.take(e_codes), copy=False)
@@ -763,4 +774,41 @@ baselines, seed, max_train_rows
         as_of=prepared.as_of,
         base_gap=gap,
         sum_by_day=by_day,
+    )
+
+
+def prefetch_fit(prepared: PreparedTransactions, *, window_days: int) -> None:
+    """Start, in a thread of its own, the training sample that ``fit_churn(customers,
+    transactions=prepared, window_days=window_days)`` will read (its other options the
+    defaults): ``churn_model`` then takes it instead of computing it (the same arrays; a
+    job starts it when the classes start, whose numpy work runs beside it on a second
+    core). Nothing when the automatic cut-offs cannot be made (``churn_model`` then says
+    why) or `prepared` has no customer."""
+    func = "churn_model"
+    options = inspect.signature(fit_churn).parameters
+    seed = options["seed"].default
+    try:
+        train_days, _ = auto_cutoffs(
+            prepared,
+            window=window_days,
+            step=options["step_days"].default,
+            max_cutoffs=options["max_cutoffs"].default,
+            func=func,
+        )
+    except KamsegError:
+        return
+    max_rows = train_rows_bound(options["max_train_rows"].default, len(prepared.ids))
+    hist = cutoff_history(prepared)
+    hist.ahead(
+        ("training", tuple(train_days), window_days, CHURN_FEATURES, max_rows, seed),
+        functools.partial(
+            _sampled_training,
+            hist,
+            train_days,
+            window_days,
+            names=CHURN_FEATURES,
+            max_rows=max_rows,
+            seed=seed,
+            func=func,
+        ),
     )

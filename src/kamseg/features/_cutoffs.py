@@ -28,13 +28,14 @@ from __future__ import annotations
 import collections
 import itertools
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from kamseg._pairs import NET_TOLERANCE, narrow_int, placed_orders, purchase_periods, stable_order
+from kamseg._threads import Prefetched
 from kamseg._validation import as_of_day
 from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.features._rhythm import FALLBACK_GAP_DAYS, rhythm
@@ -47,6 +48,8 @@ __all__ = [
     "features_at",
     "features_at_cutoffs",
 ]
+
+_R = TypeVar("_R")
 
 #: The churn features, in column order (all float64).
 CHURN_FEATURES: tuple[str, ...] = (
@@ -196,6 +199,7 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         self.customers = np.arange(n, dtype=np.int64)
         self.by_id = _by_id(prepared)
         self._first_by_id = self.first_row_day[self.by_id]  # read by every customers_at
+        self._ahead: dict[Hashable, Prefetched[Any]] = {}  # results computed ahead (ahead)
 
     @property
     def prepared(self) -> PreparedTransactions:
@@ -204,6 +208,17 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         if prepared is None:  # pragma: no cover - the callers hold the prepared table
             raise RuntimeError("the prepared transactions of this history are gone")
         return prepared
+
+    def ahead(self, key: Hashable, make: Callable[[], Any]) -> None:
+        """Compute `make` ahead, in a thread of its own (:class:`~kamseg._threads.\
+Prefetched`), for the :meth:`taken` of `key` that will ask for it: a pure function of this
+        history that says nothing."""
+        self._ahead[key] = Prefetched(make)
+
+    def taken(self, key: Hashable, make: Callable[[], _R]) -> _R:
+        """What :meth:`ahead` computes for `key` (once: then forgotten), else `make()`."""
+        found = self._ahead.pop(key, None)
+        return make() if found is None else found.result()
 
     def check(self, day: int, *, func: str) -> None:
         """Raise EmptyInputError if no row is dated on or before `day`."""
@@ -305,6 +320,24 @@ def cutoff_history(prepared: PreparedTransactions) -> CutoffHistory:
     if hist is None:
         hist = _HISTORIES[prepared] = CutoffHistory(prepared)
     return hist
+
+
+def whole_history(prepared: PreparedTransactions) -> CutoffHistory:
+    """A new :class:`CutoffHistory` of `prepared` with its rows grouped by customer (what
+    the churn step reads of it, built at once), for :func:`adopt_history`: numpy work
+    that says nothing, which a job runs in a thread of its own while the steps before
+    the classes run (:class:`kamseg._threads.Prefetched`)."""
+    hist = CutoffHistory(prepared)
+    hist._rows()
+    return hist
+
+
+def adopt_history(prepared: PreparedTransactions, hist: CutoffHistory) -> CutoffHistory:
+    """The history :func:`cutoff_history` gives for `prepared` from now on: `hist` (built
+    by :func:`whole_history`), unless one is built already."""
+    if hist.prepared is not prepared:
+        raise ValueError("adopt_history: the history of other transactions")
+    return _HISTORIES.setdefault(prepared, hist)
 
 
 def built_history(prepared: PreparedTransactions) -> CutoffHistory | None:
