@@ -265,9 +265,10 @@ def test_prefetched_raises_its_error_in_the_caller(n_jobs):
 
 def test_segment_prepares_the_churn_beside_the_steps(demo, monkeypatch):
     """On two threads, the churn's purchase-day history is built while the steps before
-    the classes run, and its training sample while the classes run, each in a thread of
-    its own and once (the churn step takes them); on one thread, in the job's own thread.
-    The table is the same to the bit."""
+    the classes run, its training sample while the classes run, and the features of the
+    evaluation cut-off and of as_of while the health and warnings run, each in a thread
+    of its own and once (the churn step takes them); on one thread, in the job's own
+    thread. The table is the same to the bit."""
     import threading
 
     import pandas as pd
@@ -277,7 +278,7 @@ def test_segment_prepares_the_churn_beside_the_steps(demo, monkeypatch):
 
     tables, where = {}, {}
     for n_jobs in (1, 2):
-        seen: dict[str, list[bool]] = {"history": [], "training": []}
+        seen: dict[str, list[bool]] = {"history": [], "training": [], "features": []}
 
         def spy(name, real, seen=seen):
             def call(*args, **kwargs):
@@ -290,13 +291,14 @@ def test_segment_prepares_the_churn_beside_the_steps(demo, monkeypatch):
         monkeypatch.setattr(
             kamseg.churn, "_sampled_training", spy("training", kamseg.churn._sampled_training)
         )
+        monkeypatch.setattr(cutoffs, "_features_now", spy("features", cutoffs._features_now))
         config = kamseg.SegmentConfig(profit_col="profit", order_col="order_id", n_jobs=n_jobs)
         tables[n_jobs] = _segment(demo, config, None)
         monkeypatch.undo()
         where[n_jobs] = seen
         assert "churn" in tables[n_jobs].attrs["kamseg_steps"]
-    assert where[1] == {"history": [True], "training": [True]}
-    assert where[2] == {"history": [False], "training": [False]}
+    assert where[1] == {"history": [True], "training": [True], "features": [True, True]}
+    assert where[2] == {"history": [False], "training": [False], "features": [False, False]}
     pd.testing.assert_frame_equal(tables[1], tables[2], check_exact=True)
 
 

@@ -277,9 +277,9 @@ class Job:
                 adopt_history(rows, history.result())  # type: ignore[arg-type]
                 history = None
                 if self.fitting:  # the churn's training sample, beside the classes
-                    from kamseg.churn import prefetch_fit
+                    from kamseg.churn import prefetch_training
 
-                    prefetch_fit(rows, window_days=self._churn_window(rows))  # type: ignore[arg-type]
+                    prefetch_training(rows, window_days=self._churn_window(rows))  # type: ignore[arg-type]
             # handed over: the classes let go of it once they have appended the prospects
             box, back, done = hand_over(self.park, table)
             del table
@@ -335,6 +335,12 @@ class Job:
                 if flag in table.columns:
                     table[flag] = table[flag].fillna(False).astype(bool)
 
+        if history is None and rows is not None and self.fitting and self.runs("churn"):
+            # the churn's features at the evaluation cut-off and at as_of, beside the
+            # health and warnings (the history is ready: the classes took it)
+            from kamseg.churn import prefetch_scoring
+
+            prefetch_scoring(rows, window_days=self._churn_window(rows))
         table = self._parked(table, "health")
         if self.wanted("health"):
             from kamseg.health import fit_health_score

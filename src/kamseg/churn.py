@@ -777,38 +777,59 @@ baselines, seed, max_train_rows
     )
 
 
-def prefetch_fit(prepared: PreparedTransactions, *, window_days: int) -> None:
-    """Start, in a thread of its own, the training sample that ``fit_churn(customers,
-    transactions=prepared, window_days=window_days)`` will read (its other options the
-    defaults): ``churn_model`` then takes it instead of computing it (the same arrays; a
-    job starts it when the classes start, whose numpy work runs beside it on a second
-    core). Nothing when the automatic cut-offs cannot be made (``churn_model`` then says
-    why) or `prepared` has no customer."""
-    func = "churn_model"
+def _fit_cutoffs(prepared: PreparedTransactions, window_days: int) -> tuple[list[int], int] | None:
+    """The training and evaluation cut-offs of ``fit_churn(customers, transactions=prepared,
+    window_days=window_days)`` (its other options the defaults), or None when they cannot be
+    made (``churn_model`` then says why)."""
     options = inspect.signature(fit_churn).parameters
-    seed = options["seed"].default
     try:
-        train_days, _ = auto_cutoffs(
+        return auto_cutoffs(
             prepared,
             window=window_days,
             step=options["step_days"].default,
             max_cutoffs=options["max_cutoffs"].default,
-            func=func,
+            func="churn_model",
         )
     except KamsegError:
+        return None
+
+
+def prefetch_training(prepared: PreparedTransactions, *, window_days: int) -> None:
+    """Start, in a thread of its own, the training sample that ``fit_churn(customers,
+    transactions=prepared, window_days=window_days)`` will read (its other options the
+    defaults): ``churn_model`` then takes it instead of computing it (the same arrays; a
+    job starts it when the classes start, whose numpy work runs beside it on a second
+    core). Nothing when the automatic cut-offs cannot be made."""
+    cutoffs = _fit_cutoffs(prepared, window_days)
+    if cutoffs is None:
         return
+    options = inspect.signature(fit_churn).parameters
+    seed = options["seed"].default
     max_rows = train_rows_bound(options["max_train_rows"].default, len(prepared.ids))
     hist = cutoff_history(prepared)
-    hist.ahead(
-        ("training", tuple(train_days), window_days, CHURN_FEATURES, max_rows, seed),
-        functools.partial(
-            _sampled_training,
-            hist,
-            train_days,
-            window_days,
-            names=CHURN_FEATURES,
-            max_rows=max_rows,
-            seed=seed,
-            func=func,
-        ),
+    train_days = cutoffs[0]
+    key = ("training", tuple(train_days), window_days, CHURN_FEATURES, max_rows, seed)
+    make = functools.partial(
+        _sampled_training,
+        hist,
+        train_days,
+        window_days,
+        names=CHURN_FEATURES,
+        max_rows=max_rows,
+        seed=seed,
+        func="churn_model",
     )
+    hist.ahead({key: make})
+
+
+def prefetch_scoring(prepared: PreparedTransactions, *, window_days: int) -> None:
+    """Start, in a thread of its own, the features that the same fit evaluates its model on
+    (every customer at the evaluation cut-off) and that its :meth:`ChurnFit.apply` to
+    `prepared` scores (every customer at the `as_of`, with the base statistics): a job
+    starts them when the health step starts. Nothing when the cut-offs cannot be made."""
+    cutoffs = _fit_cutoffs(prepared, window_days)
+    if cutoffs is None:
+        return
+    gap, by_day = base_statistics(prepared, func="fit_churn")
+    hist = cutoff_history(prepared)
+    hist.features_ahead((cutoffs[1], None, None), (prepared.as_of_day, gap, by_day))

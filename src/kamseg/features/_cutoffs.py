@@ -26,6 +26,7 @@ ids, sorted and shuffled rows).
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -209,16 +210,29 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
             raise RuntimeError("the prepared transactions of this history are gone")
         return prepared
 
-    def ahead(self, key: Hashable, make: Callable[[], Any]) -> None:
-        """Compute `make` ahead, in a thread of its own (:class:`~kamseg._threads.\
-Prefetched`), for the :meth:`taken` of `key` that will ask for it: a pure function of this
-        history that says nothing."""
-        self._ahead[key] = Prefetched(make)
+    def ahead(self, makes: dict[Hashable, Callable[[], Any]]) -> None:
+        """Compute each of `makes` ahead, one after the other in a thread of its own
+        (:class:`~kamseg._threads.Prefetched`), for the :meth:`taken` of its key that will
+        ask for it: pure functions of this history that say nothing."""
+        keys = list(makes)
+        both = Prefetched(lambda: {key: makes[key]() for key in keys})
+        for key in keys:
+            self._ahead[key] = both
 
     def taken(self, key: Hashable, make: Callable[[], _R]) -> _R:
         """What :meth:`ahead` computes for `key` (once: then forgotten), else `make()`."""
         found = self._ahead.pop(key, None)
-        return make() if found is None else found.result()
+        return make() if found is None else found.result().pop(key)
+
+    def features_ahead(self, *at: tuple[int, float | None, bool | None]) -> None:
+        """Compute :meth:`features` ahead (:meth:`ahead`) at each ``(day, base_gap,
+        sum_by_day)`` of `at`, in turn."""
+        self.ahead(
+            {
+                ("features", *options): functools.partial(_features_now, self, *options)
+                for options in at
+            }
+        )
 
     def check(self, day: int, *, func: str) -> None:
         """Raise EmptyInputError if no row is dated on or before `day`."""
@@ -452,8 +466,17 @@ def _arrays(
     base_gap: float | None = None,
     sum_by_day: bool | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Customer codes with a row on or before `day`, in id order, and their features."""
+    """Customer codes with a row on or before `day`, in id order, and their features
+    (computed ahead, if :meth:`CutoffHistory.ahead` did)."""
     hist.check(day, func=func)
+    make = functools.partial(_features_now, hist, day, base_gap, sum_by_day)
+    return hist.taken(("features", day, base_gap, sum_by_day), make)
+
+
+def _features_now(
+    hist: CutoffHistory, day: int, base_gap: float | None, sum_by_day: bool | None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """:func:`_arrays`, computed (`day` checked)."""
     codes = hist.customers_at(day)
     return codes, _features_of(hist, codes, day, base_gap, sum_by_day)
 
