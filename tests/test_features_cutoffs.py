@@ -373,7 +373,7 @@ def test_input_order_sums_are_the_bits_of_the_customer_blocks(
     orders: str, sum_by_day: bool | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Many customers at one cut-off are summed in one pass over the rows in input order
-    (``_input_order_sums``, chunks of BLOCK_ROWS rows added into one total); the blocks of
+    (``_input_order_sums``, chunks of PASS_ROWS rows added into one total); the blocks of
     customers (``_row_sums`` over each customer's gathered rows) give the same bits, at
     cut-offs before and after the first return, with order ids of one customer each
     (cancelled in full, 0.1 + 0.2 - 0.3 = 5.6e-17 included, or in part, on a later day)
@@ -406,7 +406,8 @@ def test_input_order_sums_are_the_bits_of_the_customer_blocks(
     # before and on the first return's day, then later (orders shared at the last only)
     days = [hist.first_return_day - 1, hist.first_return_day, hist.first_return_day + 60]
     days.append(int(np.datetime64(CUTOFFS[-1], "D").view(np.int64)))
-    monkeypatch.setattr(cutoffs, "BLOCK_ROWS", 64)  # 15 chunks of rows
+    monkeypatch.setattr(cutoffs, "BLOCK_ROWS", 64)  # 15 blocks of customers
+    monkeypatch.setattr(cutoffs, "PASS_ROWS", 64)  # and 15 chunks of rows
     for day in days:
         codes = hist.customers_at(day)
         one_pass = cutoffs._input_order_sums(hist, day, codes, sum_by_day)

@@ -799,7 +799,8 @@ def prefetch_training(prepared: PreparedTransactions, *, window_days: int) -> No
     transactions=prepared, window_days=window_days)`` will read (its other options the
     defaults): ``churn_model`` then takes it instead of computing it (the same arrays; a
     job starts it when the classes start, whose numpy work runs beside it on a second
-    core). Nothing when the automatic cut-offs cannot be made."""
+    core). Nothing when the automatic cut-offs cannot be made (``churn_model`` then says
+    why)."""
     cutoffs = _fit_cutoffs(prepared, window_days)
     if cutoffs is None:
         return
@@ -826,10 +827,12 @@ def prefetch_scoring(prepared: PreparedTransactions, *, window_days: int) -> Non
     """Start, in a thread of its own, the features that the same fit evaluates its model on
     (every customer at the evaluation cut-off) and that its :meth:`ChurnFit.apply` to
     `prepared` scores (every customer at the `as_of`, with the base statistics): a job
-    starts them when the health step starts. Nothing when the cut-offs cannot be made."""
+    starts them when the health step starts (later than the training sample: started with
+    the classes, they would add 0.3 GB to the classes' peak at 1M customers). Nothing when
+    the cut-offs cannot be made."""
     cutoffs = _fit_cutoffs(prepared, window_days)
     if cutoffs is None:
         return
     gap, by_day = base_statistics(prepared, func="fit_churn")
     hist = cutoff_history(prepared)
-    hist.features_ahead((cutoffs[1], None, None), (prepared.as_of_day, gap, by_day))
+    hist.ahead(hist.features_makes((cutoffs[1], None, None), (prepared.as_of_day, gap, by_day)))

@@ -224,15 +224,15 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         found = self._ahead.pop(key, None)
         return make() if found is None else found.result().pop(key)
 
-    def features_ahead(self, *at: tuple[int, float | None, bool | None]) -> None:
-        """Compute :meth:`features` ahead (:meth:`ahead`) at each ``(day, base_gap,
-        sum_by_day)`` of `at`, in turn."""
-        self.ahead(
-            {
-                ("features", *options): functools.partial(_features_now, self, *options)
-                for options in at
-            }
-        )
+    def features_makes(
+        self, *at: tuple[int, float | None, bool | None]
+    ) -> dict[Hashable, Callable[[], Any]]:
+        """The keys and computations of :meth:`features` at each ``(day, base_gap,
+        sum_by_day)`` of `at`, for :meth:`ahead`."""
+        return {
+            ("features", *options): functools.partial(_features_now, self, *options)
+            for options in at
+        }
 
     def check(self, day: int, *, func: str) -> None:
         """Raise EmptyInputError if no row is dated on or before `day`."""
@@ -562,6 +562,10 @@ def _features_of(
 BLOCK_ROWS = 1 << 21
 
 
+#: Transaction rows read at once by :func:`_input_order_sums` (its temporaries stay small).
+PASS_ROWS = 1 << 20
+
+
 def _blocks(hist: CutoffHistory, codes: np.ndarray) -> list[slice]:
     """Consecutive slices of `codes` holding about :data:`BLOCK_ROWS` rows each."""
     if codes.size == 0:
@@ -645,7 +649,7 @@ def _input_order_sums(
     hist: CutoffHistory, day: int, codes: np.ndarray, sum_by_day: bool | None
 ) -> _Sums | None:
     """:func:`_row_sums` of the customers `codes` at one `day`, the same bits, from the rows
-    read in input order, :data:`BLOCK_ROWS` at a time: no gathering of each customer's
+    read in input order, :data:`PASS_ROWS` at a time: no gathering of each customer's
     rows. Each sum adds a customer's rows in input order across the blocks
     (:func:`numpy.add.at` into one total), as a :func:`numpy.bincount` over its grouped
     rows adds them. With order ids, each order's net is summed the same way when every
@@ -661,14 +665,15 @@ def _input_order_sums(
     count = np.zeros(size, dtype=np.int64)  # rows that are no return (without order ids)
     order = prepared.order
     n_order = int(order.max()) + 1 if order is not None and order.size else 0
-    o_owner = np.full(n_order, -1, dtype=np.int64)
+    # each order's customer (a place in `codes`; int32: half the memory of order codes)
+    o_owner: np.ndarray = np.full(n_order, -1, dtype=np.int32 if size < 2**31 else np.int64)
     o_net, o_gross = np.zeros(n_order), np.zeros(n_order)
     o_returned = np.zeros(n_order, dtype=bool)
     # with a return up to `day`, the gross sums too (nets of returned spend snapped to 0)
     any_return = hist.first_return_day is not None and hist.first_return_day <= day
     all_by_day = _by_day(hist, day, sum_by_day)  # no repeat spend by rows
-    for lo in range(0, prepared.day.size, BLOCK_ROWS):
-        rows = slice(lo, lo + BLOCK_ROWS)
+    for lo in range(0, prepared.day.size, PASS_ROWS):
+        rows = slice(lo, lo + PASS_ROWS)
         r_day, code = prepared.day[rows], prepared.code[rows]
         owner = pos[code]
         amount = prepared.amount[rows]
