@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -76,6 +76,7 @@ from kamseg.errors import ConfigError, KamsegError
 from kamseg.features import prepared_for
 from kamseg.features._cutoffs import (
     CHURN_FEATURES,
+    CutoffHistory,
     base_statistics,
     cutoff_history,
     features_at,
@@ -502,17 +503,7 @@ def churn_model(
     max_rows = train_rows_bound(max_train_rows, len(prepared.ids))
     hist = cutoff_history(prepared)
     x, codes, y, n_total = hist.taken(
-        ("training", tuple(train_days), window, names, max_rows, seed),
-        functools.partial(
-            _sampled_training,
-            hist,
-            train_days,
-            window,
-            names=names,
-            max_rows=max_rows,
-            seed=seed,
-            func=func,
-        ),
+        *_training(hist, train_days, window, names=names, max_rows=max_rows, seed=seed)
     )
     e_codes, e_columns = hist.features(eval_day, func=func)
     eval_feats = pd.DataFrame(e_columns, index=prepared.ids.take(e_codes), copy=False)
@@ -777,6 +768,31 @@ baselines, seed, max_train_rows
     )
 
 
+def _training(
+    hist: CutoffHistory,
+    train_days: Sequence[int],
+    window: int,
+    *,
+    names: tuple[str, ...],
+    max_rows: int | None,
+    seed: int,
+) -> tuple[Hashable, Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray, int]]]:
+    """The key under which the training sample of these options is computed ahead
+    (:meth:`CutoffHistory.ahead`), and its computation."""
+    key = ("training", tuple(train_days), window, names, max_rows, seed)
+    make = functools.partial(
+        _sampled_training,
+        hist,
+        train_days,
+        window,
+        names=names,
+        max_rows=max_rows,
+        seed=seed,
+        func="churn_model",
+    )
+    return key, make
+
+
 def _fit_cutoffs(prepared: PreparedTransactions, window_days: int) -> tuple[list[int], int] | None:
     """The training and evaluation cut-offs of ``fit_churn(customers, transactions=prepared,
     window_days=window_days)`` (its other options the defaults), or None when they cannot be
@@ -805,20 +821,14 @@ def prefetch_training(prepared: PreparedTransactions, *, window_days: int) -> No
     if cutoffs is None:
         return
     options = inspect.signature(fit_churn).parameters
-    seed = options["seed"].default
-    max_rows = train_rows_bound(options["max_train_rows"].default, len(prepared.ids))
     hist = cutoff_history(prepared)
-    train_days = cutoffs[0]
-    key = ("training", tuple(train_days), window_days, CHURN_FEATURES, max_rows, seed)
-    make = functools.partial(
-        _sampled_training,
+    key, make = _training(
         hist,
-        train_days,
+        cutoffs[0],
         window_days,
         names=CHURN_FEATURES,
-        max_rows=max_rows,
-        seed=seed,
-        func="churn_model",
+        max_rows=train_rows_bound(options["max_train_rows"].default, len(prepared.ids)),
+        seed=options["seed"].default,
     )
     hist.ahead({key: make})
 
@@ -829,10 +839,13 @@ def prefetch_scoring(prepared: PreparedTransactions, *, window_days: int) -> Non
     `prepared` scores (every customer at the `as_of`, with the base statistics): a job
     starts them when the health step starts (later than the training sample: started with
     the classes, they would add 0.3 GB to the classes' peak at 1M customers). Nothing when
-    the cut-offs cannot be made."""
+    the cut-offs or the statistics cannot be made (the churn step then says why)."""
     cutoffs = _fit_cutoffs(prepared, window_days)
     if cutoffs is None:
         return
-    gap, by_day = base_statistics(prepared, func="fit_churn")
+    try:
+        gap, by_day = base_statistics(prepared, func="fit_churn")
+    except KamsegError:
+        return
     hist = cutoff_history(prepared)
     hist.ahead(hist.features_makes((cutoffs[1], None, None), (prepared.as_of_day, gap, by_day)))
