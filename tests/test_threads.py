@@ -264,21 +264,28 @@ def test_prefetched_raises_its_error_in_the_caller(n_jobs):
 
 
 def test_segment_prepares_the_churn_beside_the_steps(demo, monkeypatch):
-    """On two threads, the churn's purchase-day history is built while the steps before
-    the classes run, its training sample while the classes run, and the features of the
-    evaluation cut-off and of as_of while the health and warnings run, each in a thread
-    of its own and once (the churn step takes them); on one thread, in the job's own
-    thread. The table is the same to the bit."""
+    """On two threads, the churn's purchase-day history and every customer's activity in
+    the trend windows are built while the steps before the classes run, the churn's
+    training sample while the classes run, and its features of the evaluation cut-off and
+    of as_of while the health and warnings run, each in a thread of its own and once (the
+    steps take them); on one thread, in the job's own thread. The table is the same to
+    the bit."""
     import threading
 
     import pandas as pd
 
     import kamseg.churn
     import kamseg.features._cutoffs as cutoffs
+    import kamseg.features._windows as windows
 
     tables, where = {}, {}
     for n_jobs in (1, 2):
-        seen: dict[str, list[bool]] = {"history": [], "training": [], "features": []}
+        seen: dict[str, list[bool]] = {
+            "history": [],
+            "activity": [],
+            "training": [],
+            "features": [],
+        }
 
         def spy(name, real, seen=seen):
             def call(*args, **kwargs):
@@ -292,27 +299,35 @@ def test_segment_prepares_the_churn_beside_the_steps(demo, monkeypatch):
             kamseg.churn, "_sampled_training", spy("training", kamseg.churn._sampled_training)
         )
         monkeypatch.setattr(cutoffs, "_features_now", spy("features", cutoffs._features_now))
+        monkeypatch.setattr(windows, "every_customer", spy("activity", windows.every_customer))
         config = kamseg.SegmentConfig(profit_col="profit", order_col="order_id", n_jobs=n_jobs)
         tables[n_jobs] = _segment(demo, config, None)
         monkeypatch.undo()
         where[n_jobs] = seen
         assert "churn" in tables[n_jobs].attrs["kamseg_steps"]
-    assert where[1] == {"history": [True], "training": [True], "features": [True, True]}
-    assert where[2] == {"history": [False], "training": [False], "features": [False, False]}
+    for n_jobs, in_job in ((1, True), (2, False)):
+        assert where[n_jobs] == {
+            "history": [in_job],
+            "activity": [in_job],
+            "training": [in_job],
+            "features": [in_job, in_job],
+        }
     pd.testing.assert_frame_equal(tables[1], tables[2], check_exact=True)
 
 
 def test_what_is_prepared_beside_the_steps_says_nothing():
-    """The churn's history and training sample, computed in another thread, must not warn
-    (the warning filters are shared by the threads): none on a log with full and partial
-    cancellations of orders (days later), order ids and a customer of one row."""
+    """The churn's history, training sample and features and the trend windows' activity,
+    computed in another thread, must not warn (the warning filters are shared by the
+    threads): none on a log with full and partial cancellations of orders (days later),
+    order ids and a customer of one row."""
     import warnings
 
     import numpy as np
     import pandas as pd
 
     from kamseg.churn import _sampled_training
-    from kamseg.features._cutoffs import CHURN_FEATURES, whole_history
+    from kamseg.features._cutoffs import CHURN_FEATURES, _features_now, whole_history
+    from kamseg.features._windows import every_customer
 
     tx = kamseg.datasets.make_transactions(n_customers=400, seed=5).transactions
     later = tx["date"].iloc[:60] + pd.Timedelta(days=3)
@@ -329,4 +344,8 @@ def test_what_is_prepared_beside_the_steps_says_nothing():
         x, _, y, _ = _sampled_training(
             hist, days, 180, names=CHURN_FEATURES, max_rows=500, seed=0, func="t"
         )
+        for day in (days[0], prepared.as_of_day):
+            _features_now(hist, day, None, None)
+        activity = every_customer(prepared, 180, prepared.as_of_day)
+    assert activity.orders.sum() > 0
     assert x.shape == (500, len(CHURN_FEATURES)) and 0 < y.sum() < y.size

@@ -47,6 +47,7 @@ from kamseg.lifecycle import LifecycleThresholds
 from kamseg.transactions import PreparedTransactions
 
 if TYPE_CHECKING:
+    from kamseg._threads import Prefetched
     from kamseg.features._needs import EngineNeed
 
 __all__ = ["ENGINE_NOTE", "ClvFit", "Job", "engine_summary"]
@@ -208,14 +209,9 @@ class Job:
         attrs.pop(NEED_NOTES_ATTR, None)
         if len(table) >= _park.PARK_FROM:
             self._park_engine_inputs()  # not read until the classes
-        # the churn's sorted purchase days (read by the classes too), built in a thread of
-        # its own while the steps before the classes run (numpy work: a second core)
-        history = None
-        if rows is not None and self.runs("churn"):
-            from kamseg._threads import Prefetched
-            from kamseg.features._cutoffs import whole_history
-
-            history = Prefetched(functools.partial(whole_history, rows))
+        # what the steps from the classes on read of the rows, computed in a thread of its
+        # own while the steps before the classes run (numpy work: a second core)
+        ahead = None if rows is None else self._ahead_of_classes(rows)
 
         if self.wanted("rfm"):
             from kamseg.rfm import fit_rfm_scores, rfm_segments
@@ -269,17 +265,14 @@ class Job:
             from kamseg.classification import fit_and_classify
 
             self.begin("classes")
-            if history is not None:
-                # the churn's sorted purchase days, ready before the churn step: the
-                # classes count the purchase days from them, not from a sort of the rows
-                from kamseg.features._cutoffs import adopt_history
+            if ahead is not None:
+                self._take_ahead(rows, ahead)  # type: ignore[arg-type]
+                ahead = None
+            if rows is not None and self.fitting and self.runs("churn"):
+                # the churn's training sample, beside the classes
+                from kamseg.churn import prefetch_training
 
-                adopt_history(rows, history.result())  # type: ignore[arg-type]
-                history = None
-                if self.fitting:  # the churn's training sample, beside the classes
-                    from kamseg.churn import prefetch_training
-
-                    prefetch_training(rows, window_days=self._churn_window(rows))  # type: ignore[arg-type]
+                prefetch_training(rows, window_days=self._churn_window(rows))
             # handed over: the classes let go of it once they have appended the prospects
             box, back, done = hand_over(self.park, table)
             del table
@@ -335,9 +328,12 @@ class Job:
                 if flag in table.columns:
                     table[flag] = table[flag].fillna(False).astype(bool)
 
-        if history is None and rows is not None and self.fitting and self.runs("churn"):
+        if ahead is not None:  # no classes
+            self._take_ahead(rows, ahead)  # type: ignore[arg-type]
+            ahead = None
+        if rows is not None and self.fitting and self.runs("churn"):
             # the churn's features at the evaluation cut-off and at as_of, beside the
-            # health and warnings (the history is ready: the classes took it)
+            # health and warnings
             from kamseg.churn import prefetch_scoring
 
             prefetch_scoring(rows, window_days=self._churn_window(rows))
@@ -391,11 +387,6 @@ class Job:
             with self.guarded("warnings"), recording(self.limited, "warnings"):
                 table = on_daily(table, daily, alerts)
 
-        if history is not None:  # no classes: ready for the churn step
-            from kamseg.features._cutoffs import adopt_history
-
-            adopt_history(rows, history.result())  # type: ignore[arg-type]
-            history = None
         table = self._churn(self._parked(table, "churn"), rows, tx)
         # an engine's activity and job columns have served the steps: not in the table
         drop = [*ACTIVITY_COLUMNS.values(), *JOB_COLUMNS]
@@ -649,6 +640,39 @@ class Job:
             # as of the rows' as_of (a model applied to later or earlier data)
             table = predict_churn(table, self.fits["churn"], transactions=rows, as_of=rows.as_of)
         return table
+
+    def _ahead_of_classes(self, rows: PreparedTransactions) -> Prefetched[dict[str, Any]] | None:
+        """What the steps from the classes on read of the rows, computed in a thread of its
+        own (:class:`~kamseg._threads.Prefetched`): the churn's history of purchase days
+        (a churn step; the classes read it too) and every customer's activity in the
+        trend windows (the classes, health or warnings on `window_days`)."""
+        from kamseg._threads import Prefetched
+
+        makes: dict[str, Callable[[], Any]] = {}
+        if self.runs("churn"):
+            from kamseg.features._cutoffs import whole_history
+
+            makes["history"] = functools.partial(whole_history, rows)
+        if any(self.runs(step) for step in ("classes", "health", "warnings")):
+            from kamseg.features._windows import every_customer
+
+            window, end = self.config.window_days, rows.as_of_day
+            makes["activity"] = functools.partial(every_customer, rows, window, end)
+        if not makes:
+            return None
+        return Prefetched(lambda: {name: make() for name, make in makes.items()})
+
+    @staticmethod
+    def _take_ahead(rows: PreparedTransactions, ahead: Prefetched[dict[str, Any]]) -> None:
+        """Hand over what :meth:`_ahead_of_classes` computed (waiting for it)."""
+        from kamseg.features._cutoffs import adopt_history
+        from kamseg.features._windows import adopt_activity
+
+        done = ahead.result()
+        if "history" in done:
+            adopt_history(rows, done["history"])
+        if "activity" in done:
+            adopt_activity(rows, done["activity"])
 
     def _churn_window(self, rows: PreparedTransactions) -> int:
         """The churn window of a fit: `window_days`, shorter for a short history (e.g. a

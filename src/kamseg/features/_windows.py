@@ -88,10 +88,24 @@ def _by_customer(prepared: PreparedTransactions, window: int, end: int) -> Windo
     """The activity of every customer code of `prepared` (output row = code), once."""
     known = _BY_CUSTOMER.setdefault(prepared, {})
     if (window, end) not in known:
-        n = len(prepared.ids)
-        everyone = np.arange(n, dtype=np.int64)
-        known[(window, end)] = _activity(prepared, everyone, n, window=window, end=end)
+        known[(window, end)] = every_customer(prepared, window, end)
     return known[(window, end)]
+
+
+def every_customer(prepared: PreparedTransactions, window: int, end: int) -> WindowActivity:
+    """The activity of every customer code of `prepared` (output row = code) in the two
+    windows of `window` days ending on day `end`, computed (not kept: numpy work that says
+    nothing, which a job runs in a thread of its own before the steps that read it, then
+    hands over with :func:`adopt_activity`)."""
+    n = len(prepared.ids)
+    return _activity(prepared, np.arange(n, dtype=np.int64), n, window=window, end=end)
+
+
+def adopt_activity(prepared: PreparedTransactions, activity: WindowActivity) -> None:
+    """Keep `activity` (:func:`every_customer` of `prepared`) as the one that
+    :func:`window_activity` picks its windows' rows from, unless one is kept already."""
+    known = _BY_CUSTOMER.setdefault(prepared, {})
+    known.setdefault((activity.window, activity.end_day), activity)
 
 
 def _picked(by_code: WindowActivity, positions: np.ndarray, n: int) -> WindowActivity:
