@@ -215,9 +215,9 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         (:class:`~kamseg._threads.Prefetched`), for the :meth:`taken` of its key that will
         ask for it: pure functions of this history that say nothing."""
         keys = list(makes)
-        both = Prefetched(lambda: {key: makes[key]() for key in keys})
+        computed = Prefetched(lambda: {key: makes[key]() for key in keys})
         for key in keys:
-            self._ahead[key] = both
+            self._ahead[key] = computed
 
     def taken(self, key: Hashable, make: Callable[[], _R]) -> _R:
         """What :meth:`ahead` computes for `key` (once: then forgotten), else `make()`."""
