@@ -268,18 +268,22 @@ def test_segment_prepares_the_churn_beside_the_steps(demo, monkeypatch):
     the trend windows are built while the steps before the classes run, the churn's
     training sample while the classes run, and its features of the evaluation cut-off and
     of as_of while the health and warnings run, each in a thread of its own and once (the
-    steps take them); on one thread, in the job's own thread. The table is the same to
-    the bit."""
+    steps take them); on one thread, or for fewer rows than BACKGROUND_MIN_ROWS (the
+    fixture's 3,000), in the job's own thread. The table is the same to the bit."""
     import threading
 
     import pandas as pd
 
+    import kamseg._threads
     import kamseg.churn
     import kamseg.features._cutoffs as cutoffs
     import kamseg.features._windows as windows
 
     tables, where = {}, {}
-    for n_jobs in (1, 2):
+    runs = {"one thread": (1, 0), "two threads": (2, 0), "two, few rows": (2, None)}
+    for run, (n_jobs, min_rows) in runs.items():
+        if min_rows is not None:
+            monkeypatch.setattr(kamseg._threads, "BACKGROUND_MIN_ROWS", min_rows)
         seen: dict[str, list[bool]] = {
             "history": [],
             "activity": [],
@@ -301,18 +305,19 @@ def test_segment_prepares_the_churn_beside_the_steps(demo, monkeypatch):
         monkeypatch.setattr(cutoffs, "_features_now", spy("features", cutoffs._features_now))
         monkeypatch.setattr(windows, "every_customer", spy("activity", windows.every_customer))
         config = kamseg.SegmentConfig(profit_col="profit", order_col="order_id", n_jobs=n_jobs)
-        tables[n_jobs] = _segment(demo, config, None)
+        tables[run] = _segment(demo, config, None)
         monkeypatch.undo()
-        where[n_jobs] = seen
-        assert "churn" in tables[n_jobs].attrs["kamseg_steps"]
-    for n_jobs, in_job in ((1, True), (2, False)):
-        assert where[n_jobs] == {
+        where[run] = seen
+        assert "churn" in tables[run].attrs["kamseg_steps"]
+    assert len(demo.transactions) < kamseg._threads.BACKGROUND_MIN_ROWS
+    for run, in_job in (("one thread", True), ("two threads", False), ("two, few rows", True)):
+        assert where[run] == {
             "history": [in_job],
             "activity": [in_job],
             "training": [in_job],
             "features": [in_job, in_job],
-        }
-    pd.testing.assert_frame_equal(tables[1], tables[2], check_exact=True)
+        }, run
+        pd.testing.assert_frame_equal(tables[run], tables["one thread"], check_exact=True)
 
 
 def test_what_is_prepared_beside_the_steps_says_nothing():

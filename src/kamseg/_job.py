@@ -646,7 +646,7 @@ class Job:
         own (:class:`~kamseg._threads.Prefetched`): the churn's history of purchase days
         (a churn step; the classes read it too) and every customer's activity in the
         trend windows (the classes, health or warnings on `window_days`)."""
-        from kamseg._threads import Prefetched
+        from kamseg._threads import BACKGROUND_MIN_ROWS, Prefetched
 
         makes: dict[str, Callable[[], Any]] = {}
         if self.runs("churn"):
@@ -660,7 +660,10 @@ class Job:
             makes["activity"] = functools.partial(every_customer, rows, window, end)
         if not makes:
             return None
-        return Prefetched(lambda: {name: make() for name, make in makes.items()})
+        return Prefetched(
+            lambda: {name: make() for name, make in makes.items()},
+            background=rows.n_rows >= BACKGROUND_MIN_ROWS,
+        )
 
     @staticmethod
     def _take_ahead(rows: PreparedTransactions, ahead: Prefetched[dict[str, Any]]) -> None:

@@ -35,8 +35,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from kamseg import _threads
 from kamseg._pairs import NET_TOLERANCE, narrow_int, placed_orders, purchase_periods, stable_order
-from kamseg._threads import Prefetched
 from kamseg._validation import as_of_day
 from kamseg.errors import ConfigError, EmptyInputError
 from kamseg.features._rhythm import FALLBACK_GAP_DAYS, rhythm
@@ -200,7 +200,9 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         self.customers = np.arange(n, dtype=np.int64)
         self.by_id = _by_id(prepared)
         self._first_by_id = self.first_row_day[self.by_id]  # read by every customers_at
-        self._ahead: dict[Hashable, Prefetched[Any]] = {}  # results computed ahead (ahead)
+        self._ahead: dict[
+            Hashable, _threads.Prefetched[Any]
+        ] = {}  # results computed ahead (ahead)
 
     @property
     def prepared(self) -> PreparedTransactions:
@@ -215,7 +217,10 @@ purchase_periods`, sorted once: whether a day is a purchase (returns that bring 
         (:class:`~kamseg._threads.Prefetched`), for the :meth:`taken` of its key that will
         ask for it: pure functions of this history that say nothing."""
         keys = list(makes)
-        computed = Prefetched(lambda: {key: makes[key]() for key in keys})
+        computed = _threads.Prefetched(
+            lambda: {key: makes[key]() for key in keys},
+            background=self.prepared.n_rows >= _threads.BACKGROUND_MIN_ROWS,
+        )
         for key in keys:
             self._ahead[key] = computed
 
