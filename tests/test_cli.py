@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -440,3 +441,42 @@ def test_segment_line_items(tmp_path, capsys):
     assert main([*rfm, "unit_price"]) == 0
     table = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
     assert table["revenue"].to_dict() == {"007": 5.0, "042": 19.5, "100": 99.0}
+
+
+def test_terminated_segment_removes_its_temporary_files(tmp_path):
+    """A SIGTERM in the middle of `kamseg segment` (a scheduler's timeout) ends it with exit
+    code 143 and removes what it wrote so far: the folder of parked columns and the
+    outputs' temporary files; no output is left half written. Here the process sends the
+    signal to itself while the classes run, its table parked from the first customer."""
+    data = kamseg.datasets.make_transactions(n_customers=200, seed=4)
+    src = tmp_path / "tx.csv"
+    data.transactions.to_csv(src, index=False)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    out = tmp_path / "out"
+    script = f"""
+import os, signal, sys, time
+import kamseg._park, kamseg.classification
+kamseg._park.PARK_FROM = 0
+real = kamseg.classification.fit_and_classify
+def stopped(*args, **kwargs):
+    assert any(name.startswith("kamseg-park-") for name in os.listdir({str(temp)!r}))
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)
+kamseg.classification.fit_and_classify = stopped
+from kamseg.cli import main
+sys.exit(main(["segment", {str(src)!r}, "-o", {str(out / "t.parquet")!r}, "--profit-col",
+               "profit", "--report", {str(out / "t.html")!r}, "-q"]))
+"""
+    out.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "TMPDIR": str(temp)},
+        timeout=120,
+    )
+    assert proc.returncode == 143, proc.stderr[-2000:]
+    assert os.listdir(temp) == []  # the parked columns' folder is gone
+    assert os.listdir(out) == []  # no output, no temporary file beside one

@@ -816,9 +816,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        with _warnings_to_stderr():
+        with _warnings_to_stderr(), _terminated_as_exit():
             return func(args)
     except (KamsegError, _UsageError, OSError) as exc:
         message = " ".join(str(exc).split())  # always one line
         print(f"{_PROG}: error: {message}", file=sys.stderr)
         return 2
+
+
+@contextmanager
+def _terminated_as_exit() -> Iterator[None]:
+    """A SIGTERM (a batch scheduler's timeout, ``kill``) ends the command as SystemExit
+    143 instead of at once, so that the job's temporary files (the parked columns, the
+    outputs written beside their names) are removed on the way out; the handler before is
+    restored after. Nothing outside the main thread, or where another handler is set."""
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
