@@ -219,7 +219,6 @@ def _tree_candidates(
     certainly the `width` of highest similarity (False: a near tie at the edge; brute
     force decides): :func:`_tree_search` of the queries, a chunk at a time.
     """
-
     from kamseg._threads import thread_budget
 
     tree = _unit_tree(ref, norm)
@@ -323,7 +322,6 @@ def _tree_kernel(
     The queries go through in chunks, in the order of :func:`_grid_order`: each chunk's
     arrays stay small, and no query's scores depend on the others in its chunk.
     """
-
     from kamseg._threads import thread_budget
 
     n_q, n_cat = queries.shape
