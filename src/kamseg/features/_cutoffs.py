@@ -622,10 +622,7 @@ def _row_sums(
     # the spend after the first purchase day: the customer table of a history with a
     # return sums the purchase days, else the rows (the same number, not always the same
     # bits); a customer with a return of its own is always summed by day
-    by_table: bool | np.ndarray = bool(sum_by_day)
-    if sum_by_day is None:  # the rule of the table, at each day
-        returned = hist.first_return_day
-        by_table = False if returned is None else np.asarray(returned <= day)
+    by_table = _by_day(hist, day, sum_by_day)  # the rule of the table, at each day
     by_day = (np.bincount(owner[negative], minlength=size) > 0) | by_table
     repeat_amount: np.ndarray = np.zeros(size)
     if by_day.any():
@@ -640,14 +637,16 @@ def _row_sums(
     return revenue, n_orders, s90, s_before, repeat_amount
 
 
-def _by_day(hist: CutoffHistory, day: int, sum_by_day: bool | None) -> bool:
-    """Whether the repeat spend of every customer at `day` adds its purchase days' nets
-    (else its rows, but for the customers with a return of their own): the rule of
-    :func:`features_at`'s `sum_by_day`."""
+def _by_day(hist: CutoffHistory, day: Day, sum_by_day: bool | None) -> bool | np.ndarray:
+    """Whether the repeat spend of every customer at `day` (one day, or one for each: then
+    an array) adds its purchase days' nets (else its rows, but for the customers with a
+    return of their own): the rule of :func:`features_at`'s `sum_by_day`."""
     if sum_by_day is not None:
         return bool(sum_by_day)
     returned = hist.first_return_day
-    return returned is not None and returned <= day
+    if returned is None:
+        return False
+    return np.asarray(returned <= day) if np.ndim(day) else bool(returned <= day)
 
 
 def _input_order_sums(
