@@ -666,3 +666,56 @@ print(" ".join(sorted(m for m in late if m.startswith(("kamseg", "sklearn")))))
         "kamseg.clv._boundary",
     }
     assert late <= job_own, late - job_own
+
+
+def test_the_thread_limit_reaches_the_latent_needs_kd_tree_without_clv_or_churn() -> None:
+    """A job with the classes and a catalogue but neither CLV nor churn loads scipy's
+    KD-tree (and scipy's BLAS with it) before its thread limit, so that the limit reaches
+    every BLAS pool; without a catalogue it does not load it (no cost). In a fresh
+    interpreter: the pools as the job's `n_jobs=1` leaves them inside its limit."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, warnings
+warnings.simplefilter("ignore")
+import threadpoolctl
+import kamseg
+import kamseg.pipeline as pipeline
+from kamseg.config import SegmentConfig
+seen = []
+real = pipeline.limited_threads
+def spy(n_jobs):
+    class Block:
+        def __enter__(self):
+            self.inner = real(n_jobs)
+            out = self.inner.__enter__()
+            import scipy.spatial  # what the latent needs import inside the limit
+            seen.append(sorted({p["num_threads"] for p in threadpoolctl.threadpool_info()
+                                if p["user_api"] == "blas"}))
+            return out
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+    return Block()
+pipeline.limited_threads = spy
+data = kamseg.datasets.make_transactions(n_customers=300, seed=1)
+steps = ("rfm", "classes")
+kamseg.segment(data.transactions, catalog=data.catalog,
+               config=SegmentConfig(order_col="order_id", steps=steps, n_jobs=1))
+print(seen[0])
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.split("\n")[-2] == "[1]", out.stdout
+
+    bare = """
+import sys
+from kamseg.pipeline import load_step_libraries
+load_step_libraries(("rfm", "classes"), latent=False)
+print("scipy.spatial" in sys.modules, "scipy.linalg" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", bare], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.split() == ["False", "False"], out.stdout

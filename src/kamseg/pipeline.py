@@ -313,7 +313,10 @@ def run_job(
     say = progress_callback(progress)
     # One limit for the whole job (never one per step): the libraries the steps use are
     # loaded first, since a limit reaches only the libraries loaded when it is entered.
-    load_step_libraries(config.steps if fits is None else ())
+    latent = catalog is not None and (
+        "classes" in config.steps if fits is None else fitted_need(fits)
+    )
+    load_step_libraries(config.steps if fits is None else (), latent=latent)
     with limited_threads(config.n_jobs):
         as_of = config.as_of if as_of is None else as_of
         master = indexed_master(master, config)
@@ -433,18 +436,22 @@ def fitted_need(fits: Mapping[str, Any] | None) -> bool:
     return getattr(classes, "need", None) is not None
 
 
-def load_step_libraries(steps: tuple[str, ...]) -> None:
+def load_step_libraries(steps: tuple[str, ...], *, latent: bool = False) -> None:
     """Load the native libraries whose thread pools the steps use, so that the job's
     thread limit reaches them: scikit-learn's OpenMP runtime (churn; it loads scipy's BLAS
-    too) or scipy's BLAS (clv). numpy's BLAS is loaded already. The churn step's model
-    modules (boosting, calibration) are imported with them, once, not while the model is
-    fitted, and so are kamseg's modules of the steps (:data:`_STEP_MODULES`). (The CLI
-    loads them before it starts its progress clock, as it imports everything else.)"""
+    too) or scipy's BLAS (clv; or, with `latent`, the KD-tree of the classes' latent needs,
+    which a catalogue brings: scipy's BLAS comes with it). numpy's BLAS is loaded already.
+    The churn step's model modules (boosting, calibration) are imported with them, once,
+    not while the model is fitted, and so are kamseg's modules of the steps
+    (:data:`_STEP_MODULES`). (The CLI loads them before it starts its progress clock, as
+    it imports everything else.)"""
     import importlib
 
     if "churn" in steps:
         for module in ("sklearn", "sklearn.ensemble", "sklearn.calibration", "sklearn.frozen"):
             importlib.import_module(module)
+    elif latent:
+        importlib.import_module("scipy.spatial")
     elif "clv" in steps:
         importlib.import_module("scipy.linalg")
     for step in steps:
