@@ -493,6 +493,17 @@ def test_chinese_plots_miss_no_glyph(name, cjk, table, performance):
     assert dict(matplotlib.rcParams) == before  # global settings untouched
 
 
+def test_an_english_chart_of_chinese_names_asks_for_a_cjk_font(table, monkeypatch):
+    """The font check reads the tick labels too: an English chart whose only Chinese text
+    is the user's own segment names (the axis' tick labels) needs the CJK font as well."""
+    named = table.assign(region=np.where(np.arange(len(table)) % 2 == 0, "华东", "华南"))
+    monkeypatch.setattr("kamseg.plot._common.cjk_font", lambda: None)
+    with pytest.warns(KamsegWarning, match="no installed font has Chinese glyphs"):
+        ax = plot.segment_sizes(named, segment_col="region", labels="en")
+    assert ticklabels(ax.yaxis) == ["华东", "华南"]
+    assert not any("\u4e00" <= c <= "\u9fff" for c in ax.get_title() + ax.get_xlabel())
+
+
 def test_chinese_without_a_font_warns_with_what_to_install(table, monkeypatch):
     monkeypatch.setattr("kamseg.plot._common.cjk_font", lambda: None)  # where it is called
     with pytest.warns(KamsegWarning, match="fonts-noto-cjk or fonts-wqy-microhei") as record:

@@ -32,7 +32,9 @@ from kamseg.labels import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
+    from matplotlib.text import Text
 
 
 #: Font families with Chinese glyphs that :func:`cjk_font` looks for first, in order.
@@ -351,12 +353,31 @@ def cjk_font() -> str | None:
     return None
 
 
-def _finish(ax: Axes, lang: Language, *, func: str, extra: Iterable[Axes] = ()) -> Axes:
-    """Give the chart's texts a CJK font when they need one (warn when none is installed)."""
+def _texts(artist: Artist) -> list[Text]:
+    """The texts of `artist` and of the artists it holds, as ``artist.findobj(Text)`` finds
+    them, but the minor ticks: an axis creates those (a tick, its lines and two labels each,
+    about 5 ms) when asked for its children, and none of the charts labels them (their
+    font follows ``tick_params(which="both")``)."""
+    from matplotlib.axis import Axis
     from matplotlib.text import Text
 
+    found: list[Text] = []
+    stack = [artist]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Text):
+            found.append(item)
+        if isinstance(item, Axis):
+            stack.extend([item.label, item.offsetText, *item.get_major_ticks()])
+        else:
+            stack.extend(item.get_children())
+    return found
+
+
+def _finish(ax: Axes, lang: Language, *, func: str, extra: Iterable[Axes] = ()) -> Axes:
+    """Give the chart's texts a CJK font when they need one (warn when none is installed)."""
     axes = [ax, *extra]
-    texts = [t for a in axes for t in a.findobj(Text)]
+    texts = [t for a in axes for t in _texts(a)]
     if lang != "zh" and not any(_has_cjk(t.get_text()) for t in texts):
         return ax
     family = cjk_font()
