@@ -355,6 +355,16 @@ def test_health_and_warnings(full_table, no_plots):
     # key accounts with warnings come first
     n_key_warned = int((full_table["is_key_account"] & (full_table["n_warnings"] > 0)).sum())
     assert [r[1] for r in warned[1 : 1 + min(5, n_key_warned)]] == ["yes"] * min(5, n_key_warned)
+    # each band's mean health score
+    means = full_table.groupby("health_band", observed=False)["health_score"].mean()
+    assert [as_number(r[3]) for r in bands[1:4]] == pytest.approx(list(means), abs=0.05)
+    # the warned customers: key accounts, then most warnings, then most revenue, then order
+    w = full_table[full_table["n_warnings"] > 0]
+    w = w.assign(
+        _key=w["is_key_account"].eq(True), _rev=w["revenue"].fillna(0), _at=np.arange(len(w))
+    )
+    w = w.sort_values(["_key", "n_warnings", "_rev", "_at"], ascending=[False, False, False, True])
+    assert [r[0] for r in warned[1:]] == [str(i) for i in w.index[:5]]
 
 
 def test_performance_section(full_table, transactions, no_plots):
