@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_steps.py                       # 100k and 1M customers
     python benchmarks/bench_steps.py --sizes 1000000 --steps classes --repeat 1
+    python benchmarks/bench_steps.py --sizes 1000000 --steps classes latent --n-jobs 1
     OMP_NUM_THREADS=1 python benchmarks/bench_steps.py     # single-threaded BLAS
 
 For each size the inputs are built once and not timed: ``kamseg.datasets.make_transactions``

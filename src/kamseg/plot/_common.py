@@ -356,8 +356,8 @@ def cjk_font() -> str | None:
 def _texts(artist: Artist) -> list[Text]:
     """The texts of `artist` and of the artists it holds, as ``artist.findobj(Text)`` finds
     them, but the minor ticks: an axis creates those (a tick, its lines and two labels each,
-    about 5 ms) when asked for its children, and none of the charts labels them (their
-    font follows ``tick_params(which="both")``)."""
+    a few milliseconds) when asked for its children, and their labels are numbers or empty
+    (their font follows ``tick_params(which="both")``)."""
     from matplotlib.axis import Axis
     from matplotlib.text import Text
 
