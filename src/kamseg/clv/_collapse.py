@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from kamseg._threads import thread_budget
+from kamseg._threads import Prefetched, thread_budget
 
 __all__ = [
     "CHUNK",
@@ -101,23 +101,14 @@ def in_halves(fn: Callable[[slice], Any], n_rows: int, *, min_rows: int = 4 * CH
 
 def in_background(fn: Callable[[], Any]) -> Callable[[], Any]:
     """Start ``fn()`` on the second thread and return a function that waits for its
-    result; with a thread budget of 1, ``fn`` runs when the result is asked for."""
-    if thread_budget() < 2:
-        done: list[Any] = []
-
-        def later() -> Any:
-            if not done:
-                done.append(fn())
-            return done[0]
-
-        return later
+    result; with a thread budget of 1, ``fn`` runs when the result is asked for (a
+    :class:`kamseg._threads.Prefetched`, numpy's floating-point warnings off)."""
 
     def run() -> Any:
         with np.errstate(all="ignore"):
             return fn()
 
-    result: Callable[[], Any] = _pool().submit(run).result
-    return result
+    return Prefetched(run).result
 
 
 def side_by_side(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
