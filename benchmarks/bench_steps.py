@@ -68,7 +68,7 @@ from kamseg.pipeline import load_step_libraries
 step, path, n_jobs = sys.argv[1], sys.argv[2], sys.argv[3]
 # the native libraries loaded before the thread limit, as kamseg segment loads them (else
 # scipy's BLAS, first loaded inside the limit, would start its threads beside it)
-load_step_libraries(("churn", "classes"))
+load_step_libraries(("churn", "classes"), catalog=True)
 with open(path, "rb") as f:
     d = pickle.load(f)
 rows = kamseg.prepare_transactions(

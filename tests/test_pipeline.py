@@ -712,7 +712,7 @@ print(seen[0])
     bare = """
 import sys
 from kamseg.pipeline import load_step_libraries
-load_step_libraries(("rfm", "classes"), latent=False)
+load_step_libraries(("rfm", "classes"), catalog=False)
 print("scipy.spatial" in sys.modules, "scipy.linalg" in sys.modules)
 """
     out = subprocess.run(

@@ -476,8 +476,7 @@ def _read_and_run(
     from kamseg.pipeline import load_step_libraries, prepare_with_config
 
     # imports: before the clock of the progress lines
-    latent = getattr(args, "catalog", None) is not None and "classes" in config.steps
-    load_step_libraries(config.steps, latent=latent)
+    load_step_libraries(config.steps, catalog=getattr(args, "catalog", None) is not None)
     say = _progress(args.quiet, args.progress)  # the job's time includes reading the inputs
     transactions = _read_transactions(source, config)
     sides = _read_sides(args, config)

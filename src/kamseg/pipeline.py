@@ -313,10 +313,9 @@ def run_job(
     say = progress_callback(progress)
     # One limit for the whole job (never one per step): the libraries the steps use are
     # loaded first, since a limit reaches only the libraries loaded when it is entered.
-    latent = catalog is not None and (
-        "classes" in config.steps if fits is None else fitted_need(fits)
-    )
-    load_step_libraries(config.steps if fits is None else (), latent=latent)
+    # (a model's parts: their modules came with it; but a fitted need level's KD-tree)
+    steps = config.steps if fits is None else ("classes",) if fitted_need(fits) else ()
+    load_step_libraries(steps, catalog=catalog is not None)
     with limited_threads(config.n_jobs):
         as_of = config.as_of if as_of is None else as_of
         master = indexed_master(master, config)
@@ -436,11 +435,11 @@ def fitted_need(fits: Mapping[str, Any] | None) -> bool:
     return getattr(classes, "need", None) is not None
 
 
-def load_step_libraries(steps: tuple[str, ...], *, latent: bool = False) -> None:
+def load_step_libraries(steps: tuple[str, ...], *, catalog: bool = False) -> None:
     """Load the native libraries whose thread pools the steps use, so that the job's
     thread limit reaches them: scikit-learn's OpenMP runtime (churn; it loads scipy's BLAS
-    too) or scipy's BLAS (clv; or, with `latent`, the KD-tree of the classes' latent needs,
-    which a catalogue brings: scipy's BLAS comes with it). numpy's BLAS is loaded already.
+    too) or scipy's BLAS (clv; or the KD-tree of the classes' latent needs, with a
+    `catalog`: scipy's BLAS comes with it). numpy's BLAS is loaded already.
     The churn step's model modules (boosting, calibration) are imported with them, once,
     not while the model is fitted, and so are kamseg's modules of the steps
     (:data:`_STEP_MODULES`). (The CLI loads them before it starts its progress clock, as
@@ -450,7 +449,7 @@ def load_step_libraries(steps: tuple[str, ...], *, latent: bool = False) -> None
     if "churn" in steps:
         for module in ("sklearn", "sklearn.ensemble", "sklearn.calibration", "sklearn.frozen"):
             importlib.import_module(module)
-    elif latent:
+    elif catalog and "classes" in steps:
         importlib.import_module("scipy.spatial")
     elif "clv" in steps:
         importlib.import_module("scipy.linalg")
