@@ -793,17 +793,21 @@ def _training(
     return key, make
 
 
+def _fit_default(option: str) -> Any:
+    """The default of one of :func:`fit_churn`'s options."""
+    return inspect.signature(fit_churn).parameters[option].default
+
+
 def _fit_cutoffs(prepared: PreparedTransactions, window_days: int) -> tuple[list[int], int] | None:
     """The training and evaluation cut-offs of ``fit_churn(customers, transactions=prepared,
     window_days=window_days)`` (its other options the defaults), or None when they cannot be
     made (``churn_model`` then says why)."""
-    options = inspect.signature(fit_churn).parameters
     try:
         return auto_cutoffs(
             prepared,
             window=window_days,
-            step=options["step_days"].default,
-            max_cutoffs=options["max_cutoffs"].default,
+            step=_fit_default("step_days"),
+            max_cutoffs=_fit_default("max_cutoffs"),
             func="churn_model",
         )
     except KamsegError:
@@ -820,15 +824,14 @@ def prefetch_training(prepared: PreparedTransactions, *, window_days: int) -> No
     cutoffs = _fit_cutoffs(prepared, window_days)
     if cutoffs is None:
         return
-    options = inspect.signature(fit_churn).parameters
     hist = cutoff_history(prepared)
     key, make = _training(
         hist,
         cutoffs[0],
         window_days,
         names=CHURN_FEATURES,
-        max_rows=train_rows_bound(options["max_train_rows"].default, len(prepared.ids)),
-        seed=options["seed"].default,
+        max_rows=train_rows_bound(_fit_default("max_train_rows"), len(prepared.ids)),
+        seed=_fit_default("seed"),
     )
     hist.ahead({key: make})
 
